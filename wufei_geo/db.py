@@ -1,0 +1,241 @@
+"""Tables, engine and migrations.
+
+Portable types only (no PostGIS needed): geometries are GeoJSON text, JSON lists are text,
+times are stored in UTC.  The schema is created and changed only by the Alembic migrations
+in ``wufei_geo/migrations`` (run by :func:`migrate`), never by ``create_all``; the tables
+below describe the head revision so the code can query them (a test checks that the
+migrations and these tables agree).
+
+SQLite: WAL journal, foreign keys on, a busy timeout, and write transactions opened with
+``BEGIN IMMEDIATE`` so two writers queue for the lock instead of failing half-way.
+PostgreSQL: through psycopg 3 (``postgresql+psycopg://``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from wufei_geo.model import SITE_COLUMNS
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Execution option marking a connection whose transactions write (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "wufei_write"
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite stores it naive; we re-attach UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+_FLOAT_COLUMNS = {
+    "capacity_value",
+    "capacity_norm",
+    "operating_capacity_value",
+    "operating_capacity_norm",
+    "lon",
+    "lat",
+}
+_INT_COLUMNS = {"target_year", "version"}
+_BOOL_COLUMNS = {"retired"}
+
+
+def _site_column(name: str) -> sa.Column:
+    if name == "site_id":
+        return sa.Column(name, sa.String(64), primary_key=True)
+    if name in _FLOAT_COLUMNS:
+        return sa.Column(name, sa.Float, nullable=True)
+    if name == "version":
+        return sa.Column(name, sa.Integer, nullable=False, server_default="1")
+    if name in _INT_COLUMNS:
+        return sa.Column(name, sa.Integer, nullable=True)
+    if name in _BOOL_COLUMNS:
+        return sa.Column(name, sa.Boolean, nullable=False, server_default=sa.false())
+    return sa.Column(name, sa.Text, nullable=True)
+
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    *[_site_column(c) for c in SITE_COLUMNS],
+    sa.Column("updated_at", UTCDateTime, nullable=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("town_code", sa.String(9), nullable=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=True, index=True),
+    sa.Column("town_code", sa.String(9), nullable=True, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("field", sa.String(64), nullable=True),
+    sa.Column("old_value", sa.Text, nullable=True),
+    sa.Column("new_value", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    # The site's version after this change: groups the rows of one edit and lets a
+    # stale edit be told exactly what happened since the version it started from.
+    sa.Column("site_version", sa.Integer, nullable=True),
+)
+
+zones = sa.Table(
+    "zones",
+    metadata,
+    sa.Column("town_code", sa.String(9), primary_key=True),
+    sa.Column("name_zh", sa.Text, nullable=True),
+    sa.Column("name_en", sa.Text, nullable=True),
+    sa.Column("boundary_quality", sa.String(32), nullable=False),
+    sa.Column("area_km2", sa.Float, nullable=True),
+    sa.Column("geometry", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=True),
+)
+
+# Tables whose content is the data (alembic_version is bookkeeping).
+DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, meta)
+
+
+def normalise_url(url: str) -> str:
+    """Accept a plain file path or ``postgresql://`` and return a SQLAlchemy URL with our drivers."""
+    url = url.strip()
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the SQLite pragmas and BEGIN IMMEDIATE for write transactions."""
+    url = normalise_url(url)
+    sa_url = sa.engine.make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+    memory = sa_url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy (below) emit BEGIN itself, so we can choose IMMEDIATE for writers.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    """A programmatic Alembic config (no alembic.ini needed) pointing at our migrations."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` in one transaction (a no-op when already there).
+
+    Concurrent first starts are serialised: SQLite by BEGIN IMMEDIATE, PostgreSQL by an
+    advisory lock held for the transaction.
+    """
+    from alembic import command
+
+    if current_revision(engine) == head_revision() and revision == "head":
+        return
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(730118)")
+            command.upgrade(alembic_config(conn), revision)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the wufei-geo database (run programmatically by ``db.migrate``)."""
