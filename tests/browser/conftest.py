@@ -1,0 +1,53 @@
+"""Fixtures of the real-browser tests: the running app and a headless chromium page.
+
+Without Debian chromium the tests skip and say why — unless ``CI`` is set, where a missing
+browser is a failure (CI installs it).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .harness import ARTIFACTS_DIR, CHROMIUM, chromium_available, launch_browser
+
+
+def _require_chromium() -> None:
+    if chromium_available():
+        return
+    message = f"Debian chromium not found at {CHROMIUM}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI is set: the browser tests must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = launch_browser(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Any:
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR
