@@ -1,0 +1,537 @@
+"""Bulk updates of sites from a spreadsheet (CSV in UTF-8/GBK, or XLSX) with the export's columns.
+
+Only the editable columns matter — ``status``, ``operating_capacity_value`` +
+``operating_capacity_unit``, ``commissioned``, ``lon``/``lat`` + ``datum``, ``note`` — plus
+``site_id`` (required) and ``version`` (optional: the version the row was exported at, so an
+edit made meanwhile by someone else is reported instead of overwritten).  Other columns are
+ignored, so an export can be edited and sent back as is.  An empty cell means "no change".
+
+:func:`plan_import` is the dry run: per row what would change, and every error with its row
+(spreadsheet numbering: the header is row 1) and column.  :func:`apply_import` applies all rows
+in ONE store transaction (``Store.update_sites``) or none, audited as the importing user.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from wufei_geo import model
+
+EDITABLE_COLUMNS = (
+    "status",
+    "operating_capacity_value",
+    "operating_capacity_unit",
+    "commissioned",
+    "lon",
+    "lat",
+    "datum",
+    "note",
+)
+TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
+# A location closer than this to the stored one is "no change" (GCJ-02 round trips are sub-metre).
+SAME_PLACE_M = 1.0
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "empty": ("文件为空。", "The file is empty."),
+    "encoding": (
+        "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。",
+        "Cannot read the file's encoding: save it as a UTF-8 or GBK CSV, or as XLSX.",
+    ),
+    "unreadable": ("无法读取文件：{error}", "Cannot read the file: {error}"),
+    "no_site_id": (
+        "缺少必需的列 site_id（现有列：{columns}）。",
+        "The required column site_id is missing (columns found: {columns}).",
+    ),
+    "no_editable": (
+        "没有可更新的列：至少需要 {editable} 之一（现有列：{columns}）。",
+        "No editable column: need at least one of {editable} (columns found: {columns}).",
+    ),
+    "latlon_pair": ("lon 与 lat 两列必须同时出现。", "Columns lon and lat must come together."),
+    "blank_id": ("site_id 为空。", "site_id is empty."),
+    "duplicate_id": ("站点 {site_id} 在第 {first} 行已出现。", "Site {site_id} already appears in row {first}."),
+    "unknown_site": ("未知站点编号 {site_id}。", "Unknown site id {site_id}."),
+    "bad_version": ("版本号 {value!r} 不是整数。", "Version {value!r} is not a whole number."),
+    "stale": (
+        "站点 {site_id} 在导出后已被修改（文件中版本 {expected}，当前版本 {current}）：请重新导出后再编辑。",
+        "Site {site_id} changed after this file was exported (version {expected} in the file, {current} now): export again and redo the edit.",
+    ),
+    "unknown_status": ("未知状态 {value!r}（可用：{allowed}）。", "Unknown status {value!r} (allowed: {allowed})."),
+    "note_required": (
+        "状态由 {old} 改为 {new} 需要在 note 列填写说明。",
+        "Changing the status from {old} to {new} needs a note in the note column.",
+    ),
+    "bad_number": ("{value!r} 不是数字。", "{value!r} is not a number."),
+    "negative": ("能力不能为负数：{value}。", "Capacity cannot be negative: {value}."),
+    "unit_missing": ("填写了运行能力数值但缺少单位。", "An operating capacity value needs a unit."),
+    "value_missing": ("填写了单位但缺少运行能力数值。", "A unit was given without an operating capacity value."),
+    "bad_unit": ("单位错误：{error}", "Unit refused: {error}"),
+    "bad_date": (
+        "投运日期 {value!r} 无效：请用 YYYY-MM-DD、YYYY-MM 或 YYYY。",
+        "Commissioning date {value!r} is not valid: use YYYY-MM-DD, YYYY-MM or YYYY.",
+    ),
+    "future_date": ("投运日期 {value} 在未来。", "Commissioning date {value} is in the future."),
+    "half_location": ("经度和纬度必须同时填写。", "Give both longitude and latitude."),
+    "datum_missing": (
+        "填写了坐标但未说明坐标系：datum 列填 wgs84、gcj02 或 bd09。",
+        "Coordinates need their datum: put wgs84, gcj02 or bd09 in the datum column.",
+    ),
+    "unknown_datum": ("未知坐标系 {value!r}（可用：wgs84, gcj02, bd09）。", "Unknown datum {value!r} (allowed: wgs84, gcj02, bd09)."),
+    "outside": (
+        "坐标 ({lon}, {lat}, {datum}) 不在青浦区内。",
+        "The point ({lon}, {lat}, {datum}) is outside Qingpu District.",
+    ),
+    "not_allowed": ("无权修改站点 {site_id}：{reason}", "Not allowed to change site {site_id}: {reason}"),
+    "other_town": ("该站点不属于您的街镇。", "the site is not in your town."),
+    "read_only": ("您的角色只能查看。", "your role may only read."),
+    "not_logged_in": ("需要登录。", "you must log in."),
+    "refused": ("存储拒绝：{error}", "Refused by the store: {error}"),
+    "has_errors": (
+        "文件有 {n} 处错误，未做任何修改。",
+        "The file has {n} errors; nothing was changed.",
+    ),
+}
+
+
+def _msg(key: str, lang: str, **fmt: Any) -> str:
+    zh, en = _MESSAGES[key]
+    return (en if lang == "en" else zh).format(**fmt)
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be used (encoding, format, columns)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # spreadsheet row (header = 1); None for the whole file
+    column: str | None
+    message: str
+    site_id: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(self.column)
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class RowPlan:
+    row: int
+    site_id: str
+    expected_version: int
+    changes: dict[str, Any]  # as Store.update_site takes them
+    note: str | None
+    diffs: list[FieldChange]
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowPlan] = field(default_factory=list)  # rows that would change something
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+    applied: bool = False
+    results: list[dict[str, Any]] = field(default_factory=list)  # sites after the update
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def n_changes(self) -> int:
+        return sum(len(r.diffs) for r in self.rows)
+
+    def changes_frame(self) -> pd.DataFrame:
+        """One line per changed field: row, site_id, field, old, new, note."""
+        records = [
+            {"row": r.row, "site_id": r.site_id, "field": d.field, "old": d.old, "new": d.new, "note": r.note}
+            for r in self.rows
+            for d in r.diffs
+        ]
+        return pd.DataFrame(records, columns=["row", "site_id", "field", "old", "new", "note"])
+
+    def errors_frame(self) -> pd.DataFrame:
+        records = [{"row": e.row, "column": e.column, "site_id": e.site_id, "message": e.message} for e in self.errors]
+        return pd.DataFrame(records, columns=["row", "column", "site_id", "message"])
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"row {r.row} {r.site_id}: {d.field}: {_show(d.old)} → {_show(d.new)}" for r in self.rows for d in r.diffs]
+        lines += [str(e) for e in self.errors]
+        return lines
+
+
+def _show(value: Any) -> str:
+    return "∅" if value is None else str(value)
+
+
+# --- reading ------------------------------------------------------------------
+def decode_csv(data: bytes, lang: str = "zh") -> str:
+    """UTF-8 (with or without BOM) first, then GBK/GB18030; anything else is refused."""
+    if b"\x00" in data:  # UTF-16/32 or a binary file
+        raise ImportFileError(_msg("encoding", lang))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_msg("encoding", lang))
+
+
+def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFrame:
+    """The file as a table of strings (empty cells → ""), column names stripped."""
+    if not data.strip():
+        raise ImportFileError(_msg("empty", lang))
+    is_xlsx = filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"
+    try:
+        if is_xlsx:
+            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
+        else:
+            text = decode_csv(data, lang)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # pandas, csv, openpyxl and zipfile each raise their own types
+        raise ImportFileError(_msg("unreadable", lang, error=exc)) from exc
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame.fillna("").astype(str).apply(lambda s: s.str.strip())
+
+
+def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
+    columns = ", ".join(frame.columns) or "—"
+    if "site_id" not in frame.columns:
+        raise ImportFileError(_msg("no_site_id", lang, columns=columns))
+    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note")):
+        raise ImportFileError(_msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
+    if ("lon" in frame.columns) != ("lat" in frame.columns):
+        raise ImportFileError(_msg("latlon_pair", lang))
+
+
+# --- values ---------------------------------------------------------------------
+def _status_aliases() -> dict[str, str]:
+    aliases = {code: code for code in model.STATUSES}
+    try:
+        from wufei_geo.i18n import STATUS_LABELS
+    except ImportError:  # the catalogue is optional here: codes always work
+        STATUS_LABELS = {}
+    for code, labels in STATUS_LABELS.items():
+        for label in labels:
+            aliases[label.strip().lower()] = code
+    return aliases
+
+
+def _number(text: str) -> float | None:
+    value = float(text.replace(",", ""))
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _same_number(a: Any, b: float) -> bool:
+    try:
+        return a is not None and not pd.isna(a) and math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return False
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()) or value is pd.NA
+
+
+def _parse_partial_date(text: str, today: dt.date) -> str:
+    for fmt, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            parsed = dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if len(text) != length:
+            continue
+        if parsed > today:
+            raise OverflowError(text)
+        return text
+    # Excel dates read as text look like "2021-12-01 00:00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(text) from exc
+    if parsed.date() > today:
+        raise OverflowError(text)
+    return parsed.date().isoformat()
+
+
+def _actor_refusal(actor: Any, site: dict[str, Any], lang: str) -> str | None:
+    """Why ``actor`` may not edit ``site`` (the store enforces this too; here for the dry run)."""
+    if actor is None:
+        return _msg("not_logged_in", lang)
+    role = getattr(actor, "role", None)
+    if role == "admin":
+        return None
+    if role == "town_official":
+        town = getattr(actor, "town_code", None)
+        if not town or str(site.get("town_code") or "") != str(town):
+            return _msg("other_town", lang)
+        return None
+    if role in ("planner",):
+        return None
+    return _msg("read_only", lang)
+
+
+def _current_sites(store: Any) -> dict[str, dict[str, Any]]:
+    try:
+        frame = store.sites_frame(include_retired=True)
+    except TypeError:
+        frame = store.sites_frame()
+    frame = frame.astype(object).where(pd.notna(frame), None)
+    return {str(r["site_id"]): r for r in frame.to_dict("records")}
+
+
+# --- planning -------------------------------------------------------------------
+def plan_rows(
+    frame: pd.DataFrame,
+    sites: dict[str, dict[str, Any]],
+    actor: Any,
+    lang: str = "zh",
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Validate every row against the current sites; nothing is written."""
+    from wufei_geo import crs, geodata, units
+
+    today = today or dt.date.today()
+    check_columns(frame, lang)
+    statuses = _status_aliases()
+    report = ImportReport(rows_read=len(frame))
+    seen: dict[str, int] = {}
+    cols = set(frame.columns)
+
+    for i, raw in enumerate(frame.to_dict("records")):
+        row = i + 2  # the header is row 1
+        errors: list[RowError] = []
+
+        def err(column: str | None, key: str, sid: str | None = None, **fmt: Any) -> None:
+            errors.append(RowError(row, column, _msg(key, lang, **fmt), sid))
+
+        site_id = raw.get("site_id", "")
+        if not site_id:
+            if any(raw.get(c) for c in cols if c != "site_id"):
+                err("site_id", "blank_id")
+                report.errors.extend(errors)
+            continue  # wholly empty lines are skipped
+        if site_id in seen:
+            err("site_id", "duplicate_id", site_id, site_id=site_id, first=seen[site_id])
+            report.errors.extend(errors)
+            continue
+        seen[site_id] = row
+        site = sites.get(site_id)
+        if site is None:
+            err("site_id", "unknown_site", site_id, site_id=site_id)
+            report.errors.extend(errors)
+            continue
+
+        current_version = int(site.get("version") or 1)
+        expected = current_version
+        if raw.get("version"):
+            try:
+                expected = int(float(raw["version"]))
+            except ValueError:
+                err("version", "bad_version", site_id, value=raw["version"])
+
+        changes: dict[str, Any] = {}
+        diffs: list[FieldChange] = []
+
+        # status
+        new_status = None
+        if raw.get("status"):
+            code = statuses.get(raw["status"].strip().lower()) or statuses.get(raw["status"])
+            if code is None:
+                err("status", "unknown_status", site_id, value=raw["status"], allowed=", ".join(model.STATUSES))
+            elif code != site.get("status"):
+                new_status = code
+                changes["status"] = code
+                diffs.append(FieldChange("status", site.get("status"), code))
+
+        # operating capacity
+        value_text, unit_text = raw.get("operating_capacity_value", ""), raw.get("operating_capacity_unit", "")
+        if value_text or unit_text:
+            value = None
+            if value_text:
+                try:
+                    value = _number(value_text)
+                except ValueError:
+                    err("operating_capacity_value", "bad_number", site_id, value=value_text)
+                else:
+                    if value < 0:
+                        err("operating_capacity_value", "negative", site_id, value=value_text)
+                        value = None
+            if value_text and not unit_text:
+                err("operating_capacity_unit", "unit_missing", site_id)
+            elif unit_text and not value_text:
+                err("operating_capacity_value", "value_missing", site_id)
+            elif value is not None:
+                try:
+                    units.normalise(value, unit_text, site.get("category"))
+                except ValueError as exc:  # units.UnitError is a ValueError
+                    err("operating_capacity_unit", "bad_unit", site_id, error=exc)
+                else:
+                    same = _same_number(site.get("operating_capacity_value"), value) and (
+                        str(site.get("operating_capacity_unit") or "") == unit_text
+                    )
+                    if not same:
+                        changes["operating_capacity_value"] = value
+                        changes["operating_capacity_unit"] = unit_text
+                        old = site.get("operating_capacity_value")
+                        old_text = None if old is None else f"{old} {site.get('operating_capacity_unit') or ''}".strip()
+                        diffs.append(FieldChange("operating_capacity", old_text, f"{value:g} {unit_text}"))
+
+        # commissioned
+        if raw.get("commissioned"):
+            try:
+                when = _parse_partial_date(raw["commissioned"], today)
+            except OverflowError:
+                err("commissioned", "future_date", site_id, value=raw["commissioned"])
+            except ValueError:
+                err("commissioned", "bad_date", site_id, value=raw["commissioned"])
+            else:
+                if when != str(site.get("commissioned") or ""):
+                    changes["commissioned"] = when
+                    diffs.append(FieldChange("commissioned", site.get("commissioned"), when))
+
+        # location
+        lon_text, lat_text = raw.get("lon", ""), raw.get("lat", "")
+        if lon_text or lat_text:
+            if not (lon_text and lat_text):
+                err("lat" if lon_text else "lon", "half_location", site_id)
+            else:
+                lon = lat = None
+                for column, text in (("lon", lon_text), ("lat", lat_text)):
+                    try:
+                        number = _number(text)
+                    except ValueError:
+                        err(column, "bad_number", site_id, value=text)
+                        continue
+                    if column == "lon":
+                        lon = number
+                    else:
+                        lat = number
+                datum = (raw.get("datum") or "").strip().lower()
+                if not datum:
+                    err("datum", "datum_missing", site_id)
+                elif datum not in model.DATUMS:
+                    err("datum", "unknown_datum", site_id, value=raw.get("datum"))
+                elif lon is not None and lat is not None:
+                    wlon, wlat = crs.to_wgs84(lon, lat, datum)
+                    if not bool(geodata.in_district(wlon, wlat)):
+                        err("lon", "outside", site_id, lon=lon_text, lat=lat_text, datum=datum)
+                    else:
+                        old_lon, old_lat = site.get("lon"), site.get("lat")
+                        moved = old_lon is None or old_lat is None or float(
+                            crs.distance_m(float(old_lon), float(old_lat), wlon, wlat)
+                        ) > SAME_PLACE_M
+                        if moved:
+                            changes["location"] = (lon, lat, datum)
+                            old = None if old_lon is None else f"{float(old_lon):.6f}, {float(old_lat):.6f} (wgs84)"
+                            diffs.append(FieldChange("location", old, f"{wlon:.6f}, {wlat:.6f} (wgs84)"))
+
+        note = raw.get("note") or None
+        if new_status is not None and not note:
+            old_status = site.get("status")
+            backwards = (
+                old_status in model.LIFECYCLE_RANK
+                and new_status in model.LIFECYCLE_RANK
+                and model.LIFECYCLE_RANK[new_status] < model.LIFECYCLE_RANK[old_status]
+            )
+            if new_status in model.NOTE_REQUIRED_STATUSES or backwards:
+                err("note", "note_required", site_id, old=old_status, new=new_status)
+
+        if changes:
+            refusal = _actor_refusal(actor, site, lang)
+            if refusal:
+                err("site_id", "not_allowed", site_id, site_id=site_id, reason=refusal)
+            if expected != current_version:
+                err("version", "stale", site_id, site_id=site_id, expected=expected, current=current_version)
+
+        report.errors.extend(errors)
+        if changes and not errors:
+            report.rows.append(RowPlan(row, site_id, expected, changes, note, diffs))
+    return report
+
+
+def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: str = "zh") -> ImportReport:
+    """The dry run: what each row would change and every error.  Writes nothing."""
+    try:
+        frame = read_table(data, filename, lang)
+        return plan_rows(frame, _current_sites(store), actor, lang)
+    except ImportFileError as exc:
+        return ImportReport(errors=[RowError(None, None, str(exc))])
+
+
+def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: str = "zh") -> ImportReport:
+    """Apply every row in one transaction, or — on any error in any row — nothing."""
+    from wufei_geo.errors import BatchRefused, WufeiError
+
+    report = plan_import(store, actor, data, filename, lang)
+    if not report.ok or not report.rows:
+        return report
+    batch = [(r.site_id, r.changes, r.expected_version, r.note) for r in report.rows]
+    try:
+        report.results = list(store.update_sites(actor, batch))
+    except BatchRefused as exc:
+        for index, site_id, error in exc.errors:
+            row = report.rows[index].row if 0 <= index < len(report.rows) else None
+            report.errors.append(RowError(row, None, _msg("refused", lang, error=error), site_id))
+        if not exc.errors:
+            report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+        return report
+    except WufeiError as exc:
+        report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+        return report
+    report.applied = True
+    return report
+
+
+# --- template ---------------------------------------------------------------------
+def template_frame(sites: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The columns an update file needs; with ``sites``, one row per site (ids, versions, names)."""
+    if sites is None or not len(sites):
+        return pd.DataFrame(columns=list(TEMPLATE_COLUMNS))
+    out = pd.DataFrame({c: "" for c in TEMPLATE_COLUMNS}, index=range(len(sites)))
+    out["site_id"] = list(sites["site_id"])
+    out["version"] = [("" if pd.isna(v) else str(int(v))) for v in sites["version"]] if "version" in sites else ""
+    out["name_zh"] = list(sites["name_zh"]) if "name_zh" in sites else ""
+    return out
+
+
+def template_csv(sites: pd.DataFrame | None = None) -> bytes:
+    """CSV template, UTF-8 with BOM (Excel-friendly)."""
+    return template_frame(sites).to_csv(index=False).encode("utf-8-sig")
+
+
+def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        template_frame(sites).to_excel(writer, sheet_name="sites", index=False)
+        help_rows = [
+            ("site_id", "必填：站点编号 / required: site id"),
+            ("version", "导出时的版本号，用于冲突检查 / version at export, detects conflicting edits"),
+            ("status", ", ".join(model.STATUSES)),
+            ("operating_capacity_value", "运行能力数值 ≥ 0 / capacity in operation"),
+            ("operating_capacity_unit", "如 t/d、kW / e.g. t/d, kW"),
+            ("commissioned", "YYYY-MM-DD, YYYY-MM 或 YYYY"),
+            ("lon, lat, datum", "坐标及坐标系 wgs84 / gcj02 / bd09"),
+            ("note", "说明（暂停、取消、关停或状态回退时必填）/ note (required for suspend, cancel, close or a backwards move)"),
+            ("", "空白单元格 = 不修改 / an empty cell = no change"),
+        ]
+        pd.DataFrame(help_rows, columns=["column", "meaning"]).to_excel(writer, sheet_name="help", index=False)
+    return buf.getvalue()

@@ -1,0 +1,423 @@
+"""Exports: the (filtered) sites, the town zones and the district outline as files.
+
+Formats: CSV (UTF-8 with BOM, so Excel shows Chinese), XLSX, GeoJSON and GeoPackage
+(layers ``sites``, ``town_zones``, ``district`` plus a ``fields`` table describing every
+field).  Coordinates are WGS-84 by default; ``datum="gcj02"`` shifts them for use with
+AMap/Tencent tools, and every file says which datum it carries.  The schema is stable and
+documented in ``docs/schema.md`` (the descriptions below are the single source of it).
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import sqlite3
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from wufei_geo.crs import METRIC_CRS
+from wufei_geo.model import SITE_COLUMNS
+
+LAYERS = ("sites", "zones", "district")
+FORMATS = ("geojson", "csv", "xlsx", "gpkg")
+EXPORT_DATUMS = ("wgs84", "gcj02")
+# Layer names inside a GeoPackage (zones are called town_zones there).
+GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
+
+# Marker position and how precise it is, after the site columns.
+SITE_EXTRA_COLUMNS = ("display_lon", "display_lat", "display_precision", "overdue", "last_change", "datum")
+SITE_EXPORT_COLUMNS: tuple[str, ...] = tuple(SITE_COLUMNS) + SITE_EXTRA_COLUMNS
+ZONE_EXPORT_COLUMNS = ("town_code", "name_zh", "name_en", "boundary_quality", "area_km2", "datum")
+_FLOAT_COLUMNS = (
+    "capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm",
+    "lon", "lat", "display_lon", "display_lat",
+)
+_INT_COLUMNS = ("target_year", "version")
+_BOOL_COLUMNS = ("retired", "overdue")
+DISTRICT_EXPORT_COLUMNS = ("district_code", "name_zh", "name_en", "area_km2", "datum")
+
+DATUM_NOTE = {
+    "wgs84": "Coordinates are WGS-84 (EPSG:4326), longitude/latitude in degrees.",
+    "gcj02": (
+        "Coordinates are GCJ-02 (the Chinese 'Mars' datum used by AMap/Tencent), NOT WGS-84: "
+        "they are shifted about 500 m from true WGS-84 positions. The declared CRS is "
+        "EPSG:4326/CRS84 only because GCJ-02 has no EPSG code; do not overlay on WGS-84 data."
+    ),
+}
+
+# field → (zh, en).  docs/schema.md documents the same fields; a test keeps them in step.
+FIELD_DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "sites": {
+        "site_id": ("站点编号，如 E.12-3", "Site id, e.g. E.12-3 (plan item + running number)"),
+        "project_id": ("规划附表3项目编号，如 E.12", "Plan item of 附表3, e.g. E.12"),
+        "name_zh": ("站点名称（中文）", "Site name (Chinese)"),
+        "name_en": ("站点名称（英文）", "Site name (English)"),
+        "category": ("设施类别代码", "Facility category code (see model.CATEGORIES)"),
+        "wet_waste_mode": ("湿垃圾处理方式：centralised 集中 / on_site 就地", "Wet-waste mode: centralised | on_site (wet_waste only)"),
+        "town_code": ("街镇统计代码（9位），未知为空", "Town statistical code (9 digits); empty when unknown"),
+        "village": ("村（按规划原文）", "Village as the plan gives it"),
+        "address": ("地址（按规划或来源）", "Address as the plan or source gives it"),
+        "served_towns": ("服务街镇代码，分号分隔", "Towns served, ';'-separated codes"),
+        "capacity_value": ("规划能力数值（主要组成，按原文）", "Planned capacity value, primary component, as written"),
+        "capacity_unit": ("规划能力单位（按原文，如 kg/d）", "Planned capacity unit as written, e.g. kg/d, MW"),
+        "capacity_norm": ("规划能力标准化数值", "Planned capacity, normalised"),
+        "capacity_norm_unit": ("标准化单位：t/d、t/yr、kW、count", "Normalised unit: t/d, t/yr, kW, count, items/yr"),
+        "capacity_components": ("全部能力组成（JSON 列表：label, value, unit, norm, norm_unit, source_ref）", "All capacity components (JSON list of label, value, unit, norm, norm_unit, source_ref)"),
+        "operating_capacity_value": ("运行能力数值（街镇填报）", "Capacity in operation, value as entered by an official"),
+        "operating_capacity_unit": ("运行能力单位", "Capacity in operation, unit as entered"),
+        "operating_capacity_norm": ("运行能力标准化数值", "Capacity in operation, normalised (capacity_norm_unit)"),
+        "target_year": ("目标年份", "Target year"),
+        "target_status": ("目标状态：operating，关停类为 decommissioned", "Target state: operating, or decommissioned for closures"),
+        "commissioned": ("投运日期（ISO 日期或年月）", "Commissioning date (ISO date or year-month)"),
+        "department": ("责任主体", "Responsible department (责任主体)"),
+        "implementer": ("实施主体", "Implementing entity (实施主体)"),
+        "status": ("状态代码", "Status code (planned, under_construction, commissioning, operating, suspended, cancelled, decommissioned)"),
+        "status_as_of": ("状态日期", "Date the status was last stated"),
+        "status_source": ("状态来源", "Source of the status"),
+        "lon": ("记录的经度（见 datum），未知为空", "Stored longitude (in the file's datum); empty when not known"),
+        "lat": ("记录的纬度（见 datum），未知为空", "Stored latitude (in the file's datum); empty when not known"),
+        "precision": ("位置精度：exact/address/village/town/district/unknown", "Location precision: exact, address, village, town, district, unknown"),
+        "location_source": ("位置来源", "Source of the location"),
+        "source_ref": ("规划出处（表与行）", "Source in the plan (table and row)"),
+        "data_note": ("数据说明", "Data note"),
+        "retired": ("已退役（不再显示）", "Retired (no longer shown)"),
+        "version": ("记录版本号（批量更新时用于冲突检查）", "Record version (used by bulk updates to detect conflicting edits)"),
+        "display_lon": ("地图标记经度（见 datum）", "Longitude of the map marker (in the file's datum)"),
+        "display_lat": ("地图标记纬度（见 datum）", "Latitude of the map marker (in the file's datum)"),
+        "display_precision": ("地图标记的实际精度（如村级站点显示于镇政府驻地则为 town）", "Precision of the marker as shown (a village site without a coordinate is shown at town precision)"),
+        "overdue": ("目标年份已过而未达到目标状态", "Target year passed without reaching the target state"),
+        "last_change": ("最近一次修改", "Last change (when, who, what)"),
+        "datum": ("本文件坐标基准：wgs84 或 gcj02", "Datum of this file's coordinates: wgs84 or gcj02"),
+    },
+    "zones": {
+        "town_code": ("街镇统计代码（9位）", "Town statistical code (9 digits)"),
+        "name_zh": ("街镇名称", "Town name (Chinese)"),
+        "name_en": ("街镇名称（英文）", "Town name (English)"),
+        "boundary_quality": ("边界质量：approximate 示意范围 / official 官方", "Boundary quality: approximate (示意范围) or official"),
+        "area_km2": ("面积（平方公里，米制坐标系计算）", "Area in km², measured in the metric CRS (CGCS2000 3° GK CM 120°E)"),
+        "datum": ("本文件坐标基准：wgs84 或 gcj02", "Datum of this file's coordinates: wgs84 or gcj02"),
+    },
+    "district": {
+        "district_code": ("区代码", "District code"),
+        "name_zh": ("区名称", "District name (Chinese)"),
+        "name_en": ("区名称（英文）", "District name (English)"),
+        "area_km2": ("面积（平方公里，米制坐标系计算）", "Area in km², measured in the metric CRS (CGCS2000 3° GK CM 120°E)"),
+        "datum": ("本文件坐标基准：wgs84 或 gcj02", "Datum of this file's coordinates: wgs84 or gcj02"),
+    },
+}
+
+LAYER_DESCRIPTIONS = {
+    "sites": "Qingpu zero-waste plan (青府发〔2022〕53号) facility sites; geometry = map marker.",
+    "zones": "Qingpu town zones (街镇); boundary_quality says whether approximate (示意范围) or official.",
+    "district": "Qingpu District (青浦区) outline.",
+}
+
+
+class ExportError(ValueError):
+    """A request the exporter cannot satisfy (unknown layer, format or datum)."""
+
+
+class CatalogLike(Protocol):
+    sites: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    district: gpd.GeoDataFrame
+
+
+# --- coordinate handling ------------------------------------------------------
+def _check_datum(datum: str) -> str:
+    if datum not in EXPORT_DATUMS:
+        raise ExportError(f"unknown datum {datum!r}; choose one of {', '.join(EXPORT_DATUMS)}")
+    return datum
+
+
+def _shift_xy(lon: Any, lat: Any, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if datum == "wgs84" or lon.size == 0:
+        return lon, lat
+    from wufei_geo.crs import from_wgs84
+
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    out_lon, out_lat = lon.copy(), lat.copy()
+    if ok.any():
+        x, y = from_wgs84(lon[ok], lat[ok], datum)
+        out_lon[ok], out_lat[ok] = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return out_lon, out_lat
+
+
+def _shift_geometry(geoms: gpd.GeoSeries, datum: str) -> gpd.GeoSeries:
+    if datum == "wgs84":
+        return geoms
+
+    def shift(coords: np.ndarray) -> np.ndarray:
+        x, y = _shift_xy(coords[:, 0], coords[:, 1], datum)
+        return np.column_stack([x, y])
+
+    return gpd.GeoSeries(shapely.transform(geoms.values, shift), index=geoms.index, crs="EPSG:4326")
+
+
+# --- values -------------------------------------------------------------------
+def _components(value: Any) -> list[dict[str, Any]]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else []
+    return list(value)
+
+
+def _clean(value: Any) -> Any:
+    """A plain Python value for JSON/XLSX: NaN/NA/NaT → None, numpy scalars → Python."""
+    if value is None:
+        return None
+    if isinstance(value, (list, dict)):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+# --- layers as frames -----------------------------------------------------------
+def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """The sites in the export schema: every ``SITE_COLUMNS`` field, the marker, the datum.
+
+    ``lon``/``lat`` are the stored location (null when not known); ``display_lon``/
+    ``display_lat`` and the geometry are where the marker sits.  Both are in ``datum``.
+    ``capacity_components`` is JSON text here (a JSON array in GeoJSON).
+    """
+    _check_datum(datum)
+    frame = pd.DataFrame(index=sites.index)
+    for col in SITE_COLUMNS:
+        frame[col] = sites[col] if col in sites.columns else None
+    for col in ("display_lon", "display_lat", "display_precision", "overdue", "last_change"):
+        frame[col] = sites[col] if col in sites.columns else None
+    if "display_lon" not in sites.columns and "lon" in sites.columns:
+        frame["display_lon"], frame["display_lat"] = sites["lon"], sites["lat"]
+        frame["display_precision"] = sites.get("precision")
+    frame["capacity_components"] = [
+        json.dumps(_components(v), ensure_ascii=False) for v in frame["capacity_components"]
+    ]
+    lon, lat = _shift_xy(pd.to_numeric(frame["lon"], errors="coerce"), pd.to_numeric(frame["lat"], errors="coerce"), datum)
+    frame["lon"], frame["lat"] = lon, lat
+    dlon, dlat = _shift_xy(
+        pd.to_numeric(frame["display_lon"], errors="coerce"), pd.to_numeric(frame["display_lat"], errors="coerce"), datum
+    )
+    frame["display_lon"], frame["display_lat"] = dlon, dlat
+    frame["datum"] = datum
+    for col in _FLOAT_COLUMNS:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    for col in _INT_COLUMNS:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    for col in _BOOL_COLUMNS:
+        frame[col] = frame[col].astype("boolean")
+    ok = np.isfinite(dlon) & np.isfinite(dlat)
+    geometry = [shapely.Point(x, y) if good else None for x, y, good in zip(dlon, dlat, ok)]
+    out = gpd.GeoDataFrame(frame[list(SITE_EXPORT_COLUMNS)], geometry=geometry, crs="EPSG:4326")
+    return out.reset_index(drop=True)
+
+
+def zones_layer(zones: gpd.GeoDataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """Town zones: ``town_code, name_zh, name_en, boundary_quality, area_km2, datum`` + polygon."""
+    _check_datum(datum)
+    zones = zones.to_crs("EPSG:4326")
+    frame = pd.DataFrame({c: zones[c] if c in zones.columns else None for c in ZONE_EXPORT_COLUMNS[:-1]})
+    frame["datum"] = datum
+    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(zones.geometry, datum).values, crs="EPSG:4326").reset_index(drop=True)
+
+
+def district_layer(district: gpd.GeoDataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
+    """The district outline with its code, names and area (measured in the metric CRS (CGCS2000 3° GK CM 120°E))."""
+    _check_datum(datum)
+    district = district.to_crs("EPSG:4326")
+    from wufei_geo.model import DISTRICT_CODE
+
+    area = district.geometry.to_crs(METRIC_CRS).area / 1e6
+    frame = pd.DataFrame(
+        {
+            "district_code": district["district_code"] if "district_code" in district else DISTRICT_CODE,
+            "name_zh": district["name_zh"] if "name_zh" in district else "青浦区",
+            "name_en": district["name_en"] if "name_en" in district else "Qingpu District",
+            "area_km2": area.round(3).values,
+        },
+        index=district.index,
+    )
+    frame["datum"] = datum
+    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(district.geometry, datum).values, crs="EPSG:4326").reset_index(drop=True)
+
+
+def layer_frame(catalog: CatalogLike, layer: str, datum: str = "wgs84", sites: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """One export layer; ``sites`` (e.g. the map's filtered set) replaces ``catalog.sites``."""
+    if layer == "sites":
+        return sites_layer(catalog.sites if sites is None else sites, datum)
+    if layer == "zones":
+        return zones_layer(catalog.zones, datum)
+    if layer == "district":
+        return district_layer(catalog.district, datum)
+    raise ExportError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
+
+
+def fields_table() -> pd.DataFrame:
+    """Every exported field with its description (the ``fields`` table of a GeoPackage, a sheet of XLSX)."""
+    rows = [
+        {"layer": GPKG_LAYER[layer], "field": field, "description_zh": zh, "description_en": en}
+        for layer, fields in FIELD_DESCRIPTIONS.items()
+        for field, (zh, en) in fields.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+# --- encoders -------------------------------------------------------------------
+def _plain_table(layer: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+def to_csv_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
+    """CSV, UTF-8 with BOM (Excel opens Chinese correctly); polygons are not written to CSV."""
+    return _plain_table(layer, gdf).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
+    """XLSX with the layer's table and a ``fields`` sheet describing every column and the datum."""
+    buf = io.BytesIO()
+    table = _plain_table(layer, gdf)
+    datum = str(table["datum"].iloc[0]) if len(table) else "wgs84"
+    fields = fields_table()
+    fields = fields[fields["layer"] == GPKG_LAYER[layer]]
+    note = pd.DataFrame([{"layer": "", "field": "datum", "description_zh": "", "description_en": DATUM_NOTE.get(datum, "")}])
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=layer, index=False)
+        pd.concat([fields, note], ignore_index=True).to_excel(writer, sheet_name="fields", index=False)
+    return buf.getvalue()
+
+
+def to_geojson_bytes(layer: str, gdf: gpd.GeoDataFrame, datum: str) -> bytes:
+    """GeoJSON with top-level ``name``, ``datum``, ``datum_note`` and ``crs`` members."""
+    features = []
+    for row, geom in zip(_plain_table(layer, gdf).to_dict("records"), gdf.geometry):
+        props = {k: _clean(v) for k, v in row.items()}
+        if "capacity_components" in props and isinstance(props["capacity_components"], str):
+            props["capacity_components"] = json.loads(props["capacity_components"])
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": None if geom is None or geom.is_empty else shapely.geometry.mapping(geom),
+            }
+        )
+    doc = {
+        "type": "FeatureCollection",
+        "name": GPKG_LAYER[layer],
+        "datum": datum,
+        "datum_note": DATUM_NOTE[datum],
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": features,
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write_gpkg(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame], datum: str) -> Path:
+    """A GeoPackage with the given layers, a ``fields`` table and field descriptions.
+
+    Field descriptions go into the standard ``gpkg_data_columns`` table (GeoPackage schema
+    extension; GDAL shows them as field comments); the layer description states the datum.
+    """
+    path = Path(path)
+    if path.exists():
+        path.unlink()
+    for i, (layer, gdf) in enumerate(layers.items()):
+        gdf.to_file(
+            path,
+            layer=GPKG_LAYER[layer],
+            driver="GPKG",
+            engine="pyogrio",
+            layer_options={"DESCRIPTION": f"{LAYER_DESCRIPTIONS[layer]} {DATUM_NOTE[datum]}", "IDENTIFIER": GPKG_LAYER[layer]},
+            # GeoPackage 1.2 so older GDAL (Debian's 3.6) reads it without warnings.
+            dataset_options={"VERSION": "1.2"} if i == 0 else None,
+        )
+    fields = fields_table()
+    fields = fields[fields["layer"].isin([GPKG_LAYER[k] for k in layers])]
+    import pyogrio
+
+    pyogrio.write_dataframe(fields, path, layer="fields", driver="GPKG", layer_options={"DESCRIPTION": "Field descriptions of every layer"})
+    with sqlite3.connect(path) as con:
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+                table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+                description TEXT, mime_type TEXT, constraint_name TEXT,
+                CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+                CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
+            "VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write')"
+        )
+        for layer in layers:
+            table = GPKG_LAYER[layer]
+            present = {r[1] for r in con.execute(f"PRAGMA table_info({_sql_ident(table)})")}
+            for field, (zh, en) in FIELD_DESCRIPTIONS[layer].items():
+                if field in present:
+                    con.execute(
+                        "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, description) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (table, field, field, zh, en),
+                    )
+    return path
+
+
+def export_bytes(
+    catalog: CatalogLike,
+    fmt: str,
+    layer: str | None = "sites",
+    datum: str = "wgs84",
+    sites: pd.DataFrame | None = None,
+) -> bytes:
+    """The export file's bytes (for downloads).  ``layer=None`` is only valid for gpkg: all layers."""
+    _check_datum(datum)
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "gpkg":
+        names = LAYERS if layer is None else (layer,)
+        layers = {name: layer_frame(catalog, name, datum, sites) for name in names}
+        with tempfile.TemporaryDirectory() as tmp:
+            out = write_gpkg(Path(tmp) / "export.gpkg", layers, datum)
+            return out.read_bytes()
+    if layer is None:
+        raise ExportError(f"format {fmt} holds one layer: choose --layer ({', '.join(LAYERS)})")
+    gdf = layer_frame(catalog, layer, datum, sites)
+    if fmt == "csv":
+        return to_csv_bytes(layer, gdf)
+    if fmt == "xlsx":
+        return to_xlsx_bytes(layer, gdf)
+    return to_geojson_bytes(layer, gdf, datum)
+
+
+def write_export(
+    path: str | Path,
+    catalog: CatalogLike,
+    fmt: str,
+    layer: str | None = "sites",
+    datum: str = "wgs84",
+    sites: pd.DataFrame | None = None,
+) -> Path:
+    """Write an export file; see :func:`export_bytes`."""
+    data = export_bytes(catalog, fmt, layer, datum, sites)
+    path = Path(path)
+    path.write_bytes(data)
+    return path
