@@ -1,0 +1,169 @@
+"""``wufei-geo capacity``, ``wufei-geo towns`` and ``wufei-geo report``: the numbers of the
+湿垃圾能力 and 街镇 pages, computed by :mod:`wufei_geo.analysis`, printed or exported."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from wufei_geo import analysis
+from wufei_geo.i18n import status_label, t
+from wufei_geo.report import fmt_number, fmt_share, reached_text, target_label, unit_text, write_report
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the text output")
+    parser.add_argument("--today", type=_date, default=None,
+                        help="judge overdue targets as of this date (default: today)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("capacity", help="capacity and counts against the plan's district targets")
+    p.add_argument("--json", action="store_true", help="print the targets as JSON")
+    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all",
+                   help="which wet-waste sites count toward the 600 t/d goal (default: all)")
+    _common(p)
+    p.set_defaults(func=cmd_capacity)
+
+    p = subparsers.add_parser("towns", help="the scorecard of each of the 11 towns")
+    p.add_argument("--json", action="store_true", help="print the scorecards as JSON")
+    _common(p)
+    p.set_defaults(func=cmd_towns)
+
+    p = subparsers.add_parser("report", help="write the Excel workbook (.xlsx) or the HTML briefing (.html)")
+    p.add_argument("-o", "--output", required=True, help="output file; the suffix chooses the format")
+    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all")
+    _common(p)
+    p.set_defaults(func=cmd_report)
+
+
+def _catalog() -> Any:
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.store import Store
+
+    return load_catalog(Store.open())
+
+
+def _params() -> Any:
+    from wufei_geo.config import load_settings
+
+    return load_settings().generation
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _status_line(by_status: dict[str, Any], lang: str) -> str:
+    parts = [f"{status_label(s, lang)} {fmt_number(v)}" for s, v in by_status.items() if v]
+    return ", ".join(parts) or "—"
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
+                                      today=args.today)
+    if args.json:
+        _print_json([item.to_dict() for item in report])
+        return 0
+    lang = args.lang
+    wet = analysis.wet_waste_progress(report)
+    if wet is not None:
+        unit = unit_text(wet.unit, lang)
+        print(t("analysis.title", lang))
+        print("  " + t("analysis.counts_toward", lang) + ": " + t("analysis.counts." + wet.counts_toward, lang))
+        print("  " + t("analysis.headline", lang, achieved=fmt_number(wet.achieved), target=fmt_number(wet.target),
+                       unit=unit, share=fmt_share(wet.share)))
+        print("  " + t("analysis.registered", lang, registered=fmt_number(wet.registered), unit=unit,
+                       share=fmt_share(wet.registered_share)))
+        print("  " + t("analysis.by_status", lang) + ": " + _status_line(wet.by_status, lang))
+        for mode, values in wet.by_mode.items():
+            print(f"    {t('analysis.counts.' + mode, lang)}: {_status_line(values, lang)}")
+        if wet.unknown_capacity_sites["count"]:
+            print("  " + t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
+                  + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
+        print("  " + reached_text(wet, lang))
+        print("  " + " ".join(f"{p['year']}:{fmt_number(p['cumulative'])}" for p in wet.projection))
+        if wet.overdue_sites:
+            print("  " + t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
+        print()
+    print(t("analysis.targets_table", lang))
+    for item in report:
+        unit = unit_text(item.unit, lang)
+        state = t("analysis.state." + item.state, lang) + (
+            " · " + t("analysis.target_overdue", lang) if item.overdue else "")
+        print(f"  [{item.id}] {target_label(item, lang)}")
+        print(f"      {t('analysis.col.goal', lang)} {fmt_number(item.target)} {unit} ({item.target_year or '—'}) · "
+              f"{t('analysis.col.achieved', lang)} {fmt_number(item.achieved)} ({fmt_share(item.share)}) · "
+              f"{t('analysis.col.registered', lang)} {fmt_number(item.registered)} "
+              f"({fmt_share(item.registered_share)}) · {t('analysis.col.gap', lang)} {fmt_number(item.gap)} · "
+              f"{t('analysis.col.year_reached', lang)} {item.year_reached or '—'} · {state}")
+        if item.measure != "untracked":
+            print(f"      {t('analysis.by_status', lang)}: {_status_line(item.by_status, lang)}")
+        if item.unknown_capacity_sites["count"]:
+            print("      " + t("analysis.unknown_capacity", lang, n=item.unknown_capacity_sites["count"]))
+    return 0
+
+
+def cmd_towns(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, _params(), today=args.today)
+    if args.json:
+        _print_json([card.to_dict() for card in cards])
+        return 0
+    lang = args.lang
+    for card in cards:
+        name = card.name_en if lang == "en" else card.name_zh
+        print(f"{name} ({card.town_code}) — {t('analysis.state.' + card.state, lang)} · "
+              f"{t('analysis.col.met', lang)} {card.counts['met']} · "
+              f"{t('analysis.col.in_progress', lang)} {card.counts['in_progress']} · "
+              f"{t('analysis.col.not_started', lang)} {card.counts['not_started']} · "
+              f"{t('analysis.col.sites', lang)} {len(card.sites)}")
+        for item in card.targets:
+            if item.measure == "untracked":
+                value = t("analysis.state.untracked", lang)
+            else:
+                value = (f"{fmt_number(item.achieved)} / {fmt_number(item.target)} {unit_text(item.unit, lang)} · "
+                         f"{t('analysis.col.registered', lang)} {fmt_number(item.registered)} · "
+                         f"{t('analysis.state.' + item.state, lang)}")
+                if item.overdue:
+                    value += " · " + t("analysis.target_overdue", lang)
+            print(f"    [{item.id}] {target_label(item, lang)}: {value}")
+        gen = card.generation
+        if gen is None:
+            print("    " + t("analysis.towns.generation", lang) + ": " + t("analysis.towns.population_unknown", lang))
+        else:
+            print("    " + t("analysis.towns.generation", lang) + ": " + t(
+                "analysis.towns.generation_value", lang, generation=fmt_number(gen.generation_tpd),
+                population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
+                wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd))
+                + f" [{gen.population_note}]")
+    print()
+    print(analysis.INDICATIVE_CAVEAT_EN if lang == "en" else analysis.INDICATIVE_CAVEAT_ZH)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    params = _params()
+    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
+                                      today=args.today)
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today)
+    try:
+        path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
+                            generated=args.today)
+    except (ValueError, OSError) as exc:
+        print(f"wufei-geo report: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0

@@ -1,0 +1,477 @@
+"""The Excel workbook and the one-page HTML briefing of "is Qingpu on track?".
+
+Both only present what :mod:`wufei_geo.analysis` computed.  The HTML briefing is
+self-contained (inline CSS and SVG, no script, no network) and sized for A4; every text
+that comes from data or a user is escaped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from wufei_geo.analysis import (
+    INDICATIVE_CAVEAT_EN,
+    INDICATIVE_CAVEAT_ZH,
+    TargetProgress,
+    TownScorecard,
+    wet_waste_progress,
+)
+from wufei_geo.config import GenerationParameters
+from wufei_geo.i18n import category_label, status_label, t, unit_label
+from wufei_geo.model import SITE_COLUMNS, STATUSES
+
+# Stack order of the chart (bottom first) and colours (colour-blind-safe Okabe–Ito).
+CHART_STATUSES: tuple[str, ...] = ("operating", "commissioning", "under_construction", "planned")
+STATUS_COLOURS: dict[str, str] = {
+    "operating": "#009E73",
+    "commissioning": "#56B4E9",
+    "under_construction": "#E69F00",
+    "planned": "#BBBBBB",
+    "suspended": "#CC79A7",
+    "cancelled": "#666666",
+    "decommissioned": "#0072B2",
+}
+
+
+def fmt_number(value: Any) -> str:
+    """1234.5 → '1,234.5'; None → '—' (unknown is never shown as 0)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_share(value: float | None) -> str:
+    if value is None:
+        return "—"
+    pct = value * 100
+    return f"{pct:.1f}%" if pct >= 1 or pct == 0 else f"{pct:.2f}%"
+
+
+def target_label(item: TargetProgress, lang: str) -> str:
+    text = item.description_en if lang == "en" else item.description_zh
+    return text or f"{category_label(item.category, lang)} · {t('analysis.measure.' + item.measure, lang)}"
+
+
+def unit_text(unit: str, lang: str) -> str:
+    return unit_label(unit, lang) or unit
+
+
+# --------------------------------------------------------------------------- SVG chart
+def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640, height: int = 250) -> str:
+    """Stacked bars of cumulative capacity per year (2021–2026) by status, with the goal line."""
+    left, right, top, bottom = 56, 150, 24, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    years = [p["year"] for p in item.projection]
+    peak = max([float(p["cumulative"]) for p in item.projection] + [float(item.target or 0)] + [1.0])
+    y_max = peak * 1.12
+    band = plot_w / max(len(years), 1)
+    bar_w = band * 0.6
+
+    def y_of(value: float) -> float:
+        return top + plot_h - plot_h * value / y_max
+
+    unit = unit_text(item.unit, lang)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(t("analysis.chart_title", lang))}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
+    ]
+    for k in range(5):
+        value = y_max * k / 4
+        y = y_of(value)
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt_number(round(value)))}</text>'
+        )
+    parts.append(
+        f'<text x="12" y="{top + plot_h / 2:.1f}" transform="rotate(-90 12 {top + plot_h / 2:.1f})" '
+        f'text-anchor="middle">{escape(unit)}</text>'
+    )
+    for i, point in enumerate(item.projection):
+        x = left + band * i + (band - bar_w) / 2
+        base = 0.0
+        for status in CHART_STATUSES:
+            value = float(point["by_status"].get(status, 0) or 0)
+            if value <= 0:
+                continue
+            y_top, y_bottom = y_of(base + value), y_of(base)
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" height="{y_bottom - y_top:.1f}" '
+                f'fill="{STATUS_COLOURS[status]}"><title>{escape(str(point["year"]))} '
+                f'{escape(status_label(status, lang))}: {escape(fmt_number(value))} {escape(unit)}</title></rect>'
+            )
+            base += value
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{y_of(base) - 3:.1f}" text-anchor="middle">'
+            f"{escape(fmt_number(point['cumulative']))}</text>"
+        )
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{int(point["year"])}</text>'
+        )
+    if item.target is not None:
+        y = y_of(float(item.target))
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#D55E00" '
+            'stroke-width="2" stroke-dasharray="6 3"/>'
+        )
+        label = t("analysis.target_line", lang, target=fmt_number(item.target), unit=unit)
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}" fill="#D55E00">{escape(label)}</text>')
+    legend_y = top + 40
+    for status in reversed(CHART_STATUSES):
+        parts.append(
+            f'<rect x="{left + plot_w + 8}" y="{legend_y}" width="10" height="10" fill="{STATUS_COLOURS[status]}"/>'
+        )
+        parts.append(
+            f'<text x="{left + plot_w + 22}" y="{legend_y + 9}">{escape(status_label(status, lang))}</text>'
+        )
+        legend_y += 16
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- HTML briefing
+_CSS = """
+@page { size: A4; margin: 11mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif;
+       font-size: 8.6pt; color: #111; margin: 0; line-height: 1.3; }
+h1 { font-size: 13pt; margin: 0 0 2pt 0; }
+h2 { font-size: 10pt; margin: 7pt 0 3pt 0; border-bottom: 1px solid #999; }
+p { margin: 2pt 0; }
+.meta, .note { color: #444; font-size: 7.6pt; }
+.headline { font-size: 10pt; font-weight: bold; }
+.warn { color: #B00020; }
+table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
+tr { page-break-inside: avoid; }
+th, td { border: 1px solid #bbb; padding: 1.5pt 3pt; text-align: left; vertical-align: top; }
+th { background: #eee; }
+td.num { text-align: right; white-space: nowrap; }
+.chart { margin: 2pt 0; }
+"""
+
+
+def _row(cells: Sequence[tuple[str, bool]], header: bool = False) -> str:
+    tag = "th" if header else "td"
+    out = []
+    for text, num in cells:
+        attr = ' class="num"' if num and not header else ""
+        out.append(f"<{tag}{attr}>{escape(text)}</{tag}>")
+    return "<tr>" + "".join(out) + "</tr>"
+
+
+def _headline_html(wet: TargetProgress | None, lang: str) -> str:
+    if wet is None:
+        return f"<p>{escape(t('analysis.report.no_wet_target', lang))}</p>"
+    unit = unit_text(wet.unit, lang)
+    lines = [
+        f'<p class="headline">{escape(t("analysis.headline", lang, achieved=fmt_number(wet.achieved), target=fmt_number(wet.target), unit=unit, share=fmt_share(wet.share)))}</p>',
+        f"<p>{escape(t('analysis.registered', lang, registered=fmt_number(wet.registered), unit=unit, share=fmt_share(wet.registered_share)))}</p>",
+    ]
+    if wet.unknown_capacity_sites["count"]:
+        lines.append(
+            f'<p class="warn">{escape(t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"]))}'
+            f" ({escape(', '.join(wet.unknown_capacity_sites['ids']))})</p>"
+        )
+    lines.append(f"<p>{escape(reached_text(wet, lang))}</p>")
+    if wet.overdue_sites:
+        lines.append(
+            f'<p class="warn">{escape(t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))}</p>'
+        )
+    return "".join(lines)
+
+
+def reached_text(item: TargetProgress, lang: str) -> str:
+    """'reached in 2025' / 'reached in 2027, after 2025' / 'not reached: N short'."""
+    if item.year_reached is None:
+        return t("analysis.not_reached", lang, gap=fmt_number(item.registered_gap), unit=unit_text(item.unit, lang))
+    if item.target_year is not None and item.year_reached > item.target_year:
+        return t("analysis.year_reached_late", lang, year=item.year_reached, target_year=item.target_year)
+    return t("analysis.year_reached", lang, year=item.year_reached)
+
+
+def _status_table_html(wet: TargetProgress, lang: str) -> str:
+    unit = unit_text(wet.unit, lang)
+    head = [(t("field.status", lang), False), (t("analysis.counts.all", lang) + f" ({unit})", True)]
+    modes = list(wet.by_mode)
+    head += [(t("analysis.counts." + m, lang), True) for m in modes]
+    rows = [_row(head, header=True)]
+    for status in STATUSES:
+        if status == "decommissioned":
+            continue
+        cells = [(status_label(status, lang), False), (fmt_number(wet.by_status.get(status)), True)]
+        cells += [(fmt_number(wet.by_mode[m].get(status)), True) for m in modes]
+        rows.append(_row(cells))
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _targets_table_html(report: Sequence[TargetProgress], lang: str) -> str:
+    head = [
+        (t("analysis.col.description", lang), False),
+        (t("analysis.col.goal", lang), True),
+        (t("analysis.col.achieved", lang), True),
+        (t("analysis.col.registered", lang), True),
+        (t("analysis.col.registered_share", lang), True),
+        (t("analysis.col.year_reached", lang), True),
+        (t("analysis.col.state", lang), False),
+    ]
+    rows = [_row(head, header=True)]
+    for item in report:
+        unit = unit_text(item.unit, lang)
+        state = t("analysis.state." + item.state, lang)
+        if item.overdue:
+            state += " · " + t("analysis.target_overdue", lang)
+        unknown = item.unknown_capacity_sites["count"]
+        label = target_label(item, lang) + (f" [{t('analysis.unknown_capacity', lang, n=unknown)}]" if unknown else "")
+        rows.append(
+            _row(
+                [
+                    (label, False),
+                    (f"{fmt_number(item.target)} {unit}", True),
+                    (fmt_number(item.achieved), True),
+                    (fmt_number(item.registered), True),
+                    (fmt_share(item.registered_share), True),
+                    ("—" if item.year_reached is None else str(item.year_reached), True),
+                    (state, False),
+                ]
+            )
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _towns_table_html(cards: Sequence[TownScorecard], lang: str) -> str:
+    head = [
+        (t("analysis.col.town", lang), False),
+        (t("analysis.col.state", lang), False),
+        (t("analysis.col.met", lang), True),
+        (t("analysis.col.in_progress", lang), True),
+        (t("analysis.col.not_started", lang), True),
+        (t("analysis.col.sites", lang), True),
+        (t("analysis.col.wet_capacity", lang), True),
+        (t("analysis.col.generation", lang), True),
+        (t("analysis.col.population_note", lang), False),
+    ]
+    rows = [_row(head, header=True)]
+    for card in cards:
+        gen = card.generation
+        rows.append(
+            _row(
+                [
+                    (card.name_en if lang == "en" else card.name_zh, False),
+                    (t("analysis.state." + card.state, lang), False),
+                    (str(card.counts["met"]), True),
+                    (str(card.counts["in_progress"]), True),
+                    (str(card.counts["not_started"]), True),
+                    (str(len(card.sites)), True),
+                    (fmt_number(gen.capacity_registered_tpd if gen else _registered(card)), True),
+                    (fmt_number(gen.generation_tpd) if gen else "—", True),
+                    (
+                        f"{fmt_number(card.population)} · {card.population_note or ''}"
+                        if card.population is not None
+                        else t("analysis.towns.population_unknown", lang),
+                        False,
+                    ),
+                ]
+            )
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _registered(card: TownScorecard) -> float:
+    return float(sum(card.wet_waste_by_status[s] for s in CHART_STATUSES))
+
+
+def briefing_html(
+    report: Sequence[TargetProgress],
+    scorecards: Sequence[TownScorecard],
+    *,
+    lang: str = "zh",
+    params: GenerationParameters | None = None,
+    generated: dt.date | None = None,
+) -> str:
+    """A self-contained, printable (A4, 1–2 pages) HTML briefing."""
+    params = params or GenerationParameters()
+    generated = generated or dt.date.today()
+    wet = wet_waste_progress(report)
+    others = [item for item in report if item is not wet]
+    caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+    body = [
+        f"<h1>{escape(t('analysis.report.title', lang))}</h1>",
+        f'<p class="meta">{escape(t("analysis.report.generated", lang, date=generated.isoformat()))}</p>',
+        f"<h2>{escape(t('analysis.title', lang))}</h2>",
+        _headline_html(wet, lang),
+    ]
+    if wet is not None:
+        body.append(f'<div class="chart">{wet_waste_chart_svg(wet, lang)}</div>')
+        body.append(f'<p class="note">{escape(t("analysis.projection_rule", lang))}</p>')
+        body.append(_status_table_html(wet, lang))
+    body.append(f"<h2>{escape(t('analysis.other_targets', lang))}</h2>")
+    body.append(_targets_table_html(others, lang))
+    body.append(f"<h2>{escape(t('analysis.towns.title', lang))}</h2>")
+    body.append(_towns_table_html(scorecards, lang))
+    body.append(
+        f'<p class="note">{escape(caveat)} '
+        f"{escape(t('analysis.towns.per_capita', lang))}: {escape(fmt_number(params.per_capita_kg_day))} "
+        f"({escape(params.per_capita_source)}); {escape(t('analysis.towns.wet_share', lang))}: "
+        f"{escape(fmt_share(params.wet_share))} ({escape(params.wet_share_source)})</p>"
+    )
+    title = escape(t("analysis.report.title", lang))
+    html_lang = "en" if lang == "en" else "zh-CN"
+    return (
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{_CSS}</style></head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )
+
+
+# --------------------------------------------------------------------------- Excel
+def _safe(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set)):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    ws = wb.create_sheet(title=title[:31])
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_safe(v) for v in row])
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            # Data text is never a formula: "=cmd|..." typed by someone stays text.
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"
+    ws.freeze_panes = "A2"
+    for i, name in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(name)) + 4))
+
+
+def workbook_bytes(
+    report: Sequence[TargetProgress],
+    scorecards: Sequence[TownScorecard],
+    sites: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    params: GenerationParameters | None = None,
+) -> bytes:
+    """xlsx: targets, wet waste by status (and by year), town scorecards, sites, parameters."""
+    params = params or GenerationParameters()
+    wb = Workbook()
+    wb.remove(wb.active)
+    target_header = [
+        "id", "level", "town_code", "category", "measure", t("analysis.col.description", lang),
+        "target", "unit", "target_year", "achieved", "registered", "gap", "share", "registered_gap",
+        "registered_share", "year_reached", "state", "overdue", "unknown_capacity_count",
+        "unknown_capacity_sites", "overdue_sites", "sites", "source_ref", "note",
+    ]
+
+    def target_row(item: TargetProgress) -> list[Any]:
+        return [
+            item.id, item.level, item.town_code, item.category, item.measure, target_label(item, lang),
+            item.target, item.unit, item.target_year, item.achieved, item.registered, item.gap, item.share,
+            item.registered_gap, item.registered_share, item.year_reached, item.state, item.overdue,
+            item.unknown_capacity_sites["count"], item.unknown_capacity_sites["ids"], item.overdue_sites,
+            item.sites, item.source_ref, item.note,
+        ]
+
+    town_targets = [tp for card in scorecards for tp in card.targets]
+    _sheet(wb, t("analysis.report.sheet.targets", lang), target_header,
+           [target_row(i) for i in list(report) + town_targets])
+
+    wet = wet_waste_progress(report)
+    wet_rows: list[list[Any]] = []
+    if wet is not None:
+        for status in STATUSES:
+            wet_rows.append([
+                status, status_label(status, lang), wet.by_status.get(status),
+                *(wet.by_mode.get(m, {}).get(status) for m in ("centralised", "on_site")),
+            ])
+        wet_rows.append([])
+        wet_rows.append([t("analysis.year", lang), t("analysis.cumulative", lang), *CHART_STATUSES])
+        for point in wet.projection:
+            wet_rows.append([point["year"], point["cumulative"], *(point["by_status"].get(s) for s in CHART_STATUSES)])
+        wet_rows.append([])
+        wet_rows.append(["unknown_capacity_sites", wet.unknown_capacity_sites["count"], wet.unknown_capacity_sites["ids"]])
+        wet_rows.append(["year_reached", wet.year_reached])
+        wet_rows.append(["target", wet.target, wet.unit])
+    _sheet(wb, t("analysis.report.sheet.wet", lang),
+           ["status", t("field.status", lang), "all", "centralised", "on_site"], wet_rows)
+
+    town_rows = []
+    for card in scorecards:
+        gen = card.generation
+        town_rows.append([
+            card.town_code, card.name_zh, card.name_en, card.state, card.counts["met"], card.counts["in_progress"],
+            card.counts["not_started"], card.counts["untracked"], len(card.sites), card.sites,
+            _registered(card), card.wet_waste_by_status["operating"], card.wet_waste_unknown_capacity_sites,
+            card.population, card.population_note, gen.generation_tpd if gen else None,
+            gen.coverage_registered if gen else None,
+        ])
+    _sheet(wb, t("analysis.report.sheet.towns", lang), [
+        "town_code", "name_zh", "name_en", "state", "met", "in_progress", "not_started", "untracked",
+        "site_count", "sites", "wet_waste_registered_tpd", "wet_waste_operating_tpd",
+        "wet_waste_unknown_capacity_sites", "population", "population_note",
+        "indicative_generation_tpd", "registered_capacity_vs_generation",
+    ], town_rows)
+
+    columns = [c for c in SITE_COLUMNS if c in sites.columns] + [
+        c for c in ("overdue", "last_change") if c in sites.columns
+    ]
+    frame = pd.DataFrame(sites[columns]) if len(columns) else pd.DataFrame()
+    _sheet(wb, t("analysis.report.sheet.sites", lang), columns,
+           [list(r) for r in frame.itertuples(index=False, name=None)])
+
+    caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+    _sheet(wb, t("analysis.report.sheet.params", lang), ["parameter", "value", "source"], [
+        ["per_capita_kg_day", params.per_capita_kg_day, params.per_capita_source],
+        ["wet_share", params.wet_share, params.wet_share_source],
+        ["caveat", caveat, ""],
+    ])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def write_report(
+    path: str | Path,
+    report: Sequence[TargetProgress],
+    scorecards: Sequence[TownScorecard],
+    sites: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    params: GenerationParameters | None = None,
+    generated: dt.date | None = None,
+) -> Path:
+    """Write ``.xlsx`` or ``.html``/``.htm`` by the file's suffix; anything else is refused."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        path.write_bytes(workbook_bytes(report, scorecards, sites, lang=lang, params=params))
+    elif suffix in (".html", ".htm"):
+        path.write_text(briefing_html(report, scorecards, lang=lang, params=params, generated=generated),
+                        encoding="utf-8")
+    else:
+        raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
+    return path
