@@ -1,0 +1,282 @@
+"""Backup and restore: one portable file holding everything, restorable on SQLite or PostgreSQL.
+
+The file is a zip::
+
+    manifest.json          format, format version, schema revision, creation time, backend,
+                           and per table: member name, columns, row count, sha256
+    tables/<table>.jsonl   one JSON object per row, ordered by primary key
+
+Tables: ``sites``, ``users`` (bcrypt hashes, never passwords), ``audit``, ``zones`` and
+``meta``.  Sessions are not kept: a restore logs everybody out.  Times are ISO 8601 in UTC,
+so the file does not depend on the database it came from.
+
+:func:`restore` validates the whole file first (manifest, schema revision, checksums, row
+counts, columns, every value) and then replaces the data in ONE transaction: either the
+database afterwards holds exactly the backup, or it is unchanged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from wufei_geo import db
+
+FORMAT = "wufei-geo-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+# Order matters for restore: parents before children (sessions → users FK is cleared first).
+BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.audit, db.meta)
+
+
+class BackupError(ValueError):
+    """The backup file cannot be restored (not a backup, damaged, other schema, bad values)."""
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    counts: dict[str, int]
+    schema_revision: str
+    created_at: str
+
+
+def _engine(store_or_engine: Any) -> Engine:
+    if isinstance(store_or_engine, Engine):
+        return store_or_engine
+    engine = getattr(store_or_engine, "engine", None)
+    if not isinstance(engine, Engine):
+        raise TypeError("backup/restore need a Store (with .engine) or a SQLAlchemy Engine")
+    return engine
+
+
+def _require_admin(actor: Any) -> None:
+    """``actor=None`` is the local command line (an administrator at the machine)."""
+    if actor is None:
+        return
+    from wufei_geo.errors import PermissionDenied
+
+    if getattr(actor, "role", None) != "admin":
+        raise PermissionDenied("只有管理员可以备份或恢复数据库。 / Only an administrator may back up or restore the database.")
+
+
+# --- values ⇄ JSON ------------------------------------------------------------------
+def _kind(column: sa.Column) -> str:
+    t = column.type
+    if isinstance(t, db.UTCDateTime):
+        return "datetime"
+    if isinstance(t, sa.Boolean):
+        return "bool"
+    if isinstance(t, sa.Integer):
+        return "int"
+    if isinstance(t, sa.Float):
+        return "float"
+    return "text"
+
+
+def _to_json(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "datetime":
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if kind == "bool":
+        return bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return str(value)
+
+
+def _from_json(value: Any, kind: str, where: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if kind == "datetime":
+            parsed = dt.datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("time without a zone")
+            return parsed
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError("not true/false")
+            return value
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError("not a whole number")
+            return value
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError("not a number")
+            return float(value)
+        if not isinstance(value, str):
+            raise ValueError("not text")
+        return value
+    except (TypeError, ValueError) as exc:
+        raise BackupError(f"{where}: bad value {value!r} ({exc})") from exc
+
+
+def _pk_order(table: sa.Table) -> list[sa.Column]:
+    return list(table.primary_key.columns)
+
+
+# --- backup --------------------------------------------------------------------------
+def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[str, Any]:
+    """Write the whole database to ``path`` (a file name or a binary file object); returns the manifest."""
+    _require_admin(actor)
+    engine = _engine(store)
+    members: dict[str, bytes] = {}
+    tables: dict[str, Any] = {}
+    with engine.connect() as conn, conn.begin():  # one consistent snapshot
+        for table in BACKUP_TABLES:
+            kinds = {c.name: _kind(c) for c in table.columns}
+            lines = []
+            for row in conn.execute(sa.select(table).order_by(*_pk_order(table))).mappings():
+                record = {name: _to_json(row[name], kinds[name]) for name in kinds}
+                lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True, allow_nan=False))
+            data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+            member = f"tables/{table.name}.jsonl"
+            members[member] = data
+            tables[table.name] = {
+                "file": member,
+                "columns": list(kinds),
+                "rows": len(lines),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        backend = conn.dialect.name
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_revision": db.head_revision(),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "source_backend": backend,
+        "tables": tables,
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+        for member, data in members.items():
+            zf.writestr(member, data)
+    return manifest
+
+
+# --- restore ----------------------------------------------------------------------------
+def read_backup(path: str | Path | IO[bytes]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Validate a backup file completely and return its manifest and rows (as Python values).
+
+    Raises :class:`BackupError` naming the first problem; touches no database.
+    """
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BackupError(f"不是有效的备份文件（不是 zip）。 / Not a backup file (not a zip): {exc}") from exc
+    with zf:
+        try:
+            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+        except KeyError as exc:
+            raise BackupError("备份文件缺少 manifest.json。 / The backup has no manifest.json.") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BackupError(f"manifest.json 已损坏。 / manifest.json is damaged: {exc}") from exc
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise BackupError("不是 wufei-geo 备份文件。 / Not a wufei-geo backup.")
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise BackupError(f"不支持的备份格式版本 {manifest.get('format_version')!r}。 / Unsupported backup format version.")
+        head = db.head_revision()
+        if manifest.get("schema_revision") != head:
+            raise BackupError(
+                f"备份的数据库结构版本为 {manifest.get('schema_revision')!r}，本程序为 {head!r}：无法恢复。"
+                f" / The backup's schema revision {manifest.get('schema_revision')!r} differs from this program's {head!r}."
+            )
+        listed = manifest.get("tables")
+        if not isinstance(listed, dict):
+            raise BackupError("manifest.json 缺少表清单。 / manifest.json lists no tables.")
+        missing = [t.name for t in BACKUP_TABLES if t.name not in listed]
+        if missing:
+            raise BackupError(f"备份缺少表：{', '.join(missing)} / The backup lacks tables: {', '.join(missing)}")
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for table in BACKUP_TABLES:
+            entry = listed[table.name]
+            try:
+                data = zf.read(entry["file"])
+            except (KeyError, TypeError) as exc:
+                raise BackupError(f"备份缺少 {table.name} 的数据文件。 / The backup lacks the data of {table.name}.") from exc
+            if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+                raise BackupError(f"{table.name} 的校验和不符：文件已损坏。 / Checksum mismatch for {table.name}: the file is damaged.")
+            kinds = {c.name: _kind(c) for c in table.columns}
+            unknown = set(entry.get("columns") or []) - set(kinds)
+            if unknown:
+                raise BackupError(f"{table.name} 含未知列：{', '.join(sorted(unknown))} / unknown columns in {table.name}")
+            parsed = []
+            for n, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+                where = f"{table.name} line {n}"
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BackupError(f"{where}: {exc}") from exc
+                if not isinstance(record, dict) or set(record) - set(kinds):
+                    raise BackupError(f"{where}: unexpected fields")
+                parsed.append({k: _from_json(record.get(k), kinds[k], f"{where} {k}") for k in kinds if k in record})
+                for column in table.columns:
+                    if not column.nullable and column.server_default is None and parsed[-1].get(column.name) is None:
+                        raise BackupError(f"{where}: {column.name} is required")
+            if len(parsed) != entry.get("rows"):
+                raise BackupError(
+                    f"{table.name}: 行数 {len(parsed)} 与清单 {entry.get('rows')} 不符。 / row count differs from the manifest."
+                )
+            rows[table.name] = parsed
+    return manifest, rows
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """PostgreSQL: serial ids continue after the restored ones."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in BACKUP_TABLES + (db.sessions,):
+        for column in table.primary_key.columns:
+            if isinstance(column.type, sa.Integer) and column.autoincrement in (True, "auto"):
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+
+
+def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> RestoreSummary:
+    """Replace the database's data with the backup's, all or nothing.
+
+    ``actor=None`` is the local command line; from the app only an administrator may restore.
+    The file is validated completely before the database is touched.
+    """
+    _require_admin(actor)
+    manifest, rows = read_backup(path)
+    engine = _engine(store)
+    with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn:
+        with conn.begin():
+            conn.execute(sa.delete(db.sessions))
+            for table in reversed(BACKUP_TABLES):
+                conn.execute(sa.delete(table))
+            for table in BACKUP_TABLES:
+                if rows[table.name]:
+                    conn.execute(sa.insert(table), rows[table.name])
+            _reset_sequences(conn)
+    _forget_cached_state(store)
+    return RestoreSummary(
+        counts={name: len(r) for name, r in rows.items()},
+        schema_revision=str(manifest["schema_revision"]),
+        created_at=str(manifest.get("created_at")),
+    )
+
+
+def _forget_cached_state(store: Any) -> None:
+    """Let a store drop anything it cached about the data (if it caches at all)."""
+    for name in ("invalidate", "clear_cache"):
+        hook = getattr(store, name, None)
+        if callable(hook):
+            hook()
+            return

@@ -1,0 +1,147 @@
+"""Data in and out: ``sites``, ``export``, ``import-sites``, ``backup``, ``restore``."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from wufei_geo import exports
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("sites", help="list the current sites (table, or JSON in the export schema)")
+    p.add_argument("--json", action="store_true", help="JSON: a list of sites in the export schema (WGS-84)")
+    p.set_defaults(func=cmd_sites)
+
+    p = subparsers.add_parser("export", help="export sites, town zones or the district outline")
+    p.add_argument("--layer", choices=exports.LAYERS, default=None, help="layer (default: sites; gpkg: all three)")
+    p.add_argument("--format", choices=exports.FORMATS, default="geojson")
+    p.add_argument("--datum", choices=exports.EXPORT_DATUMS, default="wgs84")
+    p.add_argument("-o", "--output", required=True, help="output file")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("import-sites", help="bulk-update sites from a CSV/XLSX (dry run unless --apply)")
+    p.add_argument("file")
+    p.add_argument("--user", required=True, help="the account the changes are made (and audited) as")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=cmd_import_sites)
+
+    p = subparsers.add_parser("backup", help="write the whole database to a portable backup file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = subparsers.add_parser("restore", help="replace the database with a backup (asks first unless --yes)")
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_restore)
+
+
+def _open_store() -> Any:
+    from wufei_geo.store import Store
+
+    return Store.open()
+
+
+def _err(message: object) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    from wufei_geo.catalog import load_catalog
+
+    catalog = load_catalog(_open_store())
+    table = exports.sites_layer(catalog.sites)
+    if args.json:
+        body = exports.to_geojson_bytes("sites", table, "wgs84")
+        features = json.loads(body)["features"]
+        print(json.dumps([f["properties"] for f in features], ensure_ascii=False, indent=1))
+        return 0
+    cols = ["site_id", "project_id", "name_zh", "category", "town_code", "status", "capacity_norm", "capacity_norm_unit", "precision"]
+    frame = table[cols].astype(object).where(table[cols].notna(), "")
+    print(frame.to_string(index=False))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from wufei_geo.catalog import load_catalog
+
+    layer = args.layer if (args.layer or args.format != "gpkg") else None
+    layer = layer or ("sites" if args.format != "gpkg" else None)
+    catalog = load_catalog(_open_store())
+    try:
+        path = exports.write_export(args.output, catalog, args.format, layer, args.datum)
+    except exports.ExportError as exc:
+        return _err(exc)
+    what = layer or ", ".join(exports.GPKG_LAYER.values())
+    print(f"{path}: {what} ({args.format}, {args.datum})")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(f"Password for {args.user}: ")
+
+
+def cmd_import_sites(args: argparse.Namespace) -> int:
+    from wufei_geo import auth, bulk_import
+    from wufei_geo.errors import WufeiError
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _err(exc)
+    store = _open_store()
+    try:
+        actor = auth.authenticate(store, args.user, _password(args))
+    except WufeiError as exc:
+        return _err(exc)
+    run = bulk_import.apply_import if args.apply else bulk_import.plan_import
+    report = run(store, actor, data, path.name, args.lang)
+    for line in report.summary_lines():
+        print(line, file=sys.stdout if not report.errors else sys.stderr)
+    if report.errors:
+        return _err(f"{len(report.errors)} error(s); nothing changed.")
+    if args.apply:
+        print(f"applied: {report.n_changes} change(s) in {len(report.rows)} site(s), as {args.user}.")
+    else:
+        print(f"dry run: {report.n_changes} change(s) in {len(report.rows)} site(s) of {report.rows_read} row(s); nothing written (use --apply).")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from wufei_geo import backup
+
+    manifest = backup.backup(_open_store(), args.file)
+    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
+    print(f"{args.file}: {counts}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from wufei_geo import backup
+
+    try:
+        manifest, _rows = backup.read_backup(args.file)
+    except backup.BackupError as exc:
+        return _err(exc)
+    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
+    if not args.yes:
+        if not sys.stdin.isatty():
+            return _err("restore replaces the whole database: confirm with --yes")
+        answer = input(f"Replace ALL data with the backup of {manifest.get('created_at')} ({counts})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            return _err("not restored")
+    try:
+        summary = backup.restore(_open_store(), args.file)
+    except backup.BackupError as exc:
+        return _err(exc)
+    print(f"restored {args.file}: " + ", ".join(f"{k} {v}" for k, v in summary.counts.items()))
+    return 0
