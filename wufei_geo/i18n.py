@@ -1,0 +1,339 @@
+"""The one message catalogue: Chinese (default) and English.
+
+Every label the UI shows comes from here, so the English toggle switches every label,
+unit, status and category name at once.  Structure: ``MESSAGES[key] = (zh, en)``.
+Each page's engineer adds their keys in their own clearly-marked section below; keep
+keys dotted by page (``capacity.title``) so sections do not collide.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+LANGS: Final = ("zh", "en")
+DEFAULT_LANG: Final = "zh"
+
+MESSAGES: dict[str, tuple[str, str]] = {}
+
+# --- vocabulary: categories, wet-waste modes, statuses, precisions -----------
+CATEGORY_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "transfer_station": ("转运站", "Transfer station"),
+    "wet_waste": ("湿垃圾处理", "Wet-waste treatment"),
+    "construction_waste": ("建筑垃圾资源化", "Construction-waste recycling"),
+    "sludge": ("污泥处置", "Sludge treatment"),
+    "pv": ("光伏", "Solar PV"),
+    "hazardous_waste": ("危险废物", "Hazardous waste"),
+    "recyclables_hub": ("两网融合中转站", "Recyclables hub"),
+    "compression_station": ("压缩站", "Compression station"),
+    "medical_waste": ("医疗废物", "Medical waste"),
+    "bulky_waste": ("大件垃圾", "Bulky waste"),
+    "dump_remediation": ("非正规堆放点整治", "Dump-site remediation"),
+}
+WET_WASTE_MODE_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "centralised": ("集中处理", "centralised"),
+    "on_site": ("就地处理", "on-site"),
+}
+STATUS_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "planned": ("规划中", "Planned"),
+    "under_construction": ("在建", "Under construction"),
+    "commissioning": ("试运行", "Commissioning"),
+    "operating": ("已运行", "Operating"),
+    "suspended": ("暂停", "Suspended"),
+    "cancelled": ("取消", "Cancelled"),
+    "decommissioned": ("已关停", "Decommissioned"),
+}
+PRECISION_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "exact": ("精确位置", "exact"),
+    "address": ("按地址", "by address"),
+    "village": ("村级（近似）", "village (approximate)"),
+    "town": ("街镇驻地（近似）", "town seat (approximate)"),
+    "district": ("区级（近似）", "district (approximate)"),
+    "unknown": ("位置未知", "unknown"),
+}
+# Units as written in the plan and the normalised ones (model.NORM_UNIT).
+UNIT_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "t/d": ("吨/日", "t/d"),
+    "t/yr": ("吨/年", "t/yr"),
+    "t/a": ("吨/年", "t/yr"),
+    "kg/d": ("千克/日", "kg/d"),
+    "kW": ("千瓦", "kW"),
+    "kWp": ("千瓦峰值", "kWp"),
+    "MW": ("兆瓦", "MW"),
+    "count": ("个", "count"),
+    "万只/年": ("万只/年", "10k drums/yr"),
+    "只/年": ("只/年", "drums/yr"),
+    "辆": ("辆", "vehicles"),
+    "万吨/年": ("万吨/年", "10k t/yr"),
+    "km2": ("平方公里", "km²"),
+}
+
+# --- common / app shell -------------------------------------------------------
+MESSAGES.update({
+    "app.title": ("青浦区无废城市设施地图", "Qingpu zero-waste city facility map"),
+    "app.language": ("语言", "Language"),
+    "page.map": ("地图", "Map"),
+    "page.capacity": ("湿垃圾能力", "Wet-waste capacity"),
+    "page.towns": ("街镇", "Towns"),
+    "page.update": ("更新", "Update"),
+    "page.data": ("数据", "Data"),
+    "common.unknown": ("未知", "unknown"),
+    "common.none": ("无", "none"),
+    "common.yes": ("是", "yes"),
+    "common.no": ("否", "no"),
+    "common.approximate_extent": ("示意范围", "approximate extent"),
+    "common.data_unavailable": (
+        "数据暂不可用：{error}",
+        "Data not available: {error}",
+    ),
+    # filters (app_pages/common.py)
+    "filter.header": ("筛选", "Filters"),
+    "filter.category": ("类别", "Category"),
+    "filter.status": ("状态", "Status"),
+    "filter.town": ("街镇", "Town"),
+    "filter.year": ("目标年份", "Target year"),
+    "filter.search": ("搜索（名称、编号、地址、主体）", "Search (name, id, address, entity)"),
+    "filter.reset": ("清除筛选", "Clear filters"),
+    "filter.no_town": ("未定街镇", "town not known"),
+    "filter.no_year": ("未定年份", "year not known"),
+    # site fields (tables, popups)
+    "field.site_id": ("站点编号", "Site id"),
+    "field.project_id": ("规划项目", "Plan item"),
+    "field.name": ("名称", "Name"),
+    "field.category": ("类别", "Category"),
+    "field.wet_waste_mode": ("处理方式", "Mode"),
+    "field.town": ("街镇", "Town"),
+    "field.village": ("村", "Village"),
+    "field.address": ("地址", "Address"),
+    "field.served_towns": ("服务街镇", "Serves towns"),
+    "field.capacity": ("设计能力", "Capacity"),
+    "field.capacity_norm": ("能力（标准单位）", "Capacity (normalised)"),
+    "field.operating_capacity": ("运行能力", "Capacity in operation"),
+    "field.target_year": ("目标年份", "Target year"),
+    "field.target_status": ("目标状态", "Target status"),
+    "field.commissioned": ("投运日期", "Commissioned"),
+    "field.department": ("责任主体", "Responsible department"),
+    "field.implementer": ("实施主体", "Implementing entity"),
+    "field.status": ("状态", "Status"),
+    "field.status_as_of": ("状态日期", "Status as of"),
+    "field.status_source": ("状态来源", "Status source"),
+    "field.precision": ("位置精度", "Location precision"),
+    "field.location_source": ("位置来源", "Location source"),
+    "field.source_ref": ("规划出处", "Plan reference"),
+    "field.data_note": ("备注", "Note"),
+    "field.last_change": ("最近修改", "Last change"),
+    "field.overdue": ("逾期", "Overdue"),
+    "field.lon": ("经度", "Longitude"),
+    "field.lat": ("纬度", "Latitude"),
+})
+
+# --- map (wufei_geo/mapview.py, app_pages/map.py) ----------------------------
+MESSAGES.update({
+    "map.title": ("设施地图", "Facility map"),
+    "map.basemap": ("底图", "Basemap"),
+    "basemap.none": ("无底图（离线）", "No basemap (offline)"),
+    "basemap.osm": ("OpenStreetMap", "OpenStreetMap"),
+    "basemap.amap": ("高德地图（GCJ-02）", "AMap (GCJ-02)"),
+    "basemap.tianditu": ("天地图", "Tianditu"),
+    "map.basemap_amap_note": (
+        "高德底图使用 GCJ-02 坐标：所有叠加图层已相应偏移。",
+        "AMap tiles are drawn in GCJ-02: every overlay is shifted to match.",
+    ),
+    "map.choropleth": ("街镇分级着色", "Town shading"),
+    "choropleth.none": ("不着色", "none"),
+    "choropleth.site_count": ("站点数", "number of sites"),
+    "choropleth.wet_waste_tpd": ("湿垃圾处理能力（吨/日）", "wet-waste capacity (t/d)"),
+    "choropleth.capacity_per_10k": (
+        "每万人湿垃圾处理能力（吨/日）",
+        "wet-waste capacity per 10,000 residents (t/d)",
+    ),
+    "map.count": ("显示 {shown} / {total} 个站点", "Showing {shown} / {total} sites"),
+    "map.no_location": (
+        "{n} 个站点没有可显示的位置，只列在表中。",
+        "{n} sites have no location to show; they are listed in the table only.",
+    ),
+    "map.selected": ("已选中：{name}（{site_id}）", "Selected: {name} ({site_id})"),
+    "map.table": ("站点列表", "Sites"),
+    "map.district": ("青浦区界", "Qingpu district boundary"),
+    "map.zones": ("街镇范围", "Town areas"),
+    "map.zones_approx": ("街镇范围（示意范围）", "Town areas (approximate extent)"),
+    "map.service_links": ("转运服务关系", "Transfer service links"),
+    "map.served_by": ("{station} 服务 {town}", "{station} serves {town}"),
+    "legend.title": ("图例", "Legend"),
+    "legend.categories": ("类别", "Categories"),
+    "legend.statuses": ("状态（颜色）", "Status (colour)"),
+    "legend.precision": ("位置精度", "Location precision"),
+    "legend.precise": ("精确/按地址（实心）", "exact / by address (solid)"),
+    "legend.approximate": ("近似位置：村/街镇/区（空心虚线）", "approximate: village/town/district (hollow, dashed)"),
+    "legend.overdue": ("逾期（红圈）", "overdue (red ring)"),
+    "legend.size": ("大小 = 同类中的相对能力", "size = capacity relative to its category"),
+    "legend.unknown_value": ("未知（灰色斜线）", "unknown (grey, hatched)"),
+    "legend.approx_zone": ("虚线范围为示意范围", "dashed areas are approximate extents"),
+    "attr.none": ("无底图", "no basemap"),
+    "attr.osm": ("© OpenStreetMap 贡献者", "© OpenStreetMap contributors"),
+    "attr.amap": ("© 高德地图 AutoNavi", "© AutoNavi / AMap"),
+    "attr.tianditu": ("© 天地图 国家地理信息公共服务平台", "© Tianditu (National Platform for Common GeoSpatial Information Services)"),
+})
+
+# === section: analysis pages (capacity, towns) — owned by the analysis engineer ===
+MESSAGES.update({
+    "analysis.title": ("湿垃圾处理能力与2025年目标", "Wet-waste capacity against the 2025 targets"),
+    "analysis.counts_toward": ("计入600吨/日目标的站点", "What counts toward the 600 t/d goal"),
+    "analysis.counts.all": ("全部湿垃圾站点（湿垃圾总处理能力）", "all wet-waste sites (total treatment capacity)"),
+    "analysis.counts.centralised": ("仅集中处理", "centralised only"),
+    "analysis.counts.on_site": ("仅就地处理", "on-site only"),
+    "analysis.headline": (
+        "已运行 {achieved} / 目标 {target} {unit}（{share}）",
+        "Operating {achieved} of {target} {unit} ({share})",
+    ),
+    "analysis.registered": (
+        "已登记（规划中、在建、试运行、已运行）：{registered} {unit}（目标的 {share}）",
+        "Registered (planned, under construction, commissioning, operating): {registered} {unit} ({share} of the goal)",
+    ),
+    "analysis.unknown_capacity": ("{n} 个站点能力未知（未计入合计）", "{n} sites of unknown capacity (not in the totals)"),
+    "analysis.year_reached": ("按现有项目，预计 {year} 年达到目标", "Under the current pipeline the goal is reached in {year}"),
+    "analysis.year_reached_late": (
+        "按现有项目，预计 {year} 年达到目标，晚于目标年份 {target_year}",
+        "Under the current pipeline the goal is reached in {year}, after the target year {target_year}",
+    ),
+    "analysis.not_reached": (
+        "按现有项目，无法达到目标：缺口 {gap} {unit}",
+        "The current pipeline does not reach the goal: {gap} {unit} short",
+    ),
+    "analysis.overdue_sites": (
+        "{n} 个站点逾期（目标年份已过，未达到目标状态）：{ids}",
+        "{n} sites overdue (target year passed, target state not reached): {ids}",
+    ),
+    "analysis.target_overdue": ("目标年份已过，目标未达成", "target year passed, not met"),
+    "analysis.undated": ("{n} 个站点无年份，未计入年度预测：{ids}", "{n} sites without a year, left out of the projection: {ids}"),
+    "analysis.chart_title": ("按年份累计处理能力（按状态）", "Cumulative capacity by year (by status)"),
+    "analysis.target_line": ("目标 {target} {unit}", "goal {target} {unit}"),
+    "analysis.by_status": ("按状态", "By status"),
+    "analysis.by_mode": ("集中 / 就地", "Centralised / on-site"),
+    "analysis.halted": ("暂停 / 取消（不计入）", "Suspended / cancelled (not counted)"),
+    "analysis.sites": ("计入的站点", "Contributing sites"),
+    "analysis.other_targets": ("其他设施目标", "Other facility targets"),
+    "analysis.targets_table": ("全区目标", "District targets"),
+    "analysis.year": ("年份", "Year"),
+    "analysis.cumulative": ("累计", "Cumulative"),
+    "analysis.projection_rule": (
+        "年份：已运行站点取投运年份，其余取目标年份；逾期站点最早计入今年。",
+        "Year: commissioning year for operating sites, else the target year; overdue sites count from this year at the earliest.",
+    ),
+    "analysis.col.target": ("目标", "Target"),
+    "analysis.col.description": ("内容", "Target"),
+    "analysis.col.goal": ("目标值", "Goal"),
+    "analysis.col.unit": ("单位", "Unit"),
+    "analysis.col.year": ("目标年份", "Target year"),
+    "analysis.col.achieved": ("已达成", "Achieved"),
+    "analysis.col.registered": ("已登记", "Registered"),
+    "analysis.col.gap": ("缺口", "Gap"),
+    "analysis.col.share": ("完成比例", "Share achieved"),
+    "analysis.col.registered_share": ("登记占目标", "Registered / goal"),
+    "analysis.col.year_reached": ("预计达成年份", "Reached in"),
+    "analysis.col.unknown": ("能力未知站点", "Unknown capacity"),
+    "analysis.col.state": ("状态", "State"),
+    "analysis.col.source": ("出处", "Source"),
+    "analysis.col.capacity": ("能力", "Capacity"),
+    "analysis.col.year_counted": ("计入年份", "Counted from"),
+    "analysis.col.overdue": ("逾期", "Overdue"),
+    "analysis.col.town": ("街镇", "Town"),
+    "analysis.col.sites": ("站点数", "Sites"),
+    "analysis.col.population": ("人口", "Population"),
+    "analysis.col.population_note": ("人口口径", "Population figure"),
+    "analysis.col.generation": ("示意产生量（吨/日）", "Indicative generation (t/d)"),
+    "analysis.col.wet_capacity": ("辖区内湿垃圾能力（吨/日，已登记）", "Wet-waste capacity located in town (t/d, registered)"),
+    "analysis.col.met": ("已达成", "Met"),
+    "analysis.col.in_progress": ("推进中", "In progress"),
+    "analysis.col.not_started": ("未启动", "Not started"),
+    "analysis.state.met": ("已达成", "met"),
+    "analysis.state.in_progress": ("推进中", "in progress"),
+    "analysis.state.not_started": ("未启动", "not started"),
+    "analysis.state.untracked": ("本系统不跟踪", "not tracked here"),
+    "analysis.state.no_target": ("无街镇目标", "no town target"),
+    "analysis.measure.capacity": ("能力", "capacity"),
+    "analysis.measure.site_count": ("站点数", "number of sites"),
+    "analysis.measure.closure_count": ("关停数", "closures"),
+    "analysis.measure.village_count": ("行政村数", "villages"),
+    "analysis.measure.served": ("转运服务覆盖", "served by a transfer station"),
+    "analysis.measure.untracked": ("本系统不跟踪", "not tracked here"),
+    "analysis.towns.title": ("街镇评分卡", "Town scorecards"),
+    "analysis.towns.choose": ("街镇", "Town"),
+    "analysis.towns.measure": ("着色指标", "Shade towns by"),
+    "analysis.towns.targets": ("街镇目标", "Town targets"),
+    "analysis.towns.sites": ("本街镇站点", "Sites in this town"),
+    "analysis.towns.no_sites": ("本街镇尚无登记站点", "No sites registered in this town"),
+    "analysis.towns.generation": ("示意湿垃圾产生量", "Indicative wet-waste generation"),
+    "analysis.towns.generation_value": (
+        "约 {generation} 吨/日（人口 {population} × {per_capita} 千克/人·日 × {wet_share}）；辖区内已登记湿垃圾能力 {capacity} 吨/日",
+        "about {generation} t/d (population {population} × {per_capita} kg/person/day × {wet_share}); registered wet-waste capacity located in the town {capacity} t/d",
+    ),
+    "analysis.towns.population_unknown": ("人口未知：不作估算", "Population not known: no estimate"),
+    "analysis.towns.params": ("估算参数（仅本次会话）", "Estimate parameters (this session only)"),
+    "analysis.towns.per_capita": ("人均生活垃圾清运量（千克/人·日）", "Household waste per person (kg/day)"),
+    "analysis.towns.wet_share": ("湿垃圾占比", "Wet-waste share"),
+    "analysis.towns.source": ("来源：{source}", "Source: {source}"),
+    "analysis.towns.choropleth_approx": ("街镇范围为示意范围", "Town areas are approximate extents"),
+    "analysis.towns.unknown_area": ("灰色 = 未知", "grey = unknown"),
+    "analysis.measure.targets_met_share": ("街镇目标达成比例", "share of town targets met"),
+    "analysis.measure.wet_waste_registered_tpd": ("湿垃圾能力（已登记，吨/日）", "wet-waste capacity, registered (t/d)"),
+    "analysis.measure.wet_waste_operating_tpd": ("湿垃圾能力（已运行，吨/日）", "wet-waste capacity, operating (t/d)"),
+    "analysis.measure.generation_tpd": ("示意湿垃圾产生量（吨/日）", "indicative wet-waste generation (t/d)"),
+    "analysis.measure.capacity_vs_generation": ("已登记能力 / 示意产生量", "registered capacity / indicative generation"),
+    "analysis.measure.site_count_town": ("站点数", "number of sites"),
+    "analysis.report.title": ("青浦区“无废城市”设施进展简报", "Qingpu zero-waste city: facility progress briefing"),
+    "analysis.report.generated": ("生成日期 {date}；数据截至各站点状态日期", "Generated {date}; data as of each site's status date"),
+    "analysis.report.download_xlsx": ("下载 Excel 工作簿", "Download Excel workbook"),
+    "analysis.report.download_html": ("下载 HTML 简报（可打印 A4）", "Download HTML briefing (prints to A4)"),
+    "analysis.report.sheet.targets": ("目标", "Targets"),
+    "analysis.report.sheet.wet": ("湿垃圾按状态", "Wet waste by status"),
+    "analysis.report.sheet.towns": ("街镇评分卡", "Town scorecards"),
+    "analysis.report.sheet.sites": ("站点", "Sites"),
+    "analysis.report.sheet.params": ("估算参数", "Estimate parameters"),
+    "analysis.report.no_wet_target": ("目标文件中没有湿垃圾能力目标", "The targets file has no wet-waste capacity target"),
+})
+
+# === section: data page — owned by the data engineer ===
+
+# === section: update page / login — owned by the update engineer ===
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """The message ``key`` in ``lang``; unknown keys come back as the key (visible, not a crash)."""
+    pair = MESSAGES.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**fmt) if fmt else text
+
+
+def _pick(table: dict[str, tuple[str, str]], code: object, lang: str) -> str:
+    if code is None or (isinstance(code, float) and code != code):
+        return t("common.unknown", lang)
+    pair = table.get(str(code))
+    if pair is None:
+        return str(code)
+    return pair[1 if lang == "en" else 0]
+
+
+def status_label(code: object, lang: str = DEFAULT_LANG) -> str:
+    """Status code → 已运行 / Operating; null → 未知 / unknown."""
+    return _pick(STATUS_LABELS, code, lang)
+
+
+def category_label(code: object, lang: str = DEFAULT_LANG) -> str:
+    """Category code → 湿垃圾处理 / Wet-waste treatment."""
+    return _pick(CATEGORY_LABELS, code, lang)
+
+
+def precision_label(code: object, lang: str = DEFAULT_LANG) -> str:
+    """Location precision code → 街镇驻地（近似） / town seat (approximate)."""
+    return _pick(PRECISION_LABELS, code, lang)
+
+
+def wet_waste_mode_label(code: object, lang: str = DEFAULT_LANG) -> str:
+    return _pick(WET_WASTE_MODE_LABELS, code, lang)
+
+
+def unit_label(unit: object, lang: str = DEFAULT_LANG) -> str:
+    """Unit → 吨/日 / t/d.  Units not in the catalogue are shown as written."""
+    if unit is None or (isinstance(unit, float) and unit != unit) or unit == "":
+        return ""
+    pair = UNIT_LABELS.get(str(unit))
+    return str(unit) if pair is None else pair[1 if lang == "en" else 0]

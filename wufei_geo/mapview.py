@@ -1,0 +1,849 @@
+"""The planner's map as a ``folium.Map``: sites by category, towns, district, service links.
+
+Knows nothing of Streamlit.  Built for scale (issue 7): sites are emitted as compact GeoJSON
+(short properties, coordinates to 6 decimals, every text once in a shared string table),
+tooltips and popups are built in the browser by one small JS renderer, vector layers use
+canvas (``prefer_canvas``) and sites are clustered above :data:`CLUSTER_THRESHOLD`.
+
+Safety: every text from a user or a data file is (1) serialised into the page with ``<``, ``>``,
+``&`` as ``\\u003c`` ``\\u003e`` ``\\u0026`` (so no raw markup and no ``</script>`` ever appears
+in the HTML) and (2) HTML-escaped by the renderer's ``esc()`` before it is put into a tooltip or
+popup.  Marker HTML contains only constants (glyph, colour, size).
+
+Coordinates are WGS-84.  With the AMap basemap (tiles in GCJ-02) every overlay is shifted to
+GCJ-02 via :func:`wufei_geo.crs.from_wgs84` — and only then.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Any, Iterable
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from wufei_geo import i18n, model
+from wufei_geo.i18n import t
+
+BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
+CHOROPLETH_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
+CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
+COORD_DECIMALS = 6
+ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
+DEFAULT_CENTER = (31.15394, 121.11408)  # Qingpu district seat (GeoNames 1797798)
+
+STATUS_COLOURS: dict[str, str] = {
+    "planned": "#4a78c2",
+    "under_construction": "#e8950c",
+    "commissioning": "#8e44ad",
+    "operating": "#238b45",
+    "suspended": "#7f7f7f",
+    "cancelled": "#3b3b3b",
+    "decommissioned": "#a0522d",
+}
+UNKNOWN_COLOUR = "#b0b0b0"
+# One glyph per category: a character in Chinese, letters in English (see the legend).
+CATEGORY_GLYPHS: dict[str, tuple[str, str]] = {
+    "transfer_station": ("转", "T"),
+    "wet_waste": ("湿", "W"),
+    "construction_waste": ("建", "C"),
+    "sludge": ("泥", "S"),
+    "pv": ("光", "PV"),
+    "hazardous_waste": ("危", "H"),
+    "recyclables_hub": ("回", "R"),
+    "compression_station": ("压", "P"),
+    "medical_waste": ("医", "M"),
+    "bulky_waste": ("大", "B"),
+    "dump_remediation": ("堆", "D"),
+}
+CHOROPLETH_PALETTE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+MARKER_MIN_PX, MARKER_MAX_PX = 18, 34
+
+# Popup rows, in order: (message key of the label, how to get the text from a row).
+POPUP_FIELDS: tuple[str, ...] = (
+    "field.site_id",
+    "field.project_id",
+    "field.wet_waste_mode",
+    "field.town",
+    "field.village",
+    "field.address",
+    "field.served_towns",
+    "field.capacity",
+    "field.capacity_norm",
+    "field.operating_capacity",
+    "field.target_year",
+    "field.target_status",
+    "field.commissioned",
+    "field.department",
+    "field.implementer",
+    "field.status_as_of",
+    "field.status_source",
+    "field.precision",
+    "field.location_source",
+    "field.source_ref",
+    "field.data_note",
+    "field.last_change",
+)
+
+TILES: dict[str, dict[str, Any]] = {
+    "osm": {
+        "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "max_zoom": 19,
+    },
+    "amap": {
+        "tiles": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "subdomains": "1234",
+        "max_zoom": 18,
+    },
+    "tianditu": {
+        "tiles": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
+        "labels": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
+        "subdomains": "01234567",
+        "max_zoom": 18,
+    },
+}
+
+
+# --- small pure helpers --------------------------------------------------------
+def _isnull(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _fmt_num(value: object) -> str:
+    v = float(value)  # type: ignore[arg-type]
+    return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
+
+
+def safe_json(data: object) -> str:
+    """JSON for embedding in a ``<script>``: compact UTF-8, and no raw ``<``, ``>``, ``&``."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def to_display_datum(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 → the datum of the basemap's tiles (GCJ-02 for AMap; unchanged otherwise)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if basemap != "amap" or lon.size == 0:
+        return lon, lat
+    from wufei_geo.crs import from_wgs84  # the crs module owns the datum formulas
+
+    out_lon, out_lat = from_wgs84(lon, lat, "gcj02")
+    return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
+
+
+def _geom_for_display(geom: Any, basemap: str, decimals: int = 5, simplify: float = 0.0) -> Any:
+    if geom is None or geom.is_empty:
+        return geom
+    if simplify:
+        geom = geom.simplify(simplify, preserve_topology=True)
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = to_display_datum(xy[:, 0], xy[:, 1], basemap)
+        return np.round(np.column_stack([x, y]), decimals)
+
+    return shapely.transform(geom, fn)
+
+
+def _feature_collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def mapped_sites(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites that have a marker point (``display_lon``/``display_lat`` known)."""
+    if len(sites) == 0:
+        return sites
+    ok = pd.to_numeric(sites["display_lon"], errors="coerce").notna() & pd.to_numeric(
+        sites["display_lat"], errors="coerce"
+    ).notna()
+    return sites[ok]
+
+
+def marker_sizes(sites: pd.DataFrame) -> pd.Series:
+    """Marker diameter in px: sqrt-scaled by ``capacity_norm`` relative to the largest of its category.
+
+    Sites of unknown capacity get the smallest size (their popup says 未知)."""
+    cap = pd.to_numeric(sites.get("capacity_norm"), errors="coerce") if len(sites) else pd.Series(dtype=float)
+    if len(sites) == 0:
+        return pd.Series(dtype=int)
+    top = cap.groupby(sites["category"]).transform("max")
+    share = (cap / top).where((top > 0) & cap.notna() & (cap >= 0), 0.0).clip(0, 1)
+    size = MARKER_MIN_PX + (MARKER_MAX_PX - MARKER_MIN_PX) * np.sqrt(share)
+    return size.round().astype(int)
+
+
+def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    """town_code → display name (zones first, gazetteer fills gaps)."""
+    col = "name_en" if lang == "en" else "name_zh"
+    names: dict[str, str] = {}
+    if towns is not None and len(towns):
+        code_col = "code" if "code" in towns.columns else "town_code"
+        for code, zh, en in zip(towns[code_col], towns["name_zh"], towns.get("name_en", towns["name_zh"])):
+            names[str(code)] = str(en if lang == "en" and not _isnull(en) else zh)
+    if zones is not None and len(zones):
+        for code, name, zh in zip(zones["town_code"], zones.get(col, zones["name_zh"]), zones["name_zh"]):
+            names[str(code)] = str(zh if _isnull(name) else name)
+    return names
+
+
+def town_measures(
+    sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per zone: ``site_count``, ``wet_waste_tpd``, ``capacity_per_10k`` (NaN = unknown).
+
+    ``wet_waste_tpd`` is the sum of known wet-waste ``capacity_norm`` (t/d); NaN when the town has
+    wet-waste sites but none with a known capacity, 0 when it has none.  ``capacity_per_10k`` is
+    ``wet_waste_tpd`` per 10,000 residents where the gazetteer knows the population, else NaN —
+    never 0 for an unknown.
+    """
+    codes = zones["town_code"].astype(str)
+    out = pd.DataFrame({"town_code": codes.to_numpy()})
+    s_town = sites["town_code"].astype(object).where(sites["town_code"].notna(), None).map(
+        lambda v: None if v is None else str(v)
+    )
+    out["site_count"] = out["town_code"].map(s_town.value_counts()).fillna(0).astype(int)
+    wet = sites[sites["category"] == "wet_waste"]
+    wet_town = s_town[wet.index]
+    cap = pd.to_numeric(wet["capacity_norm"], errors="coerce")
+    known_sum = cap.groupby(wet_town).sum(min_count=1)
+    n_wet = wet_town.value_counts()
+    wet_tpd = out["town_code"].map(known_sum)
+    has_wet = out["town_code"].map(n_wet).fillna(0) > 0
+    out["wet_waste_tpd"] = wet_tpd.where(has_wet, 0.0).astype(float)
+    pop = pd.Series(np.nan, index=out.index)
+    if towns is not None and len(towns) and "population" in towns.columns:
+        code_col = "code" if "code" in towns.columns else "town_code"
+        pops = pd.to_numeric(towns["population"], errors="coerce")
+        pops.index = towns[code_col].astype(str)
+        pop = out["town_code"].map(pops)
+    out["population"] = pop.astype(float)
+    per = out["wet_waste_tpd"] / (out["population"] / 10_000)
+    out["capacity_per_10k"] = per.where(out["population"] > 0)
+    return out
+
+
+def _bins(values: pd.Series, k: int = len(CHOROPLETH_PALETTE)) -> list[float]:
+    known = values.dropna()
+    if known.empty:
+        return []
+    lo, hi = float(known.min()), float(known.max())
+    if hi <= lo:
+        return [lo, hi]
+    return [lo + (hi - lo) * i / k for i in range(k + 1)]
+
+
+def _bin_colour(value: float, edges: list[float]) -> str:
+    if len(edges) < 3:
+        return CHOROPLETH_PALETTE[-1]
+    for i in range(len(edges) - 1):
+        if value <= edges[i + 1]:
+            return CHOROPLETH_PALETTE[i]
+    return CHOROPLETH_PALETTE[-1]
+
+
+# --- folium elements ---------------------------------------------------------------
+class SiteRenderer(MacroElement):
+    """One JS object per map: the string table, labels and the tooltip/popup/marker builders."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .wf-site{background:none;border:none}
+        .wf-m{box-sizing:border-box;display:flex;align-items:center;justify-content:center;
+          border-radius:50%;border:2px solid;color:#fff;font:bold 11px/1 sans-serif;
+          box-shadow:0 0 2px rgba(0,0,0,.5)}
+        .wf-m.wf-approx{border-style:dashed;background:rgba(255,255,255,.85)!important;}
+        .wf-m.wf-overdue{box-shadow:0 0 0 3px #d7191c}
+        .wf-m.wf-sel{outline:3px solid #00bcd4;outline-offset:2px}
+        .wf-pop table{border-collapse:collapse;font-size:12px}
+        .wf-pop th{text-align:left;padding:1px 6px 1px 0;color:#555;font-weight:normal;white-space:nowrap;vertical-align:top}
+        .wf-pop td{padding:1px 0}
+        .wf-unk{color:#999;font-style:italic}
+        .wf-zone-label{background:rgba(255,255,255,.7);border:none;box-shadow:none;font-size:11px;padding:0 3px;text-align:center}
+        .wf-zone-label:before{display:none}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(){
+          var R = {{ this.config }};
+          function esc(v){ return String(v).replace(/[&<>"']/g, function(c){
+            return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]; }); }
+          function s(i){ return (i === null || i === undefined) ? null : R.S[i]; }
+          function val(v){ return v === null ? '<span class="wf-unk">' + esc(R.unknown) + '</span>' : esc(v); }
+          R.esc = esc;
+          R.tip = function(cat, p){
+            var st = p.s === undefined ? null : R.st[p.s];
+            return '<b>' + esc(s(p.n)) + '</b><br>' + esc(R.cat[cat]) + ' · ' + val(s(p.k)) +
+                   '<br>' + val(st ? st[0] : null);
+          };
+          R.pop = function(cat, p){
+            var st = p.s === undefined ? null : R.st[p.s];
+            var h = '<div class="wf-pop"><b>' + esc(s(p.n)) + '</b>';
+            if (p.m !== undefined) h += '<br>' + esc(s(p.m));
+            h += '<table><tr><th>' + esc(R.lab.category) + '</th><td>' + esc(R.cat[cat]) + '</td></tr>' +
+                 '<tr><th>' + esc(R.lab.status) + '</th><td>' + val(st ? st[0] : null) + '</td></tr>';
+            var f = p.f || [];
+            for (var j = 0; j < R.fields.length; j++) {
+              var v = j < f.length ? s(f[j]) : null;
+              h += '<tr><th>' + esc(R.fields[j]) + '</th><td>' + val(v) + '</td></tr>';
+            }
+            if (p.o) h += '<tr><th>' + esc(R.lab.overdue) + '</th><td>' + esc(R.lab.yes) + '</td></tr>';
+            return h + '</table></div>';
+          };
+          R.point = function(cat){
+            return function(f, ll){
+              var p = f.properties, st = p.s === undefined ? null : R.st[p.s];
+              var col = st ? st[1] : R.unknownColour, d = p.r || {{ this.min_px }};
+              var cls = 'wf-m' + (p.a ? ' wf-approx' : '') + (p.o ? ' wf-overdue' : '');
+              var icon = L.divIcon({className: 'wf-site wf-cat-' + cat, iconSize: [d, d],
+                html: '<div class="' + cls + '" style="width:' + d + 'px;height:' + d + 'px;border-color:' +
+                      col + ';background:' + col + ';' + (p.a ? 'color:' + col : '') + '">' + R.glyph[cat] + '</div>'});
+              return L.marker(ll, {icon: icon, keyboard: false, riseOnHover: true});
+            };
+          };
+          R.bind = function(cat){
+            return function(f, layer){
+              layer.bindTooltip(function(){ return R.tip(cat, f.properties); }, {direction: 'top'});
+              layer.bindPopup(function(){ return R.pop(cat, f.properties); }, {maxWidth: 380});
+            };
+          };
+          R.zoneTip = function(p){
+            var h = '<b>' + esc(p.name) + '</b>';
+            if (p.approx) h += '<br>' + esc(R.approx);
+            if (p.mlabel !== undefined) h += '<br>' + esc(p.mlabel) + ': ' + val(p.mtext === undefined ? null : p.mtext);
+            return h;
+          };
+          return R;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self._name = "WfSiteRenderer"
+        self.config = safe_json(config)
+        self.min_px = MARKER_MIN_PX
+
+
+class SafeGeoJson(folium.map.Layer):
+    """A GeoJSON overlay whose data goes through :func:`safe_json` and whose options are our own JS.
+
+    ``options_js`` is trusted code from this module only (never data).  With ``cluster`` the
+    features go into a ``L.markerClusterGroup``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
+        {{ this.get_name() }}.addLayer(L.geoJSON({{ this.data_json }}, {{ this.options_js }}));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        name: str,
+        options_js: str,
+        *,
+        cluster: bool = False,
+        show: bool = True,
+        control: bool = True,
+        kind: str = "",
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "SafeGeoJson"
+        self.data = data
+        self.data_json = safe_json(data)
+        self.options_js = options_js
+        self.cluster = cluster
+        self.kind = kind
+
+    def render(self, **kwargs: Any) -> None:
+        if self.cluster:
+            figure = self.get_root()
+            figure.header.add_child(
+                Element(
+                    '<script src="https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"></script>'
+                ),
+                name="markerclusterjs",
+            )
+            for css, key in (
+                ("MarkerCluster.css", "markerclustercss"),
+                ("MarkerCluster.Default.css", "markerclusterdefaultcss"),
+            ):
+                figure.header.add_child(
+                    Element(
+                        f'<link rel="stylesheet" href="https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/{css}"/>'
+                    ),
+                    name=key,
+                )
+        super().render(**kwargs)
+
+
+class Legend(MacroElement):
+    """A fixed legend box (bottom-left); its text comes from the message catalogue."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;bottom:18px;left:10px;
+          background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
+          font:12px/1.45 sans-serif;max-height:60%;overflow:auto">{{ this.body }}</div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, basemap: str) -> str:
+    e = html.escape
+    swatch = (
+        '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;vertical-align:middle;'
+        'margin-right:4px;{style}"></span>'
+    )
+    rows = [f"<b>{e(t('legend.title', lang))}</b>", f"<div><i>{e(t('legend.categories', lang))}</i></div>"]
+    for cat in categories:
+        glyph = CATEGORY_GLYPHS[cat][1 if lang == "en" else 0]
+        rows.append(
+            f'<div><span style="display:inline-block;min-width:22px;font-weight:bold">{e(glyph)}</span>'
+            f"{e(i18n.category_label(cat, lang))}</div>"
+        )
+    rows.append(f"<div><i>{e(t('legend.statuses', lang))}</i></div>")
+    for status in model.STATUSES:
+        rows.append(
+            "<div>" + swatch.format(style=f"background:{STATUS_COLOURS[status]}") + e(i18n.status_label(status, lang)) + "</div>"
+        )
+    rows.append(f"<div><i>{e(t('legend.precision', lang))}</i></div>")
+    rows.append("<div>" + swatch.format(style="background:#555;border:2px solid #555") + e(t("legend.precise", lang)) + "</div>")
+    rows.append(
+        "<div>" + swatch.format(style="background:#fff;border:2px dashed #555") + e(t("legend.approximate", lang)) + "</div>"
+    )
+    rows.append(
+        "<div>" + swatch.format(style="background:#555;box-shadow:0 0 0 3px #d7191c") + e(t("legend.overdue", lang)) + "</div>"
+    )
+    rows.append(f"<div>{e(t('legend.size', lang))}</div>")
+    rows.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
+    if choropleth:
+        rows.append(f"<div><i>{e(choropleth['label'])}</i></div>")
+        edges = choropleth["edges"]
+        for i in range(len(edges) - 1):
+            rows.append(
+                '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
+                f'background:{CHOROPLETH_PALETTE[i]}"></span>{e(_fmt_num(edges[i]))} – {e(_fmt_num(edges[i + 1]))}</div>'
+            )
+        rows.append(
+            '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
+            f'background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'
+        )
+    if basemap == "amap":
+        rows.append(f"<div style='max-width:220px'>{e(t('map.basemap_amap_note', lang))}</div>")
+    return "".join(rows)
+
+
+# --- site features -------------------------------------------------------------
+class _Strings:
+    """A string table: each distinct text stored once, referenced by index."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, value: object) -> int | None:
+        if _isnull(value):
+            return None
+        text = str(value)
+        idx = self._index.get(text)
+        if idx is None:
+            idx = self._index[text] = len(self.items)
+            self.items.append(text)
+        return idx
+
+
+def _capacity_text(value: object, unit: object, lang: str) -> str | None:
+    if _isnull(value):
+        return None
+    try:
+        number = _fmt_num(value)
+    except (TypeError, ValueError):
+        number = str(value)
+    label = i18n.unit_label(unit, lang)
+    return f"{number} {label}".strip()
+
+
+def _popup_values(row: Any, lang: str, names: dict[str, str]) -> list[object]:
+    def town(code: object) -> object:
+        return None if _isnull(code) else names.get(str(code), str(code))
+
+    served = None
+    if not _isnull(getattr(row, "served_towns", None)):
+        served = "、".join(str(town(c.strip())) for c in str(row.served_towns).split(";") if c.strip())
+    year = getattr(row, "target_year", None)
+    if not _isnull(year):
+        try:
+            year = str(int(float(year)))
+        except (TypeError, ValueError):
+            year = str(year)
+    mode = getattr(row, "wet_waste_mode", None)
+    target_status = getattr(row, "target_status", None)
+    precision = getattr(row, "display_precision", None)
+    if _isnull(precision):
+        precision = getattr(row, "precision", None)
+    return [
+        row.site_id,
+        getattr(row, "project_id", None),
+        None if _isnull(mode) else i18n.wet_waste_mode_label(mode, lang),
+        town(getattr(row, "town_code", None)),
+        getattr(row, "village", None),
+        getattr(row, "address", None),
+        served,
+        _capacity_text(getattr(row, "capacity_value", None), getattr(row, "capacity_unit", None), lang),
+        _capacity_text(getattr(row, "capacity_norm", None), getattr(row, "capacity_norm_unit", None), lang),
+        _capacity_text(
+            getattr(row, "operating_capacity_value", None), getattr(row, "operating_capacity_unit", None), lang
+        ),
+        year,
+        None if _isnull(target_status) else i18n.status_label(target_status, lang),
+        getattr(row, "commissioned", None),
+        getattr(row, "department", None),
+        getattr(row, "implementer", None),
+        getattr(row, "status_as_of", None),
+        getattr(row, "status_source", None),
+        None if _isnull(precision) else i18n.precision_label(precision, lang),
+        getattr(row, "location_source", None),
+        getattr(row, "source_ref", None),
+        getattr(row, "data_note", None),
+        getattr(row, "last_change", None),
+    ]
+
+
+def site_features(
+    sites: pd.DataFrame, lang: str, basemap: str, strings: _Strings, names: dict[str, str]
+) -> dict[str, list[dict]]:
+    """category → GeoJSON point features with short properties (texts as string-table refs)."""
+    located = mapped_sites(sites)
+    out: dict[str, list[dict]] = {}
+    if len(located) == 0:
+        return out
+    lon, lat = to_display_datum(
+        pd.to_numeric(located["display_lon"]).to_numpy(), pd.to_numeric(located["display_lat"]).to_numpy(), basemap
+    )
+    lon = np.round(lon, COORD_DECIMALS)
+    lat = np.round(lat, COORD_DECIMALS)
+    sizes = marker_sizes(located).to_numpy()
+    status_index = {s: i for i, s in enumerate(model.STATUSES)}
+    name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
+    for k, row in enumerate(located.itertuples(index=False)):
+        name = getattr(row, name_col, None)
+        other = getattr(row, other_col, None)
+        if _isnull(name):
+            name, other = other, None
+        props: dict[str, object] = {"site_id": str(row.site_id), "n": strings.ref(name), "r": int(sizes[k])}
+        if not _isnull(other) and other != name:
+            props["m"] = strings.ref(other)
+        if row.status in status_index:
+            props["s"] = status_index[row.status]
+        cap = strings.ref(_capacity_text(getattr(row, "capacity_value", None), getattr(row, "capacity_unit", None), lang))
+        if cap is not None:
+            props["k"] = cap
+        precision = getattr(row, "display_precision", None)
+        if _isnull(precision):
+            precision = getattr(row, "precision", None)
+        if precision in model.APPROXIMATE_PRECISIONS:
+            props["a"] = 1
+        overdue = getattr(row, "overdue", False)
+        if not _isnull(overdue) and bool(overdue):
+            props["o"] = 1
+        fields = [strings.ref(v) for v in _popup_values(row, lang, names)]
+        while fields and fields[-1] is None:
+            fields.pop()
+        props["f"] = fields
+        out.setdefault(str(row.category), []).append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(lon[k]), float(lat[k])]},
+                "properties": props,
+            }
+        )
+    return out
+
+
+# --- the map ---------------------------------------------------------------------
+def _zone_label(row: Any, lang: str) -> str:
+    name = row.name_en if lang == "en" and not _isnull(getattr(row, "name_en", None)) else row.name_zh
+    return str(name)
+
+
+def build_map(
+    sites: pd.DataFrame,
+    zones: pd.DataFrame | None,
+    district: pd.DataFrame | None,
+    *,
+    basemap: str = "none",
+    lang: str = "zh",
+    choropleth: str | None = None,
+    towns: pd.DataFrame | None = None,
+    tianditu_token: str = "",
+    selected_site: str | None = None,
+) -> folium.Map:
+    """The facility map of ``sites`` (already filtered) over the town zones and district outline.
+
+    ``sites`` follows the catalog contract (``SITE_COLUMNS`` + ``display_lon``, ``display_lat``,
+    ``display_precision``, ``overdue``, ``last_change``); sites without a display point are left off
+    the map.  ``basemap`` is one of :data:`BASEMAPS`; ``"tianditu"`` needs ``tianditu_token``.
+    ``choropleth`` is None or one of :data:`CHOROPLETH_MEASURES`.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"unknown basemap {basemap!r}; expected one of {BASEMAPS}")
+    if basemap == "tianditu" and not tianditu_token.strip():
+        raise ValueError("the 天地图 basemap needs a token (settings: tianditu_token / WUFEI_TIANDITU_TOKEN)")
+    if choropleth is not None and choropleth not in CHOROPLETH_MEASURES:
+        raise ValueError(f"unknown choropleth measure {choropleth!r}; expected one of {CHOROPLETH_MEASURES}")
+    lang = "en" if lang == "en" else "zh"
+
+    m = folium.Map(
+        location=DEFAULT_CENTER,
+        zoom_start=11,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        max_zoom=19,
+    )
+    if basemap == "none":
+        m.get_root().header.add_child(
+            Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"), name="wf_nobasemap"
+        )
+    else:
+        spec = TILES[basemap]
+        attr = t(f"attr.{basemap}", lang)
+        token = tianditu_token.strip()
+        folium.TileLayer(
+            tiles=spec["tiles"].replace("{token}", token),
+            attr=attr,
+            name=t(f"basemap.{basemap}", lang),
+            subdomains=spec.get("subdomains", "abc"),
+            max_zoom=spec["max_zoom"],
+            overlay=False,
+            control=False,
+        ).add_to(m)
+        if basemap == "tianditu":
+            folium.TileLayer(
+                tiles=spec["labels"].replace("{token}", token),
+                attr=attr,
+                name=t("basemap.tianditu", lang) + " labels",
+                subdomains=spec["subdomains"],
+                max_zoom=spec["max_zoom"],
+                overlay=True,
+                control=False,
+            ).add_to(m)
+
+    names = town_names(zones, towns, lang)
+    strings = _Strings()
+    features = site_features(sites, lang, basemap, strings, names)
+
+    choro_info: dict | None = None
+    zone_layer_name = t("map.zones", lang)
+    if zones is not None and len(zones):
+        approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
+        if approx_any:
+            zone_layer_name = t("map.zones_approx", lang)
+        measures = town_measures(sites, zones, towns) if choropleth else None
+        edges: list[float] = []
+        if measures is not None:
+            edges = _bins(measures[choropleth])
+            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges}
+        zone_feats = []
+        for i, row in enumerate(zones.itertuples(index=False)):
+            geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
+            if geom is None or geom.is_empty:
+                continue
+            approx = getattr(row, "boundary_quality", None) == "approximate"
+            props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
+            if measures is not None:
+                value = measures[choropleth].iloc[i]
+                props["mlabel"] = choro_info["label"]  # type: ignore[index]
+                if pd.isna(value):
+                    props["fill"] = UNKNOWN_COLOUR
+                    props["mtext"] = t("common.unknown", lang)
+                else:
+                    props["fill"] = _bin_colour(float(value), edges)
+                    props["mtext"] = _fmt_num(round(float(value), 2))
+            zone_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+        zone_opts = (
+            "{style: function(f){ var p = f.properties; return {color: '#555', weight: 1.2, "
+            "dashArray: p.approx ? '5 4' : null, fill: true, fillColor: p.fill || '#ffffff', "
+            "fillOpacity: p.fill ? 0.6 : 0.05}; },"
+            " onEachFeature: function(f, layer){ var R = " + "{renderer}" + ";"
+            " layer.bindTooltip(R.esc(f.properties.name) + (f.properties.approx ? '<br><small>' + R.esc(R.approx) + '</small>' : '')"
+            " + (f.properties.mlabel !== undefined ? '<br><small>' + R.esc(f.properties.mtext) + '</small>' : ''),"
+            " {permanent: true, direction: 'center', className: 'wf-zone-label'}); }}"
+        )
+        zone_layer = SafeGeoJson(_feature_collection(zone_feats), zone_layer_name, zone_opts, kind="zones")
+    else:
+        zone_layer = None
+
+    renderer = SiteRenderer(
+        {
+            "S": strings.items,
+            "st": [[i18n.status_label(s, lang), STATUS_COLOURS[s]] for s in model.STATUSES],
+            "cat": {c: i18n.category_label(c, lang) for c in model.CATEGORIES},
+            "glyph": {c: g[1 if lang == "en" else 0] for c, g in CATEGORY_GLYPHS.items()},
+            "fields": [t(k, lang) for k in POPUP_FIELDS],
+            "lab": {
+                "category": t("field.category", lang),
+                "status": t("field.status", lang),
+                "overdue": t("field.overdue", lang),
+                "yes": t("common.yes", lang),
+            },
+            "unknown": t("common.unknown", lang),
+            "unknownColour": UNKNOWN_COLOUR,
+            "approx": t("common.approximate_extent", lang),
+        }
+    )
+    m.add_child(renderer)
+    rname = renderer.get_name()
+
+    if district is not None and len(district):
+        d_feats = []
+        for geom in district.geometry:
+            g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
+            if g is not None and not g.is_empty:
+                d_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}})
+        SafeGeoJson(
+            _feature_collection(d_feats),
+            t("map.district", lang),
+            "{style: function(){ return {color: '#333', weight: 2.5, fill: false}; }, interactive: false}",
+            kind="district",
+        ).add_to(m)
+        minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
+        blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
+        m.fit_bounds([[float(blat[0]), float(blon[0])], [float(blat[1]), float(blon[1])]])
+
+    if zone_layer is not None:
+        zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
+        zone_layer.add_to(m)
+
+    links = service_links(sites, towns, zones, names, lang, basemap)
+    if links:
+        SafeGeoJson(
+            _feature_collection(links),
+            t("map.service_links", lang),
+            "{style: function(){ return {color: '#e8950c', weight: 2, dashArray: '6 4', opacity: 0.9}; },"
+            " onEachFeature: function(f, layer){ layer.bindTooltip(" + rname + ".esc(f.properties.label)); }}",
+            kind="links",
+        ).add_to(m)
+
+    n_mapped = sum(len(v) for v in features.values())
+    cluster = n_mapped > CLUSTER_THRESHOLD
+    for cat in model.CATEGORIES:
+        feats = features.get(cat)
+        if not feats:
+            continue
+        glyph = CATEGORY_GLYPHS[cat][1 if lang == "en" else 0]
+        SafeGeoJson(
+            _feature_collection(feats),
+            f"{glyph} {i18n.category_label(cat, lang)} ({len(feats)})",
+            f"{{pointToLayer: {rname}.point({json.dumps(cat)}), onEachFeature: {rname}.bind({json.dumps(cat)})}}",
+            cluster=cluster,
+            kind=f"sites:{cat}",
+        ).add_to(m)
+
+    if selected_site is not None:
+        for cat, feats in features.items():
+            for f in feats:
+                if f["properties"]["site_id"] == str(selected_site):
+                    lon_sel, lat_sel = f["geometry"]["coordinates"]
+                    folium.CircleMarker(
+                        location=(lat_sel, lon_sel),
+                        radius=22,
+                        color="#00bcd4",
+                        weight=4,
+                        fill=False,
+                        interactive=False,
+                    ).add_to(m)
+
+    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in features], choro_info, basemap)))
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def service_links(
+    sites: pd.DataFrame,
+    towns: pd.DataFrame | None,
+    zones: pd.DataFrame | None,
+    names: dict[str, str],
+    lang: str = "zh",
+    basemap: str = "none",
+) -> list[dict]:
+    """LineString features from each transfer station with ``served_towns`` to the served towns' seats.
+
+    Seats come from the gazetteer (``seat_lon``/``seat_lat``); a town missing there falls back to
+    a point inside its zone.  Stations without a display point draw no link."""
+    seats: dict[str, tuple[float, float]] = {}
+    if zones is not None and len(zones):
+        for code, geom in zip(zones["town_code"], zones.geometry):
+            if geom is not None and not geom.is_empty:
+                p = geom.representative_point()
+                seats[str(code)] = (p.x, p.y)
+    if towns is not None and len(towns) and {"seat_lon", "seat_lat"} <= set(towns.columns):
+        code_col = "code" if "code" in towns.columns else "town_code"
+        for code, x, y in zip(towns[code_col], towns["seat_lon"], towns["seat_lat"]):
+            if not (_isnull(x) or _isnull(y)):
+                seats[str(code)] = (float(x), float(y))
+    stations = mapped_sites(sites)
+    if len(stations) == 0 or "served_towns" not in stations.columns:
+        return []
+    stations = stations[(stations["category"] == "transfer_station") & stations["served_towns"].notna()]
+    name_col = "name_en" if lang == "en" else "name_zh"
+    out = []
+    for row in stations.itertuples(index=False):
+        station_name = getattr(row, name_col, None)
+        if _isnull(station_name):
+            station_name = row.name_zh
+        for code in (c.strip() for c in str(row.served_towns).split(";")):
+            if not code or code not in seats:
+                continue
+            xs = np.array([float(row.display_lon), seats[code][0]])
+            ys = np.array([float(row.display_lat), seats[code][1]])
+            xs, ys = to_display_datum(xs, ys, basemap)
+            out.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[round(float(x), COORD_DECIMALS), round(float(y), COORD_DECIMALS)] for x, y in zip(xs, ys)],
+                    },
+                    "properties": {
+                        "label": t("map.served_by", lang, station=station_name, town=names.get(code, code)),
+                    },
+                }
+            )
+    return out
+
+
+def site_layers(m: folium.Map) -> list[SafeGeoJson]:
+    """The site layers of a map built by :func:`build_map` (one per category), for tests and callers."""
+    return [c for c in m._children.values() if isinstance(c, SafeGeoJson) and c.kind.startswith("sites:")]
