@@ -80,6 +80,20 @@ def _text(value: Any) -> str | None:
     return None if _blank(value) else str(value).strip()
 
 
+def _code(value: Any) -> str | None:
+    """A town code as text, whatever the reader made of it (310118105, 310118105.0, '310118105')."""
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+
+def _codes(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: _code(v) or "")
+
+
 def _float(value: Any) -> float | None:
     if _blank(value):
         return None
@@ -269,11 +283,11 @@ def matching_sites(
     if projects:
         mask &= sites["project_id"].isin(projects)
     if _text(target.get("level")) == "town":
-        town = _text(target.get("town_code"))
+        town = _code(target.get("town_code"))
         if target.get("measure") == "served":
-            mask &= sites["served_towns"].map(lambda v: town in _ids(v))
+            mask &= sites["served_towns"].map(lambda v: town in [_code(x) for x in _ids(v)])
         else:
-            mask &= sites["town_code"].astype("string").fillna("") == (town or "")
+            mask &= _codes(sites["town_code"]) == (town or "")
     return sites[mask.fillna(False).astype(bool)]
 
 
@@ -344,10 +358,10 @@ def _progress(
                 "project_id": _text(rec.get("project_id")),
                 "name_zh": _text(rec.get("name_zh")),
                 "name_en": _text(rec.get("name_en")),
-                "town_code": _text(rec.get("town_code")),
+                "town_code": _code(rec.get("town_code")),
                 "wet_waste_mode": _text(rec.get("wet_waste_mode")),
                 "village": village,
-                "village_key": f"{_text(rec.get('town_code')) or ''}/{village}" if village else None,
+                "village_key": f"{_code(rec.get('town_code')) or ''}/{village}" if village else None,
                 "status": rec["status"],
                 "status_as_of": _text(rec.get("status_as_of")),
                 "status_source": _text(rec.get("status_source")),
@@ -438,7 +452,7 @@ def _progress(
     return TargetProgress(
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
-        town_code=_text(target.get("town_code")),
+        town_code=_code(target.get("town_code")),
         category=str(target.get("category")),
         wet_waste_mode=_text(target.get("wet_waste_mode")),
         measure=measure,
@@ -559,14 +573,14 @@ def town_scorecards(
     live = _live(sites)
     overdue = overdue_flags(live, today) if len(live) else pd.Series([], dtype=bool)
     live = live.assign(_overdue=overdue.values) if len(live) else live.assign(_overdue=[])
-    town_col = live["town_code"].astype("string").fillna("")
+    town_col = _codes(live["town_code"])
     cards: list[TownScorecard] = []
     for town in towns.to_dict("records"):
-        code = str(town["code"])
+        code = _code(town.get("code", town.get("town_code"))) or ""
         progress = [
             _progress(t, sites, "all", today)
             for t in town_targets
-            if _text(t.get("town_code")) == code
+            if _code(t.get("town_code")) == code
         ]
         mine = live[town_col == code]
         wet = [

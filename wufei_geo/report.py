@@ -1,6 +1,7 @@
-"""The Excel workbook and the one-page HTML briefing of "is Qingpu on track?".
+"""The Excel workbook, the one-page HTML briefing and the scorecard choropleth of
+"is Qingpu on track?".
 
-Both only present what :mod:`wufei_geo.analysis` computed.  The HTML briefing is
+All only present what :mod:`wufei_geo.analysis` computed.  The HTML briefing is
 self-contained (inline CSS and SVG, no script, no network) and sized for A4; every text
 that comes from data or a user is escaped.
 """
@@ -13,6 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import folium
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,7 +24,9 @@ from wufei_geo.analysis import (
     INDICATIVE_CAVEAT_EN,
     INDICATIVE_CAVEAT_ZH,
     TargetProgress,
+    TOWN_MEASURES,
     TownScorecard,
+    town_measures,
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters
@@ -475,3 +479,96 @@ def write_report(
     else:
         raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
     return path
+
+
+def downloads(
+    report: Sequence[TargetProgress],
+    scorecards: Sequence[TownScorecard],
+    sites: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    params: GenerationParameters | None = None,
+    generated: dt.date | None = None,
+) -> list[tuple[str, str, bytes, str]]:
+    """(label, file name, content, MIME type) of the two downloads the pages offer."""
+    generated = generated or dt.date.today()
+    stamp = generated.strftime("%Y%m%d")
+    return [
+        (
+            t("analysis.report.download_xlsx", lang),
+            f"wufei-qingpu-{stamp}.xlsx",
+            workbook_bytes(report, scorecards, sites, lang=lang, params=params),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            t("analysis.report.download_html", lang),
+            f"wufei-qingpu-briefing-{stamp}.html",
+            briefing_html(report, scorecards, lang=lang, params=params, generated=generated).encode("utf-8"),
+            "text/html",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- choropleth
+CHOROPLETH_COLOURS: tuple[str, ...] = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
+UNKNOWN_FILL = "#cccccc"
+
+
+def scorecard_choropleth(
+    zones: pd.DataFrame,
+    scorecards: Sequence[TownScorecard],
+    measure: str,
+    *,
+    lang: str = "zh",
+    selected_town: str | None = None,
+) -> folium.Map:
+    """Town zones shaded by a scorecard measure (:data:`analysis.TOWN_MEASURES`); unknown is
+    grey and labelled unknown, never 0.  Offline: no tile layer.  Tooltips are escaped text."""
+    if measure not in TOWN_MEASURES:
+        raise ValueError(f"unknown scorecard measure {measure!r}; expected one of {TOWN_MEASURES}")
+    table = town_measures(scorecards).set_index("town_code")
+    values = pd.to_numeric(table[measure], errors="coerce")
+    known = values.dropna()
+    lo, hi = (float(known.min()), float(known.max())) if len(known) else (0.0, 0.0)
+
+    def fill(value: float) -> str:
+        if value != value:
+            return UNKNOWN_FILL
+        if hi <= lo:
+            return CHOROPLETH_COLOURS[-1]
+        k = min(int((value - lo) / (hi - lo) * len(CHOROPLETH_COLOURS)), len(CHOROPLETH_COLOURS) - 1)
+        return CHOROPLETH_COLOURS[k]
+
+    m = folium.Map(location=(31.15, 121.12), zoom_start=10, tiles=None, prefer_canvas=True)
+    m.get_root().header.add_child(folium.Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"))
+    label = t(f"analysis.measure.{measure}", lang)
+    bounds = []
+    for row in zones.to_dict("records"):
+        code = str(row.get("town_code"))
+        value = float(values.get(code, float("nan"))) if code in values.index else float("nan")
+        name = row.get("name_en") if lang == "en" else row.get("name_zh")
+        approx = row.get("boundary_quality") == "approximate"
+        shown = t("common.unknown", lang) if value != value else fmt_number(round(value, 3))
+        tip = f"<b>{escape(str(name or code))}</b><br>{escape(label)}: {escape(shown)}"
+        if approx:
+            tip += f"<br><small>{escape(t('common.approximate_extent', lang))}</small>"
+        colour = fill(value)
+        selected = code == selected_town
+        folium.GeoJson(
+            row["geometry"].__geo_interface__,
+            name=str(code),
+            style_function=lambda _f, c=colour, sel=selected, ap=approx: {
+                "fillColor": c,
+                "color": "#D55E00" if sel else "#555",
+                "weight": 3 if sel else 1,
+                "dashArray": "5 4" if ap else None,
+                "fillOpacity": 0.75,
+            },
+            tooltip=folium.Tooltip(tip),
+        ).add_to(m)
+        minx, miny, maxx, maxy = row["geometry"].bounds
+        bounds += [(miny, minx), (maxy, maxx)]
+    if bounds:
+        m.fit_bounds([[min(b[0] for b in bounds), min(b[1] for b in bounds)],
+                      [max(b[0] for b in bounds), max(b[1] for b in bounds)]])
+    return m

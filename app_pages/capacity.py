@@ -1,0 +1,162 @@
+"""湿垃圾能力 / Wet-waste capacity: the 600 t/d goal by status and year, and the other targets.
+
+Presents :func:`wufei_geo.analysis.capacity_report`; computes nothing itself.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import get_catalog, lang, tr
+from wufei_geo import analysis
+from wufei_geo.config import load_settings
+from wufei_geo.i18n import status_label, unit_label, wet_waste_mode_label
+from wufei_geo.report import (
+    CHART_STATUSES,
+    STATUS_COLOURS,
+    downloads,
+    fmt_number,
+    fmt_share,
+    reached_text,
+    target_label,
+)
+
+L = lang()
+catalog = get_catalog()
+st.title(tr("analysis.title"))
+
+counts_toward = st.radio(
+    tr("analysis.counts_toward"),
+    analysis.COUNTS_TOWARD,
+    format_func=lambda c: tr(f"analysis.counts.{c}"),
+    horizontal=True,
+    key="analysis_counts_toward",
+)
+report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward)
+wet = analysis.wet_waste_progress(report)
+
+if wet is None:
+    st.warning(tr("analysis.report.no_wet_target"))
+else:
+    unit = unit_label(wet.unit, L) or wet.unit
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(status_label("operating", L),
+              f"{fmt_number(wet.achieved)} {unit}", fmt_share(wet.share), delta_color="off")
+    c2.metric(tr("analysis.col.registered"), f"{fmt_number(wet.registered)} {unit}",
+              fmt_share(wet.registered_share), delta_color="off")
+    c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
+              delta_color="off")
+    c4.metric(tr("analysis.col.year_reached"), "—" if wet.year_reached is None else str(wet.year_reached))
+    st.markdown("**" + tr("analysis.headline", achieved=fmt_number(wet.achieved), target=fmt_number(wet.target),
+                          unit=unit, share=fmt_share(wet.share)) + "**")
+    st.write(tr("analysis.registered", registered=fmt_number(wet.registered), unit=unit,
+                share=fmt_share(wet.registered_share)))
+    st.write(reached_text(wet, L))
+    if wet.unknown_capacity_sites["count"]:
+        st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
+                   + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
+    if wet.overdue_sites:
+        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
+    if wet.undated_sites:
+        st.info(tr("analysis.undated", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+
+    # cumulative capacity by year, stacked by status, with the goal line
+    rows = [
+        {"year": str(p["year"]), "status": status_label(s, L), "order": i, "value": float(p["by_status"][s])}
+        for p in wet.projection
+        for i, s in enumerate(CHART_STATUSES)
+    ]
+    chart_data = pd.DataFrame(rows)
+    colour = alt.Scale(domain=[status_label(s, L) for s in CHART_STATUSES],
+                       range=[STATUS_COLOURS[s] for s in CHART_STATUSES])
+    bars = alt.Chart(chart_data).mark_bar().encode(
+        x=alt.X("year:O", title=tr("analysis.year")),
+        y=alt.Y("sum(value):Q", title=unit),
+        color=alt.Color("status:N", scale=colour, title=tr("field.status")),
+        order=alt.Order("order:Q"),
+        tooltip=["year", "status", alt.Tooltip("value:Q", format=",.1f")],
+    )
+    layers = [bars]
+    if wet.target is not None:
+        goal = pd.DataFrame({"goal": [float(wet.target)],
+                             "label": [tr("analysis.target_line", target=fmt_number(wet.target), unit=unit)]})
+        layers.append(alt.Chart(goal).mark_rule(color="#D55E00", strokeDash=[6, 3], size=2).encode(y="goal:Q"))
+        layers.append(alt.Chart(goal).mark_text(align="left", dx=4, dy=-6, color="#D55E00").encode(
+            y="goal:Q", text="label:N", x=alt.value(0)))
+    st.subheader(tr("analysis.chart_title"))
+    st.altair_chart(alt.layer(*layers).properties(height=320), use_container_width=True)
+    st.caption(tr("analysis.projection_rule"))
+
+    st.subheader(tr("analysis.by_status"))
+    status_rows = []
+    for s in ("operating", "commissioning", "under_construction", "planned", "suspended", "cancelled"):
+        row = {tr("field.status"): status_label(s, L), tr("analysis.counts.all"): wet.by_status.get(s)}
+        for mode, values in wet.by_mode.items():
+            row[wet_waste_mode_label(mode, L)] = values.get(s)
+        status_rows.append(row)
+    st.dataframe(pd.DataFrame(status_rows), hide_index=True, use_container_width=True)
+    st.caption(tr("analysis.halted"))
+
+    st.subheader(tr("analysis.sites"))
+    site_table = pd.DataFrame(
+        [
+            {
+                tr("field.site_id"): r["site_id"],
+                tr("field.name"): (r["name_en"] if L == "en" else r["name_zh"]) or r["name_zh"],
+                tr("field.wet_waste_mode"): wet_waste_mode_label(r["wet_waste_mode"], L),
+                tr("field.status"): status_label(r["status"], L),
+                tr("analysis.col.capacity"): r["capacity"],
+                tr("analysis.col.unit"): unit if r["capacity"] is not None else tr("common.unknown"),
+                tr("field.status_as_of"): r["status_as_of"],
+                tr("field.target_year"): r["target_year"],
+                tr("analysis.col.year_counted"): r["year"],
+                tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+            }
+            for r in wet.site_rows
+        ]
+    )
+    st.dataframe(site_table, hide_index=True, use_container_width=True)
+
+st.subheader(tr("analysis.other_targets"))
+others = [item for item in report if item is not wet]
+for item in others:
+    unit = unit_label(item.unit, L) or item.unit
+    state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
+    line = (f"**{target_label(item, L)}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+            f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {fmt_number(item.achieved)}"
+            f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {fmt_number(item.registered)}"
+            f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}")
+    if item.unknown_capacity_sites["count"]:
+        line += " · " + tr("analysis.unknown_capacity", n=item.unknown_capacity_sites["count"])
+    (st.error if item.overdue else st.markdown)(line)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "id": item.id,
+                tr("analysis.col.description"): target_label(item, L),
+                tr("analysis.col.goal"): item.target,
+                tr("analysis.col.unit"): unit_label(item.unit, L) or item.unit,
+                tr("analysis.col.year"): item.target_year,
+                tr("analysis.col.achieved"): item.achieved,
+                tr("analysis.col.registered"): item.registered,
+                tr("analysis.col.gap"): item.gap,
+                tr("analysis.col.registered_share"): fmt_share(item.registered_share),
+                tr("analysis.col.year_reached"): item.year_reached,
+                tr("analysis.col.unknown"): item.unknown_capacity_sites["count"],
+                tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
+                tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                tr("analysis.col.source"): item.source_ref,
+            }
+            for item in report
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+)
+
+params = st.session_state.get("analysis_params") or load_settings().generation
+cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params)
+for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
+    st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")

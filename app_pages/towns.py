@@ -1,0 +1,153 @@
+"""街镇 / Towns: a scorecard per town, a choropleth of a scorecard measure, the town's sites,
+and an INDICATIVE wet-waste generation estimate with editable (session-only) parameters.
+
+Presents :func:`wufei_geo.analysis.town_scorecards`; computes nothing itself.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages.common import get_catalog, lang, tr
+from wufei_geo import analysis
+from wufei_geo.config import load_settings
+from wufei_geo.i18n import category_label, status_label, unit_label
+from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label
+
+L = lang()
+catalog = get_catalog()
+st.title(tr("analysis.towns.title"))
+
+defaults = load_settings().generation
+with st.expander(tr("analysis.towns.params")):
+    per_capita = st.number_input(
+        tr("analysis.towns.per_capita"), min_value=0.0, max_value=10.0, step=0.05,
+        value=float(defaults.per_capita_kg_day), key="analysis_per_capita",
+    )
+    st.caption(tr("analysis.towns.source", source=defaults.per_capita_source))
+    wet_share = st.number_input(
+        tr("analysis.towns.wet_share"), min_value=0.0, max_value=1.0, step=0.01,
+        value=float(defaults.wet_share), key="analysis_wet_share",
+    )
+    st.caption(tr("analysis.towns.source", source=defaults.wet_share_source))
+params = replace(defaults, per_capita_kg_day=float(per_capita), wet_share=float(wet_share))
+st.session_state["analysis_params"] = params
+
+cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params)
+st.caption(analysis.INDICATIVE_CAVEAT_EN if L == "en" else analysis.INDICATIVE_CAVEAT_ZH)
+
+
+def _name(card: analysis.TownScorecard) -> str:
+    return card.name_en if L == "en" else card.name_zh
+
+
+overview = pd.DataFrame(
+    [
+        {
+            tr("analysis.col.town"): _name(c),
+            tr("analysis.col.state"): tr(f"analysis.state.{c.state}"),
+            tr("analysis.col.met"): c.counts["met"],
+            tr("analysis.col.in_progress"): c.counts["in_progress"],
+            tr("analysis.col.not_started"): c.counts["not_started"],
+            tr("analysis.col.sites"): len(c.sites),
+            tr("analysis.col.wet_capacity"): c.generation.capacity_registered_tpd if c.generation else float(
+                sum(c.wet_waste_by_status[s] for s in ("operating", "commissioning", "under_construction", "planned"))),
+            tr("analysis.col.population"): c.population,
+            tr("analysis.col.population_note"): c.population_note or tr("common.unknown"),
+            tr("analysis.col.generation"): c.generation.generation_tpd if c.generation else None,
+        }
+        for c in cards
+    ]
+)
+st.dataframe(overview, hide_index=True, use_container_width=True)
+
+measure = st.selectbox(
+    tr("analysis.towns.measure"), analysis.TOWN_MEASURES,
+    format_func=lambda m: tr(f"analysis.measure.{m}"), key="analysis_town_measure",
+)
+codes = [c.town_code for c in cards]
+town = st.selectbox(
+    tr("analysis.towns.choose"), codes,
+    format_func=lambda code: next(_name(c) for c in cards if c.town_code == code), key="analysis_town",
+)
+st_folium(
+    scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town),
+    key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],
+)
+if (catalog.zones.get("boundary_quality") == "approximate").any():
+    st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
+
+card = next(c for c in cards if c.town_code == town)
+st.subheader(f"{_name(card)} — {tr(f'analysis.state.{card.state}')}")
+st.markdown("**" + tr("analysis.towns.targets") + "**")
+if card.targets:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "id": item.id,
+                    tr("analysis.col.description"): target_label(item, L),
+                    tr("analysis.col.goal"): item.target,
+                    tr("analysis.col.unit"): unit_label(item.unit, L) or item.unit,
+                    tr("analysis.col.achieved"): item.achieved,
+                    tr("analysis.col.registered"): item.registered,
+                    tr("analysis.by_status"): ", ".join(
+                        f"{status_label(s, L)} {fmt_number(v)}" for s, v in item.by_status.items() if v),
+                    tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
+                    tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                    tr("analysis.col.source"): item.source_ref,
+                }
+                for item in card.targets
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+else:
+    st.write(tr("analysis.state.no_target"))
+
+st.markdown("**" + tr("analysis.towns.generation") + "**")
+gen = card.generation
+if gen is None:
+    st.write(tr("analysis.towns.population_unknown"))
+else:
+    st.write(tr("analysis.towns.generation_value", generation=fmt_number(gen.generation_tpd),
+                population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
+                wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd)))
+    st.caption(f"{tr('analysis.col.population_note')}: {gen.population_note}")
+    if gen.unknown_capacity_sites:
+        st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
+
+st.markdown("**" + tr("analysis.towns.sites") + "**")
+if card.site_rows:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    tr("field.site_id"): r["site_id"],
+                    tr("field.name"): (r["name_en"] if L == "en" else r["name_zh"]) or r["name_zh"],
+                    tr("field.category"): category_label(r["category"], L),
+                    tr("field.status"): status_label(r["status"], L),
+                    tr("analysis.col.capacity"): r["capacity"],
+                    tr("analysis.col.unit"): (unit_label(r["capacity_unit"], L) or r["capacity_unit"])
+                    if r["capacity"] is not None else tr("common.unknown"),
+                    tr("field.status_as_of"): r["status_as_of"],
+                    tr("field.target_year"): r["target_year"],
+                    tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+                }
+                for r in card.site_rows
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+else:
+    st.write(tr("analysis.towns.no_sites"))
+
+report = analysis.capacity_report(catalog.sites, catalog.targets,
+                                  counts_toward=st.session_state.get("analysis_counts_toward", "all"))
+for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
+    st.download_button(label, data=data, file_name=name, mime=mime, key=f"towns_dl_{name.rsplit('.', 1)[-1]}")
