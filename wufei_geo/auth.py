@@ -1,0 +1,369 @@
+"""Accounts, passwords, lock-out and sessions.
+
+Passwords are stored only as bcrypt hashes.  bcrypt reads at most 72 bytes, so the password is
+first reduced with SHA-256 (base64, no NUL bytes): long passphrases keep all their entropy.
+There is no default account and no default password: the first administrator is created
+with ``wufei-geo users add NAME --role admin`` on the machine that holds the database.
+
+A log-in opens a session: a random token given to the caller, stored only as its SHA-256.
+Sessions expire after ``Settings.session_idle_minutes`` without activity.  After
+``Settings.lockout_attempts`` consecutive wrong passwords the account is locked for
+``Settings.lockout_minutes``.
+
+``actor=None`` in the management functions means the local command line (whoever can run
+``wufei-geo`` on the server already holds the database file or URL); the app always passes
+the logged-in actor, who must be an administrator.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import getpass
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import bcrypt
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from wufei_geo import db
+from wufei_geo.errors import AccountLocked, NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from wufei_geo.model import ROLES
+
+if TYPE_CHECKING:
+    from wufei_geo.config import Settings
+    from wufei_geo.store import Store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BCRYPT_ROUNDS = 12  # tests lower this to keep the suite fast
+MIN_PASSWORD_CHARS = 8
+MAX_NAME_CHARS = 64
+_TOWN_CODE_RE = re.compile(r"^310118\d{3}$")
+# A real hash to compare against when the user does not exist (same cost either way).
+_DUMMY_HASH = bcrypt.hashpw(b"wufei-geo dummy password", bcrypt.gensalt(4))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A logged-in user: the session token (secret, keep it server-side) and who it belongs to."""
+
+    token: str
+    user_id: int
+    name: str
+    role: str
+    town_code: str | None
+
+    def __repr__(self) -> str:  # never print the token
+        return f"Actor(name={self.name!r}, role={self.role!r}, town_code={self.town_code!r})"
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def _prehash(password: str) -> bytes:
+    return base64.b64encode(hashlib.sha256(password.encode("utf-8")).digest())
+
+
+def hash_password(password: str) -> str:
+    """bcrypt hash (``$2b$...``) of ``password`` after the password policy check."""
+    check_password_policy(password)
+    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(_prehash(password), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def check_password_policy(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationError(f"password must have at least {MIN_PASSWORD_CHARS} characters / 密码至少 {MIN_PASSWORD_CHARS} 个字符")
+
+
+def check_name(name: str) -> str:
+    """A user name: 1–64 characters after trimming, no control or invisible format characters."""
+    if not isinstance(name, str):
+        raise ValidationError("user name must be text")
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME_CHARS:
+        raise ValidationError(f"user name must have 1–{MAX_NAME_CHARS} characters / 用户名须为 1–{MAX_NAME_CHARS} 个字符")
+    bad = [ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")]
+    if bad:
+        raise ValidationError(
+            "user name contains control or invisible characters: "
+            + ", ".join(f"U+{ord(ch):04X}" for ch in bad)
+        )
+    return name
+
+
+def known_town_codes() -> frozenset[str] | None:
+    """The 11 town codes from the gazetteer, or None when the geodata module is not available."""
+    try:
+        from wufei_geo import geodata
+    except ImportError:
+        return None
+    gaz = geodata.load_gazetteer()
+    column = "code" if "code" in gaz.columns else "town_code"
+    return frozenset(str(c) for c in gaz[column])
+
+
+def check_town_code(code: Any) -> str:
+    code = str(code).strip() if code is not None else ""
+    known = known_town_codes()
+    if not _TOWN_CODE_RE.match(code) or (known is not None and code not in known):
+        raise ValidationError(f"unknown town code {code!r} (a 9-digit Qingpu town code such as 310118001)")
+    return code
+
+
+def shanghai_time(value: dt.datetime) -> str:
+    """``2026-01-02 08:30`` in Asia/Shanghai for an aware UTC datetime."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def local_actor_name() -> str:
+    """How the local command line appears in the audit."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # no login name in some containers
+        who = "unknown"
+    return f"cli:{who}"
+
+
+# --- session checks used by every write --------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def live_session(conn: Connection, token: str | None, now: dt.datetime, settings: Settings) -> sa.Row:
+    """The (session, user) row of a live session, or NotAuthenticated."""
+    if not token or not isinstance(token, str):
+        raise NotAuthenticated("not logged in / 未登录")
+    s, u = db.sessions, db.users
+    row = conn.execute(
+        sa.select(
+            s.c.id.label("session_id"), s.c.last_seen_at, s.c.ended,
+            u.c.id.label("user_id"), u.c.name, u.c.role, u.c.town_code, u.c.disabled,
+        )
+        .join(u, u.c.id == s.c.user_id)
+        .where(s.c.token_hash == _token_hash(token))
+    ).first()
+    if row is None or row.ended:
+        raise NotAuthenticated("session ended, please log in again / 会话已结束，请重新登录")
+    if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
+        raise NotAuthenticated("session expired, please log in again / 会话已过期，请重新登录")
+    if row.disabled:
+        raise NotAuthenticated(f"account {row.name!r} is disabled / 账户已停用")
+    return row
+
+
+def check_actor(conn: Connection, actor: Actor | None, now: dt.datetime, settings: Settings) -> sa.Row:
+    """Verify against the database that ``actor`` is a live session (role and town from the DB)."""
+    if actor is None or not isinstance(actor, Actor):
+        raise NotAuthenticated("not logged in / 未登录")
+    return live_session(conn, actor.token, now, settings)
+
+
+def touch(conn: Connection, session_id: int, now: dt.datetime) -> None:
+    conn.execute(sa.update(db.sessions).where(db.sessions.c.id == session_id).values(last_seen_at=now))
+
+
+def require_admin(conn: Connection, actor: Actor | None, now: dt.datetime, settings: Settings) -> str:
+    """The audit name of an administrator actor, or of the local command line when ``actor`` is None."""
+    if actor is None:
+        return local_actor_name()
+    row = check_actor(conn, actor, now, settings)
+    if row.role != "admin":
+        raise PermissionDenied("only an administrator may do this / 仅管理员可执行此操作")
+    touch(conn, row.session_id, now)
+    return row.name
+
+
+def _audit_user_event(conn: Connection, now: dt.datetime, by: str, action: str, name: str, new_value: str | None) -> None:
+    conn.execute(
+        sa.insert(db.audit).values(
+            at=now, user_name=by, site_id=None, town_code=None, action=action,
+            field="user", old_value=None, new_value=f"{name}{': ' + new_value if new_value else ''}", note=None,
+        )
+    )
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def create_user(
+    store: Store, name: str, role: str, town_code: str | None, password: str, actor: Actor | None = None
+) -> dict[str, Any]:
+    """Create an account; ``town_official`` needs a town code, other roles must not have one."""
+    name = check_name(name)
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "town_official":
+        if town_code is None or str(town_code).strip() == "":
+            raise ValidationError("a town official needs a town code (--town) / 街镇人员须指定街镇")
+        town_code = check_town_code(town_code)
+    elif town_code not in (None, ""):
+        raise ValidationError(f"role {role} is not bound to a town; leave the town code empty")
+    else:
+        town_code = None
+    password_hash = hash_password(password)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        now = store.now()
+        by = require_admin(conn, actor, now, store.settings)
+        if conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first():
+            raise ValidationError(f"user {name!r} already exists / 用户已存在")
+        conn.execute(
+            sa.insert(db.users).values(
+                name=name, role=role, town_code=town_code, password_hash=password_hash,
+                disabled=False, failed_logins=0, locked_until=None, created_at=now,
+            )
+        )
+        _audit_user_event(conn, now, by, "user_add", name, role + (f" {town_code}" if town_code else ""))
+        return {"name": name, "role": role, "town_code": town_code, "disabled": False, "created_at": now}
+
+    return store.run_write(work)
+
+
+def list_users(store: Store) -> list[dict[str, Any]]:
+    """Accounts without their hashes."""
+    u = db.users
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(u.c.name, u.c.role, u.c.town_code, u.c.disabled, u.c.failed_logins, u.c.locked_until, u.c.created_at)
+            .order_by(u.c.name)
+        ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _user_row(conn: Connection, name: str) -> sa.Row:
+    row = conn.execute(sa.select(db.users).where(db.users.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no user {name!r} / 无此用户")
+    return row
+
+
+def _end_sessions(conn: Connection, user_id: int) -> None:
+    conn.execute(sa.update(db.sessions).where(db.sessions.c.user_id == user_id).values(ended=True))
+
+
+def disable_user(store: Store, name: str, actor: Actor | None = None) -> None:
+    """Disable an account and end its sessions (accounts are never deleted: the audit names them)."""
+
+    def work(conn: Connection) -> None:
+        now = store.now()
+        by = require_admin(conn, actor, now, store.settings)
+        row = _user_row(conn, name)
+        conn.execute(sa.update(db.users).where(db.users.c.id == row.id).values(disabled=True))
+        _end_sessions(conn, row.id)
+        _audit_user_event(conn, now, by, "user_disable", name, None)
+
+    store.run_write(work)
+
+
+def set_password(store: Store, name: str, password: str, actor: Actor | None = None) -> None:
+    """Set a new password; clears a lock-out and ends the user's sessions."""
+    password_hash = hash_password(password)
+
+    def work(conn: Connection) -> None:
+        now = store.now()
+        by = require_admin(conn, actor, now, store.settings)
+        row = _user_row(conn, name)
+        conn.execute(
+            sa.update(db.users).where(db.users.c.id == row.id)
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        )
+        _end_sessions(conn, row.id)
+        _audit_user_event(conn, now, by, "user_password", name, None)
+
+    store.run_write(work)
+
+
+# --- log-in, sessions -----------------------------------------------------------------------
+
+
+def _locked_message(until: dt.datetime) -> str:
+    t = shanghai_time(until)
+    return f"account locked after repeated wrong passwords until {t} (Asia/Shanghai) / 账户已锁定至 {t}（北京时间）"
+
+
+def authenticate(store: Store, name: str, password: str) -> Actor:
+    """Check name and password and open a session, or raise NotAuthenticated / AccountLocked.
+
+    A wrong password is counted (and may lock the account) even though the call raises.
+    """
+    settings = store.settings
+    name = name.strip() if isinstance(name, str) else ""
+    password = password if isinstance(password, str) else ""
+
+    def work(conn: Connection) -> tuple[str, Any]:
+        now = store.now()
+        row = conn.execute(sa.select(db.users).where(db.users.c.name == name)).first() if name else None
+        if row is None:
+            bcrypt.checkpw(_prehash(password), _DUMMY_HASH)
+            return ("wrong", None)
+        if row.locked_until is not None and row.locked_until > now:
+            return ("locked", row.locked_until)
+        if not verify_password(password, row.password_hash):
+            failures = (row.failed_logins or 0) + 1
+            if row.locked_until is not None:  # an earlier lock has run out: start counting again
+                failures = 1
+            values: dict[str, Any] = {"failed_logins": failures, "locked_until": None}
+            if failures >= settings.lockout_attempts:
+                until = now + dt.timedelta(minutes=settings.lockout_minutes)
+                values = {"failed_logins": 0, "locked_until": until}
+                conn.execute(sa.update(db.users).where(db.users.c.id == row.id).values(**values))
+                return ("locked", until)
+            conn.execute(sa.update(db.users).where(db.users.c.id == row.id).values(**values))
+            return ("wrong", None)
+        if row.disabled:
+            return ("disabled", None)
+        token = secrets.token_urlsafe(32)
+        conn.execute(sa.update(db.users).where(db.users.c.id == row.id).values(failed_logins=0, locked_until=None))
+        conn.execute(
+            sa.insert(db.sessions).values(
+                token_hash=_token_hash(token), user_id=row.id, created_at=now, last_seen_at=now, ended=False
+            )
+        )
+        return ("ok", Actor(token=token, user_id=row.id, name=row.name, role=row.role, town_code=row.town_code))
+
+    outcome, value = store.run_write(work)
+    if outcome == "ok":
+        return value
+    if outcome == "locked":
+        raise AccountLocked(_locked_message(value), locked_until=value)
+    if outcome == "disabled":
+        raise NotAuthenticated(f"account {name!r} is disabled / 账户已停用")
+    raise NotAuthenticated("wrong user name or password / 用户名或密码错误")
+
+
+def resume(store: Store, token: str) -> Actor:
+    """The actor of a live session (refreshing its idle timer), or NotAuthenticated."""
+
+    def work(conn: Connection) -> Actor:
+        now = store.now()
+        row = live_session(conn, token, now, store.settings)
+        touch(conn, row.session_id, now)
+        return Actor(token=token, user_id=row.user_id, name=row.name, role=row.role, town_code=row.town_code)
+
+    return store.run_write(work)
+
+
+def logout(store: Store, actor_or_token: Actor | str | None) -> None:
+    """End a session (no error if it is unknown or already ended)."""
+    token = actor_or_token.token if isinstance(actor_or_token, Actor) else actor_or_token
+    if not token:
+        return
+
+    def work(conn: Connection) -> None:
+        conn.execute(sa.update(db.sessions).where(db.sessions.c.token_hash == _token_hash(token)).values(ended=True))
+
+    store.run_write(work)
