@@ -56,14 +56,16 @@ def _engine(store_or_engine: Any) -> Engine:
     return engine
 
 
-def _require_admin(actor: Any) -> None:
-    """``actor=None`` is the local command line (an administrator at the machine)."""
-    if actor is None:
-        return
-    from wufei_geo.errors import PermissionDenied
+def _admin_name(store: Any, actor: Any) -> str:
+    """The audit name of the administrator doing this; ``actor=None`` is the local command line.
 
-    if getattr(actor, "role", None) != "admin":
-        raise PermissionDenied("只有管理员可以备份或恢复数据库。 / Only an administrator may back up or restore the database.")
+    From the app only an administrator's live session passes (checked against the database).
+    """
+    from wufei_geo import auth
+
+    if actor is None:
+        return auth.local_actor_name()
+    return store.run_write(lambda conn: auth.require_admin(conn, actor, store.now(), store.settings))
 
 
 # --- values ⇄ JSON ------------------------------------------------------------------
@@ -129,7 +131,8 @@ def _pk_order(table: sa.Table) -> list[sa.Column]:
 # --- backup --------------------------------------------------------------------------
 def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[str, Any]:
     """Write the whole database to ``path`` (a file name or a binary file object); returns the manifest."""
-    _require_admin(actor)
+    if actor is not None:
+        _admin_name(store, actor)
     engine = _engine(store)
     members: dict[str, bytes] = {}
     tables: dict[str, Any] = {}
@@ -251,9 +254,11 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> Rest
     """Replace the database's data with the backup's, all or nothing.
 
     ``actor=None`` is the local command line; from the app only an administrator may restore.
-    The file is validated completely before the database is touched.
+    The file is validated completely before the database is touched.  The audit is replaced by
+    the backup's too (it is part of "everything"), and one ``restore`` entry is appended saying
+    who restored which backup.  Everybody is logged out (sessions are not in backups).
     """
-    _require_admin(actor)
+    who = _admin_name(store, actor)
     manifest, rows = read_backup(path)
     engine = _engine(store)
     with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn:
@@ -265,18 +270,17 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> Rest
                 if rows[table.name]:
                     conn.execute(sa.insert(table), rows[table.name])
             _reset_sequences(conn)
-    _forget_cached_state(store)
+            # The restore itself goes on the record, after the restored history.
+            counts = ", ".join(f"{name} {len(r)}" for name, r in rows.items())
+            conn.execute(
+                sa.insert(db.audit).values(
+                    at=store.now() if hasattr(store, "now") else dt.datetime.now(dt.timezone.utc), user_name=who, site_id=None, town_code=None,
+                    action="restore", field=None, old_value=None,
+                    new_value=f"backup of {manifest.get('created_at')}", note=counts,
+                )
+            )
     return RestoreSummary(
         counts={name: len(r) for name, r in rows.items()},
         schema_revision=str(manifest["schema_revision"]),
         created_at=str(manifest.get("created_at")),
     )
-
-
-def _forget_cached_state(store: Any) -> None:
-    """Let a store drop anything it cached about the data (if it caches at all)."""
-    for name in ("invalidate", "clear_cache"):
-        hook = getattr(store, name, None)
-        if callable(hook):
-            hook()
-            return

@@ -85,10 +85,6 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "坐标 ({lon}, {lat}, {datum}) 不在青浦区内。",
         "The point ({lon}, {lat}, {datum}) is outside Qingpu District.",
     ),
-    "not_allowed": ("无权修改站点 {site_id}：{reason}", "Not allowed to change site {site_id}: {reason}"),
-    "other_town": ("该站点不属于您的街镇。", "the site is not in your town."),
-    "read_only": ("您的角色只能查看。", "your role may only read."),
-    "not_logged_in": ("需要登录。", "you must log in."),
     "refused": ("存储拒绝：{error}", "Refused by the store: {error}"),
     "has_errors": (
         "文件有 {n} 处错误，未做任何修改。",
@@ -272,23 +268,6 @@ def _parse_partial_date(text: str, today: dt.date) -> str:
     return parsed.date().isoformat()
 
 
-def _actor_refusal(actor: Any, site: dict[str, Any], lang: str) -> str | None:
-    """Why ``actor`` may not edit ``site`` (the store enforces this too; here for the dry run)."""
-    if actor is None:
-        return _msg("not_logged_in", lang)
-    role = getattr(actor, "role", None)
-    if role == "admin":
-        return None
-    if role == "town_official":
-        town = getattr(actor, "town_code", None)
-        if not town or str(site.get("town_code") or "") != str(town):
-            return _msg("other_town", lang)
-        return None
-    if role in ("planner",):
-        return None
-    return _msg("read_only", lang)
-
-
 def _current_sites(store: Any) -> dict[str, dict[str, Any]]:
     try:
         frame = store.sites_frame(include_retired=True)
@@ -456,9 +435,6 @@ def plan_rows(
                 err("note", "note_required", site_id, old=old_status, new=new_status)
 
         if changes:
-            refusal = _actor_refusal(actor, site, lang)
-            if refusal:
-                err("site_id", "not_allowed", site_id, site_id=site_id, reason=refusal)
             if expected != current_version:
                 err("version", "stale", site_id, site_id=site_id, expected=expected, current=current_version)
 
@@ -468,13 +444,35 @@ def plan_rows(
     return report
 
 
+_ERROR_COLUMN = {"StaleVersion": "version", "PermissionDenied": "site_id", "NotFound": "site_id"}
+
+
 def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: str = "zh") -> ImportReport:
-    """The dry run: what each row would change and every error.  Writes nothing."""
+    """The dry run: what each row would change and every error.  Writes nothing.
+
+    Rows that pass the file-level checks are also put to the store's own dry run
+    (``Store.check_update``), so permissions, the login and the status rules are exactly those of
+    a real edit.
+    """
+    from wufei_geo.errors import WufeiError
+
     try:
         frame = read_table(data, filename, lang)
-        return plan_rows(frame, _current_sites(store), actor, lang)
+        report = plan_rows(frame, _current_sites(store), actor, lang)
     except ImportFileError as exc:
         return ImportReport(errors=[RowError(None, None, str(exc))])
+    accepted = []
+    for plan in report.rows:
+        try:
+            store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note)
+        except WufeiError as exc:
+            column = _ERROR_COLUMN.get(type(exc).__name__)
+            report.errors.append(RowError(plan.row, column, _msg("refused", lang, error=exc), plan.site_id))
+        else:
+            accepted.append(plan)
+    report.rows = accepted
+    report.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
+    return report
 
 
 def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: str = "zh") -> ImportReport:
