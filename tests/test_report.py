@@ -1,0 +1,171 @@
+"""report: the Excel workbook, the one-page HTML briefing (escaped, self-contained, 1–2 A4
+pages in headless Chromium) and the scorecard choropleth."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from shapely.geometry import box
+
+from wufei_geo import analysis, report
+from wufei_geo.config import GenerationParameters
+from wufei_geo.model import SITE_COLUMNS
+
+TODAY = dt.date(2024, 6, 1)
+HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
+HUAXIN, ZHAOXIANG = "310118107", "310118105"
+
+
+def _site(**kw: object) -> dict:
+    row = {c: None for c in SITE_COLUMNS}
+    row.update(status="planned", target_status="operating", retired=False, version=1, target_year=2025)
+    row.update(kw)
+    return row
+
+
+@pytest.fixture()
+def data() -> tuple[list[analysis.TargetProgress], list[analysis.TownScorecard], pd.DataFrame, pd.DataFrame]:
+    sites = pd.DataFrame(
+        [
+            _site(site_id="E.11-1", project_id="E.11", name_zh="国清综合处理厂", category="wet_waste",
+                  wet_waste_mode="centralised", capacity_norm=600.0, capacity_norm_unit="t/d"),
+            _site(site_id="E.12-2", project_id="E.12", name_zh=HOSTILE, category="wet_waste", wet_waste_mode="on_site",
+                  town_code=HUAXIN, village="嵩山村", capacity_norm=80.0, capacity_norm_unit="t/d",
+                  status="operating", commissioned="2023-03", data_note="=HYPERLINK(\"http://x\")"),
+            _site(site_id="E.13-1", project_id="E.13", name_zh="华新菜场", category="wet_waste",
+                  wet_waste_mode="on_site", town_code=HUAXIN),
+            _site(site_id="E.40-1", project_id="E.40", name_zh="区政府大院光伏", category="pv", capacity_norm=242.0,
+                  capacity_norm_unit="kW", target_year=2022),
+        ],
+        columns=list(SITE_COLUMNS),
+    )
+    targets = [
+        {"target_id": "D-wet", "level": "district", "category": "wet_waste", "measure": "capacity",
+         "target_value": 600, "unit": "t/d", "target_year": 2025, "description_zh": "湿垃圾总处理能力",
+         "description_en": "Total wet-waste treatment capacity", "source_ref": "正文"},
+        {"target_id": "D-pv", "level": "district", "category": "pv", "measure": "capacity",
+         "target_value": 300000, "unit": "kW", "target_year": 2025, "description_zh": HOSTILE,
+         "description_en": HOSTILE, "source_ref": "正文"},
+        {"target_id": "T-hx", "level": "town", "town_code": HUAXIN, "category": "wet_waste",
+         "wet_waste_mode": "on_site", "measure": "site_count", "target_value": 2, "unit": "sites",
+         "target_year": 2025, "project_ids": "E.12;E.13", "description_zh": "华新就地处置", "description_en": "x"},
+    ]
+    towns = pd.DataFrame([
+        {"town_code": HUAXIN, "name_zh": "华新镇", "name_en": "Huaxin Town", "population": 212000,
+         "population_note": "2021-06 permanent residents"},
+        {"town_code": ZHAOXIANG, "name_zh": "赵巷镇", "name_en": HOSTILE, "population": None,
+         "population_note": None},
+    ])
+    rep = analysis.capacity_report(sites, targets, today=TODAY)
+    cards = analysis.town_scorecards(sites, targets, towns, GenerationParameters(), today=TODAY)
+    zones = pd.DataFrame([
+        {"town_code": HUAXIN, "name_zh": "华新镇", "name_en": "Huaxin", "boundary_quality": "approximate",
+         "geometry": box(121.18, 31.20, 121.26, 31.28)},
+        {"town_code": ZHAOXIANG, "name_zh": HOSTILE, "name_en": HOSTILE, "boundary_quality": "approximate",
+         "geometry": box(121.16, 31.12, 121.22, 31.18)},
+    ])
+    return rep, cards, sites, zones
+
+
+def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
+    rep, cards, sites, _ = data
+    path = report.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters"]
+    targets = {row[0]: row for row in wb["Targets"].iter_rows(min_row=2, values_only=True)}
+    header = [c.value for c in wb["Targets"][1]]
+    wet = dict(zip(header, targets["D-wet"]))
+    assert wet["target"] == 600 and wet["achieved"] == 80 and wet["registered"] == 680
+    assert wet["unknown_capacity_count"] == 1 and wet["unknown_capacity_sites"] == "E.13-1"
+    assert dict(zip(header, targets["D-pv"]))["registered"] == 242
+    assert "T-hx" in targets  # town targets are listed too
+    by_status = {row[0]: row for row in wb["Wet waste by status"].iter_rows(min_row=2, max_row=8, values_only=True)}
+    assert by_status["operating"][2:5] == (80, 0, 80) and by_status["planned"][2:5] == (600, 600, 0)
+    towns = {row[0]: row for row in wb["Town scorecards"].iter_rows(min_row=2, values_only=True)}
+    assert towns[HUAXIN][15] == pytest.approx(81.154, abs=1e-3)  # 212,000 × 1.1 × 0.348 / 1000
+    assert towns[ZHAOXIANG][15] is None
+    # a formula typed into a note stays text
+    sites_ws = wb["Sites"]
+    note_col = [c.value for c in sites_ws[1]].index("data_note") + 1
+    cell = next(sites_ws.cell(row=r, column=note_col) for r in range(2, sites_ws.max_row + 1)
+                if sites_ws.cell(row=r, column=note_col).value)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_html_briefing_is_escaped_and_self_contained(data) -> None:
+    rep, cards, _, _ = data
+    html = report.briefing_html(rep, cards, lang="zh", generated=TODAY)
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script" not in html.lower() and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "@page { size: A4" in html and "<svg" in html
+    assert "已运行 80 / 目标 600 吨/日" in html
+    assert "1 个站点能力未知" in html
+    en = report.briefing_html(rep, cards, lang="en", generated=TODAY)
+    assert "Operating 80 of 600 t/d" in en and "Huaxin Town" in en
+
+
+def test_unsupported_suffix_is_refused(data, tmp_path: Path) -> None:
+    rep, cards, sites, _ = data
+    with pytest.raises(ValueError, match="xlsx or .html"):
+        report.write_report(tmp_path / "r.pdf", rep, cards, sites)
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
+    rep, _, _, _ = data
+    svg = report.wet_waste_chart_svg(analysis.wet_waste_progress(rep), "en")
+    assert svg.count("<rect") >= 4 and "goal 600 t/d" in svg
+    # 2023: 80 operating; 2025: + 600 planned → the 2025 label reads 680
+    assert ">680<" in svg and ">80<" in svg
+
+
+def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
+    _, cards, _, zones = data
+    m = report.scorecard_choropleth(zones, cards, "generation_tpd", lang="en")
+    html = m.get_root().render()
+    assert "<img src=x onerror" not in html
+    assert "unknown" in html and report.UNKNOWN_FILL in html
+    with pytest.raises(ValueError):
+        report.scorecard_choropleth(zones, cards, "nonsense")
+
+
+def _chromium_or_skip() -> str:
+    path = "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI")
+        pytest.skip("Debian chromium not installed")
+    return path
+
+
+@pytest.mark.browser
+def test_briefing_prints_to_one_or_two_a4_pages(data, tmp_path: Path) -> None:
+    executable = _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    rep, cards, _, _ = data
+    html_path = tmp_path / "briefing.html"
+    html_path.write_text(report.briefing_html(rep, cards, lang="en", generated=TODAY), encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(html_path.as_uri())
+            text = page.inner_text("body")
+            pdf = page.pdf(prefer_css_page_size=True)
+        finally:
+            browser.close()
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 1 <= pages <= 2, pages
+    assert "Operating 80 of 600 t/d" in text and "Huaxin Town" in text
+    assert HOSTILE in text  # shown as literal text
+    width_height = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert width_height and abs(float(width_height.group(1)) - 595.92) < 2  # A4 width in points
