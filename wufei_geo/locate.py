@@ -1,0 +1,162 @@
+"""Where each site's marker goes, and how precise that placement is.
+
+* A stored coordinate (``lon``/``lat``, WGS-84) is used as is, with the stored precision.
+* A site with a town but no coordinate goes to the town seat (``display_precision="town"``,
+  even if the site was described to the village: what is *shown* is the town seat).
+* A site without a town goes to the district seat (``"district"``), unless its precision is
+  ``unknown`` (or missing): then nothing is known and there is no marker (null geometry).
+* Several markers at one seat are spread deterministically (sorted by ``site_id``) on rings of
+  about 350 m, 700 m, … around the seat, keeping every marker inside its zone and at least
+  ``MIN_GAP_M`` from every other marker, so none hide each other.
+
+All measuring is done in the metric CRS; output is EPSG:4326.
+"""
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from wufei_geo.crs import METRIC_CRS
+from wufei_geo.model import PRECISIONS
+
+RING_STEP_M = 350.0  # radius step between rings of spread markers
+RING_SPACING_M = 300.0  # arc spacing of positions on a ring
+MIN_GAP_M = 150.0  # no two spread markers closer than this
+EDGE_MARGIN_M = 100.0  # keep spread markers this far inside their zone
+MAX_RINGS = 60
+
+_TO_M = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+_TO_DEG = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+
+
+def _is_blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or (isinstance(v, str) and not v.strip())
+
+
+def _candidates(anchor: tuple[float, float]):
+    """Anchor first, then rings of positions around it (deterministic order)."""
+    yield anchor
+    for ring in range(1, MAX_RINGS + 1):
+        r = ring * RING_STEP_M
+        n = max(6, int(2 * math.pi * r / RING_SPACING_M))
+        start = ring * 0.5  # rotate successive rings so they do not line up
+        for k in range(n):
+            a = start + 2 * math.pi * k / n
+            yield anchor[0] + r * math.cos(a), anchor[1] + r * math.sin(a)
+
+
+def _spread(anchor: tuple[float, float], count: int, area: shapely.Geometry | None,
+            placed: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    inner = None
+    if area is not None and not area.is_empty:
+        inner = area.buffer(-EDGE_MARGIN_M)
+        if inner.is_empty or not inner.contains(shapely.Point(anchor)):
+            inner = area
+        shapely.prepare(inner)
+    out: list[tuple[float, float]] = []
+    pts = np.array(placed, dtype=float).reshape(-1, 2)
+    for x, y in _candidates(anchor):
+        if len(out) == count:
+            break
+        if inner is not None and (x, y) != anchor and not shapely.contains_xy(inner, x, y):
+            continue
+        if len(pts) and np.min(np.hypot(pts[:, 0] - x, pts[:, 1] - y)) < MIN_GAP_M:
+            continue
+        out.append((x, y))
+        pts = np.vstack([pts, [x, y]])
+    if len(out) < count:
+        raise ValueError(f"could not spread {count} markers around {anchor} inside their zone")
+    return out
+
+
+def locate_sites(
+    sites: pd.DataFrame,
+    zones: gpd.GeoDataFrame,
+    gazetteer: pd.DataFrame,
+    district_seat: tuple[float, float] | None = None,
+    district: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Add ``display_lon, display_lat, display_precision`` and a Point geometry (EPSG:4326).
+
+    ``sites`` needs ``site_id, town_code, lon, lat, precision`` (lon/lat WGS-84, may be null);
+    ``zones`` the town zones in use (approximate or official; ``town_code`` + geometry);
+    ``gazetteer`` the towns with ``town_code, seat_lon, seat_lat``.  ``district_seat`` and
+    ``district`` default to the bundled ones.  The input frame is not modified.
+    """
+    if district_seat is None or district is None:
+        from wufei_geo import geodata
+
+        district_seat = district_seat or geodata.district_seat()
+        district = district if district is not None else geodata.load_district()
+
+    df = sites.copy()
+    n = len(df)
+    disp_x = np.full(n, np.nan)
+    disp_y = np.full(n, np.nan)
+    disp_p = np.full(n, None, dtype=object)
+
+    lon = pd.to_numeric(df.get("lon", pd.Series([np.nan] * n, index=df.index)), errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(df.get("lat", pd.Series([np.nan] * n, index=df.index)), errors="coerce").to_numpy(float)
+    prec = [None if _is_blank(p) else str(p) for p in df.get("precision", pd.Series([None] * n, index=df.index))]
+    towns = [None if _is_blank(t) else str(t) for t in df.get("town_code", pd.Series([None] * n, index=df.index))]
+    ids = [str(s) for s in df["site_id"]]
+
+    has_xy = np.isfinite(lon) & np.isfinite(lat)
+    disp_x[has_xy], disp_y[has_xy] = lon[has_xy], lat[has_xy]
+    for i in np.flatnonzero(has_xy):
+        disp_p[i] = prec[i] if prec[i] in PRECISIONS else "unknown"
+
+    # group the rest by where they are anchored
+    seats = {str(c): (float(x), float(y)) for c, x, y in zip(gazetteer["town_code"], gazetteer["seat_lon"],
+                                                             gazetteer["seat_lat"])}
+    zone_geom_m = {}
+    if zones is not None and len(zones):
+        zm = zones.to_crs(METRIC_CRS) if zones.crs is not None else zones.set_crs("EPSG:4326").to_crs(METRIC_CRS)
+        for code, g in zip(zm["town_code"].astype(str), zm.geometry):
+            zone_geom_m[code] = g if code not in zone_geom_m else zone_geom_m[code].union(g)
+    district_m = district.to_crs(METRIC_CRS).geometry.iloc[0] if district is not None and len(district) else None
+
+    groups: dict[str, list[int]] = {}
+    for i in np.flatnonzero(~has_xy):
+        t = towns[i]
+        if t is not None and t in seats:
+            groups.setdefault(t, []).append(i)
+        elif prec[i] in (None, "unknown"):
+            disp_p[i] = "unknown"  # nothing known: no marker
+        else:
+            groups.setdefault("", []).append(i)  # district level
+
+    placed: list[tuple[float, float]] = []
+    if has_xy.any():
+        ex, ey = _TO_M.transform(lon[has_xy], lat[has_xy])
+        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey)))
+    for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
+        members = sorted(groups[key], key=lambda i: ids[i])
+        if key:
+            area = zone_geom_m.get(key, district_m)
+            anchor = _TO_M.transform(*seats[key])
+            if area is not None and not area.contains(shapely.Point(anchor)):
+                anchor = area.point_on_surface().coords[0]  # official zone that misses the seat
+            label = "town"
+        else:
+            area = district_m
+            anchor = _TO_M.transform(*district_seat)
+            label = "district"
+        spots = _spread(tuple(anchor), len(members), area, placed)
+        placed.extend(spots)
+        xs, ys = _TO_DEG.transform([p[0] for p in spots], [p[1] for p in spots])
+        for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys)):
+            disp_x[i], disp_y[i], disp_p[i] = x, y, label
+
+    df["display_lon"] = disp_x
+    df["display_lat"] = disp_y
+    df["display_precision"] = disp_p
+    shown = np.isfinite(disp_x) & np.isfinite(disp_y)
+    geom = np.full(n, None, dtype=object)
+    geom[shown] = shapely.points(disp_x[shown], disp_y[shown])
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs="EPSG:4326"), crs="EPSG:4326")
