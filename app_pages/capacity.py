@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages.common import get_catalog, lang, tr
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
-from wufei_geo.i18n import status_label, unit_label, wet_waste_mode_label
+from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.report import (
     CHART_STATUSES,
     STATUS_COLOURS,
@@ -20,6 +20,7 @@ from wufei_geo.report import (
     fmt_share,
     reached_text,
     target_label,
+    unit_text,
 )
 
 L = lang()
@@ -39,7 +40,7 @@ wet = analysis.wet_waste_progress(report)
 if wet is None:
     st.warning(tr("analysis.report.no_wet_target"))
 else:
-    unit = unit_label(wet.unit, L) or wet.unit
+    unit = unit_text(wet.unit, L)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(status_label("operating", L),
               f"{fmt_number(wet.achieved)} {unit}", fmt_share(wet.share), delta_color="off")
@@ -53,6 +54,8 @@ else:
     st.write(tr("analysis.registered", registered=fmt_number(wet.registered), unit=unit,
                 share=fmt_share(wet.registered_share)))
     st.write(reached_text(wet, L))
+    if wet.note:
+        st.caption(f"{wet.source_ref} · {wet.note}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
                    + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
@@ -121,7 +124,7 @@ else:
 st.subheader(tr("analysis.other_targets"))
 others = [item for item in report if item is not wet]
 for item in others:
-    unit = unit_label(item.unit, L) or item.unit
+    unit = unit_text(item.unit, L)
     state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
     line = (f"**{target_label(item, L)}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
             f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {fmt_number(item.achieved)}"
@@ -137,7 +140,7 @@ st.dataframe(
                 "id": item.id,
                 tr("analysis.col.description"): target_label(item, L),
                 tr("analysis.col.goal"): item.target,
-                tr("analysis.col.unit"): unit_label(item.unit, L) or item.unit,
+                tr("analysis.col.unit"): unit_text(item.unit, L),
                 tr("analysis.col.year"): item.target_year,
                 tr("analysis.col.achieved"): item.achieved,
                 tr("analysis.col.registered"): item.registered,

@@ -15,7 +15,7 @@ from app_pages.common import get_catalog, lang, tr
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.i18n import category_label, status_label, unit_label
-from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label
+from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label, unit_text
 
 L = lang()
 catalog = get_catalog()
@@ -91,7 +91,7 @@ if card.targets:
                     "id": item.id,
                     tr("analysis.col.description"): target_label(item, L),
                     tr("analysis.col.goal"): item.target,
-                    tr("analysis.col.unit"): unit_label(item.unit, L) or item.unit,
+                    tr("analysis.col.unit"): unit_text(item.unit, L),
                     tr("analysis.col.achieved"): item.achieved,
                     tr("analysis.col.registered"): item.registered,
                     tr("analysis.by_status"): ", ".join(

@@ -453,7 +453,7 @@ def _progress(
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
         town_code=_code(target.get("town_code")),
-        category=str(target.get("category")),
+        category=_text(target.get("category")) or "",
         wet_waste_mode=_text(target.get("wet_waste_mode")),
         measure=measure,
         target=None if target_value is None else _num(target_value),

@@ -30,7 +30,7 @@ from wufei_geo.analysis import (
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters
-from wufei_geo.i18n import category_label, status_label, t, unit_label
+from wufei_geo.i18n import MESSAGES, category_label, status_label, t, unit_label
 from wufei_geo.model import SITE_COLUMNS, STATUSES
 
 # Stack order of the chart (bottom first) and colours (colour-blind-safe Okabe–Ito).
@@ -69,6 +69,10 @@ def target_label(item: TargetProgress, lang: str) -> str:
 
 
 def unit_text(unit: str, lang: str) -> str:
+    """Capacity units from the catalogue; the targets' count units (sites, villages …) from ours."""
+    key = f"analysis.unit.{unit}"
+    if key in MESSAGES:
+        return t(key, lang)
     return unit_label(unit, lang) or unit
 
 
