@@ -1,0 +1,136 @@
+"""地图 / Map: every facility by town, with the same filtered set in a table below.
+
+The map is built by :func:`wufei_geo.mapview.build_map` and cached per (data version, filtered
+site ids, basemap, language, choropleth, selection); the view (centre/zoom) is kept in
+session state so a filter change or a click does not re-centre the map.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages.common import catalog_version, filtered_sites, get_catalog, lang, sidebar_filters, tr
+from wufei_geo import i18n, mapview
+from wufei_geo.config import load_settings
+
+L = lang()
+catalog = get_catalog()
+version = catalog_version()
+st.title(tr("map.title"))
+
+flt = sidebar_filters(catalog)
+shown = filtered_sites(catalog, flt)
+ids = tuple(shown["site_id"].astype(str))
+
+token = load_settings().tianditu_token.strip()
+basemaps = ["none", "osm", "amap"] + (["tianditu"] if token else [])
+col_a, col_b = st.columns(2)
+basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L), key="map_basemap")
+choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
+choropleth = col_b.selectbox(
+    tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L), key="map_choropleth"
+)
+if basemap == "amap":
+    st.caption(tr("map.basemap_amap_note"))
+
+
+def _subset(site_ids: tuple[str, ...]) -> pd.DataFrame:
+    sites = get_catalog().sites
+    return sites[sites["site_id"].astype(str).isin(set(site_ids))]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None):
+    # keyed on the data version and the filtered ids, not on the frame itself
+    cat = get_catalog()
+    return mapview.build_map(
+        _subset(site_ids),
+        cat.zones,
+        cat.district,
+        basemap=basemap,
+        lang=lang,
+        choropleth=None if choropleth == "none" else choropleth,
+        towns=cat.towns,
+        tianditu_token=token,
+        selected_site=selected,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _table(version: str, site_ids: tuple[str, ...], lang: str) -> pd.DataFrame:
+    cat = get_catalog()
+    sites = _subset(site_ids)
+    names = mapview.town_names(cat.zones, cat.towns, lang)
+    name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
+    name = sites[name_col].where(sites[name_col].notna() & (sites[name_col].astype(str) != ""), sites[other_col])
+    cap = [
+        "" if pd.isna(v) else f"{v:g} {i18n.unit_label(u, lang)}".strip()
+        for v, u in zip(pd.to_numeric(sites["capacity_value"], errors="coerce"), sites["capacity_unit"])
+    ]
+    precision = sites["display_precision"].where(sites["display_precision"].notna(), sites["precision"])
+    return pd.DataFrame(
+        {
+            i18n.t("field.site_id", lang): sites["site_id"].astype(str).to_numpy(),
+            i18n.t("field.name", lang): name.to_numpy(),
+            i18n.t("field.category", lang): [i18n.category_label(c, lang) for c in sites["category"]],
+            i18n.t("field.town", lang): [
+                "" if pd.isna(c) else names.get(str(c), str(c)) for c in sites["town_code"]
+            ],
+            i18n.t("field.status", lang): [i18n.status_label(s, lang) for s in sites["status"]],
+            i18n.t("field.capacity", lang): cap,
+            i18n.t("field.target_year", lang): pd.to_numeric(sites["target_year"], errors="coerce").astype("Int64").to_numpy(),
+            i18n.t("field.precision", lang): [i18n.precision_label(p, lang) for p in precision],
+            i18n.t("field.overdue", lang): sites["overdue"].fillna(False).astype(bool).to_numpy(),
+        }
+    )
+
+
+def _md_escape(text: str) -> str:
+    """Make user text literal in Streamlit markdown (no links, emphasis or HTML)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~:$" else ch for ch in text)
+
+
+selected = st.session_state.get("map_selected")
+if selected is not None and selected not in ids:
+    selected = None
+
+view = st.session_state.get("map_view", {})
+m = _map(version, ids, basemap, L, choropleth, selected)
+out = st_folium(
+    m,
+    key="map",
+    returned_objects=["last_active_drawing", "last_object_clicked", "center", "zoom"],
+    use_container_width=True,
+    height=560,
+    center=view.get("center"),
+    zoom=view.get("zoom"),
+)
+
+if out:
+    if out.get("center") and out.get("zoom"):
+        c = out["center"]
+        st.session_state["map_view"] = {"center": (c["lat"], c["lng"]), "zoom": out["zoom"]}
+    drawing = out.get("last_active_drawing") or {}
+    clicked = (drawing.get("properties") or {}).get("site_id") if isinstance(drawing, dict) else None
+    if clicked and clicked != st.session_state.get("map_clicked"):
+        st.session_state["map_clicked"] = clicked  # react once per click, not on every rerun
+        if clicked in ids and clicked != selected:
+            st.session_state["map_selected"] = clicked
+            st.rerun()
+
+n_unmapped = len(shown) - len(mapview.mapped_sites(shown))
+st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
+if n_unmapped:
+    st.caption(tr("map.no_location", n=n_unmapped))
+
+table = _table(version, ids, L)
+if selected is not None:
+    row = shown[shown["site_id"].astype(str) == selected].iloc[0]
+    label = row["name_en"] if L == "en" and isinstance(row["name_en"], str) and row["name_en"] else row["name_zh"]
+    st.info(tr("map.selected", name=_md_escape(str(label)), site_id=_md_escape(selected)))
+    id_col = table.columns[0]
+    table = pd.concat([table[table[id_col] == selected], table[table[id_col] != selected]], ignore_index=True)
+
+st.subheader(tr("map.table"))
+st.dataframe(table, hide_index=True, width="stretch")
