@@ -225,3 +225,219 @@ def test_retired_sites_do_not_count_and_json_round_trips() -> None:
     for key in ("id", "category", "target", "unit", "by_status", "unknown_capacity_sites", "sites"):
         assert key in data
     assert data["by_status"]["planned"] == 100
+
+
+# --------------------------------------------------------------------------- part 2: shipped data
+@pytest.fixture()
+def shipped(tmp_path, monkeypatch):
+    """A fresh SQLite store seeded from facilities/ and the catalog everyone reads."""
+    from wufei_geo import auth
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.store import Store
+
+    monkeypatch.setenv("WUFEI_DB_URL", str(tmp_path / "wufei.sqlite"))
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    store = Store.open()
+    yield store, load_catalog
+    store.close()
+
+
+def _district(store, load_catalog, **kw):
+    cat = load_catalog(store)
+    return {r.id: r for r in analysis.capacity_report(cat.sites, cat.targets, today=TODAY, **kw)}, cat
+
+
+def test_shipped_wet_waste_by_status_and_unknown(shipped) -> None:
+    store, load_catalog = shipped
+    report, _ = _district(store, load_catalog)
+    wet = report["D-wet-waste-capacity"]
+    # 附表3: E.11 扩建湿垃圾处理能力 600 t/d (centralised) + E.12 on-site 5 (中步村) + 80 (嵩山村及西郊)
+    # + 10 (徐姚村) + 0.5 (毛家角村 500 kg/d) + 5 (张巷村) = 100.5 → 700.5 t/d, all 规划中 (the plan states
+    # no status).  E.13's six markets and E.39's canteen units give no capacity → 7 unknown.
+    assert wet.by_status == {"planned": 700.5, "under_construction": 0, "commissioning": 0, "operating": 0,
+                             "suspended": 0, "cancelled": 0, "decommissioned": 0}
+    assert wet.by_mode["centralised"]["planned"] == 600 and wet.by_mode["on_site"]["planned"] == 100.5
+    assert wet.unknown_capacity_sites["count"] == 7
+    assert sorted(wet.unknown_capacity_sites["ids"]) == [f"E.13-{i}" for i in range(1, 7)] + ["E.39-1"]
+    assert wet.achieved == 0 and wet.registered == 700.5 and wet.target == 600
+    # every capacity-bearing wet site has target year 2025 → 700.5 ≥ 600 first in 2025
+    assert wet.year_reached == 2025 and wet.reached_by_target_year is True
+    assert [p["cumulative"] for p in wet.projection] == [0, 0, 0, 0, 700.5, 700.5]
+    assert wet.overdue_sites == ["E.39-1"]  # E.39 实施年限 2023, still planned on 2024-06-01
+    assert len(wet.sites) == 1 + 5 + 6 + 1  # E.11, E.12 ×5, E.13 ×6, E.39
+
+    central, _ = _district(store, load_catalog, counts_toward="centralised")
+    onsite, _ = _district(store, load_catalog, counts_toward="on_site")
+    assert central["D-wet-waste-capacity"].registered == 600
+    assert central["D-wet-waste-capacity"].unknown_capacity_sites["count"] == 0
+    assert onsite["D-wet-waste-capacity"].registered == 100.5
+    assert onsite["D-wet-waste-capacity"].year_reached is None  # 100.5 < 600: the on-site pipeline never gets there
+
+
+def test_shipped_other_targets(shipped) -> None:
+    store, load_catalog = shipped
+    report, _ = _district(store, load_catalog)
+    pv = report["D-pv-capacity"]
+    # E.40 242 kWp + E.41 169.4 KW + E.42 2.369 MW (= 2369 kW) + E.43 22.8 KW + E.44 1479.6 KW = 4282.8 kW
+    # against 300 MW = 300,000 kW: 4282.8 / 300000 = 1.4276 %, gap 295,717.2 kW
+    assert pv.registered == 4282.8 and pv.target == 300000 and pv.unit == "kW"
+    assert pv.registered_share == pytest.approx(0.014276, abs=1e-6)
+    assert pv.registered_gap == pytest.approx(295717.2)
+    assert pv.achieved == 0 and pv.gap == 300000 and pv.year_reached is None
+    # E.21: 50 万吨/年 = 500,000 t/yr, 实施年限 2021 → overdue, projected to this year (2024)
+    cw = report["D-construction-waste-capacity"]
+    assert cw.registered == 500000 and cw.overdue_sites == ["E.21-1"] and cw.year_reached == 2024
+    # E.8 sludge phase 1 300 t/d, in formal production since end-2021 (facility-facts.md) → met in 2021
+    sludge = report["D-sludge-capacity"]
+    assert sludge.by_status["operating"] == 300 and sludge.state == "met" and sludge.year_reached == 2021
+    # E.9: six stations to close by 2021, none recorded closed → overdue, not started
+    closures = report["D-compression-closures"]
+    assert closures.by_status["planned"] == 6 and closures.achieved == 0
+    assert closures.overdue and closures.state == "not_started"
+    assert report["D-recyclables-hubs"].registered == 3  # E.15: 赵巷, 徐泾, 金泽
+    # E.12 names five villages (中步, 嵩山, 徐姚, 毛家角, 张巷) against ≥ 50
+    villages = report["D-wet-waste-villages"]
+    assert villages.registered == 5 and villages.registered_gap == 45
+    assert report["D-market-wet-waste"].registered == 6  # E.13's six markets
+
+
+# Town scorecards from 附表3 (E.9 closures, E.10 served towns, E.12 villages, E.13 markets, E.15 hubs)
+# and 附表2 C.2 (two zero-waste blocks per town: untracked).  Nothing is under way in the plan, so
+# every tracked town target is not_started; towns with only C.2 have no (tracked) target.
+#   town: (tracked targets, sites located in the town)
+EXPECTED_TOWNS = {
+    "310118001": (0, 1),  # 夏阳: E.40 PV at the district government compound
+    "310118002": (0, 0),  # 盈浦
+    "310118003": (0, 0),  # 香花桥
+    "310118102": (3, 2),  # 朱家角: E.12 张巷村, E.13 朱家角菜场, E.10 served | sites E.12-5, E.13-6
+    "310118103": (1, 0),  # 练塘: E.10 served
+    "310118104": (3, 2),  # 金泽: E.15, E.9, E.10 served | sites E.9-6, E.15-3
+    "310118105": (4, 5),  # 赵巷: E.12 中步村, E.13, E.15, E.9 | E.9-1, E.12-1, E.13-2, E.15-1, E.43-1
+    "310118106": (3, 3),  # 徐泾: E.13 徐泾菜市场, E.15, E.9 | E.9-2, E.13-5, E.15-2
+    "310118107": (3, 4),  # 华新: E.12 嵩山村, E.13, E.9 | E.9-3, E.12-2, E.13-1, E.44-1
+    "310118109": (3, 4),  # 重固: E.12 徐姚村+毛家角村, E.13, E.9 | E.9-4, E.12-3, E.12-4, E.13-3
+    "310118110": (1, 1),  # 白鹤: E.9 | E.9-5
+}
+
+
+def test_shipped_town_scorecards(shipped) -> None:
+    store, load_catalog = shipped
+    cat = load_catalog(store)
+    cards = {c.town_code: c for c in analysis.town_scorecards(cat.sites, cat.targets, cat.towns,
+                                                              GenerationParameters(), today=TODAY)}
+    assert set(cards) == set(EXPECTED_TOWNS)
+    for code, (tracked, n_sites) in EXPECTED_TOWNS.items():
+        card = cards[code]
+        assert card.counts == {"met": 0, "in_progress": 0, "not_started": tracked, "untracked": 1}, code
+        assert card.state == ("no_target" if tracked == 0 else "not_started"), code
+        assert len(card.sites) == n_sites, (code, card.sites)
+    # 重固: two villages planned (徐姚村 10 t/d, 毛家角村 0.5 t/d) → 10.5 t/d located there
+    chonggu = cards["310118109"]
+    villages = next(t for t in chonggu.targets if t.measure == "village_count")
+    assert villages.target == 2 and villages.registered == 2 and villages.achieved == 0
+    assert chonggu.wet_waste_by_status["planned"] == 10.5
+    # 重固 77,000 (undated) × 1.1 × 0.348 / 1000 = 29.4756 t/d — indicative
+    assert chonggu.generation.generation_tpd == pytest.approx(29.476, abs=1e-3)
+    assert chonggu.generation.capacity_registered_tpd == 10.5
+    # 华新 212,000 × 1.1 × 0.348 / 1000 = 81.1536 t/d against 80 t/d (嵩山村 + 西郊) + 1 market unknown
+    huaxin = cards["310118107"].generation
+    assert huaxin.generation_tpd == pytest.approx(81.154, abs=1e-3)
+    assert huaxin.capacity_registered_tpd == 80 and huaxin.unknown_capacity_sites == 1
+    # 赵巷 and 白鹤: population not found → no estimate
+    assert cards["310118105"].generation is None and cards["310118110"].generation is None
+    # E.9 closures were due in 2021: overdue in every one of the six towns
+    overdue_closures = [c.town_code for c in cards.values() for t in c.targets
+                        if t.measure == "closure_count" and t.overdue]
+    assert sorted(overdue_closures) == ["310118104", "310118105", "310118106", "310118107", "310118109",
+                                        "310118110"]
+
+
+# --------------------------------------------------------------------------- part 3: a status change
+def test_status_change_moves_totals_year_and_scorecard(shipped) -> None:
+    from wufei_geo import auth
+
+    store, load_catalog = shipped
+    auth.create_user(store, "planner-a", "planner", None, "correct horse battery")
+    actor = auth.authenticate(store, "planner-a", "correct horse battery")
+
+    before, _ = _district(store, load_catalog)
+    assert before["D-wet-waste-capacity"].achieved == 0
+
+    # E.11 (国清, 600 t/d) reported operating since mid-2023
+    site = store.get_site("E.11-1")
+    store.update_site(actor, "E.11-1", {"status": "operating", "commissioned": "2023-06-30"}, site["version"])
+    after, cat = _district(store, load_catalog)
+    wet = after["D-wet-waste-capacity"]
+    assert wet.by_status["operating"] == 600 and wet.by_status["planned"] == 100.5
+    assert wet.achieved == 600 and wet.gap == 0 and wet.state == "met"
+    assert wet.year_reached == 2023  # commissioning year of the operating 600 t/d
+    assert [p["cumulative"] for p in wet.projection] == [0, 0, 600, 600, 700.5, 700.5]
+
+    # an official's figure for the capacity in operation replaces the plan's 600 t/d:
+    # 450 (operating since 2023) + 100.5 planned for 2025 = 550.5 < 600 → the pipeline no longer reaches it
+    site = store.get_site("E.11-1")
+    store.update_site(actor, "E.11-1", {"operating_capacity_value": 450, "operating_capacity_unit": "t/d"},
+                      site["version"])
+    partial, _ = _district(store, load_catalog)
+    wet = partial["D-wet-waste-capacity"]
+    assert wet.achieved == 450 and wet.registered == 550.5 and wet.state == "in_progress"
+    assert wet.year_reached is None and wet.registered_gap == 49.5
+
+    # 赵巷 closes its compression station (E.9-1): its closure target is met, the town is in progress
+    site = store.get_site("E.9-1")
+    store.update_site(actor, "E.9-1", {"status": "decommissioned"}, site["version"],
+                      note="closed, confirmed by the town")
+    cat = load_catalog(store)
+    cards = {c.town_code: c for c in analysis.town_scorecards(cat.sites, cat.targets, cat.towns, today=TODAY)}
+    zhaoxiang = cards["310118105"]
+    closure = next(t for t in zhaoxiang.targets if t.measure == "closure_count")
+    assert closure.state == "met" and closure.achieved == 1 and not closure.overdue
+    assert zhaoxiang.counts == {"met": 1, "in_progress": 0, "not_started": 3, "untracked": 1}
+    assert zhaoxiang.state == "in_progress"
+    district = {r.id: r for r in analysis.capacity_report(cat.sites, cat.targets, today=TODAY)}
+    assert district["D-compression-closures"].achieved == 1
+    assert district["D-compression-closures"].state == "in_progress"
+
+    # a cancelled site leaves the totals and is reported separately
+    site = store.get_site("E.12-2")
+    store.update_site(actor, "E.12-2", {"status": "cancelled"}, site["version"], note="site withdrawn")
+    cancelled, _ = _district(store, load_catalog)
+    wet = cancelled["D-wet-waste-capacity"]
+    assert wet.by_status["cancelled"] == 80 and wet.registered == 470.5  # 450 + 20.5
+    assert wet.unknown_capacity_sites["count"] == 7
+
+
+def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -> None:
+    from wufei_geo.cli import main
+
+    store, load_catalog = shipped
+    cat = load_catalog(store)
+    assert main(["capacity", "--json", "--today", TODAY.isoformat()]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = [r.to_dict() for r in analysis.capacity_report(cat.sites, cat.targets, today=TODAY)]
+    assert [p["id"] for p in printed] == [e["id"] for e in expected]
+    for p, e in zip(printed, expected):
+        for key in ("id", "category", "target", "unit", "by_status", "unknown_capacity_sites", "sites"):
+            assert p[key] == e[key], key
+    wet = next(p for p in printed if p["id"] == "D-wet-waste-capacity")
+    assert wet["by_status"]["planned"] == 700.5 and wet["unknown_capacity_sites"]["count"] == 7
+
+    assert main(["capacity", "--json", "--counts-toward", "centralised", "--today", "2024-06-01"]) == 0
+    central = json.loads(capsys.readouterr().out)
+    assert next(p for p in central if p["id"] == "D-wet-waste-capacity")["by_status"]["planned"] == 600
+
+    assert main(["capacity", "--lang", "en", "--today", "2024-06-01"]) == 0
+    text = capsys.readouterr().out
+    assert "Operating 0 of 600 t/d" in text and "7 sites of unknown capacity" in text
+    assert "4,282.8" in text
+
+    assert main(["towns", "--json", "--today", "2024-06-01"]) == 0
+    towns = json.loads(capsys.readouterr().out)
+    assert len(towns) == 11
+    assert {t["town_code"]: len(t["sites"]) for t in towns} == {k: v[1] for k, v in EXPECTED_TOWNS.items()}
+
+    for name in ("brief.html", "book.xlsx"):
+        assert main(["report", "-o", str(tmp_path / name), "--today", "2024-06-01"]) == 0
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "700.5" in (tmp_path / "brief.html").read_text(encoding="utf-8")
+    assert main(["report", "-o", str(tmp_path / "x.pdf")]) == 1
