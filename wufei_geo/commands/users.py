@@ -1,0 +1,106 @@
+"""``wufei-geo users``: accounts, from the machine that holds the database (the local administrator)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from wufei_geo import auth
+from wufei_geo.errors import ValidationError, WufeiError
+from wufei_geo.model import ROLES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("users", help="create, list and disable accounts; set passwords")
+    sub = p.add_subparsers(dest="users_command", required=True)
+
+    a = sub.add_parser("add", help="create an account")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--town", help="9-digit town code (required for town_official)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.set_defaults(func=_add)
+
+    ls = sub.add_parser("list", help="list accounts")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    d = sub.add_parser("disable", help="disable an account and end its sessions")
+    d.add_argument("name")
+    d.set_defaults(func=_disable)
+
+    s = sub.add_parser("set-password", help="set a new password (also lifts a lock-out)")
+    s.add_argument("name")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.set_defaults(func=_set_password)
+
+
+def read_password(args: argparse.Namespace, prompt: str, confirm: bool = False) -> str:
+    """From standard input when asked or piped (first line), else an interactive prompt."""
+    if getattr(args, "password_stdin", False) or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat: ") != first:
+        raise ValidationError("the two passwords differ / 两次输入的密码不一致")
+    return first
+
+
+def _open():  # imported late: opening the store migrates and seeds
+    from wufei_geo.store import Store
+
+    return Store.open()
+
+
+def _fail(exc: Exception) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 1
+
+
+def _add(args: argparse.Namespace) -> int:
+    try:
+        password = read_password(args, f"Password for {args.name}: ", confirm=True)
+        store = _open()
+        user = auth.create_user(store, args.name, args.role, args.town, password)
+    except WufeiError as exc:
+        return _fail(exc)
+    town = f" ({user['town_code']})" if user["town_code"] else ""
+    print(f"created {user['name']}: {user['role']}{town}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    users = auth.list_users(_open())
+    if args.json:
+        for u in users:
+            for key in ("locked_until", "created_at"):
+                u[key] = u[key].isoformat() if u[key] else None
+        print(json.dumps(users, ensure_ascii=False, indent=2))
+        return 0
+    if not users:
+        print("no accounts yet: create one with `wufei-geo users add NAME --role admin`")
+        return 0
+    for u in users:
+        state = "disabled" if u["disabled"] else (
+            f"locked until {auth.shanghai_time(u['locked_until'])}" if u["locked_until"] else "active")
+        print(f"{u['name']}\t{u['role']}\t{u['town_code'] or '-'}\t{state}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    try:
+        auth.disable_user(_open(), args.name)
+    except WufeiError as exc:
+        return _fail(exc)
+    print(f"disabled {args.name}")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    try:
+        password = read_password(args, f"New password for {args.name}: ", confirm=True)
+        auth.set_password(_open(), args.name, password)
+    except WufeiError as exc:
+        return _fail(exc)
+    print(f"password set for {args.name}")
+    return 0
