@@ -302,6 +302,7 @@ class SiteRenderer(MacroElement):
                  '<tr><th>' + esc(R.lab.status) + '</th><td>' + val(st ? st[0] : null) + '</td></tr>';
             var f = p.f || [];
             for (var j = 0; j < R.fields.length; j++) {
+              if (f[j] === -1) continue;
               var v = j < f.length ? s(f[j]) : null;
               h += '<tr><th>' + esc(R.fields[j]) + '</th><td>' + val(v) + '</td></tr>';
             }
@@ -494,6 +495,9 @@ def _capacity_text(value: object, unit: object, lang: str) -> str | None:
     return f"{number} {label}".strip()
 
 
+_NOT_APPLICABLE = object()  # a popup row that does not apply to this category (index -1: not shown)
+
+
 def _popup_values(row: Any, lang: str, names: dict[str, str]) -> list[object]:
     def town(code: object) -> object:
         return None if _isnull(code) else names.get(str(code), str(code))
@@ -507,6 +511,8 @@ def _popup_values(row: Any, lang: str, names: dict[str, str]) -> list[object]:
             year = str(int(float(year)))
         except (TypeError, ValueError):
             year = str(year)
+    if row.category != "transfer_station" and served is None:
+        served = _NOT_APPLICABLE
     mode = getattr(row, "wet_waste_mode", None)
     target_status = getattr(row, "target_status", None)
     precision = getattr(row, "display_precision", None)
@@ -515,7 +521,9 @@ def _popup_values(row: Any, lang: str, names: dict[str, str]) -> list[object]:
     return [
         row.site_id,
         getattr(row, "project_id", None),
-        None if _isnull(mode) else i18n.wet_waste_mode_label(mode, lang),
+        (_NOT_APPLICABLE if row.category != "wet_waste" else None)
+        if _isnull(mode)
+        else i18n.wet_waste_mode_label(mode, lang),
         town(getattr(row, "town_code", None)),
         getattr(row, "village", None),
         getattr(row, "address", None),
@@ -577,7 +585,7 @@ def site_features(
         overdue = getattr(row, "overdue", False)
         if not _isnull(overdue) and bool(overdue):
             props["o"] = 1
-        fields = [strings.ref(v) for v in _popup_values(row, lang, names)]
+        fields = [-1 if v is _NOT_APPLICABLE else strings.ref(v) for v in _popup_values(row, lang, names)]
         while fields and fields[-1] is None:
             fields.pop()
         props["f"] = fields
