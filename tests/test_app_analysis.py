@@ -1,0 +1,98 @@
+"""AppTest: the 湿垃圾能力 and 街镇 pages run and show the numbers analysis computes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wufei_geo import analysis
+from wufei_geo.report import fmt_number, fmt_share
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture()
+def catalog(tmp_path, monkeypatch):
+    """Fresh seeded SQLite database; the catalog read straight from the core."""
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    monkeypatch.setenv("WUFEI_DB_URL", url)
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.store import Store
+
+    return load_catalog(Store.open(url))
+
+
+def _page(page: str, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption]
+    parts += [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
+    wet = analysis.wet_waste_progress(analysis.capacity_report(catalog.sites, catalog.targets))
+    at = _page("app_pages/capacity.py", lang)
+    text = _texts(at)
+    unit = "吨/日" if lang == "zh" else "t/d"
+    assert f"{fmt_number(wet.registered)} {unit}" in text  # 700.5 t/d registered
+    n = wet.unknown_capacity_sites["count"]
+    assert (f"{n} 个站点能力未知" if lang == "zh" else f"{n} sites of unknown capacity") in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert f"{fmt_number(wet.registered)} {unit}" in metrics.values()
+    assert str(wet.year_reached) in metrics.values()
+    # contributing sites: one row per wet-waste site, with status and capacity
+    sites_table = next(d.value for d in at.dataframe if len(d.value) == len(wet.sites))
+    assert sorted(sites_table.iloc[:, 0]) == sorted(wet.sites)
+    # the other targets are listed with the same registered share (PV: 4,282.8 of 300,000 kW)
+    pv = next(r for r in analysis.capacity_report(catalog.sites, catalog.targets) if r.category == "pv")
+    assert fmt_share(pv.registered_share) in text and fmt_number(pv.registered) in text
+    assert len(at.get("download_button")) == 2
+
+
+def test_capacity_page_choice_of_what_counts(catalog):
+    at = _page("app_pages/capacity.py", "en")
+    at.radio(key="analysis_counts_toward").set_value("centralised").run()
+    assert not at.exception
+    central = analysis.wet_waste_progress(
+        analysis.capacity_report(catalog.sites, catalog.targets, counts_toward="centralised"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert f"{fmt_number(central.registered)} t/d" in metrics.values()  # 600 t/d: E.11 only
+    assert "sites of unknown capacity" not in _texts(at)  # E.11's capacity is known
+
+
+def test_towns_page_shows_scorecards_and_follows_the_parameters(catalog):
+    at = _page("app_pages/towns.py", "en")
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
+    overview = at.dataframe[0].value
+    assert len(overview) == 11
+    assert list(overview["Sites"]) == [len(c.sites) for c in cards]
+    assert list(overview["Not started"]) == [c.counts["not_started"] for c in cards]
+    # choose 华新: its targets and sites, and the indicative estimate 212,000 × 1.1 × 0.348 = 81.15 t/d
+    at.selectbox(key="analysis_town").set_value("310118107").run()
+    assert not at.exception
+    huaxin = next(c for c in cards if c.town_code == "310118107")
+    assert f"about {fmt_number(huaxin.generation.generation_tpd)} t/d" in _texts(at)
+    tables = [d.value for d in at.dataframe]
+    assert any(len(t) == len(huaxin.targets) and set(t["id"]) == {x.id for x in huaxin.targets} for t in tables)
+    assert any(len(t) == len(huaxin.sites) and set(t.iloc[:, 0]) == set(huaxin.sites) for t in tables)
+    # editing the wet share for the session changes the estimate: 212,000 × 1.1 × 0.5 / 1000 = 116.6 t/d
+    at.number_input(key="analysis_wet_share").set_value(0.5).run()
+    assert not at.exception
+    assert "about 116.6 t/d" in _texts(at)
+    # a town without population says so instead of showing 0
+    at.selectbox(key="analysis_town").set_value("310118105").run()
+    assert "Population not known: no estimate" in _texts(at)
+    # every scorecard measure can shade the map
+    for measure in analysis.TOWN_MEASURES:
+        at.selectbox(key="analysis_town_measure").set_value(measure).run()
+        assert not at.exception, measure
