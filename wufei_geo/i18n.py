@@ -288,6 +288,10 @@ MESSAGES.update({
     "analysis.report.sheet.towns": ("街镇评分卡", "Town scorecards"),
     "analysis.report.sheet.sites": ("站点", "Sites"),
     "analysis.report.sheet.params": ("估算参数", "Estimate parameters"),
+    "analysis.unit.sites": ("座", "sites"),
+    "analysis.unit.villages": ("个行政村", "villages"),
+    "analysis.unit.town": ("街镇", "town"),
+    "analysis.unit.blocks": ("个街区", "blocks"),
     "analysis.report.no_wet_target": ("目标文件中没有湿垃圾能力目标", "The targets file has no wet-waste capacity target"),
 })
 
