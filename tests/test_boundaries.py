@@ -185,3 +185,36 @@ def test_no_field_identifies_the_towns(tmp_path):
     path = tmp_path / "anon.gpkg"
     gdf.to_file(path, driver="GPKG")
     assert "no field holds town codes or names" in str(refusal(path))
+
+
+# --- the command ---------------------------------------------------------------------------------
+def test_import_boundaries_command_stores_and_refuses_without_change(tmp_path, monkeypatch, capsys):
+    from wufei_geo.cli import main
+    from wufei_geo.store import Store
+
+    db_path = tmp_path / "cli.sqlite"
+    monkeypatch.setenv("WUFEI_DB_URL", str(db_path))
+    good = tmp_path / "towns.gpkg"
+    official_style().to_file(good, driver="GPKG")
+
+    assert main(["import-boundaries", str(good), "--dry-run"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert not db_path.exists() or Store.open(f"sqlite:///{db_path}", seed=False).zones() is None
+
+    assert main(["import-boundaries", str(good), "--code-field", "XZDM"]) == 0
+    out = capsys.readouterr().out
+    assert "310118105 赵巷镇" in out and "feature 7 (XZDM=310118105)" in out and "stored 11" in out
+    store = Store.open(f"sqlite:///{db_path}", seed=False)
+    stored = store.zones()
+    assert list(stored.town_code) == sorted(geodata.load_default_zones().town_code)
+    assert set(stored.boundary_quality) == {"official"}
+
+    bad = official_style()
+    bad = bad[bad.XZDM != "310118110"]
+    bad_path = tmp_path / "bad.gpkg"
+    bad.to_file(bad_path, driver="GPKG")
+    assert main(["import-boundaries", str(bad_path)]) == 1
+    err = capsys.readouterr().err
+    assert "missing town: 310118110 白鹤镇" in err and "nothing was changed" in err
+    after = Store.open(f"sqlite:///{db_path}", seed=False).zones()
+    assert after.drop(columns="geometry").equals(stored.drop(columns="geometry"))
