@@ -1,0 +1,98 @@
+"""``python -m bench`` (full run, writes ``bench/results.md``) or ``python -m bench --quick`` (CI).
+
+A figure that cannot run here (a module missing, no Chromium, no PostgreSQL URL) is reported
+with the reason instead of aborting the run; an unexpected crash inside a figure is reported the
+same way and makes the exit status 1, so CI notices.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import fig_app, fig_assign, fig_browser, fig_map, fig_store
+from bench.core import Figure, machine_info, render_markdown, render_text
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+FIGURES = ("map", "rerun", "assign", "writers", "browser")
+
+
+def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
+    ns = [45, 1_000] if quick else [45, 1_000, 10_000, 100_000]
+    repeats = 1 if quick else 3
+
+    def fig_maps() -> list[Figure]:
+        raw = fig_map.measure(ns, repeats=repeats, naive_max=10_000)
+        return [fig_map.figure_build(raw), fig_map.figure_bytes(raw)]
+
+    def rerun() -> list[Figure]:
+        return [fig_app.figure(fig_app.measure([1_000] if quick else [1_000, 10_000], repeats=1 if quick else 2))]
+
+    def assign() -> list[Figure]:
+        n = 100_000 if quick else 1_000_000
+        return [fig_assign.figure(fig_assign.measure(n, 2_000 if quick else 5_000, repeats=repeats))]
+
+    def writers() -> list[Figure]:
+        attempts = 25 if quick else 150
+        return [fig_store.figure(fig_store.measure(sites=200, hot=20, attempts_per_writer=attempts))]
+
+    def browser() -> list[Figure]:
+        why_not = fig_browser.available()
+        if why_not:
+            return [Figure(key="6 browser", title="6. Time until markers are visible in headless Chromium", notes=[f"not run: {why_not}"])]
+        if quick:
+            raw = fig_browser.measure([1_000], naive_ns=[1_000], timeout_s=60)
+        else:
+            raw = fig_browser.measure([1_000, 10_000, 100_000], naive_ns=[1_000, 10_000], timeout_s=180)
+        return [fig_browser.figure(raw)]
+
+    return {"map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small N and one repeat (a minute or two; for CI)")
+    parser.add_argument("--only", choices=FIGURES, action="append", help="run only this figure (repeatable)")
+    parser.add_argument("--out", type=Path, help="where to write the Markdown (default: bench/results.md for a full "
+                        "run of every figure; a temporary file otherwise)")
+    args = parser.parse_args(argv)
+    import streamlit.logger  # AppTest outside `streamlit run` warns on every call; the figures say what matters
+
+    streamlit.logger.set_log_level("error")
+
+    plan = _plan(args.quick)
+    chosen = args.only or list(FIGURES)
+    figures: list[Figure] = []
+    failed = False
+    started = time.perf_counter()
+    for key in chosen:
+        t0 = time.perf_counter()
+        print(f"-- running {key} …", flush=True)
+        try:
+            produced = plan[key]()
+        except Exception:  # noqa: BLE001 - one broken figure must not hide the others
+            failed = True
+            tb = traceback.format_exc()
+            print(tb, file=sys.stderr)
+            produced = [Figure(key=key, title=f"{key}: crashed", notes=["crashed: " + tb.strip().splitlines()[-1]])]
+        for fig in produced:
+            print(render_text(fig), flush=True)
+            print(f"   ({time.perf_counter() - t0:.0f} s)\n", flush=True)
+        figures.extend(produced)
+
+    mode = "quick" if args.quick else "full"
+    command = "python -m bench" + (" --quick" if args.quick else "") + "".join(f" --only {k}" for k in (args.only or []))
+    out = args.out
+    if out is None:
+        out = RESULTS if (not args.quick and not args.only) else Path(tempfile.gettempdir()) / f"wufei-bench-{mode}.md"
+    out.write_text(render_markdown(figures, machine_info(), mode=mode, command=command), encoding="utf-8")
+    print(f"wrote {out} ({time.perf_counter() - started:.0f} s in all)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
