@@ -169,3 +169,36 @@ def test_briefing_prints_to_one_or_two_a4_pages(data, tmp_path: Path) -> None:
     assert HOSTILE in text  # shown as literal text
     width_height = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert width_height and abs(float(width_height.group(1)) - 595.92) < 2  # A4 width in points
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_shipped_briefing_prints_to_one_or_two_a4_pages(tmp_path: Path, monkeypatch, lang: str) -> None:
+    """The briefing of the shipped data (8 district targets, 11 towns) through the CLI, printed."""
+    executable = _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    from wufei_geo.cli import main
+
+    monkeypatch.setenv("WUFEI_DB_URL", str(tmp_path / "wufei.sqlite"))
+    out = tmp_path / "briefing.html"
+    assert main(["report", "-o", str(out), "--lang", lang, "--today", TODAY.isoformat()]) == 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(out.as_uri())
+            text = page.inner_text("body")
+            pdf = page.pdf(prefer_css_page_size=True)
+        finally:
+            browser.close()
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 1 <= pages <= 2, pages
+    # 700.5 t/d registered (600 E.11 + 100.5 E.12), 7 sites of unknown capacity, PV 4,282.8 kW
+    if lang == "en":
+        assert "Operating 0 of 600 t/d" in text and "700.5 t/d" in text
+        assert "7 sites of unknown capacity" in text and "4,282.8" in text and "Baihe Town" in text
+    else:
+        assert "已运行 0 / 目标 600 吨/日" in text and "700.5 吨/日" in text
+        assert "7 个站点能力未知" in text and "4,282.8" in text and "白鹤镇" in text

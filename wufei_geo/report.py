@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -77,13 +78,23 @@ def unit_text(unit: str, lang: str) -> str:
 
 
 # --------------------------------------------------------------------------- SVG chart
+def _nice_step(raw: float) -> float:
+    """1, 2, 2.5 or 5 × 10^k, at least ``raw`` (axis ticks people can read)."""
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
 def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640, height: int = 250) -> str:
     """Stacked bars of cumulative capacity per year (2021–2026) by status, with the goal line."""
     left, right, top, bottom = 56, 150, 24, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     years = [p["year"] for p in item.projection]
     peak = max([float(p["cumulative"]) for p in item.projection] + [float(item.target or 0)] + [1.0])
-    y_max = peak * 1.12
+    step = _nice_step(peak * 1.08 / 4)
+    y_max = step * math.ceil(peak * 1.08 / step)
     band = plot_w / max(len(years), 1)
     bar_w = band * 0.6
 
@@ -98,8 +109,8 @@ def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
     ]
-    for k in range(5):
-        value = y_max * k / 4
+    for k in range(int(round(y_max / step)) + 1):
+        value = step * k
         y = y_of(value)
         parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>')
         parts.append(
@@ -137,8 +148,8 @@ def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640
             'stroke-width="2" stroke-dasharray="6 3"/>'
         )
         label = t("analysis.target_line", lang, target=fmt_number(item.target), unit=unit)
-        parts.append(f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}" fill="#D55E00">{escape(label)}</text>')
-    legend_y = top + 40
+        parts.append(f'<text x="{left + 4}" y="{y - 5:.1f}" fill="#D55E00">{escape(label)}</text>')
+    legend_y = top
     for status in reversed(CHART_STATUSES):
         parts.append(
             f'<rect x="{left + plot_w + 8}" y="{legend_y}" width="10" height="10" fill="{STATUS_COLOURS[status]}"/>'
