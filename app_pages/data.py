@@ -1,7 +1,244 @@
-"""Temporary page, to be replaced by its owner (see docs/architecture.md)."""
+"""数据 Data: exports of the filtered sites, bulk updates from spreadsheets, official boundaries, backup.
+
+Thin: exports, bulk import, boundary reading and backup are core functions
+(``wufei_geo.exports``, ``bulk_import``, ``boundaries``, ``backup``); the store enforces every
+permission again.  User text is shown only through Streamlit's text APIs (no HTML).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
 import streamlit as st
 
-from app_pages.common import tr
+from app_pages import common
+from app_pages.common import get_catalog, get_store, lang, sidebar_filters, tr
+from wufei_geo import bulk_import, exports
+from wufei_geo.errors import WufeiError
 
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "zip": "application/zip",
+}
+
+
+# --- who is logged in -----------------------------------------------------------------------
+def _actor() -> Any:
+    """The logged-in actor: the app's login (``common.current_actor``) when present, else this page's own."""
+    shared = getattr(common, "current_actor", None)
+    if callable(shared):
+        return shared()
+    token = st.session_state.get("data_token")
+    if not token:
+        return None
+    from wufei_geo import auth
+
+    try:
+        return auth.resume(get_store(), token)
+    except WufeiError:
+        st.session_state.pop("data_token", None)
+        return None
+
+
+def _login_form() -> None:
+    """A small log-in, used only while the app has no shared login helper."""
+    if callable(getattr(common, "current_actor", None)):
+        st.info(tr("data.login_needed"))
+        return
+    from wufei_geo import auth
+
+    with st.form("data_login"):
+        name = st.text_input(tr("data.user"), key="data_login_name")
+        password = st.text_input(tr("data.password"), type="password", key="data_login_password")
+        if st.form_submit_button(tr("data.login")):
+            try:
+                st.session_state["data_token"] = auth.authenticate(get_store(), name, password).token
+            except WufeiError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+# --- sections ---------------------------------------------------------------------------------
+def _exports(catalog: Any, sites: Any) -> None:
+    st.subheader(tr("data.export"))
+    st.write(tr("data.export_count", shown=len(sites), total=len(catalog.sites)))
+    datum = st.radio(
+        tr("data.datum"), exports.EXPORT_DATUMS, horizontal=True, key="data_datum",
+        format_func=lambda d: tr(f"data.datum_{d}"),
+    )
+    stamp = dt.date.today().strftime("%Y%m%d")
+    cols = st.columns(4)
+    for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg")):
+        layer = None if fmt == "gpkg" else "sites"
+        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites)
+        col.download_button(
+            tr(f"data.download_{fmt}"), data, file_name=f"qingpu-sites-{stamp}-{datum}.{fmt}",
+            mime=MIME[fmt], key=f"data_dl_{fmt}",
+        )
+    zones_data = exports.export_bytes(catalog, "geojson", "zones", datum)
+    st.download_button(
+        tr("data.download_zones"), zones_data, file_name=f"qingpu-town-zones-{datum}.geojson",
+        mime=MIME["geojson"], key="data_dl_zones",
+    )
+    if not catalog.zones_are_official:
+        st.caption(tr("data.zones_approximate"))
+
+
+def _templates(sites: Any) -> None:
+    cols = st.columns(2)
+    cols[0].download_button(
+        tr("data.template_csv"), bulk_import.template_csv(sites), file_name="wufei-update-template.csv",
+        mime=MIME["csv"], key="data_tpl_csv",
+    )
+    cols[1].download_button(
+        tr("data.template_xlsx"), bulk_import.template_xlsx(sites), file_name="wufei-update-template.xlsx",
+        mime=MIME["xlsx"], key="data_tpl_xlsx",
+    )
+
+
+def _show_report(report: bulk_import.ImportReport) -> None:
+    if report.errors:
+        st.error(tr("data.import_errors", n=len(report.errors)))
+        st.dataframe(report.errors_frame(), hide_index=True, width="stretch")
+    elif report.rows:
+        st.success(tr("data.import_changes", n=report.n_changes, sites=len(report.rows), rows=report.rows_read))
+        st.dataframe(report.changes_frame().astype(str), hide_index=True, width="stretch")
+    else:
+        st.info(tr("data.import_nothing", rows=report.rows_read))
+
+
+def _bulk_update(actor: Any, sites: Any) -> None:
+    st.subheader(tr("data.bulk"))
+    st.caption(tr("data.bulk_help"))
+    _templates(sites)
+    if actor is None:
+        _login_form()
+        return
+    upload = st.file_uploader(tr("data.upload"), type=["csv", "xlsx"], key="data_upload")
+    if upload is None:
+        return
+    data, name = upload.getvalue(), upload.name
+    store = get_store()
+    report = bulk_import.plan_import(store, actor, data, name, lang())
+    st.write(tr("data.dry_run"))
+    _show_report(report)
+    if report.ok and report.rows and st.button(tr("data.apply", n=report.n_changes), key="data_apply", type="primary"):
+        result = bulk_import.apply_import(store, actor, data, name, lang())
+        if result.applied:
+            st.success(tr("data.applied", n=result.n_changes, sites=len(result.rows)))
+        else:
+            _show_report(result)
+
+
+def _boundaries(actor: Any, catalog: Any) -> None:
+    st.subheader(tr("data.boundaries"))
+    st.caption(tr("data.boundaries_help"))
+    upload = st.file_uploader(tr("data.boundary_upload"), type=["geojson", "json", "zip", "gpkg"], key="data_boundary_upload")
+    cols = st.columns(2)
+    code_field = cols[0].text_input(tr("data.code_field"), key="data_code_field").strip()
+    name_field = cols[1].text_input(tr("data.name_field"), key="data_name_field").strip()
+    if upload is None:
+        return
+    if code_field and name_field:
+        st.error(tr("data.one_field"))
+        return
+    from wufei_geo.boundaries import BoundaryImportError
+
+    try:
+        zones = bulk_import.read_boundary_upload(upload.getvalue(), upload.name, code_field or None, name_field or None)
+    except BoundaryImportError as exc:
+        st.error(tr("data.boundary_refused"))
+        st.code("\n".join(exc.problems), language=None)
+        return
+    st.success(tr("data.boundary_ok", n=len(zones)))
+    st.dataframe(bulk_import.boundary_report(zones, catalog.zones), hide_index=True, width="stretch")
+    _preview_map(zones, catalog.zones)
+    if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary"):
+        try:
+            get_store().replace_zones(actor, zones, source=upload.name)
+        except WufeiError as exc:
+            st.error(str(exc))
+        else:
+            st.success(tr("data.boundary_done"))
+
+
+def _preview_map(new_zones: Any, current_zones: Any) -> None:
+    """The file's towns (solid) over the current zones (dashed), side by side in one map."""
+    import folium
+    from streamlit_folium import st_folium
+
+    bounds = new_zones.total_bounds
+    m = folium.Map(tiles=None, prefer_canvas=True)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    folium.GeoJson(
+        current_zones[["town_code", "name_zh", "geometry"]].to_json(), name=tr("data.current_zones"),
+        style_function=lambda f: {"color": "#888888", "weight": 1, "dashArray": "4 4", "fillOpacity": 0.05},
+    ).add_to(m)
+    folium.GeoJson(
+        new_zones[["town_code", "name_zh", "geometry"]].to_json(), name=tr("data.new_zones"),
+        style_function=lambda f: {"color": "#1f6feb", "weight": 2, "fillOpacity": 0.15},
+        tooltip=folium.GeoJsonTooltip(fields=["town_code", "name_zh"]),
+    ).add_to(m)
+    folium.LayerControl().add_to(m)
+    st_folium(m, key="data_boundary_preview", height=420, returned_objects=[], use_container_width=True)
+
+
+def _backup(actor: Any) -> None:
+    from wufei_geo import backup
+
+    st.subheader(tr("data.backup"))
+    if st.button(tr("data.backup_make"), key="data_backup_make"):
+        buf = io.BytesIO()
+        try:
+            backup.backup(get_store(), buf, actor=actor)
+        except WufeiError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["data_backup_bytes"] = buf.getvalue()
+    if st.session_state.get("data_backup_bytes"):
+        st.download_button(
+            tr("data.backup_download"), st.session_state["data_backup_bytes"],
+            file_name=f"wufei-backup-{dt.datetime.now():%Y%m%d-%H%M}.zip", mime=MIME["zip"], key="data_backup_dl",
+        )
+    st.write(tr("data.restore"))
+    upload = st.file_uploader(tr("data.restore_upload"), type=["zip"], key="data_restore_upload")
+    if upload is None:
+        return
+    try:
+        manifest, _ = backup.read_backup(io.BytesIO(upload.getvalue()))
+    except backup.BackupError as exc:
+        st.error(str(exc))
+        return
+    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
+    st.write(tr("data.restore_summary", created=manifest.get("created_at"), counts=counts))
+    sure = st.checkbox(tr("data.restore_confirm"), key="data_restore_sure")
+    if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure, type="primary"):
+        try:
+            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor)
+        except (WufeiError, backup.BackupError) as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.pop("data_token", None)  # sessions are not in backups: log in again
+            st.success(tr("data.restored", counts=", ".join(f"{k} {v}" for k, v in summary.counts.items())))
+
+
+# --- the page -----------------------------------------------------------------------------------
 st.title(tr("page.data"))
-st.write("此页面正在建设中 / under construction")
+catalog = get_catalog()
+filters = sidebar_filters(catalog)
+shown = common.filtered_sites(catalog, filters)
+actor = _actor()
+
+_exports(catalog, shown)
+st.divider()
+_bulk_update(actor, shown)
+if actor is not None and getattr(actor, "role", None) == "admin":
+    st.divider()
+    _boundaries(actor, catalog)
+    st.divider()
+    _backup(actor)

@@ -533,3 +533,41 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
         ]
         pd.DataFrame(help_rows, columns=["column", "meaning"]).to_excel(writer, sheet_name="help", index=False)
     return buf.getvalue()
+
+
+# --- official boundaries (uploaded on the 数据 page) ------------------------------------
+def read_boundary_upload(
+    data: bytes, filename: str, code_field: str | None = None, name_field: str | None = None
+) -> Any:
+    """Read an uploaded official boundary file with :func:`wufei_geo.boundaries.read_boundaries`.
+
+    The bytes are written to a temporary file with the upload's suffix (GeoJSON, zipped
+    Shapefile or GeoPackage are told apart by it).  Raises ``boundaries.BoundaryImportError``
+    naming every problem; touches no database.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from wufei_geo import boundaries
+
+    name = Path(filename or "upload").name
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return boundaries.read_boundaries(path, code_field=code_field or None, name_field=name_field or None)
+
+
+def boundary_report(new_zones: Any, current_zones: Any) -> pd.DataFrame:
+    """Matching report: each town, the feature(s) it matched, its area in the file and now."""
+    current = dict(zip(current_zones["town_code"].astype(str), current_zones["area_km2"]))
+    quality = dict(zip(current_zones["town_code"].astype(str), current_zones["boundary_quality"]))
+    return pd.DataFrame(
+        {
+            "town_code": new_zones["town_code"].astype(str),
+            "name_zh": new_zones["name_zh"],
+            "matched": new_zones["source_feature"] if "source_feature" in new_zones else None,
+            "area_km2_new": new_zones["area_km2"].round(2),
+            "area_km2_current": [current.get(c) for c in new_zones["town_code"].astype(str)],
+            "current_quality": [quality.get(c) for c in new_zones["town_code"].astype(str)],
+        }
+    )

@@ -296,6 +296,71 @@ MESSAGES.update({
 })
 
 # === section: data page — owned by the data engineer ===
+MESSAGES.update({
+    "data.export": ("导出", "Export"),
+    "data.export_count": (
+        "导出与地图相同筛选条件下的 {shown} / {total} 个站点。",
+        "Exports the {shown} / {total} sites that pass the map's filters.",
+    ),
+    "data.datum": ("坐标系", "Coordinates"),
+    "data.datum_wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
+    "data.datum_gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (AMap, Tencent)"),
+    "data.download_csv": ("下载 CSV", "Download CSV"),
+    "data.download_xlsx": ("下载 Excel", "Download Excel"),
+    "data.download_geojson": ("下载 GeoJSON", "Download GeoJSON"),
+    "data.download_gpkg": ("下载 GeoPackage（站点、街镇、区界）", "Download GeoPackage (sites, towns, district)"),
+    "data.download_zones": ("下载街镇范围 GeoJSON", "Download town zones (GeoJSON)"),
+    "data.zones_approximate": (
+        "街镇范围为示意范围（非官方边界）。",
+        "Town zones are approximate extents (not official boundaries).",
+    ),
+    "data.bulk": ("批量更新", "Bulk update"),
+    "data.bulk_help": (
+        "上传 CSV（UTF-8 或 GBK）或 Excel，列与导出相同；只读取 site_id、version、status、运行能力、投运日期、坐标（含 datum）和 note，空白单元格表示不修改。先预览，确认后一次性全部生效或全部不生效。",
+        "Upload a CSV (UTF-8 or GBK) or Excel file with the export's columns; only site_id, version, status, operating capacity, commissioning date, coordinates (with datum) and note are read; an empty cell means no change. You see a dry run first; on confirmation all rows apply together or none do.",
+    ),
+    "data.template_csv": ("下载模板（CSV）", "Download template (CSV)"),
+    "data.template_xlsx": ("下载模板（Excel）", "Download template (Excel)"),
+    "data.login_needed": ("请先登录（更新页面）后再上传。", "Log in (Update page) to upload."),
+    "data.user": ("用户名", "User name"),
+    "data.password": ("密码", "Password"),
+    "data.login": ("登录", "Log in"),
+    "data.upload": ("上传更新文件", "Upload an update file"),
+    "data.dry_run": ("预览（尚未保存）：", "Dry run (nothing saved yet):"),
+    "data.import_errors": ("发现 {n} 处错误，不会做任何修改：", "{n} errors found; nothing will be changed:"),
+    "data.import_changes": (
+        "{rows} 行中有 {sites} 个站点共 {n} 项修改：",
+        "{n} changes to {sites} sites in {rows} rows:",
+    ),
+    "data.import_nothing": ("{rows} 行均无修改。", "No changes in {rows} rows."),
+    "data.apply": ("确认并保存 {n} 项修改", "Confirm and save {n} changes"),
+    "data.applied": ("已保存：{sites} 个站点共 {n} 项修改。", "Saved: {n} changes to {sites} sites."),
+    "data.boundaries": ("官方街镇边界（管理员）", "Official town boundaries (administrators)"),
+    "data.boundaries_help": (
+        "上传 GeoJSON、压缩的 Shapefile（.zip）或 GeoPackage，须声明坐标系；按代码或名称匹配 11 个街镇，确认后替换当前街镇范围。",
+        "Upload GeoJSON, a zipped Shapefile (.zip) or a GeoPackage with its CRS declared; the 11 towns are matched by code or name and, once you confirm, replace the current town zones.",
+    ),
+    "data.boundary_upload": ("上传边界文件", "Upload a boundary file"),
+    "data.code_field": ("代码字段（可选）", "Code field (optional)"),
+    "data.name_field": ("名称字段（可选）", "Name field (optional)"),
+    "data.one_field": ("代码字段和名称字段只能填一个。", "Give a code field or a name field, not both."),
+    "data.boundary_refused": ("边界文件未通过检查，未做任何修改：", "The boundary file was refused; nothing changed:"),
+    "data.boundary_ok": ("已匹配 {n} 个街镇。请核对后确认：", "{n} towns matched. Check, then confirm:"),
+    "data.current_zones": ("当前街镇范围", "Current town zones"),
+    "data.new_zones": ("文件中的边界", "Boundaries in the file"),
+    "data.boundary_confirm": ("确认替换街镇范围", "Confirm: replace the town zones"),
+    "data.boundary_done": ("已替换为官方边界。", "The official boundaries are now in use."),
+    "data.backup": ("备份与恢复（管理员）", "Backup and restore (administrators)"),
+    "data.backup_make": ("生成备份", "Make a backup"),
+    "data.backup_download": ("下载备份文件", "Download the backup"),
+    "data.restore": ("从备份恢复：将替换全部数据（站点、用户、审计记录、街镇边界），所有人需重新登录。", "Restore from a backup: replaces ALL data (sites, users, audit, town boundaries); everybody must log in again."),
+    "data.restore_upload": ("上传备份文件", "Upload a backup file"),
+    "data.restore_summary": ("备份时间 {created}；内容：{counts}", "Backup of {created}; holds: {counts}"),
+    "data.restore_confirm": ("我确认用此备份替换全部数据", "I confirm: replace all data with this backup"),
+    "data.restore_go": ("恢复", "Restore"),
+    "data.restored": ("已恢复：{counts}。请重新登录。", "Restored: {counts}. Please log in again."),
+})
+
 
 # === section: update page / login — owned by the update engineer ===
 
