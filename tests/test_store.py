@@ -338,3 +338,18 @@ def test_content_hash_sees_every_change(seeded, planner):
     digest = seeded.content_hash()
     seeded.update_site(planner, "T.1-1", {"status": "under_construction"}, 1)
     assert seeded.content_hash() != digest
+
+
+def test_open_seeds_the_plan_once(db_url):
+    from wufei_geo import facilities
+
+    records = facilities.load_seed_sites()
+    s = Store.open(db_url, settings=Settings(db_url=db_url))
+    frame = s.sites_frame(include_retired=True)
+    assert sorted(frame["site_id"]) == sorted(r["site_id"] for r in records)
+    assert set(frame["version"]) == {1} and s.history() == []
+    digest = s.content_hash()
+    s.close()
+    again = Store.open(db_url, settings=Settings(db_url=db_url))
+    assert again.content_hash() == digest  # same seed files: nothing to do
+    again.close()
