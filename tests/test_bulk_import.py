@@ -205,3 +205,41 @@ def test_cli_dry_run_then_apply(sqlite_url, tmp_path, monkeypatch, capsys):
     assert "nothing changed" in capsys.readouterr().err
     assert store.get_site("X.1-2")["status"] == "planned"
     store.close()
+
+
+def _zones_zip_without_shp() -> bytes:
+    buf = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("towns.dbf", b"not a shapefile")
+        zf.writestr("towns.prj", b'GEOGCS["WGS 84"]')
+    return buf.getvalue()
+
+
+def _projected_geojson_without_crs() -> bytes:
+    import json
+
+    from wufei_geo import geodata
+
+    doc = json.loads(geodata.load_default_zones().to_crs("EPSG:4549")[["town_code", "geometry"]].to_json())
+    doc.pop("crs", None)
+    return json.dumps(doc).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name, data, needle",
+    [
+        ("towns.zip", _zones_zip_without_shp(), ".shp"),
+        ("towns.geojson", _projected_geojson_without_crs(), "projected metres"),
+    ],
+    ids=["zip-without-shp", "geojson-projected-no-crs"],
+)
+def test_broken_boundary_upload_is_refused_and_changes_nothing(store, name, data, needle):
+    from wufei_geo.boundaries import BoundaryImportError
+
+    _seed(store)
+    with Unchanged(store):
+        with pytest.raises(BoundaryImportError) as info:
+            bulk_import.read_boundary_upload(data, name)
+    assert needle in str(info.value)

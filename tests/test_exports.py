@@ -177,3 +177,55 @@ def test_refuses_unknown_layer_format_and_datum(catalog):
         exports.export_bytes(catalog, "csv", "sites", datum="bd09")
     with pytest.raises(exports.ExportError, match="one layer"):
         exports.export_bytes(catalog, "csv", None)
+
+
+# --- the real data, through the CLI ------------------------------------------------------------
+@pytest.fixture
+def seeded(tmp_path, monkeypatch):
+    from wufei_geo.config import Settings
+    from wufei_geo.store import Store
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("WUFEI_DB_URL", url)
+    store = Store.open(url, settings=Settings(db_url=url))
+    yield store
+    store.close()
+
+
+def test_cli_sites_json_and_gpkg_export_of_the_plan(seeded, tmp_path, capsys):
+    from wufei_geo.cli import main
+
+    assert main(["sites", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == len(seeded.sites_frame())
+    e5 = [s for s in listed if s["project_id"] == "E.5"]
+    assert e5 and len(e5[0]["capacity_components"]) == 3  # all three of the plan's E.5 components
+    assert all(s["datum"] == "wgs84" for s in listed)
+    assert main(["sites"]) == 0
+    assert "E.5-1" in capsys.readouterr().out
+
+    out = tmp_path / "all.gpkg"
+    assert main(["export", "--format", "gpkg", "-o", str(out)]) == 0
+    layers = dict(pyogrio.list_layers(out))
+    assert {"sites", "town_zones", "district", "fields"} <= set(layers)
+    assert len(gpd.read_file(out, layer="town_zones")) == 11
+    assert len(gpd.read_file(out, layer="sites")) == len(listed)
+    zones = tmp_path / "zones.geojson"
+    assert main(["export", "--layer", "zones", "--format", "geojson", "--datum", "gcj02", "-o", str(zones)]) == 0
+    doc = json.loads(zones.read_text(encoding="utf-8"))
+    assert doc["datum"] == "gcj02" and len(doc["features"]) == 11
+    assert set(doc["features"][0]["properties"]) >= {"town_code", "name_zh", "boundary_quality", "area_km2"}
+
+
+def test_real_catalog_export_reimports_without_changes(seeded):
+    from wufei_geo import auth, bulk_import
+    from wufei_geo.catalog import load_catalog
+
+    auth.create_user(seeded, "admin", "admin", None, "correct horse battery")
+    admin = auth.authenticate(seeded, "admin", "correct horse battery")
+    catalog = load_catalog(seeded)
+    for fmt, datum in (("csv", "gcj02"), ("xlsx", "wgs84")):
+        data = exports.export_bytes(catalog, fmt, "sites", datum)
+        report = bulk_import.plan_import(seeded, admin, data, f"sites.{fmt}")
+        assert report.errors == [] and report.rows == [], report.summary_lines()[:5]
+        assert report.rows_read == len(catalog.sites)
