@@ -64,3 +64,17 @@ def test_partition_union_equals_district_and_no_overlaps(zones_m):
 def test_neighbours_share_edges_exactly(zones_m):
     # coverage-simplified: the zones are a valid coverage (no slivers, no gaps between neighbours)
     assert shapely.coverage_is_valid(zones_m.geometry.values)
+
+
+@pytest.mark.slow
+def test_zones_are_reproducible_from_the_build_script(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from wufei_geo.paths import GEODATA_DIR
+
+    spec = importlib.util.spec_from_file_location("geodata_build", GEODATA_DIR / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    monkeypatch.setattr(build, "ZONES", tmp_path / "town_zones.geojson")
+    build.build_zones()
+    assert (tmp_path / "town_zones.geojson").read_bytes() == (GEODATA_DIR / "town_zones.geojson").read_bytes()
