@@ -1,0 +1,38 @@
+"""The bundled facility data: ``validate``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wufei_geo.paths import FACILITIES_DIR
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "validate",
+        help="check facilities/*.csv (sites, capacities, targets, projects); one line per problem",
+    )
+    p.add_argument("--dir", type=Path, default=FACILITIES_DIR, help="folder of the CSV files (default: facilities/)")
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 with a one-line summary when clean; exit 1 with ``file:row: field: message`` lines."""
+    from wufei_geo import facilities
+
+    problems = facilities.validate(args.dir)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) in {args.dir}", file=sys.stderr)
+        return 1
+    sites = facilities.load_seed_sites(args.dir, check=False)
+    components = sum(len(s["capacity_components"]) for s in sites)
+    targets = facilities.load_targets(args.dir)
+    projects = facilities.load_projects(args.dir)
+    print(
+        f"OK {args.dir}: {len(projects)} projects, {len(sites)} sites, "
+        f"{components} capacity components, {len(targets)} targets"
+    )
+    return 0
