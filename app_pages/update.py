@@ -1,7 +1,449 @@
-"""Temporary page, to be replaced by its owner (see docs/architecture.md)."""
+"""更新 / Update: town officials keep their own sites true; planners and administrators all sites.
+
+The page only collects what the user typed and hands it to the core: ``Store.update_site``
+checks the session, the rights (a town official: own town only), the values (capacity unit
+against the category, dates, district bounds, notes) and the version the form was opened
+with.  Every refusal is shown as the core's message and nothing is written.
+
+Session state used here (none of it trusted by the core):
+``update_site_id`` — the site being edited; ``update_opened`` — {site_id: version the form was
+opened with}; ``update_click`` — the last point clicked on the small map; ``update_flash``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import folium
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-from app_pages.common import tr
+from app_pages import login
+from app_pages.common import get_catalog, get_store, lang, tr
+from wufei_geo import i18n, mapview
+from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
+from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
 
-st.title(tr("page.update"))
-st.write("此页面正在建设中 / under construction")
+SITE_KEY = "update_site_id"
+OPENED_KEY = "update_opened"
+CLICK_KEY = "update_click"
+FLASH_KEY = "update_flash"
+# Units offered in the form; the core decides whether one fits the site's category.
+UNIT_CHOICES = ("t/d", "kg/d", "t/yr", "万吨/年", "kW", "MW", "count")
+_UNIT_KIND = {"t/d": "t/d", "kg/d": "t/d", "t/yr": "t/yr", "万吨/年": "t/yr", "kW": "kW", "MW": "kW", "count": "count"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value == ""
+
+
+def _text(value: Any) -> str:
+    """A stored value as plain text (unknown → 未知)."""
+    if _blank(value):
+        return tr("common.unknown")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _name(row: Any, L: str) -> str:
+    name_en, name_zh = row.get("name_en"), row.get("name_zh")
+    if L == "en" and not _blank(name_en):
+        return str(name_en)
+    return str(name_zh) if not _blank(name_zh) else str(row.get("site_id"))
+
+
+def needs_note(old: str | None, new: str) -> bool:
+    """What the core requires (shown before submit): a note for suspend/cancel/close or a backwards move."""
+    if old == new:
+        return False
+    backwards = old in LIFECYCLE_RANK and new in LIFECYCLE_RANK and LIFECYCLE_RANK[new] < LIFECYCLE_RANK[old]
+    return new in NOTE_REQUIRED_STATUSES or backwards
+
+
+def unit_options(category: str, current: Any) -> list[str]:
+    """Units that fit the category first (the core still validates), the site's own unit on top."""
+    fits = [u for u in UNIT_CHOICES if _UNIT_KIND[u] == NORM_UNIT.get(category)]
+    others = [u for u in UNIT_CHOICES if u not in fits]
+    options = fits + others
+    if not _blank(current) and str(current) not in options:
+        options.insert(0, str(current))
+    elif not _blank(current):
+        options.remove(str(current))
+        options.insert(0, str(current))
+    return options
+
+
+def _parse_number(raw: str, label: str) -> float | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return float(raw.replace(",", ""))
+    except ValueError:
+        raise ValueError(tr("update.bad_number", field=label, value=raw)) from None
+
+
+# --- page ------------------------------------------------------------------------------------
+
+L = lang()
+st.title(tr("update.title"))
+store = get_store()
+
+actor = login.current_actor(store)
+if actor is None:
+    login.login_form(store)
+    st.stop()
+
+catalog = get_catalog()
+town_names = mapview.town_names(catalog.zones, catalog.towns, L)
+login.user_bar(store, actor, town_names.get(actor.town_code) if actor.town_code else None)
+
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    kind, message = flash
+    (st.success if kind == "ok" else st.error)(message)
+
+# --- the list: own town's sites (all for planners/admins), overdue first ----------------------
+sites = catalog.sites
+if actor.role == "town_official":
+    sites = sites[sites["town_code"].astype("string") == str(actor.town_code)]
+sites = sites.assign(_overdue=sites["overdue"].fillna(False).astype(bool)).sort_values(
+    ["_overdue", "site_id"], ascending=[False, True], kind="stable"
+)
+st.subheader(tr("update.my_sites") if actor.role == "town_official" else tr("update.all_sites"))
+st.caption(tr("update.count", n=len(sites), overdue=int(sites["_overdue"].sum())))
+site_ids = [str(s) for s in sites["site_id"]]
+if site_ids:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("field.site_id"): site_ids,
+                tr("field.name"): [_name(r, L) for r in sites.to_dict("records")],
+                tr("field.category"): [i18n.category_label(c, L) for c in sites["category"]],
+                tr("field.town"): ["" if _blank(c) else town_names.get(str(c), str(c)) for c in sites["town_code"]],
+                tr("field.status"): [i18n.status_label(s, L) for s in sites["status"]],
+                tr("field.overdue"): sites["_overdue"].to_numpy(),
+                tr("field.last_change"): [_text(v) if not _blank(v) else "" for v in sites["last_change"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(site_ids), 320),
+    )
+else:
+    st.info(tr("update.no_sites"))
+
+names = {str(r["site_id"]): _name(r, L) for r in catalog.sites.to_dict("records")}
+
+
+def _pick_changed() -> None:
+    st.session_state[SITE_KEY] = st.session_state["update_pick"]
+    st.session_state.pop(CLICK_KEY, None)
+
+
+if site_ids:
+    if st.session_state.get(SITE_KEY) is None:
+        st.session_state[SITE_KEY] = site_ids[0]
+    if st.session_state.get("update_pick") not in site_ids:
+        chosen = st.session_state[SITE_KEY]
+        st.session_state["update_pick"] = chosen if chosen in site_ids else site_ids[0]
+    st.selectbox(
+        tr("update.pick"),
+        site_ids,
+        format_func=lambda sid: f"{sid} · {names.get(sid, sid)}",
+        key="update_pick",
+        on_change=_pick_changed,
+    )
+
+site_id = st.session_state.get(SITE_KEY)
+site: dict[str, Any] | None = None
+if site_id:
+    try:
+        site = store.get_site(str(site_id))
+    except WufeiError as exc:
+        st.error(tr("update.refused", error=str(exc)))
+        site = None
+
+if site is not None:
+    site_id = str(site["site_id"])
+    opened: dict[str, int] = st.session_state.setdefault(OPENED_KEY, {})
+    if site_id not in opened:
+        opened[site_id] = int(site["version"])
+    version = opened[site_id]
+    if actor.role == "town_official" and site.get("town_code") != actor.town_code:
+        st.warning(tr("update.not_yours"))
+
+    st.subheader(f"{site_id} · {_name(site, L)}")
+    with st.expander(tr("update.current", version=site["version"]), expanded=False):
+        st.table(
+            pd.DataFrame(
+                {
+                    "field": [
+                        tr("field.category"), tr("field.town"), tr("field.status"), tr("field.status_as_of"),
+                        tr("field.status_source"), tr("field.capacity"), tr("field.operating_capacity"),
+                        tr("field.commissioned"), tr("field.target_year"), tr("field.lon"), tr("field.lat"),
+                        tr("field.precision"), tr("field.location_source"), tr("field.source_ref"),
+                    ],
+                    "value": [
+                        i18n.category_label(site.get("category"), L),
+                        town_names.get(str(site.get("town_code")), _text(site.get("town_code"))),
+                        i18n.status_label(site.get("status"), L),
+                        _text(site.get("status_as_of")),
+                        _text(site.get("status_source")),
+                        f"{_text(site.get('capacity_value'))} {i18n.unit_label(site.get('capacity_unit'), L)}".strip(),
+                        f"{_text(site.get('operating_capacity_value'))} {i18n.unit_label(site.get('operating_capacity_unit'), L)}".strip(),
+                        _text(site.get("commissioned")),
+                        _text(site.get("target_year")),
+                        _text(site.get("lon")),
+                        _text(site.get("lat")),
+                        i18n.precision_label(site.get("precision"), L),
+                        _text(site.get("location_source")),
+                        _text(site.get("source_ref")),
+                    ],
+                }
+            ).set_index("field")
+        )
+
+    # --- the form (widget keys carry the opened version: a reload redraws them from the store)
+    k = f"{site_id}_{version}"
+    st.markdown(f"**{tr('update.form')}**")
+    current_status = site.get("status")
+    status = st.selectbox(
+        tr("update.status"),
+        list(STATUSES),
+        index=list(STATUSES).index(current_status) if current_status in STATUSES else 0,
+        format_func=lambda s: i18n.status_label(s, L),
+        key=f"upd_status_{k}",
+    )
+    c1, c2 = st.columns([2, 1])
+    cap_default = "" if _blank(site.get("operating_capacity_value")) else f"{site['operating_capacity_value']:g}"
+    cap_raw = c1.text_input(tr("update.capacity_value"), value=cap_default, key=f"upd_cap_{k}")
+    unit_now = site.get("operating_capacity_unit")
+    units = unit_options(str(site.get("category")), unit_now if not _blank(unit_now) else None)
+    cap_unit = c2.selectbox(tr("update.capacity_unit"), units, format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_unit_{k}")
+    commissioned = st.text_input(
+        tr("update.commissioned"), value="" if _blank(site.get("commissioned")) else str(site["commissioned"]), key=f"upd_comm_{k}"
+    )
+
+    loc_mode = st.radio(
+        tr("update.location_mode"), ["keep", "map", "typed"], format_func=lambda m: tr(f"loc.{m}"),
+        horizontal=True, key=f"upd_locmode_{k}",
+    )
+    location: tuple[float, float, str] | None = None
+    location_error: str | None = None
+    if loc_mode == "typed":
+        d1, d2, d3 = st.columns([2, 1, 1])
+        datum = d1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key=f"upd_datum_{k}")
+        lon_raw = d2.text_input(tr("update.lon"), key=f"upd_lon_{k}")
+        lat_raw = d3.text_input(tr("update.lat"), key=f"upd_lat_{k}")
+        try:
+            lon_v, lat_v = _parse_number(lon_raw, tr("update.lon")), _parse_number(lat_raw, tr("update.lat"))
+            if lon_v is not None and lat_v is not None:
+                location = (lon_v, lat_v, datum)
+        except ValueError as exc:
+            location_error = str(exc)
+    elif loc_mode == "map":
+        st.caption(tr("update.map_help"))
+        small = folium.Map(location=list(mapview.DEFAULT_CENTER), zoom_start=11, tiles=None, control_scale=True)
+        folium.GeoJson(
+            catalog.district[["geometry"]].__geo_interface__, style_function=lambda _f: {"color": "#333", "weight": 2, "fill": False},
+            interactive=False,
+        ).add_to(small)
+        folium.GeoJson(
+            catalog.zones[["geometry"]].__geo_interface__,
+            style_function=lambda _f: {"color": "#777", "weight": 1, "dashArray": "5 4", "fill": False},
+            interactive=False,
+        ).add_to(small)
+        here = catalog.sites[catalog.sites["site_id"].astype(str) == site_id]
+        if len(here) and not _blank(here["display_lat"].iloc[0]) and not _blank(here["display_lon"].iloc[0]):
+            folium.CircleMarker(
+                [float(here["display_lat"].iloc[0]), float(here["display_lon"].iloc[0])], radius=7,
+                color="#1f78b4", fill=True, fill_opacity=0.6,
+            ).add_to(small)
+        clicked = st.session_state.get(CLICK_KEY)
+        if clicked:
+            folium.CircleMarker([clicked[1], clicked[0]], radius=6, color="#e31a1c", fill=True, fill_opacity=0.9).add_to(small)
+        out = st_folium(small, key=f"upd_map_{site_id}", returned_objects=["last_clicked"], height=360, use_container_width=True)
+        last = (out or {}).get("last_clicked")
+        if last and (clicked is None or (round(last["lng"], 7), round(last["lat"], 7)) != tuple(clicked)):
+            st.session_state[CLICK_KEY] = (round(float(last["lng"]), 7), round(float(last["lat"]), 7))
+            st.rerun()
+        if clicked:
+            st.write(tr("update.map_clicked", lon=f"{clicked[0]:.6f}", lat=f"{clicked[1]:.6f}"))
+            location = (float(clicked[0]), float(clicked[1]), "wgs84")
+        else:
+            st.caption(tr("update.map_none"))
+    if loc_mode != "keep":
+        st.caption(tr("update.location_rule"))
+
+    st.caption(tr("update.note_rule"))
+    if needs_note(current_status, status):
+        st.warning(
+            tr("update.note_needed", old=i18n.status_label(current_status, L), new=i18n.status_label(status, L))
+        )
+    note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=2000)
+
+    if st.button(tr("update.save"), type="primary", key=f"upd_save_{k}"):
+        changes: dict[str, Any] = {}
+        if status != current_status:
+            changes["status"] = status
+        if cap_raw.strip() and (cap_raw.strip() != cap_default or cap_unit != (unit_now or "")):
+            changes["operating_capacity_value"] = cap_raw.strip()  # the core parses and validates
+            changes["operating_capacity_unit"] = cap_unit
+        if commissioned.strip() and commissioned.strip() != ("" if _blank(site.get("commissioned")) else str(site["commissioned"])):
+            changes["commissioned"] = commissioned.strip()
+        if location is not None:
+            changes["location"] = location
+        if location_error:
+            st.error(tr("update.refused", error=location_error))
+        elif not changes and not note.strip():
+            st.info(tr("update.nothing"))
+        else:
+            try:
+                fresh = login.current_actor(store)
+                if fresh is None:
+                    raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+                saved = store.update_site(fresh, site_id, changes, version, note or None)
+            except StaleVersion as exc:
+                opened[site_id] = int(exc.current_version) if exc.current_version is not None else int(store.get_site(site_id)["version"])
+                rows = [
+                    tr("update.stale_row", at=c.get("at_local") or "", user=c.get("user_name") or "",
+                       field=c.get("field") or c.get("action") or "", old=_text(c.get("old_value")),
+                       new=_text(c.get("new_value")))
+                    for c in exc.changes
+                ]
+                st.session_state[FLASH_KEY] = ("error", tr("update.stale") + "\n\n" + "\n\n".join(rows))
+                st.rerun()
+            except NotAuthenticated as exc:
+                login.session_lost(exc)
+                st.rerun()
+            except WufeiError as exc:
+                st.error(tr("update.refused", error=str(exc)))
+            else:
+                opened[site_id] = int(saved["version"])
+                st.session_state.pop(CLICK_KEY, None)
+                st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=site_id, version=saved["version"]))
+                st.rerun()
+
+# --- history -------------------------------------------------------------------------------
+
+
+def _history_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    field_keys = {
+        "status": "field.status", "operating_capacity_value": "field.operating_capacity",
+        "operating_capacity_unit": "update.capacity_unit", "operating_capacity_norm": "field.capacity_norm",
+        "commissioned": "field.commissioned", "lon": "field.lon", "lat": "field.lat",
+        "precision": "field.precision", "location_source": "field.location_source",
+    }
+
+    def value(field: Any, v: Any) -> str:
+        if _blank(v):
+            return ""
+        if field == "status":
+            return i18n.status_label(v, L)
+        if field == "precision":
+            return i18n.precision_label(v, L)
+        return str(v)
+
+    return pd.DataFrame(
+        {
+            tr("hist.at"): [r.get("at_local") or "" for r in rows],
+            tr("hist.user"): [r.get("user_name") or "" for r in rows],
+            tr("hist.site"): [r.get("site_id") or "" for r in rows],
+            tr("hist.action"): [i18n.t(f"action.{r.get('action')}", L) if f"action.{r.get('action')}" in i18n.MESSAGES else str(r.get("action")) for r in rows],
+            tr("hist.field"): [tr(field_keys[r["field"]]) if r.get("field") in field_keys else (r.get("field") or "") for r in rows],
+            tr("hist.old"): [value(r.get("field"), r.get("old_value")) for r in rows],
+            tr("hist.new"): [value(r.get("field"), r.get("new_value")) for r in rows],
+            tr("hist.note"): [r.get("note") or "" for r in rows],
+        }
+    )
+
+
+st.divider()
+st.subheader(tr("update.history"))
+tab_site, tab_town = st.tabs([tr("update.history_site"), tr("update.history_town")])
+with tab_site:
+    rows = store.history(site_id=str(site_id)) if site is not None else []
+    if rows:
+        st.dataframe(_history_frame(rows), hide_index=True, width="stretch")
+    else:
+        st.caption(tr("update.history_empty"))
+with tab_town:
+    if actor.role == "town_official":
+        town = actor.town_code
+    else:
+        codes = [str(c) for c in catalog.zones["town_code"]]
+        town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town")
+    rows = store.history(town_code=town, limit=500) if town else []
+    if rows:
+        st.dataframe(_history_frame(rows), hide_index=True, width="stretch")
+    else:
+        st.caption(tr("update.history_empty"))
+
+# --- administrators: add and retire sites ---------------------------------------------------
+
+if actor.role == "admin":
+    st.divider()
+    st.subheader(tr("update.admin"))
+    with st.expander(tr("update.add")):
+        with st.form("update_add_site", clear_on_submit=False):
+            new_id = st.text_input(tr("update.add_site_id"), key="add_site_id")
+            new_zh = st.text_input(tr("update.add_name_zh"), key="add_name_zh")
+            new_en = st.text_input(tr("update.add_name_en"), key="add_name_en")
+            new_cat = st.selectbox(tr("field.category"), list(i18n.CATEGORY_LABELS), format_func=lambda c: i18n.category_label(c, L), key="add_category")
+            town_codes = [str(c) for c in catalog.zones["town_code"]]
+            new_town = st.selectbox(tr("update.add_town"), town_codes, format_func=lambda c: town_names.get(c, c), key="add_town")
+            new_status = st.selectbox(tr("update.status"), list(STATUSES), format_func=lambda s: i18n.status_label(s, L), key="add_status")
+            new_addr = st.text_input(tr("update.add_address"), key="add_address")
+            a1, a2, a3 = st.columns([2, 1, 1])
+            new_datum = a1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key="add_datum")
+            new_lon = a2.text_input(tr("update.lon"), key="add_lon")
+            new_lat = a3.text_input(tr("update.lat"), key="add_lat")
+            new_note = st.text_area(tr("update.note"), key="add_note")
+            add = st.form_submit_button(tr("update.add_submit"))
+        if add:
+            record: dict[str, Any] = {
+                "site_id": new_id, "name_zh": new_zh, "category": new_cat, "town_code": new_town, "status": new_status,
+            }
+            if new_en.strip():
+                record["name_en"] = new_en.strip()
+            if new_addr.strip():
+                record["address"] = new_addr.strip()
+            try:
+                lon_v, lat_v = _parse_number(new_lon, tr("update.lon")), _parse_number(new_lat, tr("update.lat"))
+                if lon_v is not None or lat_v is not None:
+                    record["location"] = (lon_v, lat_v, new_datum)
+                fresh = login.current_actor(store)
+                if fresh is None:
+                    raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+                added = store.add_site(fresh, record, note=new_note or None)
+            except NotAuthenticated as exc:
+                login.session_lost(exc)
+                st.rerun()
+            except (WufeiError, ValueError) as exc:
+                st.error(tr("update.refused", error=str(exc)))
+            else:
+                st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=added["site_id"]))
+                st.rerun()
+    with st.expander(tr("update.retire")):
+        with st.form("update_retire_site"):
+            all_ids = [str(s) for s in catalog.sites["site_id"]]
+            retire_id = st.selectbox(tr("update.pick"), all_ids, format_func=lambda sid: f"{sid} · {names.get(sid, sid)}", key="retire_pick")
+            retire_note = st.text_input(tr("update.retire_note"), key="retire_note")
+            retire = st.form_submit_button(tr("update.retire_submit"))
+        if retire:
+            try:
+                fresh = login.current_actor(store)
+                if fresh is None:
+                    raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+                store.retire_site(fresh, retire_id, retire_note)
+            except NotAuthenticated as exc:
+                login.session_lost(exc)
+                st.rerun()
+            except WufeiError as exc:
+                st.error(tr("update.refused", error=str(exc)))
+            else:
+                st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=retire_id))
+                st.rerun()

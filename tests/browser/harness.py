@@ -140,3 +140,53 @@ def launch_browser(playwright: Any) -> Any:
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
+
+
+# --- offline CDN --------------------------------------------------------------------------------
+# folium pages load Leaflet and its plugins from public CDNs, which test machines cannot reach.
+# The browser context answers those requests locally: Leaflet itself from the copy in
+# ``assets/`` (npm package leaflet@1.9.3, BSD-2-Clause, see its LICENSE), every other external
+# script or stylesheet (jQuery, Bootstrap, Font Awesome, awesome-markers: unused by our divIcon
+# markers) with an empty answer, so nothing waits on the network.
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+_LOCAL_HOSTS = ("127.0.0.1", "localhost")
+_CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png"}
+
+
+def _local_asset(url: str) -> Path | None:
+    prefix = "https://cdn.jsdelivr.net/npm/"
+    if not url.startswith(prefix):
+        return None
+    rel = url[len(prefix):].split("?", 1)[0].split("#", 1)[0]
+    path = (ASSETS_DIR / rel).resolve()
+    if ASSETS_DIR.resolve() in path.parents and path.is_file():
+        return path
+    return None
+
+
+def _is_external(url: str) -> bool:
+    if not url.startswith(("http://", "https://")):
+        return False
+    host = url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+    return host not in _LOCAL_HOSTS
+
+
+def _answer(route: Any) -> None:
+    url = route.request.url
+    asset = _local_asset(url)
+    if asset is not None:
+        route.fulfill(status=200, body=asset.read_bytes(), content_type=_CONTENT_TYPES.get(asset.suffix, "application/octet-stream"))
+        return
+    suffix = Path(url.split("?", 1)[0]).suffix
+    if suffix in (".js", ".css"):
+        route.fulfill(status=200, body=b"", content_type=_CONTENT_TYPES[suffix])
+        return
+    route.abort()
+
+
+def offline_cdn(context: Any) -> None:
+    """Answer every non-local request of a Playwright browser context from local files (see above).
+
+    With the sync API, route handlers run only while the test is inside a Playwright call: wait
+    with ``page.wait_for_timeout`` / ``wait_for_function``, never ``time.sleep``."""
+    context.route(_is_external, _answer)

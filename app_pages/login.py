@@ -1,0 +1,103 @@
+"""Log-in for the app: the form, the logged-in bar, log-out.  Not a page itself (app.py does not list it).
+
+What the session keeps: only the :class:`wufei_geo.auth.Actor` returned by
+``auth.authenticate`` under :data:`ACTOR_KEY`.  Nothing in it is trusted: every run calls
+``auth.resume`` with its token, so the name, role and town shown and used come from the
+database, and every write is checked again by the core (``Store.update_site`` verifies the
+session in the same transaction).  An expired, ended or forged session is dropped and the user
+is asked to log in again.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_pages.common import tr
+from wufei_geo import auth
+from wufei_geo.errors import AccountLocked, NotAuthenticated, WufeiError
+
+ACTOR_KEY = "auth_actor"
+NOTICE_KEY = "auth_notice"
+
+
+def _drop_session(message: str | None) -> None:
+    st.session_state.pop(ACTOR_KEY, None)
+    if message:
+        st.session_state[NOTICE_KEY] = message
+
+
+def current_actor(store: Any) -> auth.Actor | None:
+    """The logged-in actor, freshly resumed from the database, or None.
+
+    Resuming also refreshes the session's idle timer.  When the session is no longer valid the
+    held actor is dropped and the core's reason is kept for :func:`login_form` to show.
+    """
+    held = st.session_state.get(ACTOR_KEY)
+    if held is None:
+        return None
+    token = getattr(held, "token", None)
+    try:
+        actor = auth.resume(store, token)
+    except NotAuthenticated as exc:
+        _drop_session(str(exc))
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def session_lost(exc: NotAuthenticated) -> None:
+    """A write was refused because the session is gone: drop it and ask to log in again."""
+    _drop_session(str(exc))
+
+
+def role_label(role: str) -> str:
+    return tr(f"role.{role}") if role in ("admin", "planner", "town_official") else role
+
+
+def login_form(store: Any) -> auth.Actor | None:
+    """Name + password → ``auth.authenticate``; clear messages for a wrong password or a lock-out."""
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(tr("login.expired", error=notice))
+    st.info(tr("login.needed"))
+    with st.form("login_form", clear_on_submit=True):
+        st.subheader(tr("login.header"))
+        name = st.text_input(tr("login.name"), key="login_name")
+        password = st.text_input(tr("login.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(tr("login.submit"), type="primary")
+    if not submitted:
+        return None
+    if not name.strip() or not password:
+        st.error(tr("login.empty"))
+        return None
+    try:
+        actor = auth.authenticate(store, name, password)
+    except AccountLocked as exc:
+        until = auth.shanghai_time(exc.locked_until) if exc.locked_until is not None else "?"
+        st.error(tr("login.locked", until=until))
+        return None
+    except NotAuthenticated as exc:
+        # wrong name/password and disabled accounts: the core's message says which
+        st.error(tr("login.wrong") if "wrong user name or password" in str(exc) else tr("login.refused", error=str(exc)))
+        return None
+    except WufeiError as exc:
+        st.error(tr("login.refused", error=str(exc)))
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    st.rerun()
+    return actor
+
+
+def user_bar(store: Any, actor: auth.Actor, town_name: str | None = None) -> None:
+    """Who is logged in, and a log-out button (ends the session in the database)."""
+    left, right = st.columns([4, 1])
+    if actor.town_code:
+        left.caption(tr("login.as_town", name=actor.name, role=role_label(actor.role), town=town_name or actor.town_code))
+    else:
+        left.caption(tr("login.as", name=actor.name, role=role_label(actor.role)))
+    if right.button(tr("login.logout"), key="logout"):
+        auth.logout(store, actor)
+        _drop_session(None)
+        st.rerun()
+
