@@ -532,6 +532,10 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
             ("", "空白单元格 = 不修改 / an empty cell = no change"),
         ]
         pd.DataFrame(help_rows, columns=["column", "meaning"]).to_excel(writer, sheet_name="help", index=False)
+        from wufei_geo.exports import text_cells_only
+
+        for sheet in writer.sheets.values():
+            text_cells_only(sheet)
     return buf.getvalue()
 
 

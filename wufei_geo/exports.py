@@ -300,7 +300,21 @@ def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name=layer, index=False)
         pd.concat([fields, note], ignore_index=True).to_excel(writer, sheet_name="fields", index=False)
+        for sheet in writer.sheets.values():
+            text_cells_only(sheet)
     return buf.getvalue()
+
+
+def text_cells_only(sheet: Any) -> None:
+    """Keep text that starts with "=" a string cell (openpyxl would store it as a formula).
+
+    Our tables hold data, never formulas: a site name like ``=HYPERLINK(...)`` must not run when
+    the export is opened in Excel/WPS (spreadsheet formula injection; hostile-input fix).
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def to_geojson_bytes(layer: str, gdf: gpd.GeoDataFrame, datum: str) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import math
 from typing import Any, Iterable
 
@@ -125,16 +126,24 @@ def _fmt_num(value: object) -> str:
     return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
 
 
+_JINJA_OPENER = re.compile(r"\{(?=[{%#])")
+
+
 def safe_json(data: object) -> str:
     """JSON for embedding in a ``<script>``: compact UTF-8, and no raw ``<``, ``>``, ``&``."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
+    text = (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    # folium compiles the rendered script of an element as a Jinja template once more, so a
+    # "{{ … }}" / "{% … %}" / "{# … #}" in user text would be evaluated on the server (template
+    # injection: "{{7*7}}" became "49").  Those openers can only occur inside JSON strings (JSON
+    # objects never start with "{{", "{%" or "{#"), where "\u007b" is the same character.
+    return _JINJA_OPENER.sub(r"\\u007b", text)
 
 
 def to_display_datum(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import math
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -62,6 +63,22 @@ SEED_USER = "seed"
 MAX_WRITE_ATTEMPTS = 10
 _SEED_FIELDS = tuple(c for c in SITE_COLUMNS if c not in ("site_id", "version"))
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def check_text(label: str, value: str) -> str:
+    """Refuse text that no display can show safely and PostgreSQL cannot store.
+
+    Control characters other than tab/newline (NUL, escape sequences, bell …) and lone UTF-16
+    surrogates are refused with a ValidationError naming them (hostile-input fix: a NUL used to
+    reach PostgreSQL as a raw DataError, escape sequences reached terminals).
+    """
+    bad = sorted({ch for ch in value if (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")
+                  or unicodedata.category(ch) == "Cs"})
+    if bad:
+        raise ValidationError(
+            f"{label} contains control characters: {', '.join(f'U+{ord(ch):04X}' for ch in bad)} / 含有控制字符"
+        )
+    return value
 
 
 def _utcnow() -> dt.datetime:
@@ -642,6 +659,8 @@ class Store:
             note = note if note not in (None, "") else extra
         if note is not None and not isinstance(note, str):
             raise ValidationError("the note must be text")
+        if note is not None:
+            check_text("the note", note)
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
         changed = {k: v for k, v in new.items() if not _same(site[k], v)}
@@ -723,6 +742,11 @@ class Store:
         for key in ("site_id", "name_zh", "category"):
             if not isinstance(record.get(key), str) or not record[key].strip():
                 raise ValidationError(f"{key} is required")
+        for key, value in record.items():
+            if isinstance(value, str):
+                check_text(key, value)
+        if isinstance(note, str):
+            check_text("the note", note)
         sid = record["site_id"].strip()
         if len(sid) > 64 or any(ord(ch) < 32 for ch in sid):
             raise ValidationError("site_id must be 1–64 printable characters")
@@ -765,6 +789,7 @@ class Store:
         """Retire a site (kept, hidden from the map; administrator only, note required)."""
         if not isinstance(note, str) or not note.strip():
             raise ValidationError("a note is required to retire a site / 撤销站点须填写说明")
+        check_text("the note", note)
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()

@@ -1,0 +1,107 @@
+"""The hostile-input corpus: every bad input, the entry points it reaches, and what must happen.
+
+Each :class:`Case` names its ``entries`` (where the input is put in) and ``expect``: ``"refused"``
+(a clear message, the database unchanged) or ``"literal"`` (accepted as data, stored byte for byte,
+and shown only as literal text: escaped in map HTML, terminal-safe in the CLI, a string — never a
+formula — in spreadsheets).  The tests in this folder iterate over these lists; nothing here
+decides an outcome by itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    description: str
+    value: object
+    entries: tuple[str, ...]
+    expect: str  # "refused" | "literal" | "accepted"
+    notes: dict[str, str] = field(default_factory=dict)  # per-entry expectation when it differs
+
+
+# Entry points (names used in the results and the report).
+NOTE_ENTRIES = ("store.update_site(note)", "cli:status set --note", "bulk_import(note column)")
+NAME_ENTRIES = ("store.add_site(name_zh)→map HTML", "exports CSV/XLSX(name_zh)", "app:map table")
+USER_ENTRIES = ("auth.create_user(name)", "cli:users add NAME", "app:login form(name)")
+
+# --- text fields: note, site name, user name ------------------------------------------------
+_T = NOTE_ENTRIES + NAME_ENTRIES
+TEXT_CASES: tuple[Case, ...] = (
+    Case("html-img", "HTML with an event handler", "<img src=x onerror=alert(1)>", _T + USER_ENTRIES, "literal"),
+    Case("script-tag", "a script element", "<script>alert('x')</script>", _T + USER_ENTRIES, "literal"),
+    Case("attr-break", "breaks out of an attribute, then SVG onload", "\"'><svg onload=alert(1)>", _T + USER_ENTRIES, "literal"),
+    Case("js-url", "javascript: URL", "javascript:alert(document.cookie)", _T, "literal"),
+    Case("md-link", "markdown link with a javascript: target", "[点此](javascript:alert(1)) **粗体**", _T, "literal"),
+    Case("template", "template/expression syntax", "{{7*7}} ${7*7} <%= 7*7 %>", _T, "literal"),
+    Case("jinja-ssti", "server-side template injection (Jinja: reach os through globals)",
+         "{{ cycler.__init__.__globals__.os.getcwd() }}{% print(7*7) %}{# c #}", _T, "literal"),
+    Case("sql-drop", "SQL: close the string and drop a table", "'); DROP TABLE sites; --", _T + USER_ENTRIES, "literal"),
+    Case("sql-or", "SQL: always-true condition", "' OR '1'='1", _T + USER_ENTRIES, "literal"),
+    Case("sql-comment", "SQL comment and statement separator", "x\"; DELETE FROM audit; /*", _T, "literal"),
+    Case("formula", "spreadsheet formula (CSV/XLSX injection)", "=HYPERLINK(\"http://evil.example\",\"点击\")", _T, "literal"),
+    Case("formula-plus", "formula starting with + / @", "+cmd|' /C calc'!A0", _T, "literal"),
+    Case("long-10k-ascii", "10,000 ASCII characters", "A" * 10_000, _T, "literal"),
+    Case("long-10k-cjk", "10,000 CJK characters", "无废城市" * 2_500, _T, "literal"),
+    Case("long-name", "a 10,000-character user name", "u" * 10_000, USER_ENTRIES, "refused"),
+    Case("nul", "a NUL byte", "a\x00b", _T + USER_ENTRIES, "refused"),
+    Case("ansi-escape", "terminal escape sequence (ANSI colour, clear screen)", "\x1b[31m红\x1b[2J", _T + USER_ENTRIES, "refused"),
+    Case("bell-backspace", "bell and backspaces", "ok\x07\x08\x08\x08", _T, "refused"),
+    Case("newlines", "CR/LF inside a one-line field", "第一行\r\n第二行\n", NOTE_ENTRIES, "literal"),
+    Case("rtl-override", "right-to-left override (spoofs text direction)", "\u202etxt.exe", _T, "literal",
+         {e: "refused" for e in USER_ENTRIES}),
+    Case("rtl-user", "RTL mark in a user name", "admin\u200f", USER_ENTRIES, "refused"),
+    Case("zero-width", "zero-width space in a user name (look-alike account)", "ad\u200bmin", USER_ENTRIES, "refused"),
+    Case("emoji", "emoji with ZWJ sequences and skin tones", "♻️🚮👩🏽‍🔧🇨🇳", _T, "literal"),
+    Case("emoji-user", "emoji in a user name", "♻️回收员", USER_ENTRIES, "literal"),
+    Case("rare-cjk", "CJK extension B and a rare character (𠀀, 𪚥)", "𠀀𪚥站", _T + USER_ENTRIES, "literal"),
+    Case("lone-surrogate", "a lone UTF-16 surrogate (not encodable)", "bad\ud800", _T + USER_ENTRIES, "refused"),
+    Case("whitespace-only", "only blanks (a note that says nothing)", "  \t ", ("store.update_site(note)",), "refused"),
+)
+
+# --- values: capacities, units, coordinates ------------------------------------------------------
+CAPACITY_CASES: tuple[Case, ...] = (
+    Case("cap-nan", "capacity NaN", (float("nan"), "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-nan-text", "capacity 'nan' as text", ("nan", "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-inf", "capacity +Inf", (float("inf"), "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-inf-text", "capacity '1e999' (overflows to Inf)", ("1e999", "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-neg", "negative capacity", (-5, "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-huge-overflow", "finite value that overflows when normalised (1e308 万吨/年 → Inf)", ("1e308", "万吨/年"),
+         ("store", "bulk_import"), "refused"),
+    Case("cap-text", "capacity in words", ("三百", "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-unit-wrong-kind", "a power unit for a wet-waste site", (300, "kW"), ("store", "bulk_import"), "refused"),
+    Case("cap-unit-yearly", "a yearly unit for a daily-capacity site", (300, "吨/年"), ("store", "bulk_import"), "refused"),
+    Case("cap-unit-unknown", "an unknown unit", (300, "furlongs/fortnight"), ("store", "bulk_import"), "refused"),
+    Case("cap-unit-missing", "a value without unit", (300, ""), ("store", "bulk_import"), "refused"),
+    Case("cap-unit-markup", "markup as the unit", (300, "<b>t/d</b>"), ("store", "bulk_import"), "refused"),
+    Case("cap-kg", "500 kg/d is 0.5 t/d (the factor is applied)", (500, "kg/d"), ("store", "bulk_import"), "accepted"),
+)
+
+# (lon, lat, datum) as typed; the district's seat is near (121.124, 31.150) WGS-84.
+COORD_CASES: tuple[Case, ...] = (
+    Case("xy-swapped", "latitude first (31.15, 121.12)", (31.150, 121.124, "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-dms", "degrees-minutes-seconds text", ("121°07′26″E", "31°09′00″N", "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-projected", "projected metres (CGCS2000 GK, EPSG:4549)", (500000.0, 3447000.0, "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-outside", "central Shanghai (黄浦), outside Qingpu", (121.47, 31.23, "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-null-island", "(0, 0)", (0.0, 0.0, "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-nan", "NaN coordinates", (float("nan"), float("nan"), "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-datum-unknown", "an unknown datum", (121.124, 31.150, "cgcs2000-gk"), ("store", "bulk_import"), "refused"),
+    Case("xy-gcj02", "a GCJ-02 point inside the district, declared as such", (121.1285, 31.1481, "gcj02"), ("store", "bulk_import"), "accepted"),
+)
+
+# --- files ---------------------------------------------------------------------------------------
+SPREADSHEET_CASES = (
+    "csv-empty", "csv-header-only", "csv-truncated-quote", "csv-binary", "csv-utf16", "csv-no-site-id",
+    "csv-gbk", "csv-utf8-bom", "csv-utf8", "xlsx-truncated", "xlsx-not-a-zip", "xlsx-csv-renamed",
+    "xlsx-empty-sheet", "csv-200mb",
+)
+BOUNDARY_CASES = (
+    "geojson-empty", "geojson-malformed", "geojson-truncated", "geojson-no-features", "geojson-projected-no-crs",
+    "geojson-points", "geojson-bowtie", "geojson-elsewhere", "geojson-gbk", "shp-zip-no-prj", "shp-zip-no-shp",
+    "shp-zip-truncated", "geojson-200mb",
+)
+
+
+def all_case_ids() -> list[str]:
+    return [c.id for c in TEXT_CASES + CAPACITY_CASES + COORD_CASES] + list(SPREADSHEET_CASES) + list(BOUNDARY_CASES)
