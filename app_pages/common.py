@@ -76,6 +76,22 @@ def get_catalog() -> Catalog:
     return _catalog(url, get_store().data_version())
 
 
+@st.cache_resource(show_spinner=False)
+def leaflet_asset_base() -> str:
+    """URL prefix under which the app serves the bundled Leaflet files (no CDN, works offline).
+
+    Streamlit serves the folder of a declared component at ``/component/<name>/``; declaring
+    the asset folder as one is how the files reach the map's iframe without a top-level
+    ``static/`` folder.  The component itself is never drawn.
+    """
+    import streamlit.components.v1 as components
+
+    from wufei_geo.mapview import ASSET_DIR
+
+    component = components.declare_component("leaflet_assets", path=str(ASSET_DIR))
+    return f"/component/{component.name}"
+
+
 def _persist_filter_widgets() -> None:
     # Streamlit drops a widget's state on pages where it is not drawn; re-assigning keeps the
     # filters when the user moves between pages.

@@ -6,11 +6,21 @@ session state so a filter change or a click does not re-centre the map.
 """
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import catalog_version, filtered_sites, get_catalog, lang, sidebar_filters, tr
+from app_pages.common import (
+    catalog_version,
+    filtered_sites,
+    get_catalog,
+    lang,
+    leaflet_asset_base,
+    sidebar_filters,
+    tr,
+)
 from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
 
@@ -54,6 +64,7 @@ def _map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choro
         towns=cat.towns,
         tianditu_token=token,
         selected_site=selected,
+        asset_base=leaflet_asset_base(),
     )
 
 
@@ -96,7 +107,8 @@ if selected is not None and selected not in ids:
     selected = None
 
 view = st.session_state.get("map_view", {})
-m = _map(version, ids, basemap, L, choropleth, selected)
+# st_folium renames the elements of the map it is given, so it gets a copy of the cached one.
+m = copy.deepcopy(_map(version, ids, basemap, L, choropleth, selected))
 out = st_folium(
     m,
     key="map",

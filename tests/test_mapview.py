@@ -367,3 +367,16 @@ def test_message_catalogue_has_both_languages_for_vocabulary():
     assert i18n.status_label(None, "zh") == "未知"
     for key, pair in i18n.MESSAGES.items():
         assert len(pair) == 2 and all(pair), key
+
+
+def test_local_assets_replace_every_cdn_link(monkeypatch):
+    # The app serves Leaflet itself: with asset_base no script or stylesheet may come from the
+    # network, and every referenced file must exist in the package.
+    monkeypatch.setattr(mapview, "CLUSTER_THRESHOLD", 2)  # the cluster plugin too
+    m = mapview.build_map(sample_sites(), make_zones(), make_district(), asset_base="/assets")
+    links = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', render(m))
+    assert links, "the map must still load Leaflet"
+    assert all(link.startswith("/assets/") for link in links), links
+    for link in links:
+        assert (mapview.ASSET_DIR / link.removeprefix("/assets/")).is_file(), link
+    assert {"/assets/leaflet.js", "/assets/leaflet.markercluster.js"} <= set(links)

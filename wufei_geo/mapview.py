@@ -19,6 +19,7 @@ import html
 import json
 import re
 import math
+from pathlib import Path
 from typing import Any, Iterable
 
 import folium
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from wufei_geo import i18n, model
@@ -36,6 +38,24 @@ CHOROPLETH_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 COORD_DECIMALS = 6
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
+# Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT)
+# so the map works with no network: pass ``asset_base`` to build_map to load them from there.
+ASSET_DIR = Path(__file__).resolve().parent / "assets" / "leaflet"
+CDN_ASSETS: dict[str, str] = {
+    "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
+    "leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
+    "leaflet.markercluster.js": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/leaflet.markercluster.js",
+    "MarkerCluster.css": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.css",
+    "MarkerCluster.Default.css": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.Default.css",
+}
+# folium's asset names → our file; assets folium adds that this map never uses are dropped.
+_ASSET_FILES = {
+    "leaflet": "leaflet.js",
+    "leaflet_css": "leaflet.css",
+    "markerclusterjs": "leaflet.markercluster.js",
+    "markerclustercss": "MarkerCluster.css",
+    "markerclusterdefaultcss": "MarkerCluster.Default.css",
+}
 DEFAULT_CENTER = (31.15394, 121.11408)  # Qingpu district seat (GeoNames 1797798)
 
 STATUS_COLOURS: dict[str, str] = {
@@ -354,7 +374,7 @@ class SiteRenderer(MacroElement):
         self.min_px = MARKER_MIN_PX
 
 
-class SafeGeoJson(folium.map.Layer):
+class SafeGeoJson(JSCSSMixin, folium.map.Layer):
     """A GeoJSON overlay whose data goes through :func:`safe_json` and whose options are our own JS.
 
     ``options_js`` is trusted code from this module only (never data).  With ``cluster`` the
@@ -387,27 +407,14 @@ class SafeGeoJson(folium.map.Layer):
         self.options_js = options_js
         self.cluster = cluster
         self.kind = kind
-
-    def render(self, **kwargs: Any) -> None:
-        if self.cluster:
-            figure = self.get_root()
-            figure.header.add_child(
-                Element(
-                    '<script src="https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"></script>'
-                ),
-                name="markerclusterjs",
-            )
-            for css, key in (
-                ("MarkerCluster.css", "markerclustercss"),
-                ("MarkerCluster.Default.css", "markerclusterdefaultcss"),
-            ):
-                figure.header.add_child(
-                    Element(
-                        f'<link rel="stylesheet" href="https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/{css}"/>'
-                    ),
-                    name=key,
-                )
-        super().render(**kwargs)
+        if cluster:
+            # Declared as the element's assets (not raw <script> tags) so that both a standalone
+            # page and streamlit-folium (which loads `default_js` itself) get the plugin.
+            self.default_js = [("markerclusterjs", CDN_ASSETS["leaflet.markercluster.js"])]
+            self.default_css = [
+                ("markerclustercss", CDN_ASSETS["MarkerCluster.css"]),
+                ("markerclusterdefaultcss", CDN_ASSETS["MarkerCluster.Default.css"]),
+            ]
 
 
 class Legend(MacroElement):
@@ -625,13 +632,15 @@ def build_map(
     towns: pd.DataFrame | None = None,
     tianditu_token: str = "",
     selected_site: str | None = None,
+    asset_base: str | None = None,
 ) -> folium.Map:
     """The facility map of ``sites`` (already filtered) over the town zones and district outline.
 
     ``sites`` follows the catalog contract (``SITE_COLUMNS`` + ``display_lon``, ``display_lat``,
     ``display_precision``, ``overdue``, ``last_change``); sites without a display point are left off
     the map.  ``basemap`` is one of :data:`BASEMAPS`; ``"tianditu"`` needs ``tianditu_token``.
-    ``choropleth`` is None or one of :data:`CHOROPLETH_MEASURES`.
+    ``choropleth`` is None or one of :data:`CHOROPLETH_MEASURES`.  ``asset_base``: see
+    :func:`use_local_assets` (None keeps folium's CDN links).
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown basemap {basemap!r}; expected one of {BASEMAPS}")
@@ -804,6 +813,35 @@ def build_map(
 
     m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in features], choro_info, basemap)))
     folium.LayerControl(collapsed=True).add_to(m)
+    if asset_base is not None:
+        use_local_assets(m, asset_base)
+    return m
+
+
+def _walk(element: Any) -> Iterable[Any]:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def use_local_assets(m: folium.Map, asset_base: str) -> folium.Map:
+    """Load Leaflet and the cluster plugin from ``asset_base`` instead of public CDNs.
+
+    ``asset_base`` is a URL prefix under which the files of :data:`ASSET_DIR` are served (the app
+    serves them itself; a standalone page can use ``ASSET_DIR.as_uri()``).  Assets folium declares
+    by default that this map does not use (jQuery, Bootstrap, awesome-markers, Font Awesome) are
+    dropped, so the map needs no network at all.
+    """
+    base = asset_base.rstrip("/")
+    for element in _walk(m):
+        for attr in ("default_js", "default_css"):
+            assets = getattr(element, attr, None)
+            if assets:
+                setattr(
+                    element,
+                    attr,
+                    [(name, f"{base}/{_ASSET_FILES[name]}") for name, _ in assets if name in _ASSET_FILES],
+                )
     return m
 
 
