@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS_DIR, CHROMIUM, chromium_available, launch_browser, offline_cdn
+from .harness import ARTIFACTS_DIR, CHROMIUM, chromium_available, launch_browser, block_external
 
 
 def _require_chromium() -> None:
@@ -40,7 +40,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     context.set_default_timeout(30_000)
-    offline_cdn(context)
+    block_external(context)
     pg = context.new_page()
     try:
         yield pg

@@ -142,51 +142,123 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
 
 
-# --- offline CDN --------------------------------------------------------------------------------
-# folium pages load Leaflet and its plugins from public CDNs, which test machines cannot reach.
-# The browser context answers those requests locally: Leaflet itself from the copy in
-# ``assets/`` (npm package leaflet@1.9.3, BSD-2-Clause, see its LICENSE), every other external
-# script or stylesheet (jQuery, Bootstrap, Font Awesome, awesome-markers: unused by our divIcon
-# markers) with an empty answer, so nothing waits on the network.
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+# --- no network ----------------------------------------------------------------------------------
+# The app serves Leaflet itself (wufei_geo/assets/leaflet via common.leaflet_asset_base), so the
+# map must work with no network at all.  The browser context refuses every request that is not
+# to the local app: a map that still depended on a CDN would fail the test instead of hanging.
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
-_CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png"}
-
-
-def _local_asset(url: str) -> Path | None:
-    prefix = "https://cdn.jsdelivr.net/npm/"
-    if not url.startswith(prefix):
-        return None
-    rel = url[len(prefix):].split("?", 1)[0].split("#", 1)[0]
-    path = (ASSETS_DIR / rel).resolve()
-    if ASSETS_DIR.resolve() in path.parents and path.is_file():
-        return path
-    return None
 
 
 def _is_external(url: str) -> bool:
-    if not url.startswith(("http://", "https://")):
+    if not url.startswith(("http://", "https://", "ws://", "wss://")):
         return False
     host = url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
     return host not in _LOCAL_HOSTS
 
 
-def _answer(route: Any) -> None:
-    url = route.request.url
-    asset = _local_asset(url)
-    if asset is not None:
-        route.fulfill(status=200, body=asset.read_bytes(), content_type=_CONTENT_TYPES.get(asset.suffix, "application/octet-stream"))
-        return
-    suffix = Path(url.split("?", 1)[0]).suffix
-    if suffix in (".js", ".css"):
-        route.fulfill(status=200, body=b"", content_type=_CONTENT_TYPES[suffix])
-        return
-    route.abort()
+def block_external(context: Any, refused: list[str] | None = None) -> None:
+    """Abort every non-local request of a Playwright browser context (listed in ``refused``).
+
+    With the sync API, route handlers run only while the caller is inside a Playwright call:
+    wait with ``page.wait_for_timeout`` / ``wait_for_function``, never ``time.sleep``."""
+
+    def _abort(route: Any) -> None:
+        if refused is not None:
+            refused.append(route.request.url)
+        route.abort()
+
+    context.route(_is_external, _abort)
 
 
-def offline_cdn(context: Any) -> None:
-    """Answer every non-local request of a Playwright browser context from local files (see above).
+# --- reading the page ------------------------------------------------------------------------------
+# The map lives in streamlit-folium's component iframe; its Leaflet map is ``window.map`` there.
+# Site markers are the map builder's divIcons (``.leaflet-marker-icon.wf-site``) made from GeoJSON
+# features whose ``properties.site_id`` names the site; the status colour is the background of
+# the icon's inner ``.wf-m`` element's border (approximate locations get a white fill, the border
+# keeps the status colour; see wufei_geo/mapview.py, SiteRenderer).
+FOLIUM_FRAME = "streamlit_folium"
+_MARKERS_JS = "() => document.querySelectorAll('.leaflet-marker-icon.wf-site').length"
+_SITE_COLOURS_JS = """() => {
+  const out = {};
+  if (!window.map) return out;
+  window.map.eachLayer(l => {
+    const p = l.feature && l.feature.properties;
+    if (p && p.site_id !== undefined && l._icon) {
+      const d = l._icon.querySelector('.wf-m');
+      out[p.site_id] = d ? getComputedStyle(d).borderTopColor : null;
+    }
+  });
+  return out;
+}"""
+_COUNT_RE = r"(?:显示|Showing)\s*(\d+)\s*/\s*(\d+)"
+_UNMAPPED_RE = r"(\d+)\s*(?:个站点没有可显示的位置|sites have no location)"
 
-    With the sync API, route handlers run only while the test is inside a Playwright call: wait
-    with ``page.wait_for_timeout`` / ``wait_for_function``, never ``time.sleep``."""
-    context.route(_is_external, _answer)
+
+def map_frame(page: Any, timeout_s: float = 90.0) -> Any:
+    """The streamlit-folium iframe once its Leaflet map shows at least one site marker."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if FOLIUM_FRAME in frame.url:
+                try:
+                    if frame.evaluate("() => !!window.map && !!document.querySelector('.leaflet-container')") and frame.evaluate(_MARKERS_JS) > 0:
+                        return frame
+                except Exception:  # the frame is being replaced while streamlit re-renders
+                    pass
+        page.wait_for_timeout(500)
+    raise TimeoutError(f"no Leaflet map with site markers after {timeout_s:.0f}s")
+
+
+def _in_map(page: Any, js: str) -> Any:
+    """Evaluate ``js`` in the current map iframe (streamlit may have replaced it since last time)."""
+    for frame in page.frames:
+        if FOLIUM_FRAME in frame.url:
+            try:
+                if frame.evaluate("() => !!window.map"):
+                    return frame.evaluate(js)
+            except Exception:
+                continue
+    raise LookupError("no map iframe with a Leaflet map right now")
+
+
+def marker_count(page: Any) -> int:
+    """Site markers drawn in the map iframe."""
+    return int(_in_map(page, _MARKERS_JS))
+
+
+def site_colours(page: Any) -> dict[str, str]:
+    """site id → the computed status colour (``rgb(r, g, b)``) of its marker."""
+    return dict(_in_map(page, _SITE_COLOURS_JS))
+
+
+def shown_counts(page: Any) -> tuple[int, int, int]:
+    """(sites shown, sites in total, shown sites without a map position) as the page states them."""
+    import re
+
+    text = page.inner_text("section.main, [data-testid='stMain']") if page.locator("[data-testid='stMain']").count() else page.inner_text("body")
+    m = re.search(_COUNT_RE, text)
+    if not m:
+        raise AssertionError("the page shows no site count:\n" + text[:2000])
+    u = re.search(_UNMAPPED_RE, text)
+    return int(m.group(1)), int(m.group(2)), int(u.group(1)) if u else 0
+
+
+def wait_until(page: Any, condition: Any, timeout_s: float = 60.0, what: str = "condition") -> Any:
+    """Poll ``condition()`` (page-side waits in between, so routes keep working) until truthy."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = condition()
+        except Exception as exc:  # the page is re-rendering
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        page.wait_for_timeout(400)
+    raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {last!r})")
+
+
+def hex_to_rgb(colour: str) -> str:
+    """``#238b45`` → ``rgb(35, 139, 69)`` (how the browser reports computed colours)."""
+    c = colour.lstrip("#")
+    return "rgb({}, {}, {})".format(*(int(c[i:i + 2], 16) for i in (0, 2, 4)))

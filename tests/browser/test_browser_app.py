@@ -1,0 +1,135 @@
+"""The real app in headless Chromium: the map and its markers, a sidebar filter, and an edit on the
+更新 page whose new status colour shows on the map.
+
+The app runs as ``streamlit run app.py`` on a free port with a fresh SQLite database; the browser
+refuses every non-local request (the map must work offline).  Every wait is bounded.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wufei_geo import auth
+from wufei_geo.mapview import STATUS_COLOURS
+from wufei_geo.store import Store
+
+from .harness import hex_to_rgb, map_frame, marker_count, running_app, shown_counts, site_colours, sqlite_url, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TOWN = "310118105"  # 赵巷镇
+OFFICIAL, PASSWORD = "zhaoxiang", "browser test password"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app on a fresh database that already holds one town official."""
+    from .conftest import _require_chromium
+
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("browser-db")
+    url = sqlite_url(folder)
+    store = Store.open(url)
+    auth.create_user(store, OFFICIAL, "town_official", TOWN, PASSWORD)
+    store.close()
+    with running_app(db_url=url) as server:
+        yield server
+
+
+def _store(app: Any) -> Store:
+    return Store.open(app.db_url, seed=False)
+
+
+def _nav(page: Any, label: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+
+
+def _markers_match_count(page: Any) -> tuple[int, int, int, int] | None:
+    shown, total, unmapped = shown_counts(page)
+    n = marker_count(page)
+    return (shown, total, unmapped, n) if n == shown - unmapped else None
+
+
+def test_map_markers_filter_and_screenshot(app: Any, page: Any, artifacts_dir: Path) -> None:
+    page.goto(app.url)
+    map_frame(page)
+    shown, total, unmapped, n = wait_until(page, lambda: _markers_match_count(page), what="markers = site count")
+    store = _store(app)
+    try:
+        sites = store.sites_frame()
+    finally:
+        store.close()
+    assert total == shown == len(sites) > 0
+    assert n == shown - unmapped > 0
+    page.screenshot(path=str(artifacts_dir / "map.png"), full_page=False)
+
+    # filter the category in the sidebar: the stated count and the markers follow
+    wet = int((sites["category"] == "wet_waste").sum())
+    assert 0 < wet < total
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="类别")
+    box.locator("input").click()
+    box.locator("input").fill("湿垃圾处理")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_until(page, lambda: shown_counts(page)[0] == wet, what=f"the count to become {wet}")
+    shown2, total2, unmapped2, n2 = wait_until(page, lambda: _markers_match_count(page), what="markers = filtered count")
+    assert (shown2, total2) == (wet, total)
+    assert n2 == wet - unmapped2 < n
+    page.screenshot(path=str(artifacts_dir / "map-filtered.png"), full_page=False)
+
+
+def test_official_changes_status_and_the_marker_colour_changes(app: Any, page: Any, artifacts_dir: Path) -> None:
+    page.goto(app.url)
+    map_frame(page)
+
+    _nav(page, "更新")
+    page.get_by_label("用户名").fill(OFFICIAL)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text(f"已登录：{OFFICIAL}").wait_for(timeout=60_000)
+
+    heading = page.locator("h3", has_text=re.compile(r"^E\.\d+-\d+ · ")).first
+    heading.wait_for(timeout=30_000)
+    site_id = heading.inner_text().split(" · ", 1)[0].strip()
+    store = _store(app)
+    try:
+        before = store.get_site(site_id)
+    finally:
+        store.close()
+    assert before["town_code"] == TOWN and before["status"] != "operating"
+
+    # the colour of this site's marker before the edit
+    _nav(page, "地图")
+    map_frame(page)
+    colours = wait_until(page, lambda: site_colours(page).get(site_id) and site_colours(page), what=f"marker of {site_id}")
+    assert colours[site_id] == hex_to_rgb(STATUS_COLOURS[before["status"]])
+
+    _nav(page, "更新")
+    page.get_by_text(f"已登录：{OFFICIAL}").wait_for(timeout=60_000)
+    status_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
+        has=page.get_by_text("状态", exact=True)
+    ).first
+    status_box.click()
+    page.get_by_role("option", name="已运行", exact=True).click()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text(f"已保存 {site_id}").wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "update-saved.png"), full_page=False)
+
+    store = _store(app)
+    try:
+        after = store.get_site(site_id)
+        history = store.history(site_id=site_id)
+    finally:
+        store.close()
+    assert after["status"] == "operating" and after["version"] == before["version"] + 1
+    assert (history[0]["user_name"], history[0]["field"], history[0]["new_value"]) == (OFFICIAL, "status", "operating")
+
+    _nav(page, "地图")
+    map_frame(page)
+    expected = hex_to_rgb(STATUS_COLOURS["operating"])
+    wait_until(page, lambda: site_colours(page).get(site_id) == expected, what=f"{site_id}'s marker to turn {expected}")
+    assert site_colours(page)[site_id] != colours[site_id]
+    page.screenshot(path=str(artifacts_dir / "map-after-edit.png"), full_page=False)
