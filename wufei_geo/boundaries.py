@@ -21,6 +21,7 @@ from shapely.validation import explain_validity
 
 from wufei_geo.crs import METRIC_CRS
 
+MAX_FILE_BYTES = 64 * 1024 * 1024  # refused before reading (11 towns, even finely drawn, are a few MB)
 MIN_SHARE_INSIDE = 0.5  # share of a zone's area that must lie in the district outline …
 DISTRICT_BUFFER_M = 1000.0  # … buffered by this much
 SUFFIXES_ZH = ("街道办事处", "街道", "镇")
@@ -43,6 +44,10 @@ def _read(path: Path, problems: list[str]) -> tuple[gpd.GeoDataFrame | None, boo
     suffix = path.suffix.lower()
     if not path.is_file():
         problems.append(f"file not found: {path}")
+        return None, False
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        problems.append(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB); it was not read")
         return None, False
     if suffix in (".geojson", ".json"):
         try:

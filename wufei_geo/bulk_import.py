@@ -35,9 +35,16 @@ EDITABLE_COLUMNS = (
 TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
 # A location closer than this to the stored one is "no change" (GCJ-02 round trips are sub-metre).
 SAME_PLACE_M = 1.0
+# Files larger than this are refused before they are read (a whole-district export is < 1 MB;
+# 100,000 sites are ~30 MB).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "empty": ("文件为空。", "The file is empty."),
+    "too_big": (
+        "文件过大（{size:.0f} MB，上限 {limit:.0f} MB），未读取。",
+        "The file is too large ({size:.0f} MB; the limit is {limit:.0f} MB); it was not read.",
+    ),
     "encoding": (
         "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。",
         "Cannot read the file's encoding: save it as a UTF-8 or GBK CSV, or as XLSX.",
@@ -187,8 +194,24 @@ def decode_csv(data: bytes, lang: str = "zh") -> str:
     raise ImportFileError(_msg("encoding", lang))
 
 
+def check_size(size: int, lang: str = "zh") -> None:
+    """Refuse a file larger than :data:`MAX_FILE_BYTES` (ImportFileError)."""
+    if size > MAX_FILE_BYTES:
+        raise ImportFileError(_msg("too_big", lang, size=size / 2**20, limit=MAX_FILE_BYTES / 2**20))
+
+
+def read_file(path: Any, lang: str = "zh") -> bytes:
+    """The bytes of an update file, refused by its size before anything is read."""
+    from pathlib import Path
+
+    path = Path(path)
+    check_size(path.stat().st_size, lang)
+    return path.read_bytes()
+
+
 def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFrame:
     """The file as a table of strings (empty cells → ""), column names stripped."""
+    check_size(len(data), lang)
     if not data.strip():
         raise ImportFileError(_msg("empty", lang))
     is_xlsx = filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"

@@ -65,15 +65,13 @@ _SEED_FIELDS = tuple(c for c in SITE_COLUMNS if c not in ("site_id", "version"))
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def check_text(label: str, value: str) -> str:
-    """Refuse text that no display can show safely and PostgreSQL cannot store.
-
-    Control characters other than tab/newline (NUL, escape sequences, bell …) and lone UTF-16
-    surrogates are refused with a ValidationError naming them (hostile-input fix: a NUL used to
-    reach PostgreSQL as a raw DataError, escape sequences reached terminals).
-    """
-    bad = sorted({ch for ch in value if (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")
-                  or unicodedata.category(ch) == "Cs"})
+def check_text(label: str, value: str, *, controls: bool = False) -> str:
+    """Refuse text PostgreSQL cannot store: NUL and lone UTF-16 surrogates (hostile-input fix: a NUL
+    in a note reached PostgreSQL as a raw DataError).  With ``controls`` every other control
+    character except tab/newline is refused too (site fields: they end up in XLSX exports, which
+    cannot hold them).  Notes keep other control characters: every display escapes them."""
+    bad = sorted({ch for ch in value if ch == "\x00" or unicodedata.category(ch) == "Cs"
+                  or (controls and unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")})
     if bad:
         raise ValidationError(
             f"{label} contains control characters: {', '.join(f'U+{ord(ch):04X}' for ch in bad)} / 含有控制字符"
@@ -573,6 +571,8 @@ class Store:
             norm = units.normalise(number, unit.strip(), site["category"])
         except units.UnitError as exc:
             raise ValidationError(str(exc)) from None
+        if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
+            raise ValidationError(f"capacity {value!r} {unit.strip()} is too large / 能力数值过大")
         return {"operating_capacity_value": number, "operating_capacity_unit": unit.strip(), "operating_capacity_norm": float(norm)}
 
     def _validate_date(self, value: Any) -> str | None:
@@ -744,7 +744,7 @@ class Store:
                 raise ValidationError(f"{key} is required")
         for key, value in record.items():
             if isinstance(value, str):
-                check_text(key, value)
+                check_text(key, value, controls=True)
         if isinstance(note, str):
             check_text("the note", note)
         sid = record["site_id"].strip()

@@ -41,13 +41,16 @@ def data_hash(store: Store, tables: tuple[str, ...] = DATA_TABLE_NAMES) -> str:
 
 
 def test_sites(**overrides: Any) -> list[dict[str, Any]]:
-    """Three test sites (not the plan): two in 夏阳, one in 华新."""
+    """Test sites (not the plan): H.1, H.3 wet waste and H.4 construction waste in 夏阳; H.2 in 华新."""
     from conftest import site_record
 
     return [
         site_record("H.1"),
         site_record("H.2", town_code=HUAXIN),
         site_record("H.3", lon=121.13, lat=31.16, precision="exact"),
+        site_record("H.4", category="construction_waste", wet_waste_mode=None, capacity_value=50.0,
+                    capacity_unit="万吨/年", capacity_norm=500000.0, capacity_norm_unit="t/yr",
+                    capacity_components=[]),
     ]
 
 

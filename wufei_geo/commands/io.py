@@ -95,8 +95,8 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data = bulk_import.read_file(path, args.lang)
+    except (OSError, bulk_import.ImportFileError) as exc:
         return _err(exc)
     store = _open_store()
     try:
