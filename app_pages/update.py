@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
-from app_pages.common import get_catalog, get_store, lang, tr
+from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
 from wufei_geo import i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
@@ -104,6 +104,8 @@ flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     kind, message = flash
     (st.success if kind == "ok" else st.error)(message)
+    if kind == "ok":
+        st.toast(message)  # the banner is at the top; the save button may be far below
 
 # --- the list: own town's sites (all for planners/admins), overdue first ----------------------
 sites = catalog.sites
@@ -265,6 +267,7 @@ if site is not None:
         clicked = st.session_state.get(CLICK_KEY)
         if clicked:
             folium.CircleMarker([clicked[1], clicked[0]], radius=6, color="#e31a1c", fill=True, fill_opacity=0.9).add_to(small)
+        mapview.use_local_assets(small, leaflet_asset_base())  # no CDN: works offline
         out = st_folium(small, key=f"upd_map_{site_id}", returned_objects=["last_clicked"], height=360, use_container_width=True)
         last = (out or {}).get("last_clicked")
         if last and (clicked is None or (round(last["lng"], 7), round(last["lat"], 7)) != tuple(clicked)):

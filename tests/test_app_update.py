@@ -306,3 +306,21 @@ def test_english_toggle(store: Store) -> None:
     assert at.title[0].value == "Update sites"
     at = _login(at, "zhaoxiang", "not the password")
     assert "Wrong user name or password." in _texts(at.error)
+
+
+def test_location_picked_on_the_map_is_saved_as_exact_wgs84(store: Store) -> None:
+    at = _login(_open_update(store), "zhaoxiang", PASSWORD)
+    site_id = at.session_state["update_site_id"]
+    at.radio(key=_form_key(at, "upd_locmode_")).set_value("map")
+    at.run()
+    assert not at.exception, at.exception
+    assert "尚未在地图上点选位置" in _texts(at.caption)
+    # what the small map's click handler stores (streamlit-folium's last_clicked, WGS-84)
+    at.session_state["update_click"] = (121.1925, 31.1520)
+    at.run()
+    assert "已点选：经度 121.192500，纬度 31.152000" in _texts(at.markdown)
+    at.button(key=_form_key(at, "upd_save_")).click()
+    at.run()
+    site = store.get_site(site_id)
+    assert (site["lon"], site["lat"], site["precision"], site["location_source"]) == (121.1925, 31.152, "exact", "official")
+    assert "update_click" not in at.session_state
