@@ -61,6 +61,10 @@ class StaleVersion(WufeiError):
         self.changes = changes or []
 
 
+class StoreUnavailable(WufeiError):
+    """The database refused the write as a whole (read-only, disk full, connection lost); nothing was saved."""
+
+
 class StoreBusy(WufeiError):
     """The database stayed locked/busy through every retry; nothing was written."""
 

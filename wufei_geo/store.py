@@ -38,6 +38,7 @@ from wufei_geo.errors import (
     PermissionDenied,
     StaleVersion,
     StoreBusy,
+    StoreUnavailable,
     ValidationError,
     WufeiError,
 )
@@ -120,6 +121,24 @@ def _is_transient(exc: DBAPIError) -> bool:
     return sqlstate in ("40001", "40P01")  # serialization_failure, deadlock_detected
 
 
+def _storage_refusal(exc: DBAPIError) -> str | None:
+    """A user-facing message for a write the database refused as a whole, else None.
+
+    Hostile-input fix: a read-only database file or a full disk used to surface as a raw
+    SQLAlchemy OperationalError (a traceback in the CLI, an exception page in the app).
+    """
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if "readonly database" in text or "read-only" in text or sqlstate == "25006":
+        return "the database is read-only; nothing was saved / 数据库为只读，未保存"
+    if "disk is full" in text or "database or disk is full" in text or sqlstate in ("53100", "53200"):
+        return "the database disk is full; nothing was saved / 数据库磁盘已满，未保存"
+    if exc.connection_invalidated or (sqlstate or "").startswith(("08", "57P")):
+        return ("the connection to the database was lost; the edit was not confirmed — reload to see "
+                "whether it was saved / 数据库连接中断，修改未确认，请刷新查看是否已保存")
+    return None
+
+
 class Store:
     """The database behind the map; see the module docstring."""
 
@@ -182,6 +201,9 @@ class Store:
                         return work(conn)
             except (_Retry, DBAPIError) as exc:
                 if isinstance(exc, DBAPIError) and not _is_transient(exc):
+                    refusal = _storage_refusal(exc)
+                    if refusal is not None:
+                        raise StoreUnavailable(refusal) from exc
                     raise
                 if attempt == MAX_WRITE_ATTEMPTS - 1:
                     raise StoreBusy("the database is busy; nothing was saved, please try again / 数据库繁忙，未保存，请重试") from exc
