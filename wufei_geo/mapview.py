@@ -442,7 +442,11 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
         '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;vertical-align:middle;'
         'margin-right:4px;{style}"></span>'
     )
-    rows = [f"<b>{e(t('legend.title', lang))}</b>", f"<div><i>{e(t('legend.categories', lang))}</i></div>"]
+    # A <details> box: open by default, one click folds it away so it never hides the map.
+    rows = [
+        f"<details open><summary style='cursor:pointer'><b>{e(t('legend.title', lang))}</b></summary>",
+        f"<div><i>{e(t('legend.categories', lang))}</i></div>",
+    ]
     for cat in categories:
         glyph = CATEGORY_GLYPHS[cat][1 if lang == "en" else 0]
         rows.append(
@@ -478,6 +482,7 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
         )
     if basemap == "amap":
         rows.append(f"<div style='max-width:220px'>{e(t('map.basemap_amap_note', lang))}</div>")
+    rows.append("</details>")
     return "".join(rows)
 
 
