@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import html
+import unicodedata
 import sys
 from pathlib import Path
 
@@ -29,7 +31,9 @@ GROUP_TITLES = {
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")[:160]
+    """Table-cell text: control characters as \\uXXXX, markup escaped (payloads stay inert here too)."""
+    shown = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch for ch in str(text))
+    return html.escape(shown[:160]).replace("|", "\\|")
 
 
 def render(records: list[dict]) -> str:
