@@ -36,8 +36,16 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.wufei_failed = report.failed
+
+
 @pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     context.set_default_timeout(30_000)
     block_external(context)
@@ -45,6 +53,12 @@ def page(browser: Any) -> Iterator[Any]:
     try:
         yield pg
     finally:
+        if getattr(request.node, "wufei_failed", False):  # keep what the browser showed
+            ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+            try:
+                pg.screenshot(path=str(ARTIFACTS_DIR / f"{request.node.name}-failure.png"), full_page=True)
+            except Exception:
+                pass
         context.close()
 
 

@@ -43,8 +43,20 @@ def _store(app: Any) -> Store:
     return Store.open(app.db_url, seed=False)
 
 
+_TITLES = {"更新": "更新站点信息", "地图": "设施地图"}
+
+
 def _nav(page: Any, label: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+    """Click a sidebar page link until that page's title shows (a click during a rerun can be lost)."""
+    title = page.locator("h1", has_text=_TITLES[label])
+    for _attempt in range(4):
+        page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+        try:
+            title.first.wait_for(timeout=15_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError(f"could not open the {label} page")
 
 
 def _markers_match_count(page: Any) -> tuple[int, int, int, int] | None:
@@ -115,7 +127,7 @@ def test_official_changes_status_and_the_marker_colour_changes(app: Any, page: A
     status_box.click()
     page.get_by_role("option", name="已运行", exact=True).click()
     page.get_by_role("button", name="保存").click()
-    page.get_by_text(f"已保存 {site_id}").wait_for(timeout=60_000)
+    page.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "update-saved.png"), full_page=False)
 
     store = _store(app)
@@ -133,3 +145,40 @@ def test_official_changes_status_and_the_marker_colour_changes(app: Any, page: A
     wait_until(page, lambda: site_colours(page).get(site_id) == expected, what=f"{site_id}'s marker to turn {expected}")
     assert site_colours(page)[site_id] != colours[site_id]
     page.screenshot(path=str(artifacts_dir / "map-after-edit.png"), full_page=False)
+
+
+def test_official_picks_a_location_on_the_small_map(app: Any, page: Any, artifacts_dir: Path) -> None:
+    page.goto(app.url)
+    map_frame(page)
+    _nav(page, "更新")
+    page.get_by_label("用户名").fill(OFFICIAL)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text(f"已登录：{OFFICIAL}").wait_for(timeout=60_000)
+    site_id = page.locator("h3", has_text=re.compile(r"^E\.\d+-\d+ · ")).first.inner_text().split(" · ", 1)[0].strip()
+
+    page.get_by_text("在地图上点选", exact=True).click()
+    page.get_by_text("尚未在地图上点选位置").wait_for(timeout=30_000)
+    # the small map is centred on the district seat (inside Qingpu): click its centre
+    frame = wait_until(
+        page,
+        lambda: next((f for f in page.frames if "streamlit_folium" in f.url and f.evaluate("() => !!window.map")), None),
+        what="the small location map",
+    )
+    container = frame.locator(".leaflet-container")
+    container.wait_for(timeout=30_000)
+    box = container.bounding_box()
+    assert box is not None
+    container.click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    page.get_by_text(re.compile(r"已点选：经度 121\.\d+，纬度 31\.\d+")).wait_for(timeout=30_000)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "update-location.png"), full_page=False)
+
+    store = _store(app)
+    try:
+        site = store.get_site(site_id)
+    finally:
+        store.close()
+    assert (site["precision"], site["location_source"]) == ("exact", "official")
+    assert 121.0 < site["lon"] < 121.25 and 31.05 < site["lat"] < 31.25
