@@ -21,6 +21,16 @@ ACTOR_KEY = "auth_actor"
 NOTICE_KEY = "auth_notice"
 
 
+_MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$")
+
+
+def md(text: object) -> str:
+    """Text made literal for Streamlit's markdown (st.error, st.caption, st.subheader …): every
+    character markdown, Streamlit directives (``:red[…]``) or LaTeX (``$``) could act on is
+    backslash-escaped, so a name or message can never become a link, an image or formatting."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+
+
 def _drop_session(message: str | None) -> None:
     st.session_state.pop(ACTOR_KEY, None)
     if message:
@@ -59,7 +69,7 @@ def login_form(store: Any) -> auth.Actor | None:
     """Name + password → ``auth.authenticate``; clear messages for a wrong password or a lock-out."""
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.warning(tr("login.expired", error=notice))
+        st.warning(tr("login.expired", error=md(notice)))
     st.info(tr("login.needed"))
     with st.form("login_form", clear_on_submit=True):
         st.subheader(tr("login.header"))
@@ -79,10 +89,10 @@ def login_form(store: Any) -> auth.Actor | None:
         return None
     except NotAuthenticated as exc:
         # wrong name/password and disabled accounts: the core's message says which
-        st.error(tr("login.wrong") if "wrong user name or password" in str(exc) else tr("login.refused", error=str(exc)))
+        st.error(tr("login.wrong") if "wrong user name or password" in str(exc) else tr("login.refused", error=md(exc)))
         return None
     except WufeiError as exc:
-        st.error(tr("login.refused", error=str(exc)))
+        st.error(tr("login.refused", error=md(exc)))
         return None
     st.session_state[ACTOR_KEY] = actor
     st.rerun()
@@ -93,9 +103,9 @@ def user_bar(store: Any, actor: auth.Actor, town_name: str | None = None) -> Non
     """Who is logged in, and a log-out button (ends the session in the database)."""
     left, right = st.columns([4, 1])
     if actor.town_code:
-        left.caption(tr("login.as_town", name=actor.name, role=role_label(actor.role), town=town_name or actor.town_code))
+        left.caption(tr("login.as_town", name=md(actor.name), role=role_label(actor.role), town=md(town_name or actor.town_code)))
     else:
-        left.caption(tr("login.as", name=actor.name, role=role_label(actor.role)))
+        left.caption(tr("login.as", name=md(actor.name), role=role_label(actor.role)))
     if right.button(tr("login.logout"), key="logout"):
         auth.logout(store, actor)
         _drop_session(None)

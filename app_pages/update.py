@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
+from app_pages.login import md
 from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
 from wufei_geo import i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
@@ -165,7 +166,7 @@ if site_id:
     try:
         site = store.get_site(str(site_id))
     except WufeiError as exc:
-        st.error(tr("update.refused", error=str(exc)))
+        st.error(tr("update.refused", error=md(exc)))
         site = None
 
 if site is not None:
@@ -177,7 +178,7 @@ if site is not None:
     if actor.role == "town_official" and site.get("town_code") != actor.town_code:
         st.warning(tr("update.not_yours"))
 
-    st.subheader(f"{site_id} · {_name(site, L)}")
+    st.subheader(f"{md(site_id)} · {md(_name(site, L))}")
     with st.expander(tr("update.current", version=site["version"]), expanded=False):
         st.table(
             pd.DataFrame(
@@ -300,7 +301,7 @@ if site is not None:
         if location is not None:
             changes["location"] = location
         if location_error:
-            st.error(tr("update.refused", error=location_error))
+            st.error(tr("update.refused", error=md(location_error)))
         elif not changes and not note.strip():
             st.info(tr("update.nothing"))
         else:
@@ -312,9 +313,9 @@ if site is not None:
             except StaleVersion as exc:
                 opened[site_id] = int(exc.current_version) if exc.current_version is not None else int(store.get_site(site_id)["version"])
                 rows = [
-                    tr("update.stale_row", at=c.get("at_local") or "", user=c.get("user_name") or "",
-                       field=c.get("field") or c.get("action") or "", old=_text(c.get("old_value")),
-                       new=_text(c.get("new_value")))
+                    tr("update.stale_row", at=md(c.get("at_local") or ""), user=md(c.get("user_name") or ""),
+                       field=md(c.get("field") or c.get("action") or ""), old=md(_text(c.get("old_value"))),
+                       new=md(_text(c.get("new_value"))))
                     for c in exc.changes
                 ]
                 st.session_state[FLASH_KEY] = ("error", tr("update.stale") + "\n\n" + "\n\n".join(rows))
@@ -323,11 +324,11 @@ if site is not None:
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=str(exc)))
+                st.error(tr("update.refused", error=md(exc)))
             else:
                 opened[site_id] = int(saved["version"])
                 st.session_state.pop(CLICK_KEY, None)
-                st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=site_id, version=saved["version"]))
+                st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=md(site_id), version=saved["version"]))
                 st.rerun()
 
 # --- history -------------------------------------------------------------------------------
@@ -426,9 +427,9 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except (WufeiError, ValueError) as exc:
-                st.error(tr("update.refused", error=str(exc)))
+                st.error(tr("update.refused", error=md(exc)))
             else:
-                st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=added["site_id"]))
+                st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=md(added["site_id"])))
                 st.rerun()
     with st.expander(tr("update.retire")):
         with st.form("update_retire_site"):
@@ -446,7 +447,7 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=str(exc)))
+                st.error(tr("update.refused", error=md(exc)))
             else:
-                st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=retire_id))
+                st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=md(retire_id)))
                 st.rerun()
