@@ -23,8 +23,8 @@ class Case:
 
 # Entry points (names used in the results and the report).
 NOTE_ENTRIES = ("store.update_site(note)", "cli:status set --note", "bulk_import(note column)")
-NAME_ENTRIES = ("store.add_site(name_zh)→map HTML", "exports CSV/XLSX(name_zh)", "app:map table")
-USER_ENTRIES = ("auth.create_user(name)", "cli:users add NAME", "app:login form(name)")
+NAME_ENTRIES = ("store.add_site(name_zh)→map HTML", "exports CSV/XLSX(name_zh)")
+USER_ENTRIES = ("auth.create_user(name)", "cli:users add NAME")
 
 # --- text fields: note, site name, user name ------------------------------------------------
 _T = NOTE_ENTRIES + NAME_ENTRIES
