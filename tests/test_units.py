@@ -131,3 +131,9 @@ def test_factors_are_consistent(x):
     assert math.isclose(parse_capacity(x, "MW")[0], x * 1000, rel_tol=1e-9, abs_tol=1e-6)
     assert math.isclose(parse_capacity(x, "万吨/年")[0], x * 10000, rel_tol=1e-9, abs_tol=1e-6)
     assert parse_capacity(x, "t/d")[0] == pytest.approx(x, rel=1e-9, abs=1e-9)
+
+
+def test_a_value_that_overflows_once_converted_is_refused():
+    # 1e308 is a finite float, 1e308 MW in kW is not.
+    with pytest.raises(units.UnitError, match="too large"):
+        units.parse_capacity(1e308, "MW")

@@ -120,8 +120,11 @@ def parse_capacity(value: object, unit: str | None = None) -> tuple[float, str]:
     else:
         number = parse_value(value)
     norm_unit, factor = unit_info(unit)
+    norm = number * factor
+    if math.isinf(norm):  # finite as written, overflowing once converted (1e308 MW)
+        raise UnitError(f"capacity {value!r} {unit} is too large")
     # round away binary noise (2.369 × 1000 = 2369.0000000000005) without losing real digits
-    return float(round(number * factor, 9)), norm_unit
+    return float(round(norm, 9)), norm_unit
 
 
 def fits_category(norm_unit: str, category: str, *, primary: bool = True) -> bool:
