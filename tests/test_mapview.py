@@ -380,3 +380,27 @@ def test_local_assets_replace_every_cdn_link(monkeypatch):
     for link in links:
         assert (mapview.ASSET_DIR / link.removeprefix("/assets/")).is_file(), link
     assert {"/assets/leaflet.js", "/assets/leaflet.markercluster.js"} <= set(links)
+
+
+def _map_options(html: str) -> dict:
+    """The options object folium passes to ``L.map`` (its JSON part)."""
+    body = html[html.index("L.map(") :]
+    start = body.index("...{") + 3
+    depth = 0
+    for i, ch in enumerate(body[start:], start):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return json.loads(re.sub(r",\s*}", "}", body[start : i + 1]))
+    raise AssertionError("no map options")
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm", "amap"])
+def test_map_options_carry_max_zoom_with_or_without_tiles(basemap, monkeypatch):
+    # The cluster plugin throws "Map has no maxZoom specified" unless L.map itself has maxZoom;
+    # folium gives max_zoom only to a tile layer, and basemap "none" has none.
+    monkeypatch.setattr(mapview, "CLUSTER_THRESHOLD", 2)
+    html = render(mapview.build_map(sample_sites(), make_zones(), make_district(), basemap=basemap))
+    assert "L.markerClusterGroup" in html
+    opts = _map_options(html)
+    assert opts["maxZoom"] == mapview.MAX_ZOOM and opts["minZoom"] == mapview.MIN_ZOOM

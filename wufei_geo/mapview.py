@@ -37,6 +37,7 @@ BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
 CHOROPLETH_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 COORD_DECIMALS = 6
+MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
 # Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT)
 # so the map works with no network: pass ``asset_base`` to build_map to load them from there.
@@ -661,8 +662,12 @@ def build_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
-        max_zoom=19,
+        max_zoom=MAX_ZOOM,
     )
+    # folium hands max_zoom only to the tile layer it creates; with no tile layer (basemap "none")
+    # L.map would have no maxZoom and the cluster plugin throws "Map has no maxZoom specified".
+    m.options["max_zoom"] = MAX_ZOOM
+    m.options["min_zoom"] = MIN_ZOOM
     if basemap == "none":
         m.get_root().header.add_child(
             Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"), name="wf_nobasemap"
