@@ -121,6 +121,10 @@ def running_app(
         "--server.address", "127.0.0.1",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        # Streamlit's ForwardMsg cache can lose a large element (the map) when pages change
+        # quickly — "Cached ForwardMsg MISS" (streamlit/streamlit#11357), seen here ~1 run in 10.
+        # Never sending cache references avoids it; the app's own config should do the same.
+        "--global.minCachedMessageSize", "1e15",
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
