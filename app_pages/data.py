@@ -7,14 +7,15 @@ permission again.  User text is shown only through Streamlit's text APIs (no HTM
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 from typing import Any
 
 import streamlit as st
 
 from app_pages import common
-from app_pages.common import get_catalog, get_store, lang, sidebar_filters, tr
-from wufei_geo import bulk_import, exports
+from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, sidebar_filters, tr
+from wufei_geo import bulk_import, exports, mapview
 from wufei_geo.errors import WufeiError
 
 MIME = {
@@ -175,16 +176,24 @@ def _preview_map(new_zones: Any, current_zones: Any) -> None:
     bounds = new_zones.total_bounds
     m = folium.Map(tiles=None, prefer_canvas=True)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    def _escaped(zones: Any) -> str:
+        # names may come from the uploaded file: escape before they reach tooltip HTML
+        out = zones[["town_code", "name_zh", "geometry"]].copy()
+        for col in ("town_code", "name_zh"):
+            out[col] = out[col].map(lambda v: html.escape(str(v)) if v is not None else "")
+        return out.to_json()
+
     folium.GeoJson(
-        current_zones[["town_code", "name_zh", "geometry"]].to_json(), name=tr("data.current_zones"),
+        _escaped(current_zones), name=tr("data.current_zones"),
         style_function=lambda f: {"color": "#888888", "weight": 1, "dashArray": "4 4", "fillOpacity": 0.05},
     ).add_to(m)
     folium.GeoJson(
-        new_zones[["town_code", "name_zh", "geometry"]].to_json(), name=tr("data.new_zones"),
+        _escaped(new_zones), name=tr("data.new_zones"),
         style_function=lambda f: {"color": "#1f6feb", "weight": 2, "fillOpacity": 0.15},
         tooltip=folium.GeoJsonTooltip(fields=["town_code", "name_zh"]),
     ).add_to(m)
     folium.LayerControl().add_to(m)
+    mapview.use_local_assets(m, leaflet_asset_base())
     st_folium(m, key="data_boundary_preview", height=420, returned_objects=[], use_container_width=True)
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import get_catalog, lang, tr
-from wufei_geo import analysis
+from app_pages.common import get_catalog, lang, leaflet_asset_base, tr
+from wufei_geo import analysis, mapview
 from wufei_geo.config import load_settings
 from wufei_geo.i18n import category_label, status_label, unit_label
 from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label, unit_text
@@ -74,7 +74,9 @@ town = st.selectbox(
     format_func=lambda code: next(_name(c) for c in cards if c.town_code == code), key="analysis_town",
 )
 st_folium(
-    scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town),
+    mapview.use_local_assets(
+        scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town), leaflet_asset_base()
+    ),
     key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],
 )
 if (catalog.zones.get("boundary_quality") == "approximate").any():

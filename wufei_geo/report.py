@@ -544,13 +544,14 @@ def scorecard_choropleth(
     table = town_measures(scorecards).set_index("town_code")
     values = pd.to_numeric(table[measure], errors="coerce")
     known = values.dropna()
-    lo, hi = (float(known.min()), float(known.max())) if len(known) else (0.0, 0.0)
+    # the scale starts at 0, so "nothing yet" is always the lightest shade, even when every town has 0
+    lo, hi = (min(0.0, float(known.min())), float(known.max())) if len(known) else (0.0, 0.0)
 
     def fill(value: float) -> str:
         if value != value:
             return UNKNOWN_FILL
         if hi <= lo:
-            return CHOROPLETH_COLOURS[-1]
+            return CHOROPLETH_COLOURS[0]
         k = min(int((value - lo) / (hi - lo) * len(CHOROPLETH_COLOURS)), len(CHOROPLETH_COLOURS) - 1)
         return CHOROPLETH_COLOURS[k]
 
