@@ -146,3 +146,45 @@ def test_in_district_with_buffer():
     q = gpd.GeoSeries([outside], crs=crs.METRIC_CRS).to_crs("EPSG:4326").iloc[0]
     assert not geodata.in_district(q.x, q.y)
     assert geodata.in_district(q.x, q.y, buffer_m=1000)
+
+
+def _exact_first_zone(lon: np.ndarray, lat: np.ndarray, zones) -> list:
+    """The reference answer: the first zone (in order) whose polygon intersects the point."""
+    out = []
+    for x, y in zip(lon, lat):
+        hit = [c for c, g in zip(zones.town_code, zones.geometry) if shapely.intersects_xy(g, x, y)]
+        out.append(hit[0] if hit else None)
+    return out
+
+
+def test_assign_towns_is_exact_on_and_near_zone_edges():
+    # Points on the edges themselves (vertices and edge midpoints, shared edges included) and
+    # jittered by 1e-9° to 1e-4° around them: the grid shortcut must give the exact answer.
+    zones = geodata.load_default_zones()
+    coords = shapely.get_coordinates(shapely.boundary(np.asarray(zones.geometry.values)))
+    rng = np.random.default_rng(7)
+    pick = coords[rng.choice(len(coords), 1500, replace=False)]
+    mids = (coords[:-1] + coords[1:]) / 2
+    mids = mids[rng.choice(len(mids), 1500, replace=False)]
+    scale = 10.0 ** rng.integers(-9, -3, size=(3000, 1))
+    jitter = np.concatenate([pick, mids]) + rng.normal(size=(3000, 2)) * scale
+    pts = np.concatenate([pick, mids, jitter])
+    got = list(geodata.assign_towns(pts[:, 0], pts[:, 1], zones))
+    assert got == _exact_first_zone(pts[:, 0], pts[:, 1], zones)
+    assert got.count(None) < len(got)  # the edge cases include points inside zones
+
+
+def test_assign_towns_holes_overlaps_and_multipolygons_first_zone_wins():
+    # made-up zones: A has a hole, B overlaps A and fills the hole, C is two separate squares
+    a = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], holes=[[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    b = shapely.box(1, 1, 6, 2)
+    c = shapely.MultiPolygon([shapely.box(7, 0, 8, 1), shapely.box(7, 3, 8, 4)])
+    zones = gpd.GeoDataFrame({"town_code": ["A", "B", "C"]}, geometry=[a, b, c], crs="EPSG:4326")
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(-1, 9, 20_000), rng.uniform(-1, 5, 20_000)
+    lon = np.r_[lon, 1.5, 3.0, 1.0, 4.0, 7.5, 7.5, 7.5, 9.5]
+    lat = np.r_[lat, 1.5, 1.5, 1.5, 1.5, 0.5, 3.5, 2.0, 0.5]
+    got = list(geodata.assign_towns(lon, lat, zones))
+    assert got[-8:] == ["B", "A", "A", "A", "C", "C", None, None]
+    assert got == _exact_first_zone(lon, lat, zones)
+    assert {"A", "B", "C", None} == set(got)
