@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from wufei_geo import exports
+from wufei_geo.commands.users import read_password
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,12 +83,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin or not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
-    return getpass.getpass(f"Password for {args.user}: ")
-
-
 def cmd_import_sites(args: argparse.Namespace) -> int:
     from wufei_geo import auth, bulk_import
     from wufei_geo.errors import WufeiError
@@ -100,7 +94,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         return _err(exc)
     store = _open_store()
     try:
-        actor = auth.authenticate(store, args.user, _password(args))
+        actor = auth.authenticate(store, args.user, read_password(args, f"Password for {args.user}: "))
     except WufeiError as exc:
         return _err(exc)
     run = bulk_import.apply_import if args.apply else bulk_import.plan_import
