@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from wufei_geo import model
+from wufei_geo import i18n, model
 
 EDITABLE_COLUMNS = (
     "status",
@@ -39,70 +39,10 @@ SAME_PLACE_M = 1.0
 # 100,000 sites are ~30 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "empty": ("文件为空。", "The file is empty."),
-    "too_big": (
-        "文件过大（{size:.0f} MB，上限 {limit:.0f} MB），未读取。",
-        "The file is too large ({size:.0f} MB; the limit is {limit:.0f} MB); it was not read.",
-    ),
-    "encoding": (
-        "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。",
-        "Cannot read the file's encoding: save it as a UTF-8 or GBK CSV, or as XLSX.",
-    ),
-    "unreadable": ("无法读取文件：{error}", "Cannot read the file: {error}"),
-    "no_site_id": (
-        "缺少必需的列 site_id（现有列：{columns}）。",
-        "The required column site_id is missing (columns found: {columns}).",
-    ),
-    "no_editable": (
-        "没有可更新的列：至少需要 {editable} 之一（现有列：{columns}）。",
-        "No editable column: need at least one of {editable} (columns found: {columns}).",
-    ),
-    "latlon_pair": ("lon 与 lat 两列必须同时出现。", "Columns lon and lat must come together."),
-    "blank_id": ("site_id 为空。", "site_id is empty."),
-    "duplicate_id": ("站点 {site_id} 在第 {first} 行已出现。", "Site {site_id} already appears in row {first}."),
-    "unknown_site": ("未知站点编号 {site_id}。", "Unknown site id {site_id}."),
-    "bad_version": ("版本号 {value!r} 不是整数。", "Version {value!r} is not a whole number."),
-    "stale": (
-        "站点 {site_id} 在导出后已被修改（文件中版本 {expected}，当前版本 {current}）：请重新导出后再编辑。",
-        "Site {site_id} changed after this file was exported (version {expected} in the file, {current} now): export again and redo the edit.",
-    ),
-    "unknown_status": ("未知状态 {value!r}（可用：{allowed}）。", "Unknown status {value!r} (allowed: {allowed})."),
-    "note_required": (
-        "状态由 {old} 改为 {new} 需要在 note 列填写说明。",
-        "Changing the status from {old} to {new} needs a note in the note column.",
-    ),
-    "bad_number": ("{value!r} 不是数字。", "{value!r} is not a number."),
-    "negative": ("能力不能为负数：{value}。", "Capacity cannot be negative: {value}."),
-    "unit_missing": ("填写了运行能力数值但缺少单位。", "An operating capacity value needs a unit."),
-    "value_missing": ("填写了单位但缺少运行能力数值。", "A unit was given without an operating capacity value."),
-    "bad_unit": ("单位错误：{error}", "Unit refused: {error}"),
-    "bad_date": (
-        "投运日期 {value!r} 无效：请用 YYYY-MM-DD、YYYY-MM 或 YYYY。",
-        "Commissioning date {value!r} is not valid: use YYYY-MM-DD, YYYY-MM or YYYY.",
-    ),
-    "future_date": ("投运日期 {value} 在未来。", "Commissioning date {value} is in the future."),
-    "half_location": ("经度和纬度必须同时填写。", "Give both longitude and latitude."),
-    "datum_missing": (
-        "填写了坐标但未说明坐标系：datum 列填 wgs84、gcj02 或 bd09。",
-        "Coordinates need their datum: put wgs84, gcj02 or bd09 in the datum column.",
-    ),
-    "unknown_datum": ("未知坐标系 {value!r}（可用：wgs84, gcj02, bd09）。", "Unknown datum {value!r} (allowed: wgs84, gcj02, bd09)."),
-    "outside": (
-        "坐标 ({lon}, {lat}, {datum}) 不在青浦区内。",
-        "The point ({lon}, {lat}, {datum}) is outside Qingpu District.",
-    ),
-    "refused": ("存储拒绝：{error}", "Refused by the store: {error}"),
-    "has_errors": (
-        "文件有 {n} 处错误，未做任何修改。",
-        "The file has {n} errors; nothing was changed.",
-    ),
-}
 
 
 def _msg(key: str, lang: str, **fmt: Any) -> str:
-    zh, en = _MESSAGES[key]
-    return (en if lang == "en" else zh).format(**fmt)
+    return i18n.t(f"import.{key}", lang, **fmt)
 
 
 class ImportFileError(ValueError):

@@ -479,6 +479,68 @@ MESSAGES.update({
 })
 
 
+# === section: bulk import messages (wufei_geo/bulk_import.py) ===
+MESSAGES.update({
+    "import.empty": ("文件为空。", "The file is empty."),
+    "import.too_big": (
+        "文件过大（{size:.0f} MB，上限 {limit:.0f} MB），未读取。",
+        "The file is too large ({size:.0f} MB; the limit is {limit:.0f} MB); it was not read.",
+    ),
+    "import.encoding": (
+        "无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。",
+        "Cannot read the file's encoding: save it as a UTF-8 or GBK CSV, or as XLSX.",
+    ),
+    "import.unreadable": ("无法读取文件：{error}", "Cannot read the file: {error}"),
+    "import.no_site_id": (
+        "缺少必需的列 site_id（现有列：{columns}）。",
+        "The required column site_id is missing (columns found: {columns}).",
+    ),
+    "import.no_editable": (
+        "没有可更新的列：至少需要 {editable} 之一（现有列：{columns}）。",
+        "No editable column: need at least one of {editable} (columns found: {columns}).",
+    ),
+    "import.latlon_pair": ("lon 与 lat 两列必须同时出现。", "Columns lon and lat must come together."),
+    "import.blank_id": ("site_id 为空。", "site_id is empty."),
+    "import.duplicate_id": ("站点 {site_id} 在第 {first} 行已出现。", "Site {site_id} already appears in row {first}."),
+    "import.unknown_site": ("未知站点编号 {site_id}。", "Unknown site id {site_id}."),
+    "import.bad_version": ("版本号 {value!r} 不是整数。", "Version {value!r} is not a whole number."),
+    "import.stale": (
+        "站点 {site_id} 在导出后已被修改（文件中版本 {expected}，当前版本 {current}）：请重新导出后再编辑。",
+        "Site {site_id} changed after this file was exported (version {expected} in the file, {current} now): export again and redo the edit.",
+    ),
+    "import.unknown_status": ("未知状态 {value!r}（可用：{allowed}）。", "Unknown status {value!r} (allowed: {allowed})."),
+    "import.note_required": (
+        "状态由 {old} 改为 {new} 需要在 note 列填写说明。",
+        "Changing the status from {old} to {new} needs a note in the note column.",
+    ),
+    "import.bad_number": ("{value!r} 不是数字。", "{value!r} is not a number."),
+    "import.negative": ("能力不能为负数：{value}。", "Capacity cannot be negative: {value}."),
+    "import.unit_missing": ("填写了运行能力数值但缺少单位。", "An operating capacity value needs a unit."),
+    "import.value_missing": ("填写了单位但缺少运行能力数值。", "A unit was given without an operating capacity value."),
+    "import.bad_unit": ("单位错误：{error}", "Unit refused: {error}"),
+    "import.bad_date": (
+        "投运日期 {value!r} 无效：请用 YYYY-MM-DD、YYYY-MM 或 YYYY。",
+        "Commissioning date {value!r} is not valid: use YYYY-MM-DD, YYYY-MM or YYYY.",
+    ),
+    "import.future_date": ("投运日期 {value} 在未来。", "Commissioning date {value} is in the future."),
+    "import.half_location": ("经度和纬度必须同时填写。", "Give both longitude and latitude."),
+    "import.datum_missing": (
+        "填写了坐标但未说明坐标系：datum 列填 wgs84、gcj02 或 bd09。",
+        "Coordinates need their datum: put wgs84, gcj02 or bd09 in the datum column.",
+    ),
+    "import.unknown_datum": ("未知坐标系 {value!r}（可用：wgs84, gcj02, bd09）。", "Unknown datum {value!r} (allowed: wgs84, gcj02, bd09)."),
+    "import.outside": (
+        "坐标 ({lon}, {lat}, {datum}) 不在青浦区内。",
+        "The point ({lon}, {lat}, {datum}) is outside Qingpu District.",
+    ),
+    "import.refused": ("存储拒绝：{error}", "Refused by the store: {error}"),
+    "import.has_errors": (
+        "文件有 {n} 处错误，未做任何修改。",
+        "The file has {n} errors; nothing was changed.",
+    ),
+})
+
+
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
     """The message ``key`` in ``lang``; unknown keys come back as the key (visible, not a crash)."""
     pair = MESSAGES.get(key)
