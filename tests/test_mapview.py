@@ -99,7 +99,8 @@ def render(m) -> str:
 
 
 def site_layer_data(m) -> dict[str, list[dict]]:
-    return {layer.kind.split(":", 1)[1]: layer.data["features"] for layer in mapview.site_layers(m)}
+    """category → the layer's sites as the browser decodes its compact payload."""
+    return {layer.kind.split(":", 1)[1]: layer.sites() for layer in mapview.site_layers(m)}
 
 
 def all_coords(m) -> np.ndarray:
@@ -117,6 +118,8 @@ def all_coords(m) -> np.ndarray:
         if isinstance(child, mapview.SafeGeoJson):
             for f in child.data["features"]:
                 walk(f["geometry"]["coordinates"])
+        if isinstance(child, mapview.SiteLayer):
+            pts.extend((s["lon"], s["lat"]) for s in child.sites())
     return np.array(pts)
 
 
@@ -131,9 +134,11 @@ def test_one_layer_per_category_with_its_name_and_all_mapped_sites():
     assert "转运站 (1)" in names["sites:transfer_station"]
     assert "光伏 (1)" in names["sites:pv"]  # T-5 has no location: not on the map
     html = render(m)
-    # features and rendered site ids equal the number of located sites (4 of 5)
-    assert sum(len(v) for v in data.values()) == 4
-    assert len(re.findall(r'"site_id":"', html)) == 4
+    # decoded sites equal the located sites (4 of 5), each layer's payload is in the page
+    assert sorted(s["site_id"] for v in data.values() for s in v) == ["T-1", "T-2", "T-3", "T-4"]
+    assert html.count("L.geoJSON(R.decode(D)") == 3  # one decoded layer per category
+    for layer in mapview.site_layers(m):
+        assert layer.data_json in html
     # the other overlays are there and every layer is in the layer control
     layer_names = [c.layer_name for c in m._children.values() if isinstance(c, mapview.SafeGeoJson)]
     assert "青浦区界" in layer_names and "街镇范围（示意范围）" in layer_names and "转运服务关系" in layer_names
@@ -149,7 +154,7 @@ def test_marker_count_follows_filtered_sites():
         (Filters(search="转运"), 1),
     ]:
         m = mapview.build_map(apply_filters(sites, flt), make_zones(), make_district())
-        assert len(re.findall(r'"site_id":"', render(m))) == expected
+        assert sum(len(v) for v in site_layer_data(m).values()) == expected
 
 
 def test_legend_lists_categories_statuses_and_precision_in_both_languages():
@@ -165,27 +170,25 @@ def test_legend_lists_categories_statuses_and_precision_in_both_languages():
 
 def test_marker_properties_carry_size_status_precision_and_overdue():
     data = site_layer_data(mapview.build_map(sample_sites(), make_zones(), make_district()))
-    wet = {f["properties"]["site_id"]: f["properties"] for f in data["wet_waste"]}
-    assert wet["T-1"]["r"] == mapview.MARKER_MAX_PX  # the largest wet-waste site
-    assert mapview.MARKER_MIN_PX < wet["T-2"]["r"] < mapview.MARKER_MAX_PX  # 0.5 of 5 t/d → sqrt-scaled
-    assert "a" not in wet["T-1"] and wet["T-2"]["a"] == 1  # town-seat placement is drawn hollow/dashed
-    assert wet["T-2"]["o"] == 1 and "o" not in wet["T-1"]
-    assert wet["T-1"]["s"] == model.STATUSES.index("operating")
-    # coordinates rounded to 6 decimals
-    for f in data["wet_waste"]:
-        for c in f["geometry"]["coordinates"]:
-            assert round(c, 6) == c
+    wet = {s["site_id"]: s for s in data["wet_waste"]}
+    assert wet["T-1"]["size"] == mapview.MARKER_MAX_PX  # the largest wet-waste site
+    assert mapview.MARKER_MIN_PX < wet["T-2"]["size"] < mapview.MARKER_MAX_PX  # 0.5 of 5 t/d → sqrt-scaled
+    assert not wet["T-1"]["approx"] and wet["T-2"]["approx"]  # town-seat placement is drawn hollow/dashed
+    assert wet["T-2"]["overdue"] and not wet["T-1"]["overdue"]
+    assert wet["T-1"]["status"] == "operating" and wet["T-2"]["status"] == "planned"
+    assert (wet["T-1"]["lon"], wet["T-1"]["lat"]) == (121.11, 31.15)
 
 
 def test_tooltip_and_popup_texts_are_in_the_string_table():
     m = mapview.build_map(sample_sites(), make_zones(), make_district())
     renderer = next(c for c in m._children.values() if isinstance(c, mapview.SiteRenderer))
     config = json.loads(renderer.config)
-    wet = {f["properties"]["site_id"]: f["properties"] for f in site_layer_data(m)["wet_waste"]}
+    wet = {s["site_id"]: s for s in site_layer_data(m)["wet_waste"]}
     p = wet["T-1"]
-    assert config["S"][p["n"]] == "测试湿垃圾站甲"
-    assert config["S"][p["k"]] == "5 吨/日"
-    fields = dict(zip(mapview.POPUP_FIELDS, [None if i is None else config["S"][i] for i in p["f"]]))
+    assert p["name"] == "测试湿垃圾站甲"
+    fields = p["fields"]
+    assert fields["field.capacity"] == "5 吨/日" and "5 吨/日" in config["S"]
+    assert fields["field.site_id"] == "T-1"
     assert fields["field.project_id"] == "T.1"
     assert fields["field.department"] == "测试部门"
     assert fields["field.implementer"] == "测试主体"
@@ -194,8 +197,13 @@ def test_tooltip_and_popup_texts_are_in_the_string_table():
     assert fields["field.town"] == "夏阳街道"
     assert "field.status_source" not in fields or fields["field.status_source"] is None  # unknown stays unknown
     assert config["fields"][mapview.POPUP_FIELDS.index("field.department")] == "责任主体"
-    p2 = wet["T-2"]
-    assert config["S"][p2["k"]] == "500 千克/日"
+    assert wet["T-2"]["fields"]["field.capacity"] == "500 千克/日"
+    assert wet["T-2"]["fields"]["field.capacity_norm"] == "0.5 吨/日"
+    # rows that do not apply are left out: served towns only for transfer stations
+    assert "field.served_towns" not in fields
+    (station,) = site_layer_data(m)["transfer_station"]
+    assert station["fields"]["field.served_towns"] == "夏阳街道、朱家角镇"
+    assert "field.wet_waste_mode" not in station["fields"] and fields["field.wet_waste_mode"] is None
 
 
 # --- safety ------------------------------------------------------------------------
@@ -214,7 +222,7 @@ def test_markup_in_name_and_note_renders_as_text(payload):
     # the payload reaches the page only in its JSON-escaped form, which the renderer HTML-escapes
     assert mapview.safe_json(payload).strip('"') in html
     assert "\\u003c" in mapview.safe_json(payload)
-    assert "function esc(v)" in html and "esc(s(p.n))" in html
+    assert "function esc(v)" in html and "esc(p.n)" in html
 
 
 # --- basemaps and the GCJ-02 shift -------------------------------------------------
@@ -235,8 +243,7 @@ def test_amap_shifts_every_overlay_by_the_gcj02_offset_and_others_do_not():
     d = _shift_m(base, amap)
     assert d.min() > 300 and d.max() < 700
     # sites in the unshifted maps sit exactly at their WGS-84 display points
-    wet = {f["properties"]["site_id"]: f["geometry"]["coordinates"]
-           for f in site_layer_data(mapview.build_map(*args, basemap="osm"))["wet_waste"]}
+    wet = {s["site_id"]: [s["lon"], s["lat"]] for s in site_layer_data(mapview.build_map(*args, basemap="osm"))["wet_waste"]}
     assert wet["T-1"] == [121.11, 31.15]
 
 

@@ -316,24 +316,40 @@ class SiteRenderer(MacroElement):
           var R = {{ this.config }};
           function esc(v){ return String(v).replace(/[&<>"']/g, function(c){
             return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]; }); }
-          function s(i){ return (i === null || i === undefined) ? null : R.S[i]; }
           function val(v){ return v === null ? '<span class="wf-unk">' + esc(R.unknown) + '</span>' : esc(v); }
           R.esc = esc;
-          R.tip = function(cat, p){
-            var st = p.s === undefined ? null : R.st[p.s];
-            return '<b>' + esc(s(p.n)) + '</b><br>' + esc(R.cat[cat]) + ' · ' + val(s(p.k)) +
+          // popup text j of site p in layer payload D: undefined = row not applicable, null = unknown
+          function fv(D, p, j){
+            if (j === 0) return p.site_id;
+            var ref, k = R.low[j];
+            if (k !== undefined) ref = R.G[D.g ? D.g[p.i] : 0][k];
+            else { var col = D.f[j]; ref = col ? col[p.i] : 0; }
+            return ref === -1 ? undefined : (ref === 0 ? null : R.S[ref - 1]);
+          }
+          R.decode = function(D){
+            var feats = [], X = D.x0, n = D.x.length, sc = {{ this.scale }};
+            for (var i = 0; i < n; i++) {
+              X += D.x[i];
+              var c = D.c[i];
+              feats.push({type: 'Feature', geometry: {type: 'Point', coordinates: [X / sc, (D.y0 + D.y[i]) / sc]},
+                properties: {site_id: D.ip !== undefined ? D.ip + D.i[i] : D.i[i], n: D.n[i], s: (c & 7) - 1,
+                             a: c & 8 ? 1 : 0, o: c & 16 ? 1 : 0, r: {{ this.min_px }} + (c >> 5), i: i}});
+            }
+            return {type: 'FeatureCollection', features: feats};
+          };
+          R.tip = function(cat, p, D){
+            var st = p.s >= 0 ? R.st[p.s] : null;
+            return '<b>' + esc(p.n) + '</b><br>' + esc(R.cat[cat]) + ' · ' + val(fv(D, p, R.capField)) +
                    '<br>' + val(st ? st[0] : null);
           };
-          R.pop = function(cat, p){
-            var st = p.s === undefined ? null : R.st[p.s];
-            var h = '<div class="wf-pop"><b>' + esc(s(p.n)) + '</b>';
-            if (p.m !== undefined) h += '<br>' + esc(s(p.m));
+          R.pop = function(cat, p, D){
+            var st = p.s >= 0 ? R.st[p.s] : null;
+            var h = '<div class="wf-pop"><b>' + esc(p.n) + '</b>';
             h += '<table><tr><th>' + esc(R.lab.category) + '</th><td>' + esc(R.cat[cat]) + '</td></tr>' +
                  '<tr><th>' + esc(R.lab.status) + '</th><td>' + val(st ? st[0] : null) + '</td></tr>';
-            var f = p.f || [];
             for (var j = 0; j < R.fields.length; j++) {
-              if (f[j] === -1) continue;
-              var v = j < f.length ? s(f[j]) : null;
+              var v = fv(D, p, j);
+              if (v === undefined) continue;
               h += '<tr><th>' + esc(R.fields[j]) + '</th><td>' + val(v) + '</td></tr>';
             }
             if (p.o) h += '<tr><th>' + esc(R.lab.overdue) + '</th><td>' + esc(R.lab.yes) + '</td></tr>';
@@ -341,7 +357,7 @@ class SiteRenderer(MacroElement):
           };
           R.point = function(cat){
             return function(f, ll){
-              var p = f.properties, st = p.s === undefined ? null : R.st[p.s];
+              var p = f.properties, st = p.s >= 0 ? R.st[p.s] : null;
               var col = st ? st[1] : R.unknownColour, d = p.r || {{ this.min_px }};
               var cls = 'wf-m' + (p.a ? ' wf-approx' : '') + (p.o ? ' wf-overdue' : '');
               var icon = L.divIcon({className: 'wf-site wf-cat-' + cat, iconSize: [d, d],
@@ -350,11 +366,11 @@ class SiteRenderer(MacroElement):
               return L.marker(ll, {icon: icon, keyboard: false, riseOnHover: true});
             };
           };
-          R.bind = function(cat){
-            return function(f, layer){
-              layer.bindTooltip(function(){ return R.tip(cat, f.properties); }, {direction: 'top'});
-              layer.bindPopup(function(){ return R.pop(cat, f.properties); }, {maxWidth: 380});
-            };
+          R.opts = function(cat, D){
+            return {pointToLayer: R.point(cat), onEachFeature: function(f, layer){
+              layer.bindTooltip(function(){ return R.tip(cat, f.properties, D); }, {direction: 'top'});
+              layer.bindPopup(function(){ return R.pop(cat, f.properties, D); }, {maxWidth: 380});
+            }};
           };
           R.zoneTip = function(p){
             var h = '<b>' + esc(p.name) + '</b>';
@@ -372,7 +388,9 @@ class SiteRenderer(MacroElement):
         super().__init__()
         self._name = "WfSiteRenderer"
         self.config = safe_json(config)
+        self.data = config
         self.min_px = MARKER_MIN_PX
+        self.scale = 10**SITE_COORD_DECIMALS
 
 
 class SafeGeoJson(JSCSSMixin, folium.map.Layer):
@@ -416,6 +434,44 @@ class SafeGeoJson(JSCSSMixin, folium.map.Layer):
                 ("markerclustercss", CDN_ASSETS["MarkerCluster.css"]),
                 ("markerclusterdefaultcss", CDN_ASSETS["MarkerCluster.Default.css"]),
             ]
+
+
+class SiteLayer(JSCSSMixin, folium.map.Layer):
+    """The markers of one category, sent as a compact column-wise payload (see :func:`site_payloads`)
+    and decoded in the browser by the renderer ``renderer_name``; clustered with ``cluster``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
+        (function(R, D){ {{ this.get_name() }}.addLayer(L.geoJSON(R.decode(D), R.opts({{ this.category_json }}, D))); })({{ this.renderer.get_name() }}, {{ this.data_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict, category: str, name: str, renderer: "SiteRenderer", *, cluster: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "SiteLayer"
+        self.payload = payload
+        self.data_json = safe_json(payload)
+        self.category = category
+        self.category_json = json.dumps(category)
+        self.renderer = renderer
+        self._config = renderer.data
+        self.cluster = cluster
+        self.kind = f"sites:{category}"
+        if cluster:
+            # Declared as the element's assets (not raw <script> tags) so that both a standalone
+            # page and streamlit-folium (which loads `default_js` itself) get the plugin.
+            self.default_js = [("markerclusterjs", CDN_ASSETS["leaflet.markercluster.js"])]
+            self.default_css = [
+                ("markerclustercss", CDN_ASSETS["MarkerCluster.css"]),
+                ("markerclusterdefaultcss", CDN_ASSETS["MarkerCluster.Default.css"]),
+            ]
+
+    def sites(self) -> list[dict]:
+        """This layer's sites as the browser decodes them (see :func:`decode_sites`)."""
+        return decode_sites(self.payload, self._config)
 
 
 class Legend(MacroElement):
@@ -487,23 +543,43 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
     return "".join(rows)
 
 
-# --- site features -------------------------------------------------------------
+# --- site payload ----------------------------------------------------------------
+# Sites travel to the browser column-wise, one payload per category layer, decoded into markers by
+# the SiteRenderer's JS (``R.decode``):
+#   x0, y0  base of the quantised coordinates (integers of 10^-SITE_COORD_DECIMALS degree)
+#   x       longitudes, sorted ascending and delta-encoded (the first relative to x0)
+#   y       latitudes as offsets from y0
+#   c       status + flags + size in one small integer (see _site_code)
+#   n       the site's name in the map's language (the other language's name if it has none)
+#   ip, i   site ids: a shared prefix plus integers when every id is "<prefix><digits>", else strings
+#   g       index of the site's row in the renderer's table G of distinct low-cardinality popup
+#           texts (omitted when there is only one)
+#   f       {popup field index: per-site refs} for the high-cardinality popup fields
+# A popup text ref is 0 for unknown, -1 for a row that does not apply, k > 0 for string S[k-1].
+SITE_COORD_DECIMALS = 5  # ≈ 1 m: finer than any location precision the catalog records
+LOW_CARDINALITY = 64  # popup fields with at most this many distinct texts share the G table
+_REF_UNKNOWN, _REF_NOT_APPLICABLE = 0, -1
+_ID_RE = re.compile(r"^(.*?)([1-9][0-9]{0,14}|0)$")
+
+
 class _Strings:
-    """A string table: each distinct text stored once, referenced by index."""
+    """A string table: each distinct text stored once; ``ref`` is its index + 1 (0 = unknown)."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
         self._index: dict[str, int] = {}
 
-    def ref(self, value: object) -> int | None:
+    def ref(self, value: object) -> int:
+        if value is _NOT_APPLICABLE:
+            return _REF_NOT_APPLICABLE
         if _isnull(value):
-            return None
+            return _REF_UNKNOWN
         text = str(value)
         idx = self._index.get(text)
         if idx is None:
             idx = self._index[text] = len(self.items)
             self.items.append(text)
-        return idx
+        return idx + 1
 
 
 def _capacity_text(value: object, unit: object, lang: str) -> str | None:
@@ -517,105 +593,194 @@ def _capacity_text(value: object, unit: object, lang: str) -> str | None:
     return f"{number} {label}".strip()
 
 
-_NOT_APPLICABLE = object()  # a popup row that does not apply to this category (index -1: not shown)
+_NOT_APPLICABLE = object()  # a popup row that does not apply to this category (not shown)
 
 
-def _popup_values(row: Any, lang: str, names: dict[str, str]) -> list[object]:
+def _col(frame: pd.DataFrame, name: str) -> list[object]:
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if _isnull(v) else v for v in frame[name].tolist()]
+
+
+def _precision_col(frame: pd.DataFrame) -> list[object]:
+    return [d if d is not None else p for d, p in zip(_col(frame, "display_precision"), _col(frame, "precision"))]
+
+
+def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> list[list[object]]:
+    """The texts of every :data:`POPUP_FIELDS` row for every site, column by column."""
+    cats = frame["category"].astype(str).tolist()
+
     def town(code: object) -> object:
-        return None if _isnull(code) else names.get(str(code), str(code))
+        return None if code is None else names.get(str(code), str(code))
 
-    served = None
-    if not _isnull(getattr(row, "served_towns", None)):
-        served = "、".join(str(town(c.strip())) for c in str(row.served_towns).split(";") if c.strip())
-    year = getattr(row, "target_year", None)
-    if not _isnull(year):
+    def served(value: object, cat: str) -> object:
+        if value is None:
+            return None if cat == "transfer_station" else _NOT_APPLICABLE
+        return "、".join(str(town(c.strip())) for c in str(value).split(";") if c.strip())
+
+    def year(value: object) -> object:
+        if value is None:
+            return None
         try:
-            year = str(int(float(year)))
+            return str(int(float(value)))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            year = str(year)
-    if row.category != "transfer_station" and served is None:
-        served = _NOT_APPLICABLE
-    mode = getattr(row, "wet_waste_mode", None)
-    target_status = getattr(row, "target_status", None)
-    precision = getattr(row, "display_precision", None)
-    if _isnull(precision):
-        precision = getattr(row, "precision", None)
+            return str(value)
+
+    def caps(value_col: str, unit_col: str) -> list[object]:
+        return [_capacity_text(v, u, lang) for v, u in zip(_col(frame, value_col), _col(frame, unit_col))]
+
+    modes = [
+        (_NOT_APPLICABLE if cat != "wet_waste" else None) if m is None else i18n.wet_waste_mode_label(m, lang)
+        for m, cat in zip(_col(frame, "wet_waste_mode"), cats)
+    ]
     return [
-        row.site_id,
-        getattr(row, "project_id", None),
-        (_NOT_APPLICABLE if row.category != "wet_waste" else None)
-        if _isnull(mode)
-        else i18n.wet_waste_mode_label(mode, lang),
-        town(getattr(row, "town_code", None)),
-        getattr(row, "village", None),
-        getattr(row, "address", None),
-        served,
-        _capacity_text(getattr(row, "capacity_value", None), getattr(row, "capacity_unit", None), lang),
-        _capacity_text(getattr(row, "capacity_norm", None), getattr(row, "capacity_norm_unit", None), lang),
-        _capacity_text(
-            getattr(row, "operating_capacity_value", None), getattr(row, "operating_capacity_unit", None), lang
-        ),
-        year,
-        None if _isnull(target_status) else i18n.status_label(target_status, lang),
-        getattr(row, "commissioned", None),
-        getattr(row, "department", None),
-        getattr(row, "implementer", None),
-        getattr(row, "status_as_of", None),
-        getattr(row, "status_source", None),
-        None if _isnull(precision) else i18n.precision_label(precision, lang),
-        getattr(row, "location_source", None),
-        getattr(row, "source_ref", None),
-        getattr(row, "data_note", None),
-        getattr(row, "last_change", None),
+        [str(v) for v in frame["site_id"].tolist()],
+        _col(frame, "project_id"),
+        modes,
+        [town(c) for c in _col(frame, "town_code")],
+        _col(frame, "village"),
+        _col(frame, "address"),
+        [served(v, c) for v, c in zip(_col(frame, "served_towns"), cats)],
+        caps("capacity_value", "capacity_unit"),
+        caps("capacity_norm", "capacity_norm_unit"),
+        caps("operating_capacity_value", "operating_capacity_unit"),
+        [year(v) for v in _col(frame, "target_year")],
+        [None if v is None else i18n.status_label(v, lang) for v in _col(frame, "target_status")],
+        _col(frame, "commissioned"),
+        _col(frame, "department"),
+        _col(frame, "implementer"),
+        _col(frame, "status_as_of"),
+        _col(frame, "status_source"),
+        [None if v is None else i18n.precision_label(v, lang) for v in _precision_col(frame)],
+        _col(frame, "location_source"),
+        _col(frame, "source_ref"),
+        _col(frame, "data_note"),
+        _col(frame, "last_change"),
     ]
 
 
-def site_features(
+_CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
+
+
+def _site_code(status: int, approx: bool, overdue: bool, size_px: int) -> int:
+    """status index + 1 (0 unknown) in bits 0-2, approximate location bit 3, overdue bit 4, the
+    marker size above MARKER_MIN_PX from bit 5 on."""
+    return status + 1 + 8 * int(approx) + 16 * int(overdue) + 32 * (size_px - MARKER_MIN_PX)
+
+
+def _site_ids(ids: list[str]) -> dict[str, object]:
+    matches = [_ID_RE.match(s) for s in ids]
+    if ids and all(matches):
+        prefixes = {m.group(1) for m in matches}  # type: ignore[union-attr]
+        if len(prefixes) == 1:
+            return {"ip": prefixes.pop(), "i": [int(m.group(2)) for m in matches]}  # type: ignore[union-attr]
+    return {"i": ids}
+
+
+def site_payloads(
     sites: pd.DataFrame, lang: str, basemap: str, strings: _Strings, names: dict[str, str]
-) -> dict[str, list[dict]]:
-    """category → GeoJSON point features with short properties (texts as string-table refs)."""
+) -> tuple[dict[str, dict], dict[str, object]]:
+    """(category → compact column-wise payload, shared popup tables) of the located ``sites``.
+
+    The shared part holds ``G`` (the distinct rows of low-cardinality popup texts, as refs) and
+    ``low`` (popup field index → position in a G row); texts go into ``strings``."""
     located = mapped_sites(sites)
-    out: dict[str, list[dict]] = {}
+    shared: dict[str, object] = {"G": [], "low": {}}
     if len(located) == 0:
-        return out
+        return {}, shared
+    located = located.reset_index(drop=True)
     lon, lat = to_display_datum(
         pd.to_numeric(located["display_lon"]).to_numpy(), pd.to_numeric(located["display_lat"]).to_numpy(), basemap
     )
-    lon = np.round(lon, COORD_DECIMALS)
-    lat = np.round(lat, COORD_DECIMALS)
+    scale = 10**SITE_COORD_DECIMALS
+    qx = np.round(lon * scale).astype(np.int64)
+    qy = np.round(lat * scale).astype(np.int64)
     sizes = marker_sizes(located).to_numpy()
     status_index = {s: i for i, s in enumerate(model.STATUSES)}
+    statuses = [status_index.get(s, -1) for s in located["status"].tolist()]
+    approx = [p in model.APPROXIMATE_PRECISIONS for p in _precision_col(located)]
+    overdue = [o is not None and bool(o) for o in _col(located, "overdue")]
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
-    for k, row in enumerate(located.itertuples(index=False)):
-        name = getattr(row, name_col, None)
-        other = getattr(row, other_col, None)
-        if _isnull(name):
-            name, other = other, None
-        props: dict[str, object] = {"site_id": str(row.site_id), "n": strings.ref(name), "r": int(sizes[k])}
-        if not _isnull(other) and other != name:
-            props["m"] = strings.ref(other)
-        if row.status in status_index:
-            props["s"] = status_index[row.status]
-        cap = strings.ref(_capacity_text(getattr(row, "capacity_value", None), getattr(row, "capacity_unit", None), lang))
-        if cap is not None:
-            props["k"] = cap
-        precision = getattr(row, "display_precision", None)
-        if _isnull(precision):
-            precision = getattr(row, "precision", None)
-        if precision in model.APPROXIMATE_PRECISIONS:
-            props["a"] = 1
-        overdue = getattr(row, "overdue", False)
-        if not _isnull(overdue) and bool(overdue):
-            props["o"] = 1
-        fields = [-1 if v is _NOT_APPLICABLE else strings.ref(v) for v in _popup_values(row, lang, names)]
-        while fields and fields[-1] is None:
-            fields.pop()
-        props["f"] = fields
-        out.setdefault(str(row.category), []).append(
+    display_names = [n if n is not None else o for n, o in zip(_col(located, name_col), _col(located, other_col))]
+
+    columns = _popup_columns(located, lang, names)
+    refs = [[strings.ref(v) for v in col] for col in columns]
+    low = [j for j in range(1, len(refs)) if len(set(refs[j])) <= LOW_CARDINALITY]
+    high = [j for j in range(1, len(refs)) if j not in low]
+    shared["low"] = {str(j): k for k, j in enumerate(low)}
+    rows: dict[tuple[int, ...], int] = {}
+    group = []
+    for i in range(len(located)):
+        key = tuple(refs[j][i] for j in low)
+        group.append(rows.setdefault(key, len(rows)))
+    shared["G"] = [list(k) for k in rows]
+
+    cats = located["category"].astype(str).to_numpy()
+    out: dict[str, dict] = {}
+    for cat in model.CATEGORIES:
+        idx = np.flatnonzero(cats == cat)
+        if len(idx) == 0:
+            continue
+        idx = idx[np.lexsort((qy[idx], qx[idx]))]
+        xs, ys = qx[idx], qy[idx]
+        payload: dict[str, object] = {
+            "x0": int(xs[0]),
+            "y0": int(ys.min()),
+            "x": np.diff(xs, prepend=xs[0]).tolist(),
+            "y": (ys - ys.min()).tolist(),
+            "c": [_site_code(statuses[i], approx[i], overdue[i], int(sizes[i])) for i in idx],
+            "n": [None if display_names[i] is None else str(display_names[i]) for i in idx],
+        }
+        payload.update(_site_ids([columns[0][i] for i in idx]))
+        if len(rows) > 1:
+            payload["g"] = [group[i] for i in idx]
+        fields = {}
+        for j in high:
+            col = [refs[j][i] for i in idx]
+            if any(col):  # a column of unknowns only is left out (read as unknown)
+                fields[str(j)] = col
+        payload["f"] = fields
+        out[cat] = payload
+    return out, shared
+
+
+def decode_sites(payload: dict, config: dict) -> list[dict]:
+    """The sites of one layer payload as the browser decodes them (for tests and callers):
+    ``site_id, lon, lat, name, status, approx, overdue, size`` and ``fields`` (popup field key →
+    text, None for unknown; rows that do not apply are left out)."""
+    scale = 10**SITE_COORD_DECIMALS
+    out = []
+    x = payload["x0"]
+    ids = payload["i"]
+    for i, dx in enumerate(payload["x"]):
+        x += dx
+        code = payload["c"][i]
+        site_id = f"{payload['ip']}{ids[i]}" if "ip" in payload else ids[i]
+        g = config["G"][payload["g"][i]] if "g" in payload else (config["G"][0] if config["G"] else [])
+        fields: dict[str, str | None] = {}
+        for j, key in enumerate(POPUP_FIELDS):
+            if j == 0:
+                fields[key] = site_id
+                continue
+            if str(j) in config["low"]:
+                ref = g[config["low"][str(j)]]
+            else:
+                col = payload["f"].get(str(j))
+                ref = col[i] if col is not None else _REF_UNKNOWN
+            if ref == _REF_NOT_APPLICABLE:
+                continue
+            fields[key] = None if ref == _REF_UNKNOWN else config["S"][ref - 1]
+        out.append(
             {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [float(lon[k]), float(lat[k])]},
-                "properties": props,
+                "site_id": site_id,
+                "lon": round(x / scale, SITE_COORD_DECIMALS),
+                "lat": round((payload["y0"] + payload["y"][i]) / scale, SITE_COORD_DECIMALS),
+                "name": payload["n"][i],
+                "status": None if code & 7 == 0 else model.STATUSES[(code & 7) - 1],
+                "approx": bool(code & 8),
+                "overdue": bool(code & 16),
+                "size": MARKER_MIN_PX + (code >> 5),
+                "fields": fields,
             }
         )
     return out
@@ -698,7 +863,7 @@ def build_map(
 
     names = town_names(zones, towns, lang)
     strings = _Strings()
-    features = site_features(sites, lang, basemap, strings, names)
+    payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names)
 
     choro_info: dict | None = None
     zone_layer_name = t("map.zones", lang)
@@ -744,6 +909,9 @@ def build_map(
     renderer = SiteRenderer(
         {
             "S": strings.items,
+            "G": popup_tables["G"],
+            "low": popup_tables["low"],
+            "capField": _CAPACITY_FIELD,
             "st": [[i18n.status_label(s, lang), STATUS_COLOURS[s]] for s in model.STATUSES],
             "cat": {c: i18n.category_label(c, lang) for c in model.CATEGORIES},
             "glyph": {c: g[1 if lang == "en" else 0] for c, g in CATEGORY_GLYPHS.items()},
@@ -792,36 +960,34 @@ def build_map(
             kind="links",
         ).add_to(m)
 
-    n_mapped = sum(len(v) for v in features.values())
+    n_mapped = sum(len(p["x"]) for p in payloads.values())
     cluster = n_mapped > CLUSTER_THRESHOLD
     for cat in model.CATEGORIES:
-        feats = features.get(cat)
-        if not feats:
+        payload = payloads.get(cat)
+        if not payload:
             continue
         glyph = CATEGORY_GLYPHS[cat][1 if lang == "en" else 0]
-        SafeGeoJson(
-            _feature_collection(feats),
-            f"{glyph} {i18n.category_label(cat, lang)} ({len(feats)})",
-            f"{{pointToLayer: {rname}.point({json.dumps(cat)}), onEachFeature: {rname}.bind({json.dumps(cat)})}}",
-            cluster=cluster,
-            kind=f"sites:{cat}",
-        ).add_to(m)
+        m.add_child(
+            SiteLayer(payload, cat, f"{glyph} {i18n.category_label(cat, lang)} ({len(payload['x'])})", renderer, cluster=cluster)
+        )
 
     if selected_site is not None:
-        for cat, feats in features.items():
-            for f in feats:
-                if f["properties"]["site_id"] == str(selected_site):
-                    lon_sel, lat_sel = f["geometry"]["coordinates"]
-                    folium.CircleMarker(
-                        location=(lat_sel, lon_sel),
-                        radius=22,
-                        color="#00bcd4",
-                        weight=4,
-                        fill=False,
-                        interactive=False,
-                    ).add_to(m)
+        located = mapped_sites(sites)
+        hit = located[located["site_id"].astype(str) == str(selected_site)]
+        if len(hit):
+            lon_sel, lat_sel = to_display_datum(
+                pd.to_numeric(hit["display_lon"]).to_numpy()[:1], pd.to_numeric(hit["display_lat"]).to_numpy()[:1], basemap
+            )
+            folium.CircleMarker(
+                location=(round(float(lat_sel[0]), SITE_COORD_DECIMALS), round(float(lon_sel[0]), SITE_COORD_DECIMALS)),
+                radius=22,
+                color="#00bcd4",
+                weight=4,
+                fill=False,
+                interactive=False,
+            ).add_to(m)
 
-    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in features], choro_info, basemap)))
+    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap)))
     folium.LayerControl(collapsed=True).add_to(m)
     if asset_base is not None:
         use_local_assets(m, asset_base)
@@ -909,6 +1075,6 @@ def service_links(
     return out
 
 
-def site_layers(m: folium.Map) -> list[SafeGeoJson]:
+def site_layers(m: folium.Map) -> list[SiteLayer]:
     """The site layers of a map built by :func:`build_map` (one per category), for tests and callers."""
-    return [c for c in m._children.values() if isinstance(c, SafeGeoJson) and c.kind.startswith("sites:")]
+    return [c for c in m._children.values() if isinstance(c, SiteLayer)]
