@@ -188,6 +188,7 @@ def test_tooltip_and_popup_texts_are_in_the_string_table():
     assert p["name"] == "测试湿垃圾站甲"
     fields = p["fields"]
     assert fields["field.capacity"] == "5 吨/日" and "5 吨/日" in config["S"]
+    assert fields["field.capacity_norm"] == "5 吨/日"  # sent as "same as the capacity"
     assert fields["field.site_id"] == "T-1"
     assert fields["field.project_id"] == "T.1"
     assert fields["field.department"] == "测试部门"

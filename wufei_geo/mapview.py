@@ -324,6 +324,7 @@ class SiteRenderer(MacroElement):
             var ref, k = R.low[j];
             if (k !== undefined) ref = R.G[D.g ? D.g[p.i] : 0][k];
             else { var col = D.f[j]; ref = col ? col[p.i] : 0; }
+            if (ref === -2) return fv(D, p, R.capField);  // normalised capacity: same text as the capacity
             return ref === -1 ? undefined : (ref === 0 ? null : R.S[ref - 1]);
           }
           R.decode = function(D){
@@ -555,10 +556,11 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
 #   g       index of the site's row in the renderer's table G of distinct low-cardinality popup
 #           texts (omitted when there is only one)
 #   f       {popup field index: per-site refs} for the high-cardinality popup fields
-# A popup text ref is 0 for unknown, -1 for a row that does not apply, k > 0 for string S[k-1].
+# A popup text ref is 0 for unknown, -1 for a row that does not apply, k > 0 for string S[k-1];
+# in the normalised-capacity column -2 means "the same text as the capacity" (the usual case).
 SITE_COORD_DECIMALS = 5  # ≈ 1 m: finer than any location precision the catalog records
 LOW_CARDINALITY = 64  # popup fields with at most this many distinct texts share the G table
-_REF_UNKNOWN, _REF_NOT_APPLICABLE = 0, -1
+_REF_UNKNOWN, _REF_NOT_APPLICABLE, _REF_SAME_AS_CAPACITY = 0, -1, -2
 _ID_RE = re.compile(r"^(.*?)([1-9][0-9]{0,14}|0)$")
 
 
@@ -660,6 +662,7 @@ def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> lis
 
 
 _CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
+_CAPACITY_NORM_FIELD = POPUP_FIELDS.index("field.capacity_norm")
 
 
 def _site_code(status: int, approx: bool, overdue: bool, size_px: int) -> int:
@@ -705,6 +708,9 @@ def site_payloads(
 
     columns = _popup_columns(located, lang, names)
     refs = [[strings.ref(v) for v in col] for col in columns]
+    refs[_CAPACITY_NORM_FIELD] = [
+        _REF_SAME_AS_CAPACITY if n == c and n > 0 else n for n, c in zip(refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD])
+    ]
     low = [j for j in range(1, len(refs)) if len(set(refs[j])) <= LOW_CARDINALITY]
     high = [j for j in range(1, len(refs)) if j not in low]
     shared["low"] = {str(j): k for k, j in enumerate(low)}
@@ -767,6 +773,10 @@ def decode_sites(payload: dict, config: dict) -> list[dict]:
             else:
                 col = payload["f"].get(str(j))
                 ref = col[i] if col is not None else _REF_UNKNOWN
+            if ref == _REF_SAME_AS_CAPACITY:
+                ref = payload["f"][str(_CAPACITY_FIELD)][i] if str(_CAPACITY_FIELD) in payload["f"] else (
+                    g[config["low"][str(_CAPACITY_FIELD)]]
+                )
             if ref == _REF_NOT_APPLICABLE:
                 continue
             fields[key] = None if ref == _REF_UNKNOWN else config["S"][ref - 1]
