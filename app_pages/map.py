@@ -1,16 +1,19 @@
 """地图 / Map: every facility by town, with the same filtered set in a table below.
 
-The map is built by :func:`wufei_geo.mapview.build_map` and cached per (data version, filtered
-site ids, basemap, language, choropleth, selection); the view (centre/zoom) is kept in
-session state so a filter change or a click does not re-centre the map.
+The map is built by :func:`wufei_geo.mapview.build_map`; what ``st_folium`` would derive from it
+on every rerun (the rendered page, its Leaflet script, header, asset links, the component key)
+is derived once and cached per (data version, filtered site ids, basemap, language,
+choropleth, selection) — :func:`_map_component` — and handed to streamlit-folium's component on
+each rerun (:func:`_show_map`).  The view (centre/zoom) is kept in session state so a filter
+change or a click does not re-centre the map.
 """
 from __future__ import annotations
 
-import copy
+from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium
 
 from app_pages.common import (
     catalog_version,
@@ -50,9 +53,84 @@ def _subset(site_ids: tuple[str, ...]) -> pd.DataFrame:
     return sites[sites["site_id"].astype(str).isin(set(site_ids))]
 
 
+MAP_KEY = "map"
+MAP_RETURNED = ("last_active_drawing", "last_object_clicked", "center", "zoom")
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None):
-    # keyed on the data version and the filtered ids, not on the frame itself
+def _map_component(
+    version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None
+) -> dict[str, Any]:
+    """The arguments ``st_folium`` would send to its component for this map, computed once.
+
+    Mirrors ``streamlit_folium.st_folium`` (0.27): render the map, take its HTML, header and
+    Leaflet script (this step renames the map's elements, so the map is built here and never
+    shared), its asset links, initial bounds/zoom and the component key derived from the script.
+    Keyed on the data version and the filtered ids, not on the frame itself.
+    """
+    m = _build_map(version, site_ids, basemap, lang, choropleth, selected)
+    m.get_root().render()
+    m.render()
+    html = streamlit_folium._get_html(m)
+    header = streamlit_folium._get_header(m)
+    script = streamlit_folium._get_map_string(m)
+    (south, west), (north, east) = m.get_bounds()
+    css_links: list[str] = []
+    js_links: list[str] = []
+    for element in mapview._walk(m):
+        css_links.extend(href for _, href in getattr(element, "default_css", None) or [])
+        js_links.extend(src for _, src in getattr(element, "default_js", None) or [])
+    defaults = {
+        "last_active_drawing": None,
+        "last_object_clicked": None,
+        "center": None,
+        "zoom": m.options.get("zoom"),
+        "bounds": {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}},
+    }
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": streamlit_folium.get_full_id(m),
+        "key": streamlit_folium.generate_js_hash(script, MAP_KEY, False),
+        "default": {k: v for k, v in defaults.items() if k in MAP_RETURNED},
+        "css_links": list(dict.fromkeys(css_links)),
+        "js_links": list(dict.fromkeys(js_links)),
+    }
+
+
+def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
+    """streamlit-folium's component with cached arguments: what ``st_folium(m, key=MAP_KEY,
+    returned_objects=MAP_RETURNED, use_container_width=True, …)`` sends, without re-rendering."""
+    hash_key = args["key"]
+
+    def on_change() -> None:
+        st.session_state[MAP_KEY] = st.session_state.get(hash_key, {})
+
+    return streamlit_folium._component_func(
+        script=args["script"],
+        header=args["header"],
+        html=args["html"],
+        id=args["id"],
+        key=hash_key,
+        height=height,
+        width=None,
+        returned_objects=list(MAP_RETURNED),
+        default=args["default"],
+        zoom=zoom,
+        center=center,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=args["css_links"],
+        js_links=args["js_links"],
+        on_change=on_change,
+        wrap_longitude=False,
+    )
+
+
+def _build_map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None):
     cat = get_catalog()
     return mapview.build_map(
         _subset(site_ids),
@@ -107,17 +185,8 @@ if selected is not None and selected not in ids:
     selected = None
 
 view = st.session_state.get("map_view", {})
-# st_folium renames the elements of the map it is given, so it gets a copy of the cached one.
-m = copy.deepcopy(_map(version, ids, basemap, L, choropleth, selected))
-out = st_folium(
-    m,
-    key="map",
-    returned_objects=["last_active_drawing", "last_object_clicked", "center", "zoom"],
-    use_container_width=True,
-    height=560,
-    center=view.get("center"),
-    zoom=view.get("zoom"),
-)
+out = _show_map(_map_component(version, ids, basemap, L, choropleth, selected), height=560,
+                center=view.get("center"), zoom=view.get("zoom"))
 
 if out:
     if out.get("center") and out.get("zoom"):
