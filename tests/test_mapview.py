@@ -412,3 +412,20 @@ def test_map_options_carry_max_zoom_with_or_without_tiles(basemap, monkeypatch):
     assert "L.markerClusterGroup" in html
     opts = _map_options(html)
     assert opts["maxZoom"] == mapview.MAX_ZOOM and opts["minZoom"] == mapview.MIN_ZOOM
+
+
+def test_names_beginning_with_the_town_name_round_trip():
+    # the town part of a name is not sent twice; the decoded name is the whole name again
+    sites = make_sites(
+        [dict(site_id="N-1", name_zh="夏阳街道测试站", category="pv", status="planned", town_code="310118001",
+              display_lon=121.11, display_lat=31.15),
+         dict(site_id="N-2", name_zh="夏阳街道", category="pv", status="planned", town_code="310118001",
+              display_lon=121.12, display_lat=31.15),
+         dict(site_id="N-3", name_zh="朱家角镇测试站", category="pv", status=None, town_code="310118001",
+              display_lon=121.13, display_lat=31.15)]
+    )
+    m = mapview.build_map(sites, make_zones(), make_district())
+    (layer,) = mapview.site_layers(m)
+    assert {s["site_id"]: s["name"] for s in layer.sites()} == {"N-1": "夏阳街道测试站", "N-2": "夏阳街道", "N-3": "朱家角镇测试站"}
+    assert "测试站" in layer.payload["n"] and "夏阳街道测试站" not in layer.payload["n"]
+    assert {s["site_id"]: s["status"] for s in layer.sites()}["N-3"] is None

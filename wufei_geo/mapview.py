@@ -334,7 +334,8 @@ class SiteRenderer(MacroElement):
               var c = D.c[i];
               feats.push({type: 'Feature', geometry: {type: 'Point', coordinates: [X / sc, (D.y0 + D.y[i]) / sc]},
                 properties: {site_id: D.ip !== undefined ? D.ip + D.i[i] : D.i[i], n: D.n[i], s: (c & 7) - 1,
-                             a: c & 8 ? 1 : 0, o: c & 16 ? 1 : 0, r: {{ this.min_px }} + (c >> 5), i: i}});
+                             a: c & 8 ? 1 : 0, o: c & 16 ? 1 : 0, r: {{ this.min_px }} + (c >> 6), i: i}});
+              if (c & 32) feats[i].properties.n = fv(D, feats[i].properties, R.townField) + D.n[i];
             }
             return {type: 'FeatureCollection', features: feats};
           };
@@ -551,7 +552,9 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
 #   x       longitudes, sorted ascending and delta-encoded (the first relative to x0)
 #   y       latitudes as offsets from y0
 #   c       status + flags + size in one small integer (see _site_code)
-#   n       the site's name in the map's language (the other language's name if it has none)
+#   n       the site's name in the map's language (the other language's name if it has none);
+#           when it begins with the site's town name (a popup text, sent anyway) that part is
+#           left out and flag bit 5 of c says so
 #   ip, i   site ids: a shared prefix plus integers when every id is "<prefix><digits>", else strings
 #   g       index of the site's row in the renderer's table G of distinct low-cardinality popup
 #           texts (omitted when there is only one)
@@ -665,10 +668,10 @@ _CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
 _CAPACITY_NORM_FIELD = POPUP_FIELDS.index("field.capacity_norm")
 
 
-def _site_code(status: int, approx: bool, overdue: bool, size_px: int) -> int:
-    """status index + 1 (0 unknown) in bits 0-2, approximate location bit 3, overdue bit 4, the
-    marker size above MARKER_MIN_PX from bit 5 on."""
-    return status + 1 + 8 * int(approx) + 16 * int(overdue) + 32 * (size_px - MARKER_MIN_PX)
+def _site_code(status: int, approx: bool, overdue: bool, town_prefix: bool, size_px: int) -> int:
+    """status index + 1 (0 unknown) in bits 0-2, approximate location bit 3, overdue bit 4, name
+    begins with the town name bit 5, the marker size above MARKER_MIN_PX from bit 6 on."""
+    return status + 1 + 8 * int(approx) + 16 * int(overdue) + 32 * int(town_prefix) + 64 * (size_px - MARKER_MIN_PX)
 
 
 def _site_ids(ids: list[str]) -> dict[str, object]:
@@ -707,6 +710,15 @@ def site_payloads(
     display_names = [n if n is not None else o for n, o in zip(_col(located, name_col), _col(located, other_col))]
 
     columns = _popup_columns(located, lang, names)
+    town_col = columns[POPUP_FIELDS.index("field.town")]
+    elide = [
+        n is not None and t is not None and len(str(n)) > len(t) and str(n).startswith(t)
+        for n, t in zip(display_names, town_col)
+    ]
+    short_names = [
+        None if n is None else (str(n)[len(t):] if e else str(n))  # type: ignore[arg-type]
+        for n, t, e in zip(display_names, town_col, elide)
+    ]
     refs = [[strings.ref(v) for v in col] for col in columns]
     refs[_CAPACITY_NORM_FIELD] = [
         _REF_SAME_AS_CAPACITY if n == c and n > 0 else n for n, c in zip(refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD])
@@ -734,8 +746,8 @@ def site_payloads(
             "y0": int(ys.min()),
             "x": np.diff(xs, prepend=xs[0]).tolist(),
             "y": (ys - ys.min()).tolist(),
-            "c": [_site_code(statuses[i], approx[i], overdue[i], int(sizes[i])) for i in idx],
-            "n": [None if display_names[i] is None else str(display_names[i]) for i in idx],
+            "c": [_site_code(statuses[i], approx[i], overdue[i], elide[i], int(sizes[i])) for i in idx],
+            "n": [short_names[i] for i in idx],
         }
         payload.update(_site_ids([columns[0][i] for i in idx]))
         if len(rows) > 1:
@@ -785,11 +797,13 @@ def decode_sites(payload: dict, config: dict) -> list[dict]:
                 "site_id": site_id,
                 "lon": round(x / scale, SITE_COORD_DECIMALS),
                 "lat": round((payload["y0"] + payload["y"][i]) / scale, SITE_COORD_DECIMALS),
-                "name": payload["n"][i],
+                "name": (fields["field.town"] if code & 32 else "") + payload["n"][i]
+                if payload["n"][i] is not None
+                else None,
                 "status": None if code & 7 == 0 else model.STATUSES[(code & 7) - 1],
                 "approx": bool(code & 8),
                 "overdue": bool(code & 16),
-                "size": MARKER_MIN_PX + (code >> 5),
+                "size": MARKER_MIN_PX + (code >> 6),
                 "fields": fields,
             }
         )
@@ -922,6 +936,7 @@ def build_map(
             "G": popup_tables["G"],
             "low": popup_tables["low"],
             "capField": _CAPACITY_FIELD,
+            "townField": POPUP_FIELDS.index("field.town"),
             "st": [[i18n.status_label(s, lang), STATUS_COLOURS[s]] for s in model.STATUSES],
             "cat": {c: i18n.category_label(c, lang) for c in model.CATEGORIES},
             "glyph": {c: g[1 if lang == "en" else 0] for c, g in CATEGORY_GLYPHS.items()},
