@@ -1,8 +1,10 @@
 """The planner's map as a ``folium.Map``: sites by category, towns, district, service links.
 
-Knows nothing of Streamlit.  Built for scale (issue 7): sites are emitted as compact GeoJSON
-(short properties, coordinates to 6 decimals, every text once in a shared string table),
-tooltips and popups are built in the browser by one small JS renderer, vector layers use
+Knows nothing of Streamlit.  Built for scale (issue 7): sites are sent column-wise, one compact
+payload per category (:func:`site_payloads`: quantised delta-coded coordinates, one small integer
+for status/flags/size, names in the map's language only, popup texts deduplicated into shared
+tables), decoded into markers and their tooltips/popups in the browser by one small JS renderer
+(:class:`SiteRenderer`; :func:`decode_sites` is its Python twin for tests); vector layers use
 canvas (``prefer_canvas``) and sites are clustered above :data:`CLUSTER_THRESHOLD`.
 
 Safety: every text from a user or a data file is (1) serialised into the page with ``<``, ``>``,
