@@ -13,10 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, login
 from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, sidebar_filters, tr
 from wufei_geo import bulk_import, exports, mapview
-from wufei_geo.errors import WufeiError
+from wufei_geo.errors import NotAuthenticated, WufeiError
 
 MIME = {
     "csv": "text/csv",
@@ -25,43 +25,6 @@ MIME = {
     "gpkg": "application/geopackage+sqlite3",
     "zip": "application/zip",
 }
-
-
-# --- who is logged in -----------------------------------------------------------------------
-def _actor() -> Any:
-    """The logged-in actor: the app's login (``common.current_actor``) when present, else this page's own."""
-    shared = getattr(common, "current_actor", None)
-    if callable(shared):
-        return shared()
-    token = st.session_state.get("data_token")
-    if not token:
-        return None
-    from wufei_geo import auth
-
-    try:
-        return auth.resume(get_store(), token)
-    except WufeiError:
-        st.session_state.pop("data_token", None)
-        return None
-
-
-def _login_form() -> None:
-    """A small log-in, used only while the app has no shared login helper."""
-    if callable(getattr(common, "current_actor", None)):
-        st.info(tr("data.login_needed"))
-        return
-    from wufei_geo import auth
-
-    with st.form("data_login"):
-        name = st.text_input(tr("data.user"), key="data_login_name")
-        password = st.text_input(tr("data.password"), type="password", key="data_login_password")
-        if st.form_submit_button(tr("data.login")):
-            try:
-                st.session_state["data_token"] = auth.authenticate(get_store(), name, password).token
-            except WufeiError as exc:
-                st.error(str(exc))
-            else:
-                st.rerun()
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -118,7 +81,7 @@ def _bulk_update(actor: Any, sites: Any) -> None:
     st.caption(tr("data.bulk_help"))
     _templates(sites)
     if actor is None:
-        _login_form()
+        login.login_form(get_store())
         return
     upload = st.file_uploader(tr("data.upload"), type=["csv", "xlsx"], key="data_upload")
     if upload is None:
@@ -232,7 +195,7 @@ def _backup(actor: Any) -> None:
         except (WufeiError, backup.BackupError) as exc:
             st.error(str(exc))
         else:
-            st.session_state.pop("data_token", None)  # sessions are not in backups: log in again
+            login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
             st.success(tr("data.restored", counts=", ".join(f"{k} {v}" for k, v in summary.counts.items())))
 
 
@@ -241,7 +204,7 @@ st.title(tr("page.data"))
 catalog = get_catalog()
 filters = sidebar_filters(catalog)
 shown = common.filtered_sites(catalog, filters)
-actor = _actor()
+actor = login.current_actor(get_store())
 
 _exports(catalog, shown)
 st.divider()

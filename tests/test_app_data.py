@@ -42,8 +42,9 @@ def _page(lang: str = "zh") -> AppTest:
 
 
 def _login(at: AppTest, name: str) -> AppTest:
-    at.text_input(key="data_login_name").input(name)
-    at.text_input(key="data_login_password").input(PASSWORD)
+    # the app's one login form (app_pages/login.py), shown here when nobody is logged in
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()
     assert not at.exception, at.exception
     return at

@@ -321,10 +321,6 @@ MESSAGES.update({
     ),
     "data.template_csv": ("下载模板（CSV）", "Download template (CSV)"),
     "data.template_xlsx": ("下载模板（Excel）", "Download template (Excel)"),
-    "data.login_needed": ("请先登录（更新页面）后再上传。", "Log in (Update page) to upload."),
-    "data.user": ("用户名", "User name"),
-    "data.password": ("密码", "Password"),
-    "data.login": ("登录", "Log in"),
     "data.upload": ("上传更新文件", "Upload an update file"),
     "data.dry_run": ("预览（尚未保存）：", "Dry run (nothing saved yet):"),
     "data.import_errors": ("发现 {n} 处错误，不会做任何修改：", "{n} errors found; nothing will be changed:"),
@@ -359,6 +355,7 @@ MESSAGES.update({
     "data.restore_confirm": ("我确认用此备份替换全部数据", "I confirm: replace all data with this backup"),
     "data.restore_go": ("恢复", "Restore"),
     "data.restored": ("已恢复：{counts}。请重新登录。", "Restored: {counts}. Please log in again."),
+    "data.restored_login_again": ("数据库已从备份恢复，登录会话已结束。", "The database was restored from a backup; the session ended."),
 })
 
 
