@@ -59,7 +59,8 @@ _ASSET_FILES = {
     "markerclustercss": "MarkerCluster.css",
     "markerclusterdefaultcss": "MarkerCluster.Default.css",
 }
-DEFAULT_CENTER = (31.15394, 121.11408)  # Qingpu district seat (GeoNames 1797798)
+DEFAULT_CENTER = (31.15394, 121.11408)
+DISTRICT_ZOOM = 10.5  # Qingpu district seat (GeoNames 1797798)
 
 STATUS_COLOURS: dict[str, str] = {
     "planned": "#4a78c2",
@@ -484,7 +485,7 @@ class Legend(MacroElement):
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;bottom:18px;left:10px;
+        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;bottom:52px;left:10px;
           background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
           font:12px/1.45 sans-serif;max-height:60%;overflow:auto">{{ this.body }}</div>
         {% endmacro %}
@@ -503,9 +504,9 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
         '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;vertical-align:middle;'
         'margin-right:4px;{style}"></span>'
     )
-    # A <details> box: open by default, one click folds it away so it never hides the map.
+    # A <details> box, folded by default so it never hides the district's west; one click opens it.
     rows = [
-        f"<details open><summary style='cursor:pointer'><b>{e(t('legend.title', lang))}</b></summary>",
+        f"<details><summary style='cursor:pointer'><b>{e(t('legend.title', lang))}</b></summary>",
         f"<div><i>{e(t('legend.categories', lang))}</i></div>",
     ]
     for cat in categories:
@@ -859,6 +860,7 @@ def build_map(
     # L.map would have no maxZoom and the cluster plugin throws "Map has no maxZoom specified".
     m.options["max_zoom"] = MAX_ZOOM
     m.options["min_zoom"] = MIN_ZOOM
+    m.options["zoom_snap"] = 0.25
     if basemap == "none":
         m.get_root().header.add_child(
             Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"), name="wf_nobasemap"
@@ -972,6 +974,10 @@ def build_map(
         minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
         blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
         m.fit_bounds([[float(blat[0]), float(blon[0])], [float(blat[1]), float(blon[1])]])
+        # streamlit-folium may size its frame after fitBounds ran, so the initial view is the
+        # district's centre at a zoom that holds the whole district in a ~900×550 px map.
+        m.location = [float(blat.mean()), float(blon.mean())]
+        m.options["zoom"] = DISTRICT_ZOOM
 
     if zone_layer is not None:
         zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
