@@ -22,31 +22,43 @@ class Case:
 
 
 # Entry points (names used in the results and the report).
-NOTE_ENTRIES = ("store.update_site(note)", "cli:status set --note", "bulk_import(note column)")
-NAME_ENTRIES = ("store.add_site(name_zh)→map HTML", "exports CSV/XLSX(name_zh)")
-USER_ENTRIES = ("auth.create_user(name)", "cli:users add NAME")
+# The app's forms, driven through Streamlit's AppTest (tests/hostile/test_app_forms.py).
+APP_NOTE = "app:更新 form(note, with a status change)"
+APP_NAME = "app:admin add-site form(name_zh)"
+APP_LOGIN = "app:login form(user name)"
+APP_CAPACITY = "app:更新 form(capacity value + unit)"
+APP_LOCATION = "app:更新 form(location typed, datum)"
+APP_COMMISSIONED = "app:更新 form(commissioning date)"
+NOTE_ENTRIES = ("store.update_site(note)", "cli:status set --note", "bulk_import(note column)", APP_NOTE)
+NAME_ENTRIES = ("store.add_site(name_zh)→map HTML", "exports CSV/XLSX(name_zh)", APP_NAME)
+USER_ENTRIES = ("auth.create_user(name)", "cli:users add NAME", APP_LOGIN)
 
 # --- text fields: note, site name, user name ------------------------------------------------
-_T = NOTE_ENTRIES + NAME_ENTRIES
+# Every text that reaches a form is also typed as a log-in name: an account of that name can
+# exist only where auth.create_user accepts it (else the log-in is refused, nothing written).
+_T = NOTE_ENTRIES + NAME_ENTRIES + (APP_LOGIN,)
+_TU = NOTE_ENTRIES + NAME_ENTRIES + USER_ENTRIES
+_NO_APP_LOGIN = {APP_LOGIN: "refused"}  # not a valid user name (too long, invisible characters)
 TEXT_CASES: tuple[Case, ...] = (
-    Case("html-img", "HTML with an event handler", "<img src=x onerror=alert(1)>", _T + USER_ENTRIES, "literal"),
-    Case("script-tag", "a script element", "<script>alert('x')</script>", _T + USER_ENTRIES, "literal"),
-    Case("attr-break", "breaks out of an attribute, then SVG onload", "\"'><svg onload=alert(1)>", _T + USER_ENTRIES, "literal"),
+    Case("html-img", "HTML with an event handler", "<img src=x onerror=alert(1)>", _TU, "literal"),
+    Case("script-tag", "a script element", "<script>alert('x')</script>", _TU, "literal"),
+    Case("attr-break", "breaks out of an attribute, then SVG onload", "\"'><svg onload=alert(1)>", _TU, "literal"),
     Case("js-url", "javascript: URL", "javascript:alert(document.cookie)", _T, "literal"),
     Case("md-link", "markdown link with a javascript: target", "[点此](javascript:alert(1)) **粗体**", _T, "literal"),
     Case("template", "template/expression syntax", "{{7*7}} ${7*7} <%= 7*7 %>", _T, "literal"),
     Case("jinja-ssti", "server-side template injection (Jinja: reach os through globals)",
-         "{{ cycler.__init__.__globals__.os.getcwd() }}{% print(7*7) %}{# c #}", _T, "literal"),
-    Case("sql-drop", "SQL: close the string and drop a table", "'); DROP TABLE sites; --", _T + USER_ENTRIES, "literal"),
-    Case("sql-or", "SQL: always-true condition", "' OR '1'='1", _T + USER_ENTRIES, "literal"),
+         "{{ cycler.__init__.__globals__.os.getcwd() }}{% print(7*7) %}{# c #}", _T, "literal",
+         _NO_APP_LOGIN),
+    Case("sql-drop", "SQL: close the string and drop a table", "'); DROP TABLE sites; --", _TU, "literal"),
+    Case("sql-or", "SQL: always-true condition", "' OR '1'='1", _TU, "literal"),
     Case("sql-comment", "SQL comment and statement separator", "x\"; DELETE FROM audit; /*", _T, "literal"),
     Case("formula", "spreadsheet formula (CSV/XLSX injection)", "=HYPERLINK(\"http://evil.example\",\"点击\")", _T, "literal"),
     Case("formula-plus", "formula starting with + / @", "+cmd|' /C calc'!A0", _T, "literal"),
-    Case("long-10k-ascii", "10,000 ASCII characters", "A" * 10_000, _T, "literal"),
-    Case("long-10k-cjk", "10,000 CJK characters", "无废城市" * 2_500, _T, "literal"),
+    Case("long-10k-ascii", "10,000 ASCII characters", "A" * 10_000, _T, "literal", _NO_APP_LOGIN),
+    Case("long-10k-cjk", "10,000 CJK characters", "无废城市" * 2_500, _T, "literal", _NO_APP_LOGIN),
     Case("long-name", "a 10,000-character user name", "u" * 10_000, USER_ENTRIES, "refused"),
-    Case("nul", "a NUL byte", "a\x00b", _T + USER_ENTRIES, "refused"),
-    Case("ansi-escape", "terminal escape sequence (ANSI colour, clear screen)", "\x1b[31m红\x1b[2J", _T + USER_ENTRIES, "refused",
+    Case("nul", "a NUL byte", "a\x00b", _TU, "refused"),
+    Case("ansi-escape", "terminal escape sequence (ANSI colour, clear screen)", "\x1b[31m红\x1b[2J", _TU, "refused",
          {e: "literal" for e in NOTE_ENTRIES}),
     Case("bell-backspace", "bell and backspaces", "ok\x07\x08\x08\x08", _T, "refused", {e: "literal" for e in NOTE_ENTRIES}),
     Case("newlines", "CR/LF inside a one-line field", "第一行\r\n第二行\n", NOTE_ENTRIES, "literal"),
@@ -54,41 +66,50 @@ TEXT_CASES: tuple[Case, ...] = (
          {e: "refused" for e in USER_ENTRIES}),
     Case("rtl-user", "RTL mark in a user name", "admin\u200f", USER_ENTRIES, "refused"),
     Case("zero-width", "zero-width space in a user name (look-alike account)", "ad\u200bmin", USER_ENTRIES, "refused"),
-    Case("emoji", "emoji with ZWJ sequences and skin tones", "♻️🚮👩🏽‍🔧🇨🇳", _T, "literal"),
+    Case("emoji", "emoji with ZWJ sequences and skin tones", "♻️🚮👩🏽‍🔧🇨🇳", _T, "literal", _NO_APP_LOGIN),
     Case("emoji-user", "emoji in a user name", "♻️回收员", USER_ENTRIES, "literal"),
-    Case("rare-cjk", "CJK extension B and a rare character (𠀀, 𪚥)", "𠀀𪚥站", _T + USER_ENTRIES, "literal"),
-    Case("lone-surrogate", "a lone UTF-16 surrogate (not encodable)", "bad\ud800", _T + USER_ENTRIES, "refused"),
-    Case("whitespace-only", "only blanks (a note that says nothing)", "  \t ", ("store.update_site(note)",), "refused"),
+    Case("rare-cjk", "CJK extension B and a rare character (𠀀, 𪚥)", "𠀀𪚥站", _TU, "literal"),
+    # Streamlit cannot carry a lone surrogate from a browser (its messages are UTF-8 protobuf), so
+    # the app's forms are not entry points for it (test_app_forms shows AppTest cannot send it).
+    Case("lone-surrogate", "a lone UTF-16 surrogate (not encodable)", "bad\ud800",
+         tuple(e for e in _TU if not e.startswith("app:")), "refused"),
+    Case("whitespace-only", "only blanks (a note that says nothing)", "  \t ", ("store.update_site(note)", APP_NOTE), "refused"),
 )
 
 # --- values: capacities, units, coordinates ------------------------------------------------------
 CAPACITY_CASES: tuple[Case, ...] = (
-    Case("cap-nan", "capacity NaN", (float("nan"), "t/d"), ("store", "bulk_import"), "refused"),
-    Case("cap-nan-text", "capacity 'nan' as text", ("nan", "t/d"), ("store", "bulk_import"), "refused"),
-    Case("cap-inf", "capacity +Inf", (float("inf"), "t/d"), ("store", "bulk_import"), "refused"),
-    Case("cap-inf-text", "capacity '1e999' (overflows to Inf)", ("1e999", "t/d"), ("store", "bulk_import"), "refused"),
-    Case("cap-neg", "negative capacity", (-5, "t/d"), ("store", "bulk_import"), "refused"),
+    Case("cap-nan", "capacity NaN", (float("nan"), "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-nan-text", "capacity 'nan' as text", ("nan", "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-inf", "capacity +Inf", (float("inf"), "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-inf-text", "capacity '1e999' (overflows to Inf)", ("1e999", "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-neg", "negative capacity", (-5, "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
     Case("cap-huge-overflow", "finite value that overflows when normalised (1e308 万吨/年 → Inf)", ("1e308", "万吨/年"),
-         ("store", "bulk_import"), "refused"),
-    Case("cap-text", "capacity in words", ("三百", "t/d"), ("store", "bulk_import"), "refused"),
-    Case("cap-unit-wrong-kind", "a power unit for a wet-waste site", (300, "kW"), ("store", "bulk_import"), "refused"),
-    Case("cap-unit-yearly", "a yearly unit for a daily-capacity site", (300, "吨/年"), ("store", "bulk_import"), "refused"),
+         ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-text", "capacity in words", ("三百", "t/d"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-unit-wrong-kind", "a power unit for a wet-waste site", (300, "kW"), ("store", "bulk_import", APP_CAPACITY), "refused"),
+    Case("cap-unit-yearly", "a yearly unit for a daily-capacity site", (300, "吨/年"), ("store", "bulk_import", APP_CAPACITY), "refused"),
     Case("cap-unit-unknown", "an unknown unit", (300, "furlongs/fortnight"), ("store", "bulk_import"), "refused"),
     Case("cap-unit-missing", "a value without unit", (300, ""), ("store", "bulk_import"), "refused"),
     Case("cap-unit-markup", "markup as the unit", (300, "<b>t/d</b>"), ("store", "bulk_import"), "refused"),
-    Case("cap-kg", "500 kg/d is 0.5 t/d (the factor is applied)", (500, "kg/d"), ("store", "bulk_import"), "accepted"),
+    Case("cap-kg", "500 kg/d is 0.5 t/d (the factor is applied)", (500, "kg/d"), ("store", "bulk_import", APP_CAPACITY), "accepted"),
 )
 
 # (lon, lat, datum) as typed; the district's seat is near (121.124, 31.150) WGS-84.
 COORD_CASES: tuple[Case, ...] = (
-    Case("xy-swapped", "latitude first (31.15, 121.12)", (31.150, 121.124, "wgs84"), ("store", "bulk_import"), "refused"),
-    Case("xy-dms", "degrees-minutes-seconds text", ("121°07′26″E", "31°09′00″N", "wgs84"), ("store", "bulk_import"), "refused"),
-    Case("xy-projected", "projected metres (CGCS2000 GK, EPSG:4549)", (500000.0, 3447000.0, "wgs84"), ("store", "bulk_import"), "refused"),
-    Case("xy-outside", "central Shanghai (黄浦), outside Qingpu", (121.47, 31.23, "wgs84"), ("store", "bulk_import"), "refused"),
-    Case("xy-null-island", "(0, 0)", (0.0, 0.0, "wgs84"), ("store", "bulk_import"), "refused"),
-    Case("xy-nan", "NaN coordinates", (float("nan"), float("nan"), "wgs84"), ("store", "bulk_import"), "refused"),
+    Case("xy-swapped", "latitude first (31.15, 121.12)", (31.150, 121.124, "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
+    Case("xy-dms", "degrees-minutes-seconds text", ("121°07′26″E", "31°09′00″N", "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
+    Case("xy-projected", "projected metres (CGCS2000 GK, EPSG:4549)", (500000.0, 3447000.0, "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
+    Case("xy-outside", "central Shanghai (黄浦), outside Qingpu", (121.47, 31.23, "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
+    Case("xy-null-island", "(0, 0)", (0.0, 0.0, "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
+    Case("xy-nan", "NaN coordinates", (float("nan"), float("nan"), "wgs84"), ("store", "bulk_import", APP_LOCATION), "refused"),
     Case("xy-datum-unknown", "an unknown datum", (121.124, 31.150, "cgcs2000-gk"), ("store", "bulk_import"), "refused"),
-    Case("xy-gcj02", "a GCJ-02 point inside the district, declared as such", (121.1285, 31.1481, "gcj02"), ("store", "bulk_import"), "accepted"),
+    Case("xy-gcj02", "a GCJ-02 point inside the district, declared as such", (121.1285, 31.1481, "gcj02"), ("store", "bulk_import", APP_LOCATION), "accepted"),
+)
+
+# Commissioning dates as typed in the 更新 form (the core's _validate_date decides).
+DATE_CASES: tuple[Case, ...] = (
+    Case("date-future", "a commissioning date in the future", "2099-01-01", (APP_COMMISSIONED,), "refused"),
+    Case("date-impossible", "a day that does not exist (30 February)", "2023-02-30", (APP_COMMISSIONED,), "refused"),
 )
 
 # --- files ---------------------------------------------------------------------------------------
@@ -105,4 +126,5 @@ BOUNDARY_CASES = (
 
 
 def all_case_ids() -> list[str]:
-    return [c.id for c in TEXT_CASES + CAPACITY_CASES + COORD_CASES] + list(SPREADSHEET_CASES) + list(BOUNDARY_CASES)
+    return ([c.id for c in TEXT_CASES + CAPACITY_CASES + COORD_CASES + DATE_CASES]
+            + list(SPREADSHEET_CASES) + list(BOUNDARY_CASES))
