@@ -180,6 +180,8 @@ if site is not None:
 
     st.subheader(f"{md(site_id)} · {md(_name(site, L))}")
     with st.expander(tr("update.current", version=site["version"]), expanded=False):
+        # st.table renders its cells as markdown: every value is escaped (a user name reaches
+        # the status source, e.g. "official: **x**"), so each shows as the literal text.
         st.table(
             pd.DataFrame(
                 {
@@ -189,7 +191,7 @@ if site is not None:
                         tr("field.commissioned"), tr("field.target_year"), tr("field.lon"), tr("field.lat"),
                         tr("field.precision"), tr("field.location_source"), tr("field.source_ref"),
                     ],
-                    "value": [
+                    "value": [md(v) for v in (
                         i18n.category_label(site.get("category"), L),
                         town_names.get(str(site.get("town_code")), _text(site.get("town_code"))),
                         i18n.status_label(site.get("status"), L),
@@ -204,7 +206,7 @@ if site is not None:
                         i18n.precision_label(site.get("precision"), L),
                         _text(site.get("location_source")),
                         _text(site.get("source_ref")),
-                    ],
+                    )],
                 }
             ).set_index("field")
         )
