@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages.common import tr
 from wufei_geo import auth
-from wufei_geo.errors import AccountLocked, NotAuthenticated, WufeiError
+from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
 
 ACTOR_KEY = "auth_actor"
 NOTICE_KEY = "auth_notice"
@@ -80,6 +80,14 @@ def login_form(store: Any) -> auth.Actor | None:
         return None
     if not name.strip() or not password:
         st.error(tr("login.empty"))
+        return None
+    try:
+        auth.check_name(name)
+    except ValidationError:
+        # No account can have this name (too long, control or invisible characters): the answer
+        # is that of a wrong name, and the database is not asked (PostgreSQL refuses a NUL with
+        # a raw DataError, which reached the page as an exception).
+        st.error(tr("login.wrong"))
         return None
     try:
         actor = auth.authenticate(store, name, password)
