@@ -68,6 +68,14 @@ def catalog_version() -> str:
     return f"{url}|{get_store().data_version()}"
 
 
+def catalog_and_version() -> tuple[Catalog, str]:
+    """(:func:`get_catalog`, :func:`catalog_version`) from one read of the data version, so the
+    two always agree and a rerun asks the database once instead of twice."""
+    url = load_settings().db_url
+    data_version = get_store().data_version()
+    return _catalog(url, data_version), f"{url}|{data_version}"
+
+
 def get_catalog() -> Catalog:
     """The located catalog of the current data; rebuilt only when the data version changes.
 
@@ -118,10 +126,12 @@ def sidebar_filters(catalog: Catalog) -> Filters:
         for c, zh, en in zip(catalog.zones["town_code"], catalog.zones["name_zh"], catalog.zones["name_en"])
     }
     town_options = list(town_names) + [UNKNOWN]
-    years = sorted({year_key(v) for v in sites["target_year"]} - {UNKNOWN})
+    # distinct values first: a Python call per site would cost more than the rest of the page
+    years = sorted({year_key(v) for v in sites["target_year"].dropna().unique()} - {UNKNOWN})
     if sites["target_year"].isna().any():
         years.append(UNKNOWN)
-    categories = [c for c in i18n.CATEGORY_LABELS if c in set(sites["category"])]
+    present = set(sites["category"].dropna().unique())
+    categories = [c for c in i18n.CATEGORY_LABELS if c in present]
     statuses = list(i18n.STATUS_LABELS)
 
     with st.sidebar:

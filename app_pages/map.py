@@ -9,6 +9,8 @@ change or a click does not re-centre the map.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pandas as pd
@@ -16,9 +18,8 @@ import streamlit as st
 import streamlit_folium
 
 from app_pages.common import (
-    catalog_version,
+    catalog_and_version,
     filtered_sites,
-    get_catalog,
     lang,
     leaflet_asset_base,
     sidebar_filters,
@@ -27,14 +28,25 @@ from app_pages.common import (
 from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
 
+
+
+def _ids_key(site_ids: tuple[str, ...]) -> str:
+    """A short digest of the filtered site ids, used as the cache key in their place.
+
+    Streamlit hashes a tuple argument element by element on every call; for 10,000 ids that
+    cost more than the whole cached rerun.  The ids themselves travel as ``_site_ids`` (a
+    leading underscore: not hashed)."""
+    return hashlib.blake2b(json.dumps(site_ids, ensure_ascii=False).encode("utf-8"), digest_size=16).hexdigest()
+
+
 L = lang()
-catalog = get_catalog()
-version = catalog_version()
+catalog, version = catalog_and_version()
 st.title(tr("map.title"))
 
 flt = sidebar_filters(catalog)
 shown = filtered_sites(catalog, flt)
 ids = tuple(shown["site_id"].astype(str))
+ids_key = _ids_key(ids)
 
 token = load_settings().tianditu_token.strip()
 basemaps = ["none", "osm", "amap"] + (["tianditu"] if token else [])
@@ -48,27 +60,31 @@ if basemap == "amap":
     st.caption(tr("map.basemap_amap_note"))
 
 
-def _subset(site_ids: tuple[str, ...]) -> pd.DataFrame:
-    sites = get_catalog().sites
-    return sites[sites["site_id"].astype(str).isin(set(site_ids))]
-
-
 MAP_KEY = "map"
 MAP_RETURNED = ("last_active_drawing", "last_object_clicked", "center", "zoom")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _map_component(
-    version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None
+    version: str,
+    ids_key: str,
+    basemap: str,
+    lang: str,
+    choropleth: str,
+    selected: str | None,
+    _sites: pd.DataFrame | None = None,
+    _catalog: Any = None,
 ) -> dict[str, Any]:
     """The arguments ``st_folium`` would send to its component for this map, computed once.
 
     Mirrors ``streamlit_folium.st_folium`` (0.27): render the map, take its HTML, header and
     Leaflet script (this step renames the map's elements, so the map is built here and never
     shared), its asset links, initial bounds/zoom and the component key derived from the script.
-    Keyed on the data version and the filtered ids, not on the frame itself.
+    Keyed on the data version and the digest of the filtered ids (``ids_key``); the filtered
+    frame (``_sites``) and the catalog of ``version`` (``_catalog``) are not hashed, only read on
+    a miss.
     """
-    m = _build_map(version, site_ids, basemap, lang, choropleth, selected)
+    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, selected)
     m.get_root().render()
     m.render()
     html = streamlit_folium._get_html(m)
@@ -130,10 +146,17 @@ def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> d
     )
 
 
-def _build_map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str, choropleth: str, selected: str | None):
-    cat = get_catalog()
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _site_texts(version: str, lang: str, _catalog: Any) -> mapview.SiteTexts:
+    """Every located site's popup texts in ``lang``, once per data version: a filter change then
+    only slices them (the costly part of building a map)."""
+    cat = _catalog
+    return mapview.site_texts(cat.sites, lang, mapview.town_names(cat.zones, cat.towns, lang))
+
+
+def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, selected: str | None):
     return mapview.build_map(
-        _subset(site_ids),
+        sites,
         cat.zones,
         cat.district,
         basemap=basemap,
@@ -143,13 +166,15 @@ def _build_map(version: str, site_ids: tuple[str, ...], basemap: str, lang: str,
         tianditu_token=token,
         selected_site=selected,
         asset_base=leaflet_asset_base(),
+        texts=_site_texts(version, lang, cat),
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _table(version: str, site_ids: tuple[str, ...], lang: str) -> pd.DataFrame:
-    cat = get_catalog()
-    sites = _subset(site_ids)
+@st.cache_data(show_spinner=False, max_entries=4)
+def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
+    """The display table of every site, once per (data version, language); a filter picks rows."""
+    cat = _catalog
+    sites = cat.sites
     names = mapview.town_names(cat.zones, cat.towns, lang)
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
     name = sites[name_col].where(sites[name_col].notna() & (sites[name_col].astype(str) != ""), sites[other_col])
@@ -159,7 +184,8 @@ def _table(version: str, site_ids: tuple[str, ...], lang: str) -> pd.DataFrame:
     ]
     precision = sites["display_precision"].where(sites["display_precision"].notna(), sites["precision"])
     return pd.DataFrame(
-        {
+        index=sites.index,
+        data={
             i18n.t("field.site_id", lang): sites["site_id"].astype(str).to_numpy(),
             i18n.t("field.name", lang): name.to_numpy(),
             i18n.t("field.category", lang): [i18n.category_label(c, lang) for c in sites["category"]],
@@ -171,8 +197,13 @@ def _table(version: str, site_ids: tuple[str, ...], lang: str) -> pd.DataFrame:
             i18n.t("field.target_year", lang): pd.to_numeric(sites["target_year"], errors="coerce").astype("Int64").to_numpy(),
             i18n.t("field.precision", lang): [i18n.precision_label(p, lang) for p in precision],
             i18n.t("field.overdue", lang): sites["overdue"].fillna(False).astype(bool).to_numpy(),
-        }
+        },
     )
+
+
+def _table(catalog: Any, version: str, shown: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rows of ``shown`` (filtered rows of the catalog of ``version``, same index), in order."""
+    return _full_table(version, lang, catalog).loc[shown.index].reset_index(drop=True)
 
 
 def _md_escape(text: str) -> str:
@@ -185,7 +216,7 @@ if selected is not None and selected not in ids:
     selected = None
 
 view = st.session_state.get("map_view", {})
-out = _show_map(_map_component(version, ids, basemap, L, choropleth, selected), height=560,
+out = _show_map(_map_component(version, ids_key, basemap, L, choropleth, selected, _sites=shown, _catalog=catalog), height=560,
                 center=view.get("center"), zoom=view.get("zoom"))
 
 if out:
@@ -205,7 +236,7 @@ st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
 if n_unmapped:
     st.caption(tr("map.no_location", n=n_unmapped))
 
-table = _table(version, ids, L)
+table = _table(catalog, version, shown, L)
 if selected is not None:
     row = shown[shown["site_id"].astype(str) == selected].iloc[0]
     label = row["name_en"] if L == "en" and isinstance(row["name_en"], str) and row["name_en"] else row["name_zh"]

@@ -21,6 +21,7 @@ import html
 import json
 import re
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -686,25 +687,33 @@ def _site_ids(ids: list[str]) -> dict[str, object]:
     return {"i": ids}
 
 
-def site_payloads(
-    sites: pd.DataFrame, lang: str, basemap: str, strings: _Strings, names: dict[str, str]
-) -> tuple[dict[str, dict], dict[str, object]]:
-    """(category → compact column-wise payload, shared popup tables) of the located ``sites``.
+@dataclass(frozen=True)
+class SiteTexts:
+    """The per-site texts of the site payload in one language, computed once for a set of sites.
 
-    The shared part holds ``G`` (the distinct rows of low-cardinality popup texts, as refs) and
-    ``low`` (popup field index → position in a G row); texts go into ``strings``."""
+    The costly part of :func:`site_payloads` is turning every site's popup fields into texts
+    (labels, formatted capacities, town names) — it depends on the sites and the language only,
+    not on the filter, the basemap or the marker sizes.  The app computes it once for the whole
+    catalog (:func:`site_texts`) and hands it to :func:`build_map`, so a filter change only
+    slices it.  ``refs`` are refs into ``strings`` (see the payload notes above), one row per
+    popup field, one column per site, in the order of ``site_ids``.
+    """
+
+    lang: str
+    site_ids: pd.Index  # str, one per site (located sites only)
+    refs: np.ndarray  # int32 (len(POPUP_FIELDS), n)
+    strings: tuple[str, ...]
+    short_names: np.ndarray  # object: the name without a leading town name, or None
+    elide: np.ndarray  # bool: the name began with the town name (left out of short_names)
+    status: np.ndarray  # int: index in model.STATUSES, -1 unknown
+    approx: np.ndarray  # bool: approximate location
+    overdue: np.ndarray  # bool
+
+
+def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTexts:
+    """The :class:`SiteTexts` of the located ``sites`` in ``lang`` (``names``: :func:`town_names`)."""
+    lang = "en" if lang == "en" else "zh"
     located = mapped_sites(sites)
-    shared: dict[str, object] = {"G": [], "low": {}}
-    if len(located) == 0:
-        return {}, shared
-    located = located.reset_index(drop=True)
-    lon, lat = to_display_datum(
-        pd.to_numeric(located["display_lon"]).to_numpy(), pd.to_numeric(located["display_lat"]).to_numpy(), basemap
-    )
-    scale = 10**SITE_COORD_DECIMALS
-    qx = np.round(lon * scale).astype(np.int64)
-    qy = np.round(lat * scale).astype(np.int64)
-    sizes = marker_sizes(located).to_numpy()
     status_index = {s: i for i, s in enumerate(model.STATUSES)}
     statuses = [status_index.get(s, -1) for s in located["status"].tolist()]
     approx = [p in model.APPROXIMATE_PRECISIONS for p in _precision_col(located)]
@@ -722,19 +731,96 @@ def site_payloads(
         None if n is None else (str(n)[len(t):] if e else str(n))  # type: ignore[arg-type]
         for n, t, e in zip(display_names, town_col, elide)
     ]
+    strings = _Strings()
     refs = [[strings.ref(v) for v in col] for col in columns]
     refs[_CAPACITY_NORM_FIELD] = [
         _REF_SAME_AS_CAPACITY if n == c and n > 0 else n for n, c in zip(refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD])
     ]
-    low = [j for j in range(1, len(refs)) if len(set(refs[j])) <= LOW_CARDINALITY]
+    n = len(located)
+    return SiteTexts(
+        lang=lang,
+        site_ids=pd.Index(columns[0], dtype=object),
+        refs=np.asarray(refs, dtype=np.int32).reshape(len(POPUP_FIELDS), n),
+        strings=tuple(strings.items),
+        short_names=np.asarray(short_names + [None], dtype=object)[:n],
+        elide=np.asarray(elide, dtype=bool),
+        status=np.asarray(statuses, dtype=np.int64),
+        approx=np.asarray(approx, dtype=bool),
+        overdue=np.asarray(overdue, dtype=bool),
+    )
+
+
+def _first_seen_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows of ``keys`` in order of first appearance, each row's index among them)."""
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(first, kind="stable")  # unique's sorted order → first-appearance order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return keys[np.sort(first)], rank[inverse]
+
+
+def site_payloads(
+    sites: pd.DataFrame,
+    lang: str,
+    basemap: str,
+    strings: _Strings,
+    names: dict[str, str],
+    texts: SiteTexts | None = None,
+) -> tuple[dict[str, dict], dict[str, object]]:
+    """(category → compact column-wise payload, shared popup tables) of the located ``sites``.
+
+    The shared part holds ``G`` (the distinct rows of low-cardinality popup texts, as refs) and
+    ``low`` (popup field index → position in a G row); texts go into ``strings``.  ``texts``:
+    precomputed :func:`site_texts` of these sites or of any superset of them, in ``lang``
+    (computed here when None); only the texts these sites use are sent."""
+    located = mapped_sites(sites)
+    shared: dict[str, object] = {"G": [], "low": {}}
+    if len(located) == 0:
+        return {}, shared
+    located = located.reset_index(drop=True)
+    lang = "en" if lang == "en" else "zh"
+    if texts is not None and texts.lang == lang and texts.site_ids.is_unique:
+        rows_in_texts = texts.site_ids.get_indexer(pd.Index(located["site_id"].astype(str).tolist(), dtype=object))
+    if texts is None or texts.lang != lang or not texts.site_ids.is_unique or (rows_in_texts < 0).any():
+        # none given, or not for these sites (another language; data changed since it was made)
+        texts = site_texts(located, lang, names)
+        rows_in_texts = np.arange(len(located))
+    lon, lat = to_display_datum(
+        pd.to_numeric(located["display_lon"]).to_numpy(), pd.to_numeric(located["display_lat"]).to_numpy(), basemap
+    )
+    scale = 10**SITE_COORD_DECIMALS
+    qx = np.round(lon * scale).astype(np.int64)
+    qy = np.round(lat * scale).astype(np.int64)
+    sizes = marker_sizes(located).to_numpy().astype(np.int64)
+
+    # this subset's refs, renumbered into ``strings`` (only the texts it uses travel)
+    refs = texts.refs[:, rows_in_texts]
+    used = np.unique(refs[refs > 0])
+    lut = np.zeros(len(texts.strings) + 1, dtype=np.int32)
+    for u in used.tolist():
+        lut[u] = strings.ref(texts.strings[u - 1])
+    refs = np.where(refs > 0, lut[np.clip(refs, 0, None)], refs)
+
+    codes = (
+        texts.status[rows_in_texts]
+        + 1
+        + 8 * texts.approx[rows_in_texts]
+        + 16 * texts.overdue[rows_in_texts]
+        + 32 * texts.elide[rows_in_texts]
+        + 64 * (sizes - MARKER_MIN_PX)
+    )
+    short_names = texts.short_names[rows_in_texts]
+    site_ids = texts.site_ids.to_numpy()[rows_in_texts]
+
+    low = [j for j in range(1, len(refs)) if len(np.unique(refs[j])) <= LOW_CARDINALITY]
     high = [j for j in range(1, len(refs)) if j not in low]
     shared["low"] = {str(j): k for k, j in enumerate(low)}
-    rows: dict[tuple[int, ...], int] = {}
-    group = []
-    for i in range(len(located)):
-        key = tuple(refs[j][i] for j in low)
-        group.append(rows.setdefault(key, len(rows)))
-    shared["G"] = [list(k) for k in rows]
+    if low:
+        distinct, group = _first_seen_groups(refs[low].T)
+        shared["G"] = distinct.tolist()
+    else:
+        shared["G"], group = [[]], np.zeros(len(located), dtype=np.int64)
 
     cats = located["category"].astype(str).to_numpy()
     out: dict[str, dict] = {}
@@ -749,17 +835,17 @@ def site_payloads(
             "y0": int(ys.min()),
             "x": np.diff(xs, prepend=xs[0]).tolist(),
             "y": (ys - ys.min()).tolist(),
-            "c": [_site_code(statuses[i], approx[i], overdue[i], elide[i], int(sizes[i])) for i in idx],
-            "n": [short_names[i] for i in idx],
+            "c": codes[idx].tolist(),
+            "n": short_names[idx].tolist(),
         }
-        payload.update(_site_ids([columns[0][i] for i in idx]))
-        if len(rows) > 1:
-            payload["g"] = [group[i] for i in idx]
+        payload.update(_site_ids(site_ids[idx].tolist()))
+        if len(shared["G"]) > 1:  # type: ignore[arg-type]
+            payload["g"] = group[idx].tolist()
         fields = {}
         for j in high:
-            col = [refs[j][i] for i in idx]
-            if any(col):  # a column of unknowns only is left out (read as unknown)
-                fields[str(j)] = col
+            col = refs[j, idx]
+            if col.any():  # a column of unknowns only is left out (read as unknown)
+                fields[str(j)] = col.tolist()
         payload["f"] = fields
         out[cat] = payload
     return out, shared
@@ -831,6 +917,7 @@ def build_map(
     tianditu_token: str = "",
     selected_site: str | None = None,
     asset_base: str | None = None,
+    texts: SiteTexts | None = None,
 ) -> folium.Map:
     """The facility map of ``sites`` (already filtered) over the town zones and district outline.
 
@@ -838,7 +925,9 @@ def build_map(
     ``display_precision``, ``overdue``, ``last_change``); sites without a display point are left off
     the map.  ``basemap`` is one of :data:`BASEMAPS`; ``"tianditu"`` needs ``tianditu_token``.
     ``choropleth`` is None or one of :data:`CHOROPLETH_MEASURES`.  ``asset_base``: see
-    :func:`use_local_assets` (None keeps folium's CDN links).
+    :func:`use_local_assets` (None keeps folium's CDN links).  ``texts``: the :func:`site_texts` of
+    these sites or of a superset (e.g. the whole catalog, computed once), so a filtered map does
+    not recompute every site's popup texts; ignored when its language differs.
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown basemap {basemap!r}; expected one of {BASEMAPS}")
@@ -891,7 +980,7 @@ def build_map(
 
     names = town_names(zones, towns, lang)
     strings = _Strings()
-    payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names)
+    payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
 
     choro_info: dict | None = None
     zone_layer_name = t("map.zones", lang)
