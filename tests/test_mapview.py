@@ -429,3 +429,46 @@ def test_names_beginning_with_the_town_name_round_trip():
     assert {s["site_id"]: s["name"] for s in layer.sites()} == {"N-1": "夏阳街道测试站", "N-2": "夏阳街道", "N-3": "朱家角镇测试站"}
     assert "测试站" in layer.payload["n"] and "夏阳街道测试站" not in layer.payload["n"]
     assert {s["site_id"]: s["status"] for s in layer.sites()}["N-3"] is None
+
+
+# --- precomputed site texts (a filter change slices them) ---------------------------
+def _renderer_strings(m) -> list[str]:
+    (renderer,) = [c for c in m._children.values() if isinstance(c, mapview.SiteRenderer)]
+    return renderer.data["S"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_map_from_precomputed_texts_of_the_whole_catalog_equals_the_map_built_from_scratch(lang):
+    sites = sample_sites()
+    names = mapview.town_names(make_zones(), make_towns(), lang)
+    texts = mapview.site_texts(sites, lang, names)
+    assert list(texts.site_ids) == ["T-1", "T-2", "T-3", "T-4"]  # located sites only
+    for subset in (sites, sites[sites["category"] == "wet_waste"], sites[sites["site_id"] == "T-3"]):
+        args = (subset, make_zones(), make_district())
+        scratch = mapview.build_map(*args, towns=make_towns(), lang=lang)
+        sliced = mapview.build_map(*args, towns=make_towns(), lang=lang, texts=texts)
+        assert site_layer_data(sliced) == site_layer_data(scratch)
+        # only the texts these sites use travel, not the whole catalog's
+        assert sorted(_renderer_strings(sliced)) == sorted(_renderer_strings(scratch))
+
+
+def test_precomputed_texts_of_another_language_or_other_sites_are_not_used():
+    sites = sample_sites()
+    en_texts = mapview.site_texts(sites, "en", mapview.town_names(make_zones(), make_towns(), "en"))
+    m = mapview.build_map(sites, make_zones(), make_district(), towns=make_towns(), lang="zh", texts=en_texts)
+    assert "测试湿垃圾站甲" in {s["name"] for s in site_layer_data(m)["wet_waste"]}
+
+    zh_names = mapview.town_names(make_zones(), make_towns(), "zh")
+    partial = mapview.site_texts(sites[sites["site_id"] != "T-4"], "zh", zh_names)  # T-4 added since
+    m = mapview.build_map(sites, make_zones(), make_district(), towns=make_towns(), texts=partial)
+    (pv,) = site_layer_data(m)["pv"]
+    assert (pv["site_id"], pv["name"], pv["fields"]["field.capacity"]) == ("T-4", "测试光伏", "242 千瓦峰值")
+
+
+def test_marker_size_stays_relative_to_the_largest_shown_site_with_precomputed_texts():
+    sites = sample_sites()
+    texts = mapview.site_texts(sites, "zh", mapview.town_names(make_zones(), make_towns(), "zh"))
+    alone = sites[sites["site_id"] == "T-2"]  # 0.5 t/d: the largest wet-waste site once T-1 is filtered out
+    m = mapview.build_map(alone, make_zones(), make_district(), texts=texts)
+    (site,) = site_layer_data(m)["wet_waste"]
+    assert site["size"] == mapview.MARKER_MAX_PX
