@@ -590,6 +590,17 @@ class _Strings:
             self.items.append(text)
         return idx + 1
 
+    def refs(self, values: list[object]) -> np.ndarray:
+        """``[self.ref(v) for v in values]`` with one ``ref`` per distinct value, not per value.
+
+        Distinct values are found by hashing, where 1 == 1.0 == True; so this shortcut is only
+        taken when every distinct value is text (the usual case), else each value is ref'd."""
+        codes, uniques = pd.factorize(np.asarray(values + [None], dtype=object)[: len(values)])
+        if not all(u.__class__ is str or u is _NOT_APPLICABLE for u in uniques):
+            return np.asarray([self.ref(v) for v in values], dtype=np.int32)
+        lut = np.asarray([self.ref(u) for u in uniques] + [_REF_UNKNOWN], dtype=np.int32)
+        return lut[codes]  # code -1 (None, NaN) → the last entry: unknown
+
 
 def _capacity_text(value: object, unit: object, lang: str) -> str | None:
     if _isnull(value):
@@ -732,15 +743,16 @@ def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTex
         for n, t, e in zip(display_names, town_col, elide)
     ]
     strings = _Strings()
-    refs = [[strings.ref(v) for v in col] for col in columns]
-    refs[_CAPACITY_NORM_FIELD] = [
-        _REF_SAME_AS_CAPACITY if n == c and n > 0 else n for n, c in zip(refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD])
-    ]
     n = len(located)
+    refs = np.zeros((len(POPUP_FIELDS), n), dtype=np.int32)
+    for j, col in enumerate(columns):
+        refs[j] = strings.refs(col)
+    norm, cap = refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD]
+    refs[_CAPACITY_NORM_FIELD] = np.where((norm == cap) & (norm > 0), _REF_SAME_AS_CAPACITY, norm)
     return SiteTexts(
         lang=lang,
         site_ids=pd.Index(columns[0], dtype=object),
-        refs=np.asarray(refs, dtype=np.int32).reshape(len(POPUP_FIELDS), n),
+        refs=refs,
         strings=tuple(strings.items),
         short_names=np.asarray(short_names + [None], dtype=object)[:n],
         elide=np.asarray(elide, dtype=bool),
