@@ -2,9 +2,11 @@
 
 The map is built by :func:`wufei_geo.mapview.build_map`; what ``st_folium`` would derive from it
 on every rerun (the rendered page, its Leaflet script, header, asset links, the component key)
-is derived once and cached per (data version, filtered site ids, basemap, language,
-choropleth, selection) — :func:`_map_component` — and handed to streamlit-folium's component on
-each rerun (:func:`_show_map`).  The view (centre/zoom) is kept in session state so a filter
+is derived once and cached per (data version, digest of the filtered site ids, basemap,
+language, choropleth, selection) — :func:`_map_component` — and handed to streamlit-folium's
+component on each rerun (:func:`_show_map`).  What does not depend on the filter is computed once
+per (data version, language) and sliced by it: every site's popup texts (:func:`_site_texts`)
+and the display table (:func:`_full_table`), so a filter change at 10,000 sites stays cheap.  The view (centre/zoom) is kept in session state so a filter
 change or a click does not re-centre the map.
 """
 from __future__ import annotations
@@ -29,12 +31,11 @@ from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
 
 
-
 def _ids_key(site_ids: tuple[str, ...]) -> str:
     """A short digest of the filtered site ids, used as the cache key in their place.
 
     Streamlit hashes a tuple argument element by element on every call; for 10,000 ids that
-    cost more than the whole cached rerun.  The ids themselves travel as ``_site_ids`` (a
+    cost more than the whole cached rerun.  The filtered frame itself travels as ``_sites`` (a
     leading underscore: not hashed)."""
     return hashlib.blake2b(json.dumps(site_ids, ensure_ascii=False).encode("utf-8"), digest_size=16).hexdigest()
 
