@@ -115,3 +115,36 @@ def test_language_toggle_switches_labels(db_url, sites):
     total = len(sites)
     assert _count_line(at) == f"Showing {total} / {total} sites"
     assert "Site id" in at.dataframe[0].value.columns
+
+
+def test_an_edit_shows_on_the_next_rerun_under_the_same_filter(db_url, sites):
+    """The table and count are cached per data version: an edit must not be hidden by the cache."""
+    from wufei_geo import auth
+    from wufei_geo.store import Store
+
+    at = _app("en")
+    at.multiselect(key="flt_status").select("operating").run()
+    operating = int((sites["status"] == "operating").sum())
+    assert _rows(at) == operating
+    site_id = str(sites.loc[sites["status"] != "operating", "site_id"].iloc[0])
+
+    store = Store.open(db_url)
+    auth.create_user(store, "planner-a", "planner", None, "correct horse battery")
+    actor = auth.authenticate(store, "planner-a", "correct horse battery")
+    store.update_site(actor, site_id, {"status": "operating"}, store.get_site(site_id)["version"])
+
+    at.run()
+    assert not at.exception, at.exception
+    assert _rows(at) == operating + 1
+    assert site_id in set(at.dataframe[0].value["Site id"])
+    assert _count_line(at) == f"Showing {operating + 1} / {len(sites)} sites"
+
+
+def test_the_selected_site_is_the_first_row_of_the_filtered_table(db_url, sites):
+    at = _app("en")
+    last = str(sites["site_id"].iloc[-1])
+    at.session_state["map_selected"] = last
+    at.run()
+    table = at.dataframe[0].value
+    assert len(table) == len(sites) and table["Site id"].iloc[0] == last
+    assert sorted(table["Site id"]) == sorted(sites["site_id"].astype(str))
