@@ -151,3 +151,10 @@ def test_unknown_token_is_refused(store):
         auth.resume(store, "not-a-token")
     with pytest.raises(NotAuthenticated):
         auth.resume(store, "")
+
+
+def test_a_name_no_account_can_have_is_a_wrong_login_on_both_databases(store):
+    # A NUL in the name used to reach the query (PostgreSQL raises DataError on it).
+    for name in ("ad\x00min", "x" * 500, "\u202eadmin"):
+        with pytest.raises(NotAuthenticated, match="wrong user name or password"):
+            auth.authenticate(store, name, "whatever-password")

@@ -303,6 +303,10 @@ def authenticate(store: Store, name: str, password: str) -> Actor:
     settings = store.settings
     name = name.strip() if isinstance(name, str) else ""
     password = password if isinstance(password, str) else ""
+    try:
+        check_name(name)
+    except ValidationError:
+        name = ""  # no account can have it (NUL would even break PostgreSQL): a wrong name
 
     def work(conn: Connection) -> tuple[str, Any]:
         now = store.now()
