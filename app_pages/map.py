@@ -86,7 +86,9 @@ def _map_component(
     a miss.
     """
     m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, selected)
-    m.get_root().render()
+    # st_folium renders the whole page (m.get_root().render()) and then the map again; only the
+    # map's render fills what is read below (the page's header, html and script parts), so the
+    # whole-page string — as large as the map's data — is not built.
     m.render()
     html = streamlit_folium._get_html(m)
     header = streamlit_folium._get_header(m)
