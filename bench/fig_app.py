@@ -202,4 +202,9 @@ def figure(raw: dict[str, Any]) -> Figure:
         "'bytes sent' = protobuf size of all elements of the rerun (filtered to one status, so about a fifth to "
         "a half of the sites); the database also holds the plan's own sites."
     )
+    fig.notes.append(
+        "the AppTest runs share one ScriptCache, as the server's runtime does (AppTest alone recompiles the page "
+        "scripts on every run; the server compiles them once); 'caches cleared' includes what the first rerun after "
+        "a data change pays: loading the catalog, every site's popup texts and display table, and the map."
+    )
     return fig
