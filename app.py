@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import tr
+from app_pages import login
+from app_pages.common import get_store, tr
+from wufei_geo import auth
+from wufei_geo.config import load_settings
 
 st.set_page_config(page_title="青浦区无废城市设施地图 · Qingpu zero-waste map", page_icon="♻", layout="wide")
 
@@ -17,6 +20,13 @@ st.sidebar.radio(
     horizontal=True,
 )
 st.sidebar.caption(tr("app.title"))
+
+# With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one).
+if not auth.can_read(load_settings().public_read, login.current_actor(get_store())):
+    st.title(tr("app.title"))
+    st.info(tr("login.read_needed"))
+    login.login_form(get_store())
+    st.stop()
 
 pages = [
     st.Page("app_pages/map.py", title=tr("page.map"), icon="🗺️", url_path="map", default=True),

@@ -361,6 +361,12 @@ def resume(store: Store, token: str) -> Actor:
     return store.run_write(work)
 
 
+def can_read(public_read: bool, actor: Actor | None) -> bool:
+    """Whether the map and its figures may be shown: to anyone when reading is public (the
+    default, setting ``public_read``), otherwise only to a logged-in user (a resumed ``Actor``)."""
+    return bool(public_read) or actor is not None
+
+
 def logout(store: Store, actor_or_token: Actor | str | None) -> None:
     """End a session (no error if it is unknown or already ended)."""
     token = actor_or_token.token if isinstance(actor_or_token, Actor) else actor_or_token

@@ -368,6 +368,7 @@ MESSAGES.update({
     "login.submit": ("登录", "Log in"),
     "login.logout": ("退出登录", "Log out"),
     "login.needed": ("修改站点信息须先登录。", "Log in to edit sites."),
+    "login.read_needed": ("本系统设置为登录后方可查看。", "This installation shows its data to logged-in users only."),
     "login.empty": ("请输入用户名和密码。", "Enter your user name and password."),
     "login.wrong": ("用户名或密码错误。", "Wrong user name or password."),
     "login.locked": (
