@@ -22,7 +22,8 @@ st.sidebar.radio(
 st.sidebar.caption(tr("app.title"))
 
 # With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one).
-if not auth.can_read(load_settings().public_read, login.current_actor(get_store())):
+public_read = load_settings().public_read
+if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
     st.title(tr("app.title"))
     st.info(tr("login.read_needed"))
     login.login_form(get_store())
