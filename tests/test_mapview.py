@@ -321,7 +321,7 @@ def test_service_links_from_transfer_station_to_served_town_seats():
 
 
 def test_clustering_above_threshold(monkeypatch):
-    monkeypatch.setattr(mapview, "CLUSTER_THRESHOLD", 2)
+    monkeypatch.setattr(mapview.build, "CLUSTER_THRESHOLD", 2)
     html = render(mapview.build_map(sample_sites(), make_zones(), make_district()))
     assert "L.markerClusterGroup" in html and "leaflet.markercluster" in html
     html_small = render(mapview.build_map(sample_sites().iloc[:1], make_zones(), make_district()))
@@ -380,7 +380,7 @@ def test_message_catalogue_has_both_languages_for_vocabulary():
 def test_local_assets_replace_every_cdn_link(monkeypatch):
     # The app serves Leaflet itself: with asset_base no script or stylesheet may come from the
     # network, and every referenced file must exist in the package.
-    monkeypatch.setattr(mapview, "CLUSTER_THRESHOLD", 2)  # the cluster plugin too
+    monkeypatch.setattr(mapview.build, "CLUSTER_THRESHOLD", 2)  # the cluster plugin too
     m = mapview.build_map(sample_sites(), make_zones(), make_district(), asset_base="/assets")
     links = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', render(m))
     assert links, "the map must still load Leaflet"
@@ -407,7 +407,7 @@ def _map_options(html: str) -> dict:
 def test_map_options_carry_max_zoom_with_or_without_tiles(basemap, monkeypatch):
     # The cluster plugin throws "Map has no maxZoom specified" unless L.map itself has maxZoom;
     # folium gives max_zoom only to a tile layer, and basemap "none" has none.
-    monkeypatch.setattr(mapview, "CLUSTER_THRESHOLD", 2)
+    monkeypatch.setattr(mapview.build, "CLUSTER_THRESHOLD", 2)
     html = render(mapview.build_map(sample_sites(), make_zones(), make_district(), basemap=basemap))
     assert "L.markerClusterGroup" in html
     opts = _map_options(html)

@@ -1,0 +1,47 @@
+"""Coordinates for display: the basemap's datum (GCJ-02 for AMap, only then), located sites."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+
+def to_display_datum(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 → the datum of the basemap's tiles (GCJ-02 for AMap; unchanged otherwise)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    if basemap != "amap" or lon.size == 0:
+        return lon, lat
+    from wufei_geo.crs import from_wgs84  # the crs module owns the datum formulas
+
+    out_lon, out_lat = from_wgs84(lon, lat, "gcj02")
+    return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
+
+
+def _geom_for_display(geom: Any, basemap: str, decimals: int = 5, simplify: float = 0.0) -> Any:
+    if geom is None or geom.is_empty:
+        return geom
+    if simplify:
+        geom = geom.simplify(simplify, preserve_topology=True)
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = to_display_datum(xy[:, 0], xy[:, 1], basemap)
+        return np.round(np.column_stack([x, y]), decimals)
+
+    return shapely.transform(geom, fn)
+
+
+def _feature_collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def mapped_sites(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites that have a marker point (``display_lon``/``display_lat`` known)."""
+    if len(sites) == 0:
+        return sites
+    ok = pd.to_numeric(sites["display_lon"], errors="coerce").notna() & pd.to_numeric(
+        sites["display_lat"], errors="coerce"
+    ).notna()
+    return sites[ok]

@@ -1,0 +1,206 @@
+"""The folium elements that put sites and overlays into the page, and the browser-side JS renderer."""
+from __future__ import annotations
+
+import json
+
+import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from wufei_geo.mapview.escape import safe_json
+from wufei_geo.mapview.payload import SITE_COORD_DECIMALS, decode_sites
+from wufei_geo.mapview.style import MARKER_MIN_PX
+from wufei_geo.mapview.tiles import CDN_ASSETS
+
+
+class SiteRenderer(MacroElement):
+    """One JS object per map: the string table, labels and the tooltip/popup/marker builders."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .wf-site{background:none;border:none}
+        .wf-m{box-sizing:border-box;display:flex;align-items:center;justify-content:center;
+          border-radius:50%;border:2px solid;color:#fff;font:bold 11px/1 sans-serif;
+          box-shadow:0 0 2px rgba(0,0,0,.5)}
+        .wf-m.wf-approx{border-style:dashed;background:rgba(255,255,255,.85)!important;}
+        .wf-m.wf-overdue{box-shadow:0 0 0 3px #d7191c}
+        .wf-m.wf-sel{outline:3px solid #00bcd4;outline-offset:2px}
+        .wf-pop table{border-collapse:collapse;font-size:12px}
+        .wf-pop th{text-align:left;padding:1px 6px 1px 0;color:#555;font-weight:normal;white-space:nowrap;vertical-align:top}
+        .wf-pop td{padding:1px 0}
+        .wf-unk{color:#999;font-style:italic}
+        .wf-zone-label{background:rgba(255,255,255,.7);border:none;box-shadow:none;font-size:11px;padding:0 3px;text-align:center}
+        .wf-zone-label:before{display:none}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(){
+          var R = {{ this.config }};
+          function esc(v){ return String(v).replace(/[&<>"']/g, function(c){
+            return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]; }); }
+          function val(v){ return v === null ? '<span class="wf-unk">' + esc(R.unknown) + '</span>' : esc(v); }
+          R.esc = esc;
+          // popup text j of site p in layer payload D: undefined = row not applicable, null = unknown
+          function fv(D, p, j){
+            if (j === 0) return p.site_id;
+            var ref, k = R.low[j];
+            if (k !== undefined) ref = R.G[D.g ? D.g[p.i] : 0][k];
+            else { var col = D.f[j]; ref = col ? col[p.i] : 0; }
+            if (ref === -2) return fv(D, p, R.capField);  // normalised capacity: same text as the capacity
+            return ref === -1 ? undefined : (ref === 0 ? null : R.S[ref - 1]);
+          }
+          R.decode = function(D){
+            var feats = [], X = D.x0, n = D.x.length, sc = {{ this.scale }};
+            for (var i = 0; i < n; i++) {
+              X += D.x[i];
+              var c = D.c[i];
+              feats.push({type: 'Feature', geometry: {type: 'Point', coordinates: [X / sc, (D.y0 + D.y[i]) / sc]},
+                properties: {site_id: D.ip !== undefined ? D.ip + D.i[i] : D.i[i], n: D.n[i], s: (c & 7) - 1,
+                             a: c & 8 ? 1 : 0, o: c & 16 ? 1 : 0, r: {{ this.min_px }} + (c >> 6), i: i}});
+              if (c & 32) feats[i].properties.n = fv(D, feats[i].properties, R.townField) + D.n[i];
+            }
+            return {type: 'FeatureCollection', features: feats};
+          };
+          R.tip = function(cat, p, D){
+            var st = p.s >= 0 ? R.st[p.s] : null;
+            return '<b>' + esc(p.n) + '</b><br>' + esc(R.cat[cat]) + ' · ' + val(fv(D, p, R.capField)) +
+                   '<br>' + val(st ? st[0] : null);
+          };
+          R.pop = function(cat, p, D){
+            var st = p.s >= 0 ? R.st[p.s] : null;
+            var h = '<div class="wf-pop"><b>' + esc(p.n) + '</b>';
+            h += '<table><tr><th>' + esc(R.lab.category) + '</th><td>' + esc(R.cat[cat]) + '</td></tr>' +
+                 '<tr><th>' + esc(R.lab.status) + '</th><td>' + val(st ? st[0] : null) + '</td></tr>';
+            for (var j = 0; j < R.fields.length; j++) {
+              var v = fv(D, p, j);
+              if (v === undefined) continue;
+              h += '<tr><th>' + esc(R.fields[j]) + '</th><td>' + val(v) + '</td></tr>';
+            }
+            if (p.o) h += '<tr><th>' + esc(R.lab.overdue) + '</th><td>' + esc(R.lab.yes) + '</td></tr>';
+            return h + '</table></div>';
+          };
+          R.point = function(cat){
+            return function(f, ll){
+              var p = f.properties, st = p.s >= 0 ? R.st[p.s] : null;
+              var col = st ? st[1] : R.unknownColour, d = p.r || {{ this.min_px }};
+              var cls = 'wf-m' + (p.a ? ' wf-approx' : '') + (p.o ? ' wf-overdue' : '');
+              var icon = L.divIcon({className: 'wf-site wf-cat-' + cat, iconSize: [d, d],
+                html: '<div class="' + cls + '" style="width:' + d + 'px;height:' + d + 'px;border-color:' +
+                      col + ';background:' + col + ';' + (p.a ? 'color:' + col : '') + '">' + R.glyph[cat] + '</div>'});
+              return L.marker(ll, {icon: icon, keyboard: false, riseOnHover: true});
+            };
+          };
+          R.opts = function(cat, D){
+            return {pointToLayer: R.point(cat), onEachFeature: function(f, layer){
+              layer.bindTooltip(function(){ return R.tip(cat, f.properties, D); }, {direction: 'top'});
+              layer.bindPopup(function(){ return R.pop(cat, f.properties, D); }, {maxWidth: 380});
+            }};
+          };
+          R.zoneTip = function(p){
+            var h = '<b>' + esc(p.name) + '</b>';
+            if (p.approx) h += '<br>' + esc(R.approx);
+            if (p.mlabel !== undefined) h += '<br>' + esc(p.mlabel) + ': ' + val(p.mtext === undefined ? null : p.mtext);
+            return h;
+          };
+          return R;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self._name = "WfSiteRenderer"
+        self.config = safe_json(config)
+        self.data = config
+        self.min_px = MARKER_MIN_PX
+        self.scale = 10**SITE_COORD_DECIMALS
+
+
+class SafeGeoJson(JSCSSMixin, folium.map.Layer):
+    """A GeoJSON overlay whose data goes through :func:`safe_json` and whose options are our own JS.
+
+    ``options_js`` is trusted code from this module only (never data).  With ``cluster`` the
+    features go into a ``L.markerClusterGroup``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
+        {{ this.get_name() }}.addLayer(L.geoJSON({{ this.data_json }}, {{ this.options_js }}));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        name: str,
+        options_js: str,
+        *,
+        cluster: bool = False,
+        show: bool = True,
+        control: bool = True,
+        kind: str = "",
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "SafeGeoJson"
+        self.data = data
+        self.data_json = safe_json(data)
+        self.options_js = options_js
+        self.cluster = cluster
+        self.kind = kind
+        if cluster:
+            # Declared as the element's assets (not raw <script> tags) so that both a standalone
+            # page and streamlit-folium (which loads `default_js` itself) get the plugin.
+            self.default_js = [("markerclusterjs", CDN_ASSETS["leaflet.markercluster.js"])]
+            self.default_css = [
+                ("markerclustercss", CDN_ASSETS["MarkerCluster.css"]),
+                ("markerclusterdefaultcss", CDN_ASSETS["MarkerCluster.Default.css"]),
+            ]
+
+
+class SiteLayer(JSCSSMixin, folium.map.Layer):
+    """The markers of one category, sent as a compact column-wise payload (see :func:`site_payloads`)
+    and decoded in the browser by the renderer ``renderer_name``; clustered with ``cluster``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
+        (function(R, D){ {{ this.get_name() }}.addLayer(L.geoJSON(R.decode(D), R.opts({{ this.category_json }}, D))); })({{ this.renderer.get_name() }}, {{ this.data_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict, category: str, name: str, renderer: "SiteRenderer", *, cluster: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "SiteLayer"
+        self.payload = payload
+        self.data_json = safe_json(payload)
+        self.category = category
+        self.category_json = json.dumps(category)
+        self.renderer = renderer
+        self._config = renderer.data
+        self.cluster = cluster
+        self.kind = f"sites:{category}"
+        if cluster:
+            # Declared as the element's assets (not raw <script> tags) so that both a standalone
+            # page and streamlit-folium (which loads `default_js` itself) get the plugin.
+            self.default_js = [("markerclusterjs", CDN_ASSETS["leaflet.markercluster.js"])]
+            self.default_css = [
+                ("markerclustercss", CDN_ASSETS["MarkerCluster.css"]),
+                ("markerclusterdefaultcss", CDN_ASSETS["MarkerCluster.Default.css"]),
+            ]
+
+    def sites(self) -> list[dict]:
+        """This layer's sites as the browser decodes them (see :func:`decode_sites`)."""
+        return decode_sites(self.payload, self._config)
+
+
+def site_layers(m: folium.Map) -> list[SiteLayer]:
+    """The site layers of a map built by :func:`build_map` (one per category), for tests and callers."""
+    return [c for c in m._children.values() if isinstance(c, SiteLayer)]
