@@ -125,7 +125,7 @@ MESSAGES.update({
     "field.lat": ("纬度", "Latitude"),
 })
 
-# --- map (wufei_geo/mapview.py, app_pages/map.py) ----------------------------
+# --- map (wufei_geo/mapview/, app_pages/map.py) -------------------------------
 MESSAGES.update({
     "map.title": ("设施地图", "Facility map"),
     "map.basemap": ("底图", "Basemap"),

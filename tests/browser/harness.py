@@ -179,7 +179,7 @@ def block_external(context: Any, refused: list[str] | None = None) -> None:
 # Site markers are the map builder's divIcons (``.leaflet-marker-icon.wf-site``) made from GeoJSON
 # features whose ``properties.site_id`` names the site; the status colour is the background of
 # the icon's inner ``.wf-m`` element's border (approximate locations get a white fill, the border
-# keeps the status colour; see wufei_geo/mapview.py, SiteRenderer).
+# keeps the status colour; see wufei_geo/mapview/renderer.py, SiteRenderer).
 FOLIUM_FRAME = "streamlit_folium"
 _MARKERS_JS = "() => document.querySelectorAll('.leaflet-marker-icon.wf-site').length"
 _SITE_COLOURS_JS = """() => {
