@@ -43,11 +43,11 @@ else:
     unit = unit_text(wet.unit, L)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(status_label("operating", L),
-              f"{fmt_number(wet.achieved)} {unit}", fmt_share(wet.share), delta_color="off")
+              f"{fmt_number(wet.achieved)} {unit}", fmt_share(wet.share), delta_color="off", delta_arrow="off")
     c2.metric(tr("analysis.col.registered"), f"{fmt_number(wet.registered)} {unit}",
-              fmt_share(wet.registered_share), delta_color="off")
+              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off")
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), "—" if wet.year_reached is None else str(wet.year_reached))
     st.markdown("**" + tr("analysis.headline", achieved=fmt_number(wet.achieved), target=fmt_number(wet.target),
                           unit=unit, share=fmt_share(wet.share)) + "**")

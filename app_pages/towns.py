@@ -56,7 +56,9 @@ overview = pd.DataFrame(
             tr("analysis.col.wet_capacity"): c.generation.capacity_registered_tpd if c.generation else float(
                 sum(c.wet_waste_by_status[s] for s in ("operating", "commissioning", "under_construction", "planned"))),
             tr("analysis.col.population"): c.population,
-            tr("analysis.col.population_note"): c.population_note or tr("common.unknown"),
+            # no population figure: its note (e.g. "not found") is no use to a reader — 未知
+            tr("analysis.col.population_note"): c.population_note if c.population is not None and c.population_note
+            else tr("common.unknown"),
             tr("analysis.col.generation"): c.generation.generation_tpd if c.generation else None,
         }
         for c in cards
@@ -94,8 +96,9 @@ if card.targets:
                     tr("analysis.col.description"): target_label(item, L),
                     tr("analysis.col.goal"): item.target,
                     tr("analysis.col.unit"): unit_text(item.unit, L),
-                    tr("analysis.col.achieved"): item.achieved,
-                    tr("analysis.col.registered"): item.registered,
+                    # a target this system does not track has no figures: "—", not None
+                    tr("analysis.col.achieved"): "—" if item.achieved is None else fmt_number(item.achieved),
+                    tr("analysis.col.registered"): "—" if item.registered is None else fmt_number(item.registered),
                     tr("analysis.by_status"): ", ".join(
                         f"{status_label(s, L)} {fmt_number(v)}" for s, v in item.by_status.items() if v),
                     tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
@@ -119,7 +122,7 @@ else:
     st.write(tr("analysis.towns.generation_value", generation=fmt_number(gen.generation_tpd),
                 population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
                 wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd)))
-    st.caption(f"{tr('analysis.col.population_note')}: {gen.population_note}")
+    st.caption(tr("analysis.towns.population_source", note=gen.population_note or tr("common.unknown")))
     if gen.unknown_capacity_sites:
         st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
 

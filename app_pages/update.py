@@ -48,6 +48,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _amount(value: Any, unit: Any) -> str:
+    """A capacity with its unit label; an unknown value is 未知 alone (not "未知 吨/日")."""
+    if _blank(value):
+        return tr("common.unknown")
+    return f"{_text(value)} {i18n.unit_label(unit, lang())}".strip()
+
+
+def _source_text(field: str, value: Any) -> str:
+    """A status/location source; the store's ``official`` marker in the UI language."""
+    return tr("common.unknown") if _blank(value) else i18n.audit_value_label(field, value, lang())
+
+
 def _name(row: Any, L: str) -> str:
     name_en, name_zh = row.get("name_en"), row.get("name_zh")
     if L == "en" and not _blank(name_en):
@@ -118,6 +130,7 @@ sites = sites.assign(_overdue=sites["overdue"].fillna(False).astype(bool)).sort_
 st.subheader(tr("update.my_sites") if actor.role == "town_official" else tr("update.all_sites"))
 st.caption(tr("update.count", n=len(sites), overdue=int(sites["_overdue"].sum())))
 site_ids = [str(s) for s in sites["site_id"]]
+last_changes = store.last_changes() if site_ids else {}
 if site_ids:
     st.dataframe(
         pd.DataFrame(
@@ -128,7 +141,7 @@ if site_ids:
                 tr("field.town"): ["" if _blank(c) else town_names.get(str(c), str(c)) for c in sites["town_code"]],
                 tr("field.status"): [i18n.status_label(s, L) for s in sites["status"]],
                 tr("field.overdue"): sites["_overdue"].to_numpy(),
-                tr("field.last_change"): [_text(v) if not _blank(v) else "" for v in sites["last_change"]],
+                tr("field.last_change"): [i18n.last_change_label(last_changes.get(sid), L) for sid in site_ids],
             }
         ),
         hide_index=True,
@@ -196,15 +209,15 @@ if site is not None:
                         town_names.get(str(site.get("town_code")), _text(site.get("town_code"))),
                         i18n.status_label(site.get("status"), L),
                         _text(site.get("status_as_of")),
-                        _text(site.get("status_source")),
-                        f"{_text(site.get('capacity_value'))} {i18n.unit_label(site.get('capacity_unit'), L)}".strip(),
-                        f"{_text(site.get('operating_capacity_value'))} {i18n.unit_label(site.get('operating_capacity_unit'), L)}".strip(),
+                        _source_text("status_source", site.get("status_source")),
+                        _amount(site.get("capacity_value"), site.get("capacity_unit")),
+                        _amount(site.get("operating_capacity_value"), site.get("operating_capacity_unit")),
                         _text(site.get("commissioned")),
                         _text(site.get("target_year")),
                         _text(site.get("lon")),
                         _text(site.get("lat")),
                         i18n.precision_label(site.get("precision"), L),
-                        _text(site.get("location_source")),
+                        _source_text("location_source", site.get("location_source")),
                         _text(site.get("source_ref")),
                     )],
                 }
@@ -337,21 +350,6 @@ if site is not None:
 
 
 def _history_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    field_keys = {
-        "status": "field.status", "operating_capacity_value": "field.operating_capacity",
-        "operating_capacity_unit": "update.capacity_unit", "operating_capacity_norm": "field.capacity_norm",
-        "commissioned": "field.commissioned", "lon": "field.lon", "lat": "field.lat",
-        "precision": "field.precision", "location_source": "field.location_source",
-    }
-
-    def value(field: Any, v: Any) -> str:
-        if _blank(v):
-            return ""
-        if field == "status":
-            return i18n.status_label(v, L)
-        if field == "precision":
-            return i18n.precision_label(v, L)
-        return str(v)
 
     return pd.DataFrame(
         {
@@ -359,9 +357,9 @@ def _history_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             tr("hist.user"): [r.get("user_name") or "" for r in rows],
             tr("hist.site"): [r.get("site_id") or "" for r in rows],
             tr("hist.action"): [i18n.t(f"action.{r.get('action')}", L) if f"action.{r.get('action')}" in i18n.MESSAGES else str(r.get("action")) for r in rows],
-            tr("hist.field"): [tr(field_keys[r["field"]]) if r.get("field") in field_keys else (r.get("field") or "") for r in rows],
-            tr("hist.old"): [value(r.get("field"), r.get("old_value")) for r in rows],
-            tr("hist.new"): [value(r.get("field"), r.get("new_value")) for r in rows],
+            tr("hist.field"): [i18n.audit_field_label(r.get("field"), L) for r in rows],
+            tr("hist.old"): [i18n.audit_value_label(r.get("field"), r.get("old_value"), L) for r in rows],
+            tr("hist.new"): [i18n.audit_value_label(r.get("field"), r.get("new_value"), L) for r in rows],
             tr("hist.note"): [r.get("note") or "" for r in rows],
         }
     )

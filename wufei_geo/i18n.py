@@ -580,3 +580,72 @@ def unit_label(unit: object, lang: str = DEFAULT_LANG) -> str:
         return ""
     pair = UNIT_LABELS.get(str(unit))
     return str(unit) if pair is None else pair[1 if lang == "en" else 0]
+
+
+# --- audit trail (history table, "last change" column) --------------------------------------
+MESSAGES.update({
+    "source.official": ("街镇/管理人员录入", "entered by an official"),
+    "analysis.towns.population_source": ("人口口径（数据来源原文）：{note}", "Population figure: {note}"),
+})
+
+# audit field → message key of its label
+AUDIT_FIELD_KEYS: dict[str, str] = {
+    "status": "field.status",
+    "operating_capacity_value": "field.operating_capacity",
+    "operating_capacity_unit": "update.capacity_unit",
+    "operating_capacity_norm": "field.capacity_norm",
+    "capacity_value": "field.capacity",
+    "capacity_unit": "update.capacity_unit",
+    "commissioned": "field.commissioned",
+    "lon": "field.lon",
+    "lat": "field.lat",
+    "precision": "field.precision",
+    "location_source": "field.location_source",
+    "status_source": "field.status_source",
+    "status_as_of": "field.status_as_of",
+}
+
+
+def audit_field_label(field: object, lang: str = DEFAULT_LANG) -> str:
+    """An audit row's field name as the user reads it (``operating_capacity_unit`` → 单位);
+    fields without a label are shown as stored."""
+    if field is None or field == "":
+        return ""
+    key = AUDIT_FIELD_KEYS.get(str(field))
+    return t(key, lang) if key and key in MESSAGES else str(field)
+
+
+def audit_value_label(field: object, value: object, lang: str = DEFAULT_LANG) -> str:
+    """An audit row's old/new value in ``lang``: status, precision and unit codes get their
+    labels, the store's ``official`` source marker a phrase; empty stays empty; anything else
+    (numbers, dates, free text) is shown as stored."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return ""
+    f = str(field or "")
+    if f == "status":
+        return status_label(value, lang)
+    if f == "precision":
+        return precision_label(value, lang)
+    if f.endswith("_unit"):
+        return unit_label(value, lang) or str(value)
+    if f in ("location_source", "status_source"):
+        text = str(value)
+        if text == "official":
+            return t("source.official", lang)
+        if text.startswith("official: "):
+            return f"{t('source.official', lang)}: {text[len('official: '):]}"
+        return text
+    return str(value)
+
+
+def last_change_label(change: dict | None, lang: str = DEFAULT_LANG) -> str:
+    """A site's latest audit row (``Store.last_changes()``) as one line: when · who · field: old → new."""
+    if not change:
+        return ""
+    parts = [str(change.get("at_local") or change.get("at") or ""), str(change.get("user_name") or "")]
+    field = change.get("field")
+    if field:
+        old = audit_value_label(field, change.get("old_value"), lang) or "—"
+        new = audit_value_label(field, change.get("new_value"), lang) or "—"
+        parts.append(f"{audit_field_label(field, lang)}: {old} → {new}")
+    return " · ".join(p for p in parts if p)
