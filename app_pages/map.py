@@ -72,7 +72,6 @@ def _map_component(
     basemap: str,
     lang: str,
     choropleth: str,
-    selected: str | None,
     _sites: pd.DataFrame | None = None,
     _catalog: Any = None,
 ) -> dict[str, Any]:
@@ -85,7 +84,7 @@ def _map_component(
     frame (``_sites``) and the catalog of ``version`` (``_catalog``) are not hashed, only read on
     a miss.
     """
-    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, selected)
+    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth)
     # st_folium renders the whole page (m.get_root().render()) and then the map again; only the
     # map's render fills what is read below (the page's header, html and script parts), so the
     # whole-page string — as large as the map's data — is not built.
@@ -157,7 +156,7 @@ def _site_texts(version: str, lang: str, _catalog: Any) -> mapview.SiteTexts:
     return mapview.site_texts(cat.sites, lang, mapview.town_names(cat.zones, cat.towns, lang))
 
 
-def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, selected: str | None):
+def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str):
     return mapview.build_map(
         sites,
         cat.zones,
@@ -167,7 +166,6 @@ def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: 
         choropleth=None if choropleth == "none" else choropleth,
         towns=cat.towns,
         tianditu_token=token,
-        selected_site=selected,
         asset_base=leaflet_asset_base(),
         texts=_site_texts(version, lang, cat),
     )
@@ -219,7 +217,9 @@ if selected is not None and selected not in ids:
     selected = None
 
 view = st.session_state.get("map_view", {})
-out = _show_map(_map_component(version, ids_key, basemap, L, choropleth, selected, _sites=shown, _catalog=catalog), height=560,
+# The selection is shown in the table and the line above it, not drawn into the map: a map that
+# changed with every click would be rebuilt in the browser, closing the popup the user just opened.
+out = _show_map(_map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _catalog=catalog), height=560,
                 center=view.get("center"), zoom=view.get("zoom"))
 
 if out:

@@ -183,3 +183,31 @@ def test_official_picks_a_location_on_the_small_map(app: Any, page: Any, artifac
         store.close()
     assert (site["precision"], site["location_source"]) == ("exact", "official")
     assert 121.0 < site["lon"] < 121.25 and 31.05 < site["lat"] < 31.25
+
+
+_WEST_MOST = """() => { const ms = [...document.querySelectorAll('.leaflet-marker-icon.wf-site')];
+  let best = -1, bx = Infinity;
+  ms.forEach((m, i) => { const r = m.getBoundingClientRect(); if (r.x < bx) { bx = r.x; best = i; } });
+  return best; }"""
+
+
+def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, page: Any, artifacts_dir: Path) -> None:
+    page.goto(app.url)
+    frame = map_frame(page)
+    # the west-most marker stands alone (金泽镇's recyclables hub), so the click reaches it
+    index = frame.evaluate(_WEST_MOST)
+    frame.locator(".leaflet-marker-icon.wf-site").nth(index).click(timeout=15_000)
+    line = wait_until(
+        page,
+        lambda: next((l for l in page.inner_text("body").splitlines() if l.startswith("已选中")), None),
+        what="the selection line above the table",
+    )
+    site_id = re.search(r"（([^（）]+)）\s*$", line).group(1)
+    page.wait_for_timeout(2500)  # the rerun the click causes has run
+    # the map was not rebuilt (same iframe, same Leaflet map) and the popup the user opened stays
+    assert map_frame(page) == frame
+    assert frame.evaluate("document.querySelectorAll('.leaflet-popup').length") == 1
+    assert site_id in frame.evaluate("document.querySelector('.leaflet-popup').innerText")
+    # (the table draws on a canvas; that the selected site is its first row is an AppTest in
+    # tests/test_app_map.py)
+    page.screenshot(path=str(artifacts_dir / "map-selected.png"), full_page=False)
