@@ -216,11 +216,14 @@ selected = st.session_state.get("map_selected")
 if selected is not None and selected not in ids:
     selected = None
 
-view = st.session_state.get("map_view", {})
 # The selection is shown in the table and the line above it, not drawn into the map: a map that
 # changed with every click would be rebuilt in the browser, closing the popup the user just opened.
-out = _show_map(_map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _catalog=catalog), height=560,
-                center=view.get("center"), zoom=view.get("zoom"))
+args = _map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _catalog=catalog)
+# The last view is handed over only when this map is new in the browser (another filter, or the
+# user comes back to the page): a map that is already showing keeps its own view.  Handing it over
+# on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
+view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
+out = _show_map(args, height=560, center=view.get("center"), zoom=view.get("zoom"))
 
 if out:
     if out.get("center") and out.get("zoom"):

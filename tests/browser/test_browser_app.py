@@ -211,3 +211,31 @@ def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, pa
     # (the table draws on a canvas; that the selected site is its first row is an AppTest in
     # tests/test_app_map.py)
     page.screenshot(path=str(artifacts_dir / "map-selected.png"), full_page=False)
+
+
+def test_the_view_survives_a_filter_change_and_the_map_rests(app: Any, page: Any) -> None:
+    page.goto(app.url)
+    frame = map_frame(page)
+    frame.evaluate("window.map.setView([31.2, 121.2], 12.5)")
+    page.wait_for_timeout(3000)  # the moved view reaches the page
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="类别")
+    box.locator("input").click()
+    box.locator("input").fill("湿垃圾处理")
+    page.get_by_role("option", name="湿垃圾处理", exact=True).click(timeout=20_000)
+    page.keyboard.press("Escape")
+    wait_until(page, lambda: _markers_match_count(page) and shown_counts(page)[0] < shown_counts(page)[1],
+               what="the filtered map")
+    # the rebuilt map opens where the user was, not on the whole district
+    zoom, lat, lng = wait_until(
+        page, lambda: (v := _in_map_view(page)) and v[0] == 12.5 and v, timeout_s=20, what="the user's view on the new map"
+    )
+    assert abs(lat - 31.2) < 1e-3 and abs(lng - 121.2) < 1e-3
+    # and, left alone, it stays still (the page and the map do not chase each other's view)
+    map_frame(page).evaluate("window.__moves = 0; window.map.on('movestart', () => window.__moves++)")
+    page.wait_for_timeout(5000)
+    assert map_frame(page).evaluate("window.__moves") == 0
+
+
+def _in_map_view(page: Any) -> tuple[float, float, float] | None:
+    zoom, lat, lng = map_frame(page).evaluate("[window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
+    return (zoom, lat, lng) if zoom else None
