@@ -216,8 +216,9 @@ def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, pa
 def test_the_view_survives_a_filter_change_and_the_map_rests(app: Any, page: Any) -> None:
     page.goto(app.url)
     frame = map_frame(page)
+    page.wait_for_timeout(3000)  # the component reports moves once its first render has settled
     frame.evaluate("window.map.setView([31.2, 121.2], 12.5)")
-    page.wait_for_timeout(3000)  # the moved view reaches the page
+    page.wait_for_timeout(6000)  # the moved view reaches the page (one rerun)
     box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="类别")
     box.locator("input").click()
     box.locator("input").fill("湿垃圾处理")
@@ -227,7 +228,7 @@ def test_the_view_survives_a_filter_change_and_the_map_rests(app: Any, page: Any
                what="the filtered map")
     # the rebuilt map opens where the user was, not on the whole district
     zoom, lat, lng = wait_until(
-        page, lambda: (v := _in_map_view(page)) and v[0] == 12.5 and v, timeout_s=20, what="the user's view on the new map"
+        page, lambda: (v := _in_map_view(page)) and v[0] == 12.5 and v, timeout_s=30, what="the user's view on the new map"
     )
     assert abs(lat - 31.2) < 1e-3 and abs(lng - 121.2) < 1e-3
     # and, left alone, it stays still (the page and the map do not chase each other's view)
