@@ -123,7 +123,7 @@ def sidebar_filters(catalog: Catalog) -> Filters:
     sites = catalog.sites
     town_names = {
         str(c): (en if L == "en" and isinstance(en, str) and en else zh)
-        for c, zh, en in zip(catalog.zones["town_code"], catalog.zones["name_zh"], catalog.zones["name_en"])
+        for c, zh, en in zip(catalog.zones["town_code"], catalog.zones["name_zh"], catalog.zones["name_en"], strict=False)
     }
     town_options = list(town_names) + [UNKNOWN]
     # distinct values first: a Python call per site would cost more than the rest of the page

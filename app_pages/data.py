@@ -37,7 +37,7 @@ def _exports(catalog: Any, sites: Any) -> None:
     )
     stamp = dt.date.today().strftime("%Y%m%d")
     cols = st.columns(4)
-    for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg")):
+    for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg"), strict=False):
         layer = None if fmt == "gpkg" else "sites"
         data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites)
         col.download_button(

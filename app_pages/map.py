@@ -181,7 +181,7 @@ def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
     name = sites[name_col].where(sites[name_col].notna() & (sites[name_col].astype(str) != ""), sites[other_col])
     cap = [
         "" if pd.isna(v) else f"{v:g} {i18n.unit_label(u, lang)}".strip()
-        for v, u in zip(pd.to_numeric(sites["capacity_value"], errors="coerce"), sites["capacity_unit"])
+        for v, u in zip(pd.to_numeric(sites["capacity_value"], errors="coerce"), sites["capacity_unit"], strict=False)
     ]
     precision = sites["display_precision"].where(sites["display_precision"].notna(), sites["precision"])
     return pd.DataFrame(

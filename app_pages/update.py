@@ -20,8 +20,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
-from app_pages.login import md
 from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
+from app_pages.login import md
 from wufei_geo import i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES

@@ -136,9 +136,9 @@ def machine_info() -> dict[str, str]:
 def text_table(columns: list[str], rows: list[list[str]]) -> str:
     """A fixed-width table for the terminal (CJK-unaware widths are fine: cells are ASCII)."""
     widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(str(c)) for i, c in enumerate(columns)]
-    line = "  ".join(str(c).ljust(w) for c, w in zip(columns, widths))
+    line = "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=False))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)) for r in rows]
+    out += ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=False)) for r in rows]
     return "\n".join(out)
 
 

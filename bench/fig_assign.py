@@ -18,9 +18,9 @@ def loop_assign(lon: np.ndarray, lat: np.ndarray, zones: Any) -> list[str | None
     geoms = list(zones.geometry)
     codes = [str(c) for c in zones["town_code"]]
     out: list[str | None] = []
-    for x, y in zip(lon, lat):
+    for x, y in zip(lon, lat, strict=False):
         p = Point(x, y)
-        for code, g in zip(codes, geoms):
+        for code, g in zip(codes, geoms, strict=False):
             if g.contains(p):
                 out.append(code)
                 break
@@ -39,7 +39,7 @@ def measure(n_points: int, loop_sample: int, *, repeats: int) -> dict[str, Any]:
     k = min(loop_sample, n_points)
     loop_s, loop_codes = best_time(lambda: loop_assign(lon[:k], lat[:k], zones), 1)
     vec_sample = [None if c is None else str(c) for c in codes[:k]]
-    disagree = sum(a != b for a, b in zip(vec_sample, loop_codes))
+    disagree = sum(a != b for a, b in zip(vec_sample, loop_codes, strict=False))
     return {
         "n_points": n_points,
         "zones": len(zones),

@@ -57,7 +57,7 @@ def essential_bytes(sites: pd.DataFrame) -> int:
         located["category"],
         located["status"],
         located["capacity_norm"],
-        located["name_zh"],
+        located["name_zh"], strict=False,
     ):
         rec = [round(float(lon), 5), round(float(lat), 5), cat, status, None if pd.isna(cap) else float(cap), name]
         total += len(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -104,12 +104,12 @@ def measure(ns: list[int], *, repeats: int, naive_max: int) -> dict[str, Any]:
         reps = repeats if n <= 10_000 else 1
         if why_not is None:
             t, size = best_time(
-                lambda: _render(mapview.build_map(sites, zones, district, basemap="none", lang="zh")), reps
+                lambda sites=sites: _render(mapview.build_map(sites, zones, district, basemap="none", lang="zh")), reps
             )
             row["ours_s"], row["ours_bytes"] = t, size
         if n <= naive_max:
             t0 = time.perf_counter()
-            t, size = best_time(lambda: _render(naive_map(sites)), 1 if n >= 10_000 else reps)
+            t, size = best_time(lambda sites=sites: _render(naive_map(sites)), 1 if n >= 10_000 else reps)
             row["naive_s"], row["naive_bytes"] = t, size
             row["naive_wall_s"] = time.perf_counter() - t0
         out["sizes"][n] = row

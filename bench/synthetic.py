@@ -211,7 +211,7 @@ def synthetic_sites(n: int, seed: int = SEED) -> gpd.GeoDataFrame:
     name_zh = town_zh + village + suffix
     idx = np.arange(n)
     name_en = np.array(
-        [f"{t} {NAME_SUFFIX_EN[c]} {i + 1}" for t, c, i in zip(town_en, category, idx)], dtype=object
+        [f"{t} {NAME_SUFFIX_EN[c]} {i + 1}" for t, c, i in zip(town_en, category, idx, strict=False)], dtype=object
     )
 
     # Where the marker goes: exact/address/village points have stored coordinates; town-level
@@ -227,7 +227,7 @@ def synthetic_sites(n: int, seed: int = SEED) -> gpd.GeoDataFrame:
             else [],
             ensure_ascii=False,
         )
-        for c, u, k in zip(cap, norm_unit, cap_known)
+        for c, u, k in zip(cap, norm_unit, cap_known, strict=False)
     ]
     frame = pd.DataFrame(
         {

@@ -139,7 +139,7 @@ def build_towns() -> None:
     if len(ref) != 11:
         raise SystemExit(f"reference towns.csv: expected 11 rows, got {len(ref)}")
     for gid, lon, lat in [(str(DISTRICT_SEAT["geonames_id"]), DISTRICT_SEAT["lon"], DISTRICT_SEAT["lat"])] + list(
-        zip(ref.geonames_id, ref.seat_lon.astype(float), ref.seat_lat.astype(float))
+        zip(ref.geonames_id, ref.seat_lon.astype(float), ref.seat_lat.astype(float), strict=False)
     ):
         c = cities.get(gid)
         if c is None or abs(c["longitude"] - lon) > 1e-5 or abs(c["latitude"] - lat) > 1e-5:
@@ -152,7 +152,7 @@ def build_towns() -> None:
         raise SystemExit("expected exactly one town without a reference area (赵巷镇)")
     remainder = round(district_area - known.sum(), 2)
     rows = []
-    for r, area, derived in zip(ref.to_dict("records"), known, missing):
+    for r, _area, derived in zip(ref.to_dict("records"), known, missing, strict=False):
         rows.append({
             "town_code": r["code"],
             "name_zh": r["name_zh"],
@@ -300,7 +300,7 @@ def build_zones() -> None:
     }, geometry=zones.values, crs="EPSG:4326")
     problems = [f"{r.town_code}: {r.geometry.geom_type} valid={r.geometry.is_valid}"
                 for r in gdf.itertuples() if not (r.geometry.is_valid and r.geometry.geom_type == "Polygon")]
-    problems += [f"{r.town_code}: seat outside zone" for r, s in zip(gdf.itertuples(), seats.to_crs(4326))
+    problems += [f"{r.town_code}: seat outside zone" for r, s in zip(gdf.itertuples(), seats.to_crs(4326), strict=False)
                  if not r.geometry.contains(s)]
     if problems:
         raise SystemExit("zones: " + "; ".join(problems))

@@ -65,7 +65,7 @@ class FakeClock:
     """A settable UTC clock for the store (``store.clock = clock``)."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+        self.now = start or dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         return self.now

@@ -416,7 +416,7 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
     printed = json.loads(capsys.readouterr().out)
     expected = [r.to_dict() for r in analysis.capacity_report(cat.sites, cat.targets, today=TODAY)]
     assert [p["id"] for p in printed] == [e["id"] for e in expected]
-    for p, e in zip(printed, expected):
+    for p, e in zip(printed, expected, strict=False):
         for key in ("id", "category", "target", "unit", "by_status", "unknown_capacity_sites", "sites"):
             assert p[key] == e[key], key
     wet = next(p for p in printed if p["id"] == "D-wet-waste-capacity")

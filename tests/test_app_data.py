@@ -1,7 +1,6 @@
 """AppTest of the 数据 page: filtered exports, bulk update (dry run → confirm), boundaries and backup for admins."""
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 

@@ -87,7 +87,7 @@ def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> N
     assert "status" not in last and "planned" not in last
 
     history = at.dataframe[1].value
-    by_field = dict(zip(history["字段"], history["新值"]))
+    by_field = dict(zip(history["字段"], history["新值"], strict=False))
     assert by_field["单位"] == "吨/日"  # not the raw code t/d
     assert by_field["状态"] == "在建"
     assert "operating_capacity_unit" not in set(history["字段"])

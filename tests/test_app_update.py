@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from wufei_geo import auth, crs, db
+from wufei_geo.errors import NotAuthenticated
 from wufei_geo.store import Store
 
 TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
@@ -156,7 +157,7 @@ def test_wrong_password_and_locked_account_show_clear_messages(store: Store) -> 
     assert "update_pick" not in at.session_state
 
     for _ in range(store.settings.lockout_attempts):
-        with pytest.raises(Exception):
+        with pytest.raises(NotAuthenticated):
             auth.authenticate(store, "planner1", "wrong password!")
     at = _login(at, "planner1", PASSWORD)  # right password, but locked
     errors = _texts(at.error)
@@ -269,7 +270,7 @@ def test_logout_ends_the_session(store: Store) -> None:
     at.button(key="logout").click()
     at.run()
     assert "auth_actor" not in at.session_state
-    with pytest.raises(Exception):
+    with pytest.raises(NotAuthenticated):
         auth.resume(store, token)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import TEST_PASSWORD, site_record
+
 from wufei_geo import auth, backup, db, exports
 from wufei_geo.cli import main
 from wufei_geo.config import Settings

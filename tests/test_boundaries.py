@@ -46,10 +46,10 @@ def check_result(out: gpd.GeoDataFrame):
     assert out.crs.equals("EPSG:4326")
     assert list(out.town_code) == list(zones.town_code)
     assert set(out.boundary_quality) == {"official"}
-    for a, b in zip(out.geometry, zones.geometry):
+    for a, b in zip(out.geometry, zones.geometry, strict=False):
         assert a.is_valid and a.symmetric_difference(b).area < 1e-9  # same polygons, back in degrees
     # area computed in the metric CRS, not copied
-    for got, ref in zip(out.area_km2, zones.to_crs(crs.METRIC_CRS).area / 1e6):
+    for got, ref in zip(out.area_km2, zones.to_crs(crs.METRIC_CRS).area / 1e6, strict=False):
         assert got == pytest.approx(ref, abs=0.01)
 
 

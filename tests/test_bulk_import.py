@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import TEST_PASSWORD, site_record
+
 from wufei_geo import auth, bulk_import, exports
 from wufei_geo.cli import main
 from wufei_geo.config import Settings
@@ -49,7 +49,7 @@ class Unchanged:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def __enter__(self) -> "Unchanged":
+    def __enter__(self) -> Unchanged:
         self.hash = self.store.content_hash()
         self.bytes = _sqlite_bytes(self.store) if self.store.engine.dialect.name == "sqlite" else None
         return self

@@ -55,7 +55,7 @@ def catalog() -> SimpleNamespace:
     frame["display_precision"] = ["district", "address", "unknown"]
     frame["overdue"] = [False, True, False]
     frame["last_change"] = [None, "2025-01-02 张三", None]
-    geometry = [shapely.Point(x, y) if pd.notna(x) else None for x, y in zip(frame["display_lon"], frame["display_lat"])]
+    geometry = [shapely.Point(x, y) if pd.notna(x) else None for x, y in zip(frame["display_lon"], frame["display_lat"], strict=False)]
     sites = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     zones = gpd.GeoDataFrame(
         {"town_code": ["310118001", "310118107"], "name_zh": ["夏阳街道", "华新镇"], "name_en": ["Xiayang", "Huaxin"],
@@ -100,7 +100,7 @@ def test_gcj02_shifts_every_coordinate_by_the_offset(catalog):
     wgs = json.loads(exports.export_bytes(catalog, "geojson", "sites"))
     gcj = json.loads(exports.export_bytes(catalog, "geojson", "sites", datum="gcj02"))
     assert gcj["datum"] == "gcj02" and "GCJ-02" in gcj["datum_note"]
-    for a, b in zip(wgs["features"], gcj["features"]):
+    for a, b in zip(wgs["features"], gcj["features"], strict=False):
         if a["geometry"] is None:
             assert b["geometry"] is None
             continue

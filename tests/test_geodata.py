@@ -111,7 +111,7 @@ def test_assign_towns_matches_shapely_on_a_sample_of_a_million_points():
     sample = rng.choice(len(lon), 2000, replace=False)
     for i in sample:
         p = shapely.Point(lon[i], lat[i])
-        expected = [c for c, g in zip(zones.town_code, zones.geometry) if g.contains(p)]
+        expected = [c for c, g in zip(zones.town_code, zones.geometry, strict=False) if g.contains(p)]
         assert codes[i] == (expected[0] if expected else None)
 
 
@@ -151,8 +151,8 @@ def test_in_district_with_buffer():
 def _exact_first_zone(lon: np.ndarray, lat: np.ndarray, zones) -> list:
     """The reference answer: the first zone (in order) whose polygon intersects the point."""
     out = []
-    for x, y in zip(lon, lat):
-        hit = [c for c, g in zip(zones.town_code, zones.geometry) if shapely.intersects_xy(g, x, y)]
+    for x, y in zip(lon, lat, strict=False):
+        hit = [c for c, g in zip(zones.town_code, zones.geometry, strict=False) if shapely.intersects_xy(g, x, y)]
         out.append(hit[0] if hit else None)
     return out
 

@@ -78,7 +78,7 @@ def test_spread_markers_never_overlap_and_stay_in_their_zone(zones, gaz):
     m = out.to_crs(crs.METRIC_CRS)
     for (i, a), (j, b) in itertools.combinations(enumerate(m.geometry), 2):
         assert a.distance(b) > 100, (out.site_id[i], out.site_id[j])
-    by_code = dict(zip(zones.town_code, zones.geometry))
+    by_code = dict(zip(zones.town_code, zones.geometry, strict=False))
     for r in out.itertuples():
         if r.display_precision == "town":
             assert by_code[r.town_code].contains(r.geometry), r.site_id

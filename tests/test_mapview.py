@@ -64,7 +64,7 @@ def make_sites(rows: list[dict]) -> gpd.GeoDataFrame:
     frame = pd.DataFrame.from_records(records)
     geom = [
         None if pd.isna(x) or pd.isna(y) else Point(x, y)
-        for x, y in zip(pd.to_numeric(frame["display_lon"]), pd.to_numeric(frame["display_lat"]))
+        for x, y in zip(pd.to_numeric(frame["display_lon"]), pd.to_numeric(frame["display_lat"]), strict=False)
     ]
     return gpd.GeoDataFrame(frame, geometry=geom, crs="EPSG:4326")
 

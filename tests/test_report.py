@@ -3,7 +3,6 @@ pages in headless Chromium) and the scorecard choropleth."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 from pathlib import Path
@@ -80,10 +79,10 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters"]
     targets = {row[0]: row for row in wb["Targets"].iter_rows(min_row=2, values_only=True)}
     header = [c.value for c in wb["Targets"][1]]
-    wet = dict(zip(header, targets["D-wet"]))
+    wet = dict(zip(header, targets["D-wet"], strict=False))
     assert wet["target"] == 600 and wet["achieved"] == 80 and wet["registered"] == 680
     assert wet["unknown_capacity_count"] == 1 and wet["unknown_capacity_sites"] == "E.13-1"
-    assert dict(zip(header, targets["D-pv"]))["registered"] == 242
+    assert dict(zip(header, targets["D-pv"], strict=False))["registered"] == 242
     assert "T-hx" in targets  # town targets are listed too
     by_status = {row[0]: row for row in wb["Wet waste by status"].iter_rows(min_row=2, max_row=8, values_only=True)}
     assert by_status["operating"][2:5] == (80, 0, 80) and by_status["planned"][2:5] == (600, 600, 0)

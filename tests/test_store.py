@@ -1,7 +1,6 @@
 """The store: migrations, seeding, reads, the one update path and its refusals (SQLite + PostgreSQL)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest

@@ -37,7 +37,7 @@ def test_one_zone_per_town_with_the_fields(zones):
 
 def test_each_zone_is_a_single_valid_polygon_containing_its_seat(zones):
     seats = geodata.town_seats()
-    for code, geom in zip(zones.town_code, zones.geometry):
+    for code, geom in zip(zones.town_code, zones.geometry, strict=False):
         assert geom.is_valid, code
         assert geom.geom_type == "Polygon", code
         assert geom.contains(shapely.Point(seats[code])), code
@@ -45,7 +45,7 @@ def test_each_zone_is_a_single_valid_polygon_containing_its_seat(zones):
 
 def test_areas_within_ten_percent_of_reference(zones, zones_m):
     measured = zones_m.area / 1e6
-    for code, got, ref, stored in zip(zones.town_code, measured, zones.area_ref_km2, zones.area_km2):
+    for code, got, ref, stored in zip(zones.town_code, measured, zones.area_ref_km2, zones.area_km2, strict=False):
         assert got == pytest.approx(ref, rel=0.10), code
         assert stored == pytest.approx(got, abs=0.01), code
 
@@ -57,7 +57,7 @@ def test_partition_union_equals_district_and_no_overlaps(zones_m):
     assert total == pytest.approx(district.area, rel=0.005)
     assert union.area == pytest.approx(district.area, rel=0.005)
     assert union.symmetric_difference(district).area < 0.005 * district.area  # no gaps, no spill
-    for (a_code, a), (b_code, b) in itertools.combinations(zip(zones_m.town_code, zones_m.geometry), 2):
+    for (a_code, a), (b_code, b) in itertools.combinations(zip(zones_m.town_code, zones_m.geometry, strict=False), 2):
         assert a.intersection(b).area < 1.0, (a_code, b_code)  # m²: shared edges only
 
 

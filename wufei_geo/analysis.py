@@ -348,7 +348,7 @@ def _progress(
     matched = pd.DataFrame() if measure == "untracked" else matching_sites(sites, target, counted)
     overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
     rows: list[dict[str, Any]] = []
-    for (_, site), late in zip(matched.iterrows(), overdue.tolist()):
+    for (_, site), late in zip(matched.iterrows(), overdue.tolist(), strict=False):
         rec = site.to_dict()
         capacity = site_capacity(rec) if measure == "capacity" else None
         village = _text(rec.get("village"))

@@ -86,7 +86,7 @@ def _to_json(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind == "datetime":
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if kind == "bool":
         return bool(value)
     if kind == "int":
@@ -157,7 +157,7 @@ def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "schema_revision": db.head_revision(),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
         "source_backend": backend,
         "tables": tables,
     }
@@ -274,7 +274,7 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> Rest
             counts = ", ".join(f"{name} {len(r)}" for name, r in rows.items())
             conn.execute(
                 sa.insert(db.audit).values(
-                    at=store.now() if hasattr(store, "now") else dt.datetime.now(dt.timezone.utc), user_name=who, site_id=None, town_code=None,
+                    at=store.now() if hasattr(store, "now") else dt.datetime.now(dt.UTC), user_name=who, site_id=None, town_code=None,
                     action="restore", field=None, old_value=None,
                     new_value=f"backup of {manifest.get('created_at')}", note=counts,
                 )

@@ -120,7 +120,7 @@ def _norm_code(value: object) -> str:
 def _matchers(gazetteer: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     codes: dict[str, str] = {}
     names: dict[str, str] = {}
-    for code, zh, en in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, gazetteer.name_en):
+    for code, zh, en in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, gazetteer.name_en, strict=False):
         codes[code] = code
         for n in (zh, en):
             names[_norm_name(n)] = code
@@ -192,7 +192,6 @@ def read_boundaries(
     if len(gdf) == 0:
         raise BoundaryImportError(path, ["the file has no features"])
 
-    crs_ok = True
     if path.suffix.lower() in (".geojson", ".json") and not declared:
         if _looks_projected(gdf):
             x0, y0, _, _ = gdf.total_bounds
@@ -200,16 +199,13 @@ def read_boundaries(
                 f"the GeoJSON declares no CRS, so it must be WGS-84 longitude/latitude, but its numbers look like "
                 f"projected metres (e.g. x={x0:.0f}, y={y0:.0f}); add a \"crs\" member or export as WGS-84"
             )
-            crs_ok = False
         else:
             gdf = gdf.set_crs("EPSG:4326", allow_override=True)
     elif not declared:
         problems.append("no coordinate reference system declared (a Shapefile needs its .prj; "
                         "a GeoPackage layer needs an SRS); we will not guess it")
-        crs_ok = False
     elif gdf.crs.is_geographic and _looks_projected(gdf):
         problems.append(f"the file declares {gdf.crs.to_string()} (degrees) but its numbers are out of range for degrees")
-        crs_ok = False
 
     codes, names = _matchers(gazetteer)
     chosen = _choose_field(gdf, code_field, name_field, codes, names, problems)
@@ -222,7 +218,7 @@ def read_boundaries(
                 problems.append(f"feature {i + 1}: {field}={value!r} is not a town of Qingpu ({how} not recognised)")
             else:
                 matched.setdefault(code, []).append(i)
-        for code, zh in zip(gazetteer.town_code.astype(str), gazetteer.name_zh):
+        for code, zh in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, strict=False):
             if code not in matched:
                 problems.append(f"missing town: {code} {zh}")
 
@@ -241,7 +237,7 @@ def read_boundaries(
     field = chosen[0]  # type: ignore[index]
     wgs = gdf.to_crs("EPSG:4326")
     rows, geoms = [], []
-    for code, zh, en in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, gazetteer.name_en):
+    for code, zh, en in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, gazetteer.name_en, strict=False):
         idx = matched[code]
         geom = shapely.force_2d(shapely.union_all(wgs.geometry.iloc[idx].values))
         rows.append({
@@ -255,7 +251,7 @@ def read_boundaries(
     # where are they? (catches a wrong CRS, or a file of another district)
     outline = district.to_crs(METRIC_CRS).geometry.iloc[0].buffer(DISTRICT_BUFFER_M)
     metric = out.to_crs(METRIC_CRS)
-    for r, g in zip(out.itertuples(), metric.geometry):
+    for r, g in zip(out.itertuples(), metric.geometry, strict=False):
         if not g.is_valid:
             problems.append(f"{r.town_code} {r.name_zh}: polygon invalid after reprojection/merging "
                             f"({explain_validity(g)})")

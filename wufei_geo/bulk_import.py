@@ -262,8 +262,11 @@ def plan_rows(
         row = i + 2  # the header is row 1
         errors: list[RowError] = []
 
-        def err(column: str | None, key: str, sid: str | None = None, **fmt: Any) -> None:
-            errors.append(RowError(row, column, _msg(key, lang, **fmt), sid))
+        def err(
+            column: str | None, key: str, sid: str | None = None,
+            _row: int = row, _errors: list[RowError] = errors, **fmt: Any,
+        ) -> None:
+            _errors.append(RowError(_row, column, _msg(key, lang, **fmt), sid))
 
         site_id = raw.get("site_id", "")
         if not site_id:
@@ -526,8 +529,8 @@ def read_boundary_upload(
 
 def boundary_report(new_zones: Any, current_zones: Any) -> pd.DataFrame:
     """Matching report: each town, the feature(s) it matched, its area in the file and now."""
-    current = dict(zip(current_zones["town_code"].astype(str), current_zones["area_km2"]))
-    quality = dict(zip(current_zones["town_code"].astype(str), current_zones["boundary_quality"]))
+    current = dict(zip(current_zones["town_code"].astype(str), current_zones["area_km2"], strict=False))
+    quality = dict(zip(current_zones["town_code"].astype(str), current_zones["boundary_quality"], strict=False))
     return pd.DataFrame(
         {
             "town_code": new_zones["town_code"].astype(str),

@@ -224,7 +224,7 @@ def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
     for col in _BOOL_COLUMNS:
         frame[col] = frame[col].astype("boolean")
     ok = np.isfinite(dlon) & np.isfinite(dlat)
-    geometry = [shapely.Point(x, y) if good else None for x, y, good in zip(dlon, dlat, ok)]
+    geometry = [shapely.Point(x, y) if good else None for x, y, good in zip(dlon, dlat, ok, strict=False)]
     out = gpd.GeoDataFrame(frame[list(SITE_EXPORT_COLUMNS)], geometry=geometry, crs="EPSG:4326")
     return out.reset_index(drop=True)
 
@@ -320,7 +320,7 @@ def text_cells_only(sheet: Any) -> None:
 def to_geojson_bytes(layer: str, gdf: gpd.GeoDataFrame, datum: str) -> bytes:
     """GeoJSON with top-level ``name``, ``datum``, ``datum_note`` and ``crs`` members."""
     features = []
-    for row, geom in zip(_plain_table(layer, gdf).to_dict("records"), gdf.geometry):
+    for row, geom in zip(_plain_table(layer, gdf).to_dict("records"), gdf.geometry, strict=False):
         props = {k: _clean(v) for k, v in row.items()}
         if "capacity_components" in props and isinstance(props["capacity_components"], str):
             props["capacity_components"] = json.loads(props["capacity_components"])

@@ -142,7 +142,7 @@ def _read(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
         start, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in record):
             continue
-        cells = dict(zip(header, (cell.strip() for cell in record)))
+        cells = dict(zip(header, (cell.strip() for cell in record), strict=False))
         if len(record) != len(header):
             cells["__width__"] = str(len(record))
         rows.append((start, cells))
@@ -446,7 +446,7 @@ def _check_in_district(c: _Checker, points: list[tuple[int, float, float, str]])
 
     converted = [to_wgs84(lon, lat, datum) for _, lon, lat, datum in points]
     inside = in_district([p[0] for p in converted], [p[1] for p in converted])
-    for (line, lon, lat, datum), (wlon, wlat), ok in zip(points, converted, inside):
+    for (line, lon, lat, datum), (wlon, wlat), ok in zip(points, converted, inside, strict=False):
         if not ok:
             c.add(SITES_FILE, line, "src_lon",
                   f"point ({lon}, {lat}) {datum} = WGS-84 ({wlon:.6f}, {wlat:.6f}) lies outside the district")

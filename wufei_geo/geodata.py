@@ -77,7 +77,7 @@ def district_seat() -> tuple[float, float]:
 def town_seats() -> dict[str, tuple[float, float]]:
     """town_code → (lon, lat) of the town seat, WGS-84."""
     g = _gazetteer()
-    return {c: (float(x), float(y)) for c, x, y in zip(g.town_code, g.seat_lon, g.seat_lat)}
+    return {c: (float(x), float(y)) for c, x, y in zip(g.town_code, g.seat_lon, g.seat_lat, strict=False)}
 
 
 def assign_towns(lon: ArrayLike, lat: ArrayLike, zones: gpd.GeoDataFrame | None = None) -> NDArray[np.object_]:
@@ -139,7 +139,7 @@ class _ZoneGrid:
         label = np.full(n_cells, -1, dtype=np.int32)
         near_cells: list[NDArray[np.int64]] = []
         insides: list[NDArray[np.bool_]] = []
-        for j, g in enumerate(geoms):
+        for g in geoms:
             insides.append(self._centres_inside(g))
             near_cells.append(self._near_edge(g))
         # first zone wins: paint in reverse order

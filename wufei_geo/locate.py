@@ -113,11 +113,11 @@ def locate_sites(
 
     # group the rest by where they are anchored
     seats = {str(c): (float(x), float(y)) for c, x, y in zip(gazetteer["town_code"], gazetteer["seat_lon"],
-                                                             gazetteer["seat_lat"])}
+                                                             gazetteer["seat_lat"], strict=False)}
     zone_geom_m = {}
     if zones is not None and len(zones):
         zm = zones.to_crs(METRIC_CRS) if zones.crs is not None else zones.set_crs("EPSG:4326").to_crs(METRIC_CRS)
-        for code, g in zip(zm["town_code"].astype(str), zm.geometry):
+        for code, g in zip(zm["town_code"].astype(str), zm.geometry, strict=False):
             zone_geom_m[code] = g if code not in zone_geom_m else zone_geom_m[code].union(g)
     district_m = district.to_crs(METRIC_CRS).geometry.iloc[0] if district is not None and len(district) else None
 
@@ -134,7 +134,7 @@ def locate_sites(
     placed: list[tuple[float, float]] = []
     if has_xy.any():
         ex, ey = _TO_M.transform(lon[has_xy], lat[has_xy])
-        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey)))
+        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey), strict=False))
     for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
         members = sorted(groups[key], key=lambda i: ids[i])
         if key:
@@ -150,7 +150,7 @@ def locate_sites(
         spots = _spread(tuple(anchor), len(members), area, placed)
         placed.extend(spots)
         xs, ys = _TO_DEG.transform([p[0] for p in spots], [p[1] for p in spots])
-        for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys)):
+        for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys), strict=False):
             disp_x[i], disp_y[i], disp_p[i] = x, y, label
 
     df["display_lon"] = disp_x

@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 from wufei_geo.analysis import (
     INDICATIVE_CAVEAT_EN,
     INDICATIVE_CAVEAT_ZH,
-    TargetProgress,
     TOWN_MEASURES,
+    TargetProgress,
     TownScorecard,
     town_measures,
     wet_waste_progress,

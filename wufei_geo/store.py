@@ -81,7 +81,7 @@ def check_text(label: str, value: str, *, controls: bool = False) -> str:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _fmt(value: Any) -> str | None:
@@ -179,7 +179,7 @@ class Store:
         now = self.clock()
         if now.tzinfo is None:
             raise ValueError("the store clock must return aware datetimes")
-        return now.astimezone(dt.timezone.utc)
+        return now.astimezone(dt.UTC)
 
     def today(self) -> dt.date:
         """Today's date in Qingpu (Asia/Shanghai)."""
@@ -487,7 +487,7 @@ class Store:
                 problems.append("unknown town codes: " + ", ".join(unknown))
         elif len(set(codes)) != 11:
             problems.append(f"expected 11 towns, got {len(set(codes))}")
-        for code, geom in zip(codes, gdf.geometry):
+        for code, geom in zip(codes, gdf.geometry, strict=False):
             if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
                 problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
         if problems:
@@ -855,7 +855,7 @@ def _audit_order(changed: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 def _hashable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float):

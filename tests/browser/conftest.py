@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS_DIR, CHROMIUM, chromium_available, launch_browser, block_external
+from .harness import ARTIFACTS_DIR, CHROMIUM, block_external, chromium_available, launch_browser
 
 
 def _require_chromium() -> None:

@@ -16,7 +16,16 @@ from wufei_geo import auth
 from wufei_geo.mapview import STATUS_COLOURS
 from wufei_geo.store import Store
 
-from .harness import hex_to_rgb, map_frame, marker_count, running_app, shown_counts, site_colours, sqlite_url, wait_until
+from .harness import (
+    hex_to_rgb,
+    map_frame,
+    marker_count,
+    running_app,
+    shown_counts,
+    site_colours,
+    sqlite_url,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

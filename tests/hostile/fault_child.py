@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-FIXED = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+FIXED = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import collections
 import html
-import unicodedata
 import sys
+import unicodedata
 from pathlib import Path
 
 from tests.hostile.corpus import BOUNDARY_CASES, CAPACITY_CASES, COORD_CASES, SPREADSHEET_CASES, TEXT_CASES
@@ -38,7 +38,7 @@ def _cell(text: str) -> str:
 
 def render(records: list[dict]) -> str:
     outcomes = collections.Counter(r["outcome"] for r in records)
-    cases = {(r["group"], r["case"]) for r in records}
+    {(r["group"], r["case"]) for r in records}
     inputs = {(r["group"], r["case"]) for r in records if r["group"] in ("text", "values", "files")}
     lost = sum(int(r["figures"].get("updates_lost", 0)) for r in records)
     partial = sum(int(r["figures"].get("partial_writes", 0)) for r in records)

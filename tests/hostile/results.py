@@ -39,7 +39,7 @@ def record(group: str, case: str, entry: str, outcome: str, detail: str = "", **
         "outcome": outcome,
         "detail": detail[:300],
         "figures": figures,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     with RESULTS_PATH.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False) + "\n")

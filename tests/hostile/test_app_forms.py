@@ -15,7 +15,6 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +26,17 @@ from wufei_geo.errors import ValidationError
 from wufei_geo.store import Store
 
 from .corpus import (
-    APP_CAPACITY, APP_COMMISSIONED, APP_LOCATION, APP_LOGIN, APP_NAME, APP_NOTE, CAPACITY_CASES, COORD_CASES,
-    DATE_CASES, TEXT_CASES, Case,
+    APP_CAPACITY,
+    APP_COMMISSIONED,
+    APP_LOCATION,
+    APP_LOGIN,
+    APP_NAME,
+    APP_NOTE,
+    CAPACITY_CASES,
+    COORD_CASES,
+    DATE_CASES,
+    TEXT_CASES,
+    Case,
 )
 from .helpers import HUAXIN, PASSWORD, XIAYANG, _block_plan_seed, data_hash, test_sites
 from .results import REPO_ROOT, record

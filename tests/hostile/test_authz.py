@@ -6,14 +6,13 @@ Brute force meets the lock-out; an expired session cannot write.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import pytest
 
 from wufei_geo import auth, bulk_import
 from wufei_geo.errors import AccountLocked, BatchRefused, NotAuthenticated, PermissionDenied
 
-from .helpers import HUAXIN, PASSWORD, csv_bytes, data_hash, env, login, run_cli  # noqa: F401  (env is a fixture)
+from .helpers import HUAXIN, PASSWORD, csv_bytes, data_hash, login, run_cli
 from .results import record
 
 CHANGE = {"status": "under_construction"}

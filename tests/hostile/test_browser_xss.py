@@ -53,7 +53,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     url = sqlite_url(folder)
     store = Store.open(url, seed=False, settings=Settings(db_url=url))
     _block_plan_seed(store)
-    for (sid, name), (lon, lat) in zip(PAYLOADS.items(), POINTS):
+    for (sid, name), (lon, lat) in zip(PAYLOADS.items(), POINTS, strict=False):
         store.add_site(None, {"site_id": sid, "name_zh": name, "name_en": name, "category": "wet_waste",
                               "wet_waste_mode": "on_site", "town_code": XIAYANG, "lon": lon, "lat": lat})
     store.close()
@@ -62,9 +62,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def test_payload_names_are_literal_and_no_dialog_opens(app: Any) -> None:
-    from playwright.sync_api import sync_playwright
-
     from browser import harness
+    from playwright.sync_api import sync_playwright
 
     dialogs: list[str] = []
     with sync_playwright() as pw:

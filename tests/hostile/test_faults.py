@@ -4,10 +4,8 @@ between — and a refused write must say so clearly.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess

@@ -17,7 +17,7 @@ import pytest
 
 from wufei_geo import auth
 from wufei_geo.config import Settings
-from wufei_geo.errors import StoreUnavailable, WufeiError
+from wufei_geo.errors import StoreUnavailable
 from wufei_geo.store import Store
 
 from .helpers import PASSWORD, XIAYANG

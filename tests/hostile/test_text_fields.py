@@ -15,10 +15,10 @@ import pytest
 
 from wufei_geo import auth, bulk_import, exports, mapview
 from wufei_geo.catalog import load_catalog
-from wufei_geo.errors import ValidationError, WufeiError
+from wufei_geo.errors import ValidationError
 
 from .corpus import TEXT_CASES, Case
-from .helpers import PASSWORD, XIAYANG, csv_bytes, data_hash, env, login, run_cli  # noqa: F401  (env is a fixture)
+from .helpers import PASSWORD, XIAYANG, csv_bytes, data_hash, login, run_cli
 from .results import record
 
 
@@ -134,7 +134,7 @@ def test_site_name_through_add_site_map_and_exports(env, case: Case) -> None:
     col = header.index("name_zh") + 1
     cells = [sheet.cell(row=r, column=col) for r in range(2, sheet.max_row + 1)]
     (cell,) = [c for c, sid in zip(cells, [sheet.cell(row=r, column=header.index("site_id") + 1).value
-                                          for r in range(2, sheet.max_row + 1)]) if sid == "H.9"]
+                                          for r in range(2, sheet.max_row + 1)], strict=False) if sid == "H.9"]
     assert cell.data_type == "s" and cell.value == stored  # text, never a formula
     record("text", case.id, "exports CSV/XLSX(name_zh)", "rendered_safely")
 

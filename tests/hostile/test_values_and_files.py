@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import pathlib
 import zipfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from wufei_geo.boundaries import BoundaryImportError, read_boundaries
 from wufei_geo.errors import ValidationError
 
 from .corpus import BOUNDARY_CASES, CAPACITY_CASES, COORD_CASES, SPREADSHEET_CASES, Case
-from .helpers import PASSWORD, csv_bytes, data_hash, env, login, run_cli  # noqa: F401  (env is a fixture)
+from .helpers import PASSWORD, csv_bytes, data_hash, login, run_cli
 from .results import record
 
 BIG = 200 * 1024 * 1024
@@ -138,7 +137,7 @@ def _spreadsheet(case: str, tmp: Path) -> tuple[bytes | Path, str, str]:
     if case == "csv-utf16":
         return text.encode("utf-16"), "utf16.csv", "refused"
     if case == "csv-no-site-id":
-        return "id,status\nH.1,operating\n".encode(), "noid.csv", "refused"
+        return b"id,status\nH.1,operating\n", "noid.csv", "refused"
     if case == "csv-gbk":
         return text.replace("（𪚥）", "").encode("gbk"), "gbk.csv", "accepted"
     if case == "csv-utf8-bom":

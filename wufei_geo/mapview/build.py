@@ -28,7 +28,6 @@ from wufei_geo.mapview.style import CATEGORY_GLYPHS, STATUS_COLOURS, UNKNOWN_COL
 from wufei_geo.mapview.tiles import BASEMAPS, TILES, use_local_assets
 from wufei_geo.mapview.values import _fmt_num, _isnull
 
-
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway

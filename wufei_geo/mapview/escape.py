@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 
-
 _JINJA_OPENER = re.compile(r"\{(?=[{%#])")
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from typing import Iterable
+from collections.abc import Iterable
 
 from branca.element import MacroElement
 from folium.template import Template

@@ -8,7 +8,6 @@ from wufei_geo.i18n import t
 from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
 from wufei_geo.mapview.values import _isnull
 
-
 COORD_DECIMALS = 6
 
 
@@ -26,13 +25,13 @@ def service_links(
     a point inside its zone.  Stations without a display point draw no link."""
     seats: dict[str, tuple[float, float]] = {}
     if zones is not None and len(zones):
-        for code, geom in zip(zones["town_code"], zones.geometry):
+        for code, geom in zip(zones["town_code"], zones.geometry, strict=False):
             if geom is not None and not geom.is_empty:
                 p = geom.representative_point()
                 seats[str(code)] = (p.x, p.y)
     if towns is not None and len(towns) and {"seat_lon", "seat_lat"} <= set(towns.columns):
         code_col = "code" if "code" in towns.columns else "town_code"
-        for code, x, y in zip(towns[code_col], towns["seat_lon"], towns["seat_lat"]):
+        for code, x, y in zip(towns[code_col], towns["seat_lon"], towns["seat_lat"], strict=False):
             if not (_isnull(x) or _isnull(y)):
                 seats[str(code)] = (float(x), float(y))
     stations = mapped_sites(sites)
@@ -56,7 +55,7 @@ def service_links(
                     "type": "Feature",
                     "geometry": {
                         "type": "LineString",
-                        "coordinates": [[round(float(x), COORD_DECIMALS), round(float(y), COORD_DECIMALS)] for x, y in zip(xs, ys)],
+                        "coordinates": [[round(float(x), COORD_DECIMALS), round(float(y), COORD_DECIMALS)] for x, y in zip(xs, ys, strict=False)],
                     },
                     "properties": {
                         "label": t("map.served_by", lang, station=station_name, town=names.get(code, code)),

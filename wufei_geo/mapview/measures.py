@@ -7,7 +7,6 @@ import pandas as pd
 from wufei_geo.mapview.style import CHOROPLETH_PALETTE
 from wufei_geo.mapview.values import _isnull
 
-
 CHOROPLETH_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
 
 
@@ -17,10 +16,10 @@ def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str
     names: dict[str, str] = {}
     if towns is not None and len(towns):
         code_col = "code" if "code" in towns.columns else "town_code"
-        for code, zh, en in zip(towns[code_col], towns["name_zh"], towns.get("name_en", towns["name_zh"])):
+        for code, zh, en in zip(towns[code_col], towns["name_zh"], towns.get("name_en", towns["name_zh"]), strict=False):
             names[str(code)] = str(en if lang == "en" and not _isnull(en) else zh)
     if zones is not None and len(zones):
-        for code, name, zh in zip(zones["town_code"], zones.get(col, zones["name_zh"]), zones["name_zh"]):
+        for code, name, zh in zip(zones["town_code"], zones.get(col, zones["name_zh"]), zones["name_zh"], strict=False):
             names[str(code)] = str(zh if _isnull(name) else name)
     return names
 

@@ -14,7 +14,6 @@ from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
 from wufei_geo.mapview.style import MARKER_MAX_PX, MARKER_MIN_PX
 from wufei_geo.mapview.values import _fmt_num, _isnull
 
-
 # Popup rows, in order: (message key of the label, how to get the text from a row).
 POPUP_FIELDS: tuple[str, ...] = (
     "field.site_id",
@@ -129,7 +128,7 @@ def _col(frame: pd.DataFrame, name: str) -> list[object]:
 
 
 def _precision_col(frame: pd.DataFrame) -> list[object]:
-    return [d if d is not None else p for d, p in zip(_col(frame, "display_precision"), _col(frame, "precision"))]
+    return [d if d is not None else p for d, p in zip(_col(frame, "display_precision"), _col(frame, "precision"), strict=False)]
 
 
 def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> list[list[object]]:
@@ -153,11 +152,11 @@ def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> lis
             return str(value)
 
     def caps(value_col: str, unit_col: str) -> list[object]:
-        return [_capacity_text(v, u, lang) for v, u in zip(_col(frame, value_col), _col(frame, unit_col))]
+        return [_capacity_text(v, u, lang) for v, u in zip(_col(frame, value_col), _col(frame, unit_col), strict=False)]
 
     modes = [
         (_NOT_APPLICABLE if cat != "wet_waste" else None) if m is None else i18n.wet_waste_mode_label(m, lang)
-        for m, cat in zip(_col(frame, "wet_waste_mode"), cats)
+        for m, cat in zip(_col(frame, "wet_waste_mode"), cats, strict=False)
     ]
     return [
         [str(v) for v in frame["site_id"].tolist()],
@@ -166,7 +165,7 @@ def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> lis
         [town(c) for c in _col(frame, "town_code")],
         _col(frame, "village"),
         _col(frame, "address"),
-        [served(v, c) for v, c in zip(_col(frame, "served_towns"), cats)],
+        [served(v, c) for v, c in zip(_col(frame, "served_towns"), cats, strict=False)],
         caps("capacity_value", "capacity_unit"),
         caps("capacity_norm", "capacity_norm_unit"),
         caps("operating_capacity_value", "operating_capacity_unit"),
@@ -236,17 +235,17 @@ def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTex
     approx = [p in model.APPROXIMATE_PRECISIONS for p in _precision_col(located)]
     overdue = [o is not None and bool(o) for o in _col(located, "overdue")]
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
-    display_names = [n if n is not None else o for n, o in zip(_col(located, name_col), _col(located, other_col))]
+    display_names = [n if n is not None else o for n, o in zip(_col(located, name_col), _col(located, other_col), strict=False)]
 
     columns = _popup_columns(located, lang, names)
     town_col = columns[POPUP_FIELDS.index("field.town")]
     elide = [
         n is not None and t is not None and len(str(n)) > len(t) and str(n).startswith(t)
-        for n, t in zip(display_names, town_col)
+        for n, t in zip(display_names, town_col, strict=False)
     ]
     short_names = [
         None if n is None else (str(n)[len(t):] if e else str(n))  # type: ignore[arg-type]
-        for n, t, e in zip(display_names, town_col, elide)
+        for n, t, e in zip(display_names, town_col, elide, strict=False)
     ]
     strings = _Strings()
     n = len(located)

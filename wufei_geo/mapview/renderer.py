@@ -176,7 +176,7 @@ class SiteLayer(JSCSSMixin, folium.map.Layer):
         """
     )
 
-    def __init__(self, payload: dict, category: str, name: str, renderer: "SiteRenderer", *, cluster: bool) -> None:
+    def __init__(self, payload: dict, category: str, name: str, renderer: SiteRenderer, *, cluster: bool) -> None:
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "SiteLayer"
         self.payload = payload

@@ -4,7 +4,6 @@ Shared by the renderer, the legend, the payload and the choropleth, so none of t
 """
 from __future__ import annotations
 
-
 STATUS_COLOURS: dict[str, str] = {
     "planned": "#4a78c2",
     "under_construction": "#e8950c",

@@ -1,11 +1,11 @@
 """Basemap tile specs and the Leaflet assets: CDN links, or the copies shipped in the package."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import folium
-
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
 
