@@ -36,18 +36,9 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.config import GenerationParameters
-from wufei_geo.model import STATUSES
+from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
 
 YEARS: tuple[int, ...] = tuple(range(2021, 2027))
-COUNTS_TOWARD: tuple[str, ...] = ("all", "centralised", "on_site")
-MEASURES: tuple[str, ...] = (
-    "capacity",
-    "site_count",
-    "closure_count",
-    "village_count",
-    "served",
-    "untracked",
-)
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target")
 # Statuses shown on their own, never counted toward a target.
 HALTED_STATUSES: tuple[str, ...] = ("suspended", "cancelled")

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from wufei_geo import units
-from wufei_geo.analysis import MEASURES
 from wufei_geo.errors import ValidationError
 from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
+    MEASURES,
     NORM_UNIT,
     PRECISIONS,
     SITE_COLUMNS,

@@ -73,6 +73,19 @@ DATUMS: Final = ("wgs84", "gcj02", "bd09")
 # --- roles -------------------------------------------------------------------
 ROLES: Final = ("admin", "planner", "town_official")
 
+# --- targets (facilities/targets.csv) -----------------------------------------
+# How a target is measured (docs/architecture.md → Targets); computed by analysis.py.
+MEASURES: Final[tuple[str, ...]] = (
+    "capacity",
+    "site_count",
+    "closure_count",
+    "village_count",
+    "served",
+    "untracked",
+)
+# Which wet-waste sites count toward the wet-waste capacity goal (all, or one WET_WASTE_MODES).
+COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
+
 # --- the stable site schema (exports, the store's frame, the map) ------------
 # Documented in docs/schema.md.  Order matters: it is the column order of exports.
 SITE_COLUMNS: Final[tuple[str, ...]] = (

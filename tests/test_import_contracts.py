@@ -1,0 +1,100 @@
+"""Import contracts: the core never imports the UI; no import cycles inside ``wufei_geo``.
+
+The contracts themselves live in pyproject.toml (``[tool.importlinter]``) and CI runs
+``lint-imports``; this test runs the same check, and a module-level cycle search with grimp
+that counts every import, function-level ones included (``if TYPE_CHECKING:`` imports are
+never executed and are left out).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _graph() -> grimp.ImportGraph:
+    return grimp.build_graph("wufei_geo", exclude_type_checking_imports=True, cache_dir=None)
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected components of more than one module (each holds at least one cycle)."""
+    modules = sorted(graph.modules)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in modules:  # Tarjan, iterative
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycles_between_core_modules():
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_search_counts_function_level_imports():
+    # The cycle of issue 16 went through a function-level import (analysis → catalog).
+    graph = _graph()
+    details = graph.get_import_details(importer="wufei_geo.analysis", imported="wufei_geo.catalog")
+    assert details, "analysis.overdue_flags imports catalog inside the function"
+    graph.add_import(importer="wufei_geo.facilities", imported="wufei_geo.analysis")  # the old MEASURES import
+    cycle = {"wufei_geo.facilities", "wufei_geo.analysis", "wufei_geo.catalog"}
+    assert any(cycle <= set(component) for component in _cycles(graph))
+
+
+def test_the_core_never_imports_streamlit_or_the_pages():
+    graph = grimp.build_graph("wufei_geo", include_external_packages=True, cache_dir=None)
+    for ui in ("streamlit", "streamlit_folium", "app_pages"):
+        if ui in graph.modules:
+            importers = sorted(graph.find_modules_that_directly_import(ui))
+            assert not [m for m in importers if m.startswith("wufei_geo")], (ui, importers)
+
+
+@pytest.mark.slow
+def test_lint_imports_keeps_every_contract():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
