@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_args = extra  # passed on by commands that wrap another program (serve)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # e.g. `wufei-geo sites | head`

@@ -22,9 +22,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from wufei_geo.model import SITE_COLUMNS
+from wufei_geo.paths import MIGRATIONS_DIR
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Execution option marking a connection whose transactions write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "wufei_write"
 

@@ -23,11 +23,10 @@ import pandas as pd
 import shapely
 
 from wufei_geo.crs import METRIC_CRS
-from wufei_geo.model import SITE_COLUMNS
+from wufei_geo.model import EXPORT_DATUMS, EXPORT_FORMATS, EXPORT_LAYERS, SITE_COLUMNS
 
-LAYERS = ("sites", "zones", "district")
-FORMATS = ("geojson", "csv", "xlsx", "gpkg")
-EXPORT_DATUMS = ("wgs84", "gcj02")
+LAYERS = EXPORT_LAYERS
+FORMATS = EXPORT_FORMATS
 # Layer names inside a GeoPackage (zones are called town_zones there).
 GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
 

@@ -86,6 +86,11 @@ MEASURES: Final[tuple[str, ...]] = (
 # Which wet-waste sites count toward the wet-waste capacity goal (all, or one WET_WASTE_MODES).
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 
+# --- exports (docs/schema.md) -------------------------------------------------------
+EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district")
+EXPORT_FORMATS: Final[tuple[str, ...]] = ("geojson", "csv", "xlsx", "gpkg")
+EXPORT_DATUMS: Final[tuple[str, ...]] = ("wgs84", "gcj02")
+
 # --- the stable site schema (exports, the store's frame, the map) ------------
 # Documented in docs/schema.md.  Order matters: it is the column order of exports.
 SITE_COLUMNS: Final[tuple[str, ...]] = (

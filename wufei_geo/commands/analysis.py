@@ -8,9 +8,10 @@ import json
 import sys
 from typing import Any
 
-from wufei_geo import analysis
-from wufei_geo.i18n import status_label, t
-from wufei_geo.report import fmt_number, fmt_share, reached_text, target_label, unit_text, write_report
+from wufei_geo.model import COUNTS_TOWARD
+
+# Heavy modules (pandas, folium, openpyxl) are imported by the commands that run, not at
+# start-up: `wufei-geo --help` stays fast (bench/fig_cli.py).
 
 
 def _date(text: str) -> dt.date:
@@ -29,7 +30,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("capacity", help="capacity and counts against the plan's district targets")
     p.add_argument("--json", action="store_true", help="print the targets as JSON")
-    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all",
+    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
     _common(p)
     p.set_defaults(func=cmd_capacity)
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("report", help="write the Excel workbook (.xlsx) or the HTML briefing (.html)")
     p.add_argument("-o", "--output", required=True, help="output file; the suffix chooses the format")
-    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all")
+    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all")
     _common(p)
     p.set_defaults(func=cmd_report)
 
@@ -65,11 +66,18 @@ def _print_json(data: Any) -> None:
 
 
 def _status_line(by_status: dict[str, Any], lang: str) -> str:
+    from wufei_geo.i18n import status_label
+    from wufei_geo.report import fmt_number
+
     parts = [f"{status_label(s, lang)} {fmt_number(v)}" for s, v in by_status.items() if v]
     return ", ".join(parts) or "—"
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    from wufei_geo import analysis
+    from wufei_geo.i18n import t
+    from wufei_geo.report import fmt_number, fmt_share, reached_text, target_label, unit_text
+
     catalog = _catalog()
     report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
                                       today=args.today)
@@ -116,6 +124,10 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
 
 def cmd_towns(args: argparse.Namespace) -> int:
+    from wufei_geo import analysis
+    from wufei_geo.i18n import t
+    from wufei_geo.report import fmt_number, fmt_share, target_label, unit_text
+
     catalog = _catalog()
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, _params(), today=args.today)
     if args.json:
@@ -154,6 +166,9 @@ def cmd_towns(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from wufei_geo import analysis
+    from wufei_geo.report import write_report
+
     catalog = _catalog()
     params = _params()
     report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wufei_geo import exports
 from wufei_geo.commands.users import read_password
+from wufei_geo.model import EXPORT_DATUMS, EXPORT_FORMATS, EXPORT_LAYERS
+
+# Heavy modules (geopandas, the store) are imported by the commands that run, not at start-up.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,9 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_sites)
 
     p = subparsers.add_parser("export", help="export sites, town zones or the district outline")
-    p.add_argument("--layer", choices=exports.LAYERS, default=None, help="layer (default: sites; gpkg: all three)")
-    p.add_argument("--format", choices=exports.FORMATS, default="geojson")
-    p.add_argument("--datum", choices=exports.EXPORT_DATUMS, default="wgs84")
+    p.add_argument("--layer", choices=EXPORT_LAYERS, default=None, help="layer (default: sites; gpkg: all three)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson")
+    p.add_argument("--datum", choices=EXPORT_DATUMS, default="wgs84")
     p.add_argument("-o", "--output", required=True, help="output file")
     p.set_defaults(func=cmd_export)
 
@@ -53,6 +55,7 @@ def _err(message: object) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
+    from wufei_geo import exports
     from wufei_geo.catalog import load_catalog
 
     catalog = load_catalog(_open_store())
@@ -69,6 +72,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from wufei_geo import exports
     from wufei_geo.catalog import load_catalog
 
     layer = args.layer if (args.layer or args.format != "gpkg") else None

@@ -7,7 +7,6 @@ import sys
 import unicodedata
 from typing import Any
 
-from wufei_geo import auth
 from wufei_geo.commands.users import read_password
 from wufei_geo.errors import WufeiError
 from wufei_geo.model import STATUSES
@@ -41,6 +40,7 @@ def printable(value: Any) -> str:
 
 
 def _set(args: argparse.Namespace) -> int:
+    from wufei_geo import auth
     from wufei_geo.store import Store
 
     try:

@@ -6,7 +6,6 @@ import getpass
 import json
 import sys
 
-from wufei_geo import auth
 from wufei_geo.errors import ValidationError, WufeiError
 from wufei_geo.model import ROLES
 
@@ -58,6 +57,8 @@ def _fail(exc: Exception) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from wufei_geo import auth  # bcrypt + SQLAlchemy: only when an account command runs
+
     try:
         password = read_password(args, f"Password for {args.name}: ", confirm=True)
         store = _open()
@@ -70,6 +71,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from wufei_geo import auth  # bcrypt + SQLAlchemy: only when an account command runs
+
     users = auth.list_users(_open())
     if args.json:
         for u in users:
@@ -88,6 +91,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
+    from wufei_geo import auth  # bcrypt + SQLAlchemy: only when an account command runs
+
     try:
         auth.disable_user(_open(), args.name)
     except WufeiError as exc:
@@ -97,6 +102,8 @@ def _disable(args: argparse.Namespace) -> int:
 
 
 def _set_password(args: argparse.Namespace) -> int:
+    from wufei_geo import auth  # bcrypt + SQLAlchemy: only when an account command runs
+
     try:
         password = read_password(args, f"New password for {args.name}: ", confirm=True)
         auth.set_password(_open(), args.name, password)

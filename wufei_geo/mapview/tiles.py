@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import folium
+
+from wufei_geo.paths import ASSETS_DIR
 
 BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
 
 
 # Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT)
 # so the map works with no network: pass ``asset_base`` to build_map to load them from there.
-ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "leaflet"
+ASSET_DIR = ASSETS_DIR / "leaflet"
 CDN_ASSETS: dict[str, str] = {
     "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
     "leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
