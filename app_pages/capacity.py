@@ -88,7 +88,7 @@ else:
         layers.append(alt.Chart(goal).mark_text(align="left", dx=4, dy=-6, color="#D55E00").encode(
             y="goal:Q", text="label:N", x=alt.value(0)))
     st.subheader(tr("analysis.chart_title"))
-    st.altair_chart(alt.layer(*layers).properties(height=320), use_container_width=True)
+    st.altair_chart(alt.layer(*layers).properties(height=320), width="stretch")
     st.caption(tr("analysis.projection_rule"))
 
     st.subheader(tr("analysis.by_status"))
@@ -98,7 +98,7 @@ else:
         for mode, values in wet.by_mode.items():
             row[wet_waste_mode_label(mode, L)] = values.get(s)
         status_rows.append(row)
-    st.dataframe(pd.DataFrame(status_rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(status_rows), hide_index=True, width="stretch")
     st.caption(tr("analysis.halted"))
 
     st.subheader(tr("analysis.sites"))
@@ -119,7 +119,7 @@ else:
             for r in wet.site_rows
         ]
     )
-    st.dataframe(site_table, hide_index=True, use_container_width=True)
+    st.dataframe(site_table, hide_index=True, width="stretch")
 
 st.subheader(tr("analysis.other_targets"))
 others = [item for item in report if item is not wet]
@@ -156,7 +156,7 @@ st.dataframe(
         ]
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 params = st.session_state.get("analysis_params") or load_settings().generation

@@ -64,7 +64,7 @@ overview = pd.DataFrame(
         for c in cards
     ]
 )
-st.dataframe(overview, hide_index=True, use_container_width=True)
+st.dataframe(overview, hide_index=True, width="stretch")
 
 measure = st.selectbox(
     tr("analysis.towns.measure"), analysis.TOWN_MEASURES,
@@ -109,7 +109,7 @@ if card.targets:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.write(tr("analysis.state.no_target"))
@@ -147,7 +147,7 @@ if card.site_rows:
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.write(tr("analysis.towns.no_sites"))

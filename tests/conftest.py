@@ -7,6 +7,7 @@ Each PostgreSQL test gets its own fresh schema, dropped afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -151,3 +152,30 @@ def site_record(site_id: str, **overrides: Any) -> dict[str, Any]:
 def _site_record_fixture() -> Callable[..., dict[str, Any]]:
     """The :func:`site_record` builder, as a fixture."""
     return site_record
+
+
+# --- no deprecation warnings (issue 16) --------------------------------------------------------
+# Python's own DeprecationWarning/FutureWarning from wufei_geo and app_pages are errors through
+# pytest's `filterwarnings` (pyproject.toml).  Streamlit reports its deprecations (e.g. a removed
+# `use_container_width`) through its logger instead, into the server log: a test during which
+# Streamlit logs one fails.
+class _StreamlitDeprecations(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def _no_streamlit_deprecations() -> Iterator[None]:
+    handler = _StreamlitDeprecations()
+    logger = logging.getLogger("streamlit.deprecation_util")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        pytest.fail("Streamlit deprecation warning(s):\n" + "\n".join(handler.messages), pytrace=False)
