@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 
@@ -25,6 +24,8 @@ def config_flags(config_file: Path) -> list[str]:
 
     Streamlit reads ``.streamlit/config.toml`` only from the current directory; passing the
     settings as options makes them hold wherever the app is started from."""
+    import tomllib
+
     with config_file.open("rb") as fh:
         config = tomllib.load(fh)
     flags = []
