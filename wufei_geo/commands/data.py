@@ -5,22 +5,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from wufei_geo.paths import FACILITIES_DIR
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
         help="check facilities/*.csv (sites, capacities, targets, projects); one line per problem",
     )
-    p.add_argument("--dir", type=Path, default=FACILITIES_DIR, help="folder of the CSV files (default: facilities/)")
+    p.add_argument("--dir", type=Path, default=None, help="folder of the CSV files (default: the bundled facilities/)")
     p.set_defaults(func=cmd_validate)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 with a one-line summary when clean; exit 1 with ``file:row: field: message`` lines."""
     from wufei_geo import facilities
+    from wufei_geo.paths import FACILITIES_DIR
 
+    args.dir = args.dir or FACILITIES_DIR
     problems = facilities.validate(args.dir)
     if problems:
         for problem in problems:
