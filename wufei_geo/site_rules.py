@@ -351,7 +351,7 @@ def capacity_above_design(site: Mapping[str, Any], norm: float | None) -> Violat
         "capacity_above_design",
         f"operating capacity {_num(norm)} {unit} is above the site's design capacity {_num(design)} {unit} "
         f"(rule capacity_above_design) / 运行能力 {_num(norm)} {unit} 超过设计能力 {_num(design)} {unit}",
-        {"value": norm, "design": design, "unit": unit},
+        {"field": "operating_capacity_value", "value": norm, "design": design, "unit": unit},
     )
 
 
@@ -373,7 +373,8 @@ def capacity_jump(site: Mapping[str, Any], norm: float | None) -> Violation | No
         f"operating capacity {_num(norm)} {unit} is more than {JUMP_FACTOR:g}× the previous {_num(old)} {unit} "
         f"(design capacity {design_text}; rule capacity_jump) / 运行能力 {_num(norm)} {unit} 与原值 {_num(old)} {unit} 相差超过 "
         f"{JUMP_FACTOR:g} 倍（设计能力 {design_text}）",
-        {"value": norm, "previous": old, "factor": round(factor, 6), "design": design, "unit": unit},
+        {"field": "operating_capacity_value", "value": norm, "previous": old, "factor": round(factor, 6), "design": design,
+         "unit": unit},
     )
 
 
@@ -391,7 +392,8 @@ def commissioned_before_site(site: Mapping[str, Any], commissioned: str | None) 
         f"commissioning date {commissioned} is before the plan's construction period began ({PLAN_PERIOD_START}); "
         f"{site.get('project_id')} is a project of the plan (rule commissioned_before_site) / 投运日期 {commissioned} "
         f"早于规划建设期起点 {PLAN_PERIOD_START}",
-        {"value": commissioned, "floor": PLAN_PERIOD_START.isoformat(), "project_id": site.get("project_id")},
+        {"field": "commissioned", "value": commissioned, "floor": PLAN_PERIOD_START.isoformat(),
+         "project_id": site.get("project_id")},
     )
 
 
@@ -408,7 +410,7 @@ def outside_own_zone(lon: float, lat: float, town_code: str, zone: Any, quality:
         "outside_own_zone",
         f"({lon:.6f}, {lat:.6f}) is outside your town {town_code} ({kind}); moving a site to another town needs a "
         f"planner's confirmation (rule outside_own_zone) / 新位置不在本街镇范围内",
-        {"lon": lon, "lat": lat, "town_code": town_code, "boundary_quality": quality},
+        {"field": "lon", "lon": lon, "lat": lat, "town_code": town_code, "boundary_quality": quality},
     )
 
 
