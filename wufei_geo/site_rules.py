@@ -315,7 +315,7 @@ def changed_values(site: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str,
         from wufei_geo import crs
 
         near = float(crs.distance_m(float(site["lon"]), float(site["lat"]), new["lon"], new["lat"])) <= SAME_PLACE_M
-        if near and site.get("precision") == "exact":
+        if near:  # also for an approximate point: sending an export back must not make it "exact"
             for key in ("lon", "lat", "precision", "location_source"):
                 changed.pop(key, None)
     return changed
@@ -426,8 +426,9 @@ def plausibility(site: Mapping[str, Any], changed: Mapping[str, Any], *, own_zon
         out += [capacity_above_design(site, norm), capacity_jump(site, norm)]
     if "commissioned" in changed:
         out.append(commissioned_before_site(site, changed["commissioned"]))
-    if "lon" in changed and own_town:
-        out.append(outside_own_zone(changed["lon"], changed["lat"], own_town, own_zone, zone_quality))
+    if ("lon" in changed or "lat" in changed) and own_town:
+        lon, lat = changed.get("lon", site.get("lon")), changed.get("lat", site.get("lat"))
+        out.append(outside_own_zone(float(lon), float(lat), own_town, own_zone, zone_quality))
     return [v for v in out if v is not None]
 
 

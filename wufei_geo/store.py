@@ -625,7 +625,7 @@ class Store:
         if not changed and not note:
             raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
         official = who.role == "town_official"
-        zone, quality = self._own_zone(conn, who.town_code) if official and "lon" in changed else (None, None)
+        zone, quality = self._own_zone(conn, who.town_code) if official and ("lon" in changed or "lat" in changed) else (None, None)
         violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=who.town_code if official else None,
                                              zone_quality=quality)
         if violations:
