@@ -936,6 +936,15 @@ class Store:
             raise ValidationError("site_id must be 1–64 printable characters")
         if record["category"] not in CATEGORIES:
             raise ValidationError(f"unknown category {record['category']!r}")
+        # the same field rules as an edit (site_rules): a site added here must pass a restore too
+        if any(record.get(k) not in (None, "") for k in ("operating_capacity_value", "operating_capacity_unit")):
+            record.update(site_rules.parse_capacity(record["category"], record.get("operating_capacity_value"),
+                                                    record.get("operating_capacity_unit")))
+        if any(record.get(k) not in (None, "") for k in ("capacity_value", "capacity_unit")):
+            record.update(site_rules.parse_design_capacity(record["category"], record.get("capacity_value"),
+                                                           record.get("capacity_unit")))
+        if record.get("commissioned") not in (None, ""):
+            record["commissioned"] = site_rules.parse_date(record["commissioned"], self.today())
         record.setdefault("status", "planned")
         if record["status"] not in STATUSES:
             raise ValidationError(f"unknown status {record['status']!r}")
