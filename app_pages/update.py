@@ -395,6 +395,9 @@ if site is not None:
                 st.session_state.pop(INSIST_KEY, None)
                 st.session_state.pop(CLICK_KEY, None)
                 if saved.get("proposal"):
+                    # the site's version did not move: empty the form by hand (its widget keys stay)
+                    for key in [key for key in st.session_state if str(key).startswith("upd_") and str(key).endswith(f"_{k}")]:
+                        del st.session_state[key]
                     st.session_state[FLASH_KEY] = ("ok", tr("update.proposed", id=saved["proposal"]["id"], site_id=md(site_id)))
                 else:
                     opened[site_id] = int(saved["version"])

@@ -91,6 +91,7 @@ def test_official_insists_planner_confirms_totals_follow(store: Store) -> None:
     at.run()
     _save(at)
     assert "待核实" in _texts(at.success)
+    assert at.text_area(key=_form_key(at, "upd_note_")).value == ""  # the form is emptied
     (proposal,) = store.proposals()
     assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design"]
     assert store.get_site(SITE)["version"] == before_site["version"]  # the site: untouched
