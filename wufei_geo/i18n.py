@@ -692,4 +692,5 @@ MESSAGES.update({
     "action.reject_proposal": ("驳回待核实", "proposal rejected"),
     "action.override": ("越过规则", "rule overridden"),
     "action.set_design_capacity": ("设定设计能力", "design capacity set"),
+    "data.import_proposals": ("其中 {n} 个站点的修改不合常理且已坚持提交，将作为待核实，经规划人员确认后生效：{sites}", "{n} sites' edits break a plausibility rule and were insisted on: they are stored as 待核实 and take effect once a planner confirms them: {sites}"),
 })
