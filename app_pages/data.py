@@ -72,6 +72,9 @@ def _show_report(report: bulk_import.ImportReport) -> None:
     elif report.rows:
         st.success(tr("data.import_changes", n=report.n_changes, sites=len(report.rows), rows=report.rows_read))
         st.dataframe(report.changes_frame().astype(str), hide_index=True, width="stretch")
+        proposed = [r.site_id for r in report.rows if getattr(r, "proposal", False)]
+        if proposed:  # issue 11: insisted, implausible rows of a town official wait for a planner
+            st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
     else:
         st.info(tr("data.import_nothing", rows=report.rows_read))
 
@@ -95,6 +98,9 @@ def _bulk_update(actor: Any, sites: Any) -> None:
         result = bulk_import.apply_import(store, actor, data, name, lang())
         if result.applied:
             st.success(tr("data.applied", n=result.n_changes, sites=len(result.rows)))
+            proposed = [r.site_id for r in result.rows if getattr(r, "proposal", False)]
+            if proposed:
+                st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
         else:
             _show_report(result)
 

@@ -22,14 +22,16 @@ from streamlit_folium import st_folium
 from app_pages import login
 from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
 from app_pages.login import md
-from wufei_geo import i18n, mapview
-from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
-from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
+from wufei_geo import i18n, mapview, site_rules
+from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
+from wufei_geo.model import DATUMS, NORM_UNIT, STATUSES
 
 SITE_KEY = "update_site_id"
 OPENED_KEY = "update_opened"
 CLICK_KEY = "update_click"
 FLASH_KEY = "update_flash"
+# {"site_id", "version", "rules"}: the last edit the core found implausible (offers "insist with a note")
+INSIST_KEY = "update_insist_offer"
 # Units offered in the form; the core decides whether one fits the site's category.
 UNIT_CHOICES = ("t/d", "kg/d", "t/yr", "万吨/年", "kW", "MW", "count")
 _UNIT_KIND = {"t/d": "t/d", "kg/d": "t/d", "t/yr": "t/yr", "万吨/年": "t/yr", "kW": "kW", "MW": "kW", "count": "count"}
@@ -68,11 +70,39 @@ def _name(row: Any, L: str) -> str:
 
 
 def needs_note(old: str | None, new: str) -> bool:
-    """What the core requires (shown before submit): a note for suspend/cancel/close or a backwards move."""
-    if old == new:
-        return False
-    backwards = old in LIFECYCLE_RANK and new in LIFECYCLE_RANK and LIFECYCLE_RANK[new] < LIFECYCLE_RANK[old]
-    return new in NOTE_REQUIRED_STATUSES or backwards
+    """What the core requires (shown before submit): the core's own rule, site_rules.note_required."""
+    return site_rules.note_required(old, new)
+
+
+def rule_text(rule: str | None, params: dict[str, Any], fallback: str, town_names: dict[str, str] | None = None) -> str:
+    """A refusal worded from its rule key and parameters in the UI language (the core's text if no wording)."""
+    p = dict(params)
+    unit = i18n.unit_label(p.get("unit"), lang()) or p.get("unit") or ""
+    p["unit"] = unit
+    if p.get("expected_unit"):
+        p["expected_unit"] = i18n.unit_label(p["expected_unit"], lang()) or p["expected_unit"]
+    if rule == "capacity_jump":
+        p["design_text"] = tr("common.unknown") if p.get("design") is None else f"{p['design']:g} {unit}"
+    if rule == "outside_own_zone":
+        p["town"] = (town_names or {}).get(str(p.get("town_code")), str(p.get("town_code")))
+    key = f"rule.{rule}"
+    if rule and key in i18n.MESSAGES:
+        try:
+            return tr(key, **p)
+        except (KeyError, ValueError, TypeError):
+            pass
+    return fallback
+
+
+def _proposal_changes(p: dict[str, Any], L: str) -> str:
+    parts = []
+    for k, v in p["new_values"].items():
+        if k in ("precision", "location_source", "operating_capacity_norm"):
+            continue
+        old = i18n.audit_value_label(k, p["old_values"].get(k), L) or "—"
+        new = i18n.audit_value_label(k, v, L) or "—"
+        parts.append(f"{i18n.audit_field_label(k, L)}: {old} → {new}")
+    return "; ".join(parts)
 
 
 def unit_options(category: str, current: Any) -> list[str]:
@@ -141,6 +171,8 @@ if site_ids:
                 tr("field.town"): ["" if _blank(c) else town_names.get(str(c), str(c)) for c in sites["town_code"]],
                 tr("field.status"): [i18n.status_label(s, L) for s in sites["status"]],
                 tr("field.overdue"): sites["_overdue"].to_numpy(),
+                tr("field.pending"): (sites["pending"].fillna(False).astype(bool).to_numpy() if "pending" in sites
+                                      else [False] * len(site_ids)),
                 tr("field.last_change"): [i18n.last_change_label(last_changes.get(sid), L) for sid in site_ids],
             }
         ),
@@ -192,6 +224,9 @@ if site is not None:
         st.warning(tr("update.not_yours"))
 
     st.subheader(f"{md(site_id)} · {md(_name(site, L))}")
+    for pending in store.proposals(site_id=site_id):
+        st.warning(tr("update.pending_here", id=pending["id"], who=md(pending["proposed_by"]),
+                      at=pending["proposed_at_local"], changes=md(_proposal_changes(pending, L))))
     with st.expander(tr("update.current", version=site["version"]), expanded=False):
         # st.table renders its cells as markdown: every value is escaped (a user name reaches
         # the status source, e.g. "official: **x**"), so each shows as the literal text.
@@ -303,6 +338,11 @@ if site is not None:
             tr("update.note_needed", old=i18n.status_label(current_status, L), new=i18n.status_label(status, L))
         )
     note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=2000)
+    offer = st.session_state.get(INSIST_KEY)
+    insist = False
+    if offer and offer.get("site_id") == site_id and offer.get("version") == version:
+        insist = st.checkbox(tr("update.insist"), key=f"upd_insist_{k}")
+        st.caption(tr("update.insist_help"))
 
     if st.button(tr("update.save"), type="primary", key=f"upd_save_{k}"):
         changes: dict[str, Any] = {}
@@ -324,7 +364,16 @@ if site is not None:
                 fresh = login.current_actor(store)
                 if fresh is None:
                     raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
-                saved = store.update_site(fresh, site_id, changes, version, note or None)
+                saved = store.update_site(fresh, site_id, changes, version, note or None, insist=insist)
+            except ImplausibleEdit as exc:
+                st.session_state[INSIST_KEY] = {"site_id": site_id, "version": version, "rules": exc.rules}
+                lines = [rule_text(v.rule, v.params, v.message, town_names) for v in exc.violations]
+                st.session_state[FLASH_KEY] = (
+                    "error", tr("update.implausible", rules=", ".join(exc.rules)) + "\n\n" + "\n\n".join(md(t) for t in lines)
+                    + "\n\n" + tr("update.rule_design", design=md(_amount(site.get("capacity_value"), site.get("capacity_unit"))))
+                    + "\n\n" + tr("update.insist_help"),
+                )
+                st.rerun()
             except StaleVersion as exc:
                 opened[site_id] = int(exc.current_version) if exc.current_version is not None else int(store.get_site(site_id)["version"])
                 rows = [
@@ -339,11 +388,92 @@ if site is not None:
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
+                params = getattr(exc, "params", {})
+                st.error(tr("update.refused", error=md(rule_text(getattr(exc, "rule", None), params, str(exc), town_names)
+                                                     if getattr(exc, "rule", None) in site_rules.RULES else exc)))
+            else:
+                st.session_state.pop(INSIST_KEY, None)
+                st.session_state.pop(CLICK_KEY, None)
+                if saved.get("proposal"):
+                    # the site's version did not move: empty the form by hand (its widget keys stay)
+                    for key in [key for key in st.session_state if str(key).startswith("upd_") and str(key).endswith(f"_{k}")]:
+                        del st.session_state[key]
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.proposed", id=saved["proposal"]["id"], site_id=md(site_id)))
+                else:
+                    opened[site_id] = int(saved["version"])
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=md(site_id), version=saved["version"]))
+                st.rerun()
+
+    # --- planners and administrators: the design capacity, with its source
+    if actor.role in ("planner", "admin"):
+        with st.expander(tr("update.design")):
+            e1, e2 = st.columns([2, 1])
+            design_raw = e1.text_input(tr("update.design_value"), key=f"upd_designval_{k}")
+            design_unit = e2.selectbox(tr("update.capacity_unit"), unit_options(str(site.get("category")), site.get("capacity_unit")),
+                                       format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_design_unit_{k}")
+            design_note = st.text_input(tr("update.design_source"), key=f"upd_design_note_{k}")
+            if st.button(tr("update.design_submit"), key=f"upd_design_save_{k}"):
+                try:
+                    fresh = login.current_actor(store)
+                    if fresh is None:
+                        raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+                    saved = store.set_design_capacity(fresh, site_id, design_raw, design_unit, design_note, version)
+                except NotAuthenticated as exc:
+                    login.session_lost(exc)
+                    st.rerun()
+                except WufeiError as exc:
+                    st.error(tr("update.refused", error=md(exc)))
+                else:
+                    opened[site_id] = int(saved["version"])
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.design_saved", site_id=md(site_id)))
+                    st.rerun()
+
+# --- 待核实: edits awaiting confirmation (planners and administrators decide) ----------------------
+st.divider()
+st.subheader(tr("update.proposals"))
+pending_all = store.proposals(town_code=actor.town_code if actor.role == "town_official" else None)
+if not pending_all:
+    st.caption(tr("update.proposals_none"))
+else:
+    st.dataframe(
+        pd.DataFrame({
+            tr("proposal.col_id"): [p["id"] for p in pending_all],
+            tr("proposal.col_site"): [f"{p['site_id']} · {names.get(p['site_id'], p['site_id'])}" for p in pending_all],
+            tr("proposal.col_by"): [p["proposed_by"] for p in pending_all],
+            tr("proposal.col_at"): [p["proposed_at_local"] for p in pending_all],
+            tr("proposal.col_changes"): [_proposal_changes(p, L) for p in pending_all],
+            tr("proposal.col_rules"): ["; ".join(rule_text(r.get("rule"), r.get("params") or {}, r.get("message", ""), town_names)
+                                                 for r in p["rules"]) for p in pending_all],
+            tr("proposal.col_note"): [p["note"] for p in pending_all],
+        }),
+        hide_index=True, width="stretch",
+    )
+    if actor.role in ("planner", "admin"):
+        ids = [p["id"] for p in pending_all]
+        pick = st.selectbox(tr("update.proposal_pick"), ids, key="proposal_pick",
+                            format_func=lambda i: next(f"#{p['id']} · {p['site_id']} · {p['proposed_by']}" for p in pending_all if p["id"] == i))
+        decision_note = st.text_input(tr("update.proposal_decision_note"), key="proposal_note")
+        b1, b2 = st.columns(2)
+        confirm = b1.button(tr("update.proposal_confirm"), key="proposal_confirm", type="primary")
+        reject = b2.button(tr("update.proposal_reject"), key="proposal_reject")
+        if confirm or reject:
+            try:
+                fresh = login.current_actor(store)
+                if fresh is None:
+                    raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+                if confirm:
+                    done = store.confirm_proposal(fresh, int(pick), decision_note or None)
+                    message = tr("update.proposal_confirmed", id=pick, site_id=md(done["site_id"]))
+                else:
+                    store.reject_proposal(fresh, int(pick), decision_note)
+                    message = tr("update.proposal_rejected", id=pick)
+            except NotAuthenticated as exc:
+                login.session_lost(exc)
+                st.rerun()
+            except WufeiError as exc:
                 st.error(tr("update.refused", error=md(exc)))
             else:
-                opened[site_id] = int(saved["version"])
-                st.session_state.pop(CLICK_KEY, None)
-                st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=md(site_id), version=saved["version"]))
+                st.session_state[FLASH_KEY] = ("ok", message)
                 st.rerun()
 
 # --- history -------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ The file is a zip::
                            and per table: member name, columns, row count, sha256
     tables/<table>.jsonl   one JSON object per row, ordered by primary key
 
-Tables: ``sites``, ``users`` (bcrypt hashes, never passwords), ``audit``, ``zones`` and
-``meta``.  Sessions are not kept: a restore logs everybody out.  Times are ISO 8601 in UTC,
+Tables: ``sites``, ``users`` (bcrypt hashes, never passwords), ``audit``, ``zones``,
+``proposals`` (待核实 edits) and ``meta``.  Sessions are not kept: a restore logs everybody out.  Times are ISO 8601 in UTC,
 so the file does not depend on the database it came from.
 
 :func:`restore` validates the whole file first (manifest, schema revision, checksums, row
-counts, columns, every value) and then replaces the data in ONE transaction: either the
+counts, columns, every value — each site row with the same rules as an edit,
+:func:`wufei_geo.site_rules.check_site_row`) and then replaces the data in ONE transaction: either the
 database afterwards holds exactly the backup, or it is unchanged.
 """
 from __future__ import annotations
@@ -27,17 +28,24 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from wufei_geo import db
+from wufei_geo import db, site_rules
+from wufei_geo.errors import ValidationError
 
 FORMAT = "wufei-geo-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
-BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.audit, db.meta)
+BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.audit, db.meta)
+PROPOSAL_STATUSES = ("pending", "confirmed", "rejected")
+# Audit actions by which a person accepted a value past a plausibility rule (see Store).
+_ACCEPT_ACTIONS = ("confirm_proposal", "override")
 
 
-class BackupError(ValueError):
-    """The backup file cannot be restored (not a backup, damaged, other schema, bad values)."""
+class BackupError(ValidationError):
+    """The backup file cannot be restored (not a backup, damaged, other schema, bad values).
+
+    A ValueError as before; a site value the rules refuse carries the rule's key (``rule``).
+    """
 
 
 @dataclass(frozen=True)
@@ -250,6 +258,55 @@ def _reset_sequences(conn: Connection) -> None:
                 )
 
 
+def _accepted_rules(audit_rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per site, the plausibility rules a planner/admin accepted a value past (confirm or override)."""
+    out: dict[str, set[str]] = {}
+    for row in audit_rows:
+        if row.get("action") not in _ACCEPT_ACTIONS or not row.get("site_id"):
+            continue
+        rule = row.get("field") if row.get("action") == "override" else (
+            row.get("new_value") if row.get("field") == "rule" else None)
+        if rule:
+            out.setdefault(str(row["site_id"]), set()).add(str(rule))
+    return out
+
+
+def check_values(rows: dict[str, list[dict[str, Any]]], today: dt.date) -> None:
+    """The restored values under the rules of an edit (:mod:`wufei_geo.site_rules`): every site row
+    (field rules; the state rules unless the backup's audit shows a person accepted the value) and
+    every proposal (known status and site, readable JSON, a pending one's values still valid)."""
+    accepted = _accepted_rules(rows.get("audit", []))
+    sites = {}
+    for row in rows.get("sites", []):
+        sid = str(row.get("site_id"))
+        try:
+            site_rules.check_site_row(row, today, accepted.get(sid, set()))
+        except ValidationError as exc:
+            raise BackupError(f"sites {sid}: {exc}", exc.rule, **exc.params) from exc
+        sites[sid] = row
+    for row in rows.get("proposals", []):
+        where = f"proposals #{row.get('id')}"
+        if row.get("status") not in PROPOSAL_STATUSES:
+            raise BackupError(f"{where}: unknown status {row.get('status')!r}", "proposal_status")
+        site = sites.get(str(row.get("site_id")))
+        if site is None:
+            raise BackupError(f"{where}: no site {row.get('site_id')!r} in the backup", "no_site")
+        try:
+            decoded = {k: json.loads(row[k]) for k in ("changes", "new_values", "old_values", "rules")}
+        except (TypeError, ValueError) as exc:
+            raise BackupError(f"{where}: damaged JSON ({exc})", "proposal_json") from exc
+        if not isinstance(decoded["changes"], dict) or not isinstance(decoded["rules"], list):
+            raise BackupError(f"{where}: damaged changes", "proposal_json")
+        if row["status"] == "pending":
+            changes = dict(decoded["changes"])
+            if isinstance(changes.get("location"), list):
+                changes["location"] = tuple(changes["location"])
+            try:
+                site_rules.validate_changes(site, changes, today)
+            except ValidationError as exc:
+                raise BackupError(f"{where}: {exc}", exc.rule, **exc.params) from exc
+
+
 def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> RestoreSummary:
     """Replace the database's data with the backup's, all or nothing.
 
@@ -260,6 +317,8 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> Rest
     """
     who = _admin_name(store, actor)
     manifest, rows = read_backup(path)
+    today = store.today() if hasattr(store, "today") else dt.datetime.now(dt.UTC).date()
+    check_values(rows, today)
     engine = _engine(store)
     with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn:
         with conn.begin():

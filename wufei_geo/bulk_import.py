@@ -1,10 +1,13 @@
 """Bulk updates of sites from a spreadsheet (CSV in UTF-8/GBK, or XLSX) with the export's columns.
 
 Only the editable columns matter — ``status``, ``operating_capacity_value`` +
-``operating_capacity_unit``, ``commissioned``, ``lon``/``lat`` + ``datum``, ``note`` — plus
+``operating_capacity_unit``, ``commissioned``, ``lon``/``lat`` + ``datum``, ``note``, ``insist`` — plus
 ``site_id`` (required) and ``version`` (optional: the version the row was exported at, so an
 edit made meanwhile by someone else is reported instead of overwritten).  Other columns are
 ignored, so an export can be edited and sent back as is.  An empty cell means "no change".
+
+This module only reads cells; every rule about the values is the store's one validator
+(:mod:`wufei_geo.site_rules`, through ``Store.check_update``/``update_sites``).
 
 :func:`plan_import` is the dry run: per row what would change, and every error with its row
 (spreadsheet numbering: the header is row 1) and column.  :func:`apply_import` applies all rows
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +33,9 @@ EDITABLE_COLUMNS = (
     "lat",
     "datum",
     "note",
+    "insist",
 )
 TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
-# A location closer than this to the stored one is "no change" (GCJ-02 round trips are sub-metre).
-SAME_PLACE_M = 1.0
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
 # 100,000 sites are ~30 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -80,6 +81,9 @@ class RowPlan:
     changes: dict[str, Any]  # as Store.update_site takes them
     note: str | None
     diffs: list[FieldChange]
+    insist: bool = False  # the row's insist cell: keep an implausible value (with a note)
+    proposal: bool = False  # the store will keep it as 待核实 (awaiting a planner's confirmation)
+    rules: list[str] = field(default_factory=list)  # plausibility rules it breaks (insisted on)
 
 
 @dataclass
@@ -112,7 +116,8 @@ class ImportReport:
         return pd.DataFrame(records, columns=["row", "column", "site_id", "message"])
 
     def summary_lines(self) -> list[str]:
-        lines = [f"row {r.row} {r.site_id}: {d.field}: {_show(d.old)} → {_show(d.new)}" for r in self.rows for d in r.diffs]
+        lines = [f"row {r.row} {r.site_id}: {d.field}: {_show(d.old)} → {_show(d.new)}{' (待核实)' if r.proposal else ''}"
+                 for r in self.rows for d in r.diffs]
         lines += [str(e) for e in self.errors]
         return lines
 
@@ -173,13 +178,16 @@ def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     columns = ", ".join(frame.columns) or "—"
     if "site_id" not in frame.columns:
         raise ImportFileError(_msg("no_site_id", lang, columns=columns))
-    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note")):
+    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):
         raise ImportFileError(_msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
     if ("lon" in frame.columns) != ("lat" in frame.columns):
         raise ImportFileError(_msg("latlon_pair", lang))
 
 
-# --- values ---------------------------------------------------------------------
+# --- reading cells (the rules are the store's: wufei_geo.site_rules) ----------------------------
+_TRUE = frozenset({"1", "y", "yes", "true", "x", "是", "坚持", "确认"})
+
+
 def _status_aliases() -> dict[str, str]:
     aliases = {code: code for code in model.STATUSES}
     try:
@@ -192,45 +200,6 @@ def _status_aliases() -> dict[str, str]:
     return aliases
 
 
-def _number(text: str) -> float | None:
-    value = float(text.replace(",", ""))
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _same_number(a: Any, b: float) -> bool:
-    try:
-        return a is not None and not pd.isna(a) and math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-9)
-    except (TypeError, ValueError):
-        return False
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()) or value is pd.NA
-
-
-def _parse_partial_date(text: str, today: dt.date) -> str:
-    for fmt, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
-        try:
-            parsed = dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        if len(text) != length:
-            continue
-        if parsed > today:
-            raise OverflowError(text)
-        return text
-    # Excel dates read as text look like "2021-12-01 00:00:00"
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(text) from exc
-    if parsed.date() > today:
-        raise OverflowError(text)
-    return parsed.date().isoformat()
-
-
 def _current_sites(store: Any) -> dict[str, dict[str, Any]]:
     try:
         frame = store.sites_frame(include_retired=True)
@@ -240,18 +209,17 @@ def _current_sites(store: Any) -> dict[str, dict[str, Any]]:
     return {str(r["site_id"]): r for r in frame.to_dict("records")}
 
 
-# --- planning -------------------------------------------------------------------
 def plan_rows(
     frame: pd.DataFrame,
     sites: dict[str, dict[str, Any]],
-    actor: Any,
+    actor: Any = None,
     lang: str = "zh",
     today: dt.date | None = None,
 ) -> ImportReport:
-    """Validate every row against the current sites; nothing is written."""
-    from wufei_geo import crs, geodata, units
-
-    today = today or dt.date.today()
+    """Read every row's cells into an edit as ``Store.update_site`` takes it; nothing is validated
+    here beyond reading (which site, which version, which status a label names, which datum):
+    every value rule is the store's (:mod:`wufei_geo.site_rules`), asked by :func:`plan_import`.
+    ``actor`` and ``today`` are not used (kept for callers)."""
     check_columns(frame, lang)
     statuses = _status_aliases()
     report = ImportReport(rows_read=len(frame))
@@ -285,8 +253,7 @@ def plan_rows(
             report.errors.extend(errors)
             continue
 
-        current_version = int(site.get("version") or 1)
-        expected = current_version
+        expected = int(site.get("version") or 1)
         if raw.get("version"):
             try:
                 expected = int(float(raw["version"]))
@@ -294,147 +261,111 @@ def plan_rows(
                 err("version", "bad_version", site_id, value=raw["version"])
 
         changes: dict[str, Any] = {}
-        diffs: list[FieldChange] = []
-
-        # status
-        new_status = None
         if raw.get("status"):
             code = statuses.get(raw["status"].strip().lower()) or statuses.get(raw["status"])
             if code is None:
                 err("status", "unknown_status", site_id, value=raw["status"], allowed=", ".join(model.STATUSES))
-            elif code != site.get("status"):
-                new_status = code
-                changes["status"] = code
-                diffs.append(FieldChange("status", site.get("status"), code))
-
-        # operating capacity
-        value_text, unit_text = raw.get("operating_capacity_value", ""), raw.get("operating_capacity_unit", "")
-        if value_text or unit_text:
-            value = None
-            if value_text:
-                try:
-                    value = _number(value_text)
-                except ValueError:
-                    err("operating_capacity_value", "bad_number", site_id, value=value_text)
-                else:
-                    if value < 0:
-                        err("operating_capacity_value", "negative", site_id, value=value_text)
-                        value = None
-            if value_text and not unit_text:
-                err("operating_capacity_unit", "unit_missing", site_id)
-            elif unit_text and not value_text:
-                err("operating_capacity_value", "value_missing", site_id)
-            elif value is not None:
-                try:
-                    units.normalise(value, unit_text, site.get("category"))
-                except ValueError as exc:  # units.UnitError is a ValueError
-                    err("operating_capacity_unit", "bad_unit", site_id, error=exc)
-                else:
-                    same = _same_number(site.get("operating_capacity_value"), value) and (
-                        str(site.get("operating_capacity_unit") or "") == unit_text
-                    )
-                    if not same:
-                        changes["operating_capacity_value"] = value
-                        changes["operating_capacity_unit"] = unit_text
-                        old = site.get("operating_capacity_value")
-                        old_text = None if old is None else f"{old} {site.get('operating_capacity_unit') or ''}".strip()
-                        diffs.append(FieldChange("operating_capacity", old_text, f"{value:g} {unit_text}"))
-
-        # commissioned
-        if raw.get("commissioned"):
-            try:
-                when = _parse_partial_date(raw["commissioned"], today)
-            except OverflowError:
-                err("commissioned", "future_date", site_id, value=raw["commissioned"])
-            except ValueError:
-                err("commissioned", "bad_date", site_id, value=raw["commissioned"])
             else:
-                if when != str(site.get("commissioned") or ""):
-                    changes["commissioned"] = when
-                    diffs.append(FieldChange("commissioned", site.get("commissioned"), when))
-
-        # location
+                changes["status"] = code
+        value_text, unit_text = raw.get("operating_capacity_value", ""), raw.get("operating_capacity_unit", "")
+        if value_text or unit_text:  # the value is read by the store (which accepts "1,200")
+            changes["operating_capacity_value"] = value_text or None
+            changes["operating_capacity_unit"] = unit_text or None
+        if raw.get("commissioned"):
+            changes["commissioned"] = raw["commissioned"]
         lon_text, lat_text = raw.get("lon", ""), raw.get("lat", "")
         if lon_text or lat_text:
+            datum = (raw.get("datum") or "").strip().lower()
             if not (lon_text and lat_text):
                 err("lat" if lon_text else "lon", "half_location", site_id)
+            elif not datum:
+                err("datum", "datum_missing", site_id)
             else:
-                lon = lat = None
-                for column, text in (("lon", lon_text), ("lat", lat_text)):
-                    try:
-                        number = _number(text)
-                    except ValueError:
-                        err(column, "bad_number", site_id, value=text)
-                        continue
-                    if column == "lon":
-                        lon = number
-                    else:
-                        lat = number
-                datum = (raw.get("datum") or "").strip().lower()
-                if not datum:
-                    err("datum", "datum_missing", site_id)
-                elif datum not in model.DATUMS:
-                    err("datum", "unknown_datum", site_id, value=raw.get("datum"))
-                elif lon is not None and lat is not None:
-                    wlon, wlat = crs.to_wgs84(lon, lat, datum)
-                    if not bool(geodata.in_district(wlon, wlat)):
-                        err("lon", "outside", site_id, lon=lon_text, lat=lat_text, datum=datum)
-                    else:
-                        old_lon, old_lat = site.get("lon"), site.get("lat")
-                        moved = old_lon is None or old_lat is None or float(
-                            crs.distance_m(float(old_lon), float(old_lat), wlon, wlat)
-                        ) > SAME_PLACE_M
-                        if moved:
-                            changes["location"] = (lon, lat, datum)
-                            old = None if old_lon is None else f"{float(old_lon):.6f}, {float(old_lat):.6f} (wgs84)"
-                            diffs.append(FieldChange("location", old, f"{wlon:.6f}, {wlat:.6f} (wgs84)"))
-
-        note = raw.get("note") or None
-        if new_status is not None and not note:
-            old_status = site.get("status")
-            backwards = (
-                old_status in model.LIFECYCLE_RANK
-                and new_status in model.LIFECYCLE_RANK
-                and model.LIFECYCLE_RANK[new_status] < model.LIFECYCLE_RANK[old_status]
-            )
-            if new_status in model.NOTE_REQUIRED_STATUSES or backwards:
-                err("note", "note_required", site_id, old=old_status, new=new_status)
-
-        if changes:
-            if expected != current_version:
-                err("version", "stale", site_id, site_id=site_id, expected=expected, current=current_version)
-
+                changes["location"] = (lon_text, lat_text, datum)
+        insist = (raw.get("insist") or "").strip().lower() in _TRUE
         report.errors.extend(errors)
         if changes and not errors:
-            report.rows.append(RowPlan(row, site_id, expected, changes, note, diffs))
+            report.rows.append(RowPlan(row, site_id, expected, changes, raw.get("note") or None, [], insist=insist))
     return report
 
 
 _ERROR_COLUMN = {"StaleVersion": "version", "PermissionDenied": "site_id", "NotFound": "site_id"}
 
 
+def _error_column(exc: Exception) -> str | None:
+    field_name = getattr(exc, "params", {}).get("field")
+    if field_name:
+        return "lon" if field_name == "location" else str(field_name)
+    return _ERROR_COLUMN.get(type(exc).__name__)
+
+
+def _refusal(exc: Exception, lang: str) -> str:
+    from wufei_geo.errors import ImplausibleEdit
+
+    text = _msg("refused", lang, error=exc)
+    if isinstance(exc, ImplausibleEdit):
+        text += " " + _msg("insist_hint", lang)
+    return text
+
+
+def _diffs(site: dict[str, Any], changes: list[dict[str, Any]]) -> list[FieldChange]:
+    """The store's planned column changes as the lines a person reads: capacity value and unit as
+    one, longitude and latitude as one location."""
+    new = {c["field"]: c["new_value"] for c in changes}
+    out = []
+    if "status" in new:
+        out.append(FieldChange("status", site.get("status"), new["status"]))
+    if any(k.startswith("operating_capacity") for k in new):
+        old = site.get("operating_capacity_value")
+        old_text = None if old is None else f"{old} {site.get('operating_capacity_unit') or ''}".strip()
+        value = new.get("operating_capacity_value", _show(old))
+        unit = new.get("operating_capacity_unit", site.get("operating_capacity_unit"))
+        out.append(FieldChange("operating_capacity", old_text, f"{value} {unit or ''}".strip()))
+    if "commissioned" in new:
+        out.append(FieldChange("commissioned", site.get("commissioned"), new["commissioned"]))
+    if "lon" in new or "lat" in new:
+        old_lon, old_lat = site.get("lon"), site.get("lat")
+        old = None if old_lon is None else f"{float(old_lon):.6f}, {float(old_lat):.6f} (wgs84)"
+        lon, lat = float(new.get("lon", old_lon)), float(new.get("lat", old_lat))
+        out.append(FieldChange("location", old, f"{lon:.6f}, {lat:.6f} (wgs84)"))
+    return out
+
+
 def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: str = "zh") -> ImportReport:
     """The dry run: what each row would change and every error.  Writes nothing.
 
-    Rows that pass the file-level checks are also put to the store's own dry run
-    (``Store.check_update``), so permissions, the login and the status rules are exactly those of
-    a real edit.
+    Each row read is put to the store's own dry run (``Store.check_update``), so every rule —
+    values, plausibility, permissions, the login, the version — is exactly that of a real edit.
+    A row that changes nothing (an export sent back as it is) is skipped; a row that breaks a
+    plausibility rule is an error unless its ``insist`` cell says yes and it has a note (a town
+    official's row then becomes a 待核实 proposal).
     """
-    from wufei_geo.errors import WufeiError
+    from wufei_geo.errors import StaleVersion, WufeiError
 
     try:
         frame = read_table(data, filename, lang)
-        report = plan_rows(frame, _current_sites(store), actor, lang)
+        sites = _current_sites(store)
+        report = plan_rows(frame, sites, actor, lang)
     except ImportFileError as exc:
         return ImportReport(errors=[RowError(None, None, str(exc))])
     accepted = []
     for plan in report.rows:
         try:
-            store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note)
+            checked = store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note, plan.insist)
+        except StaleVersion as exc:
+            report.errors.append(RowError(plan.row, "version", _msg(
+                "stale", lang, site_id=plan.site_id, expected=plan.expected_version, current=exc.current_version,
+            ), plan.site_id))
         except WufeiError as exc:
-            column = _ERROR_COLUMN.get(type(exc).__name__)
-            report.errors.append(RowError(plan.row, column, _msg("refused", lang, error=exc), plan.site_id))
+            if getattr(exc, "rule", None) == "nothing_to_change":
+                continue
+            report.errors.append(RowError(plan.row, _error_column(exc), _refusal(exc, lang), plan.site_id))
         else:
+            if not checked["changes"]:
+                continue  # a note alone is not an edit of a file import
+            plan.diffs = _diffs(sites[plan.site_id], checked["changes"])
+            plan.proposal = bool(checked.get("proposal"))
+            plan.rules = list(checked.get("rules") or [])
             accepted.append(plan)
     report.rows = accepted
     report.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
@@ -448,13 +379,13 @@ def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: 
     report = plan_import(store, actor, data, filename, lang)
     if not report.ok or not report.rows:
         return report
-    batch = [(r.site_id, r.changes, r.expected_version, r.note) for r in report.rows]
+    batch = [(r.site_id, r.changes, r.expected_version, r.note, r.insist) for r in report.rows]
     try:
         report.results = list(store.update_sites(actor, batch))
     except BatchRefused as exc:
         for index, site_id, error in exc.errors:
             row = report.rows[index].row if 0 <= index < len(report.rows) else None
-            report.errors.append(RowError(row, None, _msg("refused", lang, error=error), site_id))
+            report.errors.append(RowError(row, _error_column(error), _refusal(error, lang), site_id))
         if not exc.errors:
             report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
         return report
@@ -495,6 +426,8 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
             ("commissioned", "YYYY-MM-DD, YYYY-MM 或 YYYY"),
             ("lon, lat, datum", "坐标及坐标系 wgs84 / gcj02 / bd09"),
             ("note", "说明（暂停、取消、关停或状态回退时必填）/ note (required for suspend, cancel, close or a backwards move)"),
+            ("insist", "填 是/yes：坚持提交不合常理的数值（须填说明；街镇人员的修改将作为待核实）/ yes: keep an implausible "
+                       "value (needs a note; a town official's edit becomes 待核实, awaiting confirmation)"),
             ("", "空白单元格 = 不修改 / an empty cell = no change"),
         ]
         pd.DataFrame(help_rows, columns=["column", "meaning"]).to_excel(writer, sheet_name="help", index=False)

@@ -142,6 +142,29 @@ zones = sa.Table(
     sa.Column("imported_at", UTCDateTime, nullable=False),
 )
 
+# 待核实 proposals (issue 11): a town official's edit that broke a plausibility rule and was
+# insisted on with a note.  The site's values (and so every total) stay untouched until a
+# planner or administrator confirms (then applied, audited) or rejects it.
+proposals = sa.Table(
+    "proposals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), nullable=False, index=True),
+    sa.Column("town_code", sa.String(9), nullable=True),
+    sa.Column("changes", sa.Text, nullable=False),  # JSON: the edit as Store.update_site takes it
+    sa.Column("new_values", sa.Text, nullable=False),  # JSON: column → validated new value
+    sa.Column("old_values", sa.Text, nullable=False),  # JSON: column → value when proposed
+    sa.Column("rules", sa.Text, nullable=False),  # JSON: [{rule, message, params}]
+    sa.Column("note", sa.Text, nullable=False),  # the official's reason for insisting
+    sa.Column("base_version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending | confirmed | rejected
+    sa.Column("proposed_by", sa.Text, nullable=False),
+    sa.Column("proposed_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True),
+)
+
 meta = sa.Table(
     "meta",
     metadata,
@@ -150,7 +173,7 @@ meta = sa.Table(
 )
 
 # Tables whose content is the data (alembic_version is bookkeeping).
-DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, meta)
+DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, meta)
 
 
 def normalise_url(url: str) -> str:

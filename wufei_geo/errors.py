@@ -10,7 +10,21 @@ from typing import Any
 
 
 class WufeiError(Exception):
-    """Base of every refusal the core raises on purpose."""
+    """Base of every refusal the core raises on purpose.
+
+    ``rule`` is a stable key naming the rule that refused (e.g. ``"capacity_above_design"``;
+    None for refusals without one yet) and ``params`` its parameters (also set as attributes,
+    e.g. ``exc.design``), so a caller can word the refusal itself instead of parsing ``str(exc)``.
+    The site rules' keys are listed in :mod:`wufei_geo.site_rules`.
+    """
+
+    def __init__(self, message: str = "", rule: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.params = dict(params)
+        for key, value in params.items():
+            if not hasattr(self, key):
+                setattr(self, key, value)
 
 
 class AuthError(WufeiError):
@@ -35,6 +49,22 @@ class PermissionDenied(WufeiError):
 
 class ValidationError(WufeiError, ValueError):
     """A value or transition the core does not accept."""
+
+
+class ImplausibleEdit(ValidationError):
+    """An edit that breaks one or more plausibility rules (``violations``: ``site_rules.Violation``).
+
+    Unlike other refusals it may be insisted on with a note: a town official's insisted edit is
+    stored as a 待核实 proposal (not applied) until a planner or administrator confirms it; a
+    planner's or administrator's insisted edit is applied and audited as an override.
+    ``rule``/``params`` are those of the first violation.
+    """
+
+    def __init__(self, message: str, violations: list[Any]) -> None:
+        first = violations[0] if violations else None
+        super().__init__(message, first.rule if first else None, **(dict(first.params) if first else {}))
+        self.violations = list(violations)
+        self.rules = [v.rule for v in violations]
 
 
 class NotFound(WufeiError, LookupError):

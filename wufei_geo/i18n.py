@@ -649,3 +649,48 @@ def last_change_label(change: dict | None, lang: str = DEFAULT_LANG) -> str:
         new = audit_value_label(field, change.get("new_value"), lang) or "—"
         parts.append(f"{audit_field_label(field, lang)}: {old} → {new}")
     return " · ".join(p for p in parts if p)
+
+
+# --- issue 11v: validation — site rules, 待核实 proposals, design capacity ---
+MESSAGES.update({
+    "import.insist_hint": ("如数值无误，可在 insist 列填“是”并在 note 列说明理由（街镇人员的修改将作为待核实，经规划人员确认后生效）。", "If the value is right, put yes in the insist column and say why in the note column (a town official's edit then awaits a planner's confirmation as 待核实)."),
+    "rule.capacity_above_design": ("运行能力 {value:g} {unit} 超过设计能力 {design:g} {unit}。", "Operating capacity {value:g} {unit} is above the site's design capacity {design:g} {unit}."),
+    "rule.capacity_jump": ("运行能力 {value:g} {unit} 与原值 {previous:g} {unit} 相差超过 10 倍（设计能力：{design_text}）。", "Operating capacity {value:g} {unit} is more than 10× away from the previous {previous:g} {unit} (design capacity: {design_text})."),
+    "rule.commissioned_before_site": ("投运日期 {value} 早于规划建设期起点 {floor}（{project_id} 为规划项目）。", "Commissioning date {value} is before the plan's construction period began ({floor}); {project_id} is a project of the plan."),
+    "rule.outside_own_zone": ("新位置不在本街镇（{town}）范围内：迁往其他街镇须经规划人员确认。", "The new location is outside your town ({town}): moving a site to another town needs a planner's confirmation."),
+    "rule.unit_category_mismatch": ("单位 {unit} 与该站点类别不符（应为 {expected_unit}）。", "Unit {unit} does not fit the site's category (capacities are in {expected_unit})."),
+    "rule.commissioned_in_future": ("投运日期 {value} 晚于今天。", "Commissioning date {value} is in the future."),
+    "update.rule_design": ("设计能力：{design}", "Design capacity: {design}"),
+    "update.implausible": ("未保存：修改不合常理（规则 {rules}）。", "Not saved: the edit looks implausible (rule {rules})."),
+    "update.insist": ("数值无误，坚持提交（须填写说明）", "The value is right: insist (a note is required)"),
+    "update.insist_help": ("街镇人员坚持提交的修改将标为“待核实”，经规划人员或管理员确认后才生效，此前不计入任何合计。", "A town official's insisted edit is marked 待核实 (awaiting confirmation) and counts in no total until a planner or administrator confirms it."),
+    "update.proposed": ("已提交待核实修改 #{id}（{site_id}）：经规划人员确认后生效。", "Submitted for confirmation as #{id} ({site_id}): it takes effect once a planner confirms it."),
+    "update.pending_here": ("待核实：本站点有修改等待规划人员确认（#{id}，{who}，{at}）：{changes}", "待核实 (awaiting confirmation): an edit of this site awaits a planner's confirmation (#{id}, {who}, {at}): {changes}"),
+    "update.proposals": ("待核实修改", "Edits awaiting confirmation (待核实)"),
+    "update.proposals_none": ("没有待核实的修改。", "No edits await confirmation."),
+    "update.proposal_pick": ("待核实修改", "Proposal"),
+    "update.proposal_decision_note": ("核实说明（驳回时必填）", "Note (required to reject)"),
+    "update.proposal_confirm": ("确认", "Confirm"),
+    "update.proposal_reject": ("驳回", "Reject"),
+    "update.proposal_confirmed": ("已确认待核实修改 #{id}，站点 {site_id} 已更新。", "Proposal #{id} confirmed; site {site_id} updated."),
+    "update.proposal_rejected": ("已驳回待核实修改 #{id}。", "Proposal #{id} rejected."),
+    "update.design": ("设定设计能力", "Set the design capacity"),
+    "update.design_value": ("设计能力数值", "Design capacity"),
+    "update.design_source": ("来源（必填）", "Source (required)"),
+    "update.design_submit": ("保存设计能力", "Save design capacity"),
+    "update.design_saved": ("已更新 {site_id} 的设计能力。", "Design capacity of {site_id} updated."),
+    "proposal.col_id": ("编号", "No."),
+    "proposal.col_site": ("站点", "Site"),
+    "proposal.col_by": ("提交人", "Proposed by"),
+    "proposal.col_at": ("提交时间", "Proposed at"),
+    "proposal.col_changes": ("修改内容", "Changes"),
+    "proposal.col_rules": ("规则", "Rules"),
+    "proposal.col_note": ("说明", "Note"),
+    "field.pending": ("待核实", "Awaiting confirmation (待核实)"),
+    "action.propose": ("提交待核实", "proposed (待核实)"),
+    "action.confirm_proposal": ("确认待核实", "proposal confirmed"),
+    "action.reject_proposal": ("驳回待核实", "proposal rejected"),
+    "action.override": ("越过规则", "rule overridden"),
+    "action.set_design_capacity": ("设定设计能力", "design capacity set"),
+    "data.import_proposals": ("其中 {n} 个站点的修改不合常理且已坚持提交，将作为待核实，经规划人员确认后生效：{sites}", "{n} sites' edits break a plausibility rule and were insisted on: they are stored as 待核实 and take effect once a planner confirms them: {sites}"),
+})

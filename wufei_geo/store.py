@@ -18,7 +18,6 @@ import hashlib
 import json
 import math
 import random
-import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,11 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from wufei_geo import auth, db
+from wufei_geo import auth, db, site_rules
 from wufei_geo.auth import SHANGHAI, Actor
 from wufei_geo.config import Settings, load_settings
 from wufei_geo.errors import (
     BatchRefused,
+    ImplausibleEdit,
     NotFound,
     PermissionDenied,
     StaleVersion,
@@ -44,9 +44,6 @@ from wufei_geo.errors import (
 )
 from wufei_geo.model import (
     CATEGORIES,
-    DATUMS,
-    LIFECYCLE_RANK,
-    NOTE_REQUIRED_STATUSES,
     PRECISIONS,
     SITE_COLUMNS,
     STATUSES,
@@ -55,15 +52,16 @@ from wufei_geo.model import (
 
 T = TypeVar("T")
 
-EDITABLE_FIELDS = frozenset(
-    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note"}
-)
+EDITABLE_FIELDS = site_rules.EDITABLE_FIELDS
 # Audit actions that record a person's decision: the seed never overwrites their fields.
-USER_ACTIONS = frozenset({"update", "add_site", "retire"})
+USER_ACTIONS = frozenset({"update", "add_site", "retire", "confirm_proposal", "set_design_capacity"})
+# Audit actions that record no change of a site's values (not a site's "last change").
+NO_CHANGE_ACTIONS = ("propose", "reject_proposal", "override")
+# Audit actions by which a person accepted a value past a plausibility rule (restore honours them).
+ACCEPT_ACTIONS = ("confirm_proposal", "override")
 SEED_USER = "seed"
 MAX_WRITE_ATTEMPTS = 10
 _SEED_FIELDS = tuple(c for c in SITE_COLUMNS if c not in ("site_id", "version"))
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def check_text(label: str, value: str, *, controls: bool = False) -> str:
@@ -316,8 +314,10 @@ class Store:
                 claimed.add("*")
             if field:
                 claimed.add(field)
-            if action == "update":
+            if action in ("update", "confirm_proposal"):
                 claimed.update({"status_as_of", "status_source"})
+            if action == "set_design_capacity":
+                claimed.update({"capacity_value", "capacity_unit", "capacity_norm", "capacity_norm_unit", "capacity_components"})
         return out
 
     @staticmethod
@@ -391,7 +391,7 @@ class Store:
         a = db.audit
         latest = (
             sa.select(a.c.site_id, sa.func.max(a.c.id).label("mid"))
-            .where(a.c.site_id.isnot(None))
+            .where(a.c.site_id.isnot(None), a.c.action.notin_(NO_CHANGE_ACTIONS))
             .group_by(a.c.site_id)
             .subquery()
         )
@@ -400,7 +400,8 @@ class Store:
             sa.select(a)
             .join(latest, latest.c.site_id == a.c.site_id)
             .join(b, b.c.id == latest.c.mid)
-            .where(sa.or_(a.c.id == latest.c.mid, sa.and_(a.c.site_version.isnot(None), a.c.site_version == b.c.site_version)))
+            .where(sa.or_(a.c.id == latest.c.mid, sa.and_(a.c.site_version.isnot(None), a.c.site_version == b.c.site_version)),
+                   a.c.action.notin_(NO_CHANGE_ACTIONS))
             .order_by(a.c.id)
         )
         out: dict[str, dict[str, Any]] = {}
@@ -554,104 +555,37 @@ class Store:
             expected_version=expected, current_version=current, changes=changes,
         )
 
+    # Field rules live in wufei_geo.site_rules (the one validator); these names stay for callers.
     def _validate_changes(self, site: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         """New column values for the changes (not yet compared with the stored ones)."""
-        unknown = sorted(set(changes) - EDITABLE_FIELDS)
-        if unknown:
-            raise ValidationError(f"fields not editable here: {', '.join(unknown)}")
-        new: dict[str, Any] = {}
-        if "status" in changes:
-            status = changes["status"]
-            if status not in STATUSES:
-                raise ValidationError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-            new["status"] = status
-        if "operating_capacity_value" in changes or "operating_capacity_unit" in changes:
-            new.update(self._validate_capacity(site, changes.get("operating_capacity_value"), changes.get("operating_capacity_unit")))
-        if "commissioned" in changes:
-            new["commissioned"] = self._validate_date(changes["commissioned"])
-        if "location" in changes:
-            new.update(self._validate_location(changes["location"]))
-        return new
+        return site_rules.validate_changes(site, changes, self.today())
 
-    @staticmethod
-    def _validate_capacity(site: Mapping[str, Any], value: Any, unit: Any) -> dict[str, Any]:
-        if value is None and unit in (None, ""):
-            return {"operating_capacity_value": None, "operating_capacity_unit": None, "operating_capacity_norm": None}
-        if isinstance(value, bool):
-            raise ValidationError("capacity must be a number")
-        try:
-            number = float(str(value).strip()) if isinstance(value, str) else float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"capacity {value!r} is not a number / 能力须为数字") from None
-        if not math.isfinite(number) or number < 0:
-            raise ValidationError(f"capacity must be a finite number ≥ 0, not {value!r}")
-        if not isinstance(unit, str) or not unit.strip():
-            raise ValidationError("a capacity needs its unit / 能力须注明单位")
-        from wufei_geo import units
+    _validate_location = staticmethod(site_rules.parse_location)
 
-        try:
-            norm = units.normalise(number, unit.strip(), site["category"])
-        except units.UnitError as exc:
-            raise ValidationError(str(exc)) from None
-        if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
-            raise ValidationError(f"capacity {value!r} {unit.strip()} is too large / 能力数值过大")
-        return {"operating_capacity_value": number, "operating_capacity_unit": unit.strip(), "operating_capacity_norm": float(norm)}
+    def _own_zone(self, conn: Connection, town_code: str | None) -> tuple[Any, str | None]:
+        """The polygon of ``town_code``'s current zone (official boundary if imported, else the
+        approximate zone) and its quality; (None, None) when there is none."""
+        if not town_code:
+            return None, None
+        from shapely.geometry import shape
 
-    def _validate_date(self, value: Any) -> str | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            text = value.isoformat()
-        elif isinstance(value, str):
-            text = value.strip()
-        else:
-            raise ValidationError(f"commissioning date {value!r} is not a date")
-        m = _DATE_RE.match(text)
-        if not m:
-            raise ValidationError(f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM) / 日期格式应为 YYYY-MM-DD")
-        year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-        try:
-            first_day = dt.date(year, month, day)
-        except ValueError:
-            raise ValidationError(f"commissioning date {text!r} does not exist") from None
-        if year < 1949:
-            raise ValidationError(f"commissioning date {text!r} is implausibly early")
-        if first_day > self.today():
-            raise ValidationError(f"commissioning date {text!r} is in the future / 投运日期不能晚于今天")
-        return text
-
-    @staticmethod
-    def _validate_location(location: Any) -> dict[str, Any]:
-        if not isinstance(location, (tuple, list)) or len(location) != 3:
-            raise ValidationError("location must be (lon, lat, datum)")
-        lon, lat, datum = location
-        if datum not in DATUMS:
-            raise ValidationError(f"unknown datum {datum!r}; one of {', '.join(DATUMS)}")
-        try:
-            lon, lat = float(lon), float(lat)
-        except (TypeError, ValueError):
-            raise ValidationError("longitude and latitude must be numbers") from None
-        if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError(f"({lon}, {lat}) is not a longitude/latitude pair")
-        import numpy as np
-
-        if datum != "wgs84":
-            from wufei_geo import crs
-
-            lon, lat = (float(np.asarray(v).ravel()[0]) for v in crs.to_wgs84(lon, lat, datum))
+        row = conn.execute(sa.select(db.zones.c.geometry, db.zones.c.boundary_quality)
+                           .where(db.zones.c.town_code == town_code)).first()
+        if row is not None:
+            return shape(json.loads(row[0])), row[1]
+        if conn.execute(sa.select(sa.func.count()).select_from(db.zones)).scalar():
+            return None, None  # official zones imported, but none for this code
         from wufei_geo import geodata
 
-        inside = bool(np.asarray(geodata.in_district(np.array([lon]), np.array([lat]))).ravel()[0])
-        if not inside:
-            raise ValidationError(
-                f"({lon:.6f}, {lat:.6f}) WGS-84 is outside Qingpu District (check the datum and the lon/lat order) / 坐标不在青浦区内"
-            )
-        return {"lon": round(lon, 7), "lat": round(lat, 7), "precision": "exact", "location_source": "official"}
+        zones = geodata.load_default_zones()
+        hit = zones[zones["town_code"].astype(str) == str(town_code)]
+        if not len(hit):
+            return None, None
+        quality = str(hit["boundary_quality"].iloc[0]) if "boundary_quality" in hit.columns else "approximate"
+        return hit.geometry.iloc[0], quality
 
     def _apply_update(self, conn: Connection, actor: Actor | None, site_id: str, changes: Mapping[str, Any],
-                      expected_version: Any, note: str | None, write: bool) -> dict[str, Any]:
+                      expected_version: Any, note: str | None, write: bool, insist: bool = False) -> dict[str, Any]:
         now = self.now()
         who = auth.check_actor(conn, actor, now, self.settings)
         site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
@@ -685,18 +619,43 @@ class Store:
             check_text("the note", note)
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
-        changed = {k: v for k, v in new.items() if not _same(site[k], v)}
+        changed = site_rules.changed_values(site, new)
         if "status" in changed:
-            old_s, new_s = site["status"], changed["status"]
-            backwards = old_s in LIFECYCLE_RANK and new_s in LIFECYCLE_RANK and LIFECYCLE_RANK[new_s] < LIFECYCLE_RANK[old_s]
-            if (new_s in NOTE_REQUIRED_STATUSES or backwards) and not note:
-                why = "backwards" if backwards else f"to {new_s}"
-                raise ValidationError(f"a note is required when moving {why} ({old_s} → {new_s}) / 此状态变更须填写说明")
+            site_rules.check_note(site["status"], changed["status"], note)
         if not changed and not note:
-            raise ValidationError("nothing to change / 没有修改")
+            raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
+        official = who.role == "town_official"
+        zone, quality = self._own_zone(conn, who.town_code) if official and ("lon" in changed or "lat" in changed) else (None, None)
+        violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=who.town_code if official else None,
+                                             zone_quality=quality)
+        if violations:
+            if not insist:
+                raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
+            if not note:
+                raise ValidationError(
+                    "insisting on an implausible edit needs a note saying why the value is right / 坚持提交须填写说明",
+                    "note_required_to_insist", field="note", rules=[v.rule for v in violations],
+                )
         plan = [{"field": k, "old_value": _fmt(site[k]), "new_value": _fmt(v)} for k, v in _audit_order(changed)]
+        if violations and official:
+            pending = conn.execute(sa.select(db.proposals.c.id).where(
+                db.proposals.c.site_id == site_id, db.proposals.c.status == "pending")).first()
+            if pending is not None:
+                raise ValidationError(
+                    f"site {site_id} already has an edit awaiting confirmation (proposal #{pending[0]}) / 该站点已有待核实的修改",
+                    "proposal_pending", proposal_id=pending[0],
+                )
+            if not write:
+                return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version,
+                        "proposal": True, "rules": [v.rule for v in violations]}
+            proposal = self._propose(conn, now, who.name, site, changes, changed, violations, note)
+            auth.touch(conn, who.session_id, now)
+            out = dict(site)
+            out["proposal"] = proposal
+            return out
         if not write:
-            return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version}
+            return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version,
+                    "proposal": False, "rules": [v.rule for v in violations]}
         version = expected_version + 1
         values = dict(changed, status_as_of=self.today().isoformat(), status_source=f"official: {who.name}",
                       updated_at=now, version=version)
@@ -711,41 +670,244 @@ class Store:
             self._audit(conn, now, who.name, site_id, town, "update", item["field"], item["old_value"], item["new_value"], note, version)
         if not plan:
             self._audit(conn, now, who.name, site_id, town, "note", None, None, None, note, version)
+        for v in violations:  # a planner's/administrator's insisted edit: the rule it overrode is on record
+            self._audit(conn, now, who.name, site_id, town, "override", v.rule, None, v.message, note, version)
         auth.touch(conn, who.session_id, now)
         return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().one())
 
     def update_site(self, actor: Actor | None, site_id: str, changes: Mapping[str, Any], expected_version: int,
-                    note: str | None = None) -> dict[str, Any]:
+                    note: str | None = None, insist: bool = False) -> dict[str, Any]:
         """THE write path for site edits; returns the site as stored afterwards.
 
         ``changes`` may hold ``status``, ``operating_capacity_value`` + ``operating_capacity_unit``
         (normalised for the site's category), ``commissioned`` (ISO date, not in the future),
-        ``location`` = ``(lon, lat, datum)`` and ``note``.  Refusals (NotAuthenticated,
-        PermissionDenied, ValidationError, StaleVersion, NotFound) write nothing.
+        ``location`` = ``(lon, lat, datum)`` and ``note``; every rule is :mod:`wufei_geo.site_rules`'.
+        Refusals (NotAuthenticated, PermissionDenied, ValidationError, StaleVersion, NotFound)
+        write nothing.  An edit that breaks a plausibility rule raises ImplausibleEdit unless
+        ``insist`` (with a note): then a town official's edit is stored as a 待核实 proposal — the
+        site is returned unchanged with ``"proposal"`` set — and a planner's or administrator's is
+        applied with an ``override`` audit row per rule.
         """
-        return self.run_write(lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, True))
+        return self.run_write(
+            lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, True, insist))
 
     def check_update(self, actor: Actor | None, site_id: str, changes: Mapping[str, Any], expected_version: int,
-                     note: str | None = None) -> dict[str, Any]:
+                     note: str | None = None, insist: bool = False) -> dict[str, Any]:
         """Dry run of :meth:`update_site`: the same checks, nothing written; returns the planned
-        ``{site_id, changes: [{field, old_value, new_value}], note, version}`` or raises."""
-        return self.read(lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, False))
+        ``{site_id, changes: [{field, old_value, new_value}], note, version, proposal, rules}`` or
+        raises (``proposal`` True: the edit would be stored as 待核实)."""
+        return self.read(
+            lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, False, insist))
 
-    def update_sites(self, actor: Actor | None,
-                     items: Sequence[tuple[str, Mapping[str, Any], int, str | None]]) -> list[dict[str, Any]]:
-        """Several edits in ONE transaction: all are applied, or none (BatchRefused lists every refusal)."""
+    def update_sites(self, actor: Actor | None, items: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """Several edits in ONE transaction: all are applied, or none (BatchRefused lists every refusal).
+
+        Each item is ``(site_id, changes, expected_version, note)`` or with a fifth ``insist``.
+        """
 
         def work(conn: Connection) -> list[dict[str, Any]]:
             done, errors = [], []
-            for i, (site_id, changes, expected, note) in enumerate(items):
+            for i, item in enumerate(items):
+                site_id, changes, expected, note = item[:4]
+                insist = bool(item[4]) if len(item) > 4 else False
                 try:
-                    done.append(self._apply_update(conn, actor, site_id, changes, expected, note, True))
+                    done.append(self._apply_update(conn, actor, site_id, changes, expected, note, True, insist))
                 except WufeiError as exc:
                     errors.append((i, site_id, exc))
             if errors:
                 msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
                 raise BatchRefused(f"{len(errors)} of {len(items)} edits refused, nothing saved: {msg}", errors)
             return done
+
+        return self.run_write(work)
+
+    # --- 待核实 proposals and design capacities ------------------------------------------------------
+
+    def _propose(self, conn: Connection, now: dt.datetime, who: str, site: Mapping[str, Any], changes: Mapping[str, Any],
+                 changed: Mapping[str, Any], violations: list[site_rules.Violation], note: str) -> dict[str, Any]:
+        """Store an official's insisted, implausible edit as a pending proposal (the site is untouched)."""
+        raw = {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items() if k != "note"}
+        pid = conn.execute(
+            sa.insert(db.proposals).values(
+                site_id=site["site_id"], town_code=site["town_code"],
+                changes=json.dumps(raw, ensure_ascii=False, default=str),
+                new_values=json.dumps(dict(changed), ensure_ascii=False, default=str),
+                old_values=json.dumps({k: _clean(site[k]) for k in changed}, ensure_ascii=False, default=str),
+                rules=json.dumps([v.as_dict() for v in violations], ensure_ascii=False, default=str),
+                note=note, base_version=site["version"], status="pending", proposed_by=who, proposed_at=now,
+            ).returning(db.proposals.c.id)
+        ).scalar_one()
+        for k, v in _audit_order(changed):
+            self._audit(conn, now, who, site["site_id"], site["town_code"], "propose", k, _fmt(site[k]), _fmt(v),
+                        note, None)
+        return self._proposal_dict(conn.execute(sa.select(db.proposals).where(db.proposals.c.id == pid)).mappings().one())
+
+    @staticmethod
+    def _proposal_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+        d = dict(row)
+        for key in ("changes", "new_values", "old_values", "rules"):
+            d[key] = json.loads(d[key]) if d.get(key) else ({} if key != "rules" else [])
+        d["rule_keys"] = [r.get("rule") for r in d["rules"]]
+        d["proposed_at_local"] = auth.shanghai_time(d["proposed_at"]) if d.get("proposed_at") else None
+        d["decided_at_local"] = auth.shanghai_time(d["decided_at"]) if d.get("decided_at") else None
+        return d
+
+    def proposals(self, status: str | None = "pending", site_id: str | None = None,
+                  town_code: str | None = None) -> list[dict[str, Any]]:
+        """Proposals (default: the pending ones), oldest first; JSON columns decoded."""
+        p = db.proposals
+        q = sa.select(p).order_by(p.c.id)
+        if status is not None:
+            q = q.where(p.c.status == status)
+        if site_id is not None:
+            q = q.where(p.c.site_id == site_id)
+        if town_code is not None:
+            q = q.where(p.c.town_code == town_code)
+        return [self._proposal_dict(r) for r in self.read(lambda c: c.execute(q).mappings().all())]
+
+    def pending_site_ids(self) -> set[str]:
+        """Sites with an edit awaiting confirmation (the catalog's ``pending`` flag)."""
+        p = db.proposals
+        q = sa.select(p.c.site_id).where(p.c.status == "pending").distinct()
+        return {str(r[0]) for r in self.read(lambda c: c.execute(q).all())}
+
+    def _decide(self, conn: Connection, actor: Actor | None, proposal_id: Any) -> tuple[sa.Row, dict[str, Any]]:
+        now = self.now()
+        who = auth.check_actor(conn, actor, now, self.settings)
+        if who.role not in ("planner", "admin"):
+            raise PermissionDenied(f"only a planner or an administrator may confirm or reject a proposal (you are "
+                                   f"{who.role}) / 仅规划人员或管理员可核实", "decide_role", role=who.role)
+        if isinstance(proposal_id, bool) or not isinstance(proposal_id, int):
+            raise ValidationError("proposal id must be a whole number", "proposal_id", value=proposal_id)
+        row = conn.execute(sa.select(db.proposals).where(db.proposals.c.id == proposal_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no proposal #{proposal_id} / 无此待核实修改", "no_proposal", proposal_id=proposal_id)
+        if row["status"] != "pending":
+            raise ValidationError(f"proposal #{proposal_id} is already {row['status']} / 已处理",
+                                  "proposal_decided", proposal_id=proposal_id, status=row["status"])
+        if row["proposed_by"] == who.name:
+            raise PermissionDenied(f"{who.name} proposed #{proposal_id} and cannot decide on it / 不能核实自己提交的修改",
+                                   "own_proposal", proposal_id=proposal_id)
+        return who, self._proposal_dict(row)
+
+    def confirm_proposal(self, actor: Actor | None, proposal_id: int, note: str | None = None) -> dict[str, Any]:
+        """A planner or administrator (not the proposer) confirms a 待核实 edit: it is applied to the
+        site and audited (``confirm_proposal`` rows, by the confirmer).  Refused when a field it
+        changes was changed since it was proposed (reject it, the official proposes again).
+        Returns the site as stored afterwards."""
+        if note is not None:
+            if not isinstance(note, str):
+                raise ValidationError("the note must be text")
+            check_text("the note", note)
+        note = note.strip() if note and note.strip() else None
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who, prop = self._decide(conn, actor, proposal_id)
+            site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == prop["site_id"])).mappings().first()
+            if site is None or site["retired"]:
+                raise NotFound(f"site {prop['site_id']} no longer exists / 站点已不存在", "no_site", site_id=prop["site_id"])
+            changes = dict(prop["changes"])
+            if isinstance(changes.get("location"), list):
+                changes["location"] = tuple(changes["location"])
+            new = site_rules.validate_changes(site, changes, self.today())  # the field rules, again, today
+            moved = [k for k, old in prop["old_values"].items() if not site_rules.same_value(_clean(site[k]), old)]
+            if moved:
+                raise ValidationError(
+                    f"proposal #{proposal_id} is out of date: {', '.join(moved)} changed since it was proposed; reject it "
+                    f"/ 待核实修改已过时，请驳回", "proposal_outdated", proposal_id=proposal_id, fields=moved,
+                )
+            changed = site_rules.changed_values(site, new)
+            version = site["version"] + 1
+            values = dict(changed, updated_at=now, version=version)
+            if changed:
+                values.update(status_as_of=self.today().isoformat(), status_source=f"official: {prop['proposed_by']}")
+            res = conn.execute(sa.update(db.sites).where(db.sites.c.site_id == site["site_id"],
+                                                        db.sites.c.version == site["version"]).values(**values))
+            if res.rowcount != 1:
+                raise _Retry(site["site_id"])
+            why = f"#{proposal_id} {prop['proposed_by']}: {prop['note']}" + (f" | {note}" if note else "")
+            for k, v in _audit_order(changed):
+                self._audit(conn, now, who.name, site["site_id"], site["town_code"], "confirm_proposal", k,
+                            _fmt(site[k]), _fmt(v), why, version)
+            for rule in prop["rule_keys"]:
+                self._audit(conn, now, who.name, site["site_id"], site["town_code"], "confirm_proposal", "rule",
+                            None, rule, why, version)
+            conn.execute(sa.update(db.proposals).where(db.proposals.c.id == proposal_id, db.proposals.c.status == "pending")
+                         .values(status="confirmed", decided_by=who.name, decided_at=now, decision_note=note))
+            auth.touch(conn, who.session_id, now)
+            return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site["site_id"])).mappings().one())
+
+        return self.run_write(work)
+
+    def reject_proposal(self, actor: Actor | None, proposal_id: int, note: str) -> dict[str, Any]:
+        """A planner or administrator (not the proposer) rejects a 待核实 edit, saying why (note
+        required); the site is untouched.  Returns the proposal."""
+        if not isinstance(note, str) or not note.strip():
+            raise ValidationError("a note is required to reject a proposal / 驳回须填写说明", "note_required", field="note")
+        check_text("the note", note)
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who, prop = self._decide(conn, actor, proposal_id)
+            conn.execute(sa.update(db.proposals).where(db.proposals.c.id == proposal_id, db.proposals.c.status == "pending")
+                         .values(status="rejected", decided_by=who.name, decided_at=now, decision_note=note.strip()))
+            self._audit(conn, now, who.name, prop["site_id"], prop["town_code"], "reject_proposal", None, None,
+                        f"#{proposal_id}", note.strip(), None)
+            auth.touch(conn, who.session_id, now)
+            return self._proposal_dict(
+                conn.execute(sa.select(db.proposals).where(db.proposals.c.id == proposal_id)).mappings().one())
+
+        return self.run_write(work)
+
+    def set_design_capacity(self, actor: Actor | None, site_id: str, value: Any, unit: Any, note: str,
+                            expected_version: int | None = None) -> dict[str, Any]:
+        """A planner or administrator sets a site's design capacity (the primary component) with a
+        source note (required), audited as ``set_design_capacity``; the seed never overwrites it.
+        The plausibility rules compare operating capacities against this value."""
+        if not isinstance(note, str) or not note.strip():
+            raise ValidationError("a source note is required for a design capacity / 设计能力须注明来源",
+                                  "note_required", field="note")
+        check_text("the note", note)
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who = auth.check_actor(conn, actor, now, self.settings)
+            if who.role not in ("planner", "admin"):
+                raise PermissionDenied(f"only a planner or an administrator may set a design capacity (you are {who.role}) "
+                                       f"/ 仅规划人员或管理员可设定设计能力", "design_role", role=who.role)
+            site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
+            if site is None:
+                raise NotFound(f"no site {site_id!r} / 无此站点")
+            if site["retired"]:
+                raise ValidationError(f"site {site_id} is retired and cannot be edited / 站点已撤销", "retired")
+            if expected_version is not None and site["version"] != expected_version:
+                raise self._stale(conn, site_id, expected_version, site["version"])
+            cols = site_rules.parse_design_capacity(site["category"], value, unit)
+            try:
+                comps = json.loads(site["capacity_components"] or "[]")
+            except (TypeError, ValueError):
+                comps = []
+            first = {"label": None, "value": cols["capacity_value"], "unit": cols["capacity_unit"],
+                     "norm": cols["capacity_norm"], "norm_unit": cols["capacity_norm_unit"], "source_ref": note.strip()}
+            if comps and isinstance(comps[0], dict):
+                first["label"] = comps[0].get("label")
+                comps[0] = first
+            else:
+                comps = [first]
+            changed = {k: v for k, v in cols.items() if not site_rules.same_value(site[k], v)}
+            if not changed:
+                raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
+            version = site["version"] + 1
+            conn.execute(sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])
+                         .values(**cols, capacity_components=json.dumps(comps, ensure_ascii=False), version=version,
+                                 updated_at=now))
+            for k in ("capacity_value", "capacity_unit", "capacity_norm"):
+                if k in changed:
+                    self._audit(conn, now, who.name, site_id, site["town_code"], "set_design_capacity", k,
+                                _fmt(site[k]), _fmt(cols[k]), note.strip(), version)
+            auth.touch(conn, who.session_id, now)
+            return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().one())
 
         return self.run_write(work)
 
@@ -774,6 +936,15 @@ class Store:
             raise ValidationError("site_id must be 1–64 printable characters")
         if record["category"] not in CATEGORIES:
             raise ValidationError(f"unknown category {record['category']!r}")
+        # the same field rules as an edit (site_rules): a site added here must pass a restore too
+        if any(record.get(k) not in (None, "") for k in ("operating_capacity_value", "operating_capacity_unit")):
+            record.update(site_rules.parse_capacity(record["category"], record.get("operating_capacity_value"),
+                                                    record.get("operating_capacity_unit")))
+        if any(record.get(k) not in (None, "") for k in ("capacity_value", "capacity_unit")):
+            record.update(site_rules.parse_design_capacity(record["category"], record.get("capacity_value"),
+                                                           record.get("capacity_unit")))
+        if record.get("commissioned") not in (None, ""):
+            record["commissioned"] = site_rules.parse_date(record["commissioned"], self.today())
         record.setdefault("status", "planned")
         if record["status"] not in STATUSES:
             raise ValidationError(f"unknown status {record['status']!r}")
@@ -834,15 +1005,7 @@ class Store:
         return self.run_write(work)
 
 
-def _same(old: Any, new: Any) -> bool:
-    if old is None or new is None:
-        return old is None and new is None
-    if isinstance(old, float) or isinstance(new, float):
-        try:
-            return float(old) == float(new)
-        except (TypeError, ValueError):
-            return False
-    return old == new
+_same = site_rules.same_value
 
 
 _AUDIT_ORDER = ("status", "operating_capacity_value", "operating_capacity_unit", "operating_capacity_norm",

@@ -54,7 +54,8 @@ def _set(args: argparse.Namespace) -> int:
         finally:
             auth.logout(store, actor)
     except WufeiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        rule = getattr(exc, "rule", None)
+        print(f"error{f' [{rule}]' if rule else ''}: {exc}", file=sys.stderr)
         return 1
     print(f"{args.site_id}: {before} → {after['status']} (version {after['version']})")
     return 0

@@ -1,0 +1,168 @@
+"""``wufei-geo edit``, ``wufei-geo proposals list|confirm|reject`` and ``wufei-geo design-capacity``.
+
+The same core as the app's 更新 page: every value goes through ``Store.update_site`` (the rules
+of :mod:`wufei_geo.site_rules`); each command acts as a named, logged-in user.  A refusal is
+printed with its rule key (``error [capacity_above_design]: …``) and exits 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from wufei_geo import auth
+from wufei_geo.commands.status import printable
+from wufei_geo.commands.users import read_password
+from wufei_geo.errors import ImplausibleEdit, WufeiError
+from wufei_geo.model import DATUMS, STATUSES
+
+
+def _user_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", required=True, help="the account acting (its password is asked)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    e = subparsers.add_parser("edit", help="edit a site's status, operating capacity, commissioning date or location")
+    e.add_argument("site_id")
+    e.add_argument("--status", choices=STATUSES)
+    e.add_argument("--operating-capacity", help="capacity in operation, e.g. 5 (with --unit)")
+    e.add_argument("--unit", help="unit of --operating-capacity, e.g. t/d, kg/d, kW")
+    e.add_argument("--commissioned", help="YYYY-MM-DD, YYYY-MM or YYYY")
+    e.add_argument("--lon", help="longitude (with --lat and --datum)")
+    e.add_argument("--lat", help="latitude")
+    e.add_argument("--datum", choices=DATUMS, default="wgs84")
+    e.add_argument("--note", help="why (required for some status changes and to --insist)")
+    e.add_argument("--insist", action="store_true",
+                   help="keep a value the plausibility rules question (a town official's edit becomes 待核实)")
+    e.add_argument("--expect-version", type=int, help="refuse if the site changed since this version")
+    _user_args(e)
+    e.set_defaults(func=_edit)
+
+    p = subparsers.add_parser("proposals", help="待核实 edits awaiting a planner's confirmation")
+    sub = p.add_subparsers(dest="proposals_command", required=True)
+    ls = sub.add_parser("list", help="list proposals (default: pending)")
+    ls.add_argument("--status", choices=("pending", "confirmed", "rejected", "all"), default="pending")
+    ls.add_argument("--site")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+    for name, helptext in (("confirm", "confirm a proposal: it is applied to the site"),
+                           ("reject", "reject a proposal (note required)")):
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument("proposal_id", type=int)
+        c.add_argument("--note", required=(name == "reject"))
+        _user_args(c)
+        c.set_defaults(func=_confirm if name == "confirm" else _reject)
+
+    d = subparsers.add_parser("design-capacity", help="set a site's design capacity with its source (planner/admin)")
+    d.add_argument("site_id")
+    d.add_argument("value")
+    d.add_argument("unit")
+    d.add_argument("--note", required=True, help="the source of the figure")
+    d.add_argument("--expect-version", type=int)
+    _user_args(d)
+    d.set_defaults(func=_design)
+
+
+def _error(exc: WufeiError) -> int:
+    rule = getattr(exc, "rule", None)
+    print(f"error{f' [{rule}]' if rule else ''}: {exc}", file=sys.stderr)
+    if isinstance(exc, ImplausibleEdit):
+        print("hint: if the value is right, repeat with --insist and a --note saying why", file=sys.stderr)
+    return 1
+
+
+def _as_user(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
+    from wufei_geo.store import Store
+
+    try:
+        password = read_password(args, f"Password for {args.user}: ")
+        store = Store.open()
+        actor = auth.authenticate(store, args.user, password)
+        try:
+            return work(store, actor)
+        finally:
+            auth.logout(store, actor)
+    except WufeiError as exc:
+        return _error(exc)
+
+
+def _edit(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    if args.status:
+        changes["status"] = args.status
+    if args.operating_capacity is not None or args.unit is not None:
+        changes["operating_capacity_value"] = args.operating_capacity
+        changes["operating_capacity_unit"] = args.unit
+    if args.commissioned is not None:
+        changes["commissioned"] = args.commissioned
+    if args.lon is not None or args.lat is not None:
+        changes["location"] = (args.lon, args.lat, args.datum)
+
+    def work(store: Any, actor: Any) -> int:
+        version = args.expect_version if args.expect_version is not None else store.get_site(args.site_id)["version"]
+        after = store.update_site(actor, args.site_id, changes, version, args.note, insist=args.insist)
+        proposal = after.get("proposal")
+        if proposal:
+            print(f"{args.site_id}: stored as 待核实 proposal #{proposal['id']} (rules: {', '.join(proposal['rule_keys'])}); "
+                  f"the site is unchanged until a planner confirms it")
+        else:
+            print(f"{args.site_id}: saved (version {after['version']})")
+        return 0
+
+    return _as_user(args, work)
+
+
+def _show_changes(p: dict[str, Any]) -> str:
+    return "; ".join(f"{k}: {printable(p['old_values'].get(k))} → {printable(v)}" for k, v in p["new_values"].items()
+                     if k not in ("precision", "location_source"))
+
+
+def _list(args: argparse.Namespace) -> int:
+    from wufei_geo.store import Store
+
+    store = Store.open()
+    rows = store.proposals(status=None if args.status == "all" else args.status, site_id=args.site)
+    if args.json:
+        for r in rows:
+            for key in ("proposed_at", "decided_at"):
+                r[key] = r[key].isoformat() if r.get(key) else None
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not rows:
+        print("no proposals")
+        return 0
+    for r in rows:
+        print(f"#{r['id']}  {r['status']}  {r['site_id']}  {r['proposed_at_local']}  {printable(r['proposed_by'])}  "
+              f"[{', '.join(r['rule_keys'])}]  {_show_changes(r)}  — {printable(r['note'])}")
+    return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    def work(store: Any, actor: Any) -> int:
+        site = store.confirm_proposal(actor, args.proposal_id, args.note)
+        print(f"proposal #{args.proposal_id} confirmed: {site['site_id']} is now version {site['version']}")
+        return 0
+
+    return _as_user(args, work)
+
+
+def _reject(args: argparse.Namespace) -> int:
+    def work(store: Any, actor: Any) -> int:
+        store.reject_proposal(actor, args.proposal_id, args.note)
+        print(f"proposal #{args.proposal_id} rejected")
+        return 0
+
+    return _as_user(args, work)
+
+
+def _design(args: argparse.Namespace) -> int:
+    def work(store: Any, actor: Any) -> int:
+        site = store.set_design_capacity(actor, args.site_id, args.value, args.unit, args.note, args.expect_version)
+        print(f"{args.site_id}: design capacity {site['capacity_value']:g} {site['capacity_unit']} "
+              f"({site['capacity_norm']:g} {site['capacity_norm_unit']}), version {site['version']}")
+        return 0
+
+    return _as_user(args, work)

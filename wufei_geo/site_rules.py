@@ -1,0 +1,478 @@
+"""THE validator for site changes: every field rule and every plausibility rule, in one place.
+
+Every entry point that changes a site's values goes through here — the 更新 form and the CLI
+(through :meth:`wufei_geo.store.Store.update_site`), bulk import (which only reads cells and then
+asks the store's dry run), and restore (:mod:`wufei_geo.backup` checks each restored site row
+with :func:`check_site_row`).  Nothing else re-implements a rule.
+
+Two kinds of rules:
+
+* **Field rules** (hard): a value that cannot be stored at all — an unknown status, a capacity
+  that is not a number, a unit that does not fit the category (MW for wet waste), a date that is
+  not a date, in the future or before 1949, a point outside the district, a status change that
+  needs a note.  They raise :class:`~wufei_geo.errors.ValidationError` and nobody can insist.
+* **Plausibility rules** (soft): values that can be true but usually are typing mistakes —
+  operating capacity above the design capacity, a jump of more than an order of magnitude over
+  the previous value, a commissioning date before a plan project could exist, a town official
+  moving a site out of their own town's zone.  :func:`plausibility` lists them as
+  :class:`Violation`; the store refuses with :class:`~wufei_geo.errors.ImplausibleEdit` unless
+  the user insists with a note (an official's insisted edit becomes a 待核实 proposal).
+
+Every refusal carries a stable rule key (``exc.rule``) and its parameters (``exc.params``),
+listed in :data:`RULES`.  Messages are bilingual text (English / 中文); the UI words a refusal
+from the key and parameters through the ``rule.<key>`` messages of :mod:`wufei_geo.i18n`.
+
+Floors of the commissioning date (documented decision):
+
+* :data:`EARLIEST_DATE` 1949-01-01 for every site (hard; the rule the store always had).
+* :data:`PLAN_PERIOD_START` 2021-01-01 for the plan's projects (``project_id`` ``E.<n>``): the
+  plan's construction period is "2021 年 1 月至 2025 年 12 月" (青府发〔2022〕53号, 一、（三）; the
+  baseline year is 2020).  Not the plan's signing date 2022-10-28: E.8's sludge plant went into
+  operation in 2021-12 and E.9's closures were due in 2021, both inside the period but before
+  the signing.  Soft, because an upgrade of an existing plant (E.11) may carry the existing
+  plant's older date — a planner confirms it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wufei_geo.errors import ValidationError
+from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
+
+EDITABLE_FIELDS = frozenset(
+    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note"}
+)
+EARLIEST_DATE = dt.date(1949, 1, 1)
+PLAN_PERIOD_START = dt.date(2021, 1, 1)
+# More than this factor between the previous and the new operating capacity is a "jump".
+JUMP_FACTOR = 10.0
+# A location closer than this to the stored one is "no change" (GCJ-02 round trips are sub-metre).
+SAME_PLACE_M = 1.0
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?$")  # Excel dates read as text
+_PLAN_PROJECT_RE = re.compile(r"^E\.\d+$")
+
+# Stable rule keys (exc.rule) → what they mean.  SOFT rules may be insisted on with a note.
+RULES: dict[str, str] = {
+    "field_not_editable": "a field that cannot be edited here",
+    "unknown_status": "a status that is not one of model.STATUSES",
+    "capacity_not_number": "a capacity that is not a finite number ≥ 0",
+    "capacity_unit_missing": "a capacity without its unit (or a unit without a value)",
+    "unknown_unit": "a unit the system does not know",
+    "unit_category_mismatch": "a unit that does not fit the site's category (MW for wet waste)",
+    "capacity_too_large": "a capacity that overflows once normalised",
+    "date_format": "a commissioning date not written YYYY, YYYY-MM or YYYY-MM-DD, or not a real day",
+    "commissioned_in_future": "a commissioning date after today (Asia/Shanghai)",
+    "commissioned_too_early": "a commissioning date before 1949",
+    "location_format": "a location that is not (lon, lat, datum) numbers in a known datum",
+    "outside_district": "a point outside Qingpu District",
+    "note_required": "a status change to suspended/cancelled/decommissioned, or backwards, without a note",
+    "note_required_to_insist": "insisting on an implausible edit without a note",
+    "nothing_to_change": "an edit that changes nothing",
+    # soft (plausibility) rules
+    "capacity_above_design": "operating capacity above the site's design capacity",
+    "capacity_jump": "operating capacity more than 10× above (or below) the previous value",
+    "commissioned_before_site": "a plan project commissioned before the plan's period began (2021-01-01)",
+    "outside_own_zone": "a town official moving a site out of their own town's zone",
+}
+SOFT_RULES = frozenset({"capacity_above_design", "capacity_jump", "commissioned_before_site", "outside_own_zone"})
+# Soft rules that describe a stored state (checked again on restore unless a person accepted it).
+STATE_RULES = frozenset({"capacity_above_design", "commissioned_before_site"})
+
+
+def refuse(rule: str, message: str, **params: Any) -> ValidationError:
+    """A field-rule refusal with its rule key (raise the result)."""
+    return ValidationError(message, rule, **params)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken plausibility rule: key, parameters, bilingual message."""
+
+    rule: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "params": self.params}
+
+
+def _num(value: Any) -> str:
+    return f"{float(value):g}"
+
+
+# --- the note rule (the one place it lives) -------------------------------------------------
+def note_required(old_status: Any, new_status: Any) -> bool:
+    """A note is needed when moving into suspended/cancelled/decommissioned, or backwards."""
+    if old_status == new_status or new_status is None:
+        return False
+    backwards = (
+        old_status in LIFECYCLE_RANK and new_status in LIFECYCLE_RANK
+        and LIFECYCLE_RANK[new_status] < LIFECYCLE_RANK[old_status]
+    )
+    return new_status in NOTE_REQUIRED_STATUSES or backwards
+
+
+def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
+    if note_required(old_status, new_status) and not note:
+        backwards = new_status not in NOTE_REQUIRED_STATUSES
+        why = "backwards" if backwards else f"to {new_status}"
+        raise refuse(
+            "note_required", f"a note is required when moving {why} ({old_status} → {new_status}) / 此状态变更须填写说明",
+            field="note", old=old_status, new=new_status,
+        )
+
+
+# --- field rules -----------------------------------------------------------------------------
+def parse_number(value: Any, what: str = "capacity", field_name: str = "operating_capacity_value") -> float:
+    """A finite number ≥ 0 from a number or text ("1,200" and " 5 " are fine)."""
+    if isinstance(value, bool) or value is None:
+        raise refuse("capacity_not_number", f"{what} must be a number / 须为数字", field=field_name, value=value)
+    try:
+        number = float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise refuse("capacity_not_number", f"{what} {value!r} is not a number / 能力须为数字",
+                      field=field_name, value=value) from None
+    if not math.isfinite(number) or number < 0:
+        raise refuse("capacity_not_number", f"{what} must be a finite number ≥ 0, not {value!r} / 须为不小于 0 的数",
+                      field=field_name, value=value)
+    return number
+
+
+def parse_status(value: Any) -> str:
+    if value not in STATUSES:
+        raise refuse("unknown_status", f"unknown status {value!r}; one of {', '.join(STATUSES)} / 未知状态",
+                     field="status", value=value)
+    return str(value)
+
+
+def parse_capacity(category: Any, value: Any, unit: Any) -> dict[str, Any]:
+    """Operating capacity columns (value, unit, normalised value) for a site of ``category``.
+
+    ``value`` None and no unit clears the capacity.
+    """
+    from wufei_geo import units
+
+    if value is None and unit in (None, ""):
+        return {"operating_capacity_value": None, "operating_capacity_unit": None, "operating_capacity_norm": None}
+    number = parse_number(value)
+    if not isinstance(unit, str) or not unit.strip():
+        raise refuse("capacity_unit_missing", "a capacity needs its unit / 能力须注明单位", field="operating_capacity_unit")
+    unit = unit.strip()
+    try:
+        units.unit_info(unit)
+    except units.UnitError as exc:
+        raise refuse("unknown_unit", f"{exc} / 未知单位", field="operating_capacity_unit", unit=unit) from None
+    try:
+        norm = units.normalise(number, unit, str(category))
+    except units.UnitError as exc:
+        expected = NORM_UNIT.get(str(category))
+        raise refuse(
+            "unit_category_mismatch", f"{exc} (rule unit_category_mismatch) / 单位与类别不符（应为 {expected}）",
+            field="operating_capacity_unit", unit=unit, category=category, expected_unit=expected,
+        ) from None
+    if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
+        raise refuse("capacity_too_large", f"capacity {value!r} {unit} is too large / 能力数值过大",
+                     field="operating_capacity_value", value=value, unit=unit)
+    return {"operating_capacity_value": number, "operating_capacity_unit": unit, "operating_capacity_norm": float(norm)}
+
+
+def parse_design_capacity(category: Any, value: Any, unit: Any) -> dict[str, Any]:
+    """Design capacity columns (``capacity_value/unit/norm/norm_unit``), same unit rules."""
+    cols = parse_capacity(category, value, unit)
+    if cols["operating_capacity_value"] is None:
+        raise refuse("capacity_not_number", "a design capacity needs a value / 须填写设计能力", field="capacity_value")
+    return {
+        "capacity_value": cols["operating_capacity_value"],
+        "capacity_unit": cols["operating_capacity_unit"],
+        "capacity_norm": cols["operating_capacity_norm"],
+        "capacity_norm_unit": NORM_UNIT[str(category)],
+    }
+
+
+def date_first_day(text: str) -> dt.date:
+    """The first day a stored (possibly partial) date can mean: "2021-12" → 2021-12-01."""
+    m = _DATE_RE.match(text)
+    if not m:
+        raise ValueError(text)
+    return dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+
+
+def parse_date(value: Any, today: dt.date) -> str | None:
+    """A commissioning date as stored: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (None clears it).
+
+    Refused: other formats, days that do not exist, before :data:`EARLIEST_DATE`, after ``today``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        text = value.isoformat()
+    elif isinstance(value, str):
+        text = value.strip()
+        m = _DATETIME_RE.match(text)
+        if m:
+            text = m[1]
+    else:
+        raise refuse("date_format", f"commissioning date {value!r} is not a date / 日期无效", field="commissioned", value=value)
+    m = _DATE_RE.match(text)
+    if not m:
+        raise refuse("date_format", f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM, YYYY) / 日期格式应为 YYYY-MM-DD",
+                     field="commissioned", value=text)
+    year, month, day = int(m[1]), m[2], m[3]
+    try:
+        first_day = dt.date(year, int(month or 1), int(day or 1))
+    except ValueError:
+        raise refuse("date_format", f"commissioning date {text!r} does not exist / 日期不存在", field="commissioned", value=text) from None
+    # one spelling per date: 2021-1-5 is stored as 2021-01-05
+    text = f"{year:04d}" + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
+    if first_day < EARLIEST_DATE:
+        raise refuse("commissioned_too_early", f"commissioning date {text!r} is implausibly early (before {EARLIEST_DATE}) / 投运日期过早",
+                     field="commissioned", value=text, floor=EARLIEST_DATE.isoformat())
+    if first_day > today:
+        raise refuse("commissioned_in_future", f"commissioning date {text!r} is in the future / 投运日期不能晚于今天",
+                     field="commissioned", value=text, today=today.isoformat())
+    return text
+
+
+def parse_location(location: Any) -> dict[str, Any]:
+    """WGS-84 columns for ``(lon, lat, datum)``; the point must lie in Qingpu District."""
+    import numpy as np
+
+    if not isinstance(location, (tuple, list)) or len(location) != 3:
+        raise refuse("location_format", "location must be (lon, lat, datum) / 坐标格式错误", field="location")
+    lon, lat, datum = location
+    if datum not in DATUMS:
+        raise refuse("location_format", f"unknown datum {datum!r}; one of {', '.join(DATUMS)} / 未知坐标系",
+                     field="datum", datum=datum)
+    try:
+        lon = float(lon.strip().replace(",", "")) if isinstance(lon, str) else float(lon)
+        lat = float(lat.strip().replace(",", "")) if isinstance(lat, str) else float(lat)
+    except (TypeError, ValueError, AttributeError):
+        raise refuse("location_format", "longitude and latitude must be numbers / 经纬度须为数字", field="lon") from None
+    if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise refuse("location_format", f"({lon}, {lat}) is not a longitude/latitude pair / 不是经纬度", field="lon")
+    if datum != "wgs84":
+        from wufei_geo import crs
+
+        lon, lat = (float(np.asarray(v).ravel()[0]) for v in crs.to_wgs84(lon, lat, datum))
+    from wufei_geo import geodata
+
+    inside = bool(np.asarray(geodata.in_district(np.array([lon]), np.array([lat]))).ravel()[0])
+    if not inside:
+        raise refuse(
+            "outside_district",
+            f"({lon:.6f}, {lat:.6f}) WGS-84 is outside Qingpu District (check the datum and the lon/lat order) / 坐标不在青浦区内",
+            field="lon", lon=lon, lat=lat,
+        )
+    return {"lon": round(lon, 7), "lat": round(lat, 7), "precision": "exact", "location_source": "official"}
+
+
+def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """New column values for ``changes`` (field rules only; not yet compared with the stored ones).
+
+    ``changes`` may hold ``status``, ``operating_capacity_value`` + ``operating_capacity_unit``,
+    ``commissioned`` and ``location`` = ``(lon, lat, datum)`` (``note`` is taken by the caller).
+    """
+    unknown = sorted(set(changes) - EDITABLE_FIELDS)
+    if unknown:
+        raise refuse("field_not_editable", f"fields not editable here: {', '.join(unknown)}", fields=unknown)
+    new: dict[str, Any] = {}
+    if "status" in changes:
+        new["status"] = parse_status(changes["status"])
+    if "operating_capacity_value" in changes or "operating_capacity_unit" in changes:
+        new.update(parse_capacity(site.get("category"), changes.get("operating_capacity_value"),
+                                  changes.get("operating_capacity_unit")))
+    if "commissioned" in changes:
+        new["commissioned"] = parse_date(changes["commissioned"], today)
+    if "location" in changes:
+        new.update(parse_location(changes["location"]))
+    return new
+
+
+def same_value(old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    if isinstance(old, float) or isinstance(new, float):
+        try:
+            return float(old) == float(new)
+        except (TypeError, ValueError):
+            return False
+    return old == new
+
+
+def changed_values(site: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of ``new`` that differ from ``site``; a point within :data:`SAME_PLACE_M` of the
+    stored one is no move (an exported GCJ-02 point read back lands a fraction of a metre away)."""
+    changed = {k: v for k, v in new.items() if not same_value(site.get(k), v)}
+    if "lon" in new and site.get("lon") is not None and site.get("lat") is not None:
+        from wufei_geo import crs
+
+        near = float(crs.distance_m(float(site["lon"]), float(site["lat"]), new["lon"], new["lat"])) <= SAME_PLACE_M
+        if near:  # also for an approximate point: sending an export back must not make it "exact"
+            for key in ("lon", "lat", "precision", "location_source"):
+                changed.pop(key, None)
+    return changed
+
+
+# --- plausibility rules ------------------------------------------------------------------------
+def is_plan_project(site: Mapping[str, Any]) -> bool:
+    return bool(_PLAN_PROJECT_RE.match(str(site.get("project_id") or "")))
+
+
+def _design(site: Mapping[str, Any]) -> float | None:
+    design = site.get("capacity_norm")
+    if design is None:
+        return None
+    try:
+        design = float(design)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(design):
+        return None
+    unit = site.get("capacity_norm_unit")
+    if unit not in (None, "") and unit != NORM_UNIT.get(str(site.get("category"))):
+        return None  # the design figure is not in the unit operating capacities are normalised to
+    return design
+
+
+def capacity_above_design(site: Mapping[str, Any], norm: float | None) -> Violation | None:
+    design = _design(site)
+    if norm is None or design is None or norm <= design * (1 + 1e-9):
+        return None
+    unit = NORM_UNIT.get(str(site.get("category")), "")
+    return Violation(
+        "capacity_above_design",
+        f"operating capacity {_num(norm)} {unit} is above the site's design capacity {_num(design)} {unit} "
+        f"(rule capacity_above_design) / 运行能力 {_num(norm)} {unit} 超过设计能力 {_num(design)} {unit}",
+        {"field": "operating_capacity_value", "value": norm, "design": design, "unit": unit},
+    )
+
+
+def capacity_jump(site: Mapping[str, Any], norm: float | None) -> Violation | None:
+    old = site.get("operating_capacity_norm")
+    if norm is None or old is None or norm <= 0:
+        return None
+    old = float(old)
+    if old <= 0 or not math.isfinite(old):
+        return None
+    factor = norm / old
+    if 1 / JUMP_FACTOR <= factor <= JUMP_FACTOR:
+        return None
+    unit = NORM_UNIT.get(str(site.get("category")), "")
+    design = _design(site)
+    design_text = "unknown / 未知" if design is None else f"{_num(design)} {unit}"
+    return Violation(
+        "capacity_jump",
+        f"operating capacity {_num(norm)} {unit} is more than {JUMP_FACTOR:g}× the previous {_num(old)} {unit} "
+        f"(design capacity {design_text}; rule capacity_jump) / 运行能力 {_num(norm)} {unit} 与原值 {_num(old)} {unit} 相差超过 "
+        f"{JUMP_FACTOR:g} 倍（设计能力 {design_text}）",
+        {"field": "operating_capacity_value", "value": norm, "previous": old, "factor": round(factor, 6), "design": design,
+         "unit": unit},
+    )
+
+
+def commissioned_before_site(site: Mapping[str, Any], commissioned: str | None) -> Violation | None:
+    if not commissioned or not is_plan_project(site):
+        return None
+    try:
+        first = date_first_day(commissioned)
+    except ValueError:
+        return None
+    if first >= PLAN_PERIOD_START:
+        return None
+    return Violation(
+        "commissioned_before_site",
+        f"commissioning date {commissioned} is before the plan's construction period began ({PLAN_PERIOD_START}); "
+        f"{site.get('project_id')} is a project of the plan (rule commissioned_before_site) / 投运日期 {commissioned} "
+        f"早于规划建设期起点 {PLAN_PERIOD_START}",
+        {"field": "commissioned", "value": commissioned, "floor": PLAN_PERIOD_START.isoformat(),
+         "project_id": site.get("project_id")},
+    )
+
+
+def outside_own_zone(lon: float, lat: float, town_code: str, zone: Any, quality: str | None) -> Violation | None:
+    """``zone``: the official's town polygon (shapely), or None when there is none to test against."""
+    if zone is None:
+        return None
+    import shapely
+
+    if shapely.intersects_xy(zone, lon, lat):
+        return None
+    kind = "official boundary / 正式边界" if quality == "official" else "approximate zone / 示意范围"
+    return Violation(
+        "outside_own_zone",
+        f"({lon:.6f}, {lat:.6f}) is outside your town {town_code} ({kind}); moving a site to another town needs a "
+        f"planner's confirmation (rule outside_own_zone) / 新位置不在本街镇范围内",
+        {"field": "lon", "lon": lon, "lat": lat, "town_code": town_code, "boundary_quality": quality},
+    )
+
+
+def plausibility(site: Mapping[str, Any], changed: Mapping[str, Any], *, own_zone: Any = None,
+                 own_town: str | None = None, zone_quality: str | None = None) -> list[Violation]:
+    """The plausibility rules an edit (``changed`` columns, see :func:`changed_values`) breaks.
+
+    ``own_zone`` is given for a town official: the polygon their town's sites must stay in.
+    """
+    out: list[Violation | None] = []
+    if "operating_capacity_norm" in changed:
+        norm = changed["operating_capacity_norm"]
+        out += [capacity_above_design(site, norm), capacity_jump(site, norm)]
+    if "commissioned" in changed:
+        out.append(commissioned_before_site(site, changed["commissioned"]))
+    if ("lon" in changed or "lat" in changed) and own_town:
+        lon, lat = changed.get("lon", site.get("lon")), changed.get("lat", site.get("lat"))
+        out.append(outside_own_zone(float(lon), float(lat), own_town, own_zone, zone_quality))
+    return [v for v in out if v is not None]
+
+
+def implausible_message(violations: list[Violation]) -> str:
+    return "; ".join(v.message for v in violations) + (
+        ". To keep the value, insist with a note: a town official's edit is then stored as 待核实 (awaiting "
+        "confirmation) until a planner confirms it. / 如确认无误，请填写说明后坚持提交：街镇人员的修改将作为“待核实”，经规划人员确认后生效。"
+    )
+
+
+# --- a stored row (restore) ------------------------------------------------------------------------
+def check_site_row(row: Mapping[str, Any], today: dt.date, accepted: frozenset[str] | set[str] = frozenset()) -> None:
+    """Refuse a stored site row the rules could not have produced (restore checks each one).
+
+    Field rules always; the state rules (:data:`STATE_RULES`) unless ``accepted`` names the rule
+    (a planner/admin confirmed or overrode it: the backup's own audit says so).
+    """
+    from wufei_geo.model import CATEGORIES, PRECISIONS
+
+    sid = row.get("site_id")
+    if row.get("category") not in CATEGORIES:
+        raise refuse("unknown_category", f"site {sid}: unknown category {row.get('category')!r}", site_id=sid)
+    if row.get("status") is not None:
+        parse_status(row["status"])
+    if row.get("precision") not in (None, *PRECISIONS):
+        raise refuse("location_format", f"site {sid}: unknown precision {row.get('precision')!r}", site_id=sid)
+    value, unit, norm = row.get("operating_capacity_value"), row.get("operating_capacity_unit"), row.get("operating_capacity_norm")
+    if value is not None or unit not in (None, "") or norm is not None:
+        cols = parse_capacity(row.get("category"), value, unit)
+        if norm is None or not math.isclose(float(norm), cols["operating_capacity_norm"], rel_tol=1e-6, abs_tol=1e-9):
+            raise refuse("capacity_not_number", f"site {sid}: operating capacity {value} {unit} does not normalise to {norm}",
+                         site_id=sid, field="operating_capacity_norm")
+        if "capacity_above_design" not in accepted:
+            v = capacity_above_design(row, cols["operating_capacity_norm"])
+            if v is not None:
+                raise refuse(v.rule, f"site {sid}: {v.message}", site_id=sid, **v.params)
+    if row.get("commissioned") is not None:
+        text = parse_date(row["commissioned"], today)
+        if "commissioned_before_site" not in accepted:
+            v = commissioned_before_site(row, text)
+            if v is not None:
+                raise refuse(v.rule, f"site {sid}: {v.message}", site_id=sid, **v.params)
+    lon, lat = row.get("lon"), row.get("lat")
+    if (lon is None) != (lat is None):
+        raise refuse("location_format", f"site {sid}: a longitude without a latitude (or the reverse)", site_id=sid)
+    if lon is not None:
+        parse_location((lon, lat, "wgs84"))
