@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from wufei_geo import auth
 from wufei_geo.commands.status import printable
 from wufei_geo.commands.users import read_password
 from wufei_geo.errors import ImplausibleEdit, WufeiError
@@ -75,6 +74,7 @@ def _error(exc: WufeiError) -> int:
 
 
 def _as_user(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
+    from wufei_geo import auth
     from wufei_geo.store import Store
 
     try:
