@@ -11,7 +11,13 @@ from branca.element import Element
 
 from wufei_geo import i18n, model
 from wufei_geo.i18n import t
-from wufei_geo.mapview.geometry import _feature_collection, _geom_for_display, mapped_sites, to_display_datum
+from wufei_geo.mapview.geometry import (
+    _feature_collection,
+    _geom_for_display,
+    label_anchor,
+    mapped_sites,
+    to_display_datum,
+)
 from wufei_geo.mapview.legend import Legend, _legend_html
 from wufei_geo.mapview.links import service_links
 from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, _bin_colour, _bins, town_measures, town_names
@@ -23,10 +29,10 @@ from wufei_geo.mapview.payload import (
     _Strings,
     site_payloads,
 )
-from wufei_geo.mapview.renderer import SafeGeoJson, SiteLayer, SiteRenderer
-from wufei_geo.mapview.style import CATEGORY_GLYPHS, STATUS_COLOURS, UNKNOWN_COLOUR
+from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
+from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAPS, TILES, use_local_assets
-from wufei_geo.mapview.values import _fmt_num, _isnull
+from wufei_geo.mapview.values import _isnull, display_number
 
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
@@ -77,7 +83,7 @@ def build_map(
         zoom_start=11,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # MetricScale below: metres only
         max_zoom=MAX_ZOOM,
     )
     # folium hands max_zoom only to the tile layer it creates; with no tile layer (basemap "none")
@@ -118,6 +124,7 @@ def build_map(
     payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
 
     choro_info: dict | None = None
+    zone_labels: list[dict] = []
     zone_layer_name = t("map.zones", lang)
     if zones is not None and len(zones):
         approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
@@ -127,7 +134,9 @@ def build_map(
         edges: list[float] = []
         if measures is not None:
             edges = _bins(measures[choropleth])
-            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges}
+            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges,
+                          "unit": t(f"choropleth.unit.{choropleth}", lang)}
+        unit = t(f"choropleth.unit.{choropleth}", lang) if choropleth else ""
         zone_feats = []
         for i, row in enumerate(zones.itertuples(index=False)):
             geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
@@ -143,16 +152,21 @@ def build_map(
                     props["mtext"] = t("common.unknown", lang)
                 else:
                     props["fill"] = _bin_colour(float(value), edges)
-                    props["mtext"] = _fmt_num(round(float(value), 2))
+                    props["mtext"] = f"{display_number(float(value))} {unit}".strip()
+            anchor = label_anchor(geom)
+            if anchor is not None:
+                label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}
+                if "mtext" in props:
+                    label["sub"] = props["mtext"]
+                zone_labels.append(label)
             zone_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+        # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
         zone_opts = (
             "{style: function(f){ var p = f.properties; return {color: '#555', weight: 1.2, "
             "dashArray: p.approx ? '5 4' : null, fill: true, fillColor: p.fill || '#ffffff', "
             "fillOpacity: p.fill ? 0.6 : 0.05}; },"
             " onEachFeature: function(f, layer){ var R = " + "{renderer}" + ";"
-            " layer.bindTooltip(R.esc(f.properties.name) + (f.properties.approx ? '<br><small>' + R.esc(R.approx) + '</small>' : '')"
-            " + (f.properties.mlabel !== undefined ? '<br><small>' + R.esc(f.properties.mtext) + '</small>' : ''),"
-            " {permanent: true, direction: 'center', className: 'wf-zone-label'}); }}"
+            " layer.bindTooltip(function(){ return R.zoneTip(f.properties); }, {sticky: true}); }}"
         )
         zone_layer = SafeGeoJson(_feature_collection(zone_feats), zone_layer_name, zone_opts, kind="zones")
     else:
@@ -174,7 +188,10 @@ def build_map(
                 "status": t("field.status", lang),
                 "overdue": t("field.overdue", lang),
                 "yes": t("common.yes", lang),
+                "same": t("map.same_place", lang),
             },
+            # [column, glyph, label] of each marker badge, in bit order (style.MARKER_BADGES)
+            "badges": [[b.column, b.glyph, t(b.label_key, lang)] for b in MARKER_BADGES],
             "unknown": t("common.unknown", lang),
             "unknownColour": UNKNOWN_COLOUR,
             "approx": t("common.approximate_extent", lang),
@@ -206,6 +223,8 @@ def build_map(
     if zone_layer is not None:
         zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
         zone_layer.add_to(m)
+        if zone_labels:
+            m.add_child(ZoneLabels(zone_labels, renderer))
 
     links = service_links(sites, towns, zones, names, lang, basemap)
     if links:
@@ -244,8 +263,11 @@ def build_map(
                 interactive=False,
             ).add_to(m)
 
-    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap)))
-    folium.LayerControl(collapsed=True).add_to(m)
+    badges = [b for b in MARKER_BADGES if b.column in sites.columns]
+    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
+    m.add_child(MetricScale())
+    # bottom-right: the legend has the top-right corner (beside the district, never over it)
+    folium.LayerControl(collapsed=True, position="bottomright").add_to(m)
     if asset_base is not None:
         use_local_assets(m, asset_base)
     return m
