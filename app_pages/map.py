@@ -277,9 +277,9 @@ args = _map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _c
 # on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
 view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
 unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
-map_col, side_col = st.columns([3, 1]) if len(unlocated) else (st.container(), None)
-with map_col:
-    out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
+# The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
+# the page's full width, so at the opening zoom the legend fits beside the district, not over it.
+out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
 
 if out:
     if out.get("center") and out.get("zoom"):
@@ -295,9 +295,9 @@ if out:
             st.rerun()
 
 table = _table(catalog, version, shown, L)
-if side_col is not None:
+if len(unlocated):
     # Sites with no coordinate and no known town: not drawn at made-up points, listed here.
-    with side_col:
+    with st.container(border=True):
         st.markdown(f"**{_md_escape(tr('map.unlocated.title', n=len(unlocated)))}**")
         st.caption(tr("map.unlocated.help"))
         cols = [i18n.t(k, L) for k in ("field.name", "field.category", "field.status", "field.capacity")]

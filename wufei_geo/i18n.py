@@ -591,14 +591,15 @@ MESSAGES.update({
 # --- issue 13: a map a planner can read at a glance ---
 MESSAGES.update({
     "legend.marker": ("标记（颜色 = 状态）", "Markers (colour = status)"),
-    "legend.outline.precise": ("实线边框：精确/按地址", "solid outline: exact / by address"),
-    "legend.outline.approx": ("虚线边框：近似（村/街镇驻地）", "dashed outline: approximate (village / town seat)"),
+    "legend.outline.precise": ("实线边框：精确/按地址", "solid outline: exact or address"),
+    "legend.outline.approx": ("虚线边框：近似位置（街镇驻地附近）", "dashed outline: approximate (near town seat)"),
     "legend.badge.overdue": ("逾期（目标年份已过）", "overdue (target year passed)"),
     "legend.badge.stale": ("信息久未更新", "not updated for a long time"),
     "legend.badge.pending": ("待核实", "awaiting confirmation"),
     "choropleth.unit.site_count": ("个", "sites"),
     "choropleth.unit.wet_waste_tpd": ("吨/日", "t/d"),
     "choropleth.unit.capacity_per_10k": ("吨/日·万人", "t/d per 10,000 residents"),
+    "legend.size_short": ("大小 = 同类相对能力", "size = capacity within category"),
     "map.same_place": ("同一位置还有 {n} 个站点：", "{n} more sites at this place:"),
     "map.unlocated.title": ("位置未知的站点 ({n})", "Sites with unknown location ({n})"),
     "map.unlocated.help": (

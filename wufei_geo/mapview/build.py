@@ -39,6 +39,7 @@ MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin ne
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
 DEFAULT_CENTER = (31.15394, 121.11408)
 DISTRICT_ZOOM = 10.5  # Qingpu district seat (GeoNames 1797798)
+LEGEND_ROOM_PX = 150  # the opening view puts the district this far right of the map's centre
 
 
 def _zone_label(row: Any, lang: str) -> str:
@@ -214,10 +215,13 @@ def build_map(
         ).add_to(m)
         minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
         blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
-        m.fit_bounds([[float(blat[0]), float(blon[0])], [float(blat[1]), float(blon[1])]])
-        # streamlit-folium may size its frame after fitBounds ran, so the initial view is the
-        # district's centre at a zoom that holds the whole district in a ~900×550 px map.
-        m.location = [float(blat.mean()), float(blon.mean())]
+        # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
+        # district a little right of centre so the legend (top-left) has the empty north-west
+        # beside it and covers no part of the district.  No fitBounds:
+        # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
+        # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
+        px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
+        m.location = [float(blat.mean()), float(blon.mean()) - LEGEND_ROOM_PX / px_per_deg]
         m.options["zoom"] = DISTRICT_ZOOM
 
     if zone_layer is not None:
@@ -266,8 +270,7 @@ def build_map(
     badges = [b for b in MARKER_BADGES if b.column in sites.columns]
     m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
     m.add_child(MetricScale())
-    # bottom-right: the legend has the top-right corner (beside the district, never over it)
-    folium.LayerControl(collapsed=True, position="bottomright").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     if asset_base is not None:
         use_local_assets(m, asset_base)
     return m

@@ -1,8 +1,8 @@
 """The map's legend box; every text from the message catalogue, HTML-escaped.
 
-Open by default where the map is wide enough to hold it beside the district (it sits in the
-top-right corner, beside the district at the opening zoom), folded on narrow maps; two compact
-columns, so it never needs scrolling."""
+Open by default where the map is wide enough to hold it beside the district (top-left: at the
+opening zoom the district's north-west is empty — its northern arm is east, its western body
+south of the box), folded on narrow maps; two compact columns, so it never needs scrolling."""
 from __future__ import annotations
 
 import html
@@ -29,14 +29,14 @@ LEGEND_OPEN_MIN_PX = 900  # a map narrower than this starts with the legend fold
 
 
 class Legend(MacroElement):
-    """A fixed legend box (top-right); its text comes from the message catalogue."""
+    """A fixed legend box (top-left, beside the zoom buttons); its text comes from the message catalogue."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;top:10px;right:10px;
+        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;top:10px;left:50px;
           background:rgba(255,255,255,.94);padding:5px 8px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
-          font:11px/1.35 sans-serif;max-width:300px">{{ this.body }}</div>
+          font:11px/1.35 sans-serif;max-width:340px">{{ this.body }}</div>
         <style>.wf-legend summary{cursor:pointer;font-weight:bold}
         .wf-legend .wf-lg{display:grid;grid-template-columns:auto auto;column-gap:12px;margin-top:3px}
         .wf-legend i{color:#444;display:block;margin-top:2px}
@@ -99,7 +99,7 @@ def _legend_html(
             f'text-align:center">{e(b.glyph)}</span>'
         )
         right.append(row(badge, t(b.label_key, lang)))
-    right.append(f"<div>{e(t('legend.size', lang))}</div>")
+    right.append(f"<div>{e(t('legend.size_short', lang))}</div>")
     right.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
     if choropleth:
         right.append(f"<i>{e(choropleth['label'])}</i>")

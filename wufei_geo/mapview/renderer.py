@@ -230,24 +230,43 @@ def site_layers(m: folium.Map) -> list[SiteLayer]:
 class ZoneLabels(MacroElement):
     """Each town's name (and shading value) as a permanent label at a fixed anchor inside its zone.
 
-    The anchors are computed once on the server (:func:`wufei_geo.mapview.geometry.label_anchor`)
-    and sent as coordinates: a label never depends on the view, the clipped outline or the size
-    the map had when it was drawn, so it stays on its zone through every rerun.  Labels are
-    re-laid out when the map is resized (a label measured while the frame was still hidden
-    would be off by half its size).  ``labels``: ``[{code, lat, lng, name, sub}]``."""
+    Why labels drifted (issue 13): a ``direction: 'center'`` tooltip is placed at its anchor minus
+    half its measured size, measured once when it is added.  When streamlit-folium runs a new
+    map's script before Leaflet's stylesheet applies (a rerun: filter, shading, language), the
+    label is still a block element as wide as the map, so it was shifted left by about half the
+    map's width and stayed there (markers have a fixed icon size and were not affected).  Here the
+    label's box is made independent of the stylesheet (inline ``position:absolute;
+    white-space:nowrap``), every label is re-laid out once the page has loaded and after every
+    view change, and the anchors are computed on the server
+    (:func:`wufei_geo.mapview.geometry.label_anchor`: a point well inside the zone) instead of
+    Leaflet's polygon centre.  ``labels``: ``[{code, lat, lng, name, sub}]``."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.layerGroup();
         (function(R, Z, map, G){
+          // labels under the markers (marker pane: 600), above the zones (overlay pane: 400)
+          if (!map.getPane('wfLabels')) { var pane = map.createPane('wfLabels'); pane.style.zIndex = 450; pane.style.pointerEvents = 'none'; }
           Z.forEach(function(z){
             var html = R.esc(z.name) + (z.sub !== undefined ? '<br><small>' + R.esc(z.sub) + '</small>' : '');
-            L.tooltip({permanent: true, direction: 'center', className: 'wf-zone-label', interactive: false,
-                       opacity: 1, wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html).addTo(G);
+            var t = L.tooltip({permanent: true, direction: 'center', className: 'wf-zone-label', interactive: false,
+                               opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html);
+            t.addTo(G);
           });
+          function relayout(){
+            G.eachLayer(function(t){
+              var el = t.getElement();
+              if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
+              if (t._map) t.update();
+            });
+          }
           G.addTo(map);
-          map.on('resize', function(){ G.eachLayer(function(t){ t.update(); }); });
+          relayout();
+          map.on('zoomend viewreset resize moveend', relayout);
+          if (document.readyState !== 'complete') window.addEventListener('load', relayout);
+          if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
+          setTimeout(relayout, 500);
         })({{ this.renderer.get_name() }}, {{ this.data_json }}, {{ this._parent.get_name() }}, {{ this.get_name() }});
         {% endmacro %}
         """
