@@ -39,7 +39,8 @@ MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin ne
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
 DEFAULT_CENTER = (31.15394, 121.11408)
 DISTRICT_ZOOM = 10.5  # Qingpu district seat (GeoNames 1797798)
-LEGEND_ROOM_PX = 150  # the opening view puts the district this far right of the map's centre
+# the opening view puts the district this far right of / below the map's centre (legend room)
+LEGEND_ROOM_PX = (60, 40)
 
 
 def _zone_label(row: Any, lang: str) -> str:
@@ -216,12 +217,16 @@ def build_map(
         minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
         blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
         # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
-        # district a little right of centre so the legend (top-left) has the empty north-west
+        # district a little right of and below centre so the legend (top-left) has the empty north-west
         # beside it and covers no part of the district.  No fitBounds:
         # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
         # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
         px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
-        m.location = [float(blat.mean()), float(blon.mean()) - LEGEND_ROOM_PX / px_per_deg]
+        # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
+        m.location = [
+            float(blat.mean()) + LEGEND_ROOM_PX[1] / px_per_deg / 1.17,
+            float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
+        ]
         m.options["zoom"] = DISTRICT_ZOOM
 
     if zone_layer is not None:

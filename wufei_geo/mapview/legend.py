@@ -14,10 +14,10 @@ from folium.template import Template
 from wufei_geo import i18n, model
 from wufei_geo.i18n import t
 from wufei_geo.mapview.style import (
+    APPROX_CSS,
     CATEGORY_GLYPHS,
     CHOROPLETH_PALETTE,
     MARKER_RING,
-    OUTLINE_APPROX,
     OUTLINE_PRECISE,
     STATUS_COLOURS,
     UNKNOWN_COLOUR,
@@ -92,7 +92,7 @@ def _legend_html(
     right = [f"<i>{e(t('legend.marker', lang))}</i>"]
     grey = STATUS_COLOURS["operating"]
     right.append(row(dot(f"background:{grey};border:{OUTLINE_PRECISE};box-shadow:{MARKER_RING}"), t("legend.outline.precise", lang)))
-    right.append(row(dot(f"background:{grey};border:{OUTLINE_APPROX};box-shadow:{MARKER_RING}"), t("legend.outline.approx", lang)))
+    right.append(row(dot(f"background:{grey};{APPROX_CSS};margin-left:2px;margin-right:6px"), t("legend.outline.approx", lang)))
     for b in badges:
         badge = (
             f'<span class="wf-sw" style="background:{b.colour};color:{b.text_colour};font:bold 9px/12px sans-serif;'

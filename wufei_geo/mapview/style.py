@@ -59,10 +59,11 @@ MARKER_BADGES: tuple[MarkerBadge, ...] = (
     MarkerBadge("pending", "legend.badge.pending", "?", "#ffd400", "#222222", "tl"),
 )
 BADGE_PX = 11
-# Location precision is the outline: solid for a located site, dashed for an approximate one.
+# Location precision is the outline: a solid white rim for a located site, a dashed dark line
+# just outside the fill for an approximate one (the fill keeps the status colour either way).
 OUTLINE_PRECISE = "2px solid #ffffff"
-OUTLINE_APPROX = "2px dashed #ffffff"
 MARKER_RING = "0 0 0 1px rgba(0,0,0,.55)"  # a thin dark ring so white outlines show on light maps
+APPROX_CSS = "border:1px solid rgba(255,255,255,.8);box-shadow:none;outline:1.5px dashed #222;outline-offset:1px"
 
 
 def marker_state_css() -> str:
@@ -71,7 +72,7 @@ def marker_state_css() -> str:
               "bl": "bottom:-4px;left:-4px"}
     rules = [
         f".wf-m{{position:relative;border:{OUTLINE_PRECISE};box-shadow:{MARKER_RING}}}",
-        f".wf-m.wf-approx{{border:{OUTLINE_APPROX}}}",
+        f".wf-m.wf-approx{{{APPROX_CSS}}}",
         f".wf-b{{position:absolute;width:{BADGE_PX}px;height:{BADGE_PX}px;border-radius:50%;"
         f"font:bold 9px/{BADGE_PX}px sans-serif;text-align:center;box-shadow:0 0 0 1px #fff}}",
     ]
