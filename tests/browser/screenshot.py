@@ -39,6 +39,18 @@ _TITLES = {
 }
 
 
+# an element that shows the page has been drawn (beyond its heading)
+_READY = {
+    "capacity": "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
+    "towns": "[data-testid='stDataFrame']",
+}
+
+
+def _wait_idle(page: Any) -> None:
+    """Until Streamlit's "running" indicator is gone (the script run is over)."""
+    wait_until(page, lambda: page.locator("[data-testid='stStatusWidget']").count() == 0, what="the script run to end")
+
+
 def _settle_map(page: Any) -> None:
     map_frame(page)
 
@@ -92,6 +104,9 @@ def take_screenshots(
                             page.wait_for_timeout(3000)
                             _settle_map(page)
                             suffix = "-filtered"
+                    if name in _READY:  # the page's table/chart has been drawn
+                        page.locator(_READY[name]).first.wait_for(timeout=60_000)
+                    _wait_idle(page)
                     page.wait_for_timeout(2000)  # the last charts, tiles and labels paint
                     out = out_dir / f"screenshot-{name}{suffix}{'-en' if lang == 'en' else ''}.png"
                     out.parent.mkdir(parents=True, exist_ok=True)
