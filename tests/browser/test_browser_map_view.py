@@ -222,3 +222,61 @@ def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page:
     finally:
         store.close()
     assert after["status"] == target and after["version"] == before["version"] + 1
+
+
+def test_selecting_a_site_in_the_panel_selects_it(app: Any, page: Any, catalog: Any) -> None:
+    page.goto(f"{app.url}/map")
+    map_frame(page)
+    wait_until(page, lambda: _settled(page), what="the opening map")
+    sites = catalog.sites
+    first = sites[sites["display_lon"].isna()].iloc[0]  # the panel lists them in the table's order
+    panel = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']").first
+    panel.scroll_into_view_if_needed()
+    box = panel.bounding_box()
+    assert box is not None
+    # the first data row's selection cell (header row ~35 px, rows ~35 px)
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    line = wait_until(
+        page, lambda: next((ln for ln in page.inner_text("body").splitlines() if ln.startswith("已选中")), None),
+        what="the selection line",
+    )
+    assert str(first["site_id"]) in line
+    wait_until(page, lambda: f"site={first['site_id']}" in page.url, what="the selected site in the URL")
+
+
+def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: Any) -> None:
+    """Two sites stored at the same point: clicking the marker opens a popup naming the other."""
+    from wufei_geo import mapview
+
+    from .harness import block_external
+
+    base = {c: None for c in ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "status", "precision")}
+    rows = [
+        {**base, "site_id": "S-1", "project_id": "S", "name_zh": "甲站", "category": "wet_waste", "town_code": "310118001",
+         "status": "planned", "precision": "exact", "display_lon": 121.11, "display_lat": 31.15, "display_precision": "exact"},
+        {**base, "site_id": "S-2", "project_id": "S", "name_zh": "乙站", "category": "transfer_station", "town_code": "310118001",
+         "status": "operating", "precision": "exact", "display_lon": 121.11, "display_lat": 31.15, "display_precision": "exact"},
+    ]
+    import pandas as pd
+
+    from wufei_geo import model
+
+    frame = pd.DataFrame([{**{c: None for c in model.SITE_COLUMNS}, "overdue": False, "last_change": None, **r} for r in rows])
+    m = mapview.build_map(frame, None, None, asset_base=mapview.ASSET_DIR.as_uri())
+    html_path = tmp_path / "same-place.html"
+    m.save(str(html_path))
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    block_external(context)
+    try:
+        pg = context.new_page()
+        pg.goto(html_path.as_uri())
+        pg.locator(".leaflet-marker-icon.wf-site").first.wait_for(timeout=30_000)
+        assert pg.locator(".leaflet-marker-icon.wf-site").count() == 2
+        pg.locator(".leaflet-marker-icon.wf-site").last.click(force=True)
+        popup = pg.locator(".leaflet-popup").first
+        popup.wait_for(timeout=10_000)
+        text = popup.inner_text()
+        assert "同一位置还有 1 个站点" in text
+        assert ("甲站" in text) and ("乙站" in text)
+    finally:
+        context.close()
