@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import get_catalog, lang, tr
+from app_pages.common import get_catalog, keep_across_language, lang, tr
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.i18n import status_label, wet_waste_mode_label
@@ -27,6 +27,7 @@ L = lang()
 catalog = get_catalog()
 st.title(tr("analysis.title"))
 
+keep_across_language("analysis_counts_toward")
 counts_toward = st.radio(
     tr("analysis.counts_toward"),
     analysis.COUNTS_TOWARD,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from wufei_geo import i18n
@@ -37,6 +38,34 @@ def lang() -> str:
     return _last_lang
 
 
+_LANG_STABLE_KEY = "_lang_stable_keys"
+
+
+def keep_across_language(*keys: str) -> None:
+    """Register option widgets (selectbox, multiselect, radio) whose labels depend on the language.
+
+    Streamlit sends such a widget's value to the browser as its *label* and reads it back by
+    label; after a language switch the old label matches no option and the widget comes back
+    as the raw label text (the 更新 page's "no site 'E.12-1 · …'").  :func:`language_switched`
+    (the language toggle's callback) re-assigns every registered key from its value, read while
+    the old labels still apply, so the widget keeps its stable code (a site id, a category).
+    Register only widgets whose initial value comes from session state (no ``index``/``value``
+    argument), or Streamlit warns about a value set twice."""
+    registered: set[str] = st.session_state.setdefault(_LANG_STABLE_KEY, set())
+    registered.update(keys)
+
+
+def language_switched() -> None:
+    """Callback of the language toggle: keep every registered widget's value (see
+    :func:`keep_across_language`) and the filters through the switch."""
+    for key in (*st.session_state.get(_LANG_STABLE_KEY, ()), *_FILTER_KEYS):
+        if key in st.session_state:
+            try:
+                st.session_state[key] = st.session_state[key]
+            except StreamlitAPIException:  # a widget that refuses a set value keeps its own
+                pass
+
+
 def tr(key: str, **fmt: Any) -> str:
     """The message ``key`` in the current language."""
     return i18n.t(key, lang(), **fmt)
@@ -59,7 +88,8 @@ def _catalog(url: str, version: str) -> Catalog:
     # ``version`` is only the cache key: a new data version loads a fresh catalog.
     from wufei_geo.catalog import load_catalog
 
-    return load_catalog(_open_store(url))
+    # placeholder_points (setting / WUFEI_PLACEHOLDER_POINTS): the old made-up points at the district seat
+    return load_catalog(_open_store(url), placeholder_points=load_settings().placeholder_points)
 
 
 def catalog_version() -> str:
@@ -113,6 +143,31 @@ def _clear_filters() -> None:
         st.session_state[key] = "" if key == "flt_search" else []
 
 
+def _filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(town code → name, widget key → its options) of the sidebar filters."""
+    sites = catalog.sites
+    town_names = {
+        str(c): (en if L == "en" and isinstance(en, str) and en else zh)
+        for c, zh, en in zip(catalog.zones["town_code"], catalog.zones["name_zh"], catalog.zones["name_en"], strict=False)
+    }
+    # distinct values first: a Python call per site would cost more than the rest of the page
+    years = sorted({year_key(v) for v in sites["target_year"].dropna().unique()} - {UNKNOWN})
+    if sites["target_year"].isna().any():
+        years.append(UNKNOWN)
+    present = set(sites["category"].dropna().unique())
+    return town_names, {
+        "flt_category": [c for c in i18n.CATEGORY_LABELS if c in present],
+        "flt_status": list(i18n.STATUS_LABELS),
+        "flt_town": [*town_names, UNKNOWN],
+        "flt_year": years,
+    }
+
+
+def filter_choices(catalog: Catalog) -> dict[str, list[str]]:
+    """Widget key → the options of each sidebar filter (to check values that come from a URL)."""
+    return _filter_options(catalog, lang())[1]
+
+
 def sidebar_filters(catalog: Catalog) -> Filters:
     """Draw the filter widgets in the sidebar and return the chosen :class:`Filters`.
 
@@ -120,19 +175,9 @@ def sidebar_filters(catalog: Catalog) -> Filters:
     label can be computed outside a script run too (AppTest does)."""
     _persist_filter_widgets()
     L = lang()
-    sites = catalog.sites
-    town_names = {
-        str(c): (en if L == "en" and isinstance(en, str) and en else zh)
-        for c, zh, en in zip(catalog.zones["town_code"], catalog.zones["name_zh"], catalog.zones["name_en"], strict=False)
-    }
-    town_options = list(town_names) + [UNKNOWN]
-    # distinct values first: a Python call per site would cost more than the rest of the page
-    years = sorted({year_key(v) for v in sites["target_year"].dropna().unique()} - {UNKNOWN})
-    if sites["target_year"].isna().any():
-        years.append(UNKNOWN)
-    present = set(sites["category"].dropna().unique())
-    categories = [c for c in i18n.CATEGORY_LABELS if c in present]
-    statuses = list(i18n.STATUS_LABELS)
+    town_names, options = _filter_options(catalog, L)
+    categories, statuses = options["flt_category"], options["flt_status"]
+    town_options, years = options["flt_town"], options["flt_year"]
 
     with st.sidebar:
         st.subheader(tr("filter.header"))

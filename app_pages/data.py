@@ -14,7 +14,15 @@ from typing import Any
 import streamlit as st
 
 from app_pages import common, login
-from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, sidebar_filters, tr
+from app_pages.common import (
+    get_catalog,
+    get_store,
+    keep_across_language,
+    lang,
+    leaflet_asset_base,
+    sidebar_filters,
+    tr,
+)
 from wufei_geo import bulk_import, exports, mapview
 from wufei_geo.errors import NotAuthenticated, WufeiError
 
@@ -31,6 +39,7 @@ MIME = {
 def _exports(catalog: Any, sites: Any) -> None:
     st.subheader(tr("data.export"))
     st.write(tr("data.export_count", shown=len(sites), total=len(catalog.sites)))
+    keep_across_language("data_datum")
     datum = st.radio(
         tr("data.datum"), exports.EXPORT_DATUMS, horizontal=True, key="data_datum",
         format_func=lambda d: tr(f"data.datum_{d}"),

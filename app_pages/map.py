@@ -21,7 +21,9 @@ import streamlit_folium
 
 from app_pages.common import (
     catalog_and_version,
+    filter_choices,
     filtered_sites,
+    keep_across_language,
     lang,
     leaflet_asset_base,
     sidebar_filters,
@@ -40,20 +42,71 @@ def _ids_key(site_ids: tuple[str, ...]) -> str:
     return hashlib.blake2b(json.dumps(site_ids, ensure_ascii=False).encode("utf-8"), digest_size=16).hexdigest()
 
 
+# --- the view in the URL -------------------------------------------------------------------
+# The filters, the shading, the basemap and the selected site live in the URL's query, so a
+# copied link opens the same view.  The URL is read when it carries a view this page did not
+# write itself (a link opened, or typed); otherwise the page writes its state to it.
+URL_LISTS = {"cat": "flt_category", "status": "flt_status", "town": "flt_town", "year": "flt_year"}
+URL_ONE = {"q": "flt_search", "shade": "map_choropleth", "base": "map_basemap", "site": "map_selected"}
+URL_SIG_KEY = "map_url_sig"
+
+
+def _url_sig(params: dict[str, str]) -> str:
+    return json.dumps(sorted(params.items()), ensure_ascii=False)
+
+
+def _view_from_url(choices: dict[str, list[str]]) -> None:
+    """Session state from the URL's query (values not among ``choices`` are ignored)."""
+    params = st.query_params.to_dict()
+    if not params or _url_sig(params) == st.session_state.get(URL_SIG_KEY):
+        return
+    for name, key in URL_LISTS.items():
+        wanted = [v for v in params.get(name, "").split(",") if v]
+        st.session_state[key] = [v for v in wanted if v in choices[key]]
+    for name, key in URL_ONE.items():
+        value = params.get(name)
+        if key == "flt_search":
+            st.session_state[key] = value or ""
+        elif key == "map_selected":
+            st.session_state[key] = value or None
+        elif value in choices[key]:
+            st.session_state[key] = value
+        else:
+            st.session_state.pop(key, None)
+
+
+def _view_to_url() -> None:
+    params: dict[str, str] = {}
+    for name, key in URL_LISTS.items():
+        if st.session_state.get(key):
+            params[name] = ",".join(str(v) for v in st.session_state[key])
+    defaults = {"map_choropleth": "none", "map_basemap": "none"}
+    for name, key in URL_ONE.items():
+        value = st.session_state.get(key)
+        if value not in (None, "", defaults.get(key)):
+            params[name] = str(value)
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    st.session_state[URL_SIG_KEY] = _url_sig(params)
+
+
 L = lang()
 catalog, version = catalog_and_version()
 st.title(tr("map.title"))
+
+token = load_settings().tianditu_token.strip()
+basemaps = ["none", "osm", "amap"] + (["tianditu"] if token else [])
+choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
+_view_from_url({**filter_choices(catalog), "map_basemap": basemaps, "map_choropleth": choro_options})
+keep_across_language("map_basemap", "map_choropleth")
 
 flt = sidebar_filters(catalog)
 shown = filtered_sites(catalog, flt)
 ids = tuple(shown["site_id"].astype(str))
 ids_key = _ids_key(ids)
 
-token = load_settings().tianditu_token.strip()
-basemaps = ["none", "osm", "amap"] + (["tianditu"] if token else [])
 col_a, col_b = st.columns(2)
 basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L), key="map_basemap")
-choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
 choropleth = col_b.selectbox(
     tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L), key="map_choropleth"
 )
@@ -223,7 +276,10 @@ args = _map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _c
 # user comes back to the page): a map that is already showing keeps its own view.  Handing it over
 # on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
 view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
-out = _show_map(args, height=560, center=view.get("center"), zoom=view.get("zoom"))
+unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
+# The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
+# the page's full width, so at the opening zoom the legend fits beside the district, not over it.
+out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
 
 if out:
     if out.get("center") and out.get("zoom"):
@@ -235,14 +291,36 @@ if out:
         st.session_state["map_clicked"] = clicked  # react once per click, not on every rerun
         if clicked in ids and clicked != selected:
             st.session_state["map_selected"] = clicked
+            _view_to_url()
             st.rerun()
 
-n_unmapped = len(shown) - len(mapview.mapped_sites(shown))
-st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
-if n_unmapped:
-    st.caption(tr("map.no_location", n=n_unmapped))
-
 table = _table(catalog, version, shown, L)
+if len(unlocated):
+    # Sites with no coordinate and no known town: not drawn at made-up points, listed here.
+    with st.container(border=True):
+        st.markdown(f"**{_md_escape(tr('map.unlocated.title', n=len(unlocated)))}**")
+        st.caption(tr("map.unlocated.help"))
+        cols = [i18n.t(k, L) for k in ("field.name", "field.category", "field.status", "field.capacity")]
+        panel = table.loc[[shown.index.get_loc(i) for i in unlocated.index], [i18n.t("field.site_id", L), *cols]]
+        panel = panel.reset_index(drop=True)
+        panel_ids = panel[i18n.t("field.site_id", L)].tolist()
+        event = st.dataframe(
+            panel[cols], hide_index=True, width="stretch", height=min(38 + 35 * len(panel), 520),
+            on_select="rerun", selection_mode="single-row", key=f"map_unlocated_{ids_key}",
+        )
+        rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+        picked = panel_ids[rows[0]] if rows and rows[0] < len(panel_ids) else None
+        if picked != st.session_state.get("map_unlocated_pick"):
+            st.session_state["map_unlocated_pick"] = picked  # react once per pick
+            if picked is not None and picked != selected:
+                st.session_state["map_selected"] = picked
+                _view_to_url()
+                st.rerun()
+
+st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
+if len(unlocated):
+    st.caption(tr("map.no_location", n=len(unlocated)))
+
 if selected is not None:
     row = shown[shown["site_id"].astype(str) == selected].iloc[0]
     label = row["name_en"] if L == "en" and isinstance(row["name_en"], str) and row["name_en"] else row["name_zh"]
@@ -252,3 +330,5 @@ if selected is not None:
 
 st.subheader(tr("map.table"))
 st.dataframe(table, hide_index=True, width="stretch")
+st.caption(tr("map.share_hint"))
+_view_to_url()

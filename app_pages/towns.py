@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import get_catalog, lang, leaflet_asset_base, tr
+from app_pages.common import get_catalog, keep_across_language, lang, leaflet_asset_base, tr
 from wufei_geo import analysis, mapview
 from wufei_geo.config import load_settings
 from wufei_geo.i18n import category_label, status_label, unit_label
@@ -66,6 +66,7 @@ overview = pd.DataFrame(
 )
 st.dataframe(overview, hide_index=True, width="stretch")
 
+keep_across_language("analysis_town_measure", "analysis_town")
 measure = st.selectbox(
     tr("analysis.towns.measure"), analysis.TOWN_MEASURES,
     format_func=lambda m: tr(f"analysis.measure.{m}"), key="analysis_town_measure",

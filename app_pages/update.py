@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
-from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
+from app_pages.common import get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
 from app_pages.login import md
 from wufei_geo import i18n, mapview, site_rules
 from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
@@ -197,6 +197,7 @@ if site_ids:
     if st.session_state.get("update_pick") not in site_ids:
         chosen = st.session_state[SITE_KEY]
         st.session_state["update_pick"] = chosen if chosen in site_ids else site_ids[0]
+    keep_across_language("update_pick")
     st.selectbox(
         tr("update.pick"),
         site_ids,
@@ -263,10 +264,13 @@ if site is not None:
     k = f"{site_id}_{version}"
     st.markdown(f"**{tr('update.form')}**")
     current_status = site.get("status")
+    # option widgets start from session state (not index=): a language switch can then re-assign
+    # them (common.keep_across_language) and the form keeps what the user chose
+    st.session_state.setdefault(f"upd_status_{k}", current_status if current_status in STATUSES else STATUSES[0])
+    keep_across_language(f"upd_status_{k}", f"upd_unit_{k}", f"upd_locmode_{k}", f"upd_datum_{k}")
     status = st.selectbox(
         tr("update.status"),
         list(STATUSES),
-        index=list(STATUSES).index(current_status) if current_status in STATUSES else 0,
         format_func=lambda s: i18n.status_label(s, L),
         key=f"upd_status_{k}",
     )
@@ -509,6 +513,7 @@ with tab_town:
         town = actor.town_code
     else:
         codes = [str(c) for c in catalog.zones["town_code"]]
+        keep_across_language("update_hist_town")
         town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town")
     rows = store.history(town_code=town, limit=500) if town else []
     if rows:
@@ -519,6 +524,7 @@ with tab_town:
 # --- administrators: add and retire sites ---------------------------------------------------
 
 if actor.role == "admin":
+    keep_across_language("add_category", "add_town", "add_status", "add_datum", "retire_pick")
     st.divider()
     st.subheader(tr("update.admin"))
     with st.expander(tr("update.add")):

@@ -36,7 +36,7 @@ def _app(lang: str = "zh") -> AppTest:
 
 
 def _rows(at: AppTest) -> int:
-    return len(at.dataframe[0].value)
+    return len(at.dataframe[-1].value)
 
 
 def _count_line(at: AppTest) -> str:
@@ -114,7 +114,7 @@ def test_language_toggle_switches_labels(db_url, sites):
     at = _app("en")
     total = len(sites)
     assert _count_line(at) == f"Showing {total} / {total} sites"
-    assert "Site id" in at.dataframe[0].value.columns
+    assert "Site id" in at.dataframe[-1].value.columns
 
 
 def test_an_edit_shows_on_the_next_rerun_under_the_same_filter(db_url, sites):
@@ -136,7 +136,7 @@ def test_an_edit_shows_on_the_next_rerun_under_the_same_filter(db_url, sites):
     at.run()
     assert not at.exception, at.exception
     assert _rows(at) == operating + 1
-    assert site_id in set(at.dataframe[0].value["Site id"])
+    assert site_id in set(at.dataframe[-1].value["Site id"])
     assert _count_line(at) == f"Showing {operating + 1} / {len(sites)} sites"
 
 
@@ -145,6 +145,6 @@ def test_the_selected_site_is_the_first_row_of_the_filtered_table(db_url, sites)
     last = str(sites["site_id"].iloc[-1])
     at.session_state["map_selected"] = last
     at.run()
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     assert len(table) == len(sites) and table["Site id"].iloc[0] == last
     assert sorted(table["Site id"]) == sorted(sites["site_id"].astype(str))

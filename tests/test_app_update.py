@@ -338,3 +338,31 @@ def test_markup_in_a_site_name_is_shown_as_text(store: Store) -> None:
     # every markdown/HTML/directive character is escaped: rendered, the heading is the literal name
     assert heading.value == "X\\.9 · " + "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in name)
     assert "](" not in heading.value and "**" not in heading.value.replace("\\*", "")
+
+
+def test_a_language_switch_keeps_the_picked_site_and_the_form(store: Store) -> None:
+    """Issue 13: switching the language while a site and form values are chosen keeps them (the
+    widgets hold site ids / status codes, not their labels) and the form still saves."""
+    at = _login(_open_update(store), "zhaoxiang", PASSWORD)
+    second = _sites(store, TOWN)[1]
+    at.selectbox(key="update_pick").set_value(second).run()
+    assert at.session_state["update_site_id"] == second
+    before = store.get_site(second)
+    target = "under_construction" if before["status"] != "under_construction" else "commissioning"
+    at.selectbox(key=_form_key(at, "upd_status_")).set_value(target)
+    at.text_area(key=_form_key(at, "upd_note_")).input("语言切换前填写")
+    at.run()
+
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Update sites"
+    assert at.session_state["update_site_id"] == second
+    assert at.selectbox(key="update_pick").value == second
+    assert at.selectbox(key=_form_key(at, "upd_status_")).value == target
+    assert at.text_area(key=_form_key(at, "upd_note_")).value == "语言切换前填写"
+    assert "no site" not in _texts(at.error)
+
+    at.button(key=_form_key(at, "upd_save_")).click().run()
+    assert not at.exception, at.exception
+    after = store.get_site(second)
+    assert after["status"] == target and after["version"] == before["version"] + 1

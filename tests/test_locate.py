@@ -59,7 +59,12 @@ def test_single_site_goes_to_its_town_seat_at_town_precision(zones, gaz):
 def test_district_level_and_unknown(zones, gaz):
     df = pd.DataFrame([_site("A", None, precision="district"), _site("B", None, precision="unknown"),
                        _site("C", None, precision=None)])
+    # by default a site known only to the district gets no invented point
     out = locate.locate_sites(df, zones, gaz)
+    assert out.display_precision.tolist() == ["district", "unknown", "unknown"]
+    assert out.geometry.isna().all() and np.isnan(out.display_lon).all()
+    # --placeholder-points: the old drawing at the district seat
+    out = locate.locate_sites(df, zones, gaz, placeholder_points=True)
     assert (out.display_lon[0], out.display_lat[0]) == pytest.approx(geodata.district_seat())
     assert out.display_precision.tolist() == ["district", "unknown", "unknown"]
     assert out.geometry.iloc[1] is None and out.geometry.iloc[2] is None
@@ -73,7 +78,7 @@ def test_unknown_precision_with_a_town_goes_to_the_seat(zones, gaz):
 
 def test_spread_markers_never_overlap_and_stay_in_their_zone(zones, gaz):
     df = _crowd()
-    out = locate.locate_sites(df, zones, gaz)
+    out = locate.locate_sites(df, zones, gaz, placeholder_points=True)
     assert out.geometry.notna().all()
     m = out.to_crs(crs.METRIC_CRS)
     for (i, a), (j, b) in itertools.combinations(enumerate(m.geometry), 2):

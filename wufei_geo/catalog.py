@@ -72,11 +72,14 @@ def current_zones(store: Store) -> gpd.GeoDataFrame:
     return geodata.load_default_zones()
 
 
-def load_catalog(store: Store, today: dt.date | None = None) -> Catalog:
-    """Everything a reader needs, located and flagged, in one object."""
+def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_points: bool = False) -> Catalog:
+    """Everything a reader needs, located and flagged, in one object.
+
+    Sites known only to the district get no map point unless ``placeholder_points`` (see
+    :func:`wufei_geo.locate.locate_sites`)."""
     zones = current_zones(store)
     towns = geodata.load_gazetteer()
-    sites = locate.locate_sites(store.sites_frame(), zones, towns)
+    sites = locate.locate_sites(store.sites_frame(), zones, towns, placeholder_points=placeholder_points)
     sites["overdue"] = overdue_mask(sites, today)
     changes = store.last_changes()
     sites["last_change"] = [_last_change_text(changes.get(sid)) for sid in sites["site_id"]]

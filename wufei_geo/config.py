@@ -33,6 +33,9 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     tianditu_token: str = ""  # 天地图 key; the basemap is hidden when empty
+    # Draw sites known only to the district at made-up points around the district seat (the
+    # old drawing); off by default: no invented places.  Same as the CLI's --placeholder-points.
+    placeholder_points: bool = False
     generation: GenerationParameters = field(default_factory=GenerationParameters)
 
 
@@ -43,6 +46,7 @@ _ENV = {
     "lockout_attempts": "WUFEI_LOCKOUT_ATTEMPTS",
     "lockout_minutes": "WUFEI_LOCKOUT_MINUTES",
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
+    "placeholder_points": "WUFEI_PLACEHOLDER_POINTS",
 }
 
 

@@ -82,7 +82,7 @@ FIELD_DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "status_source": ("状态来源", "Source of the status"),
         "lon": ("记录的经度（见 datum），未知为空", "Stored longitude (in the file's datum); empty when not known"),
         "lat": ("记录的纬度（见 datum），未知为空", "Stored latitude (in the file's datum); empty when not known"),
-        "precision": ("位置精度：exact/address/village/town/district/unknown", "Location precision: exact, address, village, town, district, unknown"),
+        "precision": ("位置精度：exact/address/village/town/district/unknown；district 与 unknown 的站点镇不明，没有几何（不在地图上编造位置）", "Location precision: exact, address, village, town, district, unknown; district and unknown sites have no known town and no geometry (no made-up map point)"),
         "location_source": ("位置来源", "Source of the location"),
         "source_ref": ("规划出处（表与行）", "Source in the plan (table and row)"),
         "data_note": ("数据说明", "Data note"),

@@ -588,6 +588,28 @@ MESSAGES.update({
     "analysis.towns.population_source": ("人口口径（数据来源原文）：{note}", "Population figure: {note}"),
 })
 
+# --- issue 13: a map a planner can read at a glance ---
+MESSAGES.update({
+    "legend.marker": ("标记（颜色 = 状态）", "Markers (colour = status)"),
+    "legend.outline.precise": ("实线边框：精确/按地址", "solid outline: exact or address"),
+    "legend.outline.approx": ("虚线边框：近似位置（街镇驻地附近）", "dashed outline: approximate (near town seat)"),
+    "legend.badge.overdue": ("逾期（目标年份已过）", "overdue (target year passed)"),
+    "legend.badge.stale": ("信息久未更新", "not updated for a long time"),
+    "legend.badge.pending": ("待核实", "awaiting confirmation"),
+    "choropleth.unit.site_count": ("个", "sites"),
+    "choropleth.unit.wet_waste_tpd": ("吨/日", "t/d"),
+    "choropleth.unit.capacity_per_10k": ("吨/日·万人", "t/d per 10,000 residents"),
+    "legend.size_short": ("大小 = 同类相对能力", "size = capacity within category"),
+    "map.same_place": ("同一位置还有 {n} 个站点：", "{n} more sites at this place:"),
+    "map.unlocated.title": ("位置未知的站点 ({n})", "Sites with unknown location ({n})"),
+    "map.unlocated.help": (
+        "这些站点没有坐标、所属街镇也不明，地图上不画出（不编造位置），但计入所有合计。选择一行即选中该站点。",
+        "These sites have no coordinate and no known town, so they are not drawn (no made-up places); they count in every total. Select a row to select the site.",
+    ),
+    "map.unlocated.none": ("所有显示的站点都已在地图上。", "Every site shown is on the map."),
+    "map.share_hint": ("复制浏览器地址栏的链接，同事打开即为同一视图（筛选、着色、底图、选中站点）。", "Copy the address bar: the link opens this same view (filters, shading, basemap, selected site)."),
+})
+
 # audit field → message key of its label
 AUDIT_FIELD_KEYS: dict[str, str] = {
     "status": "field.status",

@@ -3,8 +3,11 @@
 * A stored coordinate (``lon``/``lat``, WGS-84) is used as is, with the stored precision.
 * A site with a town but no coordinate goes to the town seat (``display_precision="town"``,
   even if the site was described to the village: what is *shown* is the town seat).
-* A site without a town goes to the district seat (``"district"``), unless its precision is
-  ``unknown`` (or missing): then nothing is known and there is no marker (null geometry).
+* A site without a town is known only to the district (``display_precision="district"``) or
+  not at all (``"unknown"``, precision unknown or missing).  Neither gets a marker (null
+  geometry): a point at the district seat would be an invented place.  Only with
+  ``placeholder_points=True`` (the ``--placeholder-points`` option, the old drawing) are the
+  district-level ones spread around the district seat.
 * Several markers at one seat are spread deterministically (sorted by ``site_id``) on rings of
   about 350 m, 700 m, … around the seat, keeping every marker inside its zone and at least
   ``MIN_GAP_M`` from every other marker, so none hide each other.
@@ -80,6 +83,8 @@ def locate_sites(
     gazetteer: pd.DataFrame,
     district_seat: tuple[float, float] | None = None,
     district: gpd.GeoDataFrame | None = None,
+    *,
+    placeholder_points: bool = False,
 ) -> gpd.GeoDataFrame:
     """Add ``display_lon, display_lat, display_precision`` and a Point geometry (EPSG:4326).
 
@@ -87,6 +92,8 @@ def locate_sites(
     ``zones`` the town zones in use (approximate or official; ``town_code`` + geometry);
     ``gazetteer`` the towns with ``town_code, seat_lon, seat_lat``.  ``district_seat`` and
     ``district`` default to the bundled ones.  The input frame is not modified.
+    ``placeholder_points``: also place district-level sites (no town, no coordinate) at made-up
+    points around the district seat; by default they have no point.
     """
     if district_seat is None or district is None:
         from wufei_geo import geodata
@@ -128,6 +135,8 @@ def locate_sites(
             groups.setdefault(t, []).append(i)
         elif prec[i] in (None, "unknown"):
             disp_p[i] = "unknown"  # nothing known: no marker
+        elif not placeholder_points:
+            disp_p[i] = "district"  # somewhere in the district: no marker (no invented place)
         else:
             groups.setdefault("", []).append(i)  # district level
 

@@ -177,9 +177,9 @@ def block_external(context: Any, refused: list[str] | None = None) -> None:
 # --- reading the page ------------------------------------------------------------------------------
 # The map lives in streamlit-folium's component iframe; its Leaflet map is ``window.map`` there.
 # Site markers are the map builder's divIcons (``.leaflet-marker-icon.wf-site``) made from GeoJSON
-# features whose ``properties.site_id`` names the site; the status colour is the background of
-# the icon's inner ``.wf-m`` element's border (approximate locations get a white fill, the border
-# keeps the status colour; see wufei_geo/mapview/renderer.py, SiteRenderer).
+# features whose ``properties.site_id`` names the site; the status colour is the fill (background)
+# of the icon's inner ``.wf-m`` element, always (precision is the outline, other states are
+# badges; see wufei_geo/mapview/style.py, MARKER_BADGES).
 FOLIUM_FRAME = "streamlit_folium"
 _MARKERS_JS = "() => document.querySelectorAll('.leaflet-marker-icon.wf-site').length"
 _SITE_COLOURS_JS = """() => {
@@ -189,7 +189,7 @@ _SITE_COLOURS_JS = """() => {
     const p = l.feature && l.feature.properties;
     if (p && p.site_id !== undefined && l._icon) {
       const d = l._icon.querySelector('.wf-m');
-      out[p.site_id] = d ? getComputedStyle(d).borderTopColor : null;
+      out[p.site_id] = d ? getComputedStyle(d).backgroundColor : null;
     }
   });
   return out;
@@ -266,3 +266,61 @@ def hex_to_rgb(colour: str) -> str:
     """``#238b45`` → ``rgb(35, 139, 69)`` (how the browser reports computed colours)."""
     c = colour.lstrip("#")
     return "rgb({}, {}, {})".format(*(int(c[i:i + 2], 16) for i in (0, 2, 4)))
+
+
+# --- town labels, legend, scale (issue 13) ----------------------------------------------------------
+# Each town label is a permanent Leaflet tooltip with ``options.wfCode`` (the town code) at a fixed
+# anchor (wufei_geo/mapview/renderer.py, ZoneLabels).  For each: the code, the anchor, the offset
+# in px between the label box's centre and where the map places the anchor, whether the label
+# box lies inside the map, and its text.
+_LABELS_JS = """() => {
+  const out = [], map = window.map, c = map.getContainer().getBoundingClientRect();
+  map.eachLayer(l => {
+    if (!(l instanceof L.Tooltip) || !l.options.wfCode) return;
+    const el = l.getElement(), r = el.getBoundingClientRect(), a = map.latLngToContainerPoint(l.getLatLng());
+    out.push({code: l.options.wfCode, lat: l.getLatLng().lat, lng: l.getLatLng().lng,
+              dx: r.x + r.width / 2 - c.x - a.x, dy: r.y + r.height / 2 - c.y - a.y,
+              inside: r.x >= c.x && r.y >= c.y && r.right <= c.right && r.bottom <= c.bottom,
+              text: el.innerText});
+  });
+  return out;
+}"""
+
+# The legend box versus the town zones at the current view (container pixels): whether any zone
+# vertex lies in the legend's box or any point of the box's edges lies in a zone; whether it is
+# open and needs scrolling.
+_LEGEND_JS = """() => {
+  const map = window.map, box = document.querySelector('.wf-legend'), c = map.getContainer().getBoundingClientRect();
+  const b = box.getBoundingClientRect();
+  const R = {x0: b.x - c.x, y0: b.y - c.y, x1: b.right - c.x, y1: b.bottom - c.y};
+  const rings = [];
+  map.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.code && l.getLatLngs) {
+    const walk = a => { if (a.length && a[0].lat !== undefined) rings.push(a.map(p => map.latLngToContainerPoint(p))); else a.forEach(walk); };
+    walk(l.getLatLngs()); } });
+  const inRing = (p, ring) => { let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const a = ring[i], b2 = ring[j];
+      if ((a.y > p.y) !== (b2.y > p.y) && p.x < (b2.x - a.x) * (p.y - a.y) / (b2.y - a.y) + a.x) inside = !inside; }
+    return inside; };
+  let vertexInBox = 0, boxInZone = 0;
+  rings.forEach(ring => ring.forEach(p => { if (p.x >= R.x0 && p.x <= R.x1 && p.y >= R.y0 && p.y <= R.y1) vertexInBox++; }));
+  for (let t = 0; t <= 1.0001; t += 0.05) {
+    const pts = [{x: R.x0 + t * (R.x1 - R.x0), y: R.y0}, {x: R.x0 + t * (R.x1 - R.x0), y: R.y1},
+                 {x: R.x0, y: R.y0 + t * (R.y1 - R.y0)}, {x: R.x1, y: R.y0 + t * (R.y1 - R.y0)}];
+    pts.forEach(p => { if (rings.some(ring => inRing(p, ring))) boxInZone++; });
+  }
+  const d = box.querySelector('details');
+  return {rings: rings.length, vertexInBox, boxInZone, open: !!(d && d.open),
+          scrolls: box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1,
+          scale: [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.innerText)};
+}"""
+
+
+def zone_labels(page: Any) -> list[dict]:
+    """The town labels of the current map (see ``_LABELS_JS``)."""
+    return list(_in_map(page, _LABELS_JS))
+
+
+def legend_state(page: Any) -> dict:
+    """The legend against the town zones at the current view (see ``_LEGEND_JS``)."""
+    return dict(_in_map(page, _LEGEND_JS))

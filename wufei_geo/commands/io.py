@@ -16,6 +16,7 @@ from wufei_geo.model import EXPORT_DATUMS, EXPORT_FORMATS, EXPORT_LAYERS
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sites", help="list the current sites (table, or JSON in the export schema)")
     p.add_argument("--json", action="store_true", help="JSON: a list of sites in the export schema (WGS-84)")
+    _placeholder_option(p)
     p.set_defaults(func=cmd_sites)
 
     p = subparsers.add_parser("export", help="export sites, town zones or the district outline")
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson")
     p.add_argument("--datum", choices=EXPORT_DATUMS, default="wgs84")
     p.add_argument("-o", "--output", required=True, help="output file")
+    _placeholder_option(p)
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("import-sites", help="bulk-update sites from a CSV/XLSX (dry run unless --apply)")
@@ -43,6 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_restore)
 
 
+def _placeholder_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--placeholder-points", action="store_true",
+        help="give sites known only to the district made-up points around the district seat (the old "
+             "drawing); by default they have no geometry and their precision column says why "
+             "(also: setting placeholder_points / WUFEI_PLACEHOLDER_POINTS)",
+    )
+
+
+def _load_catalog(args: argparse.Namespace) -> Any:
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.config import load_settings
+
+    placeholder = bool(getattr(args, "placeholder_points", False)) or load_settings().placeholder_points
+    return load_catalog(_open_store(), placeholder_points=placeholder)
+
+
 def _open_store() -> Any:
     from wufei_geo.store import Store
 
@@ -56,9 +75,8 @@ def _err(message: object) -> int:
 
 def cmd_sites(args: argparse.Namespace) -> int:
     from wufei_geo import exports
-    from wufei_geo.catalog import load_catalog
 
-    catalog = load_catalog(_open_store())
+    catalog = _load_catalog(args)
     table = exports.sites_layer(catalog.sites)
     if args.json:
         body = exports.to_geojson_bytes("sites", table, "wgs84")
@@ -73,11 +91,10 @@ def cmd_sites(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from wufei_geo import exports
-    from wufei_geo.catalog import load_catalog
 
     layer = args.layer if (args.layer or args.format != "gpkg") else None
     layer = layer or ("sites" if args.format != "gpkg" else None)
-    catalog = load_catalog(_open_store())
+    catalog = _load_catalog(args)
     try:
         path = exports.write_export(args.output, catalog, args.format, layer, args.datum)
     except exports.ExportError as exc:

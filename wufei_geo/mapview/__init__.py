@@ -26,7 +26,8 @@ Modules, each owning one thing:
 - :mod:`.links` — transfer station → served town lines
 - :mod:`.tiles` — basemap tile specs, Leaflet assets (CDN or :data:`ASSET_DIR`)
 - :mod:`.geometry` — display datum (GCJ-02 for AMap), located sites
-- :mod:`.style` — colours, glyphs, palette, marker sizes
+- :mod:`.style` — colours, glyphs, palette, marker sizes, and the one table of marker states
+  (``MARKER_BADGES``: overdue / stale / pending badges; the outline for location precision)
 - :mod:`.escape` — :func:`safe_json`
 - :mod:`.values` — null test and number formatting
 """
@@ -42,7 +43,7 @@ from wufei_geo.mapview.build import (
     build_map,
 )
 from wufei_geo.mapview.escape import safe_json
-from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
+from wufei_geo.mapview.geometry import label_anchor, mapped_sites, to_display_datum
 from wufei_geo.mapview.legend import Legend
 from wufei_geo.mapview.links import COORD_DECIMALS, service_links
 from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, town_measures, town_names
@@ -56,10 +57,18 @@ from wufei_geo.mapview.payload import (
     site_payloads,
     site_texts,
 )
-from wufei_geo.mapview.renderer import SafeGeoJson, SiteLayer, SiteRenderer, site_layers
+from wufei_geo.mapview.renderer import (
+    MetricScale,
+    SafeGeoJson,
+    SiteLayer,
+    SiteRenderer,
+    ZoneLabels,
+    site_layers,
+)
 from wufei_geo.mapview.style import (
     CATEGORY_GLYPHS,
     CHOROPLETH_PALETTE,
+    MARKER_BADGES,
     MARKER_MAX_PX,
     MARKER_MIN_PX,
     STATUS_COLOURS,
@@ -80,10 +89,12 @@ __all__ = [
     "DISTRICT_ZOOM",
     "LOW_CARDINALITY",
     "Legend",
+    "MARKER_BADGES",
     "MARKER_MAX_PX",
     "MARKER_MIN_PX",
     "MAX_ZOOM",
     "MIN_ZOOM",
+    "MetricScale",
     "POPUP_FIELDS",
     "SITE_COORD_DECIMALS",
     "STATUS_COLOURS",
@@ -94,9 +105,11 @@ __all__ = [
     "TILES",
     "UNKNOWN_COLOUR",
     "ZONE_SIMPLIFY_DEG",
+    "ZoneLabels",
     "_walk",
     "build_map",
     "decode_sites",
+    "label_anchor",
     "mapped_sites",
     "marker_sizes",
     "safe_json",

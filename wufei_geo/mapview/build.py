@@ -11,7 +11,13 @@ from branca.element import Element
 
 from wufei_geo import i18n, model
 from wufei_geo.i18n import t
-from wufei_geo.mapview.geometry import _feature_collection, _geom_for_display, mapped_sites, to_display_datum
+from wufei_geo.mapview.geometry import (
+    _feature_collection,
+    _geom_for_display,
+    label_anchor,
+    mapped_sites,
+    to_display_datum,
+)
 from wufei_geo.mapview.legend import Legend, _legend_html
 from wufei_geo.mapview.links import service_links
 from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, _bin_colour, _bins, town_measures, town_names
@@ -23,16 +29,18 @@ from wufei_geo.mapview.payload import (
     _Strings,
     site_payloads,
 )
-from wufei_geo.mapview.renderer import SafeGeoJson, SiteLayer, SiteRenderer
-from wufei_geo.mapview.style import CATEGORY_GLYPHS, STATUS_COLOURS, UNKNOWN_COLOUR
+from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
+from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAPS, TILES, use_local_assets
-from wufei_geo.mapview.values import _fmt_num, _isnull
+from wufei_geo.mapview.values import _isnull, display_number
 
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
 ZONE_SIMPLIFY_DEG = 0.0002  # ≈ 20 m; town zones are approximate or coarse anyway
 DEFAULT_CENTER = (31.15394, 121.11408)
 DISTRICT_ZOOM = 10.5  # Qingpu district seat (GeoNames 1797798)
+# the opening view puts the district this far right of / below the map's centre (legend room)
+LEGEND_ROOM_PX = (60, 40)
 
 
 def _zone_label(row: Any, lang: str) -> str:
@@ -77,7 +85,7 @@ def build_map(
         zoom_start=11,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # MetricScale below: metres only
         max_zoom=MAX_ZOOM,
     )
     # folium hands max_zoom only to the tile layer it creates; with no tile layer (basemap "none")
@@ -118,6 +126,7 @@ def build_map(
     payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
 
     choro_info: dict | None = None
+    zone_labels: list[dict] = []
     zone_layer_name = t("map.zones", lang)
     if zones is not None and len(zones):
         approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
@@ -127,7 +136,9 @@ def build_map(
         edges: list[float] = []
         if measures is not None:
             edges = _bins(measures[choropleth])
-            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges}
+            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges,
+                          "unit": t(f"choropleth.unit.{choropleth}", lang)}
+        unit = t(f"choropleth.unit.{choropleth}", lang) if choropleth else ""
         zone_feats = []
         for i, row in enumerate(zones.itertuples(index=False)):
             geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
@@ -143,16 +154,21 @@ def build_map(
                     props["mtext"] = t("common.unknown", lang)
                 else:
                     props["fill"] = _bin_colour(float(value), edges)
-                    props["mtext"] = _fmt_num(round(float(value), 2))
+                    props["mtext"] = f"{display_number(float(value))} {unit}".strip()
+            anchor = label_anchor(geom)
+            if anchor is not None:
+                label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}
+                if "mtext" in props:
+                    label["sub"] = props["mtext"]
+                zone_labels.append(label)
             zone_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+        # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
         zone_opts = (
             "{style: function(f){ var p = f.properties; return {color: '#555', weight: 1.2, "
             "dashArray: p.approx ? '5 4' : null, fill: true, fillColor: p.fill || '#ffffff', "
             "fillOpacity: p.fill ? 0.6 : 0.05}; },"
             " onEachFeature: function(f, layer){ var R = " + "{renderer}" + ";"
-            " layer.bindTooltip(R.esc(f.properties.name) + (f.properties.approx ? '<br><small>' + R.esc(R.approx) + '</small>' : '')"
-            " + (f.properties.mlabel !== undefined ? '<br><small>' + R.esc(f.properties.mtext) + '</small>' : ''),"
-            " {permanent: true, direction: 'center', className: 'wf-zone-label'}); }}"
+            " layer.bindTooltip(function(){ return R.zoneTip(f.properties); }, {sticky: true}); }}"
         )
         zone_layer = SafeGeoJson(_feature_collection(zone_feats), zone_layer_name, zone_opts, kind="zones")
     else:
@@ -174,7 +190,10 @@ def build_map(
                 "status": t("field.status", lang),
                 "overdue": t("field.overdue", lang),
                 "yes": t("common.yes", lang),
+                "same": t("map.same_place", lang),
             },
+            # [column, glyph, label] of each marker badge, in bit order (style.MARKER_BADGES)
+            "badges": [[b.column, b.glyph, t(b.label_key, lang)] for b in MARKER_BADGES],
             "unknown": t("common.unknown", lang),
             "unknownColour": UNKNOWN_COLOUR,
             "approx": t("common.approximate_extent", lang),
@@ -197,15 +216,24 @@ def build_map(
         ).add_to(m)
         minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
         blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
-        m.fit_bounds([[float(blat[0]), float(blon[0])], [float(blat[1]), float(blon[1])]])
-        # streamlit-folium may size its frame after fitBounds ran, so the initial view is the
-        # district's centre at a zoom that holds the whole district in a ~900×550 px map.
-        m.location = [float(blat.mean()), float(blon.mean())]
+        # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
+        # district a little right of and below centre so the legend (top-left) has the empty north-west
+        # beside it and covers no part of the district.  No fitBounds:
+        # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
+        # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
+        px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
+        # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
+        m.location = [
+            float(blat.mean()) + LEGEND_ROOM_PX[1] / px_per_deg / 1.17,
+            float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
+        ]
         m.options["zoom"] = DISTRICT_ZOOM
 
     if zone_layer is not None:
         zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
         zone_layer.add_to(m)
+        if zone_labels:
+            m.add_child(ZoneLabels(zone_labels, renderer))
 
     links = service_links(sites, towns, zones, names, lang, basemap)
     if links:
@@ -244,7 +272,9 @@ def build_map(
                 interactive=False,
             ).add_to(m)
 
-    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap)))
+    badges = [b for b in MARKER_BADGES if b.column in sites.columns]
+    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
+    m.add_child(MetricScale())
     folium.LayerControl(collapsed=True).add_to(m)
     if asset_base is not None:
         use_local_assets(m, asset_base)

@@ -45,3 +45,21 @@ def mapped_sites(sites: pd.DataFrame) -> pd.DataFrame:
         sites["display_lat"], errors="coerce"
     ).notna()
     return sites[ok]
+
+
+def label_anchor(geom: Any) -> tuple[float, float] | None:
+    """(lon, lat) where a zone's label goes: the point of its largest part farthest from the edge
+    (the pole of inaccessibility), so the label sits well inside the zone whatever its shape —
+    a centroid can fall outside a bent zone.  Computed on a locally equal-scaled plane."""
+    if geom is None or geom.is_empty:
+        return None
+    parts = list(getattr(geom, "geoms", [geom]))
+    part = max((g for g in parts if g.geom_type == "Polygon"), key=lambda g: g.area, default=None)
+    if part is None:
+        return None
+    k = float(np.cos(np.radians(part.centroid.y)))
+    scaled = shapely.transform(part, lambda xy: np.column_stack([xy[:, 0] * k, xy[:, 1]]))
+    from shapely.ops import polylabel
+
+    p = polylabel(scaled, tolerance=1e-4)
+    return float(p.x / k), float(p.y)

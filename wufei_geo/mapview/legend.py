@@ -1,27 +1,52 @@
-"""The map's legend box; every text from the message catalogue, HTML-escaped."""
+"""The map's legend box; every text from the message catalogue, HTML-escaped.
+
+Open by default where the map is wide enough to hold it beside the district (top-left: at the
+opening zoom the district's north-west is empty — its northern arm is east, its western body
+south of the box), folded on narrow maps; two compact columns, so it never needs scrolling."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from branca.element import MacroElement
 from folium.template import Template
 
 from wufei_geo import i18n, model
 from wufei_geo.i18n import t
-from wufei_geo.mapview.style import CATEGORY_GLYPHS, CHOROPLETH_PALETTE, STATUS_COLOURS, UNKNOWN_COLOUR
-from wufei_geo.mapview.values import _fmt_num
+from wufei_geo.mapview.style import (
+    APPROX_CSS,
+    CATEGORY_GLYPHS,
+    CHOROPLETH_PALETTE,
+    MARKER_RING,
+    OUTLINE_PRECISE,
+    STATUS_COLOURS,
+    UNKNOWN_COLOUR,
+    MarkerBadge,
+)
+from wufei_geo.mapview.values import display_number
+
+LEGEND_OPEN_MIN_PX = 900  # a map narrower than this starts with the legend folded
 
 
 class Legend(MacroElement):
-    """A fixed legend box (bottom-left); its text comes from the message catalogue."""
+    """A fixed legend box (top-left, beside the zoom buttons); its text comes from the message catalogue."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;bottom:52px;left:10px;
-          background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
-          font:12px/1.45 sans-serif;max-height:60%;overflow:auto">{{ this.body }}</div>
+        <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;top:10px;left:50px;
+          background:rgba(255,255,255,.94);padding:5px 8px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
+          font:11px/1.35 sans-serif;max-width:340px">{{ this.body }}</div>
+        <style>.wf-legend summary{cursor:pointer;font-weight:bold}
+        .wf-legend .wf-lg{display:grid;grid-template-columns:auto auto;column-gap:12px;margin-top:3px}
+        .wf-legend i{color:#444;display:block;margin-top:2px}
+        .wf-legend .wf-sw{display:inline-block;width:12px;height:12px;border-radius:50%;vertical-align:middle;margin-right:4px;box-sizing:border-box}
+        .wf-legend .wf-bx{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){ var d = document.querySelector('#{{ this.get_name() }} details');
+          if (d && document.getElementById('{{ this._parent.get_name() }}').clientWidth < {{ this.open_min_px }}) d.open = false; })();
         {% endmacro %}
         """
     )
@@ -30,53 +55,67 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.body = body
+        self.open_min_px = LEGEND_OPEN_MIN_PX
 
 
-def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, basemap: str) -> str:
+def class_label(lo: float, hi: float, unit: str) -> str:
+    """A shading class as a reader takes it in: ``0.75 – 1.5 吨/日`` (rounded for display only)."""
+    return f"{display_number(lo)} – {display_number(hi)} {unit}".strip()
+
+
+def _legend_html(
+    lang: str,
+    categories: Iterable[str],
+    choropleth: dict | None,
+    basemap: str,
+    badges: Sequence[MarkerBadge] = (),
+) -> str:
     e = html.escape
-    swatch = (
-        '<span style="display:inline-block;width:14px;height:14px;border-radius:50%;vertical-align:middle;'
-        'margin-right:4px;{style}"></span>'
-    )
-    # A <details> box, folded by default so it never hides the district's west; one click opens it.
-    rows = [
-        f"<details><summary style='cursor:pointer'><b>{e(t('legend.title', lang))}</b></summary>",
-        f"<div><i>{e(t('legend.categories', lang))}</i></div>",
-    ]
+
+    def row(swatch: str, text: str) -> str:
+        return f"<div>{swatch}{e(text)}</div>"
+
+    def dot(style: str) -> str:
+        return f'<span class="wf-sw" style="{style}"></span>'
+
+    left = [f"<i>{e(t('legend.categories', lang))}</i>"]
     for cat in categories:
         glyph = CATEGORY_GLYPHS[cat][1 if lang == "en" else 0]
-        rows.append(
-            f'<div><span style="display:inline-block;min-width:22px;font-weight:bold">{e(glyph)}</span>'
+        left.append(
+            f'<div><span style="display:inline-block;min-width:20px;font-weight:bold">{e(glyph)}</span>'
             f"{e(i18n.category_label(cat, lang))}</div>"
         )
-    rows.append(f"<div><i>{e(t('legend.statuses', lang))}</i></div>")
+    left.append(f"<i>{e(t('legend.statuses', lang))}</i>")
     for status in model.STATUSES:
-        rows.append(
-            "<div>" + swatch.format(style=f"background:{STATUS_COLOURS[status]}") + e(i18n.status_label(status, lang)) + "</div>"
+        left.append(row(dot(f"background:{STATUS_COLOURS[status]}"), i18n.status_label(status, lang)))
+
+    right = [f"<i>{e(t('legend.marker', lang))}</i>"]
+    grey = STATUS_COLOURS["operating"]
+    right.append(row(dot(f"background:{grey};border:{OUTLINE_PRECISE};box-shadow:{MARKER_RING}"), t("legend.outline.precise", lang)))
+    right.append(row(dot(f"background:{grey};{APPROX_CSS};margin-left:2px;margin-right:6px"), t("legend.outline.approx", lang)))
+    for b in badges:
+        badge = (
+            f'<span class="wf-sw" style="background:{b.colour};color:{b.text_colour};font:bold 9px/12px sans-serif;'
+            f'text-align:center">{e(b.glyph)}</span>'
         )
-    rows.append(f"<div><i>{e(t('legend.precision', lang))}</i></div>")
-    rows.append("<div>" + swatch.format(style="background:#555;border:2px solid #555") + e(t("legend.precise", lang)) + "</div>")
-    rows.append(
-        "<div>" + swatch.format(style="background:#fff;border:2px dashed #555") + e(t("legend.approximate", lang)) + "</div>"
-    )
-    rows.append(
-        "<div>" + swatch.format(style="background:#555;box-shadow:0 0 0 3px #d7191c") + e(t("legend.overdue", lang)) + "</div>"
-    )
-    rows.append(f"<div>{e(t('legend.size', lang))}</div>")
-    rows.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
+        right.append(row(badge, t(b.label_key, lang)))
+    right.append(f"<div>{e(t('legend.size_short', lang))}</div>")
+    right.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
     if choropleth:
-        rows.append(f"<div><i>{e(choropleth['label'])}</i></div>")
+        right.append(f"<i>{e(choropleth['label'])}</i>")
         edges = choropleth["edges"]
+        unit = choropleth.get("unit", "")
         for i in range(len(edges) - 1):
-            rows.append(
-                '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
-                f'background:{CHOROPLETH_PALETTE[i]}"></span>{e(_fmt_num(edges[i]))} – {e(_fmt_num(edges[i + 1]))}</div>'
+            right.append(
+                f'<div><span class="wf-bx" style="background:{CHOROPLETH_PALETTE[i]}"></span>'
+                f"{e(class_label(edges[i], edges[i + 1], unit))}</div>"
             )
-        rows.append(
-            '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
-            f'background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'
+        right.append(
+            f'<div><span class="wf-bx" style="background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'
         )
     if basemap == "amap":
-        rows.append(f"<div style='max-width:220px'>{e(t('map.basemap_amap_note', lang))}</div>")
-    rows.append("</details>")
-    return "".join(rows)
+        right.append(f"<div style='max-width:150px'>{e(t('map.basemap_amap_note', lang))}</div>")
+    return (
+        f"<details open><summary>{e(t('legend.title', lang))}</summary><div class='wf-lg'>"
+        f"<div>{''.join(left)}</div><div>{''.join(right)}</div></div></details>"
+    )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from wufei_geo import i18n, model
 from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
-from wufei_geo.mapview.style import MARKER_MAX_PX, MARKER_MIN_PX
+from wufei_geo.mapview.style import MARKER_BADGES, MARKER_MAX_PX, MARKER_MIN_PX
 from wufei_geo.mapview.values import _fmt_num, _isnull
 
 # Popup rows, in order: (message key of the label, how to get the text from a row).
@@ -224,6 +224,18 @@ class SiteTexts:
     status: np.ndarray  # int: index in model.STATUSES, -1 unknown
     approx: np.ndarray  # bool: approximate location
     overdue: np.ndarray  # bool
+    # bit k set: the site's MARKER_BADGES[k].column is true (a column absent from the frame: 0)
+    badges: np.ndarray | None = None  # int
+
+
+def badge_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, the bit mask of :data:`MARKER_BADGES` whose boolean column is true (absent column: 0)."""
+    mask = np.zeros(len(frame), dtype=np.int64)
+    for k, badge in enumerate(MARKER_BADGES):
+        if badge.column in frame.columns:
+            on = frame[badge.column].astype(object).where(frame[badge.column].notna(), False).astype(bool).to_numpy()
+            mask |= on.astype(np.int64) << k
+    return mask
 
 
 def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTexts:
@@ -264,6 +276,7 @@ def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTex
         status=np.asarray(statuses, dtype=np.int64),
         approx=np.asarray(approx, dtype=bool),
         overdue=np.asarray(overdue, dtype=bool),
+        badges=badge_mask(located),
     )
 
 
@@ -329,6 +342,7 @@ def site_payloads(
     )
     short_names = texts.short_names[rows_in_texts]
     site_ids = texts.site_ids.to_numpy()[rows_in_texts]
+    badges = texts.badges[rows_in_texts] if texts.badges is not None else badge_mask(located)
 
     low = [j for j in range(1, len(refs)) if len(np.unique(refs[j])) <= LOW_CARDINALITY]
     high = [j for j in range(1, len(refs)) if j not in low]
@@ -356,6 +370,8 @@ def site_payloads(
             "n": short_names[idx].tolist(),
         }
         payload.update(_site_ids(site_ids[idx].tolist()))
+        if badges[idx].any():  # bit k: MARKER_BADGES[k] (left out when no site has a badge)
+            payload["b"] = badges[idx].tolist()
         if len(shared["G"]) > 1:  # type: ignore[arg-type]
             payload["g"] = group[idx].tolist()
         fields = {}
@@ -370,7 +386,8 @@ def site_payloads(
 
 def decode_sites(payload: dict, config: dict) -> list[dict]:
     """The sites of one layer payload as the browser decodes them (for tests and callers):
-    ``site_id, lon, lat, name, status, approx, overdue, size`` and ``fields`` (popup field key →
+    ``site_id, lon, lat, name, status, approx, overdue, badges`` (the columns of the
+    :data:`MARKER_BADGES` drawn on it), ``size`` and ``fields`` (popup field key →
     text, None for unknown; rows that do not apply are left out)."""
     scale = 10**SITE_COORD_DECIMALS
     out = []
@@ -409,6 +426,7 @@ def decode_sites(payload: dict, config: dict) -> list[dict]:
                 "status": None if code & 7 == 0 else model.STATUSES[(code & 7) - 1],
                 "approx": bool(code & 8),
                 "overdue": bool(code & 16),
+                "badges": [b.column for k, b in enumerate(MARKER_BADGES) if payload.get("b", [0] * (i + 1))[i] >> k & 1],
                 "size": MARKER_MIN_PX + (code >> 6),
                 "fields": fields,
             }

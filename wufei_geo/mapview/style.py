@@ -4,6 +4,8 @@ Shared by the renderer, the legend, the payload and the choropleth, so none of t
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 STATUS_COLOURS: dict[str, str] = {
     "planned": "#4a78c2",
     "under_construction": "#e8950c",
@@ -30,3 +32,50 @@ CATEGORY_GLYPHS: dict[str, tuple[str, str]] = {
 }
 CHOROPLETH_PALETTE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 MARKER_MIN_PX, MARKER_MAX_PX = 18, 34
+
+
+# --- marker states --------------------------------------------------------------------------
+# The one owner of how a site's secondary states look.  The fill is always the status colour;
+# a state is a small badge in one corner of the marker (or, for location precision, the
+# outline), so the status stays readable.  The renderer's CSS, the payload's badge bits and the
+# legend rows are all generated from these tables.
+@dataclass(frozen=True)
+class MarkerBadge:
+    """A boolean column of the catalog's site frame drawn as a small badge on the marker.
+
+    A column that is absent from the frame is simply not drawn (no badge, no legend row)."""
+
+    column: str  # the boolean column in the catalog's site frame
+    label_key: str  # message key: legend row and popup line
+    glyph: str  # plain text in the badge (renders without an emoji font)
+    colour: str  # badge fill
+    text_colour: str
+    corner: str  # "tr", "tl", "br", "bl"
+
+
+MARKER_BADGES: tuple[MarkerBadge, ...] = (
+    MarkerBadge("overdue", "legend.badge.overdue", "!", "#d7191c", "#ffffff", "tr"),
+    MarkerBadge("stale", "legend.badge.stale", "…", "#555555", "#ffffff", "br"),
+    MarkerBadge("pending", "legend.badge.pending", "?", "#ffd400", "#222222", "tl"),
+)
+BADGE_PX = 11
+# Location precision is the outline: a solid white rim for a located site, a dashed dark line
+# just outside the fill for an approximate one (the fill keeps the status colour either way).
+OUTLINE_PRECISE = "2px solid #ffffff"
+MARKER_RING = "0 0 0 1px rgba(0,0,0,.55)"  # a thin dark ring so white outlines show on light maps
+APPROX_CSS = "border:1px solid rgba(255,255,255,.8);box-shadow:none;outline:1.5px dashed #222;outline-offset:1px"
+
+
+def marker_state_css() -> str:
+    """The CSS of the marker outline and badges (from the tables above)."""
+    corner = {"tr": "top:-4px;right:-4px", "tl": "top:-4px;left:-4px", "br": "bottom:-4px;right:-4px",
+              "bl": "bottom:-4px;left:-4px"}
+    rules = [
+        f".wf-m{{position:relative;border:{OUTLINE_PRECISE};box-shadow:{MARKER_RING}}}",
+        f".wf-m.wf-approx{{{APPROX_CSS}}}",
+        f".wf-b{{position:absolute;width:{BADGE_PX}px;height:{BADGE_PX}px;border-radius:50%;"
+        f"font:bold 9px/{BADGE_PX}px sans-serif;text-align:center;box-shadow:0 0 0 1px #fff}}",
+    ]
+    for b in MARKER_BADGES:
+        rules.append(f".wf-b-{b.column}{{{corner[b.corner]};background:{b.colour};color:{b.text_colour}}}")
+    return "\n".join(rules)

@@ -1,0 +1,282 @@
+"""Issue 13 in headless Chromium: a map a planner can read at a glance.
+
+Town labels stay on their zones through reruns (filter, shading, language); markers are the
+sites with a known town or better, the panel under the map lists the rest; the legend is open,
+needs no scrolling and covers no zone at the opening zoom; the scale is metric; a copied URL
+reopens the same subset and shading; ``/map`` opens the map; a language switch on 更新 keeps the
+form and it still saves.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import shapely
+
+from wufei_geo import auth
+from wufei_geo.catalog import load_catalog
+from wufei_geo.store import Store
+
+from .harness import (
+    legend_state,
+    map_frame,
+    marker_count,
+    running_app,
+    shown_counts,
+    sqlite_url,
+    wait_until,
+    zone_labels,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TOWN = "310118105"  # 赵巷镇
+OFFICIAL, PASSWORD = "zhaoxiang13", "browser test password"
+LABEL_TOLERANCE_PX = 3
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from .conftest import _require_chromium
+
+    _require_chromium()
+    url = sqlite_url(tmp_path_factory.mktemp("browser-map-view"))
+    store = Store.open(url)
+    auth.create_user(store, OFFICIAL, "town_official", TOWN, PASSWORD)
+    store.close()
+    with running_app(db_url=url) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def catalog(app: Any) -> Any:
+    store = Store.open(app.db_url, seed=False)
+    try:
+        return load_catalog(store)
+    finally:
+        store.close()
+
+
+def _settled(page: Any) -> tuple[int, int, int, int] | None:
+    shown, total, unmapped = shown_counts(page)
+    n = marker_count(page)
+    return (shown, total, unmapped, n) if n == shown - unmapped else None
+
+
+def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[dict]:
+    page.wait_for_timeout(1500)  # the rerun has settled; a drifted label would stay drifted
+    labels = zone_labels(page)
+    zones = {str(c): g for c, g in zip(catalog.zones["town_code"], catalog.zones.geometry, strict=False)}
+    assert sorted(lb["code"] for lb in labels) == sorted(zones), when
+    for lb in labels:
+        assert abs(lb["dx"]) <= LABEL_TOLERANCE_PX and abs(lb["dy"]) <= LABEL_TOLERANCE_PX, (when, lb)
+        assert lb["inside"], (when, lb)  # the label box is inside the map
+        assert zones[lb["code"]].contains(shapely.Point(lb["lng"], lb["lat"])), (when, lb)  # anchor in its zone
+    return labels
+
+
+def _pick(page: Any, label: str, option: str, multi: bool) -> None:
+    kind = "stMultiSelect" if multi else "stSelectbox"
+    scope = "[data-testid='stSidebar']" if multi else "[data-testid='stMain']"
+    box = page.locator(f"{scope} [data-testid='{kind}']").filter(has_text=label).first
+    if multi:
+        box.locator("input").click()
+        box.locator("input").fill(option)
+    else:
+        box.click()
+    page.get_by_role("option", name=option, exact=True).click(timeout=20_000)
+    if multi:
+        page.keyboard.press("Escape")
+
+
+def test_labels_stay_on_their_zones_through_filter_shading_and_language(app: Any, page: Any, catalog: Any, artifacts_dir: Any) -> None:
+    page.goto(app.url)
+    map_frame(page)
+    wait_until(page, lambda: _settled(page), what="markers = site count")
+    _assert_labels_on_their_zones(page, catalog, "opening map")
+
+    wet = int((catalog.sites["category"] == "wet_waste").sum())
+    _pick(page, "类别", "湿垃圾处理", multi=True)
+    wait_until(page, lambda: shown_counts(page)[0] == wet and _settled(page), what="the filtered map")
+    _assert_labels_on_their_zones(page, catalog, "after a filter change")
+
+    _pick(page, "街镇分级着色", "湿垃圾处理能力（吨/日）", multi=False)
+    wait_until(page, lambda: all("吨/日" in lb["text"] or "未知" in lb["text"] for lb in zone_labels(page)),
+               what="the shaded map")
+    labels = _assert_labels_on_their_zones(page, catalog, "after a shading change")
+    assert any(re.search(r"\d 吨/日", lb["text"]) for lb in labels)
+
+    page.locator("[data-testid='stSidebar'] label", has_text="English").click()
+    wait_until(page, lambda: "Showing" in page.inner_text("body") and _settled(page), what="the English map")
+    wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
+    _assert_labels_on_their_zones(page, catalog, "after a language change")
+    # the language switch kept the filter and the shading
+    assert shown_counts(page)[0] == wet
+    assert any("t/d" in lb["text"] for lb in zone_labels(page))
+    page.screenshot(path=str(artifacts_dir / "map-labels-en.png"), full_page=False)
+
+
+def test_markers_are_the_located_sites_and_the_panel_lists_the_rest(app: Any, page: Any, catalog: Any) -> None:
+    page.goto(f"{app.url}/map")
+    map_frame(page)
+    shown, total, unmapped, n = wait_until(page, lambda: _settled(page), what="markers = site count")
+    sites = catalog.sites
+    located = sites["display_lon"].notna()
+    known_town = sites["town_code"].notna() | sites["lon"].notna()
+    assert (located == known_town).all()  # a marker exactly for the sites with a known town or better
+    assert n == int(located.sum()) > 0 and total == shown == len(sites)
+    rest = int((~located).sum())
+    assert unmapped == rest > 0
+    assert f"位置未知的站点 ({rest})" in page.inner_text("[data-testid='stMain']")
+
+    legend = legend_state(page)
+    assert legend["rings"] > 0 and legend["open"] and not legend["scrolls"], legend
+    assert legend["vertexInBox"] == 0 and legend["boxInZone"] == 0, legend  # covers no zone
+    assert legend["scale"] and all(re.fullmatch(r"\d+ k?m", s.strip()) for s in legend["scale"]), legend["scale"]
+
+
+def test_a_copied_url_reopens_the_same_subset_and_shading(app: Any, browser: Any, page: Any, catalog: Any) -> None:
+    page.goto(f"{app.url}/map")
+    map_frame(page)
+    wait_until(page, lambda: _settled(page), what="the opening map")
+    _pick(page, "类别", "湿垃圾处理", multi=True)
+    _pick(page, "状态", "规划中", multi=True)
+    sites = catalog.sites
+    expected = int(((sites["category"] == "wet_waste") & (sites["status"] == "planned")).sum())
+    assert expected > 0
+    wait_until(page, lambda: shown_counts(page)[0] == expected and _settled(page), what="the filtered map")
+    _pick(page, "街镇分级着色", "站点数", multi=False)
+    url = wait_until(page, lambda: "shade=site_count" in page.url and page.url, what="the view in the URL")
+    assert "cat=wet_waste" in url and "status=planned" in url
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        colleague = other.new_page()
+        colleague.goto(url)
+        map_frame(colleague)
+        shown, total, _unmapped, _n = wait_until(colleague, lambda: _settled(colleague), what="the copied view")
+        assert (shown, total) == (expected, len(sites))
+        # the same shading: every town label carries its site count, the legend its classes
+        wait_until(colleague, lambda: all(re.search(r"\d+ 个", lb["text"]) for lb in zone_labels(colleague)),
+                   what="labels with site counts")
+        legend = map_frame(colleague).evaluate("document.querySelector('.wf-legend').innerText")
+        assert "站点数" in legend and re.search(r"\d+ – \d+ 个", legend), legend
+    finally:
+        other.close()
+
+
+def test_map_path_opens_the_map(app: Any, page: Any) -> None:
+    page.goto(f"{app.url}/map")
+    page.locator("h1", has_text="设施地图").wait_for(timeout=60_000)
+    map_frame(page)
+    assert "page not found" not in page.inner_text("body").lower()
+    for path, title in (("towns", "街镇"), ("update", "更新站点信息")):
+        page.goto(f"{app.url}/{path}")
+        page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+
+
+def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page: Any) -> None:
+    page.goto(f"{app.url}/update")
+    page.get_by_label("用户名").fill(OFFICIAL)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text(f"已登录：{OFFICIAL}").wait_for(timeout=60_000)
+
+    store = Store.open(app.db_url, seed=False)
+    try:
+        own = sorted(str(s) for s in store.sites_frame().query("town_code == @TOWN")["site_id"])
+    finally:
+        store.close()
+    site_id = own[1]  # not the one the page opens with
+    pick = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="选择站点").first
+    pick.click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(site_id)} · ")).click()
+    page.locator("h3", has_text=f"{site_id} · ").wait_for(timeout=30_000)
+    store = Store.open(app.db_url, seed=False)
+    try:
+        before = store.get_site(site_id)
+    finally:
+        store.close()
+    target, target_zh = ("commissioning", "试运行") if before["status"] != "commissioning" else ("operating", "已运行")
+    status_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
+        has=page.get_by_text("状态", exact=True)
+    ).first
+    status_box.click()
+    page.get_by_role("option", name=target_zh, exact=True).click()
+    page.wait_for_timeout(1500)
+
+    page.locator("[data-testid='stSidebar'] label", has_text="English").click()
+    page.locator("h1", has_text="Update sites").wait_for(timeout=60_000)
+    page.locator("h3", has_text=f"{site_id} · ").wait_for(timeout=30_000)  # the same site
+    body = page.inner_text("body")
+    assert "no site" not in body.lower() and "没有站点" not in body
+    # the status chosen before the switch is still chosen: saving now writes it (had the form
+    # fallen back to the stored status, the page would answer "nothing to save")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text(f"Saved {site_id}").first.wait_for(timeout=60_000)
+
+    store = Store.open(app.db_url, seed=False)
+    try:
+        after = store.get_site(site_id)
+    finally:
+        store.close()
+    assert after["status"] == target and after["version"] == before["version"] + 1
+
+
+def test_selecting_a_site_in_the_panel_selects_it(app: Any, page: Any, catalog: Any) -> None:
+    page.goto(f"{app.url}/map")
+    map_frame(page)
+    wait_until(page, lambda: _settled(page), what="the opening map")
+    sites = catalog.sites
+    first = sites[sites["display_lon"].isna()].iloc[0]  # the panel lists them in the table's order
+    panel = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']").first
+    panel.scroll_into_view_if_needed()
+    box = panel.bounding_box()
+    assert box is not None
+    # the first data row's selection cell (header row ~35 px, rows ~35 px)
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    line = wait_until(
+        page, lambda: next((ln for ln in page.inner_text("body").splitlines() if ln.startswith("已选中")), None),
+        what="the selection line",
+    )
+    assert str(first["site_id"]) in line
+    wait_until(page, lambda: f"site={first['site_id']}" in page.url, what="the selected site in the URL")
+
+
+def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: Any) -> None:
+    """Two sites stored at the same point: clicking the marker opens a popup naming the other."""
+    from wufei_geo import mapview
+
+    from .harness import block_external
+
+    base = {c: None for c in ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "status", "precision")}
+    rows = [
+        {**base, "site_id": "S-1", "project_id": "S", "name_zh": "甲站", "category": "wet_waste", "town_code": "310118001",
+         "status": "planned", "precision": "exact", "display_lon": 121.11, "display_lat": 31.15, "display_precision": "exact"},
+        {**base, "site_id": "S-2", "project_id": "S", "name_zh": "乙站", "category": "transfer_station", "town_code": "310118001",
+         "status": "operating", "precision": "exact", "display_lon": 121.11, "display_lat": 31.15, "display_precision": "exact"},
+    ]
+    import pandas as pd
+
+    from wufei_geo import model
+
+    frame = pd.DataFrame([{**{c: None for c in model.SITE_COLUMNS}, "overdue": False, "last_change": None, **r} for r in rows])
+    m = mapview.build_map(frame, None, None, asset_base=mapview.ASSET_DIR.as_uri())
+    html_path = tmp_path / "same-place.html"
+    m.save(str(html_path))
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    block_external(context)
+    try:
+        pg = context.new_page()
+        pg.goto(html_path.as_uri())
+        pg.locator(".leaflet-marker-icon.wf-site").first.wait_for(timeout=30_000)
+        assert pg.locator(".leaflet-marker-icon.wf-site").count() == 2
+        pg.locator(".leaflet-marker-icon.wf-site").last.click(force=True)
+        popup = pg.locator(".leaflet-popup").first
+        popup.wait_for(timeout=10_000)
+        text = popup.inner_text()
+        assert "同一位置还有 1 个站点" in text
+        assert ("甲站" in text) and ("乙站" in text)
+    finally:
+        context.close()
