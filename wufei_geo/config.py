@@ -33,6 +33,9 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     tianditu_token: str = ""  # 天地图 key; the basemap is hidden when empty
+    # The forecast trusts a status only when a person confirmed it within this many months
+    # (issue 11: an edit confirms; older statuses make the forecast say it cannot tell).
+    status_confirmation_months: int = 12
     generation: GenerationParameters = field(default_factory=GenerationParameters)
 
 
@@ -43,6 +46,7 @@ _ENV = {
     "lockout_attempts": "WUFEI_LOCKOUT_ATTEMPTS",
     "lockout_minutes": "WUFEI_LOCKOUT_MINUTES",
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
+    "status_confirmation_months": "WUFEI_STATUS_CONFIRMATION_MONTHS",
 }
 
 

@@ -56,8 +56,11 @@ from wufei_geo.model import (
 T = TypeVar("T")
 
 EDITABLE_FIELDS = frozenset(
-    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note"}
+    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note",
+     "expected_commissioning", "served_villages"}
 )
+# Fields an edit writes besides the changed ones: every edit confirms the site's status (issue 11).
+_CONFIRMATION_FIELDS = ("status_as_of", "status_source", "status_confirmed_at", "status_confirmed_by")
 # Audit actions that record a person's decision: the seed never overwrites their fields.
 USER_ACTIONS = frozenset({"update", "add_site", "retire"})
 SEED_USER = "seed"
@@ -317,7 +320,7 @@ class Store:
             if field:
                 claimed.add(field)
             if action == "update":
-                claimed.update({"status_as_of", "status_source"})
+                claimed.update(_CONFIRMATION_FIELDS)
         return out
 
     @staticmethod
@@ -337,8 +340,10 @@ class Store:
                 )
             else:
                 value = _clean(value)
-            if col == "retired":
+            if col in ("retired", "existing_facility"):
                 value = bool(value)
+            if col == "served_villages" and isinstance(value, (list, tuple)):
+                value = json.dumps([str(v) for v in value], ensure_ascii=False)
             if col == "target_year" and value is not None:
                 value = int(value)
             row[col] = value
@@ -354,7 +359,8 @@ class Store:
             q = q.where(db.sites.c.retired == sa.false())
         rows = self.read(lambda c: c.execute(q).all())
         frame = pd.DataFrame([tuple(r) for r in rows], columns=list(SITE_COLUMNS))
-        for col in ("capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm", "lon", "lat"):
+        for col in ("capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm",
+                    "baseline_capacity_value", "baseline_capacity_norm", "lon", "lat"):
             frame[col] = pd.to_numeric(frame[col]).astype("float64")
         for col in ("target_year", "version"):
             frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
@@ -569,6 +575,10 @@ class Store:
             new.update(self._validate_capacity(site, changes.get("operating_capacity_value"), changes.get("operating_capacity_unit")))
         if "commissioned" in changes:
             new["commissioned"] = self._validate_date(changes["commissioned"])
+        if "expected_commissioning" in changes:
+            new["expected_commissioning"] = self._validate_expected(site, changes["expected_commissioning"])
+        if "served_villages" in changes:
+            new["served_villages"] = self._validate_villages(site, changes["served_villages"])
         if "location" in changes:
             new.update(self._validate_location(changes["location"]))
         return new
@@ -621,6 +631,52 @@ class Store:
         if first_day > self.today():
             raise ValidationError(f"commissioning date {text!r} is in the future / 投运日期不能晚于今天")
         return text
+
+    @staticmethod
+    def _validate_expected(site: Mapping[str, Any], value: Any) -> str | None:
+        """An expected date of reaching the target state: YYYY, YYYY-MM or YYYY-MM-DD; a past date
+        is allowed (it then shows as overdue and the forecast will not use it)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else None
+        m = _DATE_RE.match(text or "")
+        if not m:
+            raise ValidationError(f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计日期格式应为 YYYY-MM-DD")
+        try:
+            dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+        except ValueError:
+            raise ValidationError(f"expected date {text!r} does not exist / 日期不存在") from None
+        if not 2000 <= int(m[1]) <= 2100:
+            raise ValidationError(f"expected date {text!r} is implausible / 预计日期不合理")
+        return text
+
+    @staticmethod
+    def _validate_villages(site: Mapping[str, Any], value: Any) -> str | None:
+        """The villages whose wet waste the site treats: a list of names (or text split on ; , 、 or
+        new lines) → JSON list, de-duplicated in order; wet-waste sites only; None/empty clears it."""
+        if value is None:
+            return None
+        if site.get("category") != "wet_waste":
+            raise ValidationError("only wet-waste facilities serve villages / 仅湿垃圾设施可填写服务行政村")
+        if isinstance(value, str):
+            items = re.split(r"[;,，；、\n]+", value)
+        elif isinstance(value, (list, tuple)):
+            items = [v if isinstance(v, str) else str(v) for v in value]
+        else:
+            raise ValidationError("served villages must be a list of village names")
+        names: list[str] = []
+        for item in items:
+            name = item.strip()
+            if not name:
+                continue
+            check_text("a village name", name, controls=True)
+            if len(name) > 64:
+                raise ValidationError(f"village name too long: {name[:20]}… / 村名过长")
+            if name not in names:
+                names.append(name)
+        return json.dumps(names, ensure_ascii=False) if names else None
 
     @staticmethod
     def _validate_location(location: Any) -> dict[str, Any]:
@@ -698,8 +754,11 @@ class Store:
         if not write:
             return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version}
         version = expected_version + 1
+        # Every edit confirms the site's status as it now stands (issue 11: the forecast trusts
+        # only statuses confirmed within settings.status_confirmation_months).
         values = dict(changed, status_as_of=self.today().isoformat(), status_source=f"official: {who.name}",
-                      updated_at=now, version=version)
+                      status_confirmed_at=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                      status_confirmed_by=who.name, updated_at=now, version=version)
         res = conn.execute(
             sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == expected_version).values(**values)
         )
@@ -801,6 +860,8 @@ class Store:
                 raise ValidationError(f"site {sid} already exists")
             row.setdefault("status_as_of", self.today().isoformat())
             row.setdefault("status_source", f"official: {by}")
+            row.setdefault("status_confirmed_at", now.astimezone(dt.UTC).isoformat(timespec="seconds"))
+            row.setdefault("status_confirmed_by", by)
             conn.execute(sa.insert(db.sites).values(**row, version=1, updated_at=now))
             self._audit(conn, now, by, sid, row.get("town_code"), "add_site", None, None, row.get("name_zh"), note, 1)
             return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == sid)).mappings().one())
@@ -846,7 +907,8 @@ def _same(old: Any, new: Any) -> bool:
 
 
 _AUDIT_ORDER = ("status", "operating_capacity_value", "operating_capacity_unit", "operating_capacity_norm",
-                "commissioned", "lon", "lat", "precision", "location_source")
+                "commissioned", "expected_commissioning", "served_villages", "lon", "lat", "precision",
+                "location_source")
 
 
 def _audit_order(changed: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -9,8 +9,7 @@ from folium.template import Template
 
 from wufei_geo import i18n, model
 from wufei_geo.i18n import t
-from wufei_geo.mapview.style import CATEGORY_GLYPHS, CHOROPLETH_PALETTE, STATUS_COLOURS, UNKNOWN_COLOUR
-from wufei_geo.mapview.values import _fmt_num
+from wufei_geo.mapview.style import CATEGORY_GLYPHS, STATUS_COLOURS, UNKNOWN_COLOUR
 
 
 class Legend(MacroElement):
@@ -65,12 +64,12 @@ def _legend_html(lang: str, categories: Iterable[str], choropleth: dict | None, 
     rows.append(f"<div>{e(t('legend.size', lang))}</div>")
     rows.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
     if choropleth:
+        # the class labels (rounded breaks with units) and colours come from the analysis core
         rows.append(f"<div><i>{e(choropleth['label'])}</i></div>")
-        edges = choropleth["edges"]
-        for i in range(len(edges) - 1):
+        for label, colour in zip(choropleth["labels"], choropleth["colours"], strict=False):
             rows.append(
                 '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
-                f'background:{CHOROPLETH_PALETTE[i]}"></span>{e(_fmt_num(edges[i]))} – {e(_fmt_num(edges[i + 1]))}</div>'
+                f'background:{colour}"></span>{e(label)}</div>'
             )
         rows.append(
             '<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
