@@ -22,7 +22,7 @@ from streamlit_folium import st_folium
 from app_pages import login
 from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
 from app_pages.login import md
-from wufei_geo import i18n, mapview
+from wufei_geo import analysis, i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
 
@@ -244,6 +244,17 @@ if site is not None:
     commissioned = st.text_input(
         tr("update.commissioned"), value="" if _blank(site.get("commissioned")) else str(site["commissioned"]), key=f"upd_comm_{k}"
     )
+    # issue 11: the forecast uses the expected date; the villages target the villages a facility serves
+    expected_now = "" if _blank(site.get("expected_commissioning")) else str(site["expected_commissioning"])
+    expected = st.text_input(tr("update.expected_commissioning"), value=expected_now, key=f"upd_expected_{k}",
+                             help=tr("update.expected_help"))
+    villages_now = ""
+    if site.get("category") == "wet_waste":
+        villages_now = "、".join(analysis.served_villages(site.get("served_villages")) or [])
+        villages = st.text_input(tr("update.served_villages"), value=villages_now, key=f"upd_villages_{k}",
+                                 help=tr("update.served_villages_help"))
+    else:
+        villages = ""
 
     loc_mode = st.radio(
         tr("update.location_mode"), ["keep", "map", "typed"], format_func=lambda m: tr(f"loc.{m}"),
@@ -313,6 +324,10 @@ if site is not None:
             changes["operating_capacity_unit"] = cap_unit
         if commissioned.strip() and commissioned.strip() != ("" if _blank(site.get("commissioned")) else str(site["commissioned"])):
             changes["commissioned"] = commissioned.strip()
+        if expected.strip() != expected_now:
+            changes["expected_commissioning"] = expected.strip() or None
+        if villages.strip() != villages_now:
+            changes["served_villages"] = villages.strip() or None  # the core splits and validates
         if location is not None:
             changes["location"] = location
         if location_error:

@@ -654,6 +654,16 @@ MESSAGES.update({
     "field.served_villages": ("服务行政村", "Villages served"),
     "field.status_confirmed_at": ("状态确认时间", "Status confirmed at"),
     "field.status_confirmed_by": ("状态确认人", "Status confirmed by"),
+    "update.expected_commissioning": ("预计投运日期（YYYY-MM-DD、YYYY-MM 或 YYYY）", "Expected commissioning (YYYY-MM-DD, YYYY-MM or YYYY)"),
+    "update.expected_help": (
+        "预测只采用状态在近期确认过、日期未过的预计日期；保存任何修改即确认当前状态。",
+        "The forecast uses an expected date only while the status is recently confirmed and the date has not passed; saving any change confirms the current status.",
+    ),
+    "update.served_villages": ("本设施集中处置其湿垃圾的行政村（用 、 或 ; 分隔）", "Villages whose wet waste this facility treats (separate with 、 or ;)"),
+    "update.served_villages_help": (
+        "用于“力争50个以上行政村湿垃圾实现镇域范围内集中处置”目标；留空表示尚未填写（未测量）。",
+        "Counts toward the ≥ 50 villages target (wet waste treated within the town); empty means not yet filled in (not measured).",
+    ),
 })
 
 # audit field → message key of its label
