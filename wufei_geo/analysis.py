@@ -508,23 +508,23 @@ def _forecast(
             base = r.get("baseline")
             if base is not None:  # an existing facility: there already, at its baseline
                 counts, cap = base
-                parts.append({"e": -inf, "l": -inf, "amount": cap, "keys": None})
+                parts.append({"e": -inf, "l": -inf, "amount": cap, "keys": None, "fact": True})
                 if cap is None:
                     reasons.setdefault(r["site_id"], []).append("unknown_existing_capacity")
                 elif amount is not None:
                     amount = max(amount - cap, 0.0)
             if amount is None:
                 reasons.setdefault(r["site_id"], []).append("unknown_capacity")
-            parts.append({"e": r["earliest"], "l": r["latest"], "amount": amount, "keys": None})
+            parts.append({"e": r["earliest"], "l": r["latest"], "amount": amount, "keys": None, "fact": r["fact"]})
         elif measure in ("village_count", "served_village_count"):
             keys = r["village_keys"] if measure == "served_village_count" else (
                 [r["village_key"]] if r["village_key"] else [])
             if keys is None:
                 reasons.setdefault(r["site_id"], []).append("no_served_villages")
             parts.append({"e": r["earliest"], "l": r["latest"], "amount": None if keys is None else 0.0,
-                          "keys": keys})
+                          "keys": keys, "fact": r["fact"]})
         else:
-            parts.append({"e": r["earliest"], "l": r["latest"], "amount": 1.0, "keys": None})
+            parts.append({"e": r["earliest"], "l": r["latest"], "amount": 1.0, "keys": None, "fact": r["fact"]})
 
     def total(selected: list[dict[str, Any]], upper: bool) -> float:
         if upper and any(p["amount"] is None for p in selected):
@@ -548,7 +548,9 @@ def _forecast(
     for y in years:
         if lower(y) >= target_value:
             if upper(y - 1) < target_value:
-                state = "reached" if y <= today.year else "expected"
+                # reached: the sites in the target state alone get there; expected: expected dates do
+                facts = total([p for p in parts if p["fact"] and p["l"] <= y], False)
+                state = "reached" if facts >= target_value else "expected"
                 return int(y), state, [], reasons
             return None, "cannot_tell", basis, reasons
     if upper(inf) < target_value:
@@ -655,6 +657,7 @@ def _progress(
                 "earliest": earliest,
                 "latest": latest,
                 "reasons": why,
+                "fact": rec["status"] == target_state,
                 # the year the site is counted in (None: not placed by a trustworthy date)
                 "year": int(latest) if latest is not None and math.isfinite(latest)
                 and (earliest == latest or rec["status"] == target_state) else None,
@@ -758,7 +761,7 @@ def _progress(
     target_overdue = (
         measure != "untracked" and measured and target_year is not None and target_year < this_year and state != "met"
     )
-    hidden = {"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons"}
+    hidden = {"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"}
     return TargetProgress(
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
