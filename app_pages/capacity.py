@@ -72,7 +72,7 @@ else:
     if wet.overdue_sites:
         st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
     if wet.undated_sites:
-        st.info(tr("analysis.undated", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
     st.caption(tr("analysis.forecast_rule", months=months))
 
     # cumulative capacity by year, stacked by status, with the goal line

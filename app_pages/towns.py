@@ -80,22 +80,6 @@ overview = pd.DataFrame(
 )
 st.dataframe(overview, hide_index=True, use_container_width=True)
 
-st.markdown("**" + tr("analysis.towns.figures") + "**")
-st.caption(tr("analysis.towns.figures_note")
-           + (" · " + tr("analysis.report.filters", filters=filters_text(flt, L)) if filters_text(flt, L) else ""))
-st.dataframe(
-    pd.DataFrame(
-        [
-            {"town_code": f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
-             **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
-            for f in figures
-        ]
-    ),
-    hide_index=True,
-    use_container_width=True,
-    key="towns_figures",
-)
-
 measure = st.selectbox(
     tr("analysis.towns.measure"), analysis.TOWN_MEASURES,
     format_func=lambda m: tr(f"analysis.measure.{m}"), key="analysis_town_measure",
@@ -114,6 +98,8 @@ st_folium(
 )
 if (catalog.zones.get("boundary_quality") == "approximate").any():
     st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
+if filters_text(flt, L):  # the shading is of the filtered sites, like the map's
+    st.caption(tr("analysis.report.filters", filters=filters_text(flt, L)))
 
 card = next(c for c in cards if c.town_code == town)
 st.subheader(f"{_name(card)} — {tr(f'analysis.state.{card.state}')}")
@@ -186,6 +172,22 @@ if card.site_rows:
     )
 else:
     st.write(tr("analysis.towns.no_sites"))
+
+st.markdown("**" + tr("analysis.towns.figures") + "**")
+st.caption(tr("analysis.towns.figures_note")
+           + (" · " + tr("analysis.report.filters", filters=filters_text(flt, L)) if filters_text(flt, L) else ""))
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"town_code": f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
+             **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
+            for f in figures
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+    key="towns_figures",
+)
 
 report = analysis.capacity_report(catalog.sites, catalog.targets,
                                   counts_toward=st.session_state.get("analysis_counts_toward", "all"),

@@ -640,6 +640,10 @@ MESSAGES.update({
         "Today's date never supplies a year.",
     ),
     "analysis.col.forecast": ("预测", "Forecast"),
+    "analysis.unplaced": (
+        "{n} 个站点没有可信的日期（无预计投运日期、日期已过或状态久未确认），未放入任何年份：{ids}",
+        "{n} sites have no trustworthy date (no expected date, date passed or status not confirmed recently) and are in no year: {ids}",
+    ),
     "analysis.col.expected_commissioning": ("预计投运", "Expected"),
     "analysis.col.status_confirmed_at": ("状态确认于", "Status confirmed"),
     "analysis.towns.figures": ("街镇数值（按侧栏筛选）", "Town figures (sidebar filters applied)"),
