@@ -52,10 +52,11 @@ else:
     unit = unit_text(wet.unit, L)
     c1, c2, c3, c4 = st.columns(4)
     # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
-    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L), fmt_share(wet.share),
-              delta_color="off", delta_arrow="off")
-    c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L),
-              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off")
+    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
+    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True), fmt_share(wet.share),
+              delta_color="off", delta_arrow="off", help=achieved_text(wet, L))
+    c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L, short=True),
+              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off", help=registered_text(wet, L))
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))

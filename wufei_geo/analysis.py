@@ -244,16 +244,17 @@ def fmt_share(value: float | None) -> str:
 
 
 def fmt_quantity(q: Quantity | None, unit: str = "", lang: str = "zh", *, share: bool = False,
-                 what: str = "capacity") -> str:
+                 what: str = "capacity", short: bool = False) -> str:
     """THE way a total is written (pages, briefing, workbook, CLI):
     ``80 吨/日`` · ``≥ 80 吨/日（1 个站点能力未知）`` · ``未知（2 个站点能力未知）`` · ``未知``.
     ``share``: the value is a fraction, written as a percentage.  ``what``: ``capacity`` or
-    ``villages`` (which part is unknown)."""
+    ``villages`` (which part is unknown).  ``short``: without the count of unknown sites (a metric
+    tile; "≥" and "未知" still say it), the full text shown next to it."""
     unknown_word = t("common.unknown", lang)
     if q is None:
         return unknown_word
     n = len(q.unknown_sites)
-    suffix = t(f"figures.unknown_suffix.{what}", lang, n=n) if n else ""
+    suffix = t(f"figures.unknown_suffix.{what}", lang, n=n) if n and not short else ""
     if q.value is None:
         return unknown_word + suffix
     body = fmt_share(float(q.value)) if share else f"{fmt_number(q.value)} {unit}".strip()

@@ -62,22 +62,22 @@ def _what(item: TargetProgress) -> str:
     return "villages" if item.measure == "served_village_count" else "capacity"
 
 
-def achieved_text(item: TargetProgress, lang: str) -> str:
+def achieved_text(item: TargetProgress, lang: str, short: bool = False) -> str:
     """What a target has achieved (operating today), written by the one formatter; 未测量 for an
     unmeasured target, — for an untracked one."""
     if item.measure == "untracked":
         return "—"
     if not item.measured:
         return t("analysis.state.unmeasured", lang)
-    return fmt_quantity(item.achieved_quantity, unit_text(item.unit, lang), lang, what=_what(item))
+    return fmt_quantity(item.achieved_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
 
 
-def registered_text(item: TargetProgress, lang: str) -> str:
+def registered_text(item: TargetProgress, lang: str, short: bool = False) -> str:
     if item.measure == "untracked":
         return "—"
     if not item.measured:
         return t("analysis.state.unmeasured", lang)
-    return fmt_quantity(item.registered_quantity, unit_text(item.unit, lang), lang, what=_what(item))
+    return fmt_quantity(item.registered_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
 
 
 def forecast_text(item: TargetProgress, lang: str, months: int | None = None) -> str:
