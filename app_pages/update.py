@@ -255,6 +255,17 @@ if site is not None:
                                  help=tr("update.served_villages_help"))
     else:
         villages = ""
+    # the capacity an existing facility had before its project (E.11): planners/admins, with a source note
+    base_raw, base_default, base_unit = "", "", ""
+    if bool(site.get("existing_facility")) and actor.role in ("admin", "planner"):
+        b1, b2 = st.columns([2, 1])
+        base_default = "" if _blank(site.get("baseline_capacity_value")) else f"{site['baseline_capacity_value']:g}"
+        base_raw = b1.text_input(tr("update.baseline_capacity"), value=base_default, key=f"upd_base_{k}",
+                                 help=tr("update.baseline_help"))
+        base_now = site.get("baseline_capacity_unit")
+        base_unit = b2.selectbox(tr("update.capacity_unit"),
+                                 unit_options(str(site.get("category")), base_now if not _blank(base_now) else None),
+                                 format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_baseunit_{k}")
 
     loc_mode = st.radio(
         tr("update.location_mode"), ["keep", "map", "typed"], format_func=lambda m: tr(f"loc.{m}"),
@@ -326,6 +337,9 @@ if site is not None:
             changes["commissioned"] = commissioned.strip()
         if expected.strip() != expected_now:
             changes["expected_commissioning"] = expected.strip() or None
+        if base_raw.strip() and base_raw.strip() != base_default:
+            changes["baseline_capacity_value"] = base_raw.strip()  # the core parses, checks role and source note
+            changes["baseline_capacity_unit"] = base_unit
         if villages.strip() != villages_now:
             changes["served_villages"] = villages.strip() or None  # the core splits and validates
         if location is not None:

@@ -258,3 +258,79 @@ def test_every_capacity_component_reaches_every_export(tmp_path) -> None:
     gp = gpd.read_file(path, layer="sites").set_index("site_id")
     assert gp.loc["E.5-1", "capacity_all"] == words and len(json.loads(gp.loc["E.5-1", "capacity_components"])) == 3
     store.close()
+
+
+def test_a_planner_sets_the_existing_plants_capacity_with_its_source(store, clock) -> None:
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.errors import PermissionDenied
+
+    def wet():
+        cat = load_catalog(store)
+        return analysis.wet_waste_progress(analysis.capacity_report(cat.sites, cat.targets, today=clock.now.date()))
+
+    assert wet().achieved is None  # the 国清 plant's present capacity is unknown
+    official = auth.authenticate(store, "zx", "correct horse battery")
+    planner = auth.authenticate(store, "pl", "correct horse battery")
+    version = store.get_site("E.11-1")["version"]
+    change = {"baseline_capacity_value": 400, "baseline_capacity_unit": "t/d"}
+    with pytest.raises(PermissionDenied):
+        store.update_site(official, "E.11-1", change, version, note="town figure")
+    with pytest.raises(ValidationError, match="source"):
+        store.update_site(planner, "E.11-1", change, version)  # no note naming the source
+    with pytest.raises(ValidationError):  # only an existing facility has a capacity before its project
+        store.update_site(planner, "E.12-1", change, store.get_site("E.12-1")["version"], note="x")
+    after = store.update_site(planner, "E.11-1", change, version, note="区绿化市容局 2026 年报（示例来源）")
+    assert after["baseline_capacity_norm"] == 400
+    assert {h["field"] for h in store.history("E.11-1")} >= {"baseline_capacity_value", "baseline_capacity_norm"}
+    item = wet()
+    # operating today: 400 t/d (the existing plant) — after the plan's projects still 600 + 100.5
+    assert item.achieved == 400 and item.achieved_unknown_sites == [] and item.registered == 700.5
+    assert report.achieved_text(item, "zh") == "400 吨/日"
+
+
+def test_update_form_sets_expected_date_served_villages_and_the_baseline(tmp_path, monkeypatch) -> None:
+    """AppTest: the 更新 form hands the issue-11 fields to update_site; the capacity page then shows them."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from wufei_geo.store import Store
+
+    url = f"sqlite:///{tmp_path / 'form.sqlite'}"
+    monkeypatch.setenv("WUFEI_DB_URL", url)
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    store = Store.open(url)
+    auth.create_user(store, "planner1", "planner", None, "correct horse battery")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/update.py").run()
+    at.text_input(key="login_name").input("planner1")
+    at.text_input(key="login_password").input("correct horse battery")
+    next(b for b in at.button if b.label in ("登录", "Log in")).click()
+    at.run()
+    at.selectbox(key="update_pick").set_value("E.11-1").run()
+    assert not at.exception, at.exception
+
+    def key(prefix: str) -> str:
+        keys = {w.key for w in [*at.text_input, *at.selectbox, *at.button, *at.text_area]
+                if w.key and str(w.key).startswith(prefix)}
+        assert len(keys) == 1, (prefix, keys)
+        return keys.pop()
+
+    at.text_input(key=key("upd_expected_")).input("2026-12")
+    at.text_input(key=key("upd_villages_")).input("金家村、新谊村")
+    at.text_input(key=key("upd_base_")).input("400")
+    at.text_area(key=key("upd_note_")).input("现有能力：区绿化市容局函（示例来源）")
+    at.run()
+    at.button(key=key("upd_save_")).click()
+    at.run()
+    assert not at.exception, at.exception
+    saved = store.get_site("E.11-1")
+    assert saved["expected_commissioning"] == "2026-12"
+    assert json.loads(saved["served_villages"]) == ["金家村", "新谊村"]
+    assert saved["baseline_capacity_norm"] == 400 and saved["status_confirmed_by"] == "planner1"
+    at.switch_page("app_pages/capacity.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["今日运行"] == "400 吨/日"
+    store.close()

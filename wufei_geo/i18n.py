@@ -663,6 +663,11 @@ MESSAGES.update({
         "预测只采用状态在近期确认过、日期未过的预计日期；保存任何修改即确认当前状态。",
         "The forecast uses an expected date only while the status is recently confirmed and the date has not passed; saving any change confirms the current status.",
     ),
+    "update.baseline_capacity": ("现有设施在项目前的处理能力", "Capacity of the existing facility before the project"),
+    "update.baseline_help": (
+        "例如 E.11 国清综合处理厂的现有湿垃圾处理能力；计入“今日运行”。须在说明中注明来源。",
+        "E.g. the present wet-waste capacity of the 国清 plant (E.11); counts toward “operating today”. Name the source in the note.",
+    ),
     "update.served_villages": ("本设施集中处置其湿垃圾的行政村（用 、 或 ; 分隔）", "Villages whose wet waste this facility treats (separate with 、 or ;)"),
     "update.served_villages_help": (
         "用于“力争50个以上行政村湿垃圾实现镇域范围内集中处置”目标；留空表示尚未填写（未测量）。",

@@ -57,7 +57,7 @@ T = TypeVar("T")
 
 EDITABLE_FIELDS = frozenset(
     {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note",
-     "expected_commissioning", "served_villages"}
+     "expected_commissioning", "served_villages", "baseline_capacity_value", "baseline_capacity_unit"}
 )
 # Fields an edit writes besides the changed ones: every edit confirms the site's status (issue 11).
 _CONFIRMATION_FIELDS = ("status_as_of", "status_source", "status_confirmed_at", "status_confirmed_by")
@@ -579,6 +579,13 @@ class Store:
             new["expected_commissioning"] = self._validate_expected(site, changes["expected_commissioning"])
         if "served_villages" in changes:
             new["served_villages"] = self._validate_villages(site, changes["served_villages"])
+        if "baseline_capacity_value" in changes or "baseline_capacity_unit" in changes:
+            if not site.get("existing_facility"):
+                raise ValidationError(
+                    f"site {site['site_id']} is not an existing facility upgraded by its project: it has no capacity "
+                    "before the project / 该站点不是改造的现有设施，无项目前能力")
+            cap = self._validate_capacity(site, changes.get("baseline_capacity_value"), changes.get("baseline_capacity_unit"))
+            new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
         if "location" in changes:
             new.update(self._validate_location(changes["location"]))
         return new
@@ -742,6 +749,14 @@ class Store:
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
         changed = {k: v for k, v in new.items() if not _same(site[k], v)}
+        if any(k.startswith("baseline_capacity") for k in changed):
+            # the capacity an existing facility had before its project (E.11): a planner's figure from a source
+            if who.role not in ("admin", "planner"):
+                raise PermissionDenied("only planners and administrators set a facility's capacity before its project "
+                                       "/ 仅规划人员或管理员可填写项目前能力")
+            if not note:
+                raise ValidationError("a note naming the source of the capacity before the project is required "
+                                      "/ 须在说明中注明项目前能力的来源")
         if "status" in changed:
             old_s, new_s = site["status"], changed["status"]
             backwards = old_s in LIFECYCLE_RANK and new_s in LIFECYCLE_RANK and LIFECYCLE_RANK[new_s] < LIFECYCLE_RANK[old_s]
@@ -907,8 +922,8 @@ def _same(old: Any, new: Any) -> bool:
 
 
 _AUDIT_ORDER = ("status", "operating_capacity_value", "operating_capacity_unit", "operating_capacity_norm",
-                "commissioned", "expected_commissioning", "served_villages", "lon", "lat", "precision",
-                "location_source")
+                "commissioned", "expected_commissioning", "served_villages", "baseline_capacity_value",
+                "baseline_capacity_unit", "baseline_capacity_norm", "lon", "lat", "precision", "location_source")
 
 
 def _audit_order(changed: Mapping[str, Any]) -> list[tuple[str, Any]]:
