@@ -794,7 +794,11 @@ class Store:
 
         ``changes`` may hold ``status``, ``operating_capacity_value`` + ``operating_capacity_unit``
         (normalised for the site's category), ``commissioned`` (ISO date, not in the future),
-        ``location`` = ``(lon, lat, datum)`` and ``note``.  Refusals (NotAuthenticated,
+        ``location`` = ``(lon, lat, datum)``, ``expected_commissioning`` (YYYY[-MM[-DD]]),
+        ``served_villages`` (wet-waste sites: names, list or text split on 、;,), the capacity an
+        existing facility had before its project ``baseline_capacity_value`` + ``_unit`` (planners
+        and admins, with a note naming the source) and ``note``.  Every edit confirms the status
+        (``status_confirmed_at``/``_by``).  Refusals (NotAuthenticated,
         PermissionDenied, ValidationError, StaleVersion, NotFound) write nothing.
         """
         return self.run_write(lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, True))
