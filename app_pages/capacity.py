@@ -173,5 +173,6 @@ st.dataframe(
 
 params = st.session_state.get("analysis_params") or settings.generation
 cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
-for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
+for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params,
+                                         confirmation_months=months):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")

@@ -193,5 +193,6 @@ report = analysis.capacity_report(catalog.sites, catalog.targets,
                                   counts_toward=st.session_state.get("analysis_counts_toward", "all"),
                                   confirmation_months=settings.status_confirmation_months)
 for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params, figures=figures,
-                                         filters_text=filters_text(flt, L)):
+                                         filters_text=filters_text(flt, L),
+                                         confirmation_months=settings.status_confirmation_months):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"towns_dl_{name.rsplit('.', 1)[-1]}")

@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from wufei_geo.analysis import (
+    DEFAULT_CONFIRMATION_MONTHS,
     INDICATIVE_CAVEAT_EN,
     INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
@@ -380,6 +381,7 @@ def briefing_html(
     sites: pd.DataFrame | None = None,
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> str:
     """A self-contained, printable (A4, 1–2 pages) HTML briefing.  The town figures are
     ``figures`` (the core's, for the filter in force, named by ``filters_text``), else those of
@@ -399,7 +401,7 @@ def briefing_html(
     ]
     if wet is not None:
         body.append(f'<div class="chart">{wet_waste_chart_svg(wet, lang)}</div>')
-        body.append(f'<p class="note">{escape(t("analysis.projection_rule", lang))}</p>')
+        body.append(f'<p class="note">{escape(t("analysis.forecast_rule", lang, months=confirmation_months))}</p>')
         body.append(_status_table_html(wet, lang))
     body.append(f"<h2>{escape(t('analysis.other_targets', lang))}</h2>")
     body.append(_targets_table_html(others, lang))
@@ -563,6 +565,7 @@ def write_report(
     generated: dt.date | None = None,
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> Path:
     """Write ``.xlsx`` or ``.html``/``.htm`` by the file's suffix; anything else is refused."""
     path = Path(path)
@@ -574,7 +577,8 @@ def write_report(
                                         filters_text=filters_text))
     elif suffix in (".html", ".htm"):
         path.write_text(briefing_html(report, scorecards, lang=lang, params=params, generated=generated,
-                                      figures=figures, filters_text=filters_text),
+                                      figures=figures, filters_text=filters_text,
+                                      confirmation_months=confirmation_months),
                         encoding="utf-8")
     else:
         raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
@@ -591,6 +595,7 @@ def downloads(
     generated: dt.date | None = None,
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> list[tuple[str, str, bytes, str]]:
     """(label, file name, content, MIME type) of the two downloads the pages offer."""
     generated = generated or dt.date.today()
@@ -609,7 +614,7 @@ def downloads(
             t("analysis.report.download_html", lang),
             f"wufei-qingpu-briefing-{stamp}.html",
             briefing_html(report, scorecards, lang=lang, params=params, generated=generated, figures=figures,
-                          filters_text=filters_text).encode("utf-8"),
+                          filters_text=filters_text, confirmation_months=confirmation_months).encode("utf-8"),
             "text/html",
         ),
     ]

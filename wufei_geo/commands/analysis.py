@@ -211,7 +211,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     figures = report_figures(apply_filters(catalog.sites, flt), cards, params)
     try:
         path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
-                            generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang))
+                            generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
+                            confirmation_months=months)
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1
