@@ -15,10 +15,16 @@ from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.report import (
     CHART_STATUSES,
     STATUS_COLOURS,
+    achieved_text,
     downloads,
+    existing_line,
     fmt_number,
     fmt_share,
-    reached_text,
+    forecast_text,
+    headline_text,
+    reached_year_text,
+    registered_line,
+    registered_text,
     target_label,
     unit_text,
 )
@@ -35,7 +41,10 @@ counts_toward = st.radio(
     horizontal=True,
     key="analysis_counts_toward",
 )
-report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward)
+settings = load_settings()
+months = settings.status_confirmation_months
+report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
+                                  confirmation_months=months)
 wet = analysis.wet_waste_progress(report)
 
 if wet is None:
@@ -43,18 +52,20 @@ if wet is None:
 else:
     unit = unit_text(wet.unit, L)
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric(status_label("operating", L),
-              f"{fmt_number(wet.achieved)} {unit}", fmt_share(wet.share), delta_color="off", delta_arrow="off")
-    c2.metric(tr("analysis.col.registered"), f"{fmt_number(wet.registered)} {unit}",
-              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off")
+    # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
+    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
+    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True), fmt_share(wet.share),
+              delta_color="off", delta_arrow="off", help=achieved_text(wet, L))
+    c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L, short=True),
+              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off", help=registered_text(wet, L))
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
-    c4.metric(tr("analysis.col.year_reached"), "—" if wet.year_reached is None else str(wet.year_reached))
-    st.markdown("**" + tr("analysis.headline", achieved=fmt_number(wet.achieved), target=fmt_number(wet.target),
-                          unit=unit, share=fmt_share(wet.share)) + "**")
-    st.write(tr("analysis.registered", registered=fmt_number(wet.registered), unit=unit,
-                share=fmt_share(wet.registered_share)))
-    st.write(reached_text(wet, L))
+    c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
+    st.markdown("**" + headline_text(wet, L) + "**")
+    if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
+        st.write(existing_line(wet, L))
+    st.write(registered_line(wet, L))
+    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(forecast_text(wet, L))
     if wet.note:
         st.caption(f"{wet.source_ref} · {wet.note}")
     if wet.unknown_capacity_sites["count"]:
@@ -63,7 +74,8 @@ else:
     if wet.overdue_sites:
         st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
     if wet.undated_sites:
-        st.info(tr("analysis.undated", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+    st.caption(tr("analysis.forecast_rule", months=months))
 
     # cumulative capacity by year, stacked by status, with the goal line
     rows = [
@@ -90,7 +102,6 @@ else:
             y="goal:Q", text="label:N", x=alt.value(0)))
     st.subheader(tr("analysis.chart_title"))
     st.altair_chart(alt.layer(*layers).properties(height=320), width="stretch")
-    st.caption(tr("analysis.projection_rule"))
 
     st.subheader(tr("analysis.by_status"))
     status_rows = []
@@ -110,11 +121,14 @@ else:
                 tr("field.name"): (r["name_en"] if L == "en" else r["name_zh"]) or r["name_zh"],
                 tr("field.wet_waste_mode"): wet_waste_mode_label(r["wet_waste_mode"], L),
                 tr("field.status"): status_label(r["status"], L),
-                tr("analysis.col.capacity"): r["capacity"],
-                tr("analysis.col.unit"): unit if r["capacity"] is not None else tr("common.unknown"),
+                tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
+                else tr("common.unknown"),
+                tr("analysis.col.unit"): unit if r["capacity"] is not None else "",
                 tr("field.status_as_of"): r["status_as_of"],
+                tr("analysis.col.status_confirmed_at"): r["status_confirmed_at"],
                 tr("field.target_year"): r["target_year"],
-                tr("analysis.col.year_counted"): r["year"],
+                tr("analysis.col.expected_commissioning"): r["expected_commissioning"] or "",
+                tr("analysis.col.year_counted"): "" if r["year"] is None else str(r["year"]),
                 tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
             }
             for r in wet.site_rows
@@ -128,11 +142,10 @@ for item in others:
     unit = unit_text(item.unit, L)
     state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
     line = (f"**{target_label(item, L)}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
-            f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {fmt_number(item.achieved)}"
-            f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {fmt_number(item.registered)}"
-            f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}")
-    if item.unknown_capacity_sites["count"]:
-        line += " · " + tr("analysis.unknown_capacity", n=item.unknown_capacity_sites["count"])
+            f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
+            f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
+            f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
+            f" · {tr('analysis.col.forecast')}: {forecast_text(item, L)}")
     (st.error if item.overdue else st.markdown)(line)
 st.dataframe(
     pd.DataFrame(
@@ -143,12 +156,11 @@ st.dataframe(
                 tr("analysis.col.goal"): item.target,
                 tr("analysis.col.unit"): unit_text(item.unit, L),
                 tr("analysis.col.year"): item.target_year,
-                tr("analysis.col.achieved"): item.achieved,
-                tr("analysis.col.registered"): item.registered,
-                tr("analysis.col.gap"): item.gap,
+                tr("analysis.col.achieved"): achieved_text(item, L),
+                tr("analysis.col.registered"): registered_text(item, L),
+                tr("analysis.col.gap"): fmt_number(item.gap),
                 tr("analysis.col.registered_share"): fmt_share(item.registered_share),
-                tr("analysis.col.year_reached"): item.year_reached,
-                tr("analysis.col.unknown"): item.unknown_capacity_sites["count"],
+                tr("analysis.col.year_reached"): reached_year_text(item, L),
                 tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
                 tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
                 tr("analysis.col.source"): item.source_ref,
@@ -160,7 +172,8 @@ st.dataframe(
     width="stretch",
 )
 
-params = st.session_state.get("analysis_params") or load_settings().generation
-cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params)
-for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
+params = st.session_state.get("analysis_params") or settings.generation
+cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
+for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params,
+                                         confirmation_months=months):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")

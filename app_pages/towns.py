@@ -11,17 +11,38 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import get_catalog, keep_across_language, lang, leaflet_asset_base, tr
+from app_pages.common import (
+    filtered_sites,
+    get_catalog,
+    keep_across_language,
+    lang,
+    leaflet_asset_base,
+    sidebar_filters,
+    tr,
+)
 from wufei_geo import analysis, mapview
 from wufei_geo.config import load_settings
+from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
-from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label, unit_text
+from wufei_geo.report import (
+    achieved_text,
+    downloads,
+    fmt_number,
+    fmt_share,
+    registered_text,
+    report_figures,
+    scorecard_choropleth,
+    target_label,
+    unit_text,
+)
 
 L = lang()
 catalog = get_catalog()
+flt = sidebar_filters(catalog)
 st.title(tr("analysis.towns.title"))
 
-defaults = load_settings().generation
+settings = load_settings()
+defaults = settings.generation
 with st.expander(tr("analysis.towns.params")):
     per_capita = st.number_input(
         tr("analysis.towns.per_capita"), min_value=0.0, max_value=10.0, step=0.05,
@@ -36,7 +57,10 @@ with st.expander(tr("analysis.towns.params")):
 params = replace(defaults, per_capita_kg_day=float(per_capita), wet_share=float(wet_share))
 st.session_state["analysis_params"] = params
 
-cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params)
+cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params,
+                                 confirmation_months=settings.status_confirmation_months)
+# the town figures of the sites passing the sidebar filters: the core's, as on the map
+figures = report_figures(filtered_sites(catalog, flt), cards, params)
 st.caption(analysis.INDICATIVE_CAVEAT_EN if L == "en" else analysis.INDICATIVE_CAVEAT_ZH)
 
 
@@ -53,8 +77,6 @@ overview = pd.DataFrame(
             tr("analysis.col.in_progress"): c.counts["in_progress"],
             tr("analysis.col.not_started"): c.counts["not_started"],
             tr("analysis.col.sites"): len(c.sites),
-            tr("analysis.col.wet_capacity"): c.generation.capacity_registered_tpd if c.generation else float(
-                sum(c.wet_waste_by_status[s] for s in ("operating", "commissioning", "under_construction", "planned"))),
             tr("analysis.col.population"): c.population,
             # no population figure: its note (e.g. "not found") is no use to a reader — 未知
             tr("analysis.col.population_note"): c.population_note if c.population is not None and c.population_note
@@ -78,12 +100,15 @@ town = st.selectbox(
 )
 st_folium(
     mapview.use_local_assets(
-        scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town), leaflet_asset_base()
+        scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town, figures=figures),
+        leaflet_asset_base()
     ),
     key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],
 )
 if (catalog.zones.get("boundary_quality") == "approximate").any():
     st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
+if filters_text(flt, L):  # the shading is of the filtered sites, like the map's
+    st.caption(tr("analysis.report.filters", filters=filters_text(flt, L)))
 
 card = next(c for c in cards if c.town_code == town)
 st.subheader(f"{_name(card)} — {tr(f'analysis.state.{card.state}')}")
@@ -98,8 +123,8 @@ if card.targets:
                     tr("analysis.col.goal"): item.target,
                     tr("analysis.col.unit"): unit_text(item.unit, L),
                     # a target this system does not track has no figures: "—", not None
-                    tr("analysis.col.achieved"): "—" if item.achieved is None else fmt_number(item.achieved),
-                    tr("analysis.col.registered"): "—" if item.registered is None else fmt_number(item.registered),
+                    tr("analysis.col.achieved"): achieved_text(item, L),
+                    tr("analysis.col.registered"): registered_text(item, L),
                     tr("analysis.by_status"): ", ".join(
                         f"{status_label(s, L)} {fmt_number(v)}" for s, v in item.by_status.items() if v),
                     tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
@@ -122,7 +147,10 @@ if gen is None:
 else:
     st.write(tr("analysis.towns.generation_value", generation=fmt_number(gen.generation_tpd),
                 population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
-                wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd)))
+                wet_share=fmt_share(gen.wet_share),
+                capacity=analysis.fmt_measure(analysis.Quantity(card.wet_waste_tpd["value"],
+                                                                tuple(card.wet_waste_tpd["unknown_sites"])),
+                                              "wet_waste_tpd", L)))
     st.caption(tr("analysis.towns.population_source", note=gen.population_note or tr("common.unknown")))
     if gen.unknown_capacity_sites:
         st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
@@ -137,9 +165,10 @@ if card.site_rows:
                     tr("field.name"): (r["name_en"] if L == "en" else r["name_zh"]) or r["name_zh"],
                     tr("field.category"): category_label(r["category"], L),
                     tr("field.status"): status_label(r["status"], L),
-                    tr("analysis.col.capacity"): r["capacity"],
+                    tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
+                    else tr("common.unknown"),
                     tr("analysis.col.unit"): (unit_label(r["capacity_unit"], L) or r["capacity_unit"])
-                    if r["capacity"] is not None else tr("common.unknown"),
+                    if r["capacity"] is not None else "",
                     tr("field.status_as_of"): r["status_as_of"],
                     tr("field.target_year"): r["target_year"],
                     tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
@@ -153,7 +182,26 @@ if card.site_rows:
 else:
     st.write(tr("analysis.towns.no_sites"))
 
+st.markdown("**" + tr("analysis.towns.figures") + "**")
+st.caption(tr("analysis.towns.figures_note")
+           + (" · " + tr("analysis.report.filters", filters=filters_text(flt, L)) if filters_text(flt, L) else ""))
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"town_code": f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
+             **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
+            for f in figures
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+    key="towns_figures",
+)
+
 report = analysis.capacity_report(catalog.sites, catalog.targets,
-                                  counts_toward=st.session_state.get("analysis_counts_toward", "all"))
-for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
+                                  counts_toward=st.session_state.get("analysis_counts_toward", "all"),
+                                  confirmation_months=settings.status_confirmation_months)
+for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params, figures=figures,
+                                         filters_text=filters_text(flt, L),
+                                         confirmation_months=settings.status_confirmation_months):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"towns_dl_{name.rsplit('.', 1)[-1]}")

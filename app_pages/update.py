@@ -22,7 +22,7 @@ from streamlit_folium import st_folium
 from app_pages import login
 from app_pages.common import get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
 from app_pages.login import md
-from wufei_geo import i18n, mapview, site_rules
+from wufei_geo import analysis, i18n, mapview, site_rules
 from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, NORM_UNIT, STATUSES
 
@@ -283,6 +283,28 @@ if site is not None:
     commissioned = st.text_input(
         tr("update.commissioned"), value="" if _blank(site.get("commissioned")) else str(site["commissioned"]), key=f"upd_comm_{k}"
     )
+    # issue 11: the forecast uses the expected date; the villages target the villages a facility serves
+    expected_now = "" if _blank(site.get("expected_commissioning")) else str(site["expected_commissioning"])
+    expected = st.text_input(tr("update.expected_commissioning"), value=expected_now, key=f"upd_expected_{k}",
+                             help=tr("update.expected_help"))
+    villages_now = ""
+    if site.get("category") == "wet_waste":
+        villages_now = "、".join(analysis.served_villages(site.get("served_villages")) or [])
+        villages = st.text_input(tr("update.served_villages"), value=villages_now, key=f"upd_villages_{k}",
+                                 help=tr("update.served_villages_help"))
+    else:
+        villages = ""
+    # the capacity an existing facility had before its project (E.11): planners/admins, with a source note
+    base_raw, base_default, base_unit = "", "", ""
+    if bool(site.get("existing_facility")) and actor.role in ("admin", "planner"):
+        b1, b2 = st.columns([2, 1])
+        base_default = "" if _blank(site.get("baseline_capacity_value")) else f"{site['baseline_capacity_value']:g}"
+        base_raw = b1.text_input(tr("update.baseline_capacity"), value=base_default, key=f"upd_base_{k}",
+                                 help=tr("update.baseline_help"))
+        base_now = site.get("baseline_capacity_unit")
+        base_unit = b2.selectbox(tr("update.capacity_unit"),
+                                 unit_options(str(site.get("category")), base_now if not _blank(base_now) else None),
+                                 format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_baseunit_{k}")
 
     loc_mode = st.radio(
         tr("update.location_mode"), ["keep", "map", "typed"], format_func=lambda m: tr(f"loc.{m}"),
@@ -357,6 +379,13 @@ if site is not None:
             changes["operating_capacity_unit"] = cap_unit
         if commissioned.strip() and commissioned.strip() != ("" if _blank(site.get("commissioned")) else str(site["commissioned"])):
             changes["commissioned"] = commissioned.strip()
+        if expected.strip() != expected_now:
+            changes["expected_commissioning"] = expected.strip() or None
+        if base_raw.strip() and base_raw.strip() != base_default:
+            changes["baseline_capacity_value"] = base_raw.strip()  # the core parses, checks role and source note
+            changes["baseline_capacity_unit"] = base_unit
+        if villages.strip() != villages_now:
+            changes["served_villages"] = villages.strip() or None  # the core splits and validates
         if location is not None:
             changes["location"] = location
         if location_error:

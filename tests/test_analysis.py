@@ -104,19 +104,21 @@ def test_projection_year_reached_and_overdue_sites() -> None:
         # operating since 2022: counted from its commissioning year
         site(site_id="A", category="wet_waste", capacity_norm=200.0, status="operating", commissioned="2022-12-01",
              target_year=2022),
-        # planned for 2023, not done by 2024-06: overdue, projected to 2024 at the earliest
+        # planned for 2023, not done by 2024-06: overdue; no expected date, so in no year (issue 11: it
+        # used to be projected to "this year", a year that came only from today's date)
         site(site_id="B", category="wet_waste", capacity_norm=300.0, target_year=2023),
         site(site_id="C", category="wet_waste", capacity_norm=150.0, target_year=2026),
         site(site_id="D", category="wet_waste", capacity_norm=50.0, target_year=None),
     )
     (wet,) = analysis.capacity_report(sites, [WET_600], today=TODAY)
     cumulative = {p["year"]: p["cumulative"] for p in wet.projection}
-    assert cumulative == {2021: 0, 2022: 200, 2023: 200, 2024: 500, 2025: 500, 2026: 650}
-    assert wet.projection[-1]["by_status"] == {"planned": 450, "under_construction": 0, "commissioning": 0,
+    assert cumulative == {2021: 0, 2022: 200, 2023: 200, 2024: 200, 2025: 200, 2026: 200}
+    assert wet.projection[-1]["by_status"] == {"planned": 0, "under_construction": 0, "commissioning": 0,
                                                "operating": 200}
-    assert wet.year_reached == 2026 and wet.reached_by_target_year is False
+    assert wet.reached_year is None and wet.forecast_state == "cannot_tell" and wet.reached_by_target_year is None
+    assert wet.forecast_basis == ["B", "C", "D"]
     assert wet.overdue_sites == ["B"]
-    assert wet.undated_sites == ["D"]
+    assert wet.undated_sites == ["B", "C", "D"]
     # year passed, goal not met → the target itself is overdue once 2025 is over
     assert not wet.overdue
     (later,) = analysis.capacity_report(sites, [WET_600], today=dt.date(2026, 1, 2))
@@ -162,7 +164,10 @@ def test_count_measures_villages_closures_and_served() -> None:
     closures = by_id(report, "closures")
     assert closures.achieved == 1 and closures.registered == 2 and closures.state == "in_progress"
     assert closures.overdue and closures.overdue_sites == ["K2"]
-    assert closures.year_reached == 2024  # K1 in 2021, K2 overdue → this year at the earliest
+    # K1 closed by 2021 (its status date); K2 has no expected date: when both are closed cannot be told
+    # (issue 11: was 2024, "this year", from today's date alone)
+    assert closures.reached_year is None and closures.forecast_state == "cannot_tell"
+    assert closures.forecast_basis == ["K2"]
 
     towns = pd.DataFrame([
         {"town_code": ZHAOXIANG, "name_zh": "赵巷镇", "name_en": "Zhaoxiang Town", "population": None,
@@ -186,7 +191,8 @@ def test_count_measures_villages_closures_and_served() -> None:
     assert zx.generation is None  # population unknown: no estimate, never 0
     # 华新 212,000 × 1.1 kg × 0.348 / 1000 = 81.1536 t/d; its only wet site (M1) has unknown capacity
     assert hx.generation is not None and hx.generation.generation_tpd == pytest.approx(81.154, abs=1e-3)
-    assert hx.generation.capacity_registered_tpd == 0 and hx.generation.unknown_capacity_sites == 1
+    # issue 11: unknown, not 0 (M1 is 华新's only wet site and its capacity is unknown)
+    assert hx.generation.capacity_registered_tpd is None and hx.generation.unknown_capacity_sites == 1
     assert hx.generation.indicative and "mixed" in hx.generation.caveat_en
     assert hx.population_note == "2021-06 permanent residents (gb1.cn)"
 
@@ -207,8 +213,9 @@ def test_town_measures_keep_unknown_as_none() -> None:
         {"code": HUAXIN, "name_zh": "华新镇", "name_en": "Huaxin", "population": 212000, "population_note": "x"},
         {"code": ZHAOXIANG, "name_zh": "赵巷镇", "name_en": "Zhaoxiang", "population": None, "population_note": None},
     ])
-    table = analysis.town_measures(analysis.town_scorecards(sites, [], towns, today=TODAY)).set_index("town_code")
-    assert table.loc[HUAXIN, "wet_waste_registered_tpd"] == 80
+    cards = analysis.town_scorecards(sites, [], towns, today=TODAY)
+    table = analysis.town_measures(analysis.town_figures(sites, towns, scorecards=cards)).set_index("town_code")
+    assert table.loc[HUAXIN, "wet_waste_tpd"] == 80
     assert table.loc[HUAXIN, "generation_tpd"] == pytest.approx(81.154, abs=1e-3)
     assert pd.isna(table.loc[ZHAOXIANG, "generation_tpd"])
     assert pd.isna(table.loc[ZHAOXIANG, "targets_met_share"])  # no target: unknown, not 0 %
@@ -259,10 +266,16 @@ def test_shipped_wet_waste_by_status_and_unknown(shipped) -> None:
     assert wet.by_mode["centralised"]["planned"] == 600 and wet.by_mode["on_site"]["planned"] == 100.5
     assert wet.unknown_capacity_sites["count"] == 7
     assert sorted(wet.unknown_capacity_sites["ids"]) == [f"E.13-{i}" for i in range(1, 7)] + ["E.39-1"]
-    assert wet.achieved == 0 and wet.registered == 700.5 and wet.target == 600
-    # every capacity-bearing wet site has target year 2025 → 700.5 ≥ 600 first in 2025
-    assert wet.year_reached == 2025 and wet.reached_by_target_year is True
-    assert [p["cumulative"] for p in wet.projection] == [0, 0, 0, 0, 700.5, 700.5]
+    # operating today: nothing but the existing 国清 plant upgraded by E.11, whose capacity is not known
+    # (issue 11: was 0) — after the plan's projects: 700.5 t/d and 7 unknown
+    assert wet.achieved is None and wet.achieved_unknown_sites == ["E.11-1"]
+    assert wet.existing_capacity == {"value": None, "unknown_sites": ["E.11-1"], "complete": False}
+    assert wet.registered == 700.5 and wet.target == 600
+    # no status confirmed since the plan date (2022-10-28, > 12 months before 2024-06-01) and no expected
+    # dates: the forecast cannot tell (issue 11: was 2025, the target year, taken as a date)
+    assert wet.reached_year is None and wet.forecast_state == "cannot_tell" and wet.reached_by_target_year is None
+    assert "E.11-1" in wet.forecast_basis and len(wet.forecast_basis) == len(wet.sites)
+    assert [p["cumulative"] for p in wet.projection] == [0, 0, 0, 0, 0, 0]
     assert wet.overdue_sites == ["E.39-1"]  # E.39 实施年限 2023, still planned on 2024-06-01
     assert len(wet.sites) == 1 + 5 + 6 + 1  # E.11, E.12 ×5, E.13 ×6, E.39
 
@@ -271,7 +284,9 @@ def test_shipped_wet_waste_by_status_and_unknown(shipped) -> None:
     assert central["D-wet-waste-capacity"].registered == 600
     assert central["D-wet-waste-capacity"].unknown_capacity_sites["count"] == 0
     assert onsite["D-wet-waste-capacity"].registered == 100.5
-    assert onsite["D-wet-waste-capacity"].year_reached is None  # 100.5 < 600: the on-site pipeline never gets there
+    # 100.5 < 600, but six markets and E.39 have unknown capacity: whether on-site alone gets there is unknown
+    assert onsite["D-wet-waste-capacity"].reached_year is None
+    assert onsite["D-wet-waste-capacity"].forecast_state == "cannot_tell"
 
 
 def test_shipped_other_targets(shipped) -> None:
@@ -283,21 +298,28 @@ def test_shipped_other_targets(shipped) -> None:
     assert pv.registered == 4282.8 and pv.target == 300000 and pv.unit == "kW"
     assert pv.registered_share == pytest.approx(0.014276, abs=1e-6)
     assert pv.registered_gap == pytest.approx(295717.2)
-    assert pv.achieved == 0 and pv.gap == 300000 and pv.year_reached is None
-    # E.21: 50 万吨/年 = 500,000 t/yr, 实施年限 2021 → overdue, projected to this year (2024)
+    assert pv.achieved == 0 and pv.gap == 300000 and pv.reached_year is None
+    assert pv.forecast_state == "not_reachable" and pv.forecast_basis == []  # every PV capacity is known
+    # E.21: 50 万吨/年 = 500,000 t/yr, 实施年限 2021 → overdue; no expected date → cannot tell
+    # (issue 11: was 2024, "this year")
     cw = report["D-construction-waste-capacity"]
-    assert cw.registered == 500000 and cw.overdue_sites == ["E.21-1"] and cw.year_reached == 2024
+    assert cw.registered == 500000 and cw.overdue_sites == ["E.21-1"] and cw.reached_year is None
+    assert cw.forecast_state == "cannot_tell" and cw.forecast_basis == ["E.21-1"]
     # E.8 sludge phase 1 300 t/d, in formal production since end-2021 (facility-facts.md) → met in 2021
     sludge = report["D-sludge-capacity"]
-    assert sludge.by_status["operating"] == 300 and sludge.state == "met" and sludge.year_reached == 2021
+    assert sludge.by_status["operating"] == 300 and sludge.state == "met" and sludge.reached_year == 2021
+    assert sludge.forecast_state == "reached" and sludge.forecast_basis == []
     # E.9: six stations to close by 2021, none recorded closed → overdue, not started
     closures = report["D-compression-closures"]
     assert closures.by_status["planned"] == 6 and closures.achieved == 0
     assert closures.overdue and closures.state == "not_started"
     assert report["D-recyclables-hubs"].registered == 3  # E.15: 赵巷, 徐泾, 金泽
-    # E.12 names five villages (中步, 嵩山, 徐姚, 毛家角, 张巷) against ≥ 50
+    # ≥ 50 villages whose wet waste is treated within their town: no facility lists the villages it serves
+    # yet → not yet measured (issue 11: was "5 of 50", the villages that host an E.12 site)
     villages = report["D-wet-waste-villages"]
-    assert villages.registered == 5 and villages.registered_gap == 45
+    assert villages.measure == "served_village_count" and not villages.measured
+    assert villages.state == "unmeasured" and villages.registered is None and villages.achieved is None
+    assert villages.forecast_state == "unmeasured" and villages.reached_year is None
     assert report["D-market-wet-waste"].registered == 6  # E.13's six markets
 
 
@@ -361,7 +383,7 @@ def test_status_change_moves_totals_year_and_scorecard(shipped) -> None:
     actor = auth.authenticate(store, "planner-a", "correct horse battery")
 
     before, _ = _district(store, load_catalog)
-    assert before["D-wet-waste-capacity"].achieved == 0
+    assert before["D-wet-waste-capacity"].achieved is None  # the 国清 plant's existing capacity: unknown
 
     # E.11 (国清, 600 t/d) reported operating since mid-2023
     site = store.get_site("E.11-1")
@@ -370,8 +392,9 @@ def test_status_change_moves_totals_year_and_scorecard(shipped) -> None:
     wet = after["D-wet-waste-capacity"]
     assert wet.by_status["operating"] == 600 and wet.by_status["planned"] == 100.5
     assert wet.achieved == 600 and wet.gap == 0 and wet.state == "met"
-    assert wet.year_reached == 2023  # commissioning year of the operating 600 t/d
-    assert [p["cumulative"] for p in wet.projection] == [0, 0, 600, 600, 700.5, 700.5]
+    # commissioning year of the operating 600 t/d; nothing unconfirmed could have come earlier
+    assert wet.reached_year == 2023 and wet.forecast_state == "reached" and wet.forecast_basis == []
+    assert [p["cumulative"] for p in wet.projection] == [0, 0, 600, 600, 600, 600]
 
     # an official's figure for the capacity in operation replaces the plan's 600 t/d:
     # 450 (operating since 2023) + 100.5 planned for 2025 = 550.5 < 600 → the pipeline no longer reaches it
@@ -381,7 +404,8 @@ def test_status_change_moves_totals_year_and_scorecard(shipped) -> None:
     partial, _ = _district(store, load_catalog)
     wet = partial["D-wet-waste-capacity"]
     assert wet.achieved == 450 and wet.registered == 550.5 and wet.state == "in_progress"
-    assert wet.year_reached is None and wet.registered_gap == 49.5
+    assert wet.reached_year is None and wet.registered_gap == 49.5
+    assert wet.forecast_state == "cannot_tell"  # seven sites of unknown capacity could still close the gap
 
     # 赵巷 closes its compression station (E.9-1): its closure target is met, the town is in progress
     site = store.get_site("E.9-1")
@@ -421,6 +445,11 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
             assert p[key] == e[key], key
     wet = next(p for p in printed if p["id"] == "D-wet-waste-capacity")
     assert wet["by_status"]["planned"] == 700.5 and wet["unknown_capacity_sites"]["count"] == 7
+    # issue 11: per target reached_year (null when it cannot be told) and forecast_basis (site ids)
+    assert all("reached_year" in p and "forecast_basis" in p for p in printed)
+    assert wet["reached_year"] is None and "E.11-1" in wet["forecast_basis"]
+    sludge = next(p for p in printed if p["id"] == "D-sludge-capacity")
+    assert sludge["reached_year"] == 2021 and sludge["forecast_basis"] == []
 
     assert main(["capacity", "--json", "--counts-toward", "centralised", "--today", "2024-06-01"]) == 0
     central = json.loads(capsys.readouterr().out)
@@ -428,7 +457,9 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
 
     assert main(["capacity", "--lang", "en", "--today", "2024-06-01"]) == 0
     text = capsys.readouterr().out
-    assert "Operating 0 of 600 t/d" in text and "7 sites of unknown capacity" in text
+    assert "Operating today unknown (capacity of 1 site(s) unknown); goal 600 t/d" in text
+    assert "(capacity of 7 site(s) unknown)" in text
+    assert "Cannot tell when the goal is reached" in text
     assert "4,282.8" in text
 
     assert main(["towns", "--json", "--today", "2024-06-01"]) == 0

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from wufei_geo import analysis
-from wufei_geo.report import fmt_number, fmt_share
+from wufei_geo.report import fmt_number, fmt_share, reached_year_text, registered_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -48,8 +48,12 @@ def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
     n = wet.unknown_capacity_sites["count"]
     assert (f"{n} 个站点能力未知" if lang == "zh" else f"{n} sites of unknown capacity") in text
     metrics = {m.label: m.value for m in at.metric}
-    assert f"{fmt_number(wet.registered)} {unit}" in metrics.values()
-    assert str(wet.year_reached) in metrics.values()
+    # issue 11: a total with unknown parts says so ("≥ 700.5 吨/日（7 个站点能力未知）"), and the
+    # forecast names no year it cannot know (was: a bare "700.5" and a year from today's date)
+    assert registered_text(wet, lang, short=True) in metrics.values()
+    assert registered_text(wet, lang, short=True) == f"≥ {fmt_number(wet.registered)} {unit}"
+    assert registered_text(wet, lang) in text  # the full text, with the count of unknown sites
+    assert reached_year_text(wet, lang) in metrics.values()
     # contributing sites: one row per wet-waste site, with status and capacity
     sites_table = next(d.value for d in at.dataframe if len(d.value) == len(wet.sites))
     assert sorted(sites_table.iloc[:, 0]) == sorted(wet.sites)

@@ -257,7 +257,9 @@ def test_district_targets(targets):
     assert value("D-compression-closures") == (6, "sites", 2021)  # 关停 6 座
     assert value("D-sludge-capacity") == (300, "t/d", 2022)  # 一期 300 吨/天
     assert targets["D-compression-closures"]["measure"] == "closure_count"
-    assert targets["D-wet-waste-villages"]["measure"] == "village_count"
+    # 镇域范围内集中处置: villages whose wet waste a facility treats, not villages hosting a site (issue 11)
+    assert targets["D-wet-waste-villages"]["measure"] == "served_village_count"
+    assert targets["D-wet-waste-villages"]["wet_waste_mode"] is None
     for t in targets.values():
         assert t["source_ref"]
 

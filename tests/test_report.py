@@ -15,6 +15,7 @@ from shapely.geometry import box
 from wufei_geo import analysis, report
 from wufei_geo.config import GenerationParameters
 from wufei_geo.model import SITE_COLUMNS
+from wufei_geo.palette import UNKNOWN_COLOUR
 
 TODAY = dt.date(2024, 6, 1)
 HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
@@ -33,7 +34,9 @@ def data() -> tuple[list[analysis.TargetProgress], list[analysis.TownScorecard],
     sites = pd.DataFrame(
         [
             _site(site_id="E.11-1", project_id="E.11", name_zh="国清综合处理厂", category="wet_waste",
-                  wet_waste_mode="centralised", capacity_norm=600.0, capacity_norm_unit="t/d"),
+                  wet_waste_mode="centralised", capacity_norm=600.0, capacity_norm_unit="t/d",
+                  # expected mid-2025, status confirmed a month before TODAY: placed in 2025 by the forecast
+                  expected_commissioning="2025-06", status_confirmed_at="2024-05-01"),
             _site(site_id="E.12-2", project_id="E.12", name_zh=HOSTILE, category="wet_waste", wet_waste_mode="on_site",
                   town_code=HUAXIN, village="嵩山村", capacity_norm=80.0, capacity_norm_unit="t/d",
                   status="operating", commissioned="2023-03", data_note="=HYPERLINK(\"http://x\")"),
@@ -86,9 +89,16 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     assert "T-hx" in targets  # town targets are listed too
     by_status = {row[0]: row for row in wb["Wet waste by status"].iter_rows(min_row=2, max_row=8, values_only=True)}
     assert by_status["operating"][2:5] == (80, 0, 80) and by_status["planned"][2:5] == (600, 600, 0)
-    towns = {row[0]: row for row in wb["Town scorecards"].iter_rows(min_row=2, values_only=True)}
-    assert towns[HUAXIN][15] == pytest.approx(81.154, abs=1e-3)  # 212,000 × 1.1 × 0.348 / 1000
-    assert towns[ZHAOXIANG][15] is None
+    town_header = [c.value for c in wb["Town scorecards"][1]]
+    towns = {row[0]: dict(zip(town_header, row, strict=False))
+             for row in wb["Town scorecards"].iter_rows(min_row=2, values_only=True)}
+    assert towns[HUAXIN]["generation_tpd"] == pytest.approx(81.154, abs=1e-3)  # 212,000 × 1.1 × 0.348 / 1000
+    assert towns[ZHAOXIANG]["generation_tpd"] is None
+    # 华新: 80 t/d (E.12-2) and a market of unknown capacity — said the same way as on every page
+    assert towns[HUAXIN]["wet_waste_tpd"] == 80 and towns[HUAXIN]["wet_waste_tpd_unknown_sites"] == "E.13-1"
+    assert towns[HUAXIN]["wet_waste_tpd_text"] == "≥ 80 t/d (capacity of 1 site(s) unknown)"
+    assert wet["reached_year"] is None and wet["forecast_state"] == "cannot_tell"
+    assert wet["forecast_basis"] == "E.13-1"  # a market of unknown capacity could close the gap in 2024
     # a formula typed into a note stays text
     sites_ws = wb["Sites"]
     note_col = [c.value for c in sites_ws[1]].index("data_note") + 1
@@ -104,10 +114,10 @@ def test_html_briefing_is_escaped_and_self_contained(data) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script" not in html.lower() and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "@page { size: A4" in html and "<svg" in html
-    assert "已运行 80 / 目标 600 吨/日" in html
-    assert "1 个站点能力未知" in html
+    assert "今日运行 80 吨/日；目标 600 吨/日" in html
+    assert "≥ 680 吨/日（1 个站点能力未知）" in html
     en = report.briefing_html(rep, cards, lang="en", generated=TODAY)
-    assert "Operating 80 of 600 t/d" in en and "Huaxin Town" in en
+    assert "Operating today 80 t/d; goal 600 t/d" in en and "Huaxin Town" in en
 
 
 def test_unsupported_suffix_is_refused(data, tmp_path: Path) -> None:
@@ -126,13 +136,14 @@ def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
 
 
 def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
-    _, cards, _, zones = data
-    m = report.scorecard_choropleth(zones, cards, "generation_tpd", lang="en")
+    _, cards, sites, zones = data
+    figures = report.report_figures(sites, cards)
+    m = report.scorecard_choropleth(zones, cards, "generation_tpd", lang="en", figures=figures)
     html = m.get_root().render()
     assert "<img src=x onerror" not in html
-    assert "unknown" in html and report.UNKNOWN_FILL in html
+    assert "unknown" in html and UNKNOWN_COLOUR in html
     with pytest.raises(ValueError):
-        report.scorecard_choropleth(zones, cards, "nonsense")
+        report.scorecard_choropleth(zones, cards, "nonsense", figures=figures)
 
 
 def _chromium_or_skip() -> str:
@@ -164,7 +175,7 @@ def test_briefing_prints_to_one_or_two_a4_pages(data, tmp_path: Path) -> None:
             browser.close()
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert 1 <= pages <= 2, pages
-    assert "Operating 80 of 600 t/d" in text and "Huaxin Town" in text
+    assert "Operating today 80 t/d; goal 600 t/d" in text and "Huaxin Town" in text
     assert HOSTILE in text  # shown as literal text
     width_height = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert width_height and abs(float(width_height.group(1)) - 595.92) < 2  # A4 width in points
@@ -196,8 +207,11 @@ def test_shipped_briefing_prints_to_one_or_two_a4_pages(tmp_path: Path, monkeypa
     assert 1 <= pages <= 2, pages
     # 700.5 t/d registered (600 E.11 + 100.5 E.12), 7 sites of unknown capacity, PV 4,282.8 kW
     if lang == "en":
-        assert "Operating 0 of 600 t/d" in text and "700.5 t/d" in text
-        assert "7 sites of unknown capacity" in text and "4,282.8" in text and "Baihe Town" in text
+        # issue 11: operating today is unknown (the 国清 plant's existing capacity), never 0
+        assert "Operating today unknown (capacity of 1 site(s) unknown); goal 600 t/d" in text
+        assert "≥ 700.5 t/d (capacity of 7 site(s) unknown)" in text
+        assert "4,282.8" in text and "Baihe Town" in text and "Cannot tell when the goal is reached" in text
     else:
-        assert "已运行 0 / 目标 600 吨/日" in text and "700.5 吨/日" in text
-        assert "7 个站点能力未知" in text and "4,282.8" in text and "白鹤镇" in text
+        assert "今日运行 未知（1 个站点能力未知）；目标 600 吨/日" in text
+        assert "≥ 700.5 吨/日（7 个站点能力未知）" in text
+        assert "4,282.8" in text and "白鹤镇" in text and "无法判断何时达到目标" in text

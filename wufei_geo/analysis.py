@@ -13,21 +13,36 @@ Rules (the why):
   targets count the sites whose ``served_towns`` include the town).
 * Capacity of an operating site is the capacity an official reported in operation
   (``operating_capacity_norm``) when set, else the plan's capacity (``capacity_norm``).
-  A site whose capacity is unknown is never counted as zero: it is listed in
-  ``unknown_capacity_sites``.
+  A site whose capacity is unknown is never counted as zero: every total is a
+  :class:`Quantity` — the known sum and the sites of unknown capacity — written the same way
+  everywhere by :func:`fmt_quantity` ("≥ 80 吨/日（1 个站点能力未知）"; "未知" when nothing is known).
+* *Operating today* (``achieved`` of a capacity target) is the capacity of operating sites plus,
+  for a site whose project upgrades a facility that already operates (``existing_facility``,
+  E.11) and is not finished yet, that facility's capacity before the project
+  (``baseline_capacity_norm``; unknown → the total says so).  *After the plan's projects*
+  (``registered``) counts such a site at its capacity after the project (``capacity_norm``).
 * A target is *achieved* by sites in the target state (``operating``; ``decommissioned``
   for closures).  *Registered* is everything still pursued: planned, under construction,
   commissioning, in the target state.  Suspended and cancelled sites are reported
   separately and count toward neither.
-* The pipeline projection puts each pursued site in a year: the commissioning year when it
-  is already in the target state (else the year of its status date), otherwise its target
-  year.  A site whose target year has passed without reaching the target state is overdue;
-  it is projected to the current year at the earliest (it can no longer arrive in the past).
-  Pursued sites without any year are listed as ``undated`` and left out of the projection.
+* The forecast (:func:`_forecast`) places each pursued site in a year only from dates people
+  gave: the actual commissioning date of a site in the target state (else the year of its
+  status date, by which it was there), or the expected date (``expected_commissioning``) of a
+  site not there yet — and only when its status was confirmed within
+  ``Settings.status_confirmation_months`` and the expected date has not passed.  Every other
+  pursued site (no expected date, date passed, status not confirmed) may arrive in any year from
+  now on, or never; a site of unknown capacity may bring any amount.  ``reached_year`` is the
+  year the target is reached when these uncertainties cannot change it, else null with
+  ``forecast_basis`` naming the sites it depends on.  Today's date never supplies a year: it
+  only says which dates have passed and which confirmations are recent.
+* The villages target (``served_village_count``) counts the distinct villages in the
+  ``served_villages`` lists of operating wet-waste facilities (镇域范围内集中处置); until any
+  facility has that list the target is *unmeasured* (未测量), never "5 of 50".
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,10 +51,15 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.config import GenerationParameters
+from wufei_geo.i18n import t
 from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
 
 YEARS: tuple[int, ...] = tuple(range(2021, 2027))
-STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target")
+STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
+FORECAST_STATES: tuple[str, ...] = ("reached", "expected", "not_reachable", "cannot_tell", "untracked", "unmeasured")
+# Statuses before the target state: the project is not finished (an existing facility still runs as before).
+_NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissioning"})
+DEFAULT_CONFIRMATION_MONTHS = 12
 # Statuses shown on their own, never counted toward a target.
 HALTED_STATUSES: tuple[str, ...] = ("suspended", "cancelled")
 # Statuses of work under way (beyond "planned") for the in_progress state.
@@ -146,6 +166,91 @@ def site_capacity(row: Mapping[str, Any]) -> float | None:
     return _float(row.get("capacity_norm"))
 
 
+def baseline_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None]:
+    """(counts, capacity) of the facility a site's project upgrades, toward *operating today*:
+    counts while the project is not finished (planned, under construction, commissioning) and
+    the site is an existing facility; capacity None = unknown."""
+    existing = row.get("existing_facility")
+    if _blank(existing) or not bool(existing) or row.get("status") not in _NOT_YET:
+        return False, None
+    return True, _float(row.get("baseline_capacity_norm"))
+
+
+def operating_today_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None]:
+    """(counts, capacity) of a site toward *operating today*: an operating site at its capacity
+    (:func:`site_capacity`), an unfinished upgrade of an existing facility at its baseline."""
+    if row.get("status") == "operating":
+        return True, site_capacity(row)
+    return baseline_capacity(row)
+
+
+# --------------------------------------------------------------------------- quantities
+@dataclass(frozen=True)
+class Quantity:
+    """A total and what it does not know: ``value`` is the sum of the known parts (None when
+    there are parts and none is known), ``unknown_sites`` the sites whose part is unknown.
+    No parts at all is a true 0."""
+
+    value: float | int | None
+    unknown_sites: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.value is not None and not self.unknown_sites
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "unknown_sites": list(self.unknown_sites), "complete": self.complete}
+
+
+def quantity(parts: Iterable[tuple[str, float | None]]) -> Quantity:
+    """The :class:`Quantity` of ``(site_id, value or None)`` parts."""
+    known: list[float] = []
+    unknown: list[str] = []
+    for sid, value in parts:
+        if value is None:
+            unknown.append(str(sid))
+        else:
+            known.append(float(value))
+    if unknown and not known:
+        return Quantity(None, tuple(unknown))
+    return Quantity(_num(sum(known)), tuple(unknown))
+
+
+def fmt_number(value: Any) -> str:
+    """1234.5 → '1,234.5'; None → '—' (unknown is never shown as 0)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_share(value: float | None) -> str:
+    if value is None:
+        return "—"
+    pct = value * 100
+    return f"{pct:.1f}%" if pct >= 1 or pct == 0 else f"{pct:.2f}%"
+
+
+def fmt_quantity(q: Quantity | None, unit: str = "", lang: str = "zh", *, share: bool = False,
+                 what: str = "capacity", short: bool = False) -> str:
+    """THE way a total is written (pages, briefing, workbook, CLI):
+    ``80 吨/日`` · ``≥ 80 吨/日（1 个站点能力未知）`` · ``未知（2 个站点能力未知）`` · ``未知``.
+    ``share``: the value is a fraction, written as a percentage.  ``what``: ``capacity`` or
+    ``villages`` (which part is unknown).  ``short``: without the count of unknown sites (a metric
+    tile; "≥" and "未知" still say it), the full text shown next to it."""
+    unknown_word = t("common.unknown", lang)
+    if q is None:
+        return unknown_word
+    n = len(q.unknown_sites)
+    suffix = t(f"figures.unknown_suffix.{what}", lang, n=n) if n and not short else ""
+    if q.value is None:
+        return unknown_word + suffix
+    body = fmt_share(float(q.value)) if share else f"{fmt_number(q.value)} {unit}".strip()
+    return ("≥ " + body + suffix) if n else body
+
+
 def overdue_flags(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Series:
     """The catalog's overdue rule (target year over, target state not reached), for ``today``."""
     from wufei_geo.catalog import overdue_mask
@@ -158,7 +263,12 @@ def overdue_flags(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Serie
 # --------------------------------------------------------------------------- results
 @dataclass
 class TargetProgress:
-    """One target of the plan against the registered sites."""
+    """One target of the plan against the registered sites.
+
+    ``achieved`` / ``registered`` are the known parts of :class:`Quantity` totals (None when
+    nothing is known, or for an untracked / unmeasured target); ``achieved_unknown_sites`` and
+    ``unknown_capacity_sites`` name what they do not know.  ``existing_capacity`` is the part of
+    ``achieved`` that existing facilities bring before their project is finished."""
 
     id: str
     level: str
@@ -183,16 +293,30 @@ class TargetProgress:
     registered_gap: float | int | None
     registered_share: float | None
     unknown_capacity_sites: dict[str, Any]
+    achieved_unknown_sites: list[str]
+    existing_capacity: dict[str, Any]
+    measured: bool
     sites: list[str]
     site_rows: list[dict[str, Any]]
     projection: list[dict[str, Any]]
-    year_reached: int | None
+    reached_year: int | None
+    forecast_state: str
+    forecast_basis: list[str]
+    forecast_reasons: dict[str, list[str]]
     reached_by_target_year: bool | None
     undated_sites: list[str]
     overdue: bool
     overdue_sites: list[str]
     state: str
     by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
+
+    @property
+    def achieved_quantity(self) -> Quantity:
+        return Quantity(self.achieved, tuple(self.achieved_unknown_sites))
+
+    @property
+    def registered_quantity(self) -> Quantity:
+        return Quantity(self.registered, tuple(self.unknown_capacity_sites["ids"]))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -209,8 +333,8 @@ class GenerationEstimate:
     wet_share: float
     wet_share_source: str
     generation_tpd: float
-    capacity_operating_tpd: float | int
-    capacity_registered_tpd: float | int
+    capacity_operating_tpd: float | int | None
+    capacity_registered_tpd: float | int | None
     unknown_capacity_sites: int
     coverage_registered: float | None
     indicative: bool = True
@@ -234,6 +358,8 @@ class TownScorecard:
     sites_by_status: dict[str, int]
     wet_waste_by_status: dict[str, float | int]
     wet_waste_unknown_capacity_sites: list[str]
+    wet_waste_tpd: dict[str, Any]  # Quantity.to_dict(): registered (after the plan's projects)
+    wet_waste_operating_tpd: dict[str, Any]  # Quantity.to_dict(): operating today
     population: int | None
     population_note: str | None
     area_km2: float | None
@@ -283,14 +409,144 @@ def matching_sites(
 
 
 # --------------------------------------------------------------------------- one target
-def _site_year(row: Mapping[str, Any], target_state: str, this_year: int) -> int | None:
+def _date_end(value: Any) -> dt.date | None:
+    """The last day of a (partial) date: '2025' → 2025-12-31, '2025-06' → 2025-06-30."""
+    if _blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        parts = [int(p) for p in text[:10].split("-")]
+        if len(parts) == 1:
+            return dt.date(parts[0], 12, 31)
+        if len(parts) == 2:
+            nxt = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+            return nxt - dt.timedelta(days=1)
+        return dt.date(parts[0], parts[1], parts[2])
+    except (ValueError, IndexError):
+        return None
+
+
+def _months_before(today: dt.date, months: int) -> dt.date:
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, 28)
+    return dt.date(year, month + 1, day)
+
+
+def status_confirmed(row: Mapping[str, Any], today: dt.date, months: int = DEFAULT_CONFIRMATION_MONTHS) -> bool:
+    """Whether a person confirmed the site's status within ``months`` before ``today``
+    (``status_confirmed_at``; a missing confirmation is not a confirmation)."""
+    when = _text(row.get("status_confirmed_at"))
+    if when is None:
+        return False
+    try:
+        day = dt.date.fromisoformat(when[:10])
+    except ValueError:
+        return False
+    return day >= _months_before(today, months)
+
+
+def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
+    """(earliest, latest) year a pursued site reaches the target state, and why it is uncertain.
+
+    In the target state: by its commissioning year (a fact), else by the year of its status date
+    (it was there then; it may have been earlier).  Not yet there: its expected year, when the
+    status is recently confirmed and the expected date has not passed; otherwise any year from
+    this one on, or never (latest = inf)."""
+    inf = math.inf
     if row["status"] == target_state:
         year = _year(row.get("commissioned")) if target_state == "operating" else None
-        return year if year is not None else _year(row.get("status_as_of"))
-    year = _year(row.get("target_year"))
-    if year is None:
-        return None
-    return max(year, this_year)
+        if year is not None:
+            return year, year, []
+        year = _year(row.get("status_as_of"))
+        return (-inf, year, []) if year is not None else (-inf, inf, ["no_date"])
+    reasons = []
+    if not status_confirmed(row, today, months):
+        reasons.append("status_unconfirmed")
+    expected = _date_end(row.get("expected_commissioning"))
+    if expected is None:
+        reasons.append("no_expected_date")
+    elif expected < today:
+        reasons.append("expected_date_passed")
+    if reasons:
+        return today.year, inf, reasons
+    assert expected is not None
+    return expected.year, expected.year, []
+
+
+def _forecast(
+    rows: list[dict[str, Any]], measure: str, target_value: float | None, today: dt.date
+) -> tuple[int | None, str, list[str], dict[str, list[str]]]:
+    """(reached_year, forecast_state, forecast_basis, reasons per site) — see the module docstring.
+
+    Each part has an earliest and a latest year and an amount (None = unknown, any amount).
+    L(y) counts the parts certainly there by y, U(y) the parts possibly there (infinite when a
+    part of unknown amount may be).  The target is reached in Y when L(Y) ≥ target and
+    U(Y - 1) < target; never with the registered sites when U(∞) < target."""
+    inf = math.inf
+    reasons: dict[str, list[str]] = {}
+    parts: list[dict[str, Any]] = []
+    for r in rows:
+        if r["earliest"] is None:
+            continue
+        if r["reasons"]:
+            reasons.setdefault(r["site_id"], []).extend(r["reasons"])
+        if measure == "capacity":
+            amount = r["capacity"]
+            base = r.get("baseline")
+            if base is not None:  # an existing facility: there already, at its baseline
+                counts, cap = base
+                parts.append({"e": -inf, "l": -inf, "amount": cap, "keys": None, "fact": True})
+                if cap is None:
+                    reasons.setdefault(r["site_id"], []).append("unknown_existing_capacity")
+                elif amount is not None:
+                    amount = max(amount - cap, 0.0)
+            if amount is None:
+                reasons.setdefault(r["site_id"], []).append("unknown_capacity")
+            parts.append({"e": r["earliest"], "l": r["latest"], "amount": amount, "keys": None, "fact": r["fact"]})
+        elif measure in ("village_count", "served_village_count"):
+            keys = r["village_keys"] if measure == "served_village_count" else (
+                [r["village_key"]] if r["village_key"] else [])
+            if keys is None:
+                reasons.setdefault(r["site_id"], []).append("no_served_villages")
+            parts.append({"e": r["earliest"], "l": r["latest"], "amount": None if keys is None else 0.0,
+                          "keys": keys, "fact": r["fact"]})
+        else:
+            parts.append({"e": r["earliest"], "l": r["latest"], "amount": 1.0, "keys": None, "fact": r["fact"]})
+
+    def total(selected: list[dict[str, Any]], upper: bool) -> float:
+        if upper and any(p["amount"] is None for p in selected):
+            return inf
+        if measure in ("village_count", "served_village_count"):
+            return float(len({k for p in selected if p["keys"] for k in p["keys"]}))
+        if measure == "served":
+            return 1.0 if selected else 0.0
+        return float(sum(p["amount"] for p in selected if p["amount"] is not None))
+
+    def lower(y: float) -> float:
+        return total([p for p in parts if p["l"] <= y], False)
+
+    def upper(y: float) -> float:
+        return total([p for p in parts if p["e"] <= y], True)
+
+    basis = [sid for sid in dict.fromkeys(r["site_id"] for r in rows) if sid in reasons]
+    if target_value is None:
+        return None, "cannot_tell", basis, reasons
+    years = sorted({p["l"] for p in parts if math.isfinite(p["l"])})
+    for y in years:
+        if lower(y) >= target_value:
+            if upper(y - 1) < target_value:
+                # reached: the sites in the target state alone get there; expected: expected dates do
+                facts = total([p for p in parts if p["fact"] and p["l"] <= y], False)
+                state = "reached" if facts >= target_value else "expected"
+                return int(y), state, [], reasons
+            return None, "cannot_tell", basis, reasons
+    if upper(inf) < target_value:
+        return None, "not_reachable", [], reasons
+    return None, "cannot_tell", basis, reasons
 
 
 def _value_of(rows: list[dict[str, Any]], measure: str) -> float:
@@ -298,23 +554,39 @@ def _value_of(rows: list[dict[str, Any]], measure: str) -> float:
         return float(sum(r["capacity"] for r in rows if r["capacity"] is not None))
     if measure == "village_count":
         return float(len({r["village_key"] for r in rows if r["village_key"]}))
+    if measure == "served_village_count":
+        return float(len({k for r in rows if r["village_keys"] for k in r["village_keys"]}))
     if measure == "served":
         return 1.0 if rows else 0.0
     return float(len(rows))
 
 
 def _by_status(rows: list[dict[str, Any]], measure: str) -> dict[str, float | int]:
-    if measure == "village_count":
+    if measure in ("village_count", "served_village_count"):
         # each village once, at its most advanced status
         rank = {s: i for i, s in enumerate(("cancelled", "suspended", "planned", "under_construction",
                                             "commissioning", "operating", "decommissioned"))}
         best: dict[str, str] = {}
         for r in rows:
-            key = r["village_key"]
-            if key and (key not in best or rank[r["status"]] > rank[best[key]]):
-                best[key] = r["status"]
+            keys = [r["village_key"]] if measure == "village_count" else (r["village_keys"] or [])
+            for key in keys:
+                if key and (key not in best or rank[r["status"]] > rank[best[key]]):
+                    best[key] = r["status"]
         return {s: sum(1 for v in best.values() if v == s) for s in STATUSES}
     return {s: _num(_value_of([r for r in rows if r["status"] == s], measure)) for s in STATUSES}
+
+
+def served_villages(value: Any) -> list[str] | None:
+    """The ``served_villages`` of a site as a list (None = not filled in)."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    if _blank(value):
+        return None
+    try:
+        data = json.loads(str(value))
+    except ValueError:
+        return [part.strip() for part in str(value).split(";") if part.strip()]
+    return [str(v) for v in data] if isinstance(data, list) else None
 
 
 def _progress(
@@ -322,6 +594,7 @@ def _progress(
     sites: pd.DataFrame,
     counts_toward: str,
     today: dt.date,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> TargetProgress:
     measure = _text(target.get("measure")) or ""
     if measure not in MEASURES:
@@ -343,6 +616,13 @@ def _progress(
         rec = site.to_dict()
         capacity = site_capacity(rec) if measure == "capacity" else None
         village = _text(rec.get("village"))
+        town = _code(rec.get("town_code")) or ""
+        served = served_villages(rec.get("served_villages")) if measure == "served_village_count" else None
+        is_pursued = rec["status"] in pursued
+        earliest = latest = None
+        why: list[str] = []
+        if is_pursued and measure != "untracked":
+            earliest, latest, why = _placement(rec, target_state, today, confirmation_months)
         rows.append(
             {
                 "site_id": rec["site_id"],
@@ -352,15 +632,26 @@ def _progress(
                 "town_code": _code(rec.get("town_code")),
                 "wet_waste_mode": _text(rec.get("wet_waste_mode")),
                 "village": village,
-                "village_key": f"{_code(rec.get('town_code')) or ''}/{village}" if village else None,
+                "village_key": f"{town}/{village}" if village else None,
+                "village_keys": None if served is None else [f"{town}/{v}" for v in served],
                 "status": rec["status"],
                 "status_as_of": _text(rec.get("status_as_of")),
                 "status_source": _text(rec.get("status_source")),
+                "status_confirmed_at": _text(rec.get("status_confirmed_at")),
                 "commissioned": _text(rec.get("commissioned")),
+                "expected_commissioning": _text(rec.get("expected_commissioning")),
                 "target_year": _year(rec.get("target_year")),
                 "capacity": capacity,
                 "capacity_unit": _text(rec.get("capacity_norm_unit")),
-                "year": _site_year(rec, target_state, this_year) if rec["status"] in pursued else None,
+                "baseline": baseline_capacity(rec) if measure == "capacity" and baseline_capacity(rec)[0] else None,
+                "today": operating_today_capacity(rec) if measure == "capacity" else (False, None),
+                "earliest": earliest,
+                "latest": latest,
+                "reasons": why,
+                "fact": rec["status"] == target_state,
+                # the year the site is counted in (None: not placed by a trustworthy date)
+                "year": int(latest) if latest is not None and math.isfinite(latest)
+                and (earliest == latest or rec["status"] == target_state) else None,
                 "overdue": bool(late),
             }
         )
@@ -368,38 +659,63 @@ def _progress(
     site_ids = [r["site_id"] for r in rows]
     pursued_rows = [r for r in rows if r["status"] in pursued]
     achieved_rows = [r for r in rows if r["status"] == target_state]
-    if measure == "untracked":
+    measured = True
+    if measure == "served_village_count":
+        measured = any(r["village_keys"] is not None for r in rows)
+    achieved_unknown: list[str] = []
+    existing = Quantity(0)
+    if measure == "untracked" or not measured:
         achieved = registered = gap = registered_gap = None
         share = registered_share = None
         by_status: dict[str, float | int] = {}
-        state = "untracked"
+        state = "untracked" if measure == "untracked" else "unmeasured"
+        unknown: list[str] = []
     else:
-        achieved = _num(_value_of(achieved_rows, measure))
-        registered = _num(_value_of(pursued_rows, measure))
+        if measure == "capacity":
+            today_q = quantity((r["site_id"], r["today"][1]) for r in rows if r["today"][0])
+            existing = quantity((r["site_id"], r["baseline"][1]) for r in rows if r["baseline"] is not None)
+            reg_q = quantity((r["site_id"], r["capacity"]) for r in pursued_rows)
+        elif measure == "served_village_count":
+            def _villages(selected: list[dict[str, Any]]) -> Quantity:
+                unknown_ids = tuple(r["site_id"] for r in selected if r["village_keys"] is None)
+                known = [r for r in selected if r["village_keys"] is not None]
+                if unknown_ids and not known:
+                    return Quantity(None, unknown_ids)
+                return Quantity(_num(_value_of(known, measure)), unknown_ids)
+            today_q, reg_q = _villages(achieved_rows), _villages(pursued_rows)
+        else:
+            today_q = Quantity(_num(_value_of(achieved_rows, measure)))
+            reg_q = Quantity(_num(_value_of(pursued_rows, measure)))
+        achieved, achieved_unknown = today_q.value, list(today_q.unknown_sites)
+        registered, unknown = reg_q.value, list(reg_q.unknown_sites)
         by_status = _by_status(rows, measure)
         if target_value is None:
             gap = registered_gap = share = registered_share = None
         else:
-            gap = _num(max(target_value - achieved, 0.0))
-            registered_gap = _num(max(target_value - registered, 0.0))
-            share = round(achieved / target_value, 6) if target_value else None
-            registered_share = round(registered / target_value, 6) if target_value else None
-        if target_value is not None and achieved >= target_value and (achieved > 0 or target_value == 0):
+            gap = None if achieved is None else _num(max(target_value - achieved, 0.0))
+            registered_gap = None if registered is None else _num(max(target_value - registered, 0.0))
+            share = round(achieved / target_value, 6) if target_value and achieved is not None else None
+            registered_share = (round(registered / target_value, 6)
+                                if target_value and registered is not None else None)
+        if (target_value is not None and achieved is not None and achieved >= target_value
+                and (achieved > 0 or target_value == 0)):
             state = "met"
         elif any(r["status"] in _UNDER_WAY for r in rows):
             state = "in_progress"
         else:
             state = "not_started"
 
-    unknown = [
-        r["site_id"]
-        for r in rows
-        if measure == "capacity" and r["capacity"] is None and r["status"] in pursued
-    ]
     projection: list[dict[str, Any]] = []
-    year_reached: int | None = None
+    reached_year: int | None = None
     undated: list[str] = []
-    if measure != "untracked":
+    basis: list[str] = []
+    reasons: dict[str, list[str]] = {}
+    if measure == "untracked":
+        forecast_state = "untracked"
+    elif not measured:
+        forecast_state = "unmeasured"
+    else:
+        # the chart: only sites placed in a year by dates people gave (never today's date)
         dated = [r for r in pursued_rows if r["year"] is not None]
         undated = [r["site_id"] for r in pursued_rows if r["year"] is None]
         for year in YEARS:
@@ -414,15 +730,11 @@ def _progress(
                     },
                 }
             )
-        if target_value is not None:
-            for year in sorted({r["year"] for r in dated}):
-                if _value_of([r for r in dated if r["year"] <= year], measure) >= target_value:
-                    year_reached = year
-                    break
+        reached_year, forecast_state, basis, reasons = _forecast(pursued_rows, measure, target_value, today)
     reached_by = None
-    if year_reached is not None and target_year is not None:
-        reached_by = year_reached <= target_year
-    elif target_value is not None and measure != "untracked":
+    if reached_year is not None and target_year is not None:
+        reached_by = reached_year <= target_year
+    elif forecast_state == "not_reachable":
         reached_by = False
 
     by_mode: dict[str, dict[str, float | int]] = {}
@@ -438,8 +750,9 @@ def _progress(
                              for s in STATUSES}
 
     target_overdue = (
-        measure != "untracked" and target_year is not None and target_year < this_year and state != "met"
+        measure != "untracked" and measured and target_year is not None and target_year < this_year and state != "met"
     )
+    hidden = {"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"}
     return TargetProgress(
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
@@ -464,10 +777,16 @@ def _progress(
         registered_gap=registered_gap,
         registered_share=registered_share,
         unknown_capacity_sites={"count": len(unknown), "ids": unknown},
+        achieved_unknown_sites=achieved_unknown,
+        existing_capacity=existing.to_dict(),
+        measured=measured,
         sites=site_ids,
-        site_rows=[{k: v for k, v in r.items() if k != "village_key"} for r in rows],
+        site_rows=[{k: v for k, v in r.items() if k not in hidden} for r in rows],
         projection=projection,
-        year_reached=year_reached,
+        reached_year=reached_year,
+        forecast_state=forecast_state,
+        forecast_basis=basis,
+        forecast_reasons={sid: sorted(set(v)) for sid, v in reasons.items()},
         reached_by_target_year=reached_by,
         undated_sites=undated,
         overdue=target_overdue,
@@ -484,6 +803,7 @@ def capacity_report(
     *,
     counts_toward: str = "all",
     today: dt.date | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> list[TargetProgress]:
     """Every district-level target against the registered sites, in the targets file's order.
 
@@ -495,9 +815,9 @@ def capacity_report(
         raise ValueError(f"counts_toward must be one of {', '.join(COUNTS_TOWARD)}, not {counts_toward!r}")
     today = today or dt.date.today()
     return [
-        _progress(t, sites, counts_toward, today)
-        for t in _targets_list(targets)
-        if (_text(t.get("level")) or "district") == "district"
+        _progress(tgt, sites, counts_toward, today, confirmation_months)
+        for tgt in _targets_list(targets)
+        if (_text(tgt.get("level")) or "district") == "district"
     ]
 
 
@@ -513,8 +833,8 @@ def generation_estimate(
     population: Any,
     population_note: str | None,
     params: GenerationParameters,
-    capacity_operating_tpd: float = 0.0,
-    capacity_registered_tpd: float = 0.0,
+    capacity_operating_tpd: float | None = 0.0,
+    capacity_registered_tpd: float | None = 0.0,
     unknown_capacity_sites: int = 0,
 ) -> GenerationEstimate | None:
     """population × per-capita (kg/person/day) × wet share → t/d; None when population is unknown."""
@@ -530,15 +850,16 @@ def generation_estimate(
         wet_share=params.wet_share,
         wet_share_source=params.wet_share_source,
         generation_tpd=round(generation, 3),
-        capacity_operating_tpd=_num(capacity_operating_tpd),
-        capacity_registered_tpd=_num(capacity_registered_tpd),
+        capacity_operating_tpd=None if capacity_operating_tpd is None else _num(capacity_operating_tpd),
+        capacity_registered_tpd=None if capacity_registered_tpd is None else _num(capacity_registered_tpd),
         unknown_capacity_sites=unknown_capacity_sites,
-        coverage_registered=round(capacity_registered_tpd / generation, 4) if generation else None,
+        coverage_registered=round(capacity_registered_tpd / generation, 4)
+        if generation and capacity_registered_tpd is not None else None,
     )
 
 
 def _town_state(progress: Sequence[TargetProgress]) -> str:
-    tracked = [p.state for p in progress if p.state != "untracked"]
+    tracked = [p.state for p in progress if p.state not in ("untracked", "unmeasured")]
     if not tracked:
         return "no_target"
     if all(s == "met" for s in tracked):
@@ -555,6 +876,7 @@ def town_scorecards(
     params: GenerationParameters | None = None,
     *,
     today: dt.date | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> list[TownScorecard]:
     """One scorecard per town of the gazetteer (in its order): the town-level targets, the
     town's sites, and where population is known an INDICATIVE wet-waste generation estimate."""
@@ -565,13 +887,14 @@ def town_scorecards(
     overdue = overdue_flags(live, today) if len(live) else pd.Series([], dtype=bool)
     live = live.assign(_overdue=overdue.values) if len(live) else live.assign(_overdue=[])
     town_col = _codes(live["town_code"])
+    figures = {f.town_code: f for f in town_figures(sites, towns, params=params)}
     cards: list[TownScorecard] = []
     for town in towns.to_dict("records"):
         code = _code(town.get("code", town.get("town_code"))) or ""
         progress = [
-            _progress(t, sites, "all", today)
-            for t in town_targets
-            if _code(t.get("town_code")) == code
+            _progress(tgt, sites, "all", today, confirmation_months)
+            for tgt in town_targets
+            if _code(tgt.get("town_code")) == code
         ]
         mine = live[town_col == code]
         wet = [
@@ -579,8 +902,9 @@ def town_scorecards(
             for r in mine[mine["category"] == "wet_waste"].to_dict("records")
         ]
         wet_by_status = {s: _num(_value_of([w for w in wet if w["status"] == s], "capacity")) for s in STATUSES}
-        wet_unknown = [w["site_id"] for w in wet if w["capacity"] is None and w["status"] not in HALTED_STATUSES]
-        registered = sum(wet_by_status[s] for s in _pursued_statuses("capacity"))
+        registered = figures[code].values["wet_waste_tpd"]
+        operating = figures[code].values["wet_waste_operating_tpd"]
+        wet_unknown = list(registered.unknown_sites)
         counts = {s: sum(1 for p in progress if p.state == s) for s in STATES[:4]}
         cards.append(
             TownScorecard(
@@ -610,6 +934,8 @@ def town_scorecards(
                 sites_by_status={s: int((mine["status"] == s).sum()) for s in STATUSES},
                 wet_waste_by_status=wet_by_status,
                 wet_waste_unknown_capacity_sites=wet_unknown,
+                wet_waste_tpd=registered.to_dict(),
+                wet_waste_operating_tpd=operating.to_dict(),
                 population=None if _float(town.get("population")) is None else int(_float(town.get("population"))),
                 population_note=_text(town.get("population_note")),
                 area_km2=_float(town.get("area_km2")),
@@ -617,8 +943,8 @@ def town_scorecards(
                     town.get("population"),
                     _text(town.get("population_note")),
                     params,
-                    capacity_operating_tpd=float(wet_by_status["operating"]),
-                    capacity_registered_tpd=float(registered),
+                    capacity_operating_tpd=operating.value,
+                    capacity_registered_tpd=registered.value,
                     unknown_capacity_sites=len(wet_unknown),
                 ),
             )
@@ -626,37 +952,278 @@ def town_scorecards(
     return cards
 
 
-# Measures a choropleth of the scorecards can show (None where unknown, never 0).
+# --------------------------------------------------------------------------- town figures
+# Every per-town figure the map, the 街镇 page, the briefing, the workbook and ``towns --json``
+# show: computed here once, for the sites the caller passes (already filtered), as Quantities.
 TOWN_MEASURES: tuple[str, ...] = (
-    "targets_met_share",
     "site_count",
-    "wet_waste_registered_tpd",
+    "wet_waste_tpd",
     "wet_waste_operating_tpd",
+    "capacity_per_10k",
     "generation_tpd",
     "capacity_vs_generation",
+    "targets_met_share",
 )
+# The measures the facility map offers for shading (the same figures, filtered like the map).
+MAP_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
+MEASURE_UNITS: dict[str, str] = {
+    "site_count": "sites",
+    "wet_waste_tpd": "t/d",
+    "wet_waste_operating_tpd": "t/d",
+    "capacity_per_10k": "t/d per 10k",
+    "generation_tpd": "t/d",
+    "capacity_vs_generation": "share",
+    "targets_met_share": "share",
+}
+_COUNT_MEASURES = frozenset({"site_count"})
 
 
-def town_measures(cards: Sequence[TownScorecard]) -> pd.DataFrame:
-    """One row per town with the scorecard measures a choropleth can show."""
-    rows = []
-    for c in cards:
-        tracked = [t for t in c.targets if t.state != "untracked"]
-        gen = c.generation
-        rows.append(
-            {
-                "town_code": c.town_code,
-                "name_zh": c.name_zh,
-                "name_en": c.name_en,
-                "state": c.state,
-                "targets_met_share": (c.counts["met"] / len(tracked)) if tracked else None,
-                "site_count": len(c.sites),
-                "wet_waste_registered_tpd": float(
-                    sum(c.wet_waste_by_status[s] for s in _pursued_statuses("capacity"))
-                ),
-                "wet_waste_operating_tpd": float(c.wet_waste_by_status["operating"]),
-                "generation_tpd": gen.generation_tpd if gen else None,
-                "capacity_vs_generation": gen.coverage_registered if gen else None,
-            }
+@dataclass
+class TownFigures:
+    """One town's figures (``values``: measure → :class:`Quantity`)."""
+
+    town_code: str
+    name_zh: str
+    name_en: str
+    values: dict[str, Quantity]
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "town_code": self.town_code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "measures": {m: {**q.to_dict(), "text": fmt_measure(q, m, lang)} for m, q in self.values.items()},
+        }
+
+
+def measure_unit_text(measure: str, lang: str = "zh") -> str:
+    unit = MEASURE_UNITS[measure]
+    return "" if unit == "share" else t(f"figures.unit.{unit}", lang)
+
+
+def fmt_measure(q: Quantity | None, measure: str, lang: str = "zh") -> str:
+    """A town figure as every view writes it (:func:`fmt_quantity` with the measure's unit)."""
+    return fmt_quantity(q, measure_unit_text(measure, lang), lang, share=MEASURE_UNITS[measure] == "share")
+
+
+def _ratio(num: Quantity, den: float | None, scale: float = 1.0) -> Quantity:
+    if den is None or den <= 0:
+        return Quantity(None)
+    if num.value is None:
+        return Quantity(None, num.unknown_sites)
+    return Quantity(_num(round(float(num.value) / den * scale, 6)), num.unknown_sites)
+
+
+def _town_rows(towns: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for town in towns.to_dict("records"):
+        code = _code(town.get("code", town.get("town_code"))) or ""
+        out.append({**town, "_code": code})
+    return out
+
+
+def town_figures(
+    sites: pd.DataFrame,
+    towns: pd.DataFrame,
+    *,
+    params: GenerationParameters | None = None,
+    scorecards: Sequence[TownScorecard] | None = None,
+) -> list[TownFigures]:
+    """Per town of ``towns`` (gazetteer or zones: ``code``/``town_code``, ``name_zh``,
+    ``name_en``, optional ``population``), every measure of :data:`TOWN_MEASURES` for ``sites``:
+
+    * ``site_count`` — live sites in the town (every status);
+    * ``wet_waste_tpd`` — wet-waste capacity registered (planned → operating; suspended and
+      cancelled never count), after the plan's projects (:func:`site_capacity`);
+    * ``wet_waste_operating_tpd`` — wet-waste capacity operating today
+      (:func:`operating_today_capacity`, existing facilities at their baseline);
+    * ``capacity_per_10k`` — ``wet_waste_tpd`` per 10,000 residents (unknown without a population);
+    * ``generation_tpd`` / ``capacity_vs_generation`` — the INDICATIVE estimate and the
+      registered capacity over it;
+    * ``targets_met_share`` — share of the town's tracked targets met (from ``scorecards``,
+      which judge targets on all sites; unknown without them).
+    """
+    params = params or GenerationParameters()
+    live = _live(sites)
+    town_col = _codes(live["town_code"]) if len(live) else pd.Series([], dtype=object)
+    cards = {c.town_code: c for c in scorecards or ()}
+    pursued = set(_pursued_statuses("capacity"))
+    out: list[TownFigures] = []
+    for town in _town_rows(towns):
+        code = town["_code"]
+        mine = live[town_col == code] if len(live) else live
+        wet = mine[mine["category"] == "wet_waste"].to_dict("records") if len(mine) else []
+        registered = quantity((r["site_id"], site_capacity(r)) for r in wet if r["status"] in pursued)
+        operating = quantity(
+            (r["site_id"], cap) for r in wet for counts, cap in [operating_today_capacity(r)] if counts
         )
-    return pd.DataFrame(rows, columns=["town_code", "name_zh", "name_en", "state", *TOWN_MEASURES])
+        population = _float(town.get("population"))
+        gen = generation_estimate(population, None, params)
+        generation = Quantity(None) if gen is None else Quantity(gen.generation_tpd)
+        card = cards.get(code)
+        met_share = Quantity(None)
+        if card is not None:
+            tracked = [tp for tp in card.targets if tp.state not in ("untracked", "unmeasured")]
+            if tracked:
+                met_share = Quantity(_num(round(card.counts["met"] / len(tracked), 6)))
+        values = {
+            "site_count": Quantity(len(mine)),
+            "wet_waste_tpd": registered,
+            "wet_waste_operating_tpd": operating,
+            "capacity_per_10k": _ratio(registered, None if population is None else population / 10_000),
+            "generation_tpd": generation,
+            "capacity_vs_generation": _ratio(registered, None if gen is None else gen.generation_tpd),
+            "targets_met_share": met_share,
+        }
+        out.append(TownFigures(code, _text(town.get("name_zh")) or code, _text(town.get("name_en")) or code, values))
+    return out
+
+
+def town_measures(figures: Sequence[TownFigures]) -> pd.DataFrame:
+    """The figures as a table: one row per town, the known value of each measure (NaN when
+    unknown) and ``<measure>_unknown`` (how many sites' parts are unknown)."""
+    rows = []
+    for f in figures:
+        row: dict[str, Any] = {"town_code": f.town_code, "name_zh": f.name_zh, "name_en": f.name_en}
+        for m in TOWN_MEASURES:
+            q = f.values[m]
+            row[m] = float("nan") if q.value is None else float(q.value)
+            row[f"{m}_unknown"] = len(q.unknown_sites)
+        rows.append(row)
+    cols = ["town_code", "name_zh", "name_en", *[c for m in TOWN_MEASURES for c in (m, f"{m}_unknown")]]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------- class breaks
+_NICE = (1.0, 2.0, 5.0)
+
+
+def _nice_at_least(x: float) -> float:
+    if x <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(x))
+    for factor in (*_NICE, 10.0):
+        if factor * power >= x - 1e-12:
+            return factor * power
+    return 10 * power
+
+
+def _nice_nearest(x: float) -> float:
+    power = 10 ** math.floor(math.log10(x))
+    candidates = [f * power for f in (*_NICE, 10.0)]
+    return min(candidates, key=lambda c: abs(math.log(c) - math.log(x)))
+
+
+def nice_breaks(values: Iterable[float], max_classes: int = 5, integer: bool = False) -> list[float]:
+    """Round, human class breaks from 0: 1-2-5 × 10^k values near the quantiles of the positive
+    values, the last one at or above the largest (e.g. 0, 5, 10, 50, 100).  [0] when no value
+    is positive (one class: 0)."""
+    positive = sorted(v for v in values if v is not None and math.isfinite(v) and v > 0)
+    if not positive:
+        return [0.0]
+    top = _nice_at_least(positive[-1])
+    if integer:
+        top = max(top, 1.0)
+    inner: list[float] = []
+    for k in range(1, max_classes):
+        q = positive[min(len(positive) - 1, int(round(k / max_classes * (len(positive) - 1))))]
+        b = _nice_nearest(q)
+        if integer and b < 1:
+            continue
+        if 0 < b < top and b not in inner:
+            inner.append(b)
+    breaks = [0.0, *sorted(inner), top]
+    while len(breaks) - 1 > max_classes:
+        breaks.pop(-2)
+    return breaks
+
+
+def _break_text(value: float, measure: str) -> str:
+    if MEASURE_UNITS[measure] == "share":
+        return f"{value * 100:g}%"
+    return fmt_number(value)
+
+
+@dataclass
+class ChoroplethScale:
+    """Classes of a town shading: ``breaks`` b0 < b1 < …; class i holds values in (b_i, b_i+1]
+    (the first also b0); ``labels`` with units, ``colours`` per class, grey for unknown."""
+
+    measure: str
+    title: str
+    breaks: list[float]
+    labels: list[str]
+    colours: list[str]
+    unknown_colour: str
+    unknown_label: str
+
+    def class_of(self, value: float | None) -> int | None:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        for i in range(len(self.breaks) - 1):
+            if value <= self.breaks[i + 1] + 1e-9:
+                return i
+        return max(len(self.breaks) - 2, 0)
+
+    def colour_of(self, value: float | None) -> str:
+        k = self.class_of(value)
+        return self.unknown_colour if k is None else self.colours[k]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choropleth_scale(figures: Sequence[TownFigures], measure: str, lang: str = "zh") -> ChoroplethScale:
+    """The class breaks, labels and colours of ``measure`` over ``figures`` (shares in %)."""
+    from wufei_geo.palette import CHOROPLETH_PALETTE, UNKNOWN_COLOUR
+
+    if measure not in TOWN_MEASURES:
+        raise ValueError(f"unknown town measure {measure!r}; expected one of {TOWN_MEASURES}")
+    share = MEASURE_UNITS[measure] == "share"
+    scale = 100.0 if share else 1.0
+    values = [float(f.values[measure].value) * scale for f in figures if f.values[measure].value is not None]
+    breaks = [b / scale for b in nice_breaks(values, len(CHOROPLETH_PALETTE), integer=measure in _COUNT_MEASURES)]
+    unit = measure_unit_text(measure, lang)
+    labels: list[str] = []
+    if len(breaks) == 1:
+        labels = [f"{_break_text(0.0, measure)} {unit}".strip()]
+        colours = [CHOROPLETH_PALETTE[0]]
+    else:
+        n = len(breaks) - 1
+        for i in range(n):
+            lo, hi = breaks[i], breaks[i + 1]
+            if measure in _COUNT_MEASURES and i > 0:
+                text = _break_text(hi, measure) if hi <= lo + 1 else f"{_break_text(lo + 1, measure)} – {_break_text(hi, measure)}"
+            else:
+                text = f"{_break_text(lo, measure)} – {_break_text(hi, measure)}"
+            labels.append(f"{text} {unit}".strip())
+        step = (len(CHOROPLETH_PALETTE) - 1) / max(n - 1, 1)
+        colours = [CHOROPLETH_PALETTE[round(i * step)] for i in range(n)]
+    return ChoroplethScale(
+        measure=measure,
+        title=t(f"analysis.measure.{measure}", lang),
+        breaks=breaks,
+        labels=labels,
+        colours=colours,
+        unknown_colour=UNKNOWN_COLOUR,
+        unknown_label=t("common.unknown", lang),
+    )
+
+
+def town_shading(
+    figures: Sequence[TownFigures], measure: str, lang: str = "zh"
+) -> tuple[ChoroplethScale, dict[str, dict[str, Any]]]:
+    """The scale and, per town code, what a map shows: ``value`` (the known value behind the
+    shade; None = unknown), ``text`` (:func:`fmt_measure`), ``class`` and ``fill``."""
+    scale = choropleth_scale(figures, measure, lang)
+    shades = {}
+    for f in figures:
+        q = f.values[measure]
+        shades[f.town_code] = {
+            "value": q.value,
+            "unknown_sites": list(q.unknown_sites),
+            "text": fmt_measure(q, measure, lang),
+            "class": scale.class_of(None if q.value is None else float(q.value)),
+            "fill": scale.colour_of(None if q.value is None else float(q.value)),
+        }
+    return scale, shades

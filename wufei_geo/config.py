@@ -36,6 +36,9 @@ class Settings:
     # Draw sites known only to the district at made-up points around the district seat (the
     # old drawing); off by default: no invented places.  Same as the CLI's --placeholder-points.
     placeholder_points: bool = False
+    # The forecast trusts a status only when a person confirmed it within this many months
+    # (issue 11: an edit confirms; older statuses make the forecast say it cannot tell).
+    status_confirmation_months: int = 12
     generation: GenerationParameters = field(default_factory=GenerationParameters)
 
 
@@ -47,6 +50,7 @@ _ENV = {
     "lockout_minutes": "WUFEI_LOCKOUT_MINUTES",
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
     "placeholder_points": "WUFEI_PLACEHOLDER_POINTS",
+    "status_confirmation_months": "WUFEI_STATUS_CONFIRMATION_MONTHS",
 }
 
 

@@ -58,11 +58,13 @@ _FLOAT_COLUMNS = {
     "capacity_norm",
     "operating_capacity_value",
     "operating_capacity_norm",
+    "baseline_capacity_value",
+    "baseline_capacity_norm",
     "lon",
     "lat",
 }
 _INT_COLUMNS = {"target_year", "version"}
-_BOOL_COLUMNS = {"retired"}
+_BOOL_COLUMNS = {"retired", "existing_facility"}
 
 
 def _site_column(name: str) -> sa.Column:

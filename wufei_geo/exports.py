@@ -31,15 +31,20 @@ FORMATS = EXPORT_FORMATS
 GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
 
 # Marker position and how precise it is, after the site columns.
-SITE_EXTRA_COLUMNS = ("display_lon", "display_lat", "display_precision", "overdue", "last_change", "datum")
+# capacity_all: every capacity component in words (issue 11: E.5's three components travel in every
+# file, readable in a spreadsheet, not only as the JSON of capacity_components).
+SITE_EXTRA_COLUMNS = ("capacity_all", "display_lon", "display_lat", "display_precision", "overdue", "last_change",
+                      "datum")
 SITE_EXPORT_COLUMNS: tuple[str, ...] = tuple(SITE_COLUMNS) + SITE_EXTRA_COLUMNS
 ZONE_EXPORT_COLUMNS = ("town_code", "name_zh", "name_en", "boundary_quality", "area_km2", "datum")
 _FLOAT_COLUMNS = (
     "capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm",
-    "lon", "lat", "display_lon", "display_lat",
+    "baseline_capacity_value", "baseline_capacity_norm", "lon", "lat", "display_lon", "display_lat",
 )
 _INT_COLUMNS = ("target_year", "version")
-_BOOL_COLUMNS = ("retired", "overdue")
+_BOOL_COLUMNS = ("retired", "existing_facility", "overdue")
+# JSON-list text columns: arrays in GeoJSON.
+_JSON_COLUMNS = ("capacity_components", "served_villages")
 DISTRICT_EXPORT_COLUMNS = ("district_code", "name_zh", "name_en", "area_km2", "datum")
 
 DATUM_NOTE = {
@@ -64,6 +69,7 @@ FIELD_DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "village": ("村（按规划原文）", "Village as the plan gives it"),
         "address": ("地址（按规划或来源）", "Address as the plan or source gives it"),
         "served_towns": ("服务街镇代码，分号分隔", "Towns served, ';'-separated codes"),
+        "served_villages": ("湿垃圾在本设施集中处置的行政村（JSON 列表），空 = 未测量", "Villages whose wet waste the facility treats (JSON list); empty = not yet measured"),
         "capacity_value": ("规划能力数值（主要组成，按原文）", "Planned capacity value, primary component, as written"),
         "capacity_unit": ("规划能力单位（按原文，如 kg/d）", "Planned capacity unit as written, e.g. kg/d, MW"),
         "capacity_norm": ("规划能力标准化数值", "Planned capacity, normalised"),
@@ -72,14 +78,21 @@ FIELD_DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "operating_capacity_value": ("运行能力数值（街镇填报）", "Capacity in operation, value as entered by an official"),
         "operating_capacity_unit": ("运行能力单位", "Capacity in operation, unit as entered"),
         "operating_capacity_norm": ("运行能力标准化数值", "Capacity in operation, normalised (capacity_norm_unit)"),
+        "existing_facility": ("规划项目改造的是已运行的现有设施（如 E.11 国清）", "The plan's project upgrades a facility that already operates (e.g. E.11 国清)"),
+        "baseline_capacity_value": ("现有设施项目前的能力数值，未知为空", "Capacity of the existing facility before the project, as written; empty when unknown"),
+        "baseline_capacity_unit": ("项目前能力单位", "Unit of the capacity before the project"),
+        "baseline_capacity_norm": ("项目前能力标准化数值", "Capacity before the project, normalised (capacity_norm_unit)"),
         "target_year": ("目标年份", "Target year"),
         "target_status": ("目标状态：operating，关停类为 decommissioned", "Target state: operating, or decommissioned for closures"),
         "commissioned": ("投运日期（ISO 日期或年月）", "Commissioning date (ISO date or year-month)"),
+        "expected_commissioning": ("预计达到目标状态的日期（街镇/规划人员填写）", "Expected date of reaching the target state (set by officials/planners)"),
         "department": ("责任主体", "Responsible department (责任主体)"),
         "implementer": ("实施主体", "Implementing entity (实施主体)"),
         "status": ("状态代码", "Status code (planned, under_construction, commissioning, operating, suspended, cancelled, decommissioned)"),
         "status_as_of": ("状态日期", "Date the status was last stated"),
         "status_source": ("状态来源", "Source of the status"),
+        "status_confirmed_at": ("状态最近确认时间（每次修改即确认；种子数据为规划日期）", "When the status was last confirmed (every edit confirms; seed: the plan date)"),
+        "status_confirmed_by": ("状态确认人（种子数据为规划）", "Who confirmed the status (seed: the plan)"),
         "lon": ("记录的经度（见 datum），未知为空", "Stored longitude (in the file's datum); empty when not known"),
         "lat": ("记录的纬度（见 datum），未知为空", "Stored latitude (in the file's datum); empty when not known"),
         "precision": ("位置精度：exact/address/village/town/district/unknown；district 与 unknown 的站点镇不明，没有几何（不在地图上编造位置）", "Location precision: exact, address, village, town, district, unknown; district and unknown sites have no known town and no geometry (no made-up map point)"),
@@ -88,6 +101,7 @@ FIELD_DESCRIPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "data_note": ("数据说明", "Data note"),
         "retired": ("已退役（不再显示）", "Retired (no longer shown)"),
         "version": ("记录版本号（批量更新时用于冲突检查）", "Record version (used by bulk updates to detect conflicting edits)"),
+        "capacity_all": ("全部能力组成（文字，分号分隔）", "Every capacity component in words, ';'-separated (E.5 has three)"),
         "display_lon": ("地图标记经度（见 datum）", "Longitude of the map marker (in the file's datum)"),
         "display_lat": ("地图标记纬度（见 datum）", "Latitude of the map marker (in the file's datum)"),
         "display_precision": ("地图标记的实际精度（如村级站点显示于镇政府驻地则为 town）", "Precision of the marker as shown (a village site without a coordinate is shown at town precision)"),
@@ -163,6 +177,18 @@ def _shift_geometry(geoms: gpd.GeoSeries, datum: str) -> gpd.GeoSeries:
 
 
 # --- values -------------------------------------------------------------------
+def capacity_all_text(value: Any) -> str | None:
+    """Every capacity component in words: '含铜蚀刻液（HW22）处理规模 20000 t/a; …' (None when none)."""
+    parts = []
+    for comp in _components(value):
+        number = comp.get("value")
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        label = comp.get("label") or ""
+        parts.append(f"{label} {'' if number is None else number} {comp.get('unit') or ''}".strip())
+    return "; ".join(parts) or None
+
+
 def _components(value: Any) -> list[dict[str, Any]]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
@@ -206,6 +232,7 @@ def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
     if "display_lon" not in sites.columns and "lon" in sites.columns:
         frame["display_lon"], frame["display_lat"] = sites["lon"], sites["lat"]
         frame["display_precision"] = sites.get("precision")
+    frame["capacity_all"] = [capacity_all_text(v) for v in frame["capacity_components"]]
     frame["capacity_components"] = [
         json.dumps(_components(v), ensure_ascii=False) for v in frame["capacity_components"]
     ]
@@ -321,8 +348,9 @@ def to_geojson_bytes(layer: str, gdf: gpd.GeoDataFrame, datum: str) -> bytes:
     features = []
     for row, geom in zip(_plain_table(layer, gdf).to_dict("records"), gdf.geometry, strict=False):
         props = {k: _clean(v) for k, v in row.items()}
-        if "capacity_components" in props and isinstance(props["capacity_components"], str):
-            props["capacity_components"] = json.loads(props["capacity_components"])
+        for col in _JSON_COLUMNS:
+            if col in props and isinstance(props[col], str):
+                props[col] = json.loads(props[col])
         features.append(
             {
                 "type": "Feature",

@@ -43,6 +43,7 @@ SITE_FILE_COLUMNS: Final = (
     "village", "address", "served_towns", "target_year", "target_status", "commissioned",
     "department", "implementer", "status", "status_as_of", "status_source",
     "src_lon", "src_lat", "src_datum", "precision", "location_source", "source_ref", "data_note",
+    "existing_facility",
 )
 CAPACITY_COLUMNS: Final = ("site_id", "label", "value", "unit", "norm", "norm_unit", "source_ref")
 TARGET_COLUMNS: Final = (
@@ -215,6 +216,12 @@ def load_seed_sites(facilities_dir: Path | str = FACILITIES_DIR, *, check: bool 
             record["capacity_norm"] = first["norm"]
             record["capacity_norm_unit"] = first["norm_unit"]
         record["retired"] = False
+        # ``yes``: the plan's project upgrades a facility that operates today (E.11); its capacity
+        # before the project is not in the plan, so it stays unknown (baseline_capacity_* null).
+        record["existing_facility"] = cells["existing_facility"] == "yes"
+        # The seed's status is the plan's, confirmed by the plan on its date (issue 11).
+        record["status_confirmed_at"] = record["status_as_of"]
+        record["status_confirmed_by"] = record["status_source"]
         records.append(record)
     return records
 
@@ -397,6 +404,8 @@ def _check_sites(
                 dt.date.fromisoformat(s["status_as_of"])
             except ValueError:
                 c.add(f, line, "status_as_of", f"{s['status_as_of']!r} is not an ISO date (YYYY-MM-DD)")
+        if s["existing_facility"] not in ("", "yes"):
+            c.add(f, line, "existing_facility", f"{s['existing_facility']!r}: write yes or leave empty")
         if s["commissioned"] and not _PARTIAL_DATE.match(s["commissioned"]):
             c.add(f, line, "commissioned", f"{s['commissioned']!r} is not an ISO date, year-month or year")
         if s["source_ref"] and pid and not re.search(rf"\b{re.escape(pid)}(?!\.?\d)", s["source_ref"]):

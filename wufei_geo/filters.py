@@ -76,3 +76,21 @@ def filter_mask(sites: pd.DataFrame, filters: Filters) -> pd.Series:
 def apply_filters(sites: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """The rows of ``sites`` that pass ``filters`` (same columns and type, e.g. a GeoDataFrame)."""
     return sites[filter_mask(sites, filters)]
+
+
+def filters_text(filters: Filters, lang: str = "zh") -> str | None:
+    """The filter in force, in words, for a briefing or workbook (None when nothing is filtered)."""
+    from wufei_geo.i18n import category_label, status_label, t
+
+    parts = []
+    if filters.categories:
+        parts.append(t("filter.category", lang) + ": " + ", ".join(category_label(c, lang) for c in filters.categories))
+    if filters.statuses:
+        parts.append(t("filter.status", lang) + ": " + ", ".join(status_label(s, lang) for s in filters.statuses))
+    if filters.towns:
+        parts.append(t("filter.town", lang) + ": " + ", ".join(filters.towns))
+    if filters.years:
+        parts.append(t("filter.year", lang) + ": " + ", ".join(filters.years))
+    if filters.search.strip():
+        parts.append(t("filter.search", lang) + ": " + filters.search.strip())
+    return "; ".join(parts) or None

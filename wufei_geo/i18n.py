@@ -610,6 +610,93 @@ MESSAGES.update({
     "map.share_hint": ("复制浏览器地址栏的链接，同事打开即为同一视图（筛选、着色、底图、选中站点）。", "Copy the address bar: the link opens this same view (filters, shading, basemap, selected site)."),
 })
 
+# --- issue 11: one number everywhere, unknown never zero, honest forecast (numbers part) ---
+MESSAGES.update({
+    "figures.unknown_suffix.capacity": ("（{n} 个站点能力未知）", " (capacity of {n} site(s) unknown)"),
+    "figures.unknown_suffix.villages": ("（{n} 个设施未填写服务行政村）", " ({n} facilities have not listed the villages they serve)"),
+    "figures.unit.sites": ("个站点", "sites"),
+    "figures.unit.t/d": ("吨/日", "t/d"),
+    "figures.unit.t/d per 10k": ("吨/日/万人", "t/d per 10,000 residents"),
+    "analysis.measure.wet_waste_tpd": ("湿垃圾能力（已登记，吨/日）", "wet-waste capacity, registered (t/d)"),
+    "analysis.measure.capacity_per_10k": ("每万人湿垃圾能力（已登记）", "registered wet-waste capacity per 10,000 residents"),
+    "analysis.measure.served_village_count": ("镇域内集中处置的行政村数", "villages whose wet waste is treated within their town"),
+    "analysis.state.unmeasured": ("未测量", "not yet measured"),
+    "analysis.unit.villages_served": ("个行政村", "villages"),
+    "analysis.headline_today": ("今日运行 {achieved}；目标 {target} {unit}（{share}）", "Operating today {achieved}; goal {target} {unit} ({share})"),
+    "analysis.registered_after": (
+        "规划项目完成后（已登记：规划中、在建、试运行、已运行）：{registered}（目标的 {share}）",
+        "After the plan's projects (registered: planned, under construction, commissioning, operating): {registered} ({share} of the goal)",
+    ),
+    "analysis.existing_part": (
+        "今日运行中含现有设施（改造项目完成前）的能力：{value}",
+        "Operating today includes existing facilities before their upgrade: {value}",
+    ),
+    "analysis.metric.operating_today": ("今日运行", "Operating today"),
+    "analysis.metric.after_projects": ("规划项目完成后", "After the plan's projects"),
+    "analysis.forecast.reached": ("已于 {year} 年达到目标", "The goal was reached in {year}"),
+    "analysis.forecast.reached_late": ("已于 {year} 年达到目标，晚于目标年份 {target_year}", "The goal was reached in {year}, after the target year {target_year}"),
+    "analysis.forecast.unmeasured": ("未测量：尚无设施填写其服务的行政村", "Not yet measured: no facility has listed the villages it serves"),
+    "analysis.forecast.cannot_tell": (
+        "无法判断何时达到目标：取决于 {n} 个站点——{sites}",
+        "Cannot tell when the goal is reached: it depends on {n} sites — {sites}",
+    ),
+    "analysis.forecast.reason.status_unconfirmed": ("状态久未确认", "status not confirmed recently"),
+    "analysis.forecast.reason.no_expected_date": ("无预计投运日期", "no expected date"),
+    "analysis.forecast.reason.expected_date_passed": ("预计日期已过", "expected date passed"),
+    "analysis.forecast.reason.unknown_capacity": ("能力未知", "capacity unknown"),
+    "analysis.forecast.reason.unknown_existing_capacity": ("现有能力未知", "existing capacity unknown"),
+    "analysis.forecast.reason.no_served_villages": ("未填写服务行政村", "served villages not listed"),
+    "analysis.forecast.reason.no_date": ("无投运日期", "no commissioning date"),
+    "analysis.forecast.short.cannot_tell": ("无法判断", "cannot tell"),
+    "analysis.forecast.short.not_reachable": ("现有项目不足", "not with the registered sites"),
+    "analysis.forecast.short.unmeasured": ("未测量", "not measured"),
+    "analysis.forecast.short.untracked": ("—", "—"),
+    "analysis.forecast.short.reached": ("—", "—"),
+    "analysis.forecast.short.expected": ("—", "—"),
+    "analysis.forecast_rule": (
+        "预测：已运行站点按实际投运日期计入；其余站点只按街镇填写的预计投运日期计入，且其状态须在 {months} 个月内确认过、日期未过。"
+        "其他站点可能在今年以后任何一年到位，也可能不到位，因此只要结果取决于它们，就显示“无法判断”并列出这些站点——绝不因今天的日期推出年份。",
+        "Forecast: operating sites count from their actual commissioning date; other sites only from the expected date their "
+        "town gave, when their status was confirmed within {months} months and the date has not passed. Any other site may "
+        "arrive in any year from now on, or never — so when the answer depends on them it says it cannot tell and names them. "
+        "Today's date never supplies a year.",
+    ),
+    "analysis.col.forecast": ("预测", "Forecast"),
+    "analysis.unplaced": (
+        "{n} 个站点没有可信的日期（无预计投运日期、日期已过或状态久未确认），未放入任何年份：{ids}",
+        "{n} sites have no trustworthy date (no expected date, date passed or status not confirmed recently) and are in no year: {ids}",
+    ),
+    "analysis.col.expected_commissioning": ("预计投运", "Expected"),
+    "analysis.col.status_confirmed_at": ("状态确认于", "Status confirmed"),
+    "analysis.towns.figures": ("街镇数值（按侧栏筛选）", "Town figures (sidebar filters applied)"),
+    "analysis.towns.figures_note": (
+        "数值按侧栏筛选后的站点计算，与地图着色、简报、工作簿和 towns --json 一致；目标进度按全部站点计算。",
+        "Figures are for the sites passing the sidebar filters — the same as the map's shading, the briefing, the workbook "
+        "and towns --json; target progress always counts all sites.",
+    ),
+    "analysis.report.filters": ("街镇数值的筛选：{filters}", "Town figures filtered by: {filters}"),
+    "analysis.report.no_filters": ("无（全部站点）", "none (all sites)"),
+    "field.expected_commissioning": ("预计投运日期", "Expected commissioning"),
+    "field.served_villages": ("服务行政村", "Villages served"),
+    "field.status_confirmed_at": ("状态确认时间", "Status confirmed at"),
+    "field.status_confirmed_by": ("状态确认人", "Status confirmed by"),
+    "update.expected_commissioning": ("预计投运日期（YYYY-MM-DD、YYYY-MM 或 YYYY）", "Expected commissioning (YYYY-MM-DD, YYYY-MM or YYYY)"),
+    "update.expected_help": (
+        "预测只采用状态在近期确认过、日期未过的预计日期；保存任何修改即确认当前状态。",
+        "The forecast uses an expected date only while the status is recently confirmed and the date has not passed; saving any change confirms the current status.",
+    ),
+    "update.baseline_capacity": ("现有设施在项目前的处理能力", "Capacity of the existing facility before the project"),
+    "update.baseline_help": (
+        "例如 E.11 国清综合处理厂的现有湿垃圾处理能力；计入“今日运行”。须在说明中注明来源。",
+        "E.g. the present wet-waste capacity of the 国清 plant (E.11); counts toward “operating today”. Name the source in the note.",
+    ),
+    "update.served_villages": ("本设施集中处置其湿垃圾的行政村（用 、 或 ; 分隔）", "Villages whose wet waste this facility treats (separate with 、 or ;)"),
+    "update.served_villages_help": (
+        "用于“力争50个以上行政村湿垃圾实现镇域范围内集中处置”目标；留空表示尚未填写（未测量）。",
+        "Counts toward the ≥ 50 villages target (wet waste treated within the town); empty means not yet filled in (not measured).",
+    ),
+})
+
 # audit field → message key of its label
 AUDIT_FIELD_KEYS: dict[str, str] = {
     "status": "field.status",
@@ -625,6 +712,8 @@ AUDIT_FIELD_KEYS: dict[str, str] = {
     "location_source": "field.location_source",
     "status_source": "field.status_source",
     "status_as_of": "field.status_as_of",
+    "expected_commissioning": "field.expected_commissioning",
+    "served_villages": "field.served_villages",
 }
 
 

@@ -82,6 +82,7 @@ MEASURES: Final[tuple[str, ...]] = (
     "village_count",
     "served",
     "untracked",
+    "served_village_count",
 )
 # Which wet-waste sites count toward the wet-waste capacity goal (all, or one WET_WASTE_MODES).
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
@@ -104,6 +105,7 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
     "village",  # as the plan gives it
     "address",  # as the plan/source gives it
     "served_towns",  # ";"-separated town codes (E.10)
+    "served_villages",  # JSON list of the villages whose wet waste the site treats (issue 11; null = not yet measured)
     "capacity_value",  # primary component, as written in the plan
     "capacity_unit",  # as written, e.g. "kg/d", "MW", "万只/年"
     "capacity_norm",  # normalised value (see NORM_UNIT)
@@ -112,14 +114,21 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
     "operating_capacity_value",  # capacity in operation, entered by an official
     "operating_capacity_unit",
     "operating_capacity_norm",
+    "existing_facility",  # the plan's project upgrades a facility that already operates (E.11)
+    "baseline_capacity_value",  # its capacity before the project, as written (null = unknown)
+    "baseline_capacity_unit",
+    "baseline_capacity_norm",
     "target_year",
     "target_status",  # operating, or decommissioned for closures (E.9)
     "commissioned",  # ISO date or partial date ("2021-12")
+    "expected_commissioning",  # when the site is expected to reach its target state (officials/planners)
     "department",  # 责任主体
     "implementer",  # 实施主体
     "status",
     "status_as_of",
     "status_source",
+    "status_confirmed_at",  # when a person last confirmed the status (an edit confirms; seed: the plan date)
+    "status_confirmed_by",  # who confirmed it
     "lon",  # WGS-84, stored location (null when not known)
     "lat",
     "precision",

@@ -22,46 +22,28 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from wufei_geo.analysis import (
+    DEFAULT_CONFIRMATION_MONTHS,
     INDICATIVE_CAVEAT_EN,
     INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
+    TownFigures,
     TownScorecard,
-    town_measures,
+    fmt_measure,
+    fmt_number,
+    fmt_quantity,
+    fmt_share,
+    town_figures,
+    town_shading,
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters
 from wufei_geo.i18n import MESSAGES, category_label, status_label, t, unit_label
 from wufei_geo.model import SITE_COLUMNS, STATUSES
+from wufei_geo.palette import STATUS_COLOURS  # one palette for map and charts
 
-# Stack order of the chart (bottom first) and colours (colour-blind-safe Okabe–Ito).
+# Stack order of the chart (bottom first).
 CHART_STATUSES: tuple[str, ...] = ("operating", "commissioning", "under_construction", "planned")
-STATUS_COLOURS: dict[str, str] = {
-    "operating": "#009E73",
-    "commissioning": "#56B4E9",
-    "under_construction": "#E69F00",
-    "planned": "#BBBBBB",
-    "suspended": "#CC79A7",
-    "cancelled": "#666666",
-    "decommissioned": "#0072B2",
-}
-
-
-def fmt_number(value: Any) -> str:
-    """1234.5 → '1,234.5'; None → '—' (unknown is never shown as 0)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number):,}"
-    return f"{number:,.2f}".rstrip("0").rstrip(".")
-
-
-def fmt_share(value: float | None) -> str:
-    if value is None:
-        return "—"
-    pct = value * 100
-    return f"{pct:.1f}%" if pct >= 1 or pct == 0 else f"{pct:.2f}%"
 
 
 def target_label(item: TargetProgress, lang: str) -> str:
@@ -75,6 +57,63 @@ def unit_text(unit: str, lang: str) -> str:
     if key in MESSAGES:
         return t(key, lang)
     return unit_label(unit, lang) or unit
+
+
+def _what(item: TargetProgress) -> str:
+    return "villages" if item.measure == "served_village_count" else "capacity"
+
+
+def achieved_text(item: TargetProgress, lang: str, short: bool = False) -> str:
+    """What a target has achieved (operating today), written by the one formatter; 未测量 for an
+    unmeasured target, — for an untracked one."""
+    if item.measure == "untracked":
+        return "—"
+    if not item.measured:
+        return t("analysis.state.unmeasured", lang)
+    return fmt_quantity(item.achieved_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
+
+
+def registered_text(item: TargetProgress, lang: str, short: bool = False) -> str:
+    if item.measure == "untracked":
+        return "—"
+    if not item.measured:
+        return t("analysis.state.unmeasured", lang)
+    return fmt_quantity(item.registered_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
+
+
+def forecast_text(item: TargetProgress, lang: str, months: int | None = None) -> str:
+    """The forecast in words: reached / expected in a year, not reachable with the registered
+    sites, or cannot tell (naming the sites it depends on and why)."""
+    state = item.forecast_state
+    if state == "untracked":
+        return t("analysis.state.untracked", lang)
+    if state == "unmeasured":
+        return t("analysis.forecast.unmeasured", lang)
+    if state == "not_reachable":
+        return t("analysis.not_reached", lang, gap=fmt_number(item.registered_gap), unit=unit_text(item.unit, lang))
+    if state == "cannot_tell":
+        parts = []
+        for sid in item.forecast_basis:
+            why = "、" if lang != "en" else ", "
+            reasons = why.join(t(f"analysis.forecast.reason.{r}", lang) for r in item.forecast_reasons.get(sid, []))
+            parts.append(f"{sid}（{reasons}）" if lang != "en" else f"{sid} ({reasons})")
+        sep = "；" if lang != "en" else "; "
+        return t("analysis.forecast.cannot_tell", lang, n=len(item.forecast_basis), sites=sep.join(parts))
+    year = item.reached_year
+    if item.target_year is not None and year is not None and year > item.target_year:
+        key = "analysis.forecast.reached_late" if state == "reached" else "analysis.year_reached_late"
+        return t(key, lang, year=year, target_year=item.target_year)
+    return t("analysis.forecast.reached" if state == "reached" else "analysis.year_reached", lang, year=year)
+
+
+reached_text = forecast_text
+
+
+def reached_year_text(item: TargetProgress, lang: str) -> str:
+    """The reached-year cell of a table: the year, or why there is none."""
+    if item.reached_year is not None:
+        return str(item.reached_year)
+    return t(f"analysis.forecast.short.{item.forecast_state}", lang)
 
 
 # --------------------------------------------------------------------------- SVG chart
@@ -195,17 +234,18 @@ def _row(cells: Sequence[tuple[str, bool]], header: bool = False) -> str:
 def _headline_html(wet: TargetProgress | None, lang: str) -> str:
     if wet is None:
         return f"<p>{escape(t('analysis.report.no_wet_target', lang))}</p>"
-    unit = unit_text(wet.unit, lang)
     lines = [
-        f'<p class="headline">{escape(t("analysis.headline", lang, achieved=fmt_number(wet.achieved), target=fmt_number(wet.target), unit=unit, share=fmt_share(wet.share)))}</p>',
-        f"<p>{escape(t('analysis.registered', lang, registered=fmt_number(wet.registered), unit=unit, share=fmt_share(wet.registered_share)))}</p>",
+        f'<p class="headline">{escape(headline_text(wet, lang))}</p>',
+        f"<p>{escape(registered_line(wet, lang))}</p>",
     ]
+    if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
+        lines.append(f"<p>{escape(existing_line(wet, lang))}</p>")
     if wet.unknown_capacity_sites["count"]:
         lines.append(
             f'<p class="warn">{escape(t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"]))}'
             f" ({escape(', '.join(wet.unknown_capacity_sites['ids']))})</p>"
         )
-    lines.append(f"<p>{escape(reached_text(wet, lang))}</p>")
+    lines.append(f"<p>{escape(forecast_text(wet, lang))}</p>")
     if wet.overdue_sites:
         lines.append(
             f'<p class="warn">{escape(t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))}</p>'
@@ -213,13 +253,28 @@ def _headline_html(wet: TargetProgress | None, lang: str) -> str:
     return "".join(lines)
 
 
-def reached_text(item: TargetProgress, lang: str) -> str:
-    """'reached in 2025' / 'reached in 2027, after 2025' / 'not reached: N short'."""
-    if item.year_reached is None:
-        return t("analysis.not_reached", lang, gap=fmt_number(item.registered_gap), unit=unit_text(item.unit, lang))
-    if item.target_year is not None and item.year_reached > item.target_year:
-        return t("analysis.year_reached_late", lang, year=item.year_reached, target_year=item.target_year)
-    return t("analysis.year_reached", lang, year=item.year_reached)
+def headline_text(wet: TargetProgress, lang: str) -> str:
+    """Operating today against the goal: '今日运行 ≥ 80 吨/日（1 个站点能力未知）；目标 600 吨/日（≥ 13.3%）'."""
+    share = fmt_share(wet.share)
+    if wet.share is not None and wet.achieved_unknown_sites:
+        share = "≥ " + share
+    return t("analysis.headline_today", lang, achieved=achieved_text(wet, lang), target=fmt_number(wet.target),
+             unit=unit_text(wet.unit, lang), share=share)
+
+
+def registered_line(wet: TargetProgress, lang: str) -> str:
+    share = fmt_share(wet.registered_share)
+    if wet.registered_share is not None and wet.unknown_capacity_sites["ids"]:
+        share = "≥ " + share
+    return t("analysis.registered_after", lang, registered=registered_text(wet, lang), share=share)
+
+
+def existing_line(wet: TargetProgress, lang: str) -> str:
+    from wufei_geo.analysis import Quantity
+
+    q = Quantity(wet.existing_capacity["value"], tuple(wet.existing_capacity["unknown_sites"]))
+    return t("analysis.existing_part", lang, value=fmt_quantity(q, unit_text(wet.unit, lang), lang),
+             ids=", ".join(wet.existing_capacity["unknown_sites"]) or "—")
 
 
 def _status_table_html(wet: TargetProgress, lang: str) -> str:
@@ -253,17 +308,16 @@ def _targets_table_html(report: Sequence[TargetProgress], lang: str) -> str:
         state = t("analysis.state." + item.state, lang)
         if item.overdue:
             state += " · " + t("analysis.target_overdue", lang)
-        unknown = item.unknown_capacity_sites["count"]
-        label = target_label(item, lang) + (f" [{t('analysis.unknown_capacity', lang, n=unknown)}]" if unknown else "")
+        label = target_label(item, lang)
         rows.append(
             _row(
                 [
                     (label, False),
                     (f"{fmt_number(item.target)} {unit}", True),
-                    (fmt_number(item.achieved), True),
-                    (fmt_number(item.registered), True),
+                    (achieved_text(item, lang), True),
+                    (registered_text(item, lang), True),
                     (fmt_share(item.registered_share), True),
-                    ("—" if item.year_reached is None else str(item.year_reached), True),
+                    (reached_year_text(item, lang), True),
                     (state, False),
                 ]
             )
@@ -271,21 +325,19 @@ def _targets_table_html(report: Sequence[TargetProgress], lang: str) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _towns_table_html(cards: Sequence[TownScorecard], lang: str) -> str:
+def _towns_table_html(cards: Sequence[TownScorecard], figures: Sequence[TownFigures], lang: str) -> str:
     head = [
         (t("analysis.col.town", lang), False),
         (t("analysis.col.state", lang), False),
         (t("analysis.col.met", lang), True),
         (t("analysis.col.in_progress", lang), True),
         (t("analysis.col.not_started", lang), True),
-        (t("analysis.col.sites", lang), True),
-        (t("analysis.col.wet_capacity", lang), True),
-        (t("analysis.col.generation", lang), True),
-        (t("analysis.col.population_note", lang), False),
+        *[(t(f"analysis.measure.{m}", lang), True) for m in TOWN_MEASURES],
     ]
     rows = [_row(head, header=True)]
+    by_code = {f.town_code: f for f in figures}
     for card in cards:
-        gen = card.generation
+        fig = by_code.get(card.town_code)
         rows.append(
             _row(
                 [
@@ -294,23 +346,29 @@ def _towns_table_html(cards: Sequence[TownScorecard], lang: str) -> str:
                     (str(card.counts["met"]), True),
                     (str(card.counts["in_progress"]), True),
                     (str(card.counts["not_started"]), True),
-                    (str(len(card.sites)), True),
-                    (fmt_number(gen.capacity_registered_tpd if gen else _registered(card)), True),
-                    (fmt_number(gen.generation_tpd) if gen else "—", True),
-                    (
-                        f"{fmt_number(card.population)} · {card.population_note or ''}"
-                        if card.population is not None
-                        else t("analysis.towns.population_unknown", lang),
-                        False,
-                    ),
+                    *[(fmt_measure(fig.values[m] if fig else None, m, lang), True) for m in TOWN_MEASURES],
                 ]
             )
         )
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _registered(card: TownScorecard) -> float:
-    return float(sum(card.wet_waste_by_status[s] for s in CHART_STATUSES))
+def _towns_frame(cards: Sequence[TownScorecard]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"code": c.town_code, "name_zh": c.name_zh, "name_en": c.name_en, "population": c.population} for c in cards],
+        columns=["code", "name_zh", "name_en", "population"],
+    )
+
+
+def report_figures(
+    sites: pd.DataFrame | None,
+    scorecards: Sequence[TownScorecard],
+    params: GenerationParameters | None = None,
+) -> list[TownFigures]:
+    """The town figures of ``sites`` (the analysis core's), for the towns of ``scorecards``."""
+    if sites is None:
+        sites = pd.DataFrame(columns=list(SITE_COLUMNS))
+    return town_figures(sites, _towns_frame(scorecards), params=params, scorecards=scorecards)
 
 
 def briefing_html(
@@ -320,9 +378,17 @@ def briefing_html(
     lang: str = "zh",
     params: GenerationParameters | None = None,
     generated: dt.date | None = None,
+    sites: pd.DataFrame | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> str:
-    """A self-contained, printable (A4, 1–2 pages) HTML briefing."""
+    """A self-contained, printable (A4, 1–2 pages) HTML briefing.  The town figures are
+    ``figures`` (the core's, for the filter in force, named by ``filters_text``), else those of
+    ``sites``."""
     params = params or GenerationParameters()
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
     generated = generated or dt.date.today()
     wet = wet_waste_progress(report)
     others = [item for item in report if item is not wet]
@@ -335,12 +401,14 @@ def briefing_html(
     ]
     if wet is not None:
         body.append(f'<div class="chart">{wet_waste_chart_svg(wet, lang)}</div>')
-        body.append(f'<p class="note">{escape(t("analysis.projection_rule", lang))}</p>')
+        body.append(f'<p class="note">{escape(t("analysis.forecast_rule", lang, months=confirmation_months))}</p>')
         body.append(_status_table_html(wet, lang))
     body.append(f"<h2>{escape(t('analysis.other_targets', lang))}</h2>")
     body.append(_targets_table_html(others, lang))
     body.append(f"<h2>{escape(t('analysis.towns.title', lang))}</h2>")
-    body.append(_towns_table_html(scorecards, lang))
+    if filters_text:
+        body.append(f'<p class="note">{escape(t("analysis.report.filters", lang, filters=filters_text))}</p>')
+    body.append(_towns_table_html(scorecards, figures, lang))
     body.append(
         f'<p class="note">{escape(caveat)} '
         f"{escape(t('analysis.towns.per_capita', lang))}: {escape(fmt_number(params.per_capita_kg_day))} "
@@ -394,23 +462,31 @@ def workbook_bytes(
     *,
     lang: str = "zh",
     params: GenerationParameters | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
 ) -> bytes:
-    """xlsx: targets, wet waste by status (and by year), town scorecards, sites, parameters."""
+    """xlsx: targets, wet waste by status (and by year), town scorecards with the town figures
+    (``figures``, else those of ``sites``), sites, parameters."""
     params = params or GenerationParameters()
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
     wb = Workbook()
     wb.remove(wb.active)
     target_header = [
         "id", "level", "town_code", "category", "measure", t("analysis.col.description", lang),
-        "target", "unit", "target_year", "achieved", "registered", "gap", "share", "registered_gap",
-        "registered_share", "year_reached", "state", "overdue", "unknown_capacity_count",
+        "target", "unit", "target_year", "achieved", "achieved_text", "achieved_unknown_sites", "registered",
+        "registered_text", "gap", "share", "registered_gap", "registered_share", "reached_year", "forecast_state",
+        "forecast_basis", "forecast_text", "state", "overdue", "unknown_capacity_count",
         "unknown_capacity_sites", "overdue_sites", "sites", "source_ref", "note",
     ]
 
     def target_row(item: TargetProgress) -> list[Any]:
         return [
             item.id, item.level, item.town_code, item.category, item.measure, target_label(item, lang),
-            item.target, item.unit, item.target_year, item.achieved, item.registered, item.gap, item.share,
-            item.registered_gap, item.registered_share, item.year_reached, item.state, item.overdue,
+            item.target, item.unit, item.target_year, item.achieved, achieved_text(item, lang),
+            item.achieved_unknown_sites, item.registered, registered_text(item, lang), item.gap, item.share,
+            item.registered_gap, item.registered_share, item.reached_year, item.forecast_state,
+            item.forecast_basis, forecast_text(item, lang), item.state, item.overdue,
             item.unknown_capacity_sites["count"], item.unknown_capacity_sites["ids"], item.overdue_sites,
             item.sites, item.source_ref, item.note,
         ]
@@ -433,26 +509,30 @@ def workbook_bytes(
             wet_rows.append([point["year"], point["cumulative"], *(point["by_status"].get(s) for s in CHART_STATUSES)])
         wet_rows.append([])
         wet_rows.append(["unknown_capacity_sites", wet.unknown_capacity_sites["count"], wet.unknown_capacity_sites["ids"]])
-        wet_rows.append(["year_reached", wet.year_reached])
+        wet_rows.append(["existing_capacity", wet.existing_capacity["value"], wet.existing_capacity["unknown_sites"]])
+        wet_rows.append(["reached_year", wet.reached_year, wet.forecast_state, wet.forecast_basis])
         wet_rows.append(["target", wet.target, wet.unit])
     _sheet(wb, t("analysis.report.sheet.wet", lang),
            ["status", t("field.status", lang), "all", "centralised", "on_site"], wet_rows)
 
+    # the town figures: value (None = unknown), the sites of unknown part, the text every view shows
+    by_code = {f.town_code: f for f in figures}
     town_rows = []
     for card in scorecards:
-        gen = card.generation
+        fig = by_code.get(card.town_code)
+        cells: list[Any] = []
+        for m in TOWN_MEASURES:
+            q = fig.values[m] if fig else None
+            cells += [None if q is None else q.value, [] if q is None else list(q.unknown_sites), fmt_measure(q, m, lang)]
         town_rows.append([
             card.town_code, card.name_zh, card.name_en, card.state, card.counts["met"], card.counts["in_progress"],
-            card.counts["not_started"], card.counts["untracked"], len(card.sites), card.sites,
-            _registered(card), card.wet_waste_by_status["operating"], card.wet_waste_unknown_capacity_sites,
-            card.population, card.population_note, gen.generation_tpd if gen else None,
-            gen.coverage_registered if gen else None,
+            card.counts["not_started"], card.counts["untracked"], card.sites, *cells,
+            card.population, card.population_note,
         ])
     _sheet(wb, t("analysis.report.sheet.towns", lang), [
-        "town_code", "name_zh", "name_en", "state", "met", "in_progress", "not_started", "untracked",
-        "site_count", "sites", "wet_waste_registered_tpd", "wet_waste_operating_tpd",
-        "wet_waste_unknown_capacity_sites", "population", "population_note",
-        "indicative_generation_tpd", "registered_capacity_vs_generation",
+        "town_code", "name_zh", "name_en", "state", "met", "in_progress", "not_started", "untracked", "sites",
+        *[c for m in TOWN_MEASURES for c in (m, f"{m}_unknown_sites", f"{m}_text")],
+        "population", "population_note",
     ], town_rows)
 
     columns = [c for c in SITE_COLUMNS if c in sites.columns] + [
@@ -467,6 +547,7 @@ def workbook_bytes(
         ["per_capita_kg_day", params.per_capita_kg_day, params.per_capita_source],
         ["wet_share", params.wet_share, params.wet_share_source],
         ["caveat", caveat, ""],
+        ["town_figures_filters", filters_text or t("analysis.report.no_filters", lang), ""],
     ])
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -482,14 +563,22 @@ def write_report(
     lang: str = "zh",
     params: GenerationParameters | None = None,
     generated: dt.date | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> Path:
     """Write ``.xlsx`` or ``.html``/``.htm`` by the file's suffix; anything else is refused."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
     if suffix == ".xlsx":
-        path.write_bytes(workbook_bytes(report, scorecards, sites, lang=lang, params=params))
+        path.write_bytes(workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
+                                        filters_text=filters_text))
     elif suffix in (".html", ".htm"):
-        path.write_text(briefing_html(report, scorecards, lang=lang, params=params, generated=generated),
+        path.write_text(briefing_html(report, scorecards, lang=lang, params=params, generated=generated,
+                                      figures=figures, filters_text=filters_text,
+                                      confirmation_months=confirmation_months),
                         encoding="utf-8")
     else:
         raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
@@ -504,31 +593,34 @@ def downloads(
     lang: str = "zh",
     params: GenerationParameters | None = None,
     generated: dt.date | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> list[tuple[str, str, bytes, str]]:
     """(label, file name, content, MIME type) of the two downloads the pages offer."""
     generated = generated or dt.date.today()
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
     stamp = generated.strftime("%Y%m%d")
     return [
         (
             t("analysis.report.download_xlsx", lang),
             f"wufei-qingpu-{stamp}.xlsx",
-            workbook_bytes(report, scorecards, sites, lang=lang, params=params),
+            workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
+                           filters_text=filters_text),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         (
             t("analysis.report.download_html", lang),
             f"wufei-qingpu-briefing-{stamp}.html",
-            briefing_html(report, scorecards, lang=lang, params=params, generated=generated).encode("utf-8"),
+            briefing_html(report, scorecards, lang=lang, params=params, generated=generated, figures=figures,
+                          filters_text=filters_text, confirmation_months=confirmation_months).encode("utf-8"),
             "text/html",
         ),
     ]
 
 
 # --------------------------------------------------------------------------- choropleth
-CHOROPLETH_COLOURS: tuple[str, ...] = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
-UNKNOWN_FILL = "#cccccc"
-
-
 def scorecard_choropleth(
     zones: pd.DataFrame,
     scorecards: Sequence[TownScorecard],
@@ -536,39 +628,29 @@ def scorecard_choropleth(
     *,
     lang: str = "zh",
     selected_town: str | None = None,
+    figures: Sequence[TownFigures] | None = None,
 ) -> folium.Map:
-    """Town zones shaded by a scorecard measure (:data:`analysis.TOWN_MEASURES`); unknown is
-    grey and labelled unknown, never 0.  Offline: no tile layer.  Tooltips are escaped text."""
+    """Town zones shaded by a town figure (:data:`analysis.TOWN_MEASURES`): values, class breaks,
+    labels and colours from :func:`analysis.town_shading`; unknown is grey and labelled unknown,
+    never 0.  Offline: no tile layer.  Tooltips are escaped text."""
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown scorecard measure {measure!r}; expected one of {TOWN_MEASURES}")
-    table = town_measures(scorecards).set_index("town_code")
-    values = pd.to_numeric(table[measure], errors="coerce")
-    known = values.dropna()
-    # the scale starts at 0, so "nothing yet" is always the lightest shade, even when every town has 0
-    lo, hi = (min(0.0, float(known.min())), float(known.max())) if len(known) else (0.0, 0.0)
-
-    def fill(value: float) -> str:
-        if value != value:
-            return UNKNOWN_FILL
-        if hi <= lo:
-            return CHOROPLETH_COLOURS[0]
-        k = min(int((value - lo) / (hi - lo) * len(CHOROPLETH_COLOURS)), len(CHOROPLETH_COLOURS) - 1)
-        return CHOROPLETH_COLOURS[k]
-
+    if figures is None:
+        raise ValueError("scorecard_choropleth needs the town figures (analysis.town_figures)")
+    scale, shades = town_shading(figures, measure, lang)
     m = folium.Map(location=(31.15, 121.12), zoom_start=10, tiles=None, prefer_canvas=True)
     m.get_root().header.add_child(folium.Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"))
-    label = t(f"analysis.measure.{measure}", lang)
+    label = scale.title
     bounds = []
     for row in zones.to_dict("records"):
         code = str(row.get("town_code"))
-        value = float(values.get(code, float("nan"))) if code in values.index else float("nan")
+        shade = shades.get(code) or {"text": t("common.unknown", lang), "fill": scale.unknown_colour}
         name = row.get("name_en") if lang == "en" else row.get("name_zh")
         approx = row.get("boundary_quality") == "approximate"
-        shown = t("common.unknown", lang) if value != value else fmt_number(round(value, 3))
-        tip = f"<b>{escape(str(name or code))}</b><br>{escape(label)}: {escape(shown)}"
+        tip = f"<b>{escape(str(name or code))}</b><br>{escape(label)}: {escape(shade['text'])}"
         if approx:
             tip += f"<br><small>{escape(t('common.approximate_extent', lang))}</small>"
-        colour = fill(value)
+        colour = shade["fill"]
         selected = code == selected_town
         folium.GeoJson(
             row["geometry"].__geo_interface__,
@@ -587,4 +669,15 @@ def scorecard_choropleth(
     if bounds:
         m.fit_bounds([[min(b[0] for b in bounds), min(b[1] for b in bounds)],
                       [max(b[0] for b in bounds), max(b[1] for b in bounds)]])
+    legend = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;background:{c}"></span>'
+        f"{escape(lab)}</div>"
+        for lab, c in zip(scale.labels, scale.colours, strict=False)
+    ) + (f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:4px;'
+         f'background:{scale.unknown_colour}"></span>{escape(scale.unknown_label)}</div>')
+    m.get_root().html.add_child(folium.Element(
+        '<div class="wf-town-legend" style="position:absolute;z-index:9999;bottom:12px;left:10px;'
+        'background:rgba(255,255,255,.92);padding:4px 8px;font:12px/1.4 sans-serif">'
+        f"<b>{escape(label)}</b>{legend}</div>"
+    ))
     return m

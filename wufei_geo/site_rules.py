@@ -45,8 +45,11 @@ from wufei_geo.errors import ValidationError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
 
 EDITABLE_FIELDS = frozenset(
-    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note"}
+    {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note",
+     "expected_commissioning", "served_villages", "baseline_capacity_value", "baseline_capacity_unit"}
 )
+EXPECTED_YEARS = (2000, 2100)  # an expected commissioning year outside this range is a typo
+VILLAGE_NAME_MAX = 64
 EARLIEST_DATE = dt.date(1949, 1, 1)
 PLAN_PERIOD_START = dt.date(2021, 1, 1)
 # More than this factor between the previous and the new operating capacity is a "jump".
@@ -291,9 +294,79 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
                                   changes.get("operating_capacity_unit")))
     if "commissioned" in changes:
         new["commissioned"] = parse_date(changes["commissioned"], today)
+    if "expected_commissioning" in changes:
+        new["expected_commissioning"] = parse_expected(changes["expected_commissioning"])
+    if "served_villages" in changes:
+        new["served_villages"] = parse_villages(site, changes["served_villages"])
+    if "baseline_capacity_value" in changes or "baseline_capacity_unit" in changes:
+        if not site.get("existing_facility"):
+            raise refuse(
+                "not_existing_facility",
+                f"site {site.get('site_id')} is not an existing facility upgraded by its project: it has no "
+                "capacity before the project / 该站点不是改造的现有设施，无项目前能力",
+                field="baseline_capacity_value",
+            )
+        cap = parse_capacity(site.get("category"), changes.get("baseline_capacity_value"),
+                             changes.get("baseline_capacity_unit"))
+        new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
     if "location" in changes:
         new.update(parse_location(changes["location"]))
     return new
+
+
+def parse_expected(value: Any) -> str | None:
+    """An expected date of reaching the target state: YYYY, YYYY-MM or YYYY-MM-DD; a past date is
+    allowed (it then shows as overdue and the forecast will not use it); empty clears it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else ""
+    m = _DATE_RE.match(text)
+    if not m:
+        raise refuse("bad_expected_date", f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计日期格式应为 YYYY-MM-DD",
+                     field="expected_commissioning", value=str(value))
+    try:
+        dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+    except ValueError:
+        raise refuse("bad_expected_date", f"expected date {text!r} does not exist / 日期不存在",
+                     field="expected_commissioning", value=text) from None
+    if not EXPECTED_YEARS[0] <= int(m[1]) <= EXPECTED_YEARS[1]:
+        raise refuse("bad_expected_date", f"expected date {text!r} is implausible / 预计日期不合理",
+                     field="expected_commissioning", value=text)
+    return text
+
+
+def parse_villages(site: Mapping[str, Any], value: Any) -> str | None:
+    """The villages whose wet waste the site treats: a list of names (or text split on ; , 、 or new
+    lines) → JSON list, de-duplicated in order; wet-waste sites only; None/empty clears it."""
+    import json
+    import unicodedata
+
+    if value is None:
+        return None
+    if site.get("category") != "wet_waste":
+        raise refuse("villages_not_wet_waste", "only wet-waste facilities serve villages / 仅湿垃圾设施可填写服务行政村",
+                     field="served_villages")
+    if isinstance(value, str):
+        items = re.split(r"[;,，；、\n]+", value)
+    elif isinstance(value, (list, tuple)):
+        items = [v if isinstance(v, str) else str(v) for v in value]
+    else:
+        raise refuse("bad_villages", "served villages must be a list of village names", field="served_villages")
+    names: list[str] = []
+    for item in items:
+        name = item.strip()
+        if not name:
+            continue
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+            raise refuse("control_characters", "a village name contains control characters / 含有控制字符",
+                         field="served_villages")
+        if len(name) > VILLAGE_NAME_MAX:
+            raise refuse("bad_villages", f"village name too long: {name[:20]}… / 村名过长", field="served_villages")
+        if name not in names:
+            names.append(name)
+    return json.dumps(names, ensure_ascii=False) if names else None
 
 
 def same_value(old: Any, new: Any) -> bool:

@@ -53,6 +53,8 @@ from wufei_geo.model import (
 T = TypeVar("T")
 
 EDITABLE_FIELDS = site_rules.EDITABLE_FIELDS
+# Fields an edit writes besides the changed ones: every edit confirms the site's status (issue 11).
+_CONFIRMATION_FIELDS = ("status_as_of", "status_source", "status_confirmed_at", "status_confirmed_by")
 # Audit actions that record a person's decision: the seed never overwrites their fields.
 USER_ACTIONS = frozenset({"update", "add_site", "retire", "confirm_proposal", "set_design_capacity"})
 # Audit actions that record no change of a site's values (not a site's "last change").
@@ -315,7 +317,7 @@ class Store:
             if field:
                 claimed.add(field)
             if action in ("update", "confirm_proposal"):
-                claimed.update({"status_as_of", "status_source"})
+                claimed.update(_CONFIRMATION_FIELDS)
             if action == "set_design_capacity":
                 claimed.update({"capacity_value", "capacity_unit", "capacity_norm", "capacity_norm_unit", "capacity_components"})
         return out
@@ -337,8 +339,10 @@ class Store:
                 )
             else:
                 value = _clean(value)
-            if col == "retired":
+            if col in ("retired", "existing_facility"):
                 value = bool(value)
+            if col == "served_villages" and isinstance(value, (list, tuple)):
+                value = json.dumps([str(v) for v in value], ensure_ascii=False)
             if col == "target_year" and value is not None:
                 value = int(value)
             row[col] = value
@@ -354,7 +358,8 @@ class Store:
             q = q.where(db.sites.c.retired == sa.false())
         rows = self.read(lambda c: c.execute(q).all())
         frame = pd.DataFrame([tuple(r) for r in rows], columns=list(SITE_COLUMNS))
-        for col in ("capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm", "lon", "lat"):
+        for col in ("capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm",
+                    "baseline_capacity_value", "baseline_capacity_norm", "lon", "lat"):
             frame[col] = pd.to_numeric(frame[col]).astype("float64")
         for col in ("target_year", "version"):
             frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
@@ -620,6 +625,14 @@ class Store:
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
         changed = site_rules.changed_values(site, new)
+        if any(k.startswith("baseline_capacity") for k in changed):
+            # the capacity an existing facility had before its project (E.11): a planner's figure from a source
+            if who.role not in ("admin", "planner"):
+                raise PermissionDenied("only planners and administrators set a facility's capacity before its project "
+                                       "/ 仅规划人员或管理员可填写项目前能力")
+            if not note:
+                raise ValidationError("a note naming the source of the capacity before the project is required "
+                                      "/ 须在说明中注明项目前能力的来源")
         if "status" in changed:
             site_rules.check_note(site["status"], changed["status"], note)
         if not changed and not note:
@@ -657,8 +670,11 @@ class Store:
             return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version,
                     "proposal": False, "rules": [v.rule for v in violations]}
         version = expected_version + 1
+        # Every edit confirms the site's status as it now stands (issue 11: the forecast trusts
+        # only statuses confirmed within settings.status_confirmation_months).
         values = dict(changed, status_as_of=self.today().isoformat(), status_source=f"official: {who.name}",
-                      updated_at=now, version=version)
+                      status_confirmed_at=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                      status_confirmed_by=who.name, updated_at=now, version=version)
         res = conn.execute(
             sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == expected_version).values(**values)
         )
@@ -681,7 +697,11 @@ class Store:
 
         ``changes`` may hold ``status``, ``operating_capacity_value`` + ``operating_capacity_unit``
         (normalised for the site's category), ``commissioned`` (ISO date, not in the future),
-        ``location`` = ``(lon, lat, datum)`` and ``note``; every rule is :mod:`wufei_geo.site_rules`'.
+        ``location`` = ``(lon, lat, datum)``, ``expected_commissioning`` (YYYY[-MM[-DD]]),
+        ``served_villages`` (wet-waste sites: names, list or text split on 、;,), the capacity an
+        existing facility had before its project ``baseline_capacity_value`` + ``_unit`` (planners
+        and admins, with a note naming the source) and ``note``; every rule is :mod:`wufei_geo.site_rules`'.
+        Every edit confirms the status (``status_confirmed_at``/``_by``).
         Refusals (NotAuthenticated, PermissionDenied, ValidationError, StaleVersion, NotFound)
         write nothing.  An edit that breaks a plausibility rule raises ImplausibleEdit unless
         ``insist`` (with a note): then a town official's edit is stored as a 待核实 proposal — the
@@ -972,6 +992,8 @@ class Store:
                 raise ValidationError(f"site {sid} already exists")
             row.setdefault("status_as_of", self.today().isoformat())
             row.setdefault("status_source", f"official: {by}")
+            row.setdefault("status_confirmed_at", now.astimezone(dt.UTC).isoformat(timespec="seconds"))
+            row.setdefault("status_confirmed_by", by)
             conn.execute(sa.insert(db.sites).values(**row, version=1, updated_at=now))
             self._audit(conn, now, by, sid, row.get("town_code"), "add_site", None, None, row.get("name_zh"), note, 1)
             return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == sid)).mappings().one())
@@ -1009,7 +1031,8 @@ _same = site_rules.same_value
 
 
 _AUDIT_ORDER = ("status", "operating_capacity_value", "operating_capacity_unit", "operating_capacity_norm",
-                "commissioned", "lon", "lat", "precision", "location_source")
+                "commissioned", "expected_commissioning", "served_villages", "baseline_capacity_value",
+                "baseline_capacity_unit", "baseline_capacity_norm", "lon", "lat", "precision", "location_source")
 
 
 def _audit_order(changed: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -6,9 +6,12 @@ import argparse
 import datetime as dt
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wufei_geo.model import COUNTS_TOWARD
+from wufei_geo.model import CATEGORIES, COUNTS_TOWARD, STATUSES
+
+if TYPE_CHECKING:
+    from wufei_geo.filters import Filters
 
 # Heavy modules (pandas, folium, openpyxl) are imported by the commands that run, not at
 # start-up: `wufei-geo --help` stays fast (bench/fig_cli.py).
@@ -27,6 +30,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="judge overdue targets as of this date (default: today)")
 
 
+def _filter_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--category", action="append", choices=CATEGORIES, default=[],
+                        help="town figures of these categories only (repeatable; as the sidebar filter)")
+    parser.add_argument("--status", action="append", choices=STATUSES, default=[],
+                        help="town figures of sites with these statuses only (repeatable)")
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    from wufei_geo.filters import Filters
+
+    return Filters(categories=tuple(args.category or ()), statuses=tuple(args.status or ()))
+
+
+def _months() -> int:
+    from wufei_geo.config import load_settings
+
+    return load_settings().status_confirmation_months
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("capacity", help="capacity and counts against the plan's district targets")
     p.add_argument("--json", action="store_true", help="print the targets as JSON")
@@ -38,12 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("towns", help="the scorecard of each of the 11 towns")
     p.add_argument("--json", action="store_true", help="print the scorecards as JSON")
     _common(p)
+    _filter_args(p)
     p.set_defaults(func=cmd_towns)
 
     p = subparsers.add_parser("report", help="write the Excel workbook (.xlsx) or the HTML briefing (.html)")
     p.add_argument("-o", "--output", required=True, help="output file; the suffix chooses the format")
     p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all")
     _common(p)
+    _filter_args(p)
     p.set_defaults(func=cmd_report)
 
 
@@ -76,11 +100,22 @@ def _status_line(by_status: dict[str, Any], lang: str) -> str:
 def cmd_capacity(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
     from wufei_geo.i18n import t
-    from wufei_geo.report import fmt_number, fmt_share, reached_text, target_label, unit_text
+    from wufei_geo.report import (
+        achieved_text,
+        existing_line,
+        fmt_number,
+        forecast_text,
+        headline_text,
+        reached_year_text,
+        registered_line,
+        registered_text,
+        target_label,
+        unit_text,
+    )
 
     catalog = _catalog()
     report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
-                                      today=args.today)
+                                      today=args.today, confirmation_months=_months())
     if args.json:
         _print_json([item.to_dict() for item in report])
         return 0
@@ -90,18 +125,18 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         unit = unit_text(wet.unit, lang)
         print(t("analysis.title", lang))
         print("  " + t("analysis.counts_toward", lang) + ": " + t("analysis.counts." + wet.counts_toward, lang))
-        print("  " + t("analysis.headline", lang, achieved=fmt_number(wet.achieved), target=fmt_number(wet.target),
-                       unit=unit, share=fmt_share(wet.share)))
-        print("  " + t("analysis.registered", lang, registered=fmt_number(wet.registered), unit=unit,
-                       share=fmt_share(wet.registered_share)))
+        print("  " + headline_text(wet, lang))
+        if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
+            print("  " + existing_line(wet, lang))
+        print("  " + registered_line(wet, lang))
         print("  " + t("analysis.by_status", lang) + ": " + _status_line(wet.by_status, lang))
         for mode, values in wet.by_mode.items():
             print(f"    {t('analysis.counts.' + mode, lang)}: {_status_line(values, lang)}")
         if wet.unknown_capacity_sites["count"]:
             print("  " + t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
                   + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
-        print("  " + reached_text(wet, lang))
-        print("  " + " ".join(f"{p['year']}:{fmt_number(p['cumulative'])}" for p in wet.projection))
+        print("  " + forecast_text(wet, lang))
+        print("  " + " ".join(f"{p['year']}:{fmt_number(p['cumulative'])}" for p in wet.projection) + f" {unit}")
         if wet.overdue_sites:
             print("  " + t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
         print()
@@ -112,28 +147,44 @@ def cmd_capacity(args: argparse.Namespace) -> int:
             " · " + t("analysis.target_overdue", lang) if item.overdue else "")
         print(f"  [{item.id}] {target_label(item, lang)}")
         print(f"      {t('analysis.col.goal', lang)} {fmt_number(item.target)} {unit} ({item.target_year or '—'}) · "
-              f"{t('analysis.col.achieved', lang)} {fmt_number(item.achieved)} ({fmt_share(item.share)}) · "
-              f"{t('analysis.col.registered', lang)} {fmt_number(item.registered)} "
-              f"({fmt_share(item.registered_share)}) · {t('analysis.col.gap', lang)} {fmt_number(item.gap)} · "
-              f"{t('analysis.col.year_reached', lang)} {item.year_reached or '—'} · {state}")
-        if item.measure != "untracked":
+              f"{t('analysis.col.achieved', lang)} {achieved_text(item, lang)} · "
+              f"{t('analysis.col.registered', lang)} {registered_text(item, lang)} · "
+              f"{t('analysis.col.year_reached', lang)} {reached_year_text(item, lang)} · {state}")
+        if item.measure != "untracked" and item.measured:
             print(f"      {t('analysis.by_status', lang)}: {_status_line(item.by_status, lang)}")
-        if item.unknown_capacity_sites["count"]:
-            print("      " + t("analysis.unknown_capacity", lang, n=item.unknown_capacity_sites["count"]))
+        if item.forecast_state == "cannot_tell":
+            print("      " + forecast_text(item, lang))
     return 0
 
 
 def cmd_towns(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
+    from wufei_geo.filters import apply_filters, filters_text
     from wufei_geo.i18n import t
-    from wufei_geo.report import fmt_number, fmt_share, target_label, unit_text
+    from wufei_geo.report import (
+        achieved_text,
+        fmt_number,
+        registered_text,
+        report_figures,
+        target_label,
+        unit_text,
+    )
 
     catalog = _catalog()
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, _params(), today=args.today)
+    params = _params()
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today,
+                                     confirmation_months=_months())
+    flt = _filters(args)
+    figures = {f.town_code: f for f in report_figures(apply_filters(catalog.sites, flt), cards, params)}
     if args.json:
-        _print_json([card.to_dict() for card in cards])
+        # each scorecard (targets judged on all sites) with the town figures of the filtered sites
+        _print_json([{**card.to_dict(), "figures": figures[card.town_code].to_dict(args.lang)["measures"],
+                      "filters": {"categories": list(flt.categories), "statuses": list(flt.statuses)}}
+                     for card in cards])
         return 0
     lang = args.lang
+    if filters_text(flt, lang):
+        print(t("analysis.report.filters", lang, filters=filters_text(flt, lang)))
     for card in cards:
         name = card.name_en if lang == "en" else card.name_zh
         print(f"{name} ({card.town_code}) — {t('analysis.state.' + card.state, lang)} · "
@@ -141,12 +192,15 @@ def cmd_towns(args: argparse.Namespace) -> int:
               f"{t('analysis.col.in_progress', lang)} {card.counts['in_progress']} · "
               f"{t('analysis.col.not_started', lang)} {card.counts['not_started']} · "
               f"{t('analysis.col.sites', lang)} {len(card.sites)}")
+        fig = figures[card.town_code]
+        print("    " + " · ".join(f"{t('analysis.measure.' + m, lang)} {analysis.fmt_measure(fig.values[m], m, lang)}"
+                                  for m in analysis.TOWN_MEASURES))
         for item in card.targets:
             if item.measure == "untracked":
                 value = t("analysis.state.untracked", lang)
             else:
-                value = (f"{fmt_number(item.achieved)} / {fmt_number(item.target)} {unit_text(item.unit, lang)} · "
-                         f"{t('analysis.col.registered', lang)} {fmt_number(item.registered)} · "
+                value = (f"{achieved_text(item, lang)} / {fmt_number(item.target)} {unit_text(item.unit, lang)} · "
+                         f"{t('analysis.col.registered', lang)} {registered_text(item, lang)} · "
                          f"{t('analysis.state.' + item.state, lang)}")
                 if item.overdue:
                     value += " · " + t("analysis.target_overdue", lang)
@@ -158,7 +212,8 @@ def cmd_towns(args: argparse.Namespace) -> int:
             print("    " + t("analysis.towns.generation", lang) + ": " + t(
                 "analysis.towns.generation_value", lang, generation=fmt_number(gen.generation_tpd),
                 population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
-                wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd))
+                wet_share=analysis.fmt_share(gen.wet_share),
+                capacity=analysis.fmt_measure(fig.values["wet_waste_tpd"], "wet_waste_tpd", lang))
                 + f" [{gen.population_note}]")
     print()
     print(analysis.INDICATIVE_CAVEAT_EN if lang == "en" else analysis.INDICATIVE_CAVEAT_ZH)
@@ -167,16 +222,22 @@ def cmd_towns(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
-    from wufei_geo.report import write_report
+    from wufei_geo.filters import apply_filters, filters_text
+    from wufei_geo.report import report_figures, write_report
 
     catalog = _catalog()
     params = _params()
+    months = _months()
     report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
-                                      today=args.today)
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today)
+                                      today=args.today, confirmation_months=months)
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today,
+                                     confirmation_months=months)
+    flt = _filters(args)
+    figures = report_figures(apply_filters(catalog.sites, flt), cards, params)
     try:
         path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
-                            generated=args.today)
+                            generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
+                            confirmation_months=months)
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
-from wufei_geo import i18n, model
+from wufei_geo import analysis, i18n, model
 from wufei_geo.i18n import t
 from wufei_geo.mapview.geometry import (
     _feature_collection,
@@ -20,7 +20,7 @@ from wufei_geo.mapview.geometry import (
 )
 from wufei_geo.mapview.legend import Legend, _legend_html
 from wufei_geo.mapview.links import service_links
-from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, _bin_colour, _bins, town_measures, town_names
+from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, town_figures, town_names
 from wufei_geo.mapview.payload import (
     _CAPACITY_FIELD,
     POPUP_FIELDS,
@@ -32,7 +32,7 @@ from wufei_geo.mapview.payload import (
 from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAPS, TILES, use_local_assets
-from wufei_geo.mapview.values import _isnull, display_number
+from wufei_geo.mapview.values import _isnull
 
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
@@ -132,29 +132,26 @@ def build_map(
         approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
         if approx_any:
             zone_layer_name = t("map.zones_approx", lang)
-        measures = town_measures(sites, zones, towns) if choropleth else None
-        edges: list[float] = []
-        if measures is not None:
-            edges = _bins(measures[choropleth])
-            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "edges": edges,
-                          "unit": t(f"choropleth.unit.{choropleth}", lang)}
-        unit = t(f"choropleth.unit.{choropleth}", lang) if choropleth else ""
+        # values, classes, labels and colours: the analysis core's (one owner, issue 11)
+        shades: dict[str, dict] | None = None
+        if choropleth:
+            scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
+            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
+                          "colours": scale.colours, "unknown_colour": scale.unknown_colour}
         zone_feats = []
-        for i, row in enumerate(zones.itertuples(index=False)):
+        for row in zones.itertuples(index=False):
             geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
             if geom is None or geom.is_empty:
                 continue
             approx = getattr(row, "boundary_quality", None) == "approximate"
             props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
-            if measures is not None:
-                value = measures[choropleth].iloc[i]
+            if shades is not None:
+                shade = shades.get(str(row.town_code)) or {"value": None, "text": t("common.unknown", lang),
+                                                           "fill": UNKNOWN_COLOUR}
                 props["mlabel"] = choro_info["label"]  # type: ignore[index]
-                if pd.isna(value):
-                    props["fill"] = UNKNOWN_COLOUR
-                    props["mtext"] = t("common.unknown", lang)
-                else:
-                    props["fill"] = _bin_colour(float(value), edges)
-                    props["mtext"] = f"{display_number(float(value))} {unit}".strip()
+                props["fill"] = shade["fill"]
+                props["mtext"] = shade["text"]
+                props["mvalue"] = shade["value"]
             anchor = label_anchor(geom)
             if anchor is not None:
                 label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}

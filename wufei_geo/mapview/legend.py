@@ -16,7 +16,6 @@ from wufei_geo.i18n import t
 from wufei_geo.mapview.style import (
     APPROX_CSS,
     CATEGORY_GLYPHS,
-    CHOROPLETH_PALETTE,
     MARKER_RING,
     OUTLINE_PRECISE,
     STATUS_COLOURS,
@@ -103,12 +102,10 @@ def _legend_html(
     right.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
     if choropleth:
         right.append(f"<i>{e(choropleth['label'])}</i>")
-        edges = choropleth["edges"]
-        unit = choropleth.get("unit", "")
-        for i in range(len(edges) - 1):
+        # the class labels (rounded breaks with units) and colours come from the analysis core
+        for label, colour in zip(choropleth["labels"], choropleth["colours"], strict=False):
             right.append(
-                f'<div><span class="wf-bx" style="background:{CHOROPLETH_PALETTE[i]}"></span>'
-                f"{e(class_label(edges[i], edges[i + 1], unit))}</div>"
+                f'<div><span class="wf-bx" style="background:{colour}"></span>{e(label)}</div>'
             )
         right.append(
             f'<div><span class="wf-bx" style="background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'

@@ -1,13 +1,13 @@
-"""Per town: display names, the choropleth measures and their colour bins."""
+"""Per town: display names and the choropleth figures — the figures and their classes come from
+:mod:`wufei_geo.analysis` (one owner for every number, issue 11); the map only renders them."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from wufei_geo.mapview.style import CHOROPLETH_PALETTE
+from wufei_geo import analysis
 from wufei_geo.mapview.values import _isnull
 
-CHOROPLETH_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
+CHOROPLETH_MEASURES: tuple[str, ...] = analysis.MAP_MEASURES
 
 
 def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str) -> dict[str, str]:
@@ -24,56 +24,31 @@ def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str
     return names
 
 
-def town_measures(
-    sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Per zone: ``site_count``, ``wet_waste_tpd``, ``capacity_per_10k`` (NaN = unknown).
-
-    ``wet_waste_tpd`` is the sum of known wet-waste ``capacity_norm`` (t/d); NaN when the town has
-    wet-waste sites but none with a known capacity, 0 when it has none.  ``capacity_per_10k`` is
-    ``wet_waste_tpd`` per 10,000 residents where the gazetteer knows the population, else NaN —
-    never 0 for an unknown.
-    """
-    codes = zones["town_code"].astype(str)
-    out = pd.DataFrame({"town_code": codes.to_numpy()})
-    s_town = sites["town_code"].astype(object).where(sites["town_code"].notna(), None).map(
-        lambda v: None if v is None else str(v)
-    )
-    out["site_count"] = out["town_code"].map(s_town.value_counts()).fillna(0).astype(int)
-    wet = sites[sites["category"] == "wet_waste"]
-    wet_town = s_town[wet.index]
-    cap = pd.to_numeric(wet["capacity_norm"], errors="coerce")
-    known_sum = cap.groupby(wet_town).sum(min_count=1)
-    n_wet = wet_town.value_counts()
-    wet_tpd = out["town_code"].map(known_sum)
-    has_wet = out["town_code"].map(n_wet).fillna(0) > 0
-    out["wet_waste_tpd"] = wet_tpd.where(has_wet, 0.0).astype(float)
-    pop = pd.Series(np.nan, index=out.index)
+def zone_towns(zones: pd.DataFrame, towns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The zones as a town table for :func:`analysis.town_figures` (population from the gazetteer)."""
+    table = pd.DataFrame({
+        "town_code": zones["town_code"].astype(str).to_numpy(),
+        "name_zh": zones["name_zh"].to_numpy() if "name_zh" in zones else zones["town_code"].astype(str).to_numpy(),
+        "name_en": zones["name_en"].to_numpy() if "name_en" in zones else zones["town_code"].astype(str).to_numpy(),
+    })
+    pop = pd.Series([None] * len(table), dtype=object)
     if towns is not None and len(towns) and "population" in towns.columns:
         code_col = "code" if "code" in towns.columns else "town_code"
         pops = pd.to_numeric(towns["population"], errors="coerce")
         pops.index = towns[code_col].astype(str)
-        pop = out["town_code"].map(pops)
-    out["population"] = pop.astype(float)
-    per = out["wet_waste_tpd"] / (out["population"] / 10_000)
-    out["capacity_per_10k"] = per.where(out["population"] > 0)
-    return out
+        pop = table["town_code"].map(pops)
+    table["population"] = pop
+    return table
 
 
-def _bins(values: pd.Series, k: int = len(CHOROPLETH_PALETTE)) -> list[float]:
-    known = values.dropna()
-    if known.empty:
-        return []
-    lo, hi = float(known.min()), float(known.max())
-    if hi <= lo:
-        return [lo, hi]
-    return [lo + (hi - lo) * i / k for i in range(k + 1)]
+def town_figures(sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame | None = None) -> list[analysis.TownFigures]:
+    """The analysis core's figures of ``sites`` (as filtered for the map), one per zone."""
+    return analysis.town_figures(sites, zone_towns(zones, towns))
 
 
-def _bin_colour(value: float, edges: list[float]) -> str:
-    if len(edges) < 3:
-        return CHOROPLETH_PALETTE[-1]
-    for i in range(len(edges) - 1):
-        if value <= edges[i + 1]:
-            return CHOROPLETH_PALETTE[i]
-    return CHOROPLETH_PALETTE[-1]
+def town_measures(
+    sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per zone: the core's figures as a table (NaN = unknown, ``<measure>_unknown`` = sites of
+    unknown capacity in it); see :func:`analysis.town_figures`."""
+    return analysis.town_measures(town_figures(sites, zones, towns))

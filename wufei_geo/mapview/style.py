@@ -6,16 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATUS_COLOURS: dict[str, str] = {
-    "planned": "#4a78c2",
-    "under_construction": "#e8950c",
-    "commissioning": "#8e44ad",
-    "operating": "#238b45",
-    "suspended": "#7f7f7f",
-    "cancelled": "#3b3b3b",
-    "decommissioned": "#a0522d",
-}
-UNKNOWN_COLOUR = "#b0b0b0"
+# One palette for the map and the charts: owned by wufei_geo.palette (issue 11).
+from wufei_geo.palette import CHOROPLETH_PALETTE, STATUS_COLOURS, UNKNOWN_COLOUR  # noqa: E402,F401
+
 # One glyph per category: a character in Chinese, letters in English (see the legend).
 CATEGORY_GLYPHS: dict[str, tuple[str, str]] = {
     "transfer_station": ("转", "T"),
@@ -30,7 +23,6 @@ CATEGORY_GLYPHS: dict[str, tuple[str, str]] = {
     "bulky_waste": ("大", "B"),
     "dump_remediation": ("堆", "D"),
 }
-CHOROPLETH_PALETTE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 MARKER_MIN_PX, MARKER_MAX_PX = 18, 34
 
 

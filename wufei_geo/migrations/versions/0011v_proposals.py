@@ -12,7 +12,7 @@ from alembic import op
 from wufei_geo.db import UTCDateTime
 
 revision = "0011v_proposals"
-down_revision = "0001"
+down_revision = "0011a_numbers"
 branch_labels = None
 depends_on = None
 

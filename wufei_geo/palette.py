@@ -1,0 +1,21 @@
+"""THE colours of the app (issue 11: one status palette for the map and the charts).
+
+Colour-blind-safe (Okabe–Ito based): the map's markers and legend, the capacity page's chart,
+the briefing's SVG chart and the town shadings all take their colours from here.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+STATUS_COLOURS: Final[dict[str, str]] = {
+    "planned": "#0072B2",
+    "under_construction": "#E69F00",
+    "commissioning": "#56B4E9",
+    "operating": "#009E73",
+    "suspended": "#CC79A7",
+    "cancelled": "#3B3B3B",
+    "decommissioned": "#A0522D",
+}
+# Town shading, light to dark (ColorBrewer Greens, 5 classes); unknown is grey, never a class.
+CHOROPLETH_PALETTE: Final[tuple[str, ...]] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+UNKNOWN_COLOUR: Final = "#b0b0b0"
