@@ -194,7 +194,7 @@ st.dataframe(
         ]
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     key="towns_figures",
 )
 
