@@ -1,0 +1,79 @@
+"""The gettext catalogue: both .po files parse, every key has both languages, and the fold
+entry point moves legacy dict entries into the files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wufei_geo import i18n, i18n_catalog
+
+
+def test_po_files_parse_and_every_key_has_both_languages():
+    assert i18n_catalog.check() == []
+    zh, en = i18n_catalog.read_catalog("zh"), i18n_catalog.read_catalog("en")
+    assert set(zh) == set(en)
+    assert len(zh) > 300
+    for key, pair in i18n.MESSAGES.items():
+        assert len(pair) == 2 and all(pair), key
+
+
+def test_no_legacy_entries_left_unfolded():
+    # Parallel branches add ("中文", "English") entries at the end of i18n.py; after merging,
+    # `python -m wufei_geo.i18n_catalog fold wufei_geo/i18n.py --strip` moves them into the .po files.
+    source = Path(i18n.__file__).read_text(encoding="utf-8")
+    left = [key for key, *_ in i18n_catalog.legacy_entries(source)]
+    assert left == [], f"fold these into the .po files: {left}"
+
+
+def test_vocabulary_comes_from_the_catalogue():
+    assert i18n.status_label("operating", "zh") == "已运行"
+    assert i18n.category_label("wet_waste", "en") == "Wet-waste treatment"
+    assert i18n.unit_label("t/d", "zh") == "吨/日"
+    assert i18n.t("map.count", "en", shown=3, total=5) == "Showing 3 / 5 sites"
+    assert i18n.t("no.such.key", "zh") == "no.such.key"
+
+
+@pytest.fixture
+def tmp_catalogue(tmp_path, monkeypatch):
+    monkeypatch.setattr(i18n_catalog, "LOCALE_DIR", tmp_path / "locale")
+    i18n_catalog.pairs.cache_clear()
+    i18n_catalog.write_catalogs({"a.one": ("一", "one"), "a.two": ("二", "two")})
+    yield tmp_path
+    i18n_catalog.pairs.cache_clear()
+
+
+def test_fold_adds_new_keys_reports_differences_and_strips(tmp_catalogue):
+    legacy = tmp_catalogue / "legacy.py"
+    legacy.write_text(
+        'MESSAGES = {}\n'
+        'MESSAGES.update({\n'
+        '    # --- issue 99: something ---\n'
+        '    "a.two": ("两", "two"),\n'
+        '    "b.new": ("新的 {n} 个", "{n} new"),\n'
+        '    "b.long": (\n'
+        '        "很长的一句",\n'
+        '        "a long sentence",\n'
+        '    ),\n'
+        '})\n'
+        'x = 1\n',
+        encoding="utf-8",
+    )
+    report = i18n_catalog.fold(legacy, strip=True)
+    assert report["added"] == ["b.new", "b.long"] and report["differs"] == ["a.two"]
+    cat = i18n_catalog.pairs()
+    assert cat["b.new"] == ("新的 {n} 个", "{n} new") and cat["b.long"] == ("很长的一句", "a long sentence")
+    assert cat["a.two"] == ("二", "two")  # left alone without --update
+    text = legacy.read_text(encoding="utf-8")
+    assert '"b.new"' not in text and "很长的一句" not in text and '"a.two"' in text and "x = 1" in text
+    compile(text, "legacy.py", "exec")
+    assert i18n_catalog.fold(legacy, update=True)["updated"] == ["a.two"]
+    assert i18n_catalog.pairs()["a.two"] == ("两", "two")
+    assert i18n_catalog.main(["check"]) == 0
+
+
+def test_fold_refuses_an_entry_missing_a_language(tmp_catalogue):
+    legacy = tmp_catalogue / "legacy.py"
+    legacy.write_text('MESSAGES = {"c.x": ("中", "")}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="both languages"):
+        i18n_catalog.fold(legacy)
