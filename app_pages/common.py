@@ -42,6 +42,11 @@ def tr(key: str, **fmt: Any) -> str:
     return i18n.t(key, lang(), **fmt)
 
 
+def err(exc: BaseException) -> str:
+    """A refusal of the core in the current language (from its message key), not yet escaped."""
+    return i18n.error_text(exc, lang())
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str) -> Any:
     from wufei_geo.store import Store

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import common, login
-from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, sidebar_filters, tr
+from app_pages.common import err, get_catalog, get_store, lang, leaflet_asset_base, sidebar_filters, tr
 from wufei_geo import bulk_import, exports, mapview
 from wufei_geo.errors import NotAuthenticated, WufeiError
 
@@ -126,7 +126,7 @@ def _boundaries(actor: Any, catalog: Any) -> None:
         try:
             get_store().replace_zones(actor, zones, source=upload.name)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             st.success(tr("data.boundary_done"))
 
@@ -169,7 +169,7 @@ def _backup(actor: Any) -> None:
         try:
             backup.backup(get_store(), buf, actor=actor)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             st.session_state["data_backup_bytes"] = buf.getvalue()
     if st.session_state.get("data_backup_bytes"):
@@ -193,7 +193,7 @@ def _backup(actor: Any) -> None:
         try:
             summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor)
         except (WufeiError, backup.BackupError) as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
             st.success(tr("data.restored", counts=", ".join(f"{k} {v}" for k, v in summary.counts.items())))

@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
-from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, tr
+from app_pages.common import err, get_catalog, get_store, lang, leaflet_asset_base, tr
 from app_pages.login import md
 from wufei_geo import i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
@@ -179,7 +179,7 @@ if site_id:
     try:
         site = store.get_site(str(site_id))
     except WufeiError as exc:
-        st.error(tr("update.refused", error=md(exc)))
+        st.error(tr("update.refused", error=md(err(exc))))
         site = None
 
 if site is not None:
@@ -339,7 +339,7 @@ if site is not None:
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 opened[site_id] = int(saved["version"])
                 st.session_state.pop(CLICK_KEY, None)
@@ -427,7 +427,7 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except (WufeiError, ValueError) as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=md(added["site_id"])))
                 st.rerun()
@@ -447,7 +447,7 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=md(retire_id)))
                 st.rerun()

@@ -77,3 +77,38 @@ def test_fold_refuses_an_entry_missing_a_language(tmp_catalogue):
     legacy.write_text('MESSAGES = {"c.x": ("中", "")}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="both languages"):
         i18n_catalog.fold(legacy)
+
+
+def test_refusals_carry_a_key_translated_from_the_catalogue(store, admin, site_record):
+    from wufei_geo import auth
+    from wufei_geo.errors import BatchRefused, NotFound, ValidationError
+
+    with pytest.raises(NotFound) as info:
+        store.get_site("NO.SUCH")
+    exc = info.value
+    assert exc.key == "error.no_site" and exc.params == {"site_id": "NO.SUCH"}
+    assert i18n.error_text(exc, "zh") == "无此站点：'NO.SUCH'。"
+    assert i18n.error_text(exc, "en") == "No site 'NO.SUCH'."
+    assert "No site" in str(exc) and "无此站点" in str(exc)  # logs and tests see both
+
+    store.seed([site_record("T.1")])
+    with pytest.raises(BatchRefused) as info:
+        store.update_sites(admin, [("T.1", {"status": "cancelled"}, 1, None)])
+    zh = i18n.error_text(info.value, "zh")
+    assert "1 项修改中有 1 项被拒绝" in zh and "取消" in zh and "须填写说明" in zh and "cancelled" not in zh
+    assert "Cancelled" in i18n.error_text(info.value, "en")
+
+    with pytest.raises(ValidationError) as info:
+        auth.create_user(store, "t1", "town_official", "徐泾镇", "a-long-password-1")
+    zh = i18n.error_text(info.value, "zh")
+    assert "310118106" in zh or "徐泾镇" in zh  # the valid towns are listed
+
+
+def test_a_plain_message_still_works():
+    from wufei_geo.errors import StaleVersion, ValidationError
+
+    exc = ValidationError("a plain sentence")
+    assert str(exc) == "a plain sentence" and exc.key is None
+    assert i18n.error_text(exc, "zh") == "a plain sentence"
+    stale = StaleVersion("changed", expected_version=1, current_version=2)
+    assert stale.current_version == 2 and str(stale) == "changed"

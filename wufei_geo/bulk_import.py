@@ -433,7 +433,7 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
             store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note)
         except WufeiError as exc:
             column = _ERROR_COLUMN.get(type(exc).__name__)
-            report.errors.append(RowError(plan.row, column, _msg("refused", lang, error=exc), plan.site_id))
+            report.errors.append(RowError(plan.row, column, _msg("refused", lang, error=i18n.error_text(exc, lang)), plan.site_id))
         else:
             accepted.append(plan)
     report.rows = accepted
@@ -454,12 +454,12 @@ def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: 
     except BatchRefused as exc:
         for index, site_id, error in exc.errors:
             row = report.rows[index].row if 0 <= index < len(report.rows) else None
-            report.errors.append(RowError(row, None, _msg("refused", lang, error=error), site_id))
+            report.errors.append(RowError(row, None, _msg("refused", lang, error=i18n.error_text(error, lang)), site_id))
         if not exc.errors:
-            report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+            report.errors.append(RowError(None, None, _msg("refused", lang, error=i18n.error_text(exc, lang))))
         return report
     except WufeiError as exc:
-        report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+        report.errors.append(RowError(None, None, _msg("refused", lang, error=i18n.error_text(exc, lang))))
         return report
     report.applied = True
     return report

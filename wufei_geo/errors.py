@@ -1,16 +1,44 @@
 """Typed refusals of the core.
 
-Every refusal the store or auth makes is one of these, with a message fit to show a user.
-The app, the CLI and bulk import catch ``WufeiError`` and show ``str(exc)``; they never have to
-parse a message to know what happened.
+Every refusal the store or auth makes is one of these.  A refusal carries a message KEY of the
+catalogue (``wufei_geo/locale/*/LC_MESSAGES/wufei_geo.po``) and its parameters; the app and the
+CLI show it in the user's language with ``i18n.error_text(exc, lang)`` and never parse a
+message's text.  ``str(exc)`` is the English text followed by the Chinese one (logs, tests).
+
+Backward compatible: ``ValidationError("a plain sentence")`` still works (no key; shown as written).
+New refusals should pass ``key=`` and ``params=`` instead::
+
+    raise NotFound(key="error.no_site", params={"site_id": site_id})
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
+def _both_languages(key: str, params: Mapping[str, Any]) -> str:
+    from wufei_geo import i18n  # lazy: i18n is data, errors must stay importable on their own
+
+    try:
+        en, zh = i18n.t(key, "en", **params), i18n.t(key, "zh", **params)
+    except (KeyError, IndexError, ValueError):
+        return key
+    return en if en == zh else f"{en} / {zh}"
+
+
 class WufeiError(Exception):
-    """Base of every refusal the core raises on purpose."""
+    """Base of every refusal the core raises on purpose.
+
+    ``key``: catalogue key of the message (None for legacy plain-text refusals); ``params``: the
+    values its placeholders take."""
+
+    def __init__(self, message: str | None = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        self.key = key
+        self.params = dict(params or {})
+        if message is None:
+            message = _both_languages(key, self.params) if key else self.__class__.__name__
+        super().__init__(message)
 
 
 class AuthError(WufeiError):
@@ -24,8 +52,9 @@ class NotAuthenticated(AuthError):
 class AccountLocked(NotAuthenticated):
     """Too many failed log-ins; ``locked_until`` is an aware UTC datetime."""
 
-    def __init__(self, message: str, locked_until: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None, locked_until: Any = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.locked_until = locked_until
 
 
@@ -50,12 +79,15 @@ class StaleVersion(WufeiError):
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         expected_version: int | None = None,
         current_version: int | None = None,
         changes: list[dict[str, Any]] | None = None,
+        *,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, key=key, params=params)
         self.expected_version = expected_version
         self.current_version = current_version
         self.changes = changes or []
@@ -72,6 +104,7 @@ class StoreBusy(WufeiError):
 class BatchRefused(WufeiError):
     """A batch of edits was refused as a whole; ``errors`` is ``[(index, site_id, error), ...]``."""
 
-    def __init__(self, message: str, errors: list[tuple[int, str, WufeiError]]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None, errors: list[tuple[int, str, WufeiError]], *,
+                 key: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.errors = errors

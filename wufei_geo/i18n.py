@@ -142,6 +142,32 @@ def last_change_label(change: dict | None, lang: str = DEFAULT_LANG) -> str:
     return " · ".join(p for p in parts if p)
 
 
+# --- refusals of the core (errors.WufeiError carries key + params) ----------------------------
+_STATUS_PARAMS = frozenset({"status", "old_status", "new_status"})
+
+
+def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
+    """A refusal in ``lang``: keyed errors from the catalogue (status and role codes in their
+    parameters shown as words); a batch lists each refused edit; legacy plain-text refusals
+    and foreign exceptions as written."""
+    key = getattr(exc, "key", None)
+    if not key or key not in MESSAGES:
+        return str(exc)
+    params = dict(getattr(exc, "params", {}) or {})
+    for name, value in params.items():
+        if name in _STATUS_PARAMS:
+            params[name] = status_label(value, lang)
+        elif name == "role" and f"role.{value}" in MESSAGES:
+            params[name] = t(f"role.{value}", lang)
+    items = getattr(exc, "errors", None)
+    if key == "error.batch" and items:
+        params["detail"] = "; ".join(f"#{i + 1} {sid}: {error_text(e, lang)}" for i, sid, e in items)
+    try:
+        return t(key, lang, **params)
+    except (KeyError, IndexError, ValueError):
+        return str(exc)
+
+
 # === legacy entries awaiting fold =================================================================
 # New entries from parallel branches go here, one marked section per issue, as plain
 # ``"key": ("中文", "English"),`` lines; ``python -m wufei_geo.i18n_catalog fold wufei_geo/i18n.py

@@ -75,7 +75,7 @@ def check_text(label: str, value: str, *, controls: bool = False) -> str:
                   or (controls and unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")})
     if bad:
         raise ValidationError(
-            f"{label} contains control characters: {', '.join(f'U+{ord(ch):04X}' for ch in bad)} / 含有控制字符"
+            key="error.control_chars", params={"label": label, "chars": ", ".join(f"U+{ord(ch):04X}" for ch in bad)}
         )
     return value
 
@@ -122,7 +122,7 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 
 def _storage_refusal(exc: DBAPIError) -> str | None:
-    """A user-facing message for a write the database refused as a whole, else None.
+    """The message key for a write the database refused as a whole, else None.
 
     Hostile-input fix: a read-only database file or a full disk used to surface as a raw
     SQLAlchemy OperationalError (a traceback in the CLI, an exception page in the app).
@@ -130,12 +130,11 @@ def _storage_refusal(exc: DBAPIError) -> str | None:
     text = str(exc.orig if exc.orig is not None else exc).lower()
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if "readonly database" in text or "read-only" in text or sqlstate == "25006":
-        return "the database is read-only; nothing was saved / 数据库为只读，未保存"
+        return "error.db_read_only"
     if "disk is full" in text or "database or disk is full" in text or sqlstate in ("53100", "53200"):
-        return "the database disk is full; nothing was saved / 数据库磁盘已满，未保存"
+        return "error.db_full"
     if exc.connection_invalidated or (sqlstate or "").startswith(("08", "57P")):
-        return ("the connection to the database was lost; the edit was not confirmed — reload to see "
-                "whether it was saved / 数据库连接中断，修改未确认，请刷新查看是否已保存")
+        return "error.db_lost"
     return None
 
 
@@ -203,10 +202,10 @@ class Store:
                 if isinstance(exc, DBAPIError) and not _is_transient(exc):
                     refusal = _storage_refusal(exc)
                     if refusal is not None:
-                        raise StoreUnavailable(refusal) from exc
+                        raise StoreUnavailable(key=refusal) from exc
                     raise
                 if attempt == MAX_WRITE_ATTEMPTS - 1:
-                    raise StoreBusy("the database is busy; nothing was saved, please try again / 数据库繁忙，未保存，请重试") from exc
+                    raise StoreBusy(key="error.db_busy") from exc
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
@@ -365,7 +364,7 @@ class Store:
         """One site as a dict of ``SITE_COLUMNS`` (+ ``updated_at``); NotFound if unknown."""
         row = self.read(lambda c: c.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first())
         if row is None:
-            raise NotFound(f"no site {site_id!r} / 无此站点")
+            raise NotFound(key="error.no_site", params={"site_id": site_id})
         return dict(row)
 
     def _audit_dict(self, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -472,7 +471,7 @@ class Store:
         if not isinstance(zones, gpd.GeoDataFrame) or "town_code" not in zones.columns:
             raise ValidationError("zones must be a GeoDataFrame with a town_code column")
         if zones.crs is None:
-            raise ValidationError("the zones have no CRS / 边界缺少坐标系")
+            raise ValidationError(key="error.zones_no_crs")
         gdf = zones.to_crs("EPSG:4326")
         codes = [str(c) for c in gdf["town_code"]]
         problems = []
@@ -491,7 +490,7 @@ class Store:
             if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
                 problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
         if problems:
-            raise ValidationError("zones refused: " + "; ".join(problems))
+            raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(problems)})
         from wufei_geo.crs import METRIC_CRS
 
         areas = gdf.to_crs(METRIC_CRS).area / 1e6
@@ -549,21 +548,20 @@ class Store:
         ]
         detail = "; ".join(parts) if parts else "no recorded details"
         return StaleVersion(
-            f"site {site_id} was changed meanwhile (you started from version {expected}, it is now "
-            f"version {current}): {detail}. Reload and try again. / 站点已被他人修改，请刷新后重试。",
-            expected_version=expected, current_version=current, changes=changes,
+            expected_version=expected, current_version=current, changes=changes, key="error.stale",
+            params={"site_id": site_id, "expected": expected, "current": current, "detail": detail},
         )
 
     def _validate_changes(self, site: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         """New column values for the changes (not yet compared with the stored ones)."""
         unknown = sorted(set(changes) - EDITABLE_FIELDS)
         if unknown:
-            raise ValidationError(f"fields not editable here: {', '.join(unknown)}")
+            raise ValidationError(key="error.not_editable", params={"fields": ", ".join(unknown)})
         new: dict[str, Any] = {}
         if "status" in changes:
             status = changes["status"]
             if status not in STATUSES:
-                raise ValidationError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+                raise ValidationError(key="error.unknown_status", params={"value": status, "allowed": ", ".join(STATUSES)})
             new["status"] = status
         if "operating_capacity_value" in changes or "operating_capacity_unit" in changes:
             new.update(self._validate_capacity(site, changes.get("operating_capacity_value"), changes.get("operating_capacity_unit")))
@@ -578,23 +576,23 @@ class Store:
         if value is None and unit in (None, ""):
             return {"operating_capacity_value": None, "operating_capacity_unit": None, "operating_capacity_norm": None}
         if isinstance(value, bool):
-            raise ValidationError("capacity must be a number")
+            raise ValidationError(key="error.capacity_not_number", params={"value": value})
         try:
             number = float(str(value).strip()) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            raise ValidationError(f"capacity {value!r} is not a number / 能力须为数字") from None
+            raise ValidationError(key="error.capacity_not_number", params={"value": value}) from None
         if not math.isfinite(number) or number < 0:
-            raise ValidationError(f"capacity must be a finite number ≥ 0, not {value!r}")
+            raise ValidationError(key="error.capacity_negative", params={"value": value})
         if not isinstance(unit, str) or not unit.strip():
-            raise ValidationError("a capacity needs its unit / 能力须注明单位")
+            raise ValidationError(key="error.capacity_unit")
         from wufei_geo import units
 
         try:
             norm = units.normalise(number, unit.strip(), site["category"])
         except units.UnitError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(key="error.unit_refused", params={"error": str(exc)}) from None
         if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
-            raise ValidationError(f"capacity {value!r} {unit.strip()} is too large / 能力数值过大")
+            raise ValidationError(key="error.capacity_too_large", params={"value": value, "unit": unit.strip()})
         return {"operating_capacity_value": number, "operating_capacity_unit": unit.strip(), "operating_capacity_norm": float(norm)}
 
     def _validate_date(self, value: Any) -> str | None:
@@ -607,19 +605,19 @@ class Store:
         elif isinstance(value, str):
             text = value.strip()
         else:
-            raise ValidationError(f"commissioning date {value!r} is not a date")
+            raise ValidationError(key="error.date_format", params={"value": value})
         m = _DATE_RE.match(text)
         if not m:
-            raise ValidationError(f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM) / 日期格式应为 YYYY-MM-DD")
+            raise ValidationError(key="error.date_format", params={"value": text})
         year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
         try:
             first_day = dt.date(year, month, day)
         except ValueError:
-            raise ValidationError(f"commissioning date {text!r} does not exist") from None
+            raise ValidationError(key="error.date_missing", params={"value": text}) from None
         if year < 1949:
-            raise ValidationError(f"commissioning date {text!r} is implausibly early")
+            raise ValidationError(key="error.date_early", params={"value": text})
         if first_day > self.today():
-            raise ValidationError(f"commissioning date {text!r} is in the future / 投运日期不能晚于今天")
+            raise ValidationError(key="error.date_future", params={"value": text})
         return text
 
     @staticmethod
@@ -628,13 +626,13 @@ class Store:
             raise ValidationError("location must be (lon, lat, datum)")
         lon, lat, datum = location
         if datum not in DATUMS:
-            raise ValidationError(f"unknown datum {datum!r}; one of {', '.join(DATUMS)}")
+            raise ValidationError(key="error.unknown_datum", params={"value": datum, "allowed": ", ".join(DATUMS)})
         try:
             lon, lat = float(lon), float(lat)
         except (TypeError, ValueError):
-            raise ValidationError("longitude and latitude must be numbers") from None
+            raise ValidationError(key="error.lonlat_numbers") from None
         if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError(f"({lon}, {lat}) is not a longitude/latitude pair")
+            raise ValidationError(key="error.lonlat_range", params={"lon": lon, "lat": lat})
         import numpy as np
 
         if datum != "wgs84":
@@ -645,9 +643,7 @@ class Store:
 
         inside = bool(np.asarray(geodata.in_district(np.array([lon]), np.array([lat]))).ravel()[0])
         if not inside:
-            raise ValidationError(
-                f"({lon:.6f}, {lat:.6f}) WGS-84 is outside Qingpu District (check the datum and the lon/lat order) / 坐标不在青浦区内"
-            )
+            raise ValidationError(key="error.outside", params={"lon": f"{lon:.6f}", "lat": f"{lat:.6f}"})
         return {"lon": round(lon, 7), "lat": round(lat, 7), "precision": "exact", "location_source": "official"}
 
     def _apply_update(self, conn: Connection, actor: Actor | None, site_id: str, changes: Mapping[str, Any],
@@ -656,17 +652,17 @@ class Store:
         who = auth.check_actor(conn, actor, now, self.settings)
         site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
         if site is None:
-            raise NotFound(f"no site {site_id!r} / 无此站点")
+            raise NotFound(key="error.no_site", params={"site_id": site_id})
         if who.role == "town_official":
             if site["town_code"] is None or site["town_code"] != who.town_code:
                 raise PermissionDenied(
-                    f"{who.name} may only edit sites of town {who.town_code}; site {site_id} is "
-                    f"{'not assigned to a town' if site['town_code'] is None else 'in town ' + site['town_code']} / 只能修改本街镇的站点"
+                    key="error.other_town" if site["town_code"] is not None else "error.other_town_none",
+                    params={"name": who.name, "town": who.town_code, "site_id": site_id, "site_town": site["town_code"]},
                 )
         elif who.role not in ("admin", "planner"):
-            raise PermissionDenied(f"role {who.role!r} may not edit sites")
+            raise PermissionDenied(key="error.role_may_not_edit", params={"role": who.role})
         if site["retired"]:
-            raise ValidationError(f"site {site_id} is retired and cannot be edited / 站点已撤销")
+            raise ValidationError(key="error.site_retired", params={"site_id": site_id})
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
             raise ValidationError("expected_version must be the integer version the edit started from")
         if site["version"] != expected_version:
@@ -690,10 +686,12 @@ class Store:
             old_s, new_s = site["status"], changed["status"]
             backwards = old_s in LIFECYCLE_RANK and new_s in LIFECYCLE_RANK and LIFECYCLE_RANK[new_s] < LIFECYCLE_RANK[old_s]
             if (new_s in NOTE_REQUIRED_STATUSES or backwards) and not note:
-                why = "backwards" if backwards else f"to {new_s}"
-                raise ValidationError(f"a note is required when moving {why} ({old_s} → {new_s}) / 此状态变更须填写说明")
+                raise ValidationError(
+                    key="error.note_required_backwards" if backwards else "error.note_required",
+                    params={"old_status": old_s, "new_status": new_s},
+                )
         if not changed and not note:
-            raise ValidationError("nothing to change / 没有修改")
+            raise ValidationError(key="error.nothing_to_change")
         plan = [{"field": k, "old_value": _fmt(site[k]), "new_value": _fmt(v)} for k, v in _audit_order(changed)]
         if not write:
             return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version}
@@ -744,7 +742,8 @@ class Store:
                     errors.append((i, site_id, exc))
             if errors:
                 msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
-                raise BatchRefused(f"{len(errors)} of {len(items)} edits refused, nothing saved: {msg}", errors)
+                raise BatchRefused(None, errors, key="error.batch",
+                                   params={"n": len(errors), "total": len(items), "detail": msg})
             return done
 
         return self.run_write(work)
@@ -798,7 +797,7 @@ class Store:
             now = self.now()
             by = auth.require_admin(conn, actor, now, self.settings)
             if conn.execute(sa.select(db.sites.c.site_id).where(db.sites.c.site_id == sid)).first():
-                raise ValidationError(f"site {sid} already exists")
+                raise ValidationError(key="error.site_exists", params={"site_id": sid})
             row.setdefault("status_as_of", self.today().isoformat())
             row.setdefault("status_source", f"official: {by}")
             conn.execute(sa.insert(db.sites).values(**row, version=1, updated_at=now))
@@ -810,7 +809,7 @@ class Store:
     def retire_site(self, actor: Actor | None, site_id: str, note: str) -> dict[str, Any]:
         """Retire a site (kept, hidden from the map; administrator only, note required)."""
         if not isinstance(note, str) or not note.strip():
-            raise ValidationError("a note is required to retire a site / 撤销站点须填写说明")
+            raise ValidationError(key="error.retire_note")
         check_text("the note", note)
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -818,9 +817,9 @@ class Store:
             by = auth.require_admin(conn, actor, now, self.settings)
             site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
             if site is None:
-                raise NotFound(f"no site {site_id!r} / 无此站点")
+                raise NotFound(key="error.no_site", params={"site_id": site_id})
             if site["retired"]:
-                raise ValidationError(f"site {site_id} is already retired")
+                raise ValidationError(key="error.already_retired", params={"site_id": site_id})
             version = site["version"] + 1
             res = conn.execute(
                 sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])

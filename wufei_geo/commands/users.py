@@ -42,7 +42,7 @@ def read_password(args: argparse.Namespace, prompt: str, confirm: bool = False) 
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Repeat: ") != first:
-        raise ValidationError("the two passwords differ / 两次输入的密码不一致")
+        raise ValidationError(key="error.passwords_differ")
     return first
 
 
