@@ -163,3 +163,22 @@ params = st.session_state.get("analysis_params") or load_settings().generation
 cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params)
 for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")
+
+# The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+brief_measure = st.selectbox(
+    tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
+    index=analysis.TOWN_MEASURES.index("wet_waste_registered_tpd"), key="capacity_brief_measure",
+)
+
+
+def _briefing_pdf(report=report, cards=cards, catalog=catalog, lang=L, measure=brief_measure) -> bytes:
+    from wufei_geo.briefing_pdf import briefing_pdf
+
+    return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=lang,
+                        measure=measure)
+
+
+st.download_button(
+    tr("analysis.report.download_pdf"), data=_briefing_pdf, mime="application/pdf",
+    file_name=f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf",
+)

@@ -39,9 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_towns)
 
-    p = subparsers.add_parser("report", help="write the Excel workbook (.xlsx) or the HTML briefing (.html)")
-    p.add_argument("-o", "--output", required=True, help="output file; the suffix chooses the format")
-    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all")
+    p = subparsers.add_parser(
+        "report", help="write the one-page PDF briefing (.pdf), the Excel workbook (.xlsx) or the HTML briefing (.html)",
+        description="Write the briefing or the workbook; the output file's suffix chooses the format.",
+        epilog="Examples:\n  wufei-geo report -o brief.pdf\n  wufei-geo report -o brief-en.pdf --lang en "
+               "--measure site_count\n  wufei-geo report -o qingpu.xlsx",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-o", "--output", required=True,
+                   help="output file: .pdf (one A4 page with a map), .xlsx (workbook) or .html (printable page)")
+    p.add_argument("--counts-toward", choices=analysis.COUNTS_TOWARD, default="all",
+                   help="which wet-waste sites count toward the 600 t/d goal (default: all)")
+    p.add_argument("--measure", choices=analysis.TOWN_MEASURES, default="wet_waste_registered_tpd",
+                   help="what shades the towns on the PDF briefing's map (default: wet_waste_registered_tpd)")
     _common(p)
     p.set_defaults(func=cmd_report)
 
@@ -160,8 +170,22 @@ def cmd_report(args: argparse.Namespace) -> int:
                                       today=args.today)
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today)
     try:
-        path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
-                            generated=args.today)
+        if str(args.output).lower().endswith(".pdf"):
+            from pathlib import Path
+
+            from wufei_geo.briefing_pdf import BriefingFontError, briefing_pdf
+
+            try:
+                data = briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district,
+                                    lang=args.lang, measure=args.measure, generated=args.today)
+            except BriefingFontError as exc:
+                print(f"wufei-geo report: {t(exc.key, args.lang, **exc.params)}", file=sys.stderr)
+                return 1
+            path = Path(args.output)
+            path.write_bytes(data)
+        else:
+            path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
+                                generated=args.today)
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1
