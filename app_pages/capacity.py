@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.common import get_catalog, lang, tr
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
+from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.report import (
     CHART_STATUSES,
@@ -55,7 +56,7 @@ else:
                 share=fmt_share(wet.registered_share)))
     st.write(reached_text(wet, L))
     if wet.note:
-        st.caption(f"{wet.source_ref} · {wet.note}")
+        st.caption(f"{wet.source_ref} · {localise(wet.note, L)}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
                    + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))

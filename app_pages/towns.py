@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 from app_pages.common import get_catalog, lang, leaflet_asset_base, tr
 from wufei_geo import analysis, mapview
 from wufei_geo.config import load_settings
+from wufei_geo.data_texts import localise
 from wufei_geo.i18n import category_label, status_label, unit_label
 from wufei_geo.report import downloads, fmt_number, fmt_share, scorecard_choropleth, target_label, unit_text
 
@@ -57,7 +58,7 @@ overview = pd.DataFrame(
                 sum(c.wet_waste_by_status[s] for s in ("operating", "commissioning", "under_construction", "planned"))),
             tr("analysis.col.population"): c.population,
             # no population figure: its note (e.g. "not found") is no use to a reader — 未知
-            tr("analysis.col.population_note"): c.population_note if c.population is not None and c.population_note
+            tr("analysis.col.population_note"): localise(c.population_note, L) if c.population is not None and c.population_note
             else tr("common.unknown"),
             tr("analysis.col.generation"): c.generation.generation_tpd if c.generation else None,
         }
@@ -122,7 +123,7 @@ else:
     st.write(tr("analysis.towns.generation_value", generation=fmt_number(gen.generation_tpd),
                 population=fmt_number(gen.population), per_capita=fmt_number(gen.per_capita_kg_day),
                 wet_share=fmt_share(gen.wet_share), capacity=fmt_number(gen.capacity_registered_tpd)))
-    st.caption(tr("analysis.towns.population_source", note=gen.population_note or tr("common.unknown")))
+    st.caption(tr("analysis.towns.population_source", note=localise(gen.population_note, L) or tr("common.unknown")))
     if gen.unknown_capacity_sites:
         st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
 

@@ -23,6 +23,7 @@ from app_pages import login
 from app_pages.common import err, get_catalog, get_store, lang, leaflet_asset_base, tr
 from app_pages.login import md
 from wufei_geo import i18n, mapview
+from wufei_geo.data_texts import localise
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
 
@@ -57,7 +58,7 @@ def _amount(value: Any, unit: Any) -> str:
 
 def _source_text(field: str, value: Any) -> str:
     """A status/location source; the store's ``official`` marker in the UI language."""
-    return tr("common.unknown") if _blank(value) else i18n.audit_value_label(field, value, lang())
+    return tr("common.unknown") if _blank(value) else str(localise(i18n.audit_value_label(field, value, lang()), lang()))
 
 
 def _name(row: Any, L: str) -> str:

@@ -31,6 +31,7 @@ from wufei_geo.analysis import (
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters
+from wufei_geo.data_texts import localise
 from wufei_geo.i18n import MESSAGES, category_label, status_label, t, unit_label
 from wufei_geo.model import SITE_COLUMNS, STATUSES
 
@@ -298,7 +299,7 @@ def _towns_table_html(cards: Sequence[TownScorecard], lang: str) -> str:
                     (fmt_number(gen.capacity_registered_tpd if gen else _registered(card)), True),
                     (fmt_number(gen.generation_tpd) if gen else "—", True),
                     (
-                        f"{fmt_number(card.population)} · {card.population_note or ''}"
+                        f"{fmt_number(card.population)} · {localise(card.population_note, lang) or ''}"
                         if card.population is not None
                         else t("analysis.towns.population_unknown", lang),
                         False,
