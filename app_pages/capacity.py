@@ -138,7 +138,7 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "id": item.id,
+                tr("analysis.col.target_id"): item.id,
                 tr("analysis.col.description"): target_label(item, L),
                 tr("analysis.col.goal"): item.target,
                 tr("analysis.col.unit"): unit_text(item.unit, L),
@@ -169,6 +169,7 @@ for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, p
 brief_measure = st.selectbox(
     tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
     index=analysis.TOWN_MEASURES.index("wet_waste_registered_tpd"), key="capacity_brief_measure",
+    placeholder=tr("common.choose"),
 )
 
 

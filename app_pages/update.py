@@ -172,6 +172,7 @@ if site_ids:
         format_func=lambda sid: f"{sid} · {names.get(sid, sid)}",
         key="update_pick",
         on_change=_pick_changed,
+        placeholder=tr("common.choose"),
     )
 
 site_id = st.session_state.get(SITE_KEY)
@@ -235,13 +236,14 @@ if site is not None:
         index=list(STATUSES).index(current_status) if current_status in STATUSES else 0,
         format_func=lambda s: i18n.status_label(s, L),
         key=f"upd_status_{k}",
+        placeholder=tr("common.choose"),
     )
     c1, c2 = st.columns([2, 1])
     cap_default = "" if _blank(site.get("operating_capacity_value")) else f"{site['operating_capacity_value']:g}"
     cap_raw = c1.text_input(tr("update.capacity_value"), value=cap_default, key=f"upd_cap_{k}")
     unit_now = site.get("operating_capacity_unit")
     units = unit_options(str(site.get("category")), unit_now if not _blank(unit_now) else None)
-    cap_unit = c2.selectbox(tr("update.capacity_unit"), units, format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_unit_{k}")
+    cap_unit = c2.selectbox(tr("update.capacity_unit"), units, format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_unit_{k}", placeholder=tr("common.choose"))
     commissioned = st.text_input(
         tr("update.commissioned"), value="" if _blank(site.get("commissioned")) else str(site["commissioned"]), key=f"upd_comm_{k}"
     )
@@ -254,7 +256,7 @@ if site is not None:
     location_error: str | None = None
     if loc_mode == "typed":
         d1, d2, d3 = st.columns([2, 1, 1])
-        datum = d1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key=f"upd_datum_{k}")
+        datum = d1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key=f"upd_datum_{k}", placeholder=tr("common.choose"))
         lon_raw = d2.text_input(tr("update.lon"), key=f"upd_lon_{k}")
         lat_raw = d3.text_input(tr("update.lat"), key=f"upd_lat_{k}")
         try:
@@ -380,7 +382,7 @@ with tab_town:
         town = actor.town_code
     else:
         codes = [str(c) for c in catalog.zones["town_code"]]
-        town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town")
+        town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town", placeholder=tr("common.choose"))
     rows = store.history(town_code=town, limit=500) if town else []
     if rows:
         st.dataframe(_history_frame(rows), hide_index=True, width="stretch")
@@ -397,13 +399,13 @@ if actor.role == "admin":
             new_id = st.text_input(tr("update.add_site_id"), key="add_site_id")
             new_zh = st.text_input(tr("update.add_name_zh"), key="add_name_zh")
             new_en = st.text_input(tr("update.add_name_en"), key="add_name_en")
-            new_cat = st.selectbox(tr("field.category"), list(i18n.CATEGORY_LABELS), format_func=lambda c: i18n.category_label(c, L), key="add_category")
+            new_cat = st.selectbox(tr("field.category"), list(i18n.CATEGORY_LABELS), format_func=lambda c: i18n.category_label(c, L), key="add_category", placeholder=tr("common.choose"))
             town_codes = [str(c) for c in catalog.zones["town_code"]]
-            new_town = st.selectbox(tr("update.add_town"), town_codes, format_func=lambda c: town_names.get(c, c), key="add_town")
-            new_status = st.selectbox(tr("update.status"), list(STATUSES), format_func=lambda s: i18n.status_label(s, L), key="add_status")
+            new_town = st.selectbox(tr("update.add_town"), town_codes, format_func=lambda c: town_names.get(c, c), key="add_town", placeholder=tr("common.choose"))
+            new_status = st.selectbox(tr("update.status"), list(STATUSES), format_func=lambda s: i18n.status_label(s, L), key="add_status", placeholder=tr("common.choose"))
             new_addr = st.text_input(tr("update.add_address"), key="add_address")
             a1, a2, a3 = st.columns([2, 1, 1])
-            new_datum = a1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key="add_datum")
+            new_datum = a1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key="add_datum", placeholder=tr("common.choose"))
             new_lon = a2.text_input(tr("update.lon"), key="add_lon")
             new_lat = a3.text_input(tr("update.lat"), key="add_lat")
             new_note = st.text_area(tr("update.note"), key="add_note")
@@ -435,7 +437,7 @@ if actor.role == "admin":
     with st.expander(tr("update.retire")):
         with st.form("update_retire_site"):
             all_ids = [str(s) for s in catalog.sites["site_id"]]
-            retire_id = st.selectbox(tr("update.pick"), all_ids, format_func=lambda sid: f"{sid} · {names.get(sid, sid)}", key="retire_pick")
+            retire_id = st.selectbox(tr("update.pick"), all_ids, format_func=lambda sid: f"{sid} · {names.get(sid, sid)}", key="retire_pick", placeholder=tr("common.choose"))
             retire_note = st.text_input(tr("update.retire_note"), key="retire_note")
             retire = st.form_submit_button(tr("update.retire_submit"))
         if retire:
