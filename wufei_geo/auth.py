@@ -125,6 +125,33 @@ def valid_towns_text(lang: str = "zh") -> str:
     return ", ".join(f"{c} {n}" for c, n in zip(gaz[column], names, strict=True))
 
 
+def town_names(lang: str = "zh") -> dict[str, str]:
+    """town code → name in ``lang`` (empty when the geodata module is not available)."""
+    try:
+        from wufei_geo import geodata
+    except ImportError:
+        return {}
+    gaz = geodata.load_gazetteer()
+    column = "code" if "code" in gaz.columns else "town_code"
+    return dict(zip(gaz[column].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+
+
+def town_code_from(text: Any) -> str:
+    """A town given as its code or its name — 310118106, 徐泾镇, 徐泾, Xujing Town, xujing — → its code;
+    anything else is refused with the valid towns listed."""
+    value = str(text).strip() if text is not None else ""
+    if _TOWN_CODE_RE.match(value):
+        return check_town_code(value)
+    wanted = value.lower().removesuffix(" town").removesuffix(" subdistrict").strip()
+    for code, zh in town_names("zh").items():
+        en = town_names("en").get(code, "").lower()
+        short_zh = zh.removesuffix("街道").removesuffix("镇")
+        short_en = en.removesuffix(" town").removesuffix(" subdistrict")
+        if value in (zh, short_zh) or wanted in (en, short_en):
+            return code
+    return check_town_code(value)
+
+
 def check_town_code(code: Any) -> str:
     code = str(code).strip() if code is not None else ""
     known = known_town_codes()

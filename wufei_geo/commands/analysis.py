@@ -21,7 +21,8 @@ def _date(text: str) -> dt.date:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the text output")
+    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                        help="language of the text output: zh or en (default: the locale)")
     parser.add_argument("--today", type=_date, default=None,
                         help="judge overdue targets as of this date (default: today)")
 

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--user", required=True, help="the account the changes are made (and audited) as")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import_sites)
 
     p = subparsers.add_parser("backup", help="write the whole database to a portable backup file")
@@ -48,6 +48,12 @@ def _open_store() -> Any:
 
 
 def _err(message: object) -> int:
+    """A refusal in the run's language (keyed core refusals from the catalogue)."""
+    from wufei_geo.commands import fail
+    from wufei_geo.errors import WufeiError
+
+    if isinstance(message, WufeiError):
+        return fail(message)
     print(message, file=sys.stderr)
     return 1
 
