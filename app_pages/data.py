@@ -39,7 +39,7 @@ def _exports(catalog: Any, sites: Any) -> None:
     cols = st.columns(4)
     for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg"), strict=False):
         layer = None if fmt == "gpkg" else "sites"
-        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites)
+        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites, lang=lang() if fmt == "xlsx" else None)
         col.download_button(
             tr(f"data.download_{fmt}"), data, file_name=f"qingpu-sites-{stamp}-{datum}.{fmt}",
             mime=MIME[fmt], key=f"data_dl_{fmt}",

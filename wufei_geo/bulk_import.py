@@ -166,6 +166,12 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
     except Exception as exc:  # pandas, csv, openpyxl and zipfile each raise their own types
         raise ImportFileError(_msg("unreadable", lang, error=exc)) from exc
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if is_xlsx:  # a workbook exported for people: its header sheet maps the labels back to schema names
+        from wufei_geo.exports import schema_columns
+
+        names = schema_columns(data)
+        if names:
+            frame.columns = [names.get(c, c) for c in frame.columns]
     return frame.fillna("").astype(str).apply(lambda s: s.str.strip())
 
 

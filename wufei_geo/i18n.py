@@ -159,6 +159,9 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
             params[name] = status_label(value, lang)
         elif name == "role" and f"role.{value}" in MESSAGES:
             params[name] = t(f"role.{value}", lang)
+    changes = getattr(exc, "changes", None)
+    if key == "error.stale" and changes:  # who changed what, in the reader's words
+        params["detail"] = "; ".join(last_change_label(c, lang) for c in changes)
     items = getattr(exc, "errors", None)
     if key == "error.batch" and items:
         params["detail"] = "; ".join(f"#{i + 1} {sid}: {error_text(e, lang)}" for i, sid, e in items)

@@ -81,7 +81,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     layer = layer or ("sites" if args.format != "gpkg" else None)
     catalog = load_catalog(_open_store())
     try:
-        path = exports.write_export(args.output, catalog, args.format, layer, args.datum)
+        path = exports.write_export(args.output, catalog, args.format, layer, args.datum,
+                                    lang=getattr(args, "lang", None) if args.format == "xlsx" else None)
     except exports.ExportError as exc:
         return _err(exc)
     what = layer or ", ".join(exports.GPKG_LAYER.values())
