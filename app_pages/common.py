@@ -216,8 +216,9 @@ def file_uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
         st.html(
             "<style>"
             f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] {{ font-size: 0; }}'
+            f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] * {{ display: none; }}'
             f'{scope} [data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: "{shown}";'
-            " font-size: 0.875rem; }"
+            " font-size: 0.875rem; opacity: 0.7; }"
             f'{scope} [data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}'
             f'{scope} [data-testid="stFileUploaderDropzone"] button * {{ display: none; }}'
             f'{scope} [data-testid="stFileUploaderDropzone"] button::after {{ content: "{browse}";'
