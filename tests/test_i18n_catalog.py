@@ -112,3 +112,11 @@ def test_a_plain_message_still_works():
     assert i18n.error_text(exc, "zh") == "a plain sentence"
     stale = StaleVersion("changed", expected_version=1, current_version=2)
     assert stale.current_version == 2 and str(stale) == "changed"
+
+
+def test_fold_takes_the_old_vocabulary_tables_too(tmp_catalogue):
+    legacy = tmp_catalogue / "legacy.py"
+    legacy.write_text('STATUS_LABELS = {"paused": ("暂缓", "Paused")}\nUNIT_LABELS: dict = {"m3/d": ("立方米/日", "m³/d")}\n',
+                      encoding="utf-8")
+    assert i18n_catalog.fold(legacy)["added"] == ["status.paused", "unit.m3/d"]
+    assert i18n_catalog.pairs()["status.paused"] == ("暂缓", "Paused")

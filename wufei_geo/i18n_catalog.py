@@ -10,12 +10,13 @@ Vocabulary tables live in the same files under prefixed keys: ``category.<code>`
 
 Maintenance entry point (the integrator folds other branches' legacy dict entries with it)::
 
-    python -m wufei_geo.i18n_catalog fold FILE.py [--update] [--strip]
+    python -m wufei_geo.i18n_catalog fold FILE.py [--update] [--strip] [--dry-run]
     python -m wufei_geo.i18n_catalog check
 
 ``fold`` reads (without executing) every ``"key": ("中文", "English")`` entry of the
-``MESSAGES`` dict literals in FILE.py — ``MESSAGES = {...}`` or ``MESSAGES.update({...})`` —
-and adds the keys the catalogue does not have yet to both .po files.  Keys that exist with a
+``MESSAGES`` dict literals in FILE.py — ``MESSAGES = {...}`` or ``MESSAGES.update({...})`` — and
+of the old vocabulary tables (``CATEGORY_LABELS`` → ``category.<code>``, ``STATUS_LABELS``,
+``PRECISION_LABELS``, ``WET_WASTE_MODE_LABELS``, ``UNIT_LABELS``), and adds the keys the catalogue does not have yet to both .po files.  Keys that exist with a
 different text are listed and left alone unless ``--update`` is given.  ``--strip`` then removes
 the folded entry lines from FILE.py (use it on ``wufei_geo/i18n.py`` itself, never on a file
 you only read).  ``check`` parses both files and fails if a key lacks a language.
@@ -80,38 +81,49 @@ def write_catalogs(entries: dict[str, tuple[str, str]]) -> None:
 
 
 # --------------------------------------------------------------------------- legacy dicts
-def _is_messages_target(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "MESSAGES"
+#: Legacy vocabulary tables and the key prefix their entries take in the catalogue.
+VOCABULARY_PREFIXES = {
+    "MESSAGES": "",
+    "CATEGORY_LABELS": "category.",
+    "STATUS_LABELS": "status.",
+    "PRECISION_LABELS": "precision.",
+    "WET_WASTE_MODE_LABELS": "wet_waste_mode.",
+    "UNIT_LABELS": "unit.",
+}
+
+
+def _prefix_of(node: ast.AST) -> str | None:
+    return VOCABULARY_PREFIXES.get(node.id) if isinstance(node, ast.Name) else None
 
 
 def legacy_entries(source: str) -> list[tuple[str, str, str, int, int]]:
     """Every ``"key": ("zh", "en")`` entry of a MESSAGES dict literal in ``source``:
     ``(key, zh, en, first_line, last_line)``.  The source is parsed, never executed."""
     tree = ast.parse(source)
-    dicts: list[ast.Dict] = []
+    dicts: list[tuple[str, ast.Dict]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(_is_messages_target(t) for t in node.targets):
+        prefix = None
+        if isinstance(node, ast.Assign):
+            prefix = next((p for p in map(_prefix_of, node.targets) if p is not None), None)
             value = node.value
-        elif isinstance(node, ast.AnnAssign) and _is_messages_target(node.target):
-            value = node.value
+        elif isinstance(node, ast.AnnAssign):
+            prefix, value = _prefix_of(node.target), node.value
         elif (
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "update" and _is_messages_target(node.func.value) and node.args
+            and node.func.attr == "update" and node.args
         ):
-            value = node.args[0]
-        else:
-            continue
-        if isinstance(value, ast.Dict):
-            dicts.append(value)
+            prefix, value = _prefix_of(node.func.value), node.args[0]
+        if prefix is not None and isinstance(value, ast.Dict):
+            dicts.append((prefix, value))
     out = []
-    for d in dicts:
+    for prefix, d in dicts:
         for k, v in zip(d.keys, d.values, strict=True):
             if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
                 continue
             texts = _literal_pair(v)
             if texts is None:
                 raise ValueError(f"line {k.lineno}: entry {k.value!r} is not a (\"中文\", \"English\") pair of literals")
-            out.append((k.value, texts[0], texts[1], k.lineno, v.end_lineno or v.lineno))
+            out.append((prefix + k.value, texts[0], texts[1], k.lineno, v.end_lineno or v.lineno))
     return out
 
 
@@ -125,7 +137,7 @@ def _literal_pair(node: ast.AST) -> tuple[str, str] | None:
     return None
 
 
-def fold(path: str | Path, update: bool = False, strip: bool = False) -> dict[str, list[str]]:
+def fold(path: str | Path, update: bool = False, strip: bool = False, dry_run: bool = False) -> dict[str, list[str]]:
     """Fold the legacy MESSAGES entries of ``path`` into the .po files (see the module doc).
 
     Returns ``{"added": [...], "updated": [...], "differs": [...], "same": [...]}``."""
@@ -148,6 +160,8 @@ def fold(path: str | Path, update: bool = False, strip: bool = False) -> dict[st
             report["updated"].append(key)
         else:
             report["differs"].append(key)
+    if dry_run:
+        return report
     if report["added"] or report["updated"]:
         write_catalogs(current)
     if strip and found:
@@ -187,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", help="a Python file with MESSAGES = {...} or MESSAGES.update({...}) entries")
     p.add_argument("--update", action="store_true", help="also overwrite keys whose text differs")
     p.add_argument("--strip", action="store_true", help="remove the folded entry lines from FILE afterwards")
+    p.add_argument("--dry-run", action="store_true", help="only report what would be added, updated or differs")
     sub.add_parser("check", help="parse both .po files; fail if a key lacks a language")
     args = parser.parse_args(argv)
     if args.cmd == "fold":
-        report = fold(args.file, update=args.update, strip=args.strip)
+        report = fold(args.file, update=args.update, strip=args.strip, dry_run=args.dry_run)
         for kind in ("added", "updated", "differs"):
             for key in report[kind]:
                 print(f"{kind}: {key}")
