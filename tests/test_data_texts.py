@@ -75,3 +75,29 @@ def test_map_popups_show_data_notes_in_the_readers_language():
     assert payload._popup_columns(frame, "zh", {})[note] == ["规划未给出能力。"]
     assert payload._popup_columns(frame, "en", {})[note] == ["No capacity in the plan."]
     assert mapview  # the package imports
+
+
+def test_fill_restores_the_chinese_columns_after_a_merge(tmp_path, monkeypatch):
+    # a merge took the other side's targets.csv (no *_zh columns, one new note): fill re-adds the
+    # columns, fills every known note and names the one a person still has to translate
+    path = tmp_path / "targets.csv"
+    with (FACILITIES_DIR / "targets.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = [h for h in reader.fieldnames if h != "note_zh"]
+    rows[0]["note"] = "A brand-new English note."
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setattr(data_texts, "_FILES", ((path, ("note",)),))
+    known = dict(data_texts.chinese_versions())  # the shipped translations
+    monkeypatch.setattr(data_texts, "_pairs_of", lambda text, columns, _orig=data_texts._pairs_of:
+                        {**known, **_orig(text, columns)})
+    missing = data_texts.fill()
+    assert missing == ["targets.csv: note: A brand-new English note."]
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        filled = list(reader)
+        assert reader.fieldnames[reader.fieldnames.index("note") + 1] == "note_zh"
+    assert all(bool(r["note_zh"]) == bool(r["note"]) for r in filled[1:])
