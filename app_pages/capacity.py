@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.common import get_catalog, keep_across_language, lang, tr
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
+from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.report import (
     CHART_STATUSES,
@@ -67,7 +68,7 @@ else:
     st.write(registered_line(wet, L))
     (st.warning if wet.forecast_state == "cannot_tell" else st.write)(forecast_text(wet, L))
     if wet.note:
-        st.caption(f"{wet.source_ref} · {wet.note}")
+        st.caption(f"{wet.source_ref} · {localise(wet.note, L)}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
                    + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
@@ -151,7 +152,7 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "id": item.id,
+                tr("analysis.col.target_id"): item.id,
                 tr("analysis.col.description"): target_label(item, L),
                 tr("analysis.col.goal"): item.target,
                 tr("analysis.col.unit"): unit_text(item.unit, L),
@@ -177,3 +178,23 @@ cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, 
 for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params,
                                          confirmation_months=months):
     st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")
+
+# The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+brief_measure = st.selectbox(
+    tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
+    index=analysis.TOWN_MEASURES.index("wet_waste_registered_tpd"), key="capacity_brief_measure",
+    placeholder=tr("common.choose"),
+)
+
+
+def _briefing_pdf(report=report, cards=cards, catalog=catalog, lang=L, measure=brief_measure) -> bytes:
+    from wufei_geo.briefing_pdf import briefing_pdf
+
+    return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=lang,
+                        measure=measure)
+
+
+st.download_button(
+    tr("analysis.report.download_pdf"), data=_briefing_pdf, mime="application/pdf",
+    file_name=f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf",
+)

@@ -71,6 +71,36 @@ def tr(key: str, **fmt: Any) -> str:
     return i18n.t(key, lang(), **fmt)
 
 
+def local_time(value: Any) -> str:
+    """A timestamp (aware datetime or ISO text) as Asia/Shanghai ``YYYY-MM-DD HH:MM`` — no seconds'
+    fractions, no offset; unknown → 未知."""
+    import datetime as dt
+
+    from wufei_geo import auth
+
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return tr("common.unknown")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return auth.shanghai_time(value)
+
+
+def table_count(table: str, rows: Any) -> str:
+    """``users 4`` → 用户 4 条 (a backup's table by its name in the UI language)."""
+    key = f"backup.table.{table}"
+    return tr("backup.rows", table=tr(key) if key in i18n.MESSAGES else table, n=rows)
+
+
+def err(exc: BaseException) -> str:
+    """A refusal of the core in the current language (from its message key), not yet escaped."""
+    return i18n.error_text(exc, lang())
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str) -> Any:
     from wufei_geo.store import Store
@@ -182,19 +212,21 @@ def sidebar_filters(catalog: Catalog) -> Filters:
     with st.sidebar:
         st.subheader(tr("filter.header"))
         cat = st.multiselect(
-            tr("filter.category"), categories, format_func=lambda c: i18n.category_label(c, L), key="flt_category"
+            tr("filter.category"), categories, format_func=lambda c: i18n.category_label(c, L), key="flt_category", placeholder=tr("common.all"), select_all=False
         )
         status = st.multiselect(
-            tr("filter.status"), statuses, format_func=lambda s: i18n.status_label(s, L), key="flt_status"
+            tr("filter.status"), statuses, format_func=lambda s: i18n.status_label(s, L), key="flt_status", placeholder=tr("common.all"), select_all=False
         )
         town = st.multiselect(
             tr("filter.town"),
             town_options,
             format_func=lambda c: i18n.t("filter.no_town", L) if c == UNKNOWN else town_names.get(c, c),
             key="flt_town",
+            placeholder=tr("common.all"),
+            select_all=False,
         )
         year = st.multiselect(
-            tr("filter.year"), years, format_func=lambda y: i18n.t("filter.no_year", L) if y == UNKNOWN else y, key="flt_year"
+            tr("filter.year"), years, format_func=lambda y: i18n.t("filter.no_year", L) if y == UNKNOWN else y, key="flt_year", placeholder=tr("common.all"), select_all=False
         )
         search = st.text_input(tr("filter.search"), key="flt_search")
         st.button(tr("filter.reset"), on_click=_clear_filters, key="flt_reset")
@@ -210,3 +242,32 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 def filtered_sites(catalog: Catalog, filters: Filters) -> Any:
     """The catalog's sites that pass ``filters`` (the core's :func:`wufei_geo.filters.apply_filters`)."""
     return apply_filters(catalog.sites, filters)
+
+
+def file_uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
+    """``st.file_uploader`` whose drop zone speaks the UI language.
+
+    Streamlit has no parameter for its drop-zone texts ("Upload", "64MB per file • CSV"), so in
+    Chinese they are replaced by CSS scoped to this uploader's key (``.st-key-<key>``) with texts from
+    the catalogue; the limit and the accepted types are also given as the widget's help text.
+    What CSS cannot reach stays English: the "Drag and drop a file here" overlay shown while a file
+    is dragged over the zone, and the browser's own file dialog."""
+    mb = int(st.get_option("server.maxUploadSize"))
+    limit = tr("upload.limit", mb=mb, types=", ".join(t.upper() for t in types))
+    if lang() == "zh":
+        browse = tr("upload.browse").replace('"', "")
+        shown = limit.replace('"', "")
+        scope = f".st-key-{key}"
+        st.html(
+            "<style>"
+            f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] {{ font-size: 0; }}'
+            f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] * {{ display: none; }}'
+            f'{scope} [data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: "{shown}";'
+            " font-size: 0.875rem; opacity: 0.7; }"
+            f'{scope} [data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}'
+            f'{scope} [data-testid="stFileUploaderDropzone"] button * {{ display: none; }}'
+            f'{scope} [data-testid="stFileUploaderDropzone"] button::after {{ content: "{browse}";'
+            " font-size: 0.875rem; }"
+            "</style>"
+        )
+    return st.file_uploader(label, type=types, key=key, help=kwargs.pop("help", None) or limit, **kwargs)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app_pages import common, login
 from app_pages.common import (
+    err,
     get_catalog,
     get_store,
     keep_across_language,
@@ -48,7 +49,7 @@ def _exports(catalog: Any, sites: Any) -> None:
     cols = st.columns(4)
     for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg"), strict=False):
         layer = None if fmt == "gpkg" else "sites"
-        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites)
+        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites, lang=lang() if fmt == "xlsx" else None)
         col.download_button(
             tr(f"data.download_{fmt}"), data, file_name=f"qingpu-sites-{stamp}-{datum}.{fmt}",
             mime=MIME[fmt], key=f"data_dl_{fmt}",
@@ -95,7 +96,7 @@ def _bulk_update(actor: Any, sites: Any) -> None:
     if actor is None:
         login.login_form(get_store())
         return
-    upload = st.file_uploader(tr("data.upload"), type=["csv", "xlsx"], key="data_upload")
+    upload = common.file_uploader(tr("data.upload"), ["csv", "xlsx"], key="data_upload")
     if upload is None:
         return
     data, name = upload.getvalue(), upload.name
@@ -117,7 +118,7 @@ def _bulk_update(actor: Any, sites: Any) -> None:
 def _boundaries(actor: Any, catalog: Any) -> None:
     st.subheader(tr("data.boundaries"))
     st.caption(tr("data.boundaries_help"))
-    upload = st.file_uploader(tr("data.boundary_upload"), type=["geojson", "json", "zip", "gpkg"], key="data_boundary_upload")
+    upload = common.file_uploader(tr("data.boundary_upload"), ["geojson", "json", "zip", "gpkg"], key="data_boundary_upload")
     cols = st.columns(2)
     code_field = cols[0].text_input(tr("data.code_field"), key="data_code_field").strip()
     name_field = cols[1].text_input(tr("data.name_field"), key="data_name_field").strip()
@@ -135,13 +136,19 @@ def _boundaries(actor: Any, catalog: Any) -> None:
         st.code("\n".join(exc.problems), language=None)
         return
     st.success(tr("data.boundary_ok", n=len(zones)))
-    st.dataframe(bulk_import.boundary_report(zones, catalog.zones), hide_index=True, width="stretch")
+    report = bulk_import.boundary_report(zones, catalog.zones)
+    quality_col = report["current_quality"].map(
+        lambda q: tr("common.approximate_extent") if q == "approximate" else tr("boundary.official")
+        if q == "official" else tr("common.unknown"))
+    report = report.assign(current_quality=quality_col, matched=report["matched"].fillna("—"))
+    st.dataframe(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}),
+                 hide_index=True, width="stretch")
     _preview_map(zones, catalog.zones)
     if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary"):
         try:
             get_store().replace_zones(actor, zones, source=upload.name)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             st.success(tr("data.boundary_done"))
 
@@ -184,7 +191,7 @@ def _backup(actor: Any) -> None:
         try:
             backup.backup(get_store(), buf, actor=actor)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             st.session_state["data_backup_bytes"] = buf.getvalue()
     if st.session_state.get("data_backup_bytes"):
@@ -193,7 +200,7 @@ def _backup(actor: Any) -> None:
             file_name=f"wufei-backup-{dt.datetime.now():%Y%m%d-%H%M}.zip", mime=MIME["zip"], key="data_backup_dl",
         )
     st.write(tr("data.restore"))
-    upload = st.file_uploader(tr("data.restore_upload"), type=["zip"], key="data_restore_upload")
+    upload = common.file_uploader(tr("data.restore_upload"), ["zip"], key="data_restore_upload")
     if upload is None:
         return
     try:
@@ -201,17 +208,17 @@ def _backup(actor: Any) -> None:
     except backup.BackupError as exc:
         st.error(str(exc))
         return
-    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
-    st.write(tr("data.restore_summary", created=manifest.get("created_at"), counts=counts))
+    counts = ("，" if lang() == "zh" else ", ").join(common.table_count(name, t["rows"]) for name, t in manifest["tables"].items())
+    st.write(tr("data.restore_summary", created=common.local_time(manifest.get("created_at")), counts=counts))
     sure = st.checkbox(tr("data.restore_confirm"), key="data_restore_sure")
     if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure, type="primary"):
         try:
             summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor)
         except (WufeiError, backup.BackupError) as exc:
-            st.error(str(exc))
+            st.error(login.md(err(exc)))
         else:
             login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
-            st.success(tr("data.restored", counts=", ".join(f"{k} {v}" for k, v in summary.counts.items())))
+            st.success(tr("data.restored", counts=("，" if lang() == "zh" else ", ").join(common.table_count(k, v) for k, v in summary.counts.items())))
 
 
 # --- the page -----------------------------------------------------------------------------------

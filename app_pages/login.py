@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import tr
+from app_pages.common import err, tr
 from wufei_geo import auth
 from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
 
@@ -50,7 +50,7 @@ def current_actor(store: Any) -> auth.Actor | None:
     try:
         actor = auth.resume(store, token)
     except NotAuthenticated as exc:
-        _drop_session(str(exc))
+        _drop_session(err(exc))
         return None
     st.session_state[ACTOR_KEY] = actor
     return actor
@@ -58,7 +58,7 @@ def current_actor(store: Any) -> auth.Actor | None:
 
 def session_lost(exc: NotAuthenticated) -> None:
     """A write was refused because the session is gone: drop it and ask to log in again."""
-    _drop_session(str(exc))
+    _drop_session(err(exc))
 
 
 def role_label(role: str) -> str:
@@ -97,10 +97,10 @@ def login_form(store: Any) -> auth.Actor | None:
         return None
     except NotAuthenticated as exc:
         # wrong name/password and disabled accounts: the core's message says which
-        st.error(tr("login.wrong") if "wrong user name or password" in str(exc) else tr("login.refused", error=md(exc)))
+        st.error(tr("login.wrong") if exc.key == "error.wrong_login" else tr("login.refused", error=md(err(exc))))
         return None
     except WufeiError as exc:
-        st.error(tr("login.refused", error=md(exc)))
+        st.error(tr("login.refused", error=md(err(exc))))
         return None
     st.session_state[ACTOR_KEY] = actor
     st.rerun()

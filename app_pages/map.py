@@ -106,9 +106,9 @@ ids = tuple(shown["site_id"].astype(str))
 ids_key = _ids_key(ids)
 
 col_a, col_b = st.columns(2)
-basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L), key="map_basemap")
+basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L), key="map_basemap", placeholder=tr("common.choose"))
 choropleth = col_b.selectbox(
-    tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L), key="map_choropleth"
+    tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L), key="map_choropleth", placeholder=tr("common.choose")
 )
 if basemap == "amap":
     st.caption(tr("map.basemap_amap_note"))

@@ -21,7 +21,8 @@ from app_pages.common import (
     tr,
 )
 from wufei_geo import analysis, mapview
-from wufei_geo.config import load_settings
+from wufei_geo.config import GenerationParameters, load_settings
+from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
 from wufei_geo.report import (
@@ -43,17 +44,25 @@ st.title(tr("analysis.towns.title"))
 
 settings = load_settings()
 defaults = settings.generation
+
+
+def _source_label(field: str, value: str) -> str:
+    """The source of a shipped default from the catalogue (both languages); a configured one as written."""
+    shipped = getattr(GenerationParameters(), field)
+    return tr(f"params.{field}") if value == shipped else value
+
+
 with st.expander(tr("analysis.towns.params")):
     per_capita = st.number_input(
         tr("analysis.towns.per_capita"), min_value=0.0, max_value=10.0, step=0.05,
         value=float(defaults.per_capita_kg_day), key="analysis_per_capita",
     )
-    st.caption(tr("analysis.towns.source", source=defaults.per_capita_source))
+    st.caption(tr("analysis.towns.source", source=_source_label("per_capita_source", defaults.per_capita_source)))
     wet_share = st.number_input(
         tr("analysis.towns.wet_share"), min_value=0.0, max_value=1.0, step=0.01,
         value=float(defaults.wet_share), key="analysis_wet_share",
     )
-    st.caption(tr("analysis.towns.source", source=defaults.wet_share_source))
+    st.caption(tr("analysis.towns.source", source=_source_label("wet_share_source", defaults.wet_share_source)))
 params = replace(defaults, per_capita_kg_day=float(per_capita), wet_share=float(wet_share))
 st.session_state["analysis_params"] = params
 
@@ -79,7 +88,7 @@ overview = pd.DataFrame(
             tr("analysis.col.sites"): len(c.sites),
             tr("analysis.col.population"): c.population,
             # no population figure: its note (e.g. "not found") is no use to a reader — 未知
-            tr("analysis.col.population_note"): c.population_note if c.population is not None and c.population_note
+            tr("analysis.col.population_note"): localise(c.population_note, L) if c.population is not None and c.population_note
             else tr("common.unknown"),
             tr("analysis.col.generation"): c.generation.generation_tpd if c.generation else None,
         }
@@ -92,11 +101,13 @@ keep_across_language("analysis_town_measure", "analysis_town")
 measure = st.selectbox(
     tr("analysis.towns.measure"), analysis.TOWN_MEASURES,
     format_func=lambda m: tr(f"analysis.measure.{m}"), key="analysis_town_measure",
+    placeholder=tr("common.choose"),
 )
 codes = [c.town_code for c in cards]
 town = st.selectbox(
     tr("analysis.towns.choose"), codes,
     format_func=lambda code: next(_name(c) for c in cards if c.town_code == code), key="analysis_town",
+    placeholder=tr("common.choose"),
 )
 st_folium(
     mapview.use_local_assets(
@@ -118,7 +129,7 @@ if card.targets:
         pd.DataFrame(
             [
                 {
-                    "id": item.id,
+                    tr("analysis.col.target_id"): item.id,
                     tr("analysis.col.description"): target_label(item, L),
                     tr("analysis.col.goal"): item.target,
                     tr("analysis.col.unit"): unit_text(item.unit, L),
@@ -151,7 +162,7 @@ else:
                 capacity=analysis.fmt_measure(analysis.Quantity(card.wet_waste_tpd["value"],
                                                                 tuple(card.wet_waste_tpd["unknown_sites"])),
                                               "wet_waste_tpd", L)))
-    st.caption(tr("analysis.towns.population_source", note=gen.population_note or tr("common.unknown")))
+    st.caption(tr("analysis.towns.population_source", note=localise(gen.population_note, L) or tr("common.unknown")))
     if gen.unknown_capacity_sites:
         st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
 

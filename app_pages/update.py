@@ -20,9 +20,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login
-from app_pages.common import get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
+from app_pages.common import err, get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
 from app_pages.login import md
 from wufei_geo import analysis, i18n, mapview, site_rules
+from wufei_geo.data_texts import localise
 from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
 from wufei_geo.model import DATUMS, NORM_UNIT, STATUSES
 
@@ -59,7 +60,7 @@ def _amount(value: Any, unit: Any) -> str:
 
 def _source_text(field: str, value: Any) -> str:
     """A status/location source; the store's ``official`` marker in the UI language."""
-    return tr("common.unknown") if _blank(value) else i18n.audit_value_label(field, value, lang())
+    return tr("common.unknown") if _blank(value) else str(localise(i18n.audit_value_label(field, value, lang()), lang()))
 
 
 def _name(row: Any, L: str) -> str:
@@ -204,6 +205,7 @@ if site_ids:
         format_func=lambda sid: f"{sid} · {names.get(sid, sid)}",
         key="update_pick",
         on_change=_pick_changed,
+        placeholder=tr("common.choose"),
     )
 
 site_id = st.session_state.get(SITE_KEY)
@@ -212,7 +214,7 @@ if site_id:
     try:
         site = store.get_site(str(site_id))
     except WufeiError as exc:
-        st.error(tr("update.refused", error=md(exc)))
+        st.error(tr("update.refused", error=md(err(exc))))
         site = None
 
 if site is not None:
@@ -273,13 +275,14 @@ if site is not None:
         list(STATUSES),
         format_func=lambda s: i18n.status_label(s, L),
         key=f"upd_status_{k}",
+        placeholder=tr("common.choose"),
     )
     c1, c2 = st.columns([2, 1])
     cap_default = "" if _blank(site.get("operating_capacity_value")) else f"{site['operating_capacity_value']:g}"
     cap_raw = c1.text_input(tr("update.capacity_value"), value=cap_default, key=f"upd_cap_{k}")
     unit_now = site.get("operating_capacity_unit")
     units = unit_options(str(site.get("category")), unit_now if not _blank(unit_now) else None)
-    cap_unit = c2.selectbox(tr("update.capacity_unit"), units, format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_unit_{k}")
+    cap_unit = c2.selectbox(tr("update.capacity_unit"), units, format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_unit_{k}", placeholder=tr("common.choose"))
     commissioned = st.text_input(
         tr("update.commissioned"), value="" if _blank(site.get("commissioned")) else str(site["commissioned"]), key=f"upd_comm_{k}"
     )
@@ -314,7 +317,7 @@ if site is not None:
     location_error: str | None = None
     if loc_mode == "typed":
         d1, d2, d3 = st.columns([2, 1, 1])
-        datum = d1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key=f"upd_datum_{k}")
+        datum = d1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key=f"upd_datum_{k}", placeholder=tr("common.choose"))
         lon_raw = d2.text_input(tr("update.lon"), key=f"upd_lon_{k}")
         lat_raw = d3.text_input(tr("update.lat"), key=f"upd_lat_{k}")
         try:
@@ -423,7 +426,7 @@ if site is not None:
             except WufeiError as exc:
                 params = getattr(exc, "params", {})
                 st.error(tr("update.refused", error=md(rule_text(getattr(exc, "rule", None), params, str(exc), town_names)
-                                                     if getattr(exc, "rule", None) in site_rules.RULES else exc)))
+                                                     if getattr(exc, "rule", None) in site_rules.RULES else err(exc))))
             else:
                 st.session_state.pop(INSIST_KEY, None)
                 st.session_state.pop(CLICK_KEY, None)
@@ -455,7 +458,7 @@ if site is not None:
                     login.session_lost(exc)
                     st.rerun()
                 except WufeiError as exc:
-                    st.error(tr("update.refused", error=md(exc)))
+                    st.error(tr("update.refused", error=md(err(exc))))
                 else:
                     opened[site_id] = int(saved["version"])
                     st.session_state[FLASH_KEY] = ("ok", tr("update.design_saved", site_id=md(site_id)))
@@ -504,7 +507,7 @@ else:
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", message)
                 st.rerun()
@@ -543,7 +546,7 @@ with tab_town:
     else:
         codes = [str(c) for c in catalog.zones["town_code"]]
         keep_across_language("update_hist_town")
-        town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town")
+        town = st.selectbox(tr("update.history_town_pick"), codes, format_func=lambda c: town_names.get(c, c), key="update_hist_town", placeholder=tr("common.choose"))
     rows = store.history(town_code=town, limit=500) if town else []
     if rows:
         st.dataframe(_history_frame(rows), hide_index=True, width="stretch")
@@ -561,13 +564,13 @@ if actor.role == "admin":
             new_id = st.text_input(tr("update.add_site_id"), key="add_site_id")
             new_zh = st.text_input(tr("update.add_name_zh"), key="add_name_zh")
             new_en = st.text_input(tr("update.add_name_en"), key="add_name_en")
-            new_cat = st.selectbox(tr("field.category"), list(i18n.CATEGORY_LABELS), format_func=lambda c: i18n.category_label(c, L), key="add_category")
+            new_cat = st.selectbox(tr("field.category"), list(i18n.CATEGORY_LABELS), format_func=lambda c: i18n.category_label(c, L), key="add_category", placeholder=tr("common.choose"))
             town_codes = [str(c) for c in catalog.zones["town_code"]]
-            new_town = st.selectbox(tr("update.add_town"), town_codes, format_func=lambda c: town_names.get(c, c), key="add_town")
-            new_status = st.selectbox(tr("update.status"), list(STATUSES), format_func=lambda s: i18n.status_label(s, L), key="add_status")
+            new_town = st.selectbox(tr("update.add_town"), town_codes, format_func=lambda c: town_names.get(c, c), key="add_town", placeholder=tr("common.choose"))
+            new_status = st.selectbox(tr("update.status"), list(STATUSES), format_func=lambda s: i18n.status_label(s, L), key="add_status", placeholder=tr("common.choose"))
             new_addr = st.text_input(tr("update.add_address"), key="add_address")
             a1, a2, a3 = st.columns([2, 1, 1])
-            new_datum = a1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key="add_datum")
+            new_datum = a1.selectbox(tr("update.datum"), list(DATUMS), format_func=lambda d: tr(f"datum.{d}"), key="add_datum", placeholder=tr("common.choose"))
             new_lon = a2.text_input(tr("update.lon"), key="add_lon")
             new_lat = a3.text_input(tr("update.lat"), key="add_lat")
             new_note = st.text_area(tr("update.note"), key="add_note")
@@ -592,14 +595,14 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except (WufeiError, ValueError) as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=md(added["site_id"])))
                 st.rerun()
     with st.expander(tr("update.retire")):
         with st.form("update_retire_site"):
             all_ids = [str(s) for s in catalog.sites["site_id"]]
-            retire_id = st.selectbox(tr("update.pick"), all_ids, format_func=lambda sid: f"{sid} · {names.get(sid, sid)}", key="retire_pick")
+            retire_id = st.selectbox(tr("update.pick"), all_ids, format_func=lambda sid: f"{sid} · {names.get(sid, sid)}", key="retire_pick", placeholder=tr("common.choose"))
             retire_note = st.text_input(tr("update.retire_note"), key="retire_note")
             retire = st.form_submit_button(tr("update.retire_submit"))
         if retire:
@@ -612,7 +615,7 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=md(retire_id)))
                 st.rerun()

@@ -471,4 +471,4 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
         assert main(["report", "-o", str(tmp_path / name), "--today", "2024-06-01"]) == 0
         assert (tmp_path / name).stat().st_size > 1000
     assert "700.5" in (tmp_path / "brief.html").read_text(encoding="utf-8")
-    assert main(["report", "-o", str(tmp_path / "x.pdf")]) == 1
+    assert main(["report", "-o", str(tmp_path / "x.docx")]) == 1

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wufei_geo import analysis
+from wufei_geo import analysis, i18n
 from wufei_geo.report import fmt_number, fmt_share, reached_year_text, registered_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -60,7 +60,7 @@ def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
     # the other targets are listed with the same registered share (PV: 4,282.8 of 300,000 kW)
     pv = next(r for r in analysis.capacity_report(catalog.sites, catalog.targets) if r.category == "pv")
     assert fmt_share(pv.registered_share) in text and fmt_number(pv.registered) in text
-    assert len(at.get("download_button")) == 2
+    assert {b.key for b in at.get("download_button")} == {"capacity_dl_xlsx", "capacity_dl_html", "capacity_dl_pdf"}
 
 
 def test_capacity_page_choice_of_what_counts(catalog):
@@ -87,7 +87,8 @@ def test_towns_page_shows_scorecards_and_follows_the_parameters(catalog):
     huaxin = next(c for c in cards if c.town_code == "310118107")
     assert f"about {fmt_number(huaxin.generation.generation_tpd)} t/d" in _texts(at)
     tables = [d.value for d in at.dataframe]
-    assert any(len(t) == len(huaxin.targets) and set(t["id"]) == {x.id for x in huaxin.targets} for t in tables)
+    assert any(len(t) == len(huaxin.targets) and set(t[i18n.t("analysis.col.target_id", "en")]) == {x.id for x in huaxin.targets}
+               for t in tables)
     assert any(len(t) == len(huaxin.sites) and set(t.iloc[:, 0]) == set(huaxin.sites) for t in tables)
     # editing the wet share for the session changes the estimate: 212,000 × 1.1 × 0.5 / 1000 = 116.6 t/d
     at.number_input(key="analysis_wet_share").set_value(0.5).run()

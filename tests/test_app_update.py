@@ -139,7 +139,7 @@ def test_note_required_is_announced_and_enforced_by_the_core(store: Store) -> No
     assert "须填写说明" in _texts(at.warning)
     at.button(key=_form_key(at, "upd_save_")).click()
     at.run()
-    assert "未保存" in _texts(at.error) and "note is required" in _texts(at.error)
+    assert "未保存" in _texts(at.error) and "须填写说明" in _texts(at.error) and "note is required" not in _texts(at.error)
     assert store.get_site(site_id)["version"] == before["version"]
     assert _audit_count(store) == audit_before
 
@@ -179,7 +179,7 @@ def test_location_typed_in_gcj02_is_converted_and_out_of_district_refused(store:
     version = store.get_site(site_id)["version"]
     at.button(key=_form_key(at, "upd_save_")).click()
     at.run()
-    assert "outside Qingpu" in _texts(at.error)
+    assert "不在青浦区内" in _texts(at.error)
     assert store.get_site(site_id)["version"] == version
 
     gcj = (121.197, 31.150)  # near 赵巷 seat, as AMap would give it

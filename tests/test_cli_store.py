@@ -43,7 +43,7 @@ def test_users_add_list_disable(env, monkeypatch, capsys):
     assert run(monkeypatch, capsys, "users", "disable", "xiayang")[0] == 0
     code, _, err = run(monkeypatch, capsys, "status", "set", "T.1", "under_construction", "--user", "xiayang",
                        "--password-stdin", stdin=PW + "\n")
-    assert code == 1 and "disabled" in err
+    assert code == 1 and "已停用" in err  # in the locale's language (C locale: Chinese, the default)
     code, _, err = run(monkeypatch, capsys, "users", "disable", "nobody")
     assert code == 1 and "nobody" in err
 
@@ -61,13 +61,13 @@ def test_status_set_and_history(env, monkeypatch, capsys):
     # a stale --expect-version: refused, says who changed what
     code, _, err = run(monkeypatch, capsys, "status", "set", "T.1", "operating", "--user", "xiayang",
                        "--expect-version", "1", stdin=PW + "\n")
-    assert code == 1 and "xiayang" in err and "version 2" in err
+    assert code == 1 and "xiayang" in err and "现为版本 2" in err and "规划中 → 在建" in err
     # a note is required to suspend
     code, _, err = run(monkeypatch, capsys, "status", "set", "T.1", "suspended", "--user", "xiayang", stdin=PW + "\n")
-    assert code == 1 and "note" in err
+    assert code == 1 and "须填写说明" in err
     # a wrong password
     code, _, err = run(monkeypatch, capsys, "status", "set", "T.1", "operating", "--user", "xiayang", stdin="wrong\n")
-    assert code == 1 and "password" in err
+    assert code == 1 and "密码" in err
     # none of the refusals touched a site or the audit
     assert env.sites_frame().equals(sites_before) and env.history() == audit_before
     assert env.get_site("T.1")["version"] == 2 and env.get_site("T.2")["version"] == 1

@@ -75,20 +75,29 @@ def data() -> tuple[list[analysis.TargetProgress], list[analysis.TownScorecard],
     return rep, cards, sites, zones
 
 
+def _schema_headers(wb, sheet: str) -> list[str]:
+    """The sheet's headers as schema names, through the workbook's header map (its last sheet)."""
+    names = {(r[0], r[1]): r[2] for r in wb[wb.sheetnames[-1]].iter_rows(min_row=2, values_only=True)}
+    return [names.get((sheet, c.value), c.value) for c in wb[sheet][1]]
+
+
 def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
     path = report.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters"]
+    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters",
+                             "Headers"]
     targets = {row[0]: row for row in wb["Targets"].iter_rows(min_row=2, values_only=True)}
-    header = [c.value for c in wb["Targets"][1]]
+    header = _schema_headers(wb, "Targets")
+    assert [c.value for c in wb["Targets"][1]][:3] == ["Id", "Level", "Town code"]  # labels for people
     wet = dict(zip(header, targets["D-wet"], strict=False))
     assert wet["target"] == 600 and wet["achieved"] == 80 and wet["registered"] == 680
     assert wet["unknown_capacity_count"] == 1 and wet["unknown_capacity_sites"] == "E.13-1"
+    assert wet["level"] == "district" and wet["state"] != "not_started"  # words, not codes
     assert dict(zip(header, targets["D-pv"], strict=False))["registered"] == 242
     assert "T-hx" in targets  # town targets are listed too
     by_status = {row[0]: row for row in wb["Wet waste by status"].iter_rows(min_row=2, max_row=8, values_only=True)}
-    assert by_status["operating"][2:5] == (80, 0, 80) and by_status["planned"][2:5] == (600, 600, 0)
+    assert by_status["Operating"][2:5] == (80, 0, 80) and by_status["Planned"][2:5] == (600, 600, 0)
     town_header = [c.value for c in wb["Town scorecards"][1]]
     towns = {row[0]: dict(zip(town_header, row, strict=False))
              for row in wb["Town scorecards"].iter_rows(min_row=2, values_only=True)}
@@ -101,10 +110,24 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     assert wet["forecast_basis"] == "E.13-1"  # a market of unknown capacity could close the gap in 2024
     # a formula typed into a note stays text
     sites_ws = wb["Sites"]
-    note_col = [c.value for c in sites_ws[1]].index("data_note") + 1
+    note_col = _schema_headers(wb, "Sites").index("data_note") + 1
     cell = next(sites_ws.cell(row=r, column=note_col) for r in range(2, sites_ws.max_row + 1)
                 if sites_ws.cell(row=r, column=note_col).value)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_workbook_in_chinese_has_chinese_headers_and_words(data, tmp_path: Path) -> None:
+    rep, cards, sites, _ = data
+    wb = load_workbook(report.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="zh"))
+    assert wb.sheetnames[-1] == "表头对照"
+    targets = wb[wb.sheetnames[0]]
+    header = [c.value for c in targets[1]]
+    assert header[:3] == ["编号", "层级", "街镇代码"]
+    assert not [h for h in header if isinstance(h, str) and h.isascii() and "_" in h]
+    levels = {r[1] for r in targets.iter_rows(min_row=2, values_only=True)}
+    assert levels <= {"区级", "街镇级"}
+    status_rows = {r[0] for r in wb[wb.sheetnames[1]].iter_rows(min_row=2, max_row=8, values_only=True)}
+    assert "已运行" in status_rows and "operating" not in status_rows
 
 
 def test_html_briefing_is_escaped_and_self_contained(data) -> None:

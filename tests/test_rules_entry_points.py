@@ -253,7 +253,7 @@ def run(monkeypatch, capsys, *argv):
 ], ids=["above-design", "unit", "future", "before-site", "other-town"])
 def test_cli_edit_refuses_each_rule_with_its_key(cli_env, monkeypatch, capsys, args, rule):
     code, _, err = run(monkeypatch, capsys, "edit", "E.99-1", *args, "--user", "xiayang", "--password-stdin")
-    assert code == 1 and f"error [{rule}]" in err
+    assert code == 1 and f" [{rule}]: " in err
     assert cli_env.get_site("E.99-1")["version"] == 1
 
 

@@ -52,7 +52,7 @@ import pandas as pd
 
 from wufei_geo.config import GenerationParameters
 from wufei_geo.i18n import t
-from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
+from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES, TOWN_MEASURES
 
 YEARS: tuple[int, ...] = tuple(range(2021, 2027))
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
@@ -955,15 +955,6 @@ def town_scorecards(
 # --------------------------------------------------------------------------- town figures
 # Every per-town figure the map, the 街镇 page, the briefing, the workbook and ``towns --json``
 # show: computed here once, for the sites the caller passes (already filtered), as Quantities.
-TOWN_MEASURES: tuple[str, ...] = (
-    "site_count",
-    "wet_waste_tpd",
-    "wet_waste_operating_tpd",
-    "capacity_per_10k",
-    "generation_tpd",
-    "capacity_vs_generation",
-    "targets_met_share",
-)
 # The measures the facility map offers for shading (the same figures, filtered like the map).
 MAP_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
 MEASURE_UNITS: dict[str, str] = {

@@ -84,21 +84,20 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 def check_password_policy(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(f"password must have at least {MIN_PASSWORD_CHARS} characters / 密码至少 {MIN_PASSWORD_CHARS} 个字符")
+        raise ValidationError(key="error.password_short", params={"n": MIN_PASSWORD_CHARS})
 
 
 def check_name(name: str) -> str:
     """A user name: 1–64 characters after trimming, no control or invisible format characters."""
     if not isinstance(name, str):
-        raise ValidationError("user name must be text")
+        raise ValidationError(key="error.name_text")
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME_CHARS:
-        raise ValidationError(f"user name must have 1–{MAX_NAME_CHARS} characters / 用户名须为 1–{MAX_NAME_CHARS} 个字符")
+        raise ValidationError(key="error.name_length", params={"n": MAX_NAME_CHARS})
     bad = [ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")]
     if bad:
         raise ValidationError(
-            "user name contains control or invisible characters: "
-            + ", ".join(f"U+{ord(ch):04X}" for ch in bad)
+            key="error.name_controls", params={"chars": ", ".join(f"U+{ord(ch):04X}" for ch in bad)}
         )
     return name
 
@@ -114,11 +113,50 @@ def known_town_codes() -> frozenset[str] | None:
     return frozenset(str(c) for c in gaz[column])
 
 
+def valid_towns_text(lang: str = "zh") -> str:
+    """``310118001 夏阳街道, …`` — the valid town codes with their names, for refusals."""
+    try:
+        from wufei_geo import geodata
+    except ImportError:
+        return ""
+    gaz = geodata.load_gazetteer()
+    column = "code" if "code" in gaz.columns else "town_code"
+    names = gaz["name_en" if lang == "en" else "name_zh"]
+    return ", ".join(f"{c} {n}" for c, n in zip(gaz[column], names, strict=True))
+
+
+def town_names(lang: str = "zh") -> dict[str, str]:
+    """town code → name in ``lang`` (empty when the geodata module is not available)."""
+    try:
+        from wufei_geo import geodata
+    except ImportError:
+        return {}
+    gaz = geodata.load_gazetteer()
+    column = "code" if "code" in gaz.columns else "town_code"
+    return dict(zip(gaz[column].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+
+
+def town_code_from(text: Any) -> str:
+    """A town given as its code or its name — 310118106, 徐泾镇, 徐泾, Xujing Town, xujing — → its code;
+    anything else is refused with the valid towns listed."""
+    value = str(text).strip() if text is not None else ""
+    if _TOWN_CODE_RE.match(value):
+        return check_town_code(value)
+    wanted = value.lower().removesuffix(" town").removesuffix(" subdistrict").strip()
+    for code, zh in town_names("zh").items():
+        en = town_names("en").get(code, "").lower()
+        short_zh = zh.removesuffix("街道").removesuffix("镇")
+        short_en = en.removesuffix(" town").removesuffix(" subdistrict")
+        if value in (zh, short_zh) or wanted in (en, short_en):
+            return code
+    return check_town_code(value)
+
+
 def check_town_code(code: Any) -> str:
     code = str(code).strip() if code is not None else ""
     known = known_town_codes()
     if not _TOWN_CODE_RE.match(code) or (known is not None and code not in known):
-        raise ValidationError(f"unknown town code {code!r} (a 9-digit Qingpu town code such as 310118001)")
+        raise ValidationError(key="error.unknown_town", params={"code": code, "valid": valid_towns_text("zh"), "valid_en": valid_towns_text("en")})
     return code
 
 
@@ -146,7 +184,7 @@ def _token_hash(token: str) -> str:
 def live_session(conn: Connection, token: str | None, now: dt.datetime, settings: Settings) -> sa.Row:
     """The (session, user) row of a live session, or NotAuthenticated."""
     if not token or not isinstance(token, str):
-        raise NotAuthenticated("not logged in / 未登录")
+        raise NotAuthenticated(key="error.not_logged_in")
     s, u = db.sessions, db.users
     row = conn.execute(
         sa.select(
@@ -157,18 +195,18 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
         .where(s.c.token_hash == _token_hash(token))
     ).first()
     if row is None or row.ended:
-        raise NotAuthenticated("session ended, please log in again / 会话已结束，请重新登录")
+        raise NotAuthenticated(key="error.session_ended")
     if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
-        raise NotAuthenticated("session expired, please log in again / 会话已过期，请重新登录")
+        raise NotAuthenticated(key="error.session_expired")
     if row.disabled:
-        raise NotAuthenticated(f"account {row.name!r} is disabled / 账户已停用")
+        raise NotAuthenticated(key="error.account_disabled", params={"name": row.name})
     return row
 
 
 def check_actor(conn: Connection, actor: Actor | None, now: dt.datetime, settings: Settings) -> sa.Row:
     """Verify against the database that ``actor`` is a live session (role and town from the DB)."""
     if actor is None or not isinstance(actor, Actor):
-        raise NotAuthenticated("not logged in / 未登录")
+        raise NotAuthenticated(key="error.not_logged_in")
     return live_session(conn, actor.token, now, settings)
 
 
@@ -182,7 +220,7 @@ def require_admin(conn: Connection, actor: Actor | None, now: dt.datetime, setti
         return local_actor_name()
     row = check_actor(conn, actor, now, settings)
     if row.role != "admin":
-        raise PermissionDenied("only an administrator may do this / 仅管理员可执行此操作")
+        raise PermissionDenied(key="error.admin_only")
     touch(conn, row.session_id, now)
     return row.name
 
@@ -205,13 +243,13 @@ def create_user(
     """Create an account; ``town_official`` needs a town code, other roles must not have one."""
     name = check_name(name)
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise ValidationError(key="error.unknown_role", params={"role": role, "allowed": ", ".join(ROLES)})
     if role == "town_official":
         if town_code is None or str(town_code).strip() == "":
-            raise ValidationError("a town official needs a town code (--town) / 街镇人员须指定街镇")
+            raise ValidationError(key="error.town_required")
         town_code = check_town_code(town_code)
     elif town_code not in (None, ""):
-        raise ValidationError(f"role {role} is not bound to a town; leave the town code empty")
+        raise ValidationError(key="error.role_no_town", params={"role": role})
     else:
         town_code = None
     password_hash = hash_password(password)
@@ -220,7 +258,7 @@ def create_user(
         now = store.now()
         by = require_admin(conn, actor, now, store.settings)
         if conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first():
-            raise ValidationError(f"user {name!r} already exists / 用户已存在")
+            raise ValidationError(key="error.user_exists", params={"name": name})
         conn.execute(
             sa.insert(db.users).values(
                 name=name, role=role, town_code=town_code, password_hash=password_hash,
@@ -247,7 +285,7 @@ def list_users(store: Store) -> list[dict[str, Any]]:
 def _user_row(conn: Connection, name: str) -> sa.Row:
     row = conn.execute(sa.select(db.users).where(db.users.c.name == name)).first()
     if row is None:
-        raise NotFound(f"no user {name!r} / 无此用户")
+        raise NotFound(key="error.no_user", params={"name": name})
     return row
 
 
@@ -288,11 +326,6 @@ def set_password(store: Store, name: str, password: str, actor: Actor | None = N
 
 
 # --- log-in, sessions -----------------------------------------------------------------------
-
-
-def _locked_message(until: dt.datetime) -> str:
-    t = shanghai_time(until)
-    return f"account locked after repeated wrong passwords until {t} (Asia/Shanghai) / 账户已锁定至 {t}（北京时间）"
 
 
 def authenticate(store: Store, name: str, password: str) -> Actor:
@@ -343,10 +376,10 @@ def authenticate(store: Store, name: str, password: str) -> Actor:
     if outcome == "ok":
         return value
     if outcome == "locked":
-        raise AccountLocked(_locked_message(value), locked_until=value)
+        raise AccountLocked(locked_until=value, key="error.locked", params={"until": shanghai_time(value)})
     if outcome == "disabled":
-        raise NotAuthenticated(f"account {name!r} is disabled / 账户已停用")
-    raise NotAuthenticated("wrong user name or password / 用户名或密码错误")
+        raise NotAuthenticated(key="error.account_disabled", params={"name": name})
+    raise NotAuthenticated(key="error.wrong_login")
 
 
 def resume(store: Store, token: str) -> Actor:

@@ -171,6 +171,12 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
     except Exception as exc:  # pandas, csv, openpyxl and zipfile each raise their own types
         raise ImportFileError(_msg("unreadable", lang, error=exc)) from exc
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if is_xlsx:  # a workbook exported for people: its header sheet maps the labels back to schema names
+        from wufei_geo.exports import schema_columns
+
+        names = schema_columns(data)
+        if names:
+            frame.columns = [names.get(c, c) for c in frame.columns]
     return frame.fillna("").astype(str).apply(lambda s: s.str.strip())
 
 
@@ -300,9 +306,10 @@ def _error_column(exc: Exception) -> str | None:
 
 
 def _refusal(exc: Exception, lang: str) -> str:
+    from wufei_geo import i18n
     from wufei_geo.errors import ImplausibleEdit
 
-    text = _msg("refused", lang, error=exc)
+    text = _msg("refused", lang, error=i18n.error_text(exc, lang))
     if isinstance(exc, ImplausibleEdit):
         text += " " + _msg("insist_hint", lang)
     return text
@@ -387,10 +394,10 @@ def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: 
             row = report.rows[index].row if 0 <= index < len(report.rows) else None
             report.errors.append(RowError(row, _error_column(error), _refusal(error, lang), site_id))
         if not exc.errors:
-            report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+            report.errors.append(RowError(None, None, _msg("refused", lang, error=i18n.error_text(exc, lang))))
         return report
     except WufeiError as exc:
-        report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
+        report.errors.append(RowError(None, None, _msg("refused", lang, error=i18n.error_text(exc, lang))))
         return report
     report.applied = True
     return report

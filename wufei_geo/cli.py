@@ -1,7 +1,7 @@
-"""The ``wufei-geo`` command line.
+"""The wufei-geo command line.
 
-Each module in :mod:`wufei_geo.commands` owns a group of sub-commands and exposes
-``register(subparsers)``; every sub-parser sets ``func(args) -> int``.  The commands
+Each module in wufei_geo.commands owns a group of sub-commands and exposes
+register(subparsers); every sub-parser sets func(args) -> int.  The commands
 only parse arguments and print: the work is done by the core modules.
 """
 from __future__ import annotations
@@ -14,13 +14,78 @@ from collections.abc import Sequence
 
 from wufei_geo import commands
 
+DESCRIPTION = "The wufei-geo command line: Qingpu's zero-waste facilities, targets, accounts and data."
+
+# One example per command, shown at the end of its help (commands that set their own epilog keep it).
+EXAMPLES: dict[str, str] = {
+    "capacity": "wufei-geo capacity --counts-toward operating --lang en",
+    "towns": "wufei-geo towns --json > towns.json",
+    "report": "wufei-geo report -o brief.pdf",
+    "validate": "wufei-geo validate --dir facilities/",
+    "import-boundaries": "wufei-geo import-boundaries towns.gpkg --code-field XZQDM --dry-run",
+    "sites": "wufei-geo sites --json > sites.json",
+    "export": "wufei-geo export -o qingpu.gpkg --format gpkg --datum wgs84",
+    "import-sites": "wufei-geo import-sites updates.xlsx --user admin --apply",
+    "backup": "wufei-geo backup wufei-backup.zip",
+    "restore": "wufei-geo restore wufei-backup.zip --yes",
+    "status": "wufei-geo status set E.12-1 operating --user zhaoxiang --note 已投运",
+    "status set": "wufei-geo status set E.12-1 operating --user zhaoxiang --note 已投运",
+    "history": "wufei-geo history E.12-1",
+    "users": "wufei-geo users list",
+    "users add": "wufei-geo users add xujing --role town_official --town 徐泾镇",
+    "users list": "wufei-geo users list --json",
+    "users disable": "wufei-geo users disable xujing",
+    "users set-password": "wufei-geo users set-password xujing",
+}
+# Help for options and arguments whose command module gives none.
+OPTION_HELP: dict[tuple[str, str], str] = {
+    ("export", "--format"): "file format: geojson, gpkg (GeoPackage, all layers), csv or xlsx (default: geojson)",
+    ("export", "--datum"): "coordinates of the file: wgs84 (GPS, OSM, 天地图), gcj02 (AMap/Tencent) or bd09 "
+                           "(Baidu) (default: wgs84)",
+    ("import-sites", "file"): "the CSV or XLSX update file (template: wufei-geo export --format xlsx)",
+    ("import-sites", "--lang"): "language of the report: zh or en (default: the locale)",
+    ("backup", "file"): "the backup file to write (.zip)",
+    ("restore", "file"): "the backup file to read (.zip, made by wufei-geo backup)",
+    ("status set", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
+    ("status set", "status"): "the new status code",
+    ("history", "site_id"): "the site's id, e.g. E.12-1",
+    ("history", "--json"): "print the changes as JSON",
+    ("users add", "name"): "the new account's log-in name",
+    ("users add", "--role"): "admin (accounts, boundaries, backups), planner (edits any site) or "
+                             "town_official (edits the sites of one town)",
+    ("users list", "--json"): "print the accounts as JSON",
+    ("users disable", "name"): "the account to disable",
+    ("users set-password", "name"): "the account whose password is set",
+}
+
+
+def _finish(parser: argparse.ArgumentParser, path: str) -> None:
+    """Examples, missing help texts and a plain-text formatter on every (sub-)parser."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    if path and not parser.epilog and path in EXAMPLES:
+        parser.epilog = f"Example:\n  {EXAMPLES[path]}"
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                _finish(sub, f"{path} {name}".strip())
+        elif action.help is None:
+            key = action.option_strings[-1] if action.option_strings else action.dest
+            action.help = OPTION_HELP.get((path, key))
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wufei-geo", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="wufei-geo", description=DESCRIPTION,
+        epilog="Example:\n  wufei-geo capacity\n\nEach command has its own help: wufei-geo COMMAND -h",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                        help="language of messages and reports: zh or en (default: the locale; zh unless it is English)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
+    _finish(parser, "")
     return parser
 
 
@@ -30,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_extra_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra_args = extra  # passed on by commands that wrap another program (serve)
+    commands.set_lang(getattr(args, "lang", None))
+    args.lang = commands.lang()
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # e.g. `wufei-geo sites | head`

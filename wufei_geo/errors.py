@@ -1,30 +1,52 @@
 """Typed refusals of the core.
 
-Every refusal the store or auth makes is one of these, with a message fit to show a user.
-The app, the CLI and bulk import catch ``WufeiError`` and show ``str(exc)``; they never have to
-parse a message to know what happened.
+Every refusal the store or auth makes is one of these.  A refusal carries a message KEY of the
+catalogue (``wufei_geo/locale/*/LC_MESSAGES/wufei_geo.po``) and its parameters; the app and the
+CLI show it in the user's language with ``i18n.error_text(exc, lang)`` and never parse a
+message's text.  ``str(exc)`` is the English text followed by the Chinese one (logs, tests).
+
+Backward compatible: ``ValidationError("a plain sentence")`` still works (no key; shown as written).
+New refusals should pass ``key=`` and ``params=`` instead::
+
+    raise NotFound(key="error.no_site", params={"site_id": site_id})
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+
+def _both_languages(key: str, params: Mapping[str, Any]) -> str:
+    from wufei_geo import i18n  # lazy: i18n is data, errors must stay importable on their own
+
+    try:
+        en, zh = i18n.t(key, "en", **params), i18n.t(key, "zh", **params)
+    except (KeyError, IndexError, ValueError):
+        return key
+    return en if en == zh else f"{en} / {zh}"
 
 
 class WufeiError(Exception):
     """Base of every refusal the core raises on purpose.
 
-    ``rule`` is a stable key naming the rule that refused (e.g. ``"capacity_above_design"``;
-    None for refusals without one yet) and ``params`` its parameters (also set as attributes,
-    e.g. ``exc.design``), so a caller can word the refusal itself instead of parsing ``str(exc)``.
-    The site rules' keys are listed in :mod:`wufei_geo.site_rules`.
+    ``key``: catalogue key of the message (None for legacy plain-text refusals); ``params``: the
+    values its placeholders take.  ``rule`` is a stable key naming the site rule that refused
+    (e.g. ``"capacity_above_design"``; listed in :mod:`wufei_geo.site_rules`); extra keyword
+    arguments join ``params`` and are also set as attributes (e.g. ``exc.design``), so a caller
+    can word the refusal itself instead of parsing ``str(exc)``.
     """
 
-    def __init__(self, message: str = "", rule: str | None = None, **params: Any) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None, rule: str | None = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None, **extra: Any) -> None:
+        self.key = key
         self.rule = rule
-        self.params = dict(params)
-        for key, value in params.items():
-            if not hasattr(self, key):
-                setattr(self, key, value)
+        self.params = {**dict(params or {}), **extra}
+        for name, value in self.params.items():
+            if not hasattr(self, name):
+                setattr(self, name, value)
+        if message is None:
+            message = _both_languages(key, self.params) if key else (rule or self.__class__.__name__)
+        super().__init__(message)
 
 
 class AuthError(WufeiError):
@@ -38,8 +60,9 @@ class NotAuthenticated(AuthError):
 class AccountLocked(NotAuthenticated):
     """Too many failed log-ins; ``locked_until`` is an aware UTC datetime."""
 
-    def __init__(self, message: str, locked_until: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None, locked_until: Any = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.locked_until = locked_until
 
 
@@ -80,12 +103,15 @@ class StaleVersion(WufeiError):
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         expected_version: int | None = None,
         current_version: int | None = None,
         changes: list[dict[str, Any]] | None = None,
+        *,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, key=key, params=params)
         self.expected_version = expected_version
         self.current_version = current_version
         self.changes = changes or []
@@ -102,6 +128,7 @@ class StoreBusy(WufeiError):
 class BatchRefused(WufeiError):
     """A batch of edits was refused as a whole; ``errors`` is ``[(index, site_id, error), ...]``."""
 
-    def __init__(self, message: str, errors: list[tuple[int, str, WufeiError]]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None, errors: list[tuple[int, str, WufeiError]], *,
+                 key: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.errors = errors

@@ -315,8 +315,93 @@ def to_csv_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
     return _plain_table(layer, gdf).to_csv(index=False).encode("utf-8-sig")
 
 
-def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
-    """XLSX with the layer's table and a ``fields`` sheet describing every column and the datum."""
+_WORD_COLUMNS = {
+    "status": "status", "target_status": "status", "category": "category", "precision": "precision",
+    "display_precision": "precision", "wet_waste_mode": "wet_waste_mode",
+}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, (list, dict, tuple, str)) and bool(pd.isna(value)))
+
+
+def header_label(field: str, lang: str) -> str:
+    """A column's header for people (``status`` → 状态); the schema name when it has no label."""
+    from wufei_geo import i18n
+
+    key = f"export.col.{field}"
+    return i18n.t(key, lang) if key in i18n.MESSAGES else field
+
+
+def people_table(layer: str, gdf: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The layer's table for people in ``lang``: headers as labels, status/category/precision/mode
+    and yes/no as words, data notes in the reader's language; and the header → schema-name map
+    (label, field, description)."""
+    from wufei_geo import i18n
+    from wufei_geo.data_texts import localise
+
+    table = _plain_table(layer, gdf).copy()
+    labels = {
+        "status": i18n.status_label, "category": i18n.category_label, "precision": i18n.precision_label,
+        "wet_waste_mode": i18n.wet_waste_mode_label,
+    }
+    for column in table.columns:
+        kind = _WORD_COLUMNS.get(column)
+        if kind:
+            table[column] = [None if _missing(v) else labels[kind](v, lang) for v in table[column]]
+        elif column in ("retired", "overdue"):
+            table[column] = [None if _missing(v) else i18n.t("common.yes" if v else "common.no", lang)
+                             for v in table[column]]
+        elif column == "boundary_quality":
+            table[column] = [i18n.t("common.approximate_extent", lang) if v == "approximate" else
+                             i18n.t("boundary.official", lang) if v == "official" else v for v in table[column]]
+        elif column in ("status_source", "location_source"):
+            table[column] = [localise(i18n.audit_value_label(column, v, lang) or v, lang) for v in table[column]]
+        elif column == "data_note":
+            table[column] = [localise(v, lang) for v in table[column]]
+    descriptions = FIELD_DESCRIPTIONS.get(layer, {})
+    mapping = pd.DataFrame({
+        i18n.t("export.headers.label", lang): [header_label(c, lang) for c in table.columns],
+        i18n.t("export.headers.field", lang): list(table.columns),
+        i18n.t("export.headers.description", lang): [
+            descriptions.get(c, ("", ""))[1 if lang == "en" else 0] for c in table.columns],
+    })
+    table.columns = [header_label(c, lang) for c in table.columns]
+    return table, mapping
+
+
+def schema_columns(data: bytes) -> dict[str, str] | None:
+    """header → schema name from an exported workbook's header sheet, or None when it has none
+    (bulk import reads people's workbooks back with it)."""
+    from wufei_geo import i18n
+
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, engine="openpyxl", nrows=200)
+    except Exception:  # noqa: BLE001 - not a workbook we made: no map
+        return None
+    for lang in ("zh", "en"):
+        sheet = sheets.get(i18n.t("export.sheet.headers", lang))
+        if sheet is not None and sheet.shape[1] >= 2:
+            return dict(zip(sheet.iloc[:, 0].astype(str), sheet.iloc[:, 1].astype(str), strict=False))
+    return None
+
+
+def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame, lang: str | None = None) -> bytes:
+    """XLSX for people (``lang`` zh/en): the layer's table with labelled headers and words for codes,
+    and a second sheet mapping each header to its stable schema name (with its description).
+    ``lang=None`` keeps the schema names and a ``fields`` sheet (for machines)."""
+    if lang in ("zh", "en"):
+        from wufei_geo import i18n
+
+        buf = io.BytesIO()
+        table, mapping = people_table(layer, gdf, lang)
+        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+            table.to_excel(writer, sheet_name=i18n.t(f"export.sheet.{layer}", lang), index=False)
+            mapping.to_excel(writer, sheet_name=i18n.t("export.sheet.headers", lang), index=False)
+            for sheet in writer.sheets.values():
+                text_cells_only(sheet)
+                sheet.freeze_panes = "A2"
+        return buf.getvalue()
     buf = io.BytesIO()
     table = _plain_table(layer, gdf)
     datum = str(table["datum"].iloc[0]) if len(table) else "wgs84"
@@ -428,8 +513,11 @@ def export_bytes(
     layer: str | None = "sites",
     datum: str = "wgs84",
     sites: pd.DataFrame | None = None,
+    lang: str | None = None,
 ) -> bytes:
-    """The export file's bytes (for downloads).  ``layer=None`` is only valid for gpkg: all layers."""
+    """The export file's bytes (for downloads).  ``layer=None`` is only valid for gpkg: all layers.
+    ``lang`` (zh/en) makes an XLSX for people (labelled headers, words for codes, a header map);
+    CSV, GeoJSON and GeoPackage always keep the schema names."""
     _check_datum(datum)
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -445,7 +533,7 @@ def export_bytes(
     if fmt == "csv":
         return to_csv_bytes(layer, gdf)
     if fmt == "xlsx":
-        return to_xlsx_bytes(layer, gdf)
+        return to_xlsx_bytes(layer, gdf, lang)
     return to_geojson_bytes(layer, gdf, datum)
 
 
@@ -456,9 +544,10 @@ def write_export(
     layer: str | None = "sites",
     datum: str = "wgs84",
     sites: pd.DataFrame | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write an export file; see :func:`export_bytes`."""
-    data = export_bytes(catalog, fmt, layer, datum, sites)
+    data = export_bytes(catalog, fmt, layer, datum, sites, lang)
     path = Path(path)
     path.write_bytes(data)
     return path

@@ -41,14 +41,19 @@ PROJECTS_FILE: Final = "projects.csv"
 SITE_FILE_COLUMNS: Final = (
     "site_id", "project_id", "name_zh", "name_en", "category", "wet_waste_mode", "town_code",
     "village", "address", "served_towns", "target_year", "target_status", "commissioned",
-    "department", "implementer", "status", "status_as_of", "status_source",
-    "src_lon", "src_lat", "src_datum", "precision", "location_source", "source_ref", "data_note",
-    "existing_facility",
+    "department", "implementer", "status", "status_as_of", "status_source", "status_source_zh",
+    "src_lon", "src_lat", "src_datum", "precision", "location_source", "location_source_zh", "source_ref",
+    "data_note", "data_note_zh", "existing_facility",
 )
+#: Texts users read that the files give in English with a Chinese version next to them
+#: (``X`` → ``X_zh``): both are filled or both empty (checked by :func:`validate`).
+SITE_TEXT_PAIRS: Final = (("status_source", "status_source_zh"), ("location_source", "location_source_zh"),
+                          ("data_note", "data_note_zh"))
+TARGET_TEXT_PAIRS: Final = (("note", "note_zh"),)
 CAPACITY_COLUMNS: Final = ("site_id", "label", "value", "unit", "norm", "norm_unit", "source_ref")
 TARGET_COLUMNS: Final = (
     "target_id", "level", "town_code", "category", "wet_waste_mode", "measure", "target_value",
-    "unit", "target_year", "project_ids", "description_zh", "description_en", "source_ref", "note",
+    "unit", "target_year", "project_ids", "description_zh", "description_en", "source_ref", "note", "note_zh",
 )
 PROJECT_COLUMNS: Final = (
     "project_id", "name_zh", "name_en", "department", "implementer", "period", "content_zh",
@@ -361,6 +366,7 @@ def _check_sites(
     categories: dict[str, str] = {}
     points: list[tuple[int, float, float, str]] = []
     for line, s in rows:
+        _check_pairs(c, f, line, s, SITE_TEXT_PAIRS)
         sid, pid, category = s["site_id"], s["project_id"], s["category"]
         if sid in seen:
             c.add(f, line, "site_id", f"duplicate site_id {sid} (first on line {seen[sid]})")
@@ -507,6 +513,14 @@ def _check_capacities(c: _Checker, categories: dict[str, str] | None) -> None:
                         c.add(f, line, "norm", f"{r['norm']} ≠ {r['value']} {r['unit']} = {expected:g} {norm_unit}")
 
 
+def _check_pairs(c: _Checker, f: str, line: int, row: dict[str, str], pairs: tuple[tuple[str, str], ...]) -> None:
+    """A text users read needs its Chinese version (and the Chinese one its English source)."""
+    for en, zh in pairs:
+        if bool(row.get(en)) != bool(row.get(zh)):
+            missing = zh if row.get(en) else en
+            c.add(f, line, missing, f"{en} and {zh} are filled together (the Chinese is written from the English source)")
+
+
 def _check_targets(c: _Checker, projects: dict[str, dict[str, str]] | None, towns: frozenset[str]) -> None:
     rows = c.rows(TARGETS_FILE, TARGET_COLUMNS)
     if rows is None:
@@ -514,6 +528,7 @@ def _check_targets(c: _Checker, projects: dict[str, dict[str, str]] | None, town
     f = TARGETS_FILE
     seen: dict[str, int] = {}
     for line, t in rows:
+        _check_pairs(c, f, line, t, TARGET_TEXT_PAIRS)
         tid = t["target_id"]
         if tid in seen:
             c.add(f, line, "target_id", f"duplicate target_id {tid} (first on line {seen[tid]})")

@@ -84,6 +84,16 @@ MEASURES: Final[tuple[str, ...]] = (
     "untracked",
     "served_village_count",
 )
+# Every per-town figure (computed once in wufei_geo.analysis.town_figures).
+TOWN_MEASURES: Final[tuple[str, ...]] = (
+    "site_count",
+    "wet_waste_tpd",
+    "wet_waste_operating_tpd",
+    "capacity_per_10k",
+    "generation_tpd",
+    "capacity_vs_generation",
+    "targets_met_share",
+)
 # Which wet-waste sites count toward the wet-waste capacity goal (all, or one WET_WASTE_MODES).
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 

@@ -38,7 +38,16 @@ from wufei_geo.analysis import (
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters
-from wufei_geo.i18n import MESSAGES, category_label, status_label, t, unit_label
+from wufei_geo.data_texts import localise
+from wufei_geo.i18n import (
+    MESSAGES,
+    category_label,
+    precision_label,
+    status_label,
+    t,
+    unit_label,
+    wet_waste_mode_label,
+)
 from wufei_geo.model import SITE_COLUMNS, STATUSES
 from wufei_geo.palette import STATUS_COLOURS  # one palette for map and charts
 
@@ -549,9 +558,75 @@ def workbook_bytes(
         ["caveat", caveat, ""],
         ["town_figures_filters", filters_text or t("analysis.report.no_filters", lang), ""],
     ])
+    _for_people(wb, lang)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _column_label(name: str, lang: str) -> str:
+    for key in (f"workbook.col.{name}", f"export.col.{name}"):
+        if key in MESSAGES:
+            return t(key, lang)
+    return name
+
+
+def _cell_words(column: str, value: Any, lang: str) -> Any:
+    """A code cell of the workbook as a word for people (status, category, level, measure, state …)."""
+    if not isinstance(value, str | bool) or value == "":
+        return value
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang) if column in ("overdue", "retired") else value
+    if column in ("status", "target_status") and value in STATUSES:
+        return status_label(value, lang)
+    if column == "category":
+        return category_label(value, lang)
+    if column in ("precision", "display_precision"):
+        return precision_label(value, lang)
+    if column == "wet_waste_mode":
+        return wet_waste_mode_label(value, lang)
+    if column == "level" and f"workbook.col.level.{value}" in MESSAGES:
+        return t(f"workbook.col.level.{value}", lang)
+    if column == "measure" and f"analysis.measure.{value}" in MESSAGES:
+        return t(f"analysis.measure.{value}", lang)
+    if column == "state" and f"analysis.state.{value}" in MESSAGES:
+        return t(f"analysis.state.{value}", lang)
+    if column in ("unit", "capacity_unit", "capacity_norm_unit", "operating_capacity_unit"):
+        return unit_text(value, lang)
+    if column in ("note", "data_note", "population_note", "location_source", "status_source"):
+        return localise(value, lang)
+    if column == "parameter" and f"workbook.col.{value}" in MESSAGES:
+        return t(f"workbook.col.{value}", lang)
+    return value
+
+
+def _for_people(wb: Workbook, lang: str) -> None:
+    """Headers as labels and codes as words in ``lang``, and a last sheet mapping every header to its
+    stable schema name (sheet, header, field).  The wet-waste sheet's status rows get words too."""
+    mapping: list[list[str]] = []
+    for ws in list(wb.worksheets):
+        names = [c.value for c in ws[1]]
+        for col, name in enumerate(names, start=1):
+            if not isinstance(name, str):
+                continue
+            for row in range(2, ws.max_row + 1):
+                cell = ws.cell(row=row, column=col)
+                cell.value = _cell_words(name, cell.value, lang)
+                if isinstance(cell.value, str) and cell.data_type == "f":
+                    cell.data_type = "s"
+            label = _column_label(name, lang)
+            ws.cell(row=1, column=col).value = label
+            if label != name:
+                mapping.append([ws.title, label, name])
+        for row in ws.iter_rows(min_row=2):  # row labels and status codes inside the wet-waste sheet
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value in STATUSES:
+                    cell.value = status_label(cell.value, lang)
+                elif isinstance(cell.value, str) and f"workbook.col.{cell.value}" in MESSAGES:
+                    cell.value = t(f"workbook.col.{cell.value}", lang)
+    _sheet(wb, t("workbook.sheet.headers", lang),
+           [t("workbook.headers.sheet", lang), t("export.headers.label", lang), t("export.headers.field", lang)],
+           mapping)
 
 
 def write_report(

@@ -75,7 +75,7 @@ def check_text(label: str, value: str, *, controls: bool = False) -> str:
                   or (controls and unicodedata.category(ch) == "Cc" and ch not in "\t\n\r")})
     if bad:
         raise ValidationError(
-            f"{label} contains control characters: {', '.join(f'U+{ord(ch):04X}' for ch in bad)} / 含有控制字符"
+            key="error.control_chars", params={"label": label, "chars": ", ".join(f"U+{ord(ch):04X}" for ch in bad)}
         )
     return value
 
@@ -122,7 +122,7 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 
 def _storage_refusal(exc: DBAPIError) -> str | None:
-    """A user-facing message for a write the database refused as a whole, else None.
+    """The message key for a write the database refused as a whole, else None.
 
     Hostile-input fix: a read-only database file or a full disk used to surface as a raw
     SQLAlchemy OperationalError (a traceback in the CLI, an exception page in the app).
@@ -130,12 +130,11 @@ def _storage_refusal(exc: DBAPIError) -> str | None:
     text = str(exc.orig if exc.orig is not None else exc).lower()
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if "readonly database" in text or "read-only" in text or sqlstate == "25006":
-        return "the database is read-only; nothing was saved / 数据库为只读，未保存"
+        return "error.db_read_only"
     if "disk is full" in text or "database or disk is full" in text or sqlstate in ("53100", "53200"):
-        return "the database disk is full; nothing was saved / 数据库磁盘已满，未保存"
+        return "error.db_full"
     if exc.connection_invalidated or (sqlstate or "").startswith(("08", "57P")):
-        return ("the connection to the database was lost; the edit was not confirmed — reload to see "
-                "whether it was saved / 数据库连接中断，修改未确认，请刷新查看是否已保存")
+        return "error.db_lost"
     return None
 
 
@@ -203,10 +202,10 @@ class Store:
                 if isinstance(exc, DBAPIError) and not _is_transient(exc):
                     refusal = _storage_refusal(exc)
                     if refusal is not None:
-                        raise StoreUnavailable(refusal) from exc
+                        raise StoreUnavailable(key=refusal) from exc
                     raise
                 if attempt == MAX_WRITE_ATTEMPTS - 1:
-                    raise StoreBusy("the database is busy; nothing was saved, please try again / 数据库繁忙，未保存，请重试") from exc
+                    raise StoreBusy(key="error.db_busy") from exc
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
@@ -370,7 +369,7 @@ class Store:
         """One site as a dict of ``SITE_COLUMNS`` (+ ``updated_at``); NotFound if unknown."""
         row = self.read(lambda c: c.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first())
         if row is None:
-            raise NotFound(f"no site {site_id!r} / 无此站点")
+            raise NotFound(key="error.no_site", params={"site_id": site_id})
         return dict(row)
 
     def _audit_dict(self, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -478,7 +477,7 @@ class Store:
         if not isinstance(zones, gpd.GeoDataFrame) or "town_code" not in zones.columns:
             raise ValidationError("zones must be a GeoDataFrame with a town_code column")
         if zones.crs is None:
-            raise ValidationError("the zones have no CRS / 边界缺少坐标系")
+            raise ValidationError(key="error.zones_no_crs")
         gdf = zones.to_crs("EPSG:4326")
         codes = [str(c) for c in gdf["town_code"]]
         problems = []
@@ -497,7 +496,7 @@ class Store:
             if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
                 problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
         if problems:
-            raise ValidationError("zones refused: " + "; ".join(problems))
+            raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(problems)})
         from wufei_geo.crs import METRIC_CRS
 
         areas = gdf.to_crs(METRIC_CRS).area / 1e6
@@ -555,9 +554,8 @@ class Store:
         ]
         detail = "; ".join(parts) if parts else "no recorded details"
         return StaleVersion(
-            f"site {site_id} was changed meanwhile (you started from version {expected}, it is now "
-            f"version {current}): {detail}. Reload and try again. / 站点已被他人修改，请刷新后重试。",
-            expected_version=expected, current_version=current, changes=changes,
+            expected_version=expected, current_version=current, changes=changes, key="error.stale",
+            params={"site_id": site_id, "expected": expected, "current": current, "detail": detail},
         )
 
     # Field rules live in wufei_geo.site_rules (the one validator); these names stay for callers.
@@ -595,17 +593,17 @@ class Store:
         who = auth.check_actor(conn, actor, now, self.settings)
         site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
         if site is None:
-            raise NotFound(f"no site {site_id!r} / 无此站点")
+            raise NotFound(key="error.no_site", params={"site_id": site_id})
         if who.role == "town_official":
             if site["town_code"] is None or site["town_code"] != who.town_code:
                 raise PermissionDenied(
-                    f"{who.name} may only edit sites of town {who.town_code}; site {site_id} is "
-                    f"{'not assigned to a town' if site['town_code'] is None else 'in town ' + site['town_code']} / 只能修改本街镇的站点"
+                    key="error.other_town" if site["town_code"] is not None else "error.other_town_none",
+                    params={"name": who.name, "town": who.town_code, "site_id": site_id, "site_town": site["town_code"]},
                 )
         elif who.role not in ("admin", "planner"):
-            raise PermissionDenied(f"role {who.role!r} may not edit sites")
+            raise PermissionDenied(key="error.role_may_not_edit", params={"role": who.role})
         if site["retired"]:
-            raise ValidationError(f"site {site_id} is retired and cannot be edited / 站点已撤销")
+            raise ValidationError(key="error.site_retired", params={"site_id": site_id})
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
             raise ValidationError("expected_version must be the integer version the edit started from")
         if site["version"] != expected_version:
@@ -736,7 +734,8 @@ class Store:
                     errors.append((i, site_id, exc))
             if errors:
                 msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
-                raise BatchRefused(f"{len(errors)} of {len(items)} edits refused, nothing saved: {msg}", errors)
+                raise BatchRefused(None, errors, key="error.batch",
+                                   params={"n": len(errors), "total": len(items), "detail": msg})
             return done
 
         return self.run_write(work)
@@ -989,7 +988,7 @@ class Store:
             now = self.now()
             by = auth.require_admin(conn, actor, now, self.settings)
             if conn.execute(sa.select(db.sites.c.site_id).where(db.sites.c.site_id == sid)).first():
-                raise ValidationError(f"site {sid} already exists")
+                raise ValidationError(key="error.site_exists", params={"site_id": sid})
             row.setdefault("status_as_of", self.today().isoformat())
             row.setdefault("status_source", f"official: {by}")
             row.setdefault("status_confirmed_at", now.astimezone(dt.UTC).isoformat(timespec="seconds"))
@@ -1003,7 +1002,7 @@ class Store:
     def retire_site(self, actor: Actor | None, site_id: str, note: str) -> dict[str, Any]:
         """Retire a site (kept, hidden from the map; administrator only, note required)."""
         if not isinstance(note, str) or not note.strip():
-            raise ValidationError("a note is required to retire a site / 撤销站点须填写说明")
+            raise ValidationError(key="error.retire_note")
         check_text("the note", note)
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -1011,9 +1010,9 @@ class Store:
             by = auth.require_admin(conn, actor, now, self.settings)
             site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
             if site is None:
-                raise NotFound(f"no site {site_id!r} / 无此站点")
+                raise NotFound(key="error.no_site", params={"site_id": site_id})
             if site["retired"]:
-                raise ValidationError(f"site {site_id} is already retired")
+                raise ValidationError(key="error.already_retired", params={"site_id": site_id})
             version = site["version"] + 1
             res = conn.execute(
                 sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])

@@ -278,7 +278,7 @@ def test_site_name_through_the_add_site_form(admin: App, use, case: Case) -> Non
 
     if _expect(case, APP_NAME) == "refused":
         errors = _unescape("\n".join(str(e.value) for e in at.error))
-        assert "未保存" in errors and "control characters" in errors, _all_messages(at)
+        assert "未保存" in errors and "控制字符" in errors, _all_messages(at)
         assert data_hash(store) == before
         record("text", case.id, APP_NAME, "refused", errors)
         return

@@ -57,7 +57,7 @@ def test_cli_with_another_user_or_wrong_password(env, monkeypatch, capsys) -> No
     assert code == 1 and HUAXIN in err
     code, _, err = run_cli(monkeypatch, capsys, "status", "set", "H.2", "operating", "--user", "huaxin",
                            "--password-stdin", stdin="not the password\n")
-    assert code == 1 and "password" in err
+    assert code == 1 and "密码" in err  # the locale's language (C: Chinese, the default)
     code, _, err = run_cli(monkeypatch, capsys, "import-sites", "/dev/null", "--user", "huaxin", stdin="x\n")
     assert code == 1
     assert data_hash(env, ("sites", "audit", "zones", "meta")) == before

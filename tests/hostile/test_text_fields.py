@@ -61,7 +61,7 @@ def test_note_through_cli(env, monkeypatch, capsys, case: Case) -> None:
     code, out, err = run_cli(monkeypatch, capsys, "status", "set", "H.1", "planned", "--user", "xiayang",
                              "--note", case.value, "--password-stdin", stdin=PASSWORD + "\n")
     if _expect(case, entry) == "refused":
-        assert code == 1 and err.startswith("error:"), (code, out, err)
+        assert code == 1 and err.startswith(("error:", "错误:")), (code, out, err)
         assert _no_raw_controls(err)
         assert data_hash(env) == before  # sessions aside: the CLI's own log-in/log-out is not data
         assert env.history(site_id="H.1") == [] and env.get_site("H.1")["version"] == 1
@@ -164,7 +164,7 @@ def test_user_name_through_cli(env, monkeypatch, capsys, case: Case) -> None:
     code, out, err = run_cli(monkeypatch, capsys, "users", "add", case.value, "--role", "planner",
                              "--password-stdin", stdin=PASSWORD + "\n")
     if _expect(case, entry) == "refused":
-        assert code == 1 and "error:" in err
+        assert code == 1 and err.startswith(("error:", "错误:"))
         assert _no_raw_controls(err)
         assert data_hash(env) == before
         record("text", case.id, entry, "refused", err.strip())

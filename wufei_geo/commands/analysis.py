@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from wufei_geo.model import CATEGORIES, COUNTS_TOWARD, STATUSES
+from wufei_geo.model import CATEGORIES, COUNTS_TOWARD, STATUSES, TOWN_MEASURES
 
 if TYPE_CHECKING:
     from wufei_geo.filters import Filters
@@ -25,7 +25,8 @@ def _date(text: str) -> dt.date:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the text output")
+    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                        help="language of the text output: zh or en (default: the locale)")
     parser.add_argument("--today", type=_date, default=None,
                         help="judge overdue targets as of this date (default: today)")
 
@@ -63,9 +64,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _filter_args(p)
     p.set_defaults(func=cmd_towns)
 
-    p = subparsers.add_parser("report", help="write the Excel workbook (.xlsx) or the HTML briefing (.html)")
-    p.add_argument("-o", "--output", required=True, help="output file; the suffix chooses the format")
-    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all")
+    p = subparsers.add_parser(
+        "report", help="write the one-page PDF briefing (.pdf), the Excel workbook (.xlsx) or the HTML briefing (.html)",
+        description="Write the briefing or the workbook; the output file's suffix chooses the format.",
+        epilog="Examples:\n  wufei-geo report -o brief.pdf\n  wufei-geo report -o brief-en.pdf --lang en "
+               "--measure site_count\n  wufei-geo report -o qingpu.xlsx",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-o", "--output", required=True,
+                   help="output file: .pdf (one A4 page with a map), .xlsx (workbook) or .html (printable page)")
+    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
+                   help="which wet-waste sites count toward the 600 t/d goal (default: all)")
+    p.add_argument("--measure", choices=TOWN_MEASURES, default="wet_waste_tpd",
+                   help="what shades the towns on the PDF briefing's map (default: wet_waste_tpd)")
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_report)
@@ -235,9 +246,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     flt = _filters(args)
     figures = report_figures(apply_filters(catalog.sites, flt), cards, params)
     try:
-        path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
-                            generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
-                            confirmation_months=months)
+        if str(args.output).lower().endswith(".pdf"):
+            from pathlib import Path
+
+            from wufei_geo.briefing_pdf import BriefingFontError, briefing_pdf
+            from wufei_geo.i18n import t
+
+            try:
+                data = briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district,
+                                    lang=args.lang, measure=args.measure, generated=args.today)
+            except BriefingFontError as exc:
+                print(f"wufei-geo report: {t(exc.key, args.lang, **exc.params)}", file=sys.stderr)
+                return 1
+            path = Path(args.output)
+            path.write_bytes(data)
+        else:
+            path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
+                                generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
+                                confirmation_months=months)
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1

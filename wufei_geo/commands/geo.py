@@ -52,8 +52,8 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
         finally:
             store.close()
     except WufeiError as exc:
-        print(f"refused by the store: {exc}", file=sys.stderr)
-        print("nothing was changed", file=sys.stderr)
-        return 1
+        from wufei_geo.commands import fail
+
+        return fail(exc)
     print(f"stored {len(zones)} official town zones (boundary_quality=official); they replace the approximate ones")
     return 0

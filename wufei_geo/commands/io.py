@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--user", required=True, help="the account the changes are made (and audited) as")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import_sites)
 
     p = subparsers.add_parser("backup", help="write the whole database to a portable backup file")
@@ -69,6 +69,12 @@ def _open_store() -> Any:
 
 
 def _err(message: object) -> int:
+    """A refusal in the run's language (keyed core refusals from the catalogue)."""
+    from wufei_geo.commands import fail
+    from wufei_geo.errors import WufeiError
+
+    if isinstance(message, WufeiError):
+        return fail(message)
     print(message, file=sys.stderr)
     return 1
 
@@ -96,7 +102,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     layer = layer or ("sites" if args.format != "gpkg" else None)
     catalog = _load_catalog(args)
     try:
-        path = exports.write_export(args.output, catalog, args.format, layer, args.datum)
+        path = exports.write_export(args.output, catalog, args.format, layer, args.datum,
+                                    lang=getattr(args, "lang", None) if args.format == "xlsx" else None)
     except exports.ExportError as exc:
         return _err(exc)
     what = layer or ", ".join(exports.GPKG_LAYER.values())

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import unicodedata
 from typing import Any
 
+from wufei_geo.commands import fail
 from wufei_geo.commands.users import read_password
 from wufei_geo.errors import WufeiError
 from wufei_geo.model import STATUSES
@@ -54,9 +54,7 @@ def _set(args: argparse.Namespace) -> int:
         finally:
             auth.logout(store, actor)
     except WufeiError as exc:
-        rule = getattr(exc, "rule", None)
-        print(f"error{f' [{rule}]' if rule else ''}: {exc}", file=sys.stderr)
-        return 1
+        return fail(exc)
     print(f"{args.site_id}: {before} → {after['status']} (version {after['version']})")
     return 0
 
@@ -68,8 +66,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         store.get_site(args.site_id)
     except WufeiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(exc)
     rows = store.history(site_id=args.site_id)
     if args.json:
         for r in rows:

@@ -6,6 +6,7 @@ import getpass
 import json
 import sys
 
+from wufei_geo.commands import fail, lang
 from wufei_geo.errors import ValidationError, WufeiError
 from wufei_geo.model import ROLES
 
@@ -17,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a = sub.add_parser("add", help="create an account")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=ROLES)
-    a.add_argument("--town", help="9-digit town code (required for town_official)")
+    a.add_argument("--town", help="the official's town: its 9-digit code (310118106) or its name (徐泾镇, 徐泾, "
+                                  "Xujing); required for town_official")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     a.set_defaults(func=_add)
 
@@ -41,7 +43,7 @@ def read_password(args: argparse.Namespace, prompt: str, confirm: bool = False) 
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Repeat: ") != first:
-        raise ValidationError("the two passwords differ / 两次输入的密码不一致")
+        raise ValidationError(key="error.passwords_differ")
     return first
 
 
@@ -52,8 +54,7 @@ def _open():  # imported late: opening the store migrates and seeds
 
 
 def _fail(exc: Exception) -> int:
-    print(f"error: {exc}", file=sys.stderr)
-    return 1
+    return fail(exc)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -62,7 +63,8 @@ def _add(args: argparse.Namespace) -> int:
     try:
         password = read_password(args, f"Password for {args.name}: ", confirm=True)
         store = _open()
-        user = auth.create_user(store, args.name, args.role, args.town, password)
+        town = auth.town_code_from(args.town) if args.town else None
+        user = auth.create_user(store, args.name, args.role, town, password)
     except WufeiError as exc:
         return _fail(exc)
     town = f" ({user['town_code']})" if user["town_code"] else ""
@@ -80,13 +82,20 @@ def _list(args: argparse.Namespace) -> int:
                 u[key] = u[key].isoformat() if u[key] else None
         print(json.dumps(users, ensure_ascii=False, indent=2))
         return 0
+    from wufei_geo import i18n
+
+    L = lang()
     if not users:
-        print("no accounts yet: create one with `wufei-geo users add NAME --role admin`")
+        print(i18n.t("cli.users.none", L))
         return 0
+    names = auth.town_names(L)
+    print("\t".join(i18n.t(f"cli.users.col.{c}", L) for c in ("name", "role", "town", "state")))
     for u in users:
-        state = "disabled" if u["disabled"] else (
-            f"locked until {auth.shanghai_time(u['locked_until'])}" if u["locked_until"] else "active")
-        print(f"{u['name']}\t{u['role']}\t{u['town_code'] or '-'}\t{state}")
+        state = i18n.t("cli.users.disabled", L) if u["disabled"] else (
+            i18n.t("cli.users.locked", L, until=auth.shanghai_time(u["locked_until"])) if u["locked_until"]
+            else i18n.t("cli.users.active", L))
+        town = f"{u['town_code']} {names.get(u['town_code'], '')}".strip() if u["town_code"] else "—"
+        print(f"{u['name']}\t{i18n.t('role.' + u['role'], L)}\t{town}\t{state}")
     return 0
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from wufei_geo import i18n, model
+from wufei_geo.data_texts import localise
 from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
 from wufei_geo.mapview.style import MARKER_BADGES, MARKER_MAX_PX, MARKER_MIN_PX
 from wufei_geo.mapview.values import _fmt_num, _isnull
@@ -175,11 +176,12 @@ def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> lis
         _col(frame, "department"),
         _col(frame, "implementer"),
         _col(frame, "status_as_of"),
-        _col(frame, "status_source"),
+        [localise(i18n.audit_value_label("status_source", v, lang) or v, lang) for v in _col(frame, "status_source")],
         [None if v is None else i18n.precision_label(v, lang) for v in _precision_col(frame)],
-        _col(frame, "location_source"),
+        [localise(i18n.audit_value_label("location_source", v, lang) or v, lang)
+         for v in _col(frame, "location_source")],
         _col(frame, "source_ref"),
-        _col(frame, "data_note"),
+        [localise(v, lang) for v in _col(frame, "data_note")],
         _col(frame, "last_change"),
     ]
 

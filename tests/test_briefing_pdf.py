@@ -1,0 +1,81 @@
+"""The one-page PDF briefing, in both languages: exactly one A4 portrait page, the map present as
+an image, the headline numbers in the text; rendered to PNG in tests/_artifacts/ to be looked at."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+pypdf = pytest.importorskip("pypdf")
+
+from wufei_geo import analysis, briefing_pdf  # noqa: E402
+from wufei_geo.catalog import load_catalog  # noqa: E402
+from wufei_geo.config import GenerationParameters  # noqa: E402
+from wufei_geo.report import fmt_number  # noqa: E402
+from wufei_geo.store import Store  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    if briefing_pdf.cjk_font() is None:
+        pytest.skip(f"no CJK font (install {briefing_pdf.FONT_PACKAGE})")
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('brief') / 'w.sqlite'}")
+    catalog = load_catalog(store)
+    report = analysis.capacity_report(catalog.sites, catalog.targets)
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, GenerationParameters())
+    yield catalog, report, cards
+    store.close()
+
+
+@pytest.fixture(scope="module", params=["zh", "en"])
+def briefing(request, inputs):
+    catalog, report, cards = inputs
+    data = briefing_pdf.briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district,
+                                     lang=request.param)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"briefing-{request.param}.pdf").write_bytes(data)
+    try:
+        import pypdfium2
+
+        doc = pypdfium2.PdfDocument(data)
+        doc[0].render(scale=1.5).to_pil().save(ARTIFACTS / f"briefing-{request.param}.png")
+        doc.close()
+    except ImportError:  # the PNG is for people; the checks below need only pypdf
+        pass
+    return request.param, data, report
+
+
+def test_exactly_one_a4_portrait_page_with_the_map_image_and_headline_numbers(briefing):
+    lang, data, report = briefing
+    pdf = pypdf.PdfReader(io.BytesIO(data))
+    assert len(pdf.pages) == 1
+    page = pdf.pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    assert abs(width - 595) < 2 and abs(height - 842) < 2  # A4 portrait in points
+    assert len(page.images) >= 1  # the district map (rasterised)
+    text = page.extract_text()
+    wet = analysis.wet_waste_progress(report)
+    assert fmt_number(wet.target) in text  # 600
+    assert fmt_number(wet.registered) in text and fmt_number(wet.achieved) in text
+    if lang == "zh":
+        assert "青浦区" in text and "吨/日" in text and "朱家角镇" in text
+        assert "Operating" not in text
+    else:
+        assert "Qingpu" in text and "t/d" in text and "Zhujiajiao" in text
+        assert "已运行" not in text
+
+
+def test_a_missing_cjk_font_is_a_clear_refusal_not_boxes(inputs, monkeypatch):
+    catalog, report, cards = inputs
+    monkeypatch.setattr(briefing_pdf, "cjk_font", lambda: None)
+    with pytest.raises(briefing_pdf.BriefingFontError, match=briefing_pdf.FONT_PACKAGE):
+        briefing_pdf.briefing_pdf(report, cards, catalog.zones, catalog.sites, lang="zh")
+
+
+def test_unknown_measure_refused(inputs):
+    catalog, report, cards = inputs
+    with pytest.raises(ValueError, match="measure"):
+        briefing_pdf.briefing_figure(report, cards, catalog.zones, catalog.sites, measure="nope")
