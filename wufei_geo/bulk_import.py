@@ -478,8 +478,10 @@ def template_frame(sites: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def template_csv(sites: pd.DataFrame | None = None) -> bytes:
-    """CSV template, UTF-8 with BOM (Excel-friendly)."""
-    return template_frame(sites).to_csv(index=False).encode("utf-8-sig")
+    """CSV template, UTF-8 with BOM (Excel-friendly), formulas neutralised (``exports.people_csv``)."""
+    from wufei_geo.exports import people_csv
+
+    return people_csv(template_frame(sites))
 
 
 def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
