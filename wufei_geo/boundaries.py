@@ -21,7 +21,7 @@ from shapely.validation import explain_validity
 
 from wufei_geo.crs import METRIC_CRS
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # refused before reading (11 towns, even finely drawn, are a few MB)
+MAX_FILE_BYTES = 32 * 1024 * 1024  # refused before reading (11 towns, even finely drawn, are a few MB)
 MIN_SHARE_INSIDE = 0.5  # share of a zone's area that must lie in the district outline …
 DISTRICT_BUFFER_M = 1000.0  # … buffered by this much
 SUFFIXES_ZH = ("街道办事处", "街道", "镇")
@@ -39,8 +39,192 @@ class BoundaryImportError(ValueError):
 
 
 # --- reading -------------------------------------------------------------------------------------
+# --- reading safely -------------------------------------------------------------------------------
+# Issue 15: an uploaded file must never make GDAL fetch a URL or read another local file, and must
+# not inflate beyond these bounds (checked before GDAL sees the data, from the zip's headers and a
+# bounded streaming extraction; vertices are counted before the geometry is built).
+MAX_ZIP_MEMBERS = 32
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all members of a zipped Shapefile together
+MAX_FEATURES = 2_000
+MAX_VERTICES_PER_TOWN = 250_000  # the finest official town outline we know has ~20,000
+MAX_VERTICES_TOTAL = 1_000_000
+_SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# A CRS a GeoJSON may name: an EPSG/OGC URN or EPSG:n — never a link, a URL or a GDAL path.
+_SAFE_CRS_NAME = re.compile(r"^(urn:ogc:def:crs:(EPSG|OGC):[0-9.]*:[A-Za-z0-9]+|EPSG:\d+|OGC:CRS84)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(^|[^A-Za-z])(/vsi[a-z0-9_]+/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+_GDAL_OPTIONS = {
+    # /vsicurl/ (and so every remote path GDAL might build) refuses all names: no request is made.
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".wufei-no-remote-files",
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "PROJ_NETWORK": "OFF",
+}
+
+
+def _lock_down_gdal() -> None:
+    """Belt and braces behind the checks in :func:`_read`: GDAL/PROJ configured not to go remote."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options(_GDAL_OPTIONS)
+    try:
+        import pyproj.network
+
+        pyproj.network.set_network_enabled(False)
+    except (ImportError, AttributeError):  # pragma: no cover - older pyproj
+        pass
+
+
+def _count_vertices(coords: object) -> int:
+    """Positions in a GeoJSON ``coordinates`` value (nested lists), without building geometry."""
+    total, stack = 0, [coords]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            if item and not isinstance(item[0], list):
+                total += 1
+            else:
+                stack.extend(item)
+    return total
+
+
+def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, object]:
+    """(the GeoJSON with its ``crs`` member removed, the CRS it declares or None) — or problems."""
+    if not isinstance(raw, dict) or raw.get("type") not in ("FeatureCollection", "Feature"):
+        problems.append("not a GeoJSON FeatureCollection")
+        return None, None
+    declared = None
+    crs_member = raw.get("crs")
+    if crs_member is not None:
+        name = crs_member.get("properties", {}).get("name") if isinstance(crs_member, dict) else None
+        if not (isinstance(crs_member, dict) and crs_member.get("type") == "name" and isinstance(name, str)
+                and _SAFE_CRS_NAME.match(name.strip())):
+            problems.append("the GeoJSON's \"crs\" member must name an EPSG/OGC CRS (e.g. urn:ogc:def:crs:EPSG::4547); "
+                            "links, URLs and file paths are not followed / 坐标系只能以 EPSG 名称声明，不跟随链接")
+            return None, None
+        from pyproj import CRS
+
+        try:
+            declared = CRS.from_user_input(name.strip())
+        except Exception as exc:  # pyproj raises CRSError and friends
+            problems.append(f"unknown CRS {name!r} in the GeoJSON: {exc}")
+            return None, None
+    features = raw.get("features") if raw.get("type") == "FeatureCollection" else [raw]
+    if not isinstance(features, list):
+        problems.append("the GeoJSON's \"features\" member is not a list")
+        return None, None
+    if len(features) > MAX_FEATURES:
+        problems.append(f"the file has {len(features)} features; at most {MAX_FEATURES} are read (11 towns expected)")
+        return None, None
+    counts = [_count_vertices((f.get("geometry") or {}).get("coordinates")) if isinstance(f, dict)
+              and isinstance(f.get("geometry"), dict) else 0 for f in features]
+    _vertex_problems(counts, problems)
+    if problems:
+        return None, None
+    clean = {k: v for k, v in raw.items() if k != "crs"}
+    return clean, declared
+
+
+def _vertex_problems(counts: list[int], problems: list[str]) -> None:
+    total = sum(counts)
+    worst = max(counts, default=0)
+    if worst > MAX_VERTICES_PER_TOWN:
+        i = counts.index(worst)
+        problems.append(f"feature {i + 1} has {worst:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per feature "
+                        "(simplify the outline) / 顶点过多")
+    if total > MAX_VERTICES_TOTAL:
+        problems.append(f"the file has {total:,} vertices; at most {MAX_VERTICES_TOTAL:,} in all / 顶点过多")
+
+
+def _safe_member(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return not (name.startswith(("/", "\\")) or ".." in parts or ":" in name or _REFERENCE.search(name))
+
+
+def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> tuple[Path | None, bool]:
+    """The zip's one Shapefile extracted to ``into`` (bounded, streaming) and whether it has a .prj."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > MAX_ZIP_MEMBERS:
+                problems.append(f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read")
+                return None, False
+            declared_size = sum(i.file_size for i in infos)
+            if declared_size > MAX_UNCOMPRESSED_BYTES:
+                problems.append(f"the zip unpacks to {declared_size / 2**20:.0f} MB; the limit is "
+                                f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB; nothing was unpacked / 解压后过大")
+                return None, False
+            bad = [i.filename for i in infos if not _safe_member(i.filename)]
+            if bad:
+                problems.append(f"the zip holds paths that point outside it or elsewhere: {', '.join(bad[:5])}")
+                return None, False
+            shps = [i for i in infos if i.filename.lower().endswith(".shp")]
+            if len(shps) != 1:
+                problems.append("the zip holds no .shp file (a zipped Shapefile is expected)" if not shps
+                                else f"the zip holds several .shp files ({', '.join(i.filename for i in shps)}); send one per file")
+                return None, False
+            stem = shps[0].filename[:-4].lower()
+            wanted = [i for i in infos if i.filename.lower().rsplit(".", 1)[0] == stem
+                      and i.filename.lower().rsplit(".", 1)[-1] in ("shp", "shx", "dbf", "prj", "cpg")]
+            budget = MAX_UNCOMPRESSED_BYTES
+            out_shp = None
+            declared = False
+            for info in wanted:
+                ext = info.filename.lower().rsplit(".", 1)[-1]
+                target = into / f"upload.{ext}"
+                with zf.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(min(1 << 20, budget + 1)):
+                        budget -= len(chunk)
+                        if budget < 0:  # the headers lied about the size
+                            problems.append(f"the zip unpacks to more than {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB / 解压后过大")
+                            return None, False
+                        dst.write(chunk)
+                if ext == "shp":
+                    out_shp = target
+                    with target.open("rb") as fh:
+                        if fh.read(4) != _SHP_MAGIC:
+                            problems.append(f"{info.filename} is not a Shapefile (wrong file signature)")
+                            return None, False
+                elif ext == "prj":
+                    declared = True
+                    text = target.read_text("utf-8", errors="replace").strip()
+                    if not re.match(r"^[A-Z_]+\[", text) or _REFERENCE.search(text):
+                        problems.append(f"{info.filename} is not a WKT coordinate system definition")
+                        return None, False
+            return out_shp, declared
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        problems.append(f"not a valid .zip file ({exc})")
+        return None, False
+
+
+def _gpkg_checks(path: Path, problems: list[str]) -> None:
+    """A GeoPackage is a SQLite file; refuse virtual tables other than the R-tree spatial index
+    (GDAL's VirtualOGR module, for one, reads other files)."""
+    import sqlite3
+
+    with path.open("rb") as fh:
+        if fh.read(16) != _SQLITE_MAGIC:
+            problems.append("not a GeoPackage (no SQLite signature)")
+            return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("SELECT name, sql FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"not a readable GeoPackage: {exc}")
+        return
+    virtual = [n for n, sql in rows if sql and re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE)
+               and not re.search(r"\bUSING\s+rtree\s*\(", sql, re.IGNORECASE)]  # rtree: the spatial index
+    if virtual:
+        problems.append(f"the GeoPackage holds virtual tables ({', '.join(virtual[:5])}), which may read other files; refused")
+
+
 def _read(path: Path, problems: list[str]) -> tuple[gpd.GeoDataFrame | None, bool]:
     """Read the file; returns (frame, crs_declared).  Problems are appended, never raised."""
+    import tempfile
+
     suffix = path.suffix.lower()
     if not path.is_file():
         problems.append(f"file not found: {path}")
@@ -49,48 +233,57 @@ def _read(path: Path, problems: list[str]) -> tuple[gpd.GeoDataFrame | None, boo
     if size > MAX_FILE_BYTES:
         problems.append(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB); it was not read")
         return None, False
-    if suffix in (".geojson", ".json"):
-        try:
-            raw = json.loads(path.read_text("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(f"not a readable GeoJSON (UTF-8 JSON expected): {exc}")
-            return None, False
-        declared = isinstance(raw, dict) and raw.get("crs") is not None
-        source = str(path)
-    elif suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if not n.endswith("/")]
-        except zipfile.BadZipFile:
-            problems.append("not a valid .zip file")
-            return None, False
-        shps = [n for n in names if n.lower().endswith(".shp")]
-        if len(shps) != 1:
-            problems.append("the zip holds no .shp file (a zipped Shapefile is expected)" if not shps
-                            else f"the zip holds several .shp files ({', '.join(shps)}); send one per file")
-            return None, False
-        shp = shps[0]
-        stem = shp[:-4].lower()
-        declared = any(n.lower() == stem + ".prj" for n in names)
-        source = f"/vsizip/{path}/{shp}"
-    elif suffix == ".gpkg":
-        declared = True  # checked below from the layer's SRS
-        source = str(path)
-    else:
+    if suffix not in (".geojson", ".json", ".zip", ".gpkg"):
         problems.append(f"unsupported file type {suffix or '(none)'}: use .geojson, .zip (Shapefile) or .gpkg")
         return None, False
-    try:
-        if suffix == ".gpkg":
+    _lock_down_gdal()
+    with tempfile.TemporaryDirectory(prefix="wufei-boundary-") as tmp:
+        declared_crs = None
+        if suffix in (".geojson", ".json"):
+            try:
+                raw = json.loads(path.read_text("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                problems.append(f"not a readable GeoJSON (UTF-8 JSON expected): {exc}")
+                return None, False
+            clean, declared_crs = _geojson_checks(raw, problems)
+            if clean is None:
+                return None, False
+            declared = declared_crs is not None
+            source = Path(tmp) / "upload.geojson"  # the checked JSON, without its crs member
+            source.write_text(json.dumps(clean), "utf-8")
+        elif suffix == ".zip":
+            shp, declared = _extract_shapefile(path, Path(tmp), problems)
+            if shp is None:
+                return None, False
+            source = shp
+        else:
+            _gpkg_checks(path, problems)
+            if problems:
+                return None, False
+            declared = True  # checked below from the layer's SRS
+            source = path
+        try:
             import pyogrio
 
-            layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
-            if len(layers) != 1:
-                problems.append(f"the GeoPackage has {len(layers)} geometry layers ({', '.join(layers)}); one expected")
+            if suffix == ".gpkg":
+                layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
+                if len(layers) != 1:
+                    problems.append(f"the GeoPackage has {len(layers)} geometry layers ({', '.join(layers)}); one expected")
+                    return None, False
+            info = pyogrio.read_info(source)
+            if info.get("features", 0) > MAX_FEATURES:
+                problems.append(f"the file has {info['features']} features; at most {MAX_FEATURES} are read")
                 return None, False
-        gdf = gpd.read_file(source)
-    except Exception as exc:  # pyogrio/GDAL errors have many types; report the text
-        problems.append(f"cannot read the file: {exc}")
-        return None, False
+            gdf = gpd.read_file(source)
+        except Exception as exc:  # pyogrio/GDAL errors have many types; report the text
+            problems.append(f"cannot read the file: {exc}")
+            return None, False
+    if suffix != ".geojson" and suffix != ".json":
+        _vertex_problems([int(shapely.get_num_coordinates(g)) if g is not None else 0 for g in gdf.geometry], problems)
+        if problems:
+            return None, False
+    if declared_crs is not None:
+        gdf = gdf.set_crs(declared_crs, allow_override=True)
     if gdf.crs is None:
         declared = False
     return gdf, declared
