@@ -122,9 +122,15 @@ def _boundaries(actor: Any, catalog: Any) -> None:
     st.success(tr("data.boundary_ok", n=len(zones)))
     st.dataframe(bulk_import.boundary_report(zones, catalog.zones), hide_index=True, width="stretch")
     _preview_map(zones, catalog.zones)
-    if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary"):
+    warnings = list(zones.attrs.get("warnings", []))
+    accepted = True
+    if warnings:
+        st.warning(tr("data.boundary_warnings", n=len(warnings)))
+        st.code("\n".join(warnings), language=None)
+        accepted = st.checkbox(tr("data.boundary_accept_warnings"), key="data_boundary_accept")
+    if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary", disabled=not accepted):
         try:
-            get_store().replace_zones(actor, zones, source=upload.name)
+            get_store().replace_zones(actor, zones, source=upload.name, accept_warnings=bool(warnings) and accepted)
         except WufeiError as exc:
             st.error(str(exc))
         else:

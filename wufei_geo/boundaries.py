@@ -31,11 +31,14 @@ SUFFIXES_EN = ("subdistrict", "town", "street", "jiedao", "zhen")
 class BoundaryImportError(ValueError):
     """A boundary file was refused; ``problems`` lists every reason (also joined in the message)."""
 
-    def __init__(self, path: str | Path, problems: list[str]):
+    def __init__(self, path: str | Path, problems: list[str], warnings: list[str] | None = None):
         self.path = str(path)
         self.problems = list(problems)
+        self.warnings = list(warnings or [])
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"boundary file {Path(path).name} refused ({len(self.problems)} problem(s)):\n{lines}")
+        more = "\n".join(f"  - (warning) {w}" for w in self.warnings)
+        super().__init__(f"boundary file {Path(path).name} refused ({len(self.problems)} problem(s)):\n{lines}"
+                         + (f"\n{more}" if more else ""))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -353,6 +356,143 @@ def _choose_field(gdf: gpd.GeoDataFrame, code_field: str | None, name_field: str
     return best[2], best[3]
 
 
+# --- the file as a whole (issue 15) --------------------------------------------------------------
+# Each town's area against the reference (geodata/towns.csv, mixed vintage): outside the wide range
+# refuses, outside the narrow one is a warning the administrator must confirm.
+AREA_RATIO_REFUSE = (0.5, 2.0)
+AREA_RATIO_WARN = (0.8, 1.25)
+OVERLAP_WARN_KM2 = 0.05  # two towns overlapping more than this: a warning …
+OVERLAP_REFUSE_SHARE = 0.05  # … more than this share of the smaller town: refused
+COVER_REFUSE = 0.90  # share of the district the towns together must cover (refused below)
+COVER_WARN = 0.98  # (warning below)
+OUTSIDE_WARN = 0.02  # share of the towns' union lying outside the district (+ buffer): warning above
+SHIFT_GAIN = 0.02  # a datum is named when undoing it fits the district better by this much (IoU)
+SEATS_OUTSIDE_REFUSE = 3  # this many towns whose seat lies outside their polygon: codes mixed up
+
+
+def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    union = a.union(b).area
+    return a.intersection(b).area / union if union > 0 else 0.0
+
+
+def _shift_to_wgs84(geom: shapely.Geometry, datum: str) -> shapely.Geometry:
+    """``geom`` read as if its coordinates were ``datum``, moved to WGS-84."""
+    import numpy as np
+
+    from wufei_geo import crs
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        lon, lat = crs.to_wgs84(xy[:, 0], xy[:, 1], datum)
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shapely.transform(geom, move)
+
+
+def detect_datum_shift(zones_wgs: gpd.GeoDataFrame, district_wgs: gpd.GeoDataFrame) -> tuple[str | None, float]:
+    """(``"gcj02"``/``"bd09"`` when the towns fit the district clearly better after undoing that
+    datum's offset, else None; the offset in metres).  The Chinese map datums move Qingpu by
+    roughly 500 m (GCJ-02) and 1 km (BD-09): a file drawn on AMap/Baidu tiles carries them."""
+    from wufei_geo import crs as crs_mod
+
+    union = shapely.union_all(zones_wgs.geometry.values)
+    outline = district_wgs.geometry.iloc[0]
+    base = _iou(union, outline)
+    best, best_gain = None, SHIFT_GAIN
+    for datum in ("gcj02", "bd09"):
+        gain = _iou(_shift_to_wgs84(union, datum), outline) - base
+        if gain > best_gain:
+            best, best_gain = datum, gain
+    if best is None:
+        return None, 0.0
+    c = union.centroid
+    lon, lat = crs_mod.to_wgs84(c.x, c.y, best)
+    return best, float(crs_mod.distance_m(c.x, c.y, lon, lat))
+
+
+def check_whole(zones: gpd.GeoDataFrame, gazetteer: pd.DataFrame | None = None,
+                district: gpd.GeoDataFrame | None = None) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of 11 town zones taken together: seats, areas, overlaps, cover of the
+    district, datum shift, vertices.  Problems refuse the file; warnings need the administrator's
+    confirmation.  ``zones``: ``town_code`` + polygon geometry, any declared CRS."""
+    from wufei_geo import geodata
+
+    gazetteer = gazetteer if gazetteer is not None else geodata.load_gazetteer()
+    district = district if district is not None else geodata.load_district()
+    problems: list[str] = []
+    warnings: list[str] = []
+    wgs = zones.to_crs("EPSG:4326")
+    codes = [str(c) for c in wgs["town_code"]]
+    geoms = list(wgs.geometry)
+    names = dict(zip(gazetteer.town_code.astype(str), gazetteer.name_zh, strict=False))
+    label = {c: f"{c} {names.get(c, '')}".strip() for c in codes}
+    if any(g is None or g.is_empty or not g.is_valid for g in geoms):
+        return ["empty or invalid polygons (see the problems above)"], []
+    # vertices
+    for c, g in zip(codes, geoms, strict=False):
+        n = int(shapely.get_num_coordinates(g))
+        if n > MAX_VERTICES_PER_TOWN:
+            problems.append(f"{label[c]}: {n:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per town (simplify the outline) / 顶点过多")
+    # datum shift
+    datum, metres = detect_datum_shift(wgs, district.to_crs("EPSG:4326"))
+    if datum:
+        name = {"gcj02": "GCJ-02 (AMap/Tencent, 火星坐标)", "bd09": "BD-09 (Baidu)"}[datum]
+        problems.append(f"the towns are shifted by about {metres:.0f} m against the district outline, as by the "
+                        f"{name} offset: convert the file to WGS-84 or declare its real CRS / 边界疑似 {datum.upper()} 偏移")
+    # seats
+    seats = geodata.town_seats()
+    owner: dict[str, str | None] = {}
+    for code, (lon, lat) in seats.items():
+        pt = shapely.Point(lon, lat)
+        owner[code] = next((c for c, g in zip(codes, geoms, strict=False) if g.covers(pt)), None)
+    outside = [c for c in codes if c in seats and owner.get(c) != c]
+    seat_lines = [f"{label[c]}: its seat ({seats[c][0]:.4f}, {seats[c][1]:.4f}) lies "
+                  + (f"in the polygon of {label[owner[c]]}" if owner.get(c) else "outside every town")
+                  for c in outside]
+    if len(outside) >= SEATS_OUTSIDE_REFUSE:
+        problems.append(f"{len(outside)} towns do not contain their own seat — codes or names look mixed up: "
+                        + "; ".join(seat_lines) + " / 街镇编码与边界不对应")
+    else:
+        warnings += [line + " (check the code) / 街镇驻地不在其边界内" for line in seat_lines]
+    # areas
+    metric = wgs.to_crs(METRIC_CRS)
+    areas = dict(zip(codes, (metric.area / 1e6).tolist(), strict=False))
+    refs = dict(zip(gazetteer.town_code.astype(str), pd.to_numeric(gazetteer.area_km2, errors="coerce"), strict=False))
+    for c in codes:
+        ref = refs.get(c)
+        if ref is None or not ref > 0:
+            continue
+        ratio = areas[c] / ref
+        text = f"{label[c]}: {areas[c]:.2f} km², the reference area is {ref:.2f} km² (×{ratio:.2f})"
+        if not AREA_RATIO_REFUSE[0] <= ratio <= AREA_RATIO_REFUSE[1]:
+            problems.append(text + " / 面积与参考值相差过大")
+        elif not AREA_RATIO_WARN[0] <= ratio <= AREA_RATIO_WARN[1]:
+            warnings.append(text + " / 面积与参考值差异较大")
+    # overlaps
+    mgeoms = list(metric.geometry)
+    tree = shapely.STRtree(mgeoms)
+    for i, j in zip(*tree.query(mgeoms, predicate="intersects"), strict=False):
+        if i >= j:
+            continue
+        km2 = mgeoms[i].intersection(mgeoms[j]).area / 1e6
+        if km2 <= OVERLAP_WARN_KM2:
+            continue
+        share = km2 / max(min(areas[codes[i]], areas[codes[j]]), 1e-9)
+        text = f"{label[codes[i]]} and {label[codes[j]]} overlap by {km2:.2f} km² ({share:.0%} of the smaller)"
+        (problems if share > OVERLAP_REFUSE_SHARE else warnings).append(text + " / 边界重叠")
+    # cover of the district
+    outline = district.to_crs(METRIC_CRS).geometry.iloc[0]
+    union = shapely.union_all(mgeoms)
+    cover = union.intersection(outline).area / outline.area if outline.area else 0.0
+    if cover < COVER_REFUSE:
+        problems.append(f"the towns together cover {cover:.0%} of the district; at least {COVER_REFUSE:.0%} expected / 未覆盖全区")
+    elif cover < COVER_WARN:
+        warnings.append(f"the towns together cover {cover:.1%} of the district (gaps) / 边界间有空隙")
+    outside_share = union.difference(outline.buffer(DISTRICT_BUFFER_M)).area / union.area if union.area else 0.0
+    if outside_share > OUTSIDE_WARN:
+        warnings.append(f"{outside_share:.1%} of the towns' area lies outside the district outline (+{DISTRICT_BUFFER_M / 1000:g} km) / 部分边界超出区界")
+    return problems, warnings
+
+
 # --- the public function -------------------------------------------------------------------------
 def read_boundaries(
     path: str | Path,
@@ -368,7 +508,9 @@ def read_boundaries(
     boundary_quality="official", area_km2`` (in ``crs.METRIC_CRS``), ``source_feature`` (which
     feature(s) matched, for the import report), ``source`` (the file name) and the geometry
     (EPSG:4326; several features of one town are merged).  Raises :class:`BoundaryImportError`
-    naming every problem.
+    naming every problem (the file as a whole too: :func:`check_whole`).  Warnings that do not
+    refuse the file are in ``out.attrs["warnings"]``: the administrator must confirm them
+    (``replace_zones(..., accept_warnings=True)``).
     """
     if gazetteer is None or district is None:
         from wufei_geo import geodata
@@ -455,5 +597,9 @@ def read_boundaries(
                             f"(+{DISTRICT_BUFFER_M / 1000:g} km); wrong CRS, shifted (GCJ-02?) or another area")
     if problems:
         raise BoundaryImportError(path, problems)
+    whole, warnings = check_whole(out, gazetteer, district)
+    if whole:
+        raise BoundaryImportError(path, whole, warnings)
     out.insert(4, "area_km2", (metric.area / 1e6).round(3).to_numpy())
+    out.attrs["warnings"] = warnings  # to be confirmed by the administrator before storing
     return out

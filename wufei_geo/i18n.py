@@ -588,6 +588,12 @@ MESSAGES.update({
     "analysis.towns.population_source": ("人口口径（数据来源原文）：{note}", "Population figure: {note}"),
 })
 
+# --- issue 15: hardening round two ---
+MESSAGES.update({
+    "data.boundary_warnings": ("边界文件有 {n} 条警告，请逐条核对：", "The boundary file has {n} warning(s); check each one:"),
+    "data.boundary_accept_warnings": ("我已核对以上警告，仍要使用此边界", "I have checked these warnings and want to use these boundaries"),
+})
+
 # audit field → message key of its label
 AUDIT_FIELD_KEYS: dict[str, str] = {
     "status": "field.status",

@@ -459,12 +459,14 @@ class Store:
         geoms = [shape(json.loads(r["geometry"])) for r in rows]
         return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
-    def replace_zones(self, actor: Actor | None, zones: Any, source: str | None = None) -> None:
+    def replace_zones(self, actor: Actor | None, zones: Any, source: str | None = None,
+                      accept_warnings: bool = False) -> None:
         """Replace all town zones at once (administrator, or ``actor=None`` = local command line).
 
         ``zones``: a GeoDataFrame with ``town_code`` and polygon geometry for every one of the
         11 towns (other columns optional).  Areas are recomputed in ``crs.METRIC_CRS``.  One audit row
-        per town.
+        per town.  The zones are checked as a whole (``boundaries.check_whole``): problems refuse,
+        warnings refuse unless ``accept_warnings`` (the administrator confirmed them).
         """
         import geopandas as gpd
         from shapely.geometry import mapping
@@ -492,6 +494,16 @@ class Store:
                 problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
         if problems:
             raise ValidationError("zones refused: " + "; ".join(problems))
+        # the zones as a whole (issue 15): seats, areas, overlaps, cover, datum shift, vertices —
+        # problems refuse; warnings only with the administrator's explicit confirmation
+        from wufei_geo import boundaries
+
+        whole, warnings = boundaries.check_whole(gdf)
+        if whole:
+            raise ValidationError("zones refused: " + "; ".join(whole))
+        if warnings and not accept_warnings:
+            raise ValidationError("zones need confirmation of these warnings (accept them explicitly): "
+                                  + "; ".join(warnings) + " / 请先确认以上警告")
         from wufei_geo.crs import METRIC_CRS
 
         areas = gdf.to_crs(METRIC_CRS).area / 1e6
