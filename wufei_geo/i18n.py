@@ -592,6 +592,7 @@ MESSAGES.update({
 MESSAGES.update({
     "data.boundary_warnings": ("边界文件有 {n} 条警告，请逐条核对：", "The boundary file has {n} warning(s); check each one:"),
     "data.boundary_accept_warnings": ("我已核对以上警告，仍要使用此边界", "I have checked these warnings and want to use these boundaries"),
+    "catalog.degraded": ("部分存储数据不可用（页面已降级显示）：{detail}", "Some stored data cannot be used (the page shows a fallback): {detail}"),
 })
 
 # audit field → message key of its label
