@@ -188,16 +188,21 @@ def _backup(actor: Any) -> None:
     if upload is None:
         return
     try:
-        manifest, _ = backup.read_backup(io.BytesIO(upload.getvalue()))
+        preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
         st.error(str(exc))
         return
-    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
-    st.write(tr("data.restore_summary", created=manifest.get("created_at"), counts=counts))
+    # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
+    st.code("\n".join(preview.lines()), language=None)
+    accept_unsigned = False
+    if not preview.trusted:
+        st.warning(tr("data.restore_unsigned"))
+        accept_unsigned = st.checkbox(tr("data.restore_accept_unsigned"), key="data_restore_accept_unsigned")
     sure = st.checkbox(tr("data.restore_confirm"), key="data_restore_sure")
-    if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure, type="primary"):
+    if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure or not (preview.trusted or accept_unsigned),
+                 type="primary"):
         try:
-            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor)
+            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor, accept_unsigned=accept_unsigned)
         except (WufeiError, backup.BackupError) as exc:
             st.error(str(exc))
         else:

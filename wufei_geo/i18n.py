@@ -592,6 +592,8 @@ MESSAGES.update({
 MESSAGES.update({
     "data.boundary_warnings": ("边界文件有 {n} 条警告，请逐条核对：", "The boundary file has {n} warning(s); check each one:"),
     "data.boundary_accept_warnings": ("我已核对以上警告，仍要使用此边界", "I have checked these warnings and want to use these boundaries"),
+    "data.restore_unsigned": ("此备份未经本安装签名（未签名、来自其他安装或签名后被修改）。请核对来源及上方列出的账户。", "This backup is not signed by this installation (unsigned, from another installation, or changed after signing). Check where it came from and the accounts listed above."),
+    "data.restore_accept_unsigned": ("我确认此备份来源可信，仍要恢复", "I trust where this backup came from and want to restore it"),
     "catalog.degraded": ("部分存储数据不可用（页面已降级显示）：{detail}", "Some stored data cannot be used (the page shows a fallback): {detail}"),
 })
 

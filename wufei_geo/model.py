@@ -70,6 +70,12 @@ APPROXIMATE_PRECISIONS: Final = frozenset({"village", "town", "district"})
 
 DATUMS: Final = ("wgs84", "gcj02", "bd09")
 
+# --- identifiers (issue 15) ---------------------------------------------------
+# Site ids and target ids reach markdown, HTML and file names: ASCII letters and digits, then
+# letters, digits, ".", "_" or "-" (the plan's "E.12-3"), at most 64 — nothing markdown or HTML
+# could read as markup.  Checked at every entry (add_site, seed, restore, facilities check).
+IDENTIFIER_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
 # --- roles -------------------------------------------------------------------
 ROLES: Final = ("admin", "planner", "town_official")
 

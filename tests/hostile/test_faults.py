@@ -40,6 +40,7 @@ def _make_db(folder: Path) -> tuple[str, Path]:
     store = Store.open(url, seed=False, settings=Settings(db_url=url), clock=lambda: FIXED)
     store.seed([site_record(f"K.{i:05d}") for i in range(N_SITES)])
     auth.create_user(store, "admin", "admin", None, PASSWORD)
+    backup.installation_secret(store)  # every copy shares one installation secret (kept by restores)
     store.close()
     return url, path
 
