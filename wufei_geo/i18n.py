@@ -594,6 +594,13 @@ MESSAGES.update({
     "data.boundary_accept_warnings": ("我已核对以上警告，仍要使用此边界", "I have checked these warnings and want to use these boundaries"),
     "data.restore_unsigned": ("此备份未经本安装签名（未签名、来自其他安装或签名后被修改）。请核对来源及上方列出的账户。", "This backup is not signed by this installation (unsigned, from another installation, or changed after signing). Check where it came from and the accounts listed above."),
     "data.restore_accept_unsigned": ("我确认此备份来源可信，仍要恢复", "I trust where this backup came from and want to restore it"),
+    "import.mixed_encoding": ("文件大部分为 UTF-8，但第 {lines} 行不是（编码混杂），未读取：请整体另存为 UTF-8。", "The file is mostly UTF-8 but line(s) {lines} are not (mixed encodings); it was not read: save it as UTF-8 throughout."),
+    "import.limit_rows": ("文件超过 {limit} 行，未读取。", "The file has more than {limit} rows; it was not read."),
+    "import.limit_columns": ("文件有一行含 {n} 列（上限 {limit}），未读取。", "A row of the file has {n} columns (the limit is {limit}); it was not read."),
+    "import.limit_cells": ("文件超过 {limit} 个单元格，未读取。", "The file has more than {limit} cells; it was not read."),
+    "import.limit_cell": ("第 {row} 行有一个单元格长 {n} 个字符（上限 {limit}），未读取。", "Row {row} has a cell of {n} characters (the limit is {limit}); it was not read."),
+    "import.limit_members": ("XLSX 内含 {n} 个部件（上限 {limit}），未读取。", "The XLSX holds {n} parts (the limit is {limit}); it was not read."),
+    "import.limit_unpacked": ("XLSX 解压后为 {size:.0f} MB（上限 {limit:.0f} MB），未读取。", "The XLSX unpacks to {size:.0f} MB (the limit is {limit:.0f} MB); it was not read."),
     "catalog.degraded": ("部分存储数据不可用（页面已降级显示）：{detail}", "Some stored data cannot be used (the page shows a fallback): {detail}"),
 })
 

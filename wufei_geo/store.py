@@ -46,6 +46,7 @@ from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
     LIFECYCLE_RANK,
+    MAX_NOTE_CHARS,
     NOTE_REQUIRED_STATUSES,
     PRECISIONS,
     SITE_COLUMNS,
@@ -78,6 +79,16 @@ def check_text(label: str, value: str, *, controls: bool = False) -> str:
             f"{label} contains control characters: {', '.join(f'U+{ord(ch):04X}' for ch in bad)} / 含有控制字符"
         )
     return value
+
+
+def check_note(note: str) -> str:
+    """A note: text PostgreSQL can store (:func:`check_text`) of at most ``MAX_NOTE_CHARS``
+    characters — the same cap on every path (issue 15: a 10-million-character note reached the
+    append-only audit)."""
+    check_text("the note", note)
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValidationError(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,} / 说明过长（最多 {MAX_NOTE_CHARS} 字）")
+    return note
 
 
 def _utcnow() -> dt.datetime:
@@ -592,7 +603,9 @@ class Store:
         if isinstance(value, bool):
             raise ValidationError("capacity must be a number")
         try:
-            number = float(str(value).strip()) if isinstance(value, str) else float(value)
+            from wufei_geo.units import parse_decimal  # "1,5" and "1_0" are refused, not 15 and 10
+
+            number = parse_decimal(value) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
             raise ValidationError(f"capacity {value!r} is not a number / 能力须为数字") from None
         if not math.isfinite(number) or number < 0:
@@ -694,7 +707,7 @@ class Store:
         if note is not None and not isinstance(note, str):
             raise ValidationError("the note must be text")
         if note is not None:
-            check_text("the note", note)
+            check_note(note)
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
         changed = {k: v for k, v in new.items() if not _same(site[k], v)}
@@ -780,7 +793,7 @@ class Store:
             if isinstance(value, str):
                 check_text(key, value, controls=True)
         if isinstance(note, str):
-            check_text("the note", note)
+            check_note(note)
         sid = record["site_id"].strip()
         if len(sid) > 64 or any(ord(ch) < 32 for ch in sid):
             raise ValidationError("site_id must be 1–64 printable characters")
@@ -823,7 +836,7 @@ class Store:
         """Retire a site (kept, hidden from the map; administrator only, note required)."""
         if not isinstance(note, str) or not note.strip():
             raise ValidationError("a note is required to retire a site / 撤销站点须填写说明")
-        check_text("the note", note)
+        check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
