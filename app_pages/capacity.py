@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, lang, tr
+from app_pages.login import md
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.i18n import status_label, wet_waste_mode_label
@@ -55,14 +56,14 @@ else:
                 share=fmt_share(wet.registered_share)))
     st.write(reached_text(wet, L))
     if wet.note:
-        st.caption(f"{wet.source_ref} · {wet.note}")
+        st.caption(f"{md(wet.source_ref)} · {md(wet.note)}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
-                   + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
+                   + ": " + md(", ".join(wet.unknown_capacity_sites["ids"])))
     if wet.overdue_sites:
-        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
+        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md(", ".join(wet.overdue_sites))))
     if wet.undated_sites:
-        st.info(tr("analysis.undated", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+        st.info(tr("analysis.undated", n=len(wet.undated_sites), ids=md(", ".join(wet.undated_sites))))
 
     # cumulative capacity by year, stacked by status, with the goal line
     rows = [
@@ -126,7 +127,7 @@ others = [item for item in report if item is not wet]
 for item in others:
     unit = unit_text(item.unit, L)
     state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-    line = (f"**{target_label(item, L)}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+    line = (f"**{md(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
             f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {fmt_number(item.achieved)}"
             f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {fmt_number(item.registered)}"
             f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}")

@@ -81,7 +81,9 @@ def catalog_and_version() -> tuple[Catalog, str]:
 def show_catalog_warnings(catalog: Catalog) -> None:
     """Say what the catalog could not use as stored (issue 15: pages degrade, never fail)."""
     for text in getattr(catalog, "warnings", ()):
-        st.warning(tr("catalog.degraded", detail=text))
+        from app_pages.login import md
+
+        st.warning(tr("catalog.degraded", detail=md(text)))
 
 
 def get_catalog() -> Catalog:

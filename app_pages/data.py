@@ -132,7 +132,7 @@ def _boundaries(actor: Any, catalog: Any) -> None:
         try:
             get_store().replace_zones(actor, zones, source=upload.name, accept_warnings=bool(warnings) and accepted)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(exc))
         else:
             st.success(tr("data.boundary_done"))
 
@@ -175,7 +175,7 @@ def _backup(actor: Any) -> None:
         try:
             backup.backup(get_store(), buf, actor=actor)
         except WufeiError as exc:
-            st.error(str(exc))
+            st.error(login.md(exc))
         else:
             st.session_state["data_backup_bytes"] = buf.getvalue()
     if st.session_state.get("data_backup_bytes"):
@@ -190,7 +190,7 @@ def _backup(actor: Any) -> None:
     try:
         preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
-        st.error(str(exc))
+        st.error(login.md(exc))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
     st.code("\n".join(preview.lines()), language=None)
@@ -204,7 +204,7 @@ def _backup(actor: Any) -> None:
         try:
             summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor, accept_unsigned=accept_unsigned)
         except (WufeiError, backup.BackupError) as exc:
-            st.error(str(exc))
+            st.error(login.md(exc))
         else:
             login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
             st.success(tr("data.restored", counts=", ".join(f"{k} {v}" for k, v in summary.counts.items())))

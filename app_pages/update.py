@@ -24,7 +24,14 @@ from app_pages.common import get_catalog, get_store, lang, leaflet_asset_base, t
 from app_pages.login import md
 from wufei_geo import i18n, mapview
 from wufei_geo.errors import NotAuthenticated, StaleVersion, WufeiError
-from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
+from wufei_geo.model import (
+    DATUMS,
+    LIFECYCLE_RANK,
+    MAX_NOTE_CHARS,
+    NORM_UNIT,
+    NOTE_REQUIRED_STATUSES,
+    STATUSES,
+)
 
 SITE_KEY = "update_site_id"
 OPENED_KEY = "update_opened"
@@ -302,7 +309,7 @@ if site is not None:
         st.warning(
             tr("update.note_needed", old=i18n.status_label(current_status, L), new=i18n.status_label(status, L))
         )
-    note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=2000)
+    note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=MAX_NOTE_CHARS)
 
     if st.button(tr("update.save"), type="primary", key=f"upd_save_{k}"):
         changes: dict[str, Any] = {}

@@ -96,6 +96,9 @@ def check_password_policy(password: str) -> None:
         raise ValidationError(f"password must have at least {MIN_PASSWORD_CHARS} characters / 密码至少 {MIN_PASSWORD_CHARS} 个字符")
 
 
+# A user name is an identifier shown in markdown and HTML (issue 15): letters, marks, digits,
+# other symbols (emoji) and only these punctuation characters — nothing markdown or HTML reads.
+NAME_PUNCTUATION = " .-_@·"
 # Letters of these scripts look alike (Latin a/Cyrillic а/Greek α …): a name may use only one.
 _LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 # Cyrillic and Greek letters that look like Latin ones, for the "same account?" comparison.
@@ -123,7 +126,8 @@ def name_key(name: str) -> str:
 
 def check_name(name: str) -> str:
     """A user name: NFKC-normalised, 1–64 characters after trimming, no control or invisible
-    format characters, letters from at most one of Latin/Cyrillic/Greek (issue 15: look-alikes)."""
+    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, letters from at most
+    one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
     if not isinstance(name, str):
         raise ValidationError("user name must be text")
     name = unicodedata.normalize("NFKC", name).strip()
@@ -134,6 +138,13 @@ def check_name(name: str) -> str:
         raise ValidationError(
             "user name contains control or invisible characters: "
             + ", ".join(f"U+{ord(ch):04X}" for ch in bad)
+        )
+    odd = sorted({ch for ch in name if not (unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "So"
+                                            or ch in NAME_PUNCTUATION)})
+    if odd:
+        raise ValidationError(
+            "user name may hold letters, digits, symbols such as emoji and " + " ".join(repr(c) for c in NAME_PUNCTUATION)
+            + f", not {' '.join(repr(c) for c in odd)} / 用户名含不允许的字符"
         )
     scripts = sorted({sc for sc in map(_script, name) if sc})
     if len(scripts) > 1:

@@ -24,6 +24,7 @@ from wufei_geo.errors import ValidationError
 from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
+    IDENTIFIER_PATTERN,
     NORM_UNIT,
     PRECISIONS,
     SITE_COLUMNS,
@@ -506,6 +507,8 @@ def _check_targets(c: _Checker, projects: dict[str, dict[str, str]] | None, town
     seen: dict[str, int] = {}
     for line, t in rows:
         tid = t["target_id"]
+        if tid and not re.fullmatch(IDENTIFIER_PATTERN, tid):  # shown in markdown/HTML (issue 15)
+            c.add(f, line, "target_id", f"{tid!r} must match {IDENTIFIER_PATTERN}")
         if tid in seen:
             c.add(f, line, "target_id", f"duplicate target_id {tid} (first on line {seen[tid]})")
         elif tid:

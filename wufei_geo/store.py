@@ -45,6 +45,7 @@ from wufei_geo.errors import (
 from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
+    IDENTIFIER_PATTERN,
     LIFECYCLE_RANK,
     MAX_NOTE_CHARS,
     NOTE_REQUIRED_STATUSES,
@@ -795,8 +796,9 @@ class Store:
         if isinstance(note, str):
             check_note(note)
         sid = record["site_id"].strip()
-        if len(sid) > 64 or any(ord(ch) < 32 for ch in sid):
-            raise ValidationError("site_id must be 1–64 printable characters")
+        if not re.fullmatch(IDENTIFIER_PATTERN, sid):  # it reaches markdown and HTML (issue 15)
+            raise ValidationError(f"site_id {sid!r} must be 1–64 ASCII letters, digits, '.', '_' or '-', "
+                                  "starting with a letter or digit (e.g. X.1) / 站点编号格式不符")
         if record["category"] not in CATEGORIES:
             raise ValidationError(f"unknown category {record['category']!r}")
         record.setdefault("status", "planned")
