@@ -25,7 +25,7 @@ def _workbook_with_sheet(sheet_xml_chunks, name: str) -> tuple[bytes, str]:
     with zipfile.ZipFile(io.BytesIO(base.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             if info.filename == "xl/worksheets/sheet1.xml":
-                with dst.open(zipfile.ZipInfo("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as fh:
+                with dst.open(_deflated("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as fh:
                     for chunk in sheet_xml_chunks:
                         fh.write(chunk)
             else:
@@ -109,13 +109,19 @@ def geojson_dense(n_vertices: int = 1_000_000) -> tuple[bytes, str]:
 def zip_bomb_shapefile(mb: int = 1024) -> tuple[bytes, str]:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open(zipfile.ZipInfo("towns.shp"), "w", force_zip64=True) as fh:
+        with zf.open(_deflated("towns.shp"), "w", force_zip64=True) as fh:
             fh.write(b"\x00\x00\x27\x0a")
             zero = b"\0" * (1 << 20)
             for _ in range(mb):
                 fh.write(zero)
         zf.writestr("towns.prj", 'GEOGCS["WGS 84"]')
     return out.getvalue(), "bomb.zip"
+
+
+def _deflated(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED  # a bare ZipInfo would be stored uncompressed
+    return info
 
 
 def _col(i: int) -> str:

@@ -52,7 +52,7 @@ MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
 SECRET_KEY = "installation_secret"  # meta key of the signing secret (never backed up)
 MAX_MEMBERS = 16
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # the whole backup unpacked (README: memory bound)
+MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024  # the whole backup unpacked (README: memory bound)
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
 BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.audit, db.meta)
 
