@@ -14,12 +14,12 @@ from .helpers import PASSWORD
 from .results import record
 
 PAYLOADS = {
-    "formula-eq": '=HYPERLINK("http://evil.example","点击")',
-    "formula-plus": "+cmd|' /C calc'!A0",
-    "formula-minus": "-2+3+cmd|' /C calc'!A0",
-    "formula-at": "@SUM(1+1)*cmd|' /C calc'!A0",
-    "formula-tab": "\t=1+1",
-    "formula-cr": "\r=1+1",
+    "csv-formula-eq": '=HYPERLINK("http://evil.example","点击")',
+    "csv-formula-plus": "+cmd|' /C calc'!A0",
+    "csv-formula-minus": "-2+3+cmd|' /C calc'!A0",
+    "csv-formula-at": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "csv-formula-tab": "\t=1+1",
+    "csv-formula-cr": "\r=1+1",
 }
 
 

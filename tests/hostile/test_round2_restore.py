@@ -247,3 +247,30 @@ def test_preview_in_page_form(env, tmp_path: Path) -> None:
     preview = backup.preview(env, io.BytesIO(buf.getvalue()))
     assert preview.trusted and {a["name"] for a in preview.accounts} == {"admin", "xiayang", "huaxin"}
     assert any("admin (admin)" in line for line in preview.lines())
+
+
+def test_data_page_needs_the_unsigned_checkbox(env, tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    good = tmp_path / "good.zip"
+    backup.backup(env, good)
+    members = _members(good)
+    _edit_table(members, "users", _intruder)
+    bad = _write(members, tmp_path / "bad.zip")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    at = AppTest.from_file(app, default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/data.py").run()
+    at.text_input(key="login_name").input("admin")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.get("form_submit_button")[0].click().run()
+    at.file_uploader(key="data_restore_upload").set_value(("bad.zip", bad.read_bytes(), "application/zip"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("intruder (admin)" in c.value for c in at.code)
+    at.checkbox(key="data_restore_sure").check().run()
+    assert at.button(key="data_restore_go").disabled  # not without accepting the missing signature
+    before = data_hash(env)
+    assert data_hash(env) == before
+    record("restore", "restore-extra-admin", "app:数据 restore (preview + unsigned checkbox)", "refused",
+           "the preview lists intruder (admin); the restore button stays disabled until the signature problem is accepted")
