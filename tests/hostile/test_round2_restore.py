@@ -274,3 +274,34 @@ def test_data_page_needs_the_unsigned_checkbox(env, tmp_path: Path) -> None:
     assert data_hash(env) == before
     record("restore", "restore-extra-admin", "app:数据 restore (preview + unsigned checkbox)", "refused",
            "the preview lists intruder (admin); the restore button stays disabled until the signature problem is accepted")
+
+
+@pytest.mark.postgres
+def test_hand_edited_backups_on_postgresql(pg_url: str, tmp_path: Path, monkeypatch) -> None:
+    from .helpers import test_sites
+
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    store = Store.open(pg_url, seed=False, settings=Settings(db_url=pg_url))
+    try:
+        store.seed(test_sites())
+        auth.create_user(store, "admin", "admin", None, PASSWORD)
+        good = tmp_path / "good.zip"
+        backup.backup(store, good)
+        assert backup.preview(store, good).trust == "signed"
+        for edit, always in ((_intruder, False), (_infinite, True), (_escape_user, True)):
+            members = _members(good)
+            _edit_table(members, "users" if edit is not _infinite else "sites", edit)
+            bad = _write(members, tmp_path / "bad.zip")
+            before = data_hash(store)
+            with pytest.raises(backup.BackupError):
+                backup.restore(store, bad)
+            if always:
+                with pytest.raises(backup.BackupError):
+                    backup.restore(store, bad, accept_unsigned=True)
+            assert data_hash(store) == before
+        backup.restore(store, good)  # its own signed backup restores without a flag
+        assert backup.preview(store, good).trust == "signed"
+    finally:
+        store.close()
+    record("restore", "restore-extra-admin", "backup.restore (PostgreSQL)", "refused",
+           "extra admin, infinite coordinates and an escape in a user name refused on PostgreSQL too")

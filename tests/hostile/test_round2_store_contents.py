@@ -106,3 +106,32 @@ def test_bad_store_contents_degrade_everywhere(env, case: str, monkeypatch, caps
         if case != "bad-values":
             assert any("边界" in w.value or "boundar" in w.value for w in at.warning), page
     record("store", case, "app: every page (admin)", "fault_survived", "pages ran; the fallback is announced")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", ["zone-400m-square", "zone-not-json", "bad-values"])
+def test_bad_store_contents_degrade_on_postgresql(pg_url: str, case: str, monkeypatch, capsys, tmp_path: Path) -> None:
+    from wufei_geo.config import Settings
+    from wufei_geo.store import Store
+
+    from .helpers import _block_plan_seed, test_sites
+
+    monkeypatch.setenv("WUFEI_DB_URL", pg_url)
+    store = Store.open(pg_url, seed=False, settings=Settings(db_url=pg_url))
+    try:
+        store.seed(test_sites())
+        _block_plan_seed(store)
+        if case == "bad-values":
+            # PostgreSQL stores Infinity/NaN in float columns as SQLite does
+            _plant_values(store)
+        else:
+            _plant_zones(store, case)
+        cat = catalog.load_catalog(store)
+        assert len(cat.sites) >= 3 and (case == "bad-values" or cat.warnings)
+        for argv in (("sites",), ("capacity",), ("towns",), ("report", "-o", str(tmp_path / "r.html")),
+                     ("export", "--format", "csv", "--layer", "sites", "-o", str(tmp_path / "s.csv"))):
+            code, out, err = run_cli(monkeypatch, capsys, *argv)
+            assert code == 0 and "Traceback" not in out + err, (argv, err)
+    finally:
+        store.close()
+    record("store", case, "catalog + cli (PostgreSQL)", "fault_survived", "degraded with a warning on PostgreSQL too")
