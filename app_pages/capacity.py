@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, keep_across_language, lang, tr
+from app_pages.login import md
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
@@ -68,14 +69,14 @@ else:
     st.write(registered_line(wet, L))
     (st.warning if wet.forecast_state == "cannot_tell" else st.write)(forecast_text(wet, L))
     if wet.note:
-        st.caption(f"{wet.source_ref} · {localise(wet.note, L)}")
+        st.caption(f"{md(wet.source_ref)} · {md(localise(wet.note, L))}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
-                   + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
+                   + ": " + md(", ".join(wet.unknown_capacity_sites["ids"])))
     if wet.overdue_sites:
-        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
+        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md(", ".join(wet.overdue_sites))))
     if wet.undated_sites:
-        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=", ".join(wet.undated_sites)))
+        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md(", ".join(wet.undated_sites))))
     st.caption(tr("analysis.forecast_rule", months=months))
 
     # cumulative capacity by year, stacked by status, with the goal line
@@ -142,7 +143,7 @@ others = [item for item in report if item is not wet]
 for item in others:
     unit = unit_text(item.unit, L)
     state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-    line = (f"**{target_label(item, L)}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+    line = (f"**{md(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
             f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
             f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
             f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"

@@ -133,7 +133,17 @@ def catalog_and_version() -> tuple[Catalog, str]:
     two always agree and a rerun asks the database once instead of twice."""
     url = load_settings().db_url
     data_version = get_store().data_version()
-    return _catalog(url, data_version), f"{url}|{data_version}"
+    catalog = _catalog(url, data_version)
+    show_catalog_warnings(catalog)
+    return catalog, f"{url}|{data_version}"
+
+
+def show_catalog_warnings(catalog: Catalog) -> None:
+    """Say what the catalog could not use as stored (issue 15: pages degrade, never fail)."""
+    for text in getattr(catalog, "warnings", ()):
+        from app_pages.login import md
+
+        st.warning(tr("catalog.degraded", detail=md(text)))
 
 
 def get_catalog() -> Catalog:
@@ -141,7 +151,9 @@ def get_catalog() -> Catalog:
 
     Shared between sessions: callers must not modify it in place (copy first)."""
     url = load_settings().db_url
-    return _catalog(url, get_store().data_version())
+    catalog = _catalog(url, get_store().data_version())
+    show_catalog_warnings(catalog)
+    return catalog
 
 
 @st.cache_resource(show_spinner=False)

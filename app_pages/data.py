@@ -144,9 +144,15 @@ def _boundaries(actor: Any, catalog: Any) -> None:
     st.dataframe(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}),
                  hide_index=True, width="stretch")
     _preview_map(zones, catalog.zones)
-    if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary"):
+    warnings = list(zones.attrs.get("warnings", []))
+    accepted = True
+    if warnings:
+        st.warning(tr("data.boundary_warnings", n=len(warnings)))
+        st.code("\n".join(warnings), language=None)
+        accepted = st.checkbox(tr("data.boundary_accept_warnings"), key="data_boundary_accept")
+    if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary", disabled=not accepted):
         try:
-            get_store().replace_zones(actor, zones, source=upload.name)
+            get_store().replace_zones(actor, zones, source=upload.name, accept_warnings=bool(warnings) and accepted)
         except WufeiError as exc:
             st.error(login.md(err(exc)))
         else:
@@ -204,16 +210,21 @@ def _backup(actor: Any) -> None:
     if upload is None:
         return
     try:
-        manifest, _ = backup.read_backup(io.BytesIO(upload.getvalue()))
+        preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
-        st.error(str(exc))
+        st.error(login.md(exc))
         return
-    counts = ("，" if lang() == "zh" else ", ").join(common.table_count(name, t["rows"]) for name, t in manifest["tables"].items())
-    st.write(tr("data.restore_summary", created=common.local_time(manifest.get("created_at")), counts=counts))
+    # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
+    st.code("\n".join(preview.lines()), language=None)
+    accept_unsigned = False
+    if not preview.trusted:
+        st.warning(tr("data.restore_unsigned"))
+        accept_unsigned = st.checkbox(tr("data.restore_accept_unsigned"), key="data_restore_accept_unsigned")
     sure = st.checkbox(tr("data.restore_confirm"), key="data_restore_sure")
-    if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure, type="primary"):
+    if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure or not (preview.trusted or accept_unsigned),
+                 type="primary"):
         try:
-            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor)
+            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor, accept_unsigned=accept_unsigned)
         except (WufeiError, backup.BackupError) as exc:
             st.error(login.md(err(exc)))
         else:

@@ -25,7 +25,7 @@ from app_pages.login import md
 from wufei_geo import analysis, i18n, mapview, site_rules
 from wufei_geo.data_texts import localise
 from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
-from wufei_geo.model import DATUMS, NORM_UNIT, STATUSES
+from wufei_geo.model import DATUMS, MAX_NOTE_CHARS, NORM_UNIT, STATUSES
 
 SITE_KEY = "update_site_id"
 OPENED_KEY = "update_opened"
@@ -366,7 +366,7 @@ if site is not None:
         st.warning(
             tr("update.note_needed", old=i18n.status_label(current_status, L), new=i18n.status_label(status, L))
         )
-    note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=2000)
+    note = st.text_area(tr("update.note"), key=f"upd_note_{k}", max_chars=MAX_NOTE_CHARS)
     offer = st.session_state.get(INSIST_KEY)
     insist = False
     if offer and offer.get("site_id") == site_id and offer.get("version") == version:

@@ -14,11 +14,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fig_app, fig_assign, fig_browser, fig_cli, fig_map, fig_store
+from bench import fig_app, fig_assign, fig_browser, fig_cli, fig_limits, fig_map, fig_store
 from bench.core import Figure, machine_info, render_markdown, render_text
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli")
+FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits")
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
@@ -50,10 +50,13 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
             raw = fig_browser.measure([1_000, 10_000, 100_000], naive_ns=[1_000, 10_000], timeout_s=180)
         return [fig_browser.figure(raw)]
 
+    def limits() -> list[Figure]:
+        return [fig_limits.figure(fig_limits.measure())]
+
     def cli() -> list[Figure]:
         return [fig_cli.figure(fig_cli.measure(repeats=3 if quick else 7))]
 
-    return {"map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli}
+    return {"map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
 
 
 def main(argv: list[str] | None = None) -> int:

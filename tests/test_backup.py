@@ -56,7 +56,7 @@ def test_backup_restore_into_empty_database_gives_identical_export(store, admin,
 
     target = _open(f"sqlite:///{tmp_path / 'restored.sqlite'}")
     try:
-        summary = backup.restore(target, path)
+        summary = backup.restore(target, path, accept_unsigned=True)  # another installation (issue 15)
         assert summary.counts["sites"] == 3
         assert _export(target) == _export(store)
         assert _rows(target, db.sessions) == []  # everybody logged out
@@ -90,7 +90,7 @@ def test_sqlite_backup_restores_into_postgresql_and_back(sqlite_url, pg_url, tmp
     backup.backup(source, path)
     pg = _open(pg_url)
     try:
-        backup.restore(pg, path)
+        backup.restore(pg, path, accept_unsigned=True)
         assert _export(pg) == _export(source)
         # the PostgreSQL sequences continue after the restored ids: new edits and users work
         official = auth.authenticate(pg, "xiayang", TEST_PASSWORD)
@@ -101,7 +101,7 @@ def test_sqlite_backup_restores_into_postgresql_and_back(sqlite_url, pg_url, tmp
         back_path = tmp_path / "from-pg.zip"
         backup.backup(pg, back_path)
         again = _open(f"sqlite:///{tmp_path / 'again.sqlite'}")
-        backup.restore(again, back_path)
+        backup.restore(again, back_path, accept_unsigned=True)
         assert _export(again) == _export(pg)
         again.close()
     finally:

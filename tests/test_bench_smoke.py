@@ -108,3 +108,14 @@ def test_cli_parses_only_and_out(tmp_path):
     assert main(["--quick", "--only", "assign", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "4. Assigning" in text and "| cores |" in text
+
+
+def test_fig_limits_refuses_and_measures(tmp_path):
+    """Figure 7 (issue 15): two quick size bombs, each refused in its own process, memory measured."""
+    from bench import fig_limits
+
+    raw = fig_limits.measure(["XLSX, a row of 5,000 columns", "backup zip unpacking to 1 GB"])
+    assert [r["outcome"] for r in raw] == ["refused", "refused"]
+    assert all(r["peak_mb"] >= r["before_mb"] > 0 for r in raw)
+    fig = fig_limits.figure(raw)
+    assert fig.goals[0].met is True and len(fig.rows) == 2

@@ -44,8 +44,17 @@ BCRYPT_ROUNDS = 12  # tests lower this to keep the suite fast
 MIN_PASSWORD_CHARS = 8
 MAX_NAME_CHARS = 64
 _TOWN_CODE_RE = re.compile(r"^310118\d{3}$")
-# A real hash to compare against when the user does not exist (same cost either way).
-_DUMMY_HASH = bcrypt.hashpw(b"wufei-geo dummy password", bcrypt.gensalt(4))
+# Real hashes to compare against when the user does not exist, one per cost, made on first use
+# with the cost new hashes get (``BCRYPT_ROUNDS``): an unknown name takes as long to refuse as a
+# wrong password (issue 15: the old dummy had cost 4 against 12, 1 ms against 200 ms).
+_DUMMY_HASHES: dict[int, bytes] = {}
+
+
+def _dummy_hash() -> bytes:
+    rounds = BCRYPT_ROUNDS
+    if rounds not in _DUMMY_HASHES:
+        _DUMMY_HASHES[rounds] = bcrypt.hashpw(b"wufei-geo dummy password", bcrypt.gensalt(rounds))
+    return _DUMMY_HASHES[rounds]
 
 
 @dataclass(frozen=True)
@@ -87,17 +96,59 @@ def check_password_policy(password: str) -> None:
         raise ValidationError(key="error.password_short", params={"n": MIN_PASSWORD_CHARS})
 
 
+# A user name is an identifier shown in markdown and HTML (issue 15): letters, marks, digits,
+# other symbols (emoji) and only these punctuation characters — nothing markdown or HTML reads.
+NAME_PUNCTUATION = " .-_@·"
+# Letters of these scripts look alike (Latin a/Cyrillic а/Greek α …): a name may use only one.
+_LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+# Cyrillic and Greek letters that look like Latin ones, for the "same account?" comparison.
+_CONFUSABLE = str.maketrans(
+    "авеёкмнорстухіјѕԁԛԝѵаВЕКМНОРСТХІЈЅαβεικνοτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "abeekmhopctyxijsdqwvaBEKMHOPCTXIJSabeikvotuxABEZHIKMNOPTYX",
+)
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    try:
+        head = unicodedata.name(ch).split(" ", 1)[0]
+    except ValueError:
+        return None
+    return head if head in _LOOKALIKE_SCRIPTS else None
+
+
+def name_key(name: str) -> str:
+    """What makes two user names "the same account": NFKC, case-folded, look-alike letters mapped
+    to Latin.  Names are unique by this key (``Admin``, ``ADMIN`` and Cyrillic ``аdmin`` collide)."""
+    return unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLE).casefold()
+
+
 def check_name(name: str) -> str:
-    """A user name: 1–64 characters after trimming, no control or invisible format characters."""
+    """A user name: NFKC-normalised, 1–64 characters after trimming, no control or invisible
+    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, letters from at most
+    one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
     if not isinstance(name, str):
         raise ValidationError(key="error.name_text")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name).strip()
     if not 1 <= len(name) <= MAX_NAME_CHARS:
         raise ValidationError(key="error.name_length", params={"n": MAX_NAME_CHARS})
     bad = [ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")]
     if bad:
         raise ValidationError(
             key="error.name_controls", params={"chars": ", ".join(f"U+{ord(ch):04X}" for ch in bad)}
+        )
+    odd = sorted({ch for ch in name if not (unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "So"
+                                            or ch in NAME_PUNCTUATION)})
+    if odd:
+        raise ValidationError(
+            "user name may hold letters, digits, symbols such as emoji and " + " ".join(repr(c) for c in NAME_PUNCTUATION)
+            + f", not {' '.join(repr(c) for c in odd)} / 用户名含不允许的字符"
+        )
+    scripts = sorted({sc for sc in map(_script, name) if sc})
+    if len(scripts) > 1:
+        raise ValidationError(
+            f"user name mixes look-alike scripts ({', '.join(s.title() for s in scripts)}) / 用户名混用了外形相似的字母"
         )
     return name
 
@@ -257,8 +308,10 @@ def create_user(
     def work(conn: Connection) -> dict[str, Any]:
         now = store.now()
         by = require_admin(conn, actor, now, store.settings)
-        if conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first():
-            raise ValidationError(key="error.user_exists", params={"name": name})
+        key = name_key(name)
+        clash = [n for (n,) in conn.execute(sa.select(db.users.c.name)) if name_key(n) == key]
+        if clash:
+            raise ValidationError(key="error.user_exists", params={"name": clash[0]})
         conn.execute(
             sa.insert(db.users).values(
                 name=name, role=role, town_code=town_code, password_hash=password_hash,
@@ -334,7 +387,7 @@ def authenticate(store: Store, name: str, password: str) -> Actor:
     A wrong password is counted (and may lock the account) even though the call raises.
     """
     settings = store.settings
-    name = name.strip() if isinstance(name, str) else ""
+    name = unicodedata.normalize("NFKC", name).strip() if isinstance(name, str) else ""
     password = password if isinstance(password, str) else ""
     try:
         check_name(name)
@@ -343,9 +396,15 @@ def authenticate(store: Store, name: str, password: str) -> Actor:
 
     def work(conn: Connection) -> tuple[str, Any]:
         now = store.now()
-        row = conn.execute(sa.select(db.users).where(db.users.c.name == name)).first() if name else None
+        # The user's row is locked for the whole check (PostgreSQL: SELECT … FOR UPDATE; SQLite:
+        # the write transaction is BEGIN IMMEDIATE): parallel attempts on one account queue, each
+        # sees the count the previous one wrote, so at most ``lockout_attempts`` passwords are
+        # ever checked before the lock (issue 15: unlocked read-then-write let any number through).
+        row = conn.execute(
+            sa.select(db.users).where(db.users.c.name == name).with_for_update()
+        ).first() if name else None
         if row is None:
-            bcrypt.checkpw(_prehash(password), _DUMMY_HASH)
+            bcrypt.checkpw(_prehash(password), _dummy_hash())
             return ("wrong", None)
         if row.locked_until is not None and row.locked_until > now:
             return ("locked", row.locked_until)

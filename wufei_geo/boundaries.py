@@ -21,7 +21,7 @@ from shapely.validation import explain_validity
 
 from wufei_geo.crs import METRIC_CRS
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # refused before reading (11 towns, even finely drawn, are a few MB)
+MAX_FILE_BYTES = 32 * 1024 * 1024  # refused before reading (11 towns, even finely drawn, are a few MB)
 MIN_SHARE_INSIDE = 0.5  # share of a zone's area that must lie in the district outline …
 DISTRICT_BUFFER_M = 1000.0  # … buffered by this much
 SUFFIXES_ZH = ("街道办事处", "街道", "镇")
@@ -31,16 +31,203 @@ SUFFIXES_EN = ("subdistrict", "town", "street", "jiedao", "zhen")
 class BoundaryImportError(ValueError):
     """A boundary file was refused; ``problems`` lists every reason (also joined in the message)."""
 
-    def __init__(self, path: str | Path, problems: list[str]):
+    def __init__(self, path: str | Path, problems: list[str], warnings: list[str] | None = None):
         self.path = str(path)
         self.problems = list(problems)
+        self.warnings = list(warnings or [])
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"boundary file {Path(path).name} refused ({len(self.problems)} problem(s)):\n{lines}")
+        more = "\n".join(f"  - (warning) {w}" for w in self.warnings)
+        super().__init__(f"boundary file {Path(path).name} refused ({len(self.problems)} problem(s)):\n{lines}"
+                         + (f"\n{more}" if more else ""))
 
 
 # --- reading -------------------------------------------------------------------------------------
+# --- reading safely -------------------------------------------------------------------------------
+# Issue 15: an uploaded file must never make GDAL fetch a URL or read another local file, and must
+# not inflate beyond these bounds (checked before GDAL sees the data, from the zip's headers and a
+# bounded streaming extraction; vertices are counted before the geometry is built).
+MAX_ZIP_MEMBERS = 32
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024  # all members of a zipped Shapefile together
+MAX_FEATURES = 2_000
+MAX_VERTICES_PER_TOWN = 250_000  # the finest official town outline we know has ~20,000
+MAX_VERTICES_TOTAL = 1_000_000
+_SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# A CRS a GeoJSON may name: an EPSG/OGC URN or EPSG:n — never a link, a URL or a GDAL path.
+_SAFE_CRS_NAME = re.compile(r"^(urn:ogc:def:crs:(EPSG|OGC):[0-9.]*:[A-Za-z0-9]+|EPSG:\d+|OGC:CRS84)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(^|[^A-Za-z])(/vsi[a-z0-9_]+/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+_GDAL_OPTIONS = {
+    # /vsicurl/ (and so every remote path GDAL might build) refuses all names: no request is made.
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".wufei-no-remote-files",
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "PROJ_NETWORK": "OFF",
+}
+
+
+def _lock_down_gdal() -> None:
+    """Belt and braces behind the checks in :func:`_read`: GDAL/PROJ configured not to go remote."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options(_GDAL_OPTIONS)
+    try:
+        import pyproj.network
+
+        pyproj.network.set_network_enabled(False)
+    except (ImportError, AttributeError):  # pragma: no cover - older pyproj
+        pass
+
+
+def _count_vertices(coords: object) -> int:
+    """Positions in a GeoJSON ``coordinates`` value (nested lists), without building geometry."""
+    total, stack = 0, [coords]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            if item and not isinstance(item[0], list):
+                total += 1
+            else:
+                stack.extend(item)
+    return total
+
+
+def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, object]:
+    """(the GeoJSON with its ``crs`` member removed, the CRS it declares or None) — or problems."""
+    if not isinstance(raw, dict) or raw.get("type") not in ("FeatureCollection", "Feature"):
+        problems.append("not a GeoJSON FeatureCollection")
+        return None, None
+    declared = None
+    crs_member = raw.get("crs")
+    if crs_member is not None:
+        name = crs_member.get("properties", {}).get("name") if isinstance(crs_member, dict) else None
+        if not (isinstance(crs_member, dict) and crs_member.get("type") == "name" and isinstance(name, str)
+                and _SAFE_CRS_NAME.match(name.strip())):
+            problems.append("the GeoJSON's \"crs\" member must name an EPSG/OGC CRS (e.g. urn:ogc:def:crs:EPSG::4547); "
+                            "links, URLs and file paths are not followed / 坐标系只能以 EPSG 名称声明，不跟随链接")
+            return None, None
+        from pyproj import CRS
+
+        try:
+            declared = CRS.from_user_input(name.strip())
+        except Exception as exc:  # pyproj raises CRSError and friends
+            problems.append(f"unknown CRS {name!r} in the GeoJSON: {exc}")
+            return None, None
+    features = raw.get("features") if raw.get("type") == "FeatureCollection" else [raw]
+    if not isinstance(features, list):
+        problems.append("the GeoJSON's \"features\" member is not a list")
+        return None, None
+    if len(features) > MAX_FEATURES:
+        problems.append(f"the file has {len(features)} features; at most {MAX_FEATURES} are read (11 towns expected)")
+        return None, None
+    counts = [_count_vertices((f.get("geometry") or {}).get("coordinates")) if isinstance(f, dict)
+              and isinstance(f.get("geometry"), dict) else 0 for f in features]
+    _vertex_problems(counts, problems)
+    if problems:
+        return None, None
+    clean = {k: v for k, v in raw.items() if k != "crs"}
+    return clean, declared
+
+
+def _vertex_problems(counts: list[int], problems: list[str]) -> None:
+    total = sum(counts)
+    worst = max(counts, default=0)
+    if worst > MAX_VERTICES_PER_TOWN:
+        i = counts.index(worst)
+        problems.append(f"feature {i + 1} has {worst:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per feature "
+                        "(simplify the outline) / 顶点过多")
+    if total > MAX_VERTICES_TOTAL:
+        problems.append(f"the file has {total:,} vertices; at most {MAX_VERTICES_TOTAL:,} in all / 顶点过多")
+
+
+def _safe_member(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return not (name.startswith(("/", "\\")) or ".." in parts or ":" in name or _REFERENCE.search(name))
+
+
+def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> tuple[Path | None, bool]:
+    """The zip's one Shapefile extracted to ``into`` (bounded, streaming) and whether it has a .prj."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > MAX_ZIP_MEMBERS:
+                problems.append(f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read")
+                return None, False
+            declared_size = sum(i.file_size for i in infos)
+            if declared_size > MAX_UNCOMPRESSED_BYTES:
+                problems.append(f"the zip unpacks to {declared_size / 2**20:.0f} MB; the limit is "
+                                f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB; nothing was unpacked / 解压后过大")
+                return None, False
+            bad = [i.filename for i in infos if not _safe_member(i.filename)]
+            if bad:
+                problems.append(f"the zip holds paths that point outside it or elsewhere: {', '.join(bad[:5])}")
+                return None, False
+            shps = [i for i in infos if i.filename.lower().endswith(".shp")]
+            if len(shps) != 1:
+                problems.append("the zip holds no .shp file (a zipped Shapefile is expected)" if not shps
+                                else f"the zip holds several .shp files ({', '.join(i.filename for i in shps)}); send one per file")
+                return None, False
+            stem = shps[0].filename[:-4].lower()
+            wanted = [i for i in infos if i.filename.lower().rsplit(".", 1)[0] == stem
+                      and i.filename.lower().rsplit(".", 1)[-1] in ("shp", "shx", "dbf", "prj", "cpg")]
+            budget = MAX_UNCOMPRESSED_BYTES
+            out_shp = None
+            declared = False
+            for info in wanted:
+                ext = info.filename.lower().rsplit(".", 1)[-1]
+                target = into / f"upload.{ext}"
+                with zf.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(min(1 << 20, budget + 1)):
+                        budget -= len(chunk)
+                        if budget < 0:  # the headers lied about the size
+                            problems.append(f"the zip unpacks to more than {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB / 解压后过大")
+                            return None, False
+                        dst.write(chunk)
+                if ext == "shp":
+                    out_shp = target
+                    with target.open("rb") as fh:
+                        if fh.read(4) != _SHP_MAGIC:
+                            problems.append(f"{info.filename} is not a Shapefile (wrong file signature)")
+                            return None, False
+                elif ext == "prj":
+                    declared = True
+                    text = target.read_text("utf-8", errors="replace").strip()
+                    if not re.match(r"^[A-Z_]+\[", text) or _REFERENCE.search(text):
+                        problems.append(f"{info.filename} is not a WKT coordinate system definition")
+                        return None, False
+            return out_shp, declared
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        problems.append(f"not a valid .zip file ({exc})")
+        return None, False
+
+
+def _gpkg_checks(path: Path, problems: list[str]) -> None:
+    """A GeoPackage is a SQLite file; refuse virtual tables other than the R-tree spatial index
+    (GDAL's VirtualOGR module, for one, reads other files)."""
+    import sqlite3
+
+    with path.open("rb") as fh:
+        if fh.read(16) != _SQLITE_MAGIC:
+            problems.append("not a GeoPackage (no SQLite signature)")
+            return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("SELECT name, sql FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"not a readable GeoPackage: {exc}")
+        return
+    virtual = [n for n, sql in rows if sql and re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE)
+               and not re.search(r"\bUSING\s+rtree\s*\(", sql, re.IGNORECASE)]  # rtree: the spatial index
+    if virtual:
+        problems.append(f"the GeoPackage holds virtual tables ({', '.join(virtual[:5])}), which may read other files; refused")
+
+
 def _read(path: Path, problems: list[str]) -> tuple[gpd.GeoDataFrame | None, bool]:
     """Read the file; returns (frame, crs_declared).  Problems are appended, never raised."""
+    import tempfile
+
     suffix = path.suffix.lower()
     if not path.is_file():
         problems.append(f"file not found: {path}")
@@ -49,48 +236,57 @@ def _read(path: Path, problems: list[str]) -> tuple[gpd.GeoDataFrame | None, boo
     if size > MAX_FILE_BYTES:
         problems.append(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB); it was not read")
         return None, False
-    if suffix in (".geojson", ".json"):
-        try:
-            raw = json.loads(path.read_text("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems.append(f"not a readable GeoJSON (UTF-8 JSON expected): {exc}")
-            return None, False
-        declared = isinstance(raw, dict) and raw.get("crs") is not None
-        source = str(path)
-    elif suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if not n.endswith("/")]
-        except zipfile.BadZipFile:
-            problems.append("not a valid .zip file")
-            return None, False
-        shps = [n for n in names if n.lower().endswith(".shp")]
-        if len(shps) != 1:
-            problems.append("the zip holds no .shp file (a zipped Shapefile is expected)" if not shps
-                            else f"the zip holds several .shp files ({', '.join(shps)}); send one per file")
-            return None, False
-        shp = shps[0]
-        stem = shp[:-4].lower()
-        declared = any(n.lower() == stem + ".prj" for n in names)
-        source = f"/vsizip/{path}/{shp}"
-    elif suffix == ".gpkg":
-        declared = True  # checked below from the layer's SRS
-        source = str(path)
-    else:
+    if suffix not in (".geojson", ".json", ".zip", ".gpkg"):
         problems.append(f"unsupported file type {suffix or '(none)'}: use .geojson, .zip (Shapefile) or .gpkg")
         return None, False
-    try:
-        if suffix == ".gpkg":
+    _lock_down_gdal()
+    with tempfile.TemporaryDirectory(prefix="wufei-boundary-") as tmp:
+        declared_crs = None
+        if suffix in (".geojson", ".json"):
+            try:
+                raw = json.loads(path.read_text("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                problems.append(f"not a readable GeoJSON (UTF-8 JSON expected): {exc}")
+                return None, False
+            clean, declared_crs = _geojson_checks(raw, problems)
+            if clean is None:
+                return None, False
+            declared = declared_crs is not None
+            source = Path(tmp) / "upload.geojson"  # the checked JSON, without its crs member
+            source.write_text(json.dumps(clean), "utf-8")
+        elif suffix == ".zip":
+            shp, declared = _extract_shapefile(path, Path(tmp), problems)
+            if shp is None:
+                return None, False
+            source = shp
+        else:
+            _gpkg_checks(path, problems)
+            if problems:
+                return None, False
+            declared = True  # checked below from the layer's SRS
+            source = path
+        try:
             import pyogrio
 
-            layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
-            if len(layers) != 1:
-                problems.append(f"the GeoPackage has {len(layers)} geometry layers ({', '.join(layers)}); one expected")
+            if suffix == ".gpkg":
+                layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
+                if len(layers) != 1:
+                    problems.append(f"the GeoPackage has {len(layers)} geometry layers ({', '.join(layers)}); one expected")
+                    return None, False
+            info = pyogrio.read_info(source)
+            if info.get("features", 0) > MAX_FEATURES:
+                problems.append(f"the file has {info['features']} features; at most {MAX_FEATURES} are read")
                 return None, False
-        gdf = gpd.read_file(source)
-    except Exception as exc:  # pyogrio/GDAL errors have many types; report the text
-        problems.append(f"cannot read the file: {exc}")
-        return None, False
+            gdf = gpd.read_file(source)
+        except Exception as exc:  # pyogrio/GDAL errors have many types; report the text
+            problems.append(f"cannot read the file: {exc}")
+            return None, False
+    if suffix != ".geojson" and suffix != ".json":
+        _vertex_problems([int(shapely.get_num_coordinates(g)) if g is not None else 0 for g in gdf.geometry], problems)
+        if problems:
+            return None, False
+    if declared_crs is not None:
+        gdf = gdf.set_crs(declared_crs, allow_override=True)
     if gdf.crs is None:
         declared = False
     return gdf, declared
@@ -160,6 +356,143 @@ def _choose_field(gdf: gpd.GeoDataFrame, code_field: str | None, name_field: str
     return best[2], best[3]
 
 
+# --- the file as a whole (issue 15) --------------------------------------------------------------
+# Each town's area against the reference (geodata/towns.csv, mixed vintage): outside the wide range
+# refuses, outside the narrow one is a warning the administrator must confirm.
+AREA_RATIO_REFUSE = (0.5, 2.0)
+AREA_RATIO_WARN = (0.8, 1.25)
+OVERLAP_WARN_KM2 = 0.05  # two towns overlapping more than this: a warning …
+OVERLAP_REFUSE_SHARE = 0.05  # … more than this share of the smaller town: refused
+COVER_REFUSE = 0.90  # share of the district the towns together must cover (refused below)
+COVER_WARN = 0.98  # (warning below)
+OUTSIDE_WARN = 0.02  # share of the towns' union lying outside the district (+ buffer): warning above
+SHIFT_GAIN = 0.02  # a datum is named when undoing it fits the district better by this much (IoU)
+SEATS_OUTSIDE_REFUSE = 3  # this many towns whose seat lies outside their polygon: codes mixed up
+
+
+def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    union = a.union(b).area
+    return a.intersection(b).area / union if union > 0 else 0.0
+
+
+def _shift_to_wgs84(geom: shapely.Geometry, datum: str) -> shapely.Geometry:
+    """``geom`` read as if its coordinates were ``datum``, moved to WGS-84."""
+    import numpy as np
+
+    from wufei_geo import crs
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        lon, lat = crs.to_wgs84(xy[:, 0], xy[:, 1], datum)
+        return np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+
+    return shapely.transform(geom, move)
+
+
+def detect_datum_shift(zones_wgs: gpd.GeoDataFrame, district_wgs: gpd.GeoDataFrame) -> tuple[str | None, float]:
+    """(``"gcj02"``/``"bd09"`` when the towns fit the district clearly better after undoing that
+    datum's offset, else None; the offset in metres).  The Chinese map datums move Qingpu by
+    roughly 500 m (GCJ-02) and 1 km (BD-09): a file drawn on AMap/Baidu tiles carries them."""
+    from wufei_geo import crs as crs_mod
+
+    union = shapely.union_all(zones_wgs.geometry.values)
+    outline = district_wgs.geometry.iloc[0]
+    base = _iou(union, outline)
+    best, best_gain = None, SHIFT_GAIN
+    for datum in ("gcj02", "bd09"):
+        gain = _iou(_shift_to_wgs84(union, datum), outline) - base
+        if gain > best_gain:
+            best, best_gain = datum, gain
+    if best is None:
+        return None, 0.0
+    c = union.centroid
+    lon, lat = crs_mod.to_wgs84(c.x, c.y, best)
+    return best, float(crs_mod.distance_m(c.x, c.y, lon, lat))
+
+
+def check_whole(zones: gpd.GeoDataFrame, gazetteer: pd.DataFrame | None = None,
+                district: gpd.GeoDataFrame | None = None) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of 11 town zones taken together: seats, areas, overlaps, cover of the
+    district, datum shift, vertices.  Problems refuse the file; warnings need the administrator's
+    confirmation.  ``zones``: ``town_code`` + polygon geometry, any declared CRS."""
+    from wufei_geo import geodata
+
+    gazetteer = gazetteer if gazetteer is not None else geodata.load_gazetteer()
+    district = district if district is not None else geodata.load_district()
+    problems: list[str] = []
+    warnings: list[str] = []
+    wgs = zones.to_crs("EPSG:4326")
+    codes = [str(c) for c in wgs["town_code"]]
+    geoms = list(wgs.geometry)
+    names = dict(zip(gazetteer.town_code.astype(str), gazetteer.name_zh, strict=False))
+    label = {c: f"{c} {names.get(c, '')}".strip() for c in codes}
+    if any(g is None or g.is_empty or not g.is_valid for g in geoms):
+        return ["empty or invalid polygons (see the problems above)"], []
+    # vertices
+    for c, g in zip(codes, geoms, strict=False):
+        n = int(shapely.get_num_coordinates(g))
+        if n > MAX_VERTICES_PER_TOWN:
+            problems.append(f"{label[c]}: {n:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per town (simplify the outline) / 顶点过多")
+    # datum shift
+    datum, metres = detect_datum_shift(wgs, district.to_crs("EPSG:4326"))
+    if datum:
+        name = {"gcj02": "GCJ-02 (AMap/Tencent, 火星坐标)", "bd09": "BD-09 (Baidu)"}[datum]
+        problems.append(f"the towns are shifted by about {metres:.0f} m against the district outline, as by the "
+                        f"{name} offset: convert the file to WGS-84 or declare its real CRS / 边界疑似 {datum.upper()} 偏移")
+    # seats
+    seats = geodata.town_seats()
+    owner: dict[str, str | None] = {}
+    for code, (lon, lat) in seats.items():
+        pt = shapely.Point(lon, lat)
+        owner[code] = next((c for c, g in zip(codes, geoms, strict=False) if g.covers(pt)), None)
+    outside = [c for c in codes if c in seats and owner.get(c) != c]
+    seat_lines = [f"{label[c]}: its seat ({seats[c][0]:.4f}, {seats[c][1]:.4f}) lies "
+                  + (f"in the polygon of {label[owner[c]]}" if owner.get(c) else "outside every town")
+                  for c in outside]
+    if len(outside) >= SEATS_OUTSIDE_REFUSE:
+        problems.append(f"{len(outside)} towns do not contain their own seat — codes or names look mixed up: "
+                        + "; ".join(seat_lines) + " / 街镇编码与边界不对应")
+    else:
+        warnings += [line + " (check the code) / 街镇驻地不在其边界内" for line in seat_lines]
+    # areas
+    metric = wgs.to_crs(METRIC_CRS)
+    areas = dict(zip(codes, (metric.area / 1e6).tolist(), strict=False))
+    refs = dict(zip(gazetteer.town_code.astype(str), pd.to_numeric(gazetteer.area_km2, errors="coerce"), strict=False))
+    for c in codes:
+        ref = refs.get(c)
+        if ref is None or not ref > 0:
+            continue
+        ratio = areas[c] / ref
+        text = f"{label[c]}: {areas[c]:.2f} km², the reference area is {ref:.2f} km² (×{ratio:.2f})"
+        if not AREA_RATIO_REFUSE[0] <= ratio <= AREA_RATIO_REFUSE[1]:
+            problems.append(text + " / 面积与参考值相差过大")
+        elif not AREA_RATIO_WARN[0] <= ratio <= AREA_RATIO_WARN[1]:
+            warnings.append(text + " / 面积与参考值差异较大")
+    # overlaps
+    mgeoms = list(metric.geometry)
+    tree = shapely.STRtree(mgeoms)
+    for i, j in zip(*tree.query(mgeoms, predicate="intersects"), strict=False):
+        if i >= j:
+            continue
+        km2 = mgeoms[i].intersection(mgeoms[j]).area / 1e6
+        if km2 <= OVERLAP_WARN_KM2:
+            continue
+        share = km2 / max(min(areas[codes[i]], areas[codes[j]]), 1e-9)
+        text = f"{label[codes[i]]} and {label[codes[j]]} overlap by {km2:.2f} km² ({share:.0%} of the smaller)"
+        (problems if share > OVERLAP_REFUSE_SHARE else warnings).append(text + " / 边界重叠")
+    # cover of the district
+    outline = district.to_crs(METRIC_CRS).geometry.iloc[0]
+    union = shapely.union_all(mgeoms)
+    cover = union.intersection(outline).area / outline.area if outline.area else 0.0
+    if cover < COVER_REFUSE:
+        problems.append(f"the towns together cover {cover:.0%} of the district; at least {COVER_REFUSE:.0%} expected / 未覆盖全区")
+    elif cover < COVER_WARN:
+        warnings.append(f"the towns together cover {cover:.1%} of the district (gaps) / 边界间有空隙")
+    outside_share = union.difference(outline.buffer(DISTRICT_BUFFER_M)).area / union.area if union.area else 0.0
+    if outside_share > OUTSIDE_WARN:
+        warnings.append(f"{outside_share:.1%} of the towns' area lies outside the district outline (+{DISTRICT_BUFFER_M / 1000:g} km) / 部分边界超出区界")
+    return problems, warnings
+
+
 # --- the public function -------------------------------------------------------------------------
 def read_boundaries(
     path: str | Path,
@@ -175,7 +508,9 @@ def read_boundaries(
     boundary_quality="official", area_km2`` (in ``crs.METRIC_CRS``), ``source_feature`` (which
     feature(s) matched, for the import report), ``source`` (the file name) and the geometry
     (EPSG:4326; several features of one town are merged).  Raises :class:`BoundaryImportError`
-    naming every problem.
+    naming every problem (the file as a whole too: :func:`check_whole`).  Warnings that do not
+    refuse the file are in ``out.attrs["warnings"]``: the administrator must confirm them
+    (``replace_zones(..., accept_warnings=True)``).
     """
     if gazetteer is None or district is None:
         from wufei_geo import geodata
@@ -262,5 +597,9 @@ def read_boundaries(
                             f"(+{DISTRICT_BUFFER_M / 1000:g} km); wrong CRS, shifted (GCJ-02?) or another area")
     if problems:
         raise BoundaryImportError(path, problems)
+    whole, warnings = check_whole(out, gazetteer, district)
+    if whole:
+        raise BoundaryImportError(path, whole, warnings)
     out.insert(4, "area_km2", (metric.area / 1e6).round(3).to_numpy())
+    out.attrs["warnings"] = warnings  # to be confirmed by the administrator before storing
     return out

@@ -39,7 +39,14 @@ TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
 # 100,000 sites are ~30 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
-
+# Issue 15 (size bombs): bounds checked while reading, before a table is built.  A whole-district
+# update is < 100 rows of 11 columns; an export sent back has ~45 columns.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 100
+MAX_CELLS = 2_000_000
+MAX_CELL_CHARS = 20_000
+MAX_XLSX_MEMBERS = 64
+MAX_XLSX_UNCOMPRESSED = 64 * 1024 * 1024  # all parts of the workbook unpacked (zip headers)
 
 
 def _msg(key: str, lang: str, **fmt: Any) -> str:
@@ -103,12 +110,14 @@ class ImportReport:
         return sum(len(r.diffs) for r in self.rows)
 
     def changes_frame(self) -> pd.DataFrame:
-        """One line per changed field: row, site_id, field, old, new, note."""
-        records = [
-            {"row": r.row, "site_id": r.site_id, "field": d.field, "old": d.old, "new": d.new, "note": r.note}
-            for r in self.rows
-            for d in r.diffs
-        ]
+        """One line per changed field: row, site_id, field, old, new, note — and a ``note`` line per
+        row that carries one (the note goes into the audit: the dry run shows it; issue 15)."""
+        records = []
+        for r in self.rows:
+            records += [{"row": r.row, "site_id": r.site_id, "field": d.field, "old": d.old, "new": d.new, "note": r.note}
+                        for d in r.diffs]
+            if r.note:
+                records.append({"row": r.row, "site_id": r.site_id, "field": "note", "old": None, "new": r.note, "note": r.note})
         return pd.DataFrame(records, columns=["row", "site_id", "field", "old", "new", "note"])
 
     def errors_frame(self) -> pd.DataFrame:
@@ -116,10 +125,22 @@ class ImportReport:
         return pd.DataFrame(records, columns=["row", "column", "site_id", "message"])
 
     def summary_lines(self) -> list[str]:
-        lines = [f"row {r.row} {r.site_id}: {d.field}: {_show(d.old)} → {_show(d.new)}{' (待核实)' if r.proposal else ''}"
-                 for r in self.rows for d in r.diffs]
+        """Every field each row would change, its note included (issue 15), then the errors;
+        control characters shown as \\uXXXX (the lines go to a terminal)."""
+        lines = []
+        for r in self.rows:
+            lines += [f"row {r.row} {r.site_id}: {d.field}: {_show(d.old)} → {_show(d.new)}{' (待核实)' if r.proposal else ''}"
+                      for d in r.diffs]
+            if r.note:
+                lines.append(f"row {r.row} {r.site_id}: note: {r.note}")
         lines += [str(e) for e in self.errors]
-        return lines
+        return [_terminal_safe(line) for line in lines]
+
+
+def _terminal_safe(text: str) -> str:
+    import unicodedata
+
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 def _show(value: Any) -> str:
@@ -128,15 +149,33 @@ def _show(value: Any) -> str:
 
 # --- reading ------------------------------------------------------------------
 def decode_csv(data: bytes, lang: str = "zh") -> str:
-    """UTF-8 (with or without BOM) first, then GBK/GB18030; anything else is refused."""
+    """UTF-8 (with or without BOM) first, then GBK/GB18030; anything else is refused.
+
+    A file that is UTF-8 except for some lines is refused naming them (issue 15: a stray byte
+    used to turn a UTF-8 file into GB18030 mojibake, silently stored).
+    """
     if b"\x00" in data:  # UTF-16/32 or a binary file
         raise ImportFileError(_msg("encoding", lang))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    utf8_lines, bad_lines = 0, []
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
             continue
-    raise ImportFileError(_msg("encoding", lang))
+        try:
+            line.decode("utf-8")
+            utf8_lines += 1
+        except UnicodeDecodeError:
+            bad_lines.append(n)
+    if utf8_lines:  # real UTF-8 text next to lines that are not: the file is mixed
+        shown = ", ".join(map(str, bad_lines[:10])) + (" …" if len(bad_lines) > 10 else "")
+        raise ImportFileError(_msg("mixed_encoding", lang, lines=shown))
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ImportFileError(_msg("encoding", lang)) from None
 
 
 def check_size(size: int, lang: str = "zh") -> None:
@@ -154,23 +193,108 @@ def read_file(path: Any, lang: str = "zh") -> bytes:
     return path.read_bytes()
 
 
+def _too_big(what: str, lang: str, **fmt: Any) -> ImportFileError:
+    return ImportFileError(_msg(f"limit_{what}", lang, **fmt))
+
+
+def _bounded_rows(rows: Any, lang: str) -> list[list[str]]:
+    """Rows (lists of cell texts) taken one at a time, refusing once any bound is passed."""
+    out: list[list[str]] = []
+    cells = 0
+    for row in rows:
+        cells_here = ["" if v is None else str(v) for v in row]
+        while cells_here and cells_here[-1] == "":
+            cells_here.pop()
+        if len(out) >= MAX_ROWS + 1:  # + the header
+            raise _too_big("rows", lang, limit=MAX_ROWS)
+        if len(cells_here) > MAX_COLUMNS:
+            raise _too_big("columns", lang, n=len(cells_here), limit=MAX_COLUMNS)
+        cells += len(cells_here)
+        if cells > MAX_CELLS:
+            raise _too_big("cells", lang, limit=MAX_CELLS)
+        long = next((v for v in cells_here if len(v) > MAX_CELL_CHARS), None)
+        if long is not None:
+            raise _too_big("cell", lang, row=len(out) + 1, n=len(long), limit=MAX_CELL_CHARS)
+        out.append(cells_here)
+    return out
+
+
+def _xlsx_rows(data: bytes, lang: str) -> list[list[str]]:
+    """The first sheet's rows, streamed (openpyxl read-only, dimensions ignored), after the zip's
+    headers show it unpacks to at most MAX_XLSX_UNCOMPRESSED."""
+    import zipfile
+
+    import openpyxl
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_XLSX_MEMBERS:
+            raise _too_big("members", lang, n=len(infos), limit=MAX_XLSX_MEMBERS)
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > MAX_XLSX_UNCOMPRESSED:
+            raise _too_big("unpacked", lang, size=unpacked / 2**20, limit=MAX_XLSX_UNCOMPRESSED / 2**20)
+        # count rows and cells in the sheets' XML as it inflates (C-speed), before openpyxl parses it
+        for info in infos:
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                rows = cells = 0
+                tail = b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        buf = tail + chunk
+                        rows += buf.count(b"<row") - tail.count(b"<row")
+                        cells += buf.count(b"<c ") + buf.count(b"<c>") - tail.count(b"<c ") - tail.count(b"<c>")
+                        tail = buf[-8:]
+                        if rows > MAX_ROWS + 1:
+                            raise _too_big("rows", lang, limit=MAX_ROWS)
+                        if cells > MAX_CELLS:
+                            raise _too_big("cells", lang, limit=MAX_CELLS)
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # a forged <dimension> must not pad every row to XFD1048576
+        return _bounded_rows(sheet.iter_rows(values_only=True), lang)
+    finally:
+        book.close()
+
+
+def _csv_rows(text: str, lang: str) -> list[list[str]]:
+    import csv
+
+    old = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL_CHARS + 1)
+    try:
+        return _bounded_rows(csv.reader(io.StringIO(text, newline=""), strict=True), lang)
+    except csv.Error as exc:
+        if "field larger" in str(exc):
+            raise _too_big("cell", lang, row="?", n=MAX_CELL_CHARS + 1, limit=MAX_CELL_CHARS) from None
+        raise
+    finally:
+        csv.field_size_limit(old)
+
+
 def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFrame:
-    """The file as a table of strings (empty cells → ""), column names stripped."""
+    """The file as a table of strings (empty cells → ""), column names stripped.
+
+    Bounded (issue 15): the file's size first, an XLSX's unpacked size from its zip headers, then
+    rows, columns, cells and cell length while the rows are streamed — a refusal comes before
+    the table is built."""
     check_size(len(data), lang)
     if not data.strip():
         raise ImportFileError(_msg("empty", lang))
     is_xlsx = filename.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"
     try:
-        if is_xlsx:
-            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
-        else:
-            text = decode_csv(data, lang)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        rows = _xlsx_rows(data, lang) if is_xlsx else _csv_rows(decode_csv(data, lang), lang)
     except ImportFileError:
         raise
-    except Exception as exc:  # pandas, csv, openpyxl and zipfile each raise their own types
+    except Exception as exc:  # csv, openpyxl and zipfile each raise their own types
         raise ImportFileError(_msg("unreadable", lang, error=exc)) from exc
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    rows = [r for r in rows if any(v.strip() for v in r)] if rows else []
+    if not rows:
+        raise ImportFileError(_msg("empty", lang))
+    header = [str(c).strip().lstrip("\ufeff") for c in rows[0]]
+    width = len(header)
+    body = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object)
     if is_xlsx:  # a workbook exported for people: its header sheet maps the labels back to schema names
         from wufei_geo.exports import schema_columns
 
@@ -416,8 +540,10 @@ def template_frame(sites: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def template_csv(sites: pd.DataFrame | None = None) -> bytes:
-    """CSV template, UTF-8 with BOM (Excel-friendly)."""
-    return template_frame(sites).to_csv(index=False).encode("utf-8-sig")
+    """CSV template, UTF-8 with BOM (Excel-friendly), formulas neutralised (``exports.people_csv``)."""
+    from wufei_geo.exports import people_csv
+
+    return people_csv(template_frame(sites))
 
 
 def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from wufei_geo import facilities, geodata, locate
+from wufei_geo.model import PRECISIONS
 
 if TYPE_CHECKING:
     from wufei_geo.store import Store
@@ -30,6 +32,9 @@ class Catalog:
     district: gpd.GeoDataFrame
     towns: pd.DataFrame
     targets: list[dict[str, Any]]
+    # What could not be used as stored (issue 15: the catalog degrades, it never raises): e.g.
+    # official zones that fail the whole-file checks, so the approximate zones are used instead.
+    warnings: tuple[str, ...] = ()
 
     @property
     def zones_are_official(self) -> bool:
@@ -65,21 +70,130 @@ def _last_change_text(change: dict[str, Any] | None) -> str | None:
 
 
 def current_zones(store: Store) -> gpd.GeoDataFrame:
-    """The official town boundaries when an administrator imported them, else the approximate default."""
-    official = store.zones()
-    if official is not None and len(official):
-        return official
-    return geodata.load_default_zones()
+    """The official town boundaries when an administrator imported them and they are usable, else
+    the approximate default (see :func:`usable_zones` for why a stored set is not used)."""
+    return usable_zones(store)[0]
+
+
+_ZONE_VERDICTS: dict[str, list[str]] = {}  # content hash of the stored zones → their problems
+
+
+def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[str]]:
+    """The stored official zones and what makes them unusable ([] when usable).  Never raises:
+    the rows are parsed one by one (no Infinity/NaN, valid non-empty polygons), then checked as a
+    whole (:func:`wufei_geo.boundaries.check_whole`; the verdict is cached per content)."""
+    import hashlib
+    import json
+
+    import shapely
+    import sqlalchemy as sa
+    from shapely.geometry import shape
+
+    from wufei_geo import boundaries, db
+
+    try:
+        rows = store.read(lambda c: c.execute(sa.select(db.zones).order_by(db.zones.c.town_code)).mappings().all())
+    except Exception as exc:  # noqa: BLE001 — an unreadable table degrades like a bad one
+        return None, [f"the stored zones cannot be read ({type(exc).__name__})"]
+    if not rows:
+        return None, []
+    digest = hashlib.sha256(json.dumps([[r["town_code"], r["geometry"]] for r in rows]).encode()).hexdigest()
+    problems: list[str] = []
+    data, geoms = [], []
+
+    def _no_constants(name: str) -> float:
+        raise ValueError(f"{name} is not a coordinate")
+
+    for r in rows:
+        code = str(r["town_code"])
+        try:
+            geom = shape(json.loads(r["geometry"], parse_constant=_no_constants))
+        except Exception as exc:  # noqa: BLE001 — any malformed text
+            problems.append(f"{code}: stored geometry unreadable ({exc})")
+            continue
+        coords = shapely.get_coordinates(geom)
+        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid \
+                or not np.isfinite(coords).all():
+            problems.append(f"{code}: stored geometry empty, invalid or not a polygon")
+            continue
+        data.append({k: v for k, v in r.items() if k != "geometry"})
+        geoms.append(geom)
+    if problems:
+        return None, problems
+    zones = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+    if digest not in _ZONE_VERDICTS:
+        known = set(geodata.load_gazetteer().town_code.astype(str))
+        verdict = [f"missing towns: {', '.join(sorted(known - set(zones.town_code.astype(str))))}"] \
+            if known - set(zones.town_code.astype(str)) else []
+        if not verdict:
+            try:
+                verdict = boundaries.check_whole(zones)[0]
+            except Exception as exc:  # noqa: BLE001
+                verdict = [f"the stored zones cannot be checked ({type(exc).__name__}: {exc})"]
+        _ZONE_VERDICTS.clear() if len(_ZONE_VERDICTS) > 64 else None
+        _ZONE_VERDICTS[digest] = verdict
+    return zones, _ZONE_VERDICTS[digest]
+
+
+def _fallback_warning(problems: list[str]) -> str:
+    shown = "; ".join(problems[:3]) + (f"; … ({len(problems)} problems)" if len(problems) > 3 else "")
+    return ("the stored official town boundaries are unusable, so the approximate zones are shown "
+            f"(an administrator can import them again on the 数据 page): {shown} / 已存官方边界不可用，暂用示意范围")
+
+
+def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """(zones to place sites with, warnings): the official zones when stored and usable, else the
+    approximate default with a warning naming the problems."""
+    zones, problems = _stored_zone_problems(store)
+    if zones is not None and not problems:
+        return zones, []
+    if problems:
+        return geodata.load_default_zones(), [_fallback_warning(problems)]
+    return geodata.load_default_zones(), []
+
+
+def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Stored values no validated path writes (infinite or out-of-range coordinates, non-finite
+    capacities) become unknown (null), with a warning naming the sites."""
+    sites = sites.copy()
+    warnings = []
+    lon = pd.to_numeric(sites.get("lon"), errors="coerce")
+    lat = pd.to_numeric(sites.get("lat"), errors="coerce")
+    bad = (lon.notna() | lat.notna()) & ~(np.isfinite(lon) & np.isfinite(lat) & lon.between(-180, 180) & lat.between(-90, 90))
+    if bad.any():
+        sites.loc[bad, ["lon", "lat"]] = None
+        sites.loc[bad & ~sites["precision"].isin(list(PRECISIONS)), "precision"] = "unknown"
+        warnings.append("unusable stored coordinates shown as unknown: " + ", ".join(map(str, sites.loc[bad, "site_id"]))
+                        + " / 存储坐标无效，按未知处理")
+    for col in ("operating_capacity_value", "operating_capacity_norm", "capacity_value", "capacity_norm"):
+        if col in sites:
+            num = pd.to_numeric(sites[col], errors="coerce")
+            nonfinite = sites[col].notna() & ~np.isfinite(num.fillna(0.0))
+            if nonfinite.any():
+                sites.loc[nonfinite, col] = None
+                warnings.append(f"non-finite {col} shown as unknown: " + ", ".join(map(str, sites.loc[nonfinite, "site_id"])))
+    if "precision" in sites:
+        odd = sites["precision"].notna() & ~sites["precision"].isin(list(PRECISIONS))
+        if odd.any():
+            sites.loc[odd, "precision"] = "unknown"
+    return sites, warnings
 
 
 def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_points: bool = False) -> Catalog:
-    """Everything a reader needs, located and flagged, in one object.
-
-    Sites known only to the district get no map point unless ``placeholder_points`` (see
-    :func:`wufei_geo.locate.locate_sites`)."""
-    zones = current_zones(store)
+    """Everything a reader needs, located and flagged, in one object.  Never fails because of what
+    the store holds: unusable zones or values degrade to the approximate zones / unknown, and
+    ``Catalog.warnings`` says so.  Sites known only to the district get no map point unless
+    ``placeholder_points`` (see :func:`wufei_geo.locate.locate_sites`)."""
+    zones, warnings = usable_zones(store)
     towns = geodata.load_gazetteer()
-    sites = locate.locate_sites(store.sites_frame(), zones, towns, placeholder_points=placeholder_points)
+    raw, value_warnings = _sane_values(store.sites_frame())
+    warnings += value_warnings
+    try:
+        sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
+    except Exception as exc:  # noqa: BLE001 — e.g. markers that cannot be spread inside a tiny zone
+        warnings.append(_fallback_warning([f"sites cannot be placed in them ({exc})"]))
+        zones = geodata.load_default_zones()
+        sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     sites["overdue"] = overdue_mask(sites, today)
     changes = store.last_changes()
     sites["last_change"] = [_last_change_text(changes.get(sid)) for sid in sites["site_id"]]
@@ -93,4 +207,5 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
         district=geodata.load_district(),
         towns=towns,
         targets=facilities.load_targets(),
+        warnings=tuple(warnings),
     )

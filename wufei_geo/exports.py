@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import sqlite3
 import tempfile
 from collections.abc import Mapping
@@ -310,9 +311,37 @@ def _plain_table(layer: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(gdf.drop(columns="geometry"))
 
 
+# A text cell starting with one of these is read as a formula by Excel/WPS/LibreOffice (OWASP
+# "CSV injection"); a plain number such as -3.5 is not and stays as it is.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """``'`` + text for a text cell a spreadsheet would run as a formula, else the value unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def people_csv(frame: pd.DataFrame) -> bytes:
+    """CSV meant to be opened by people in a spreadsheet: UTF-8 with BOM (Excel shows Chinese) and
+    every text cell that would start a formula prefixed with ``'`` (issue 15, OWASP rule).
+    Machine-readable exports (GeoJSON, GeoPackage) keep text verbatim; see docs/schema.md."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_formula)
+    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    # CRLF rows (RFC 4180): the writer then quotes any field holding a CR or LF, so a stray CR in
+    # a text can never split a row.
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
 def to_csv_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
-    """CSV, UTF-8 with BOM (Excel opens Chinese correctly); polygons are not written to CSV."""
-    return _plain_table(layer, gdf).to_csv(index=False).encode("utf-8-sig")
+    """CSV, UTF-8 with BOM (Excel opens Chinese correctly), formulas neutralised (:func:`people_csv`);
+    polygons are not written to CSV."""
+    return people_csv(_plain_table(layer, gdf))
 
 
 _WORD_COLUMNS = {

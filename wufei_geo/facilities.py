@@ -23,6 +23,7 @@ from wufei_geo.errors import ValidationError
 from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
+    IDENTIFIER_PATTERN,
     MEASURES,
     NORM_UNIT,
     PRECISIONS,
@@ -530,6 +531,8 @@ def _check_targets(c: _Checker, projects: dict[str, dict[str, str]] | None, town
     for line, t in rows:
         _check_pairs(c, f, line, t, TARGET_TEXT_PAIRS)
         tid = t["target_id"]
+        if tid and not re.fullmatch(IDENTIFIER_PATTERN, tid):  # shown in markdown/HTML (issue 15)
+            c.add(f, line, "target_id", f"{tid!r} must match {IDENTIFIER_PATTERN}")
         if tid in seen:
             c.add(f, line, "target_id", f"duplicate target_id {tid} (first on line {seen[tid]})")
         elif tid:

@@ -70,6 +70,16 @@ APPROXIMATE_PRECISIONS: Final = frozenset({"village", "town", "district"})
 
 DATUMS: Final = ("wgs84", "gcj02", "bd09")
 
+# --- identifiers (issue 15) ---------------------------------------------------
+# Site ids and target ids reach markdown, HTML and file names: ASCII letters and digits, then
+# letters, digits, ".", "_" or "-" (the plan's "E.12-3"), at most 64 — nothing markdown or HTML
+# could read as markup.  Checked at every entry (add_site, seed, restore, facilities check).
+IDENTIFIER_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+# --- notes (issue 15) ---------------------------------------------------------
+# The one cap on a note (the audit is append-only): the 更新 form, the CLI, bulk import, retire.
+MAX_NOTE_CHARS: Final = 10_000
+
 # --- roles -------------------------------------------------------------------
 ROLES: Final = ("admin", "planner", "town_official")
 

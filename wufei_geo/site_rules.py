@@ -133,11 +133,14 @@ def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
 
 # --- field rules -----------------------------------------------------------------------------
 def parse_number(value: Any, what: str = "capacity", field_name: str = "operating_capacity_value") -> float:
-    """A finite number ≥ 0 from a number or text ("1,200" and " 5 " are fine)."""
+    """A finite number ≥ 0 from a number or text ("1,200" and " 5 " are fine; the ambiguous "1,5"
+    and "1_0" are refused — :func:`wufei_geo.units.parse_decimal`)."""
+    from wufei_geo.units import parse_decimal
+
     if isinstance(value, bool) or value is None:
         raise refuse("capacity_not_number", f"{what} must be a number / 须为数字", field=field_name, value=value)
     try:
-        number = float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
+        number = parse_decimal(value) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         raise refuse("capacity_not_number", f"{what} {value!r} is not a number / 能力须为数字",
                       field=field_name, value=value) from None

@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,6 +45,8 @@ from wufei_geo.errors import (
 )
 from wufei_geo.model import (
     CATEGORIES,
+    IDENTIFIER_PATTERN,
+    MAX_NOTE_CHARS,
     PRECISIONS,
     SITE_COLUMNS,
     STATUSES,
@@ -78,6 +81,16 @@ def check_text(label: str, value: str, *, controls: bool = False) -> str:
             key="error.control_chars", params={"label": label, "chars": ", ".join(f"U+{ord(ch):04X}" for ch in bad)}
         )
     return value
+
+
+def check_note(note: str) -> str:
+    """A note: text PostgreSQL can store (:func:`check_text`) of at most ``MAX_NOTE_CHARS``
+    characters — the same cap on every path (issue 15: a 10-million-character note reached the
+    append-only audit)."""
+    check_text("the note", note)
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValidationError(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,} / 说明过长（最多 {MAX_NOTE_CHARS} 字）")
+    return note
 
 
 def _utcnow() -> dt.datetime:
@@ -464,12 +477,14 @@ class Store:
         geoms = [shape(json.loads(r["geometry"])) for r in rows]
         return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
-    def replace_zones(self, actor: Actor | None, zones: Any, source: str | None = None) -> None:
+    def replace_zones(self, actor: Actor | None, zones: Any, source: str | None = None,
+                      accept_warnings: bool = False) -> None:
         """Replace all town zones at once (administrator, or ``actor=None`` = local command line).
 
         ``zones``: a GeoDataFrame with ``town_code`` and polygon geometry for every one of the
         11 towns (other columns optional).  Areas are recomputed in ``crs.METRIC_CRS``.  One audit row
-        per town.
+        per town.  The zones are checked as a whole (``boundaries.check_whole``): problems refuse,
+        warnings refuse unless ``accept_warnings`` (the administrator confirmed them).
         """
         import geopandas as gpd
         from shapely.geometry import mapping
@@ -497,6 +512,16 @@ class Store:
                 problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
         if problems:
             raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(problems)})
+        # the zones as a whole (issue 15): seats, areas, overlaps, cover, datum shift, vertices —
+        # problems refuse; warnings only with the administrator's explicit confirmation
+        from wufei_geo import boundaries
+
+        whole, warnings = boundaries.check_whole(gdf)
+        if whole:
+            raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(whole)})
+        if warnings and not accept_warnings:
+            raise ValidationError("zones need confirmation of these warnings (accept them explicitly): "
+                                  + "; ".join(warnings) + " / 请先确认以上警告")
         from wufei_geo.crs import METRIC_CRS
 
         areas = gdf.to_crs(METRIC_CRS).area / 1e6
@@ -619,7 +644,7 @@ class Store:
         if note is not None and not isinstance(note, str):
             raise ValidationError("the note must be text")
         if note is not None:
-            check_text("the note", note)
+            check_note(note)
         note = note.strip() if note and note.strip() else None
         new = self._validate_changes(site, changes)
         changed = site_rules.changed_values(site, new)
@@ -817,7 +842,7 @@ class Store:
         if note is not None:
             if not isinstance(note, str):
                 raise ValidationError("the note must be text")
-            check_text("the note", note)
+            check_note(note)
         note = note.strip() if note and note.strip() else None
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -864,7 +889,7 @@ class Store:
         required); the site is untouched.  Returns the proposal."""
         if not isinstance(note, str) or not note.strip():
             raise ValidationError("a note is required to reject a proposal / 驳回须填写说明", "note_required", field="note")
-        check_text("the note", note)
+        check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
@@ -887,7 +912,7 @@ class Store:
         if not isinstance(note, str) or not note.strip():
             raise ValidationError("a source note is required for a design capacity / 设计能力须注明来源",
                                   "note_required", field="note")
-        check_text("the note", note)
+        check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
@@ -949,10 +974,11 @@ class Store:
             if isinstance(value, str):
                 check_text(key, value, controls=True)
         if isinstance(note, str):
-            check_text("the note", note)
+            check_note(note)
         sid = record["site_id"].strip()
-        if len(sid) > 64 or any(ord(ch) < 32 for ch in sid):
-            raise ValidationError("site_id must be 1–64 printable characters")
+        if not re.fullmatch(IDENTIFIER_PATTERN, sid):  # it reaches markdown and HTML (issue 15)
+            raise ValidationError(f"site_id {sid!r} must be 1–64 ASCII letters, digits, '.', '_' or '-', "
+                                  "starting with a letter or digit (e.g. X.1) / 站点编号格式不符")
         if record["category"] not in CATEGORIES:
             raise ValidationError(f"unknown category {record['category']!r}")
         # the same field rules as an edit (site_rules): a site added here must pass a restore too
@@ -1003,7 +1029,7 @@ class Store:
         """Retire a site (kept, hidden from the map; administrator only, note required)."""
         if not isinstance(note, str) or not note.strip():
             raise ValidationError(key="error.retire_note")
-        check_text("the note", note)
+        check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()

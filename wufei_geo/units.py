@@ -155,3 +155,24 @@ def normalise(value: object, unit: str, category: str) -> float:
             f"whose capacities are in {NORM_UNIT[category]}"
         )
     return norm
+
+
+# --- numbers as typed (issue 15) ---------------------------------------------------------
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_decimal(text: str) -> float:
+    """A finite number written plainly (``12``, ``-0.5``, ``1e3``) or with thousands commas in
+    groups of three (``1,500``).  ``ValueError`` for anything else — notably ``1,5`` (a decimal
+    comma or a missing digit?), ``1_0`` (Python's digit separator) and ``inf``/``nan``."""
+    t = text.strip()
+    if _PLAIN.match(t):
+        value = float(t)
+    elif _GROUPED.match(t):
+        value = float(t.replace(",", ""))
+    else:
+        raise ValueError(f"{text!r} is not an unambiguous number")
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is too large")
+    return value

@@ -15,7 +15,17 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from tests.hostile.corpus import BOUNDARY_CASES, CAPACITY_CASES, COORD_CASES, SPREADSHEET_CASES, TEXT_CASES
+from tests.hostile.corpus import (
+    APP_LOGIN,
+    BOUNDARY_CASES,
+    CAPACITY_CASES,
+    COORD_CASES,
+    NOT_A_USER_NAME,
+    ROUND_TWO,
+    SPREADSHEET_CASES,
+    TEXT_CASES,
+    USER_ENTRIES,
+)
 from tests.hostile.results import REPO_ROOT, RESULTS_PATH, load
 
 OUT = REPO_ROOT / "docs" / "reliability.md"
@@ -27,7 +37,20 @@ GROUP_TITLES = {
     "faults": "Faults (SIGKILL, read-only, full disk, PostgreSQL restart)",
     "properties": "Property-based tests (hypothesis)",
     "browser": "In a real browser (headless Chromium)",
+    "accounts": "Accounts under attack (round two)",
+    "restore": "Restoring backups (round two)",
+    "store": "What the store holds (round two: planted with SQL)",
 }
+
+
+def _in_class(record: dict, ids: tuple[str, ...]) -> bool:
+    """Whether a record belongs to a round-two class (a markup text counts for the identifier
+    class only where it was tried as a user name)."""
+    if record["case"] not in ids:
+        return False
+    if record["case"] in NOT_A_USER_NAME:
+        return record["entry"] in (*USER_ENTRIES, APP_LOGIN) or record["entry"].startswith("app:login form")
+    return True
 
 
 def _cell(text: str) -> str:
@@ -39,11 +62,14 @@ def _cell(text: str) -> str:
 def render(records: list[dict]) -> str:
     outcomes = collections.Counter(r["outcome"] for r in records)
     {(r["group"], r["case"]) for r in records}
-    inputs = {(r["group"], r["case"]) for r in records if r["group"] in ("text", "values", "files")}
+    input_groups = ("text", "values", "files", "accounts", "restore", "store")
+    inputs = {(r["group"], r["case"]) for r in records if r["group"] in input_groups}
     lost = sum(int(r["figures"].get("updates_lost", 0)) for r in records)
     partial = sum(int(r["figures"].get("partial_writes", 0)) for r in records)
     dialogs = sum(int(r["figures"].get("dialogs", 0)) for r in records)
-    corpus = len(TEXT_CASES) + len(CAPACITY_CASES) + len(COORD_CASES) + len(SPREADSHEET_CASES) + len(BOUNDARY_CASES)
+    first_round = len(TEXT_CASES) + len(CAPACITY_CASES) + len(COORD_CASES) + len(SPREADSHEET_CASES) + len(BOUNDARY_CASES)
+    round_two = {c for ids in ROUND_TWO.values() for c in ids} - {c.id for c in TEXT_CASES}
+    corpus = first_round + len(round_two)
     latest = max((r["at"] for r in records), default="—")
     lines = [
         "# Reliability: hostile input, faults and intruders",
@@ -57,9 +83,9 @@ def render(records: list[dict]) -> str:
         "",
         "| figure | value |",
         "|---|---:|",
-        f"| bad inputs in the corpus (`tests/hostile/corpus.py`) | {corpus} |",
+        f"| bad inputs in the corpus (`tests/hostile/corpus.py`; round two: {len(round_two)}) | {corpus} |",
         f"| bad inputs tried (distinct cases with a recorded outcome) | {len(inputs)} |",
-        f"| input × entry-point checks | {sum(1 for r in records if r['group'] in ('text', 'values', 'files'))} |",
+        f"| input × entry-point checks | {sum(1 for r in records if r['group'] in input_groups)} |",
         f"| refused correctly (clear message, database unchanged) | {outcomes['refused']} |",
         f"| stored literally (byte for byte, never interpreted) | {outcomes['stored_literally']} |",
         f"| rendered safely (escaped HTML, terminal-safe, text not formula) | {outcomes['rendered_safely']} |",
@@ -71,6 +97,16 @@ def render(records: list[dict]) -> str:
         f"| **updates lost** | **{lost}** |",
         "",
     ]
+    lines += ["## Round two (issue 15): the classes and their counts", "",
+              "| class | cases tried / in the corpus | checks | refused | stored literally | rendered safely | "
+              "read correctly | faults survived |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for title, ids in ROUND_TWO.items():
+        mine = [r for r in records if _in_class(r, ids)]
+        tried = len({r["case"] for r in mine})
+        n = collections.Counter(r["outcome"] for r in mine)
+        lines.append(f"| {title} | {tried} / {len(ids)} | {len(mine)} | {n['refused']} | {n['stored_literally']} | "
+                     f"{n['rendered_safely']} | {n['accepted_correctly']} | {n['fault_survived']} |")
+    lines.append("")
     by_group: dict[str, list[dict]] = collections.defaultdict(list)
     for r in records:
         by_group[r["group"]].append(r)
@@ -87,8 +123,10 @@ def render(records: list[dict]) -> str:
     lines += [f"| `{cid}` | {_cell(desc)} |" for cid, desc in descriptions.items()]
     lines += [f"| `{cid}` | file case (see `_spreadsheet` / `_boundary_file` in `test_values_and_files.py`) |"
               for cid in SPREADSHEET_CASES + BOUNDARY_CASES]
+    lines += [f"| `{cid}` | round two: {_cell(title)} (see `test_round2_*.py`) |"
+              for title, ids in ROUND_TWO.items() for cid in ids if cid in round_two]
     lines.append("")
-    missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES)) 
+    missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES) | round_two)
     missing = [c for c in missing if not any(r["case"] == c for r in records)]
     if missing:
         lines += ["## Not tried in the recorded run", "", ", ".join(f"`{c}`" for c in missing), ""]

@@ -40,6 +40,7 @@ def _make_db(folder: Path) -> tuple[str, Path]:
     store = Store.open(url, seed=False, settings=Settings(db_url=url), clock=lambda: FIXED)
     store.seed([site_record(f"K.{i:05d}") for i in range(N_SITES)])
     auth.create_user(store, "admin", "admin", None, PASSWORD)
+    backup.installation_secret(store)  # every copy shares one installation secret (kept by restores)
     store.close()
     return url, path
 
@@ -179,7 +180,7 @@ def test_full_disk_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
 
     store.engine.dispose()
     with pytest.raises(WufeiError) as exc:
-        store.update_site(actor, "R.1", {"status": "under_construction"}, 1, note="满" * 200_000)
+        store.update_site(actor, "R.1", {"status": "under_construction"}, 1, note="满" * 10_000)  # the cap (issue 15)
     assert "full" in str(exc.value) or "已满" in str(exc.value)
     assert data_hash(store) == before
     store.close()

@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--code-field", metavar="F", help="field holding the 9- or 12-digit town codes")
     which.add_argument("--name-field", metavar="F", help="field holding the town names (Chinese or English)")
     p.add_argument("--dry-run", action="store_true", help="validate and print the report; do not store")
+    p.add_argument("--accept-warnings", action="store_true",
+                   help="store although the file has warnings (listed by a run without this flag) after you checked them")
     p.set_defaults(func=cmd_import_boundaries)
 
 
@@ -38,9 +40,16 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
         name = f"{r.town_code} {r.name_zh}"
         print(f"{name:<22} {r.source_feature:<40} {r.area_km2:>12.2f} {approx.get(r.town_code, float('nan')):>12.2f}")
     print(f"{'total':<63} {zones.area_km2.sum():>12.2f} {approx.sum():>12.2f}")
+    warnings = list(zones.attrs.get("warnings", []))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if args.dry_run:
         print("dry run: nothing stored")
         return 0
+    if warnings and not args.accept_warnings:
+        print(f"{len(warnings)} warning(s): check them, then run again with --accept-warnings to store; "
+              "nothing was changed", file=sys.stderr)
+        return 1
 
     from wufei_geo.errors import WufeiError
     from wufei_geo.store import Store
@@ -48,7 +57,7 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
     try:
         store = Store.open()
         try:
-            store.replace_zones(None, zones, source=zones["source"].iloc[0])
+            store.replace_zones(None, zones, source=zones["source"].iloc[0], accept_warnings=args.accept_warnings)
         finally:
             store.close()
     except WufeiError as exc:

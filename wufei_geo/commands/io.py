@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("restore", help="replace the database with a backup (asks first unless --yes)")
     p.add_argument("file")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--accept-unsigned", action="store_true",
+                   help="restore although the backup is not signed by this installation (unsigned, another "
+                        "installation's, or changed after signing) — only if you trust where it came from")
     p.set_defaults(func=cmd_restore)
 
 
@@ -150,19 +153,24 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from wufei_geo import backup
 
+    store = _open_store()
     try:
-        manifest, _rows = backup.read_backup(args.file)
+        preview = backup.preview(store, args.file)
     except backup.BackupError as exc:
         return _err(exc)
-    counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
+    for line in preview.lines():
+        print(line)
+    if not preview.trusted and not args.accept_unsigned:
+        return _err("not restored: the backup is not signed by this installation; check where it came from and the "
+                    "accounts above, then run again with --accept-unsigned / 备份未经本安装签名，未恢复")
     if not args.yes:
         if not sys.stdin.isatty():
             return _err("restore replaces the whole database: confirm with --yes")
-        answer = input(f"Replace ALL data with the backup of {manifest.get('created_at')} ({counts})? [y/N] ")
+        answer = input("Replace ALL data with this backup? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             return _err("not restored")
     try:
-        summary = backup.restore(_open_store(), args.file)
+        summary = backup.restore(store, args.file, accept_unsigned=args.accept_unsigned)
     except backup.BackupError as exc:
         return _err(exc)
     print(f"restored {args.file}: " + ", ".join(f"{k} {v}" for k, v in summary.counts.items()))
