@@ -641,7 +641,7 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None, accept_
     try:
         return _replace_all(store, engine, who, manifest, rows, trust)
     except sa.exc.DBAPIError as exc:  # the transaction rolled back: the database is unchanged
-        from wufei_geo.cli import failure_message
+        from wufei_geo.store import failure_message
 
         raise BackupError(f"未恢复，数据库未改变。 / Nothing restored, the database is unchanged: {failure_message(exc)}") from None
 

@@ -93,6 +93,32 @@ def check_note(note: str) -> str:
     return note
 
 
+def failure_message(exc: BaseException) -> str | None:
+    """One line for an expected failure (issue 15: database locked or read-only, disk full,
+    duplicate rows, refusals, unreadable files), or None for a bug (which keeps its traceback).
+    Database errors are named by kind only: their text carries the SQL parameters, which may
+    hold password hashes."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, WufeiError):
+        return str(exc)
+    if isinstance(exc, IntegrityError):
+        return ("the database refused the change: a row with the same key already exists or a rule of the "
+                "schema is broken; nothing was saved / 数据重复或违反约束，未保存")
+    if isinstance(exc, DBAPIError):
+        if _is_transient(exc):
+            return "the database is locked by another program; nothing was saved, try again / 数据库被占用，未保存"
+        return _storage_refusal(exc) or (
+            f"the database could not be used ({type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}); "
+            "check WUFEI_DB_URL and the database server / 无法使用数据库")
+    if isinstance(exc, SQLAlchemyError):
+        return f"the database could not be used ({type(exc).__name__}) / 无法使用数据库"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or type(exc).__name__}{where} / 文件读写失败"
+    return None
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
