@@ -55,6 +55,7 @@ from wufei_geo.analysis import (  # noqa: E402
 )
 from wufei_geo.config import GenerationParameters  # noqa: E402
 from wufei_geo.i18n import status_label, t  # noqa: E402
+from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
 from wufei_geo.report import (  # noqa: E402
     CHART_STATUSES,
@@ -71,7 +72,7 @@ from wufei_geo.report import (  # noqa: E402
 )
 
 A4_INCHES = (8.27, 11.69)
-DEFAULT_MEASURE = "wet_waste_tpd"
+DEFAULT_MEASURE = DEFAULT_BRIEFING_MEASURE
 # Fonts that cover Chinese, best first (family names as fontconfig/matplotlib report them).
 CJK_FONTS = (
     "WenQuanYi Micro Hei",
