@@ -233,9 +233,9 @@ def _fill(text: str, chars: int) -> str:
 
 
 def _wrap(text: str, width: float) -> str:
-    """Wrap ``text`` to a table column of ``width`` (fraction of the table's width; about 150
+    """Wrap ``text`` to a table column of ``width`` (fraction of the table's width; about 170
     Latin characters fit across the full width at the table's font size)."""
-    chars = max(4, int(width * 150))
+    chars = max(4, int(width * 170))
     head, sep, tail = text.partition("（") if "（" in text else text.partition(" (")
     if sep and len(_fill(text, chars).split("\n")) > 1:  # the caveat of a value on its own line(s)
         return _fill(head, chars) + "\n" + _fill(sep.strip() + tail, chars)
@@ -254,7 +254,9 @@ def _table(ax: plt.Axes, header: list[str], rows: list[list[str]], widths: list[
     lines = [max(c.count("\n") + 1 for c in r) for r in [header, *rows]]
     tbl = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     tbl.auto_set_font_size(False)
-    tbl.set_fontsize(5.6)
+    # the rows must fit the space: a smaller type rather than text spilling over the cells
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    tbl.set_fontsize(max(4.0, min(5.6, height_pt / (sum(lines) * 1.3))))
     unit = 1.0 / max(sum(lines), 1)
     for (r, c), cell in tbl.get_celld().items():
         cell.set_height(lines[r] * unit)
@@ -403,7 +405,7 @@ def briefing_figure(
              t("analysis.col.in_progress", lang), t("analysis.col.not_started", lang),
              *[t(f"analysis.measure.{m}", lang) for m in measures]],
             _towns_rows(scorecards, figures, measures, lang),
-            [0.12, 0.09, 0.06, 0.06, 0.06, *[0.61 / n] * n],
+            [0.12, 0.10, 0.05, 0.05, 0.05, *[0.07 if m == "site_count" else 0.56 / (n - 1) for m in measures]],
             t("briefing.towns_title", lang),
             set(range(2, 5 + n)),
             lang,
