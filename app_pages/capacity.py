@@ -14,6 +14,7 @@ from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
+from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
 from wufei_geo.report import (
     CHART_STATUSES,
     STATUS_COLOURS,
@@ -183,7 +184,7 @@ for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, p
 # The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
 brief_measure = st.selectbox(
     tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
-    index=analysis.TOWN_MEASURES.index("wet_waste_registered_tpd"), key="capacity_brief_measure",
+    index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
     placeholder=tr("common.choose"),
 )
 
@@ -192,7 +193,7 @@ def _briefing_pdf(report=report, cards=cards, catalog=catalog, lang=L, measure=b
     from wufei_geo.briefing_pdf import briefing_pdf
 
     return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=lang,
-                        measure=measure)
+                        measure=measure, params=params, confirmation_months=months)
 
 
 st.download_button(

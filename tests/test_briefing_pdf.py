@@ -12,7 +12,15 @@ pypdf = pytest.importorskip("pypdf")
 from wufei_geo import analysis, briefing_pdf  # noqa: E402
 from wufei_geo.catalog import load_catalog  # noqa: E402
 from wufei_geo.config import GenerationParameters  # noqa: E402
-from wufei_geo.report import fmt_number  # noqa: E402
+from wufei_geo.report import (  # noqa: E402
+    achieved_text,
+    fmt_number,
+    forecast_text,
+    headline_text,
+    registered_line,
+    registered_text,
+    report_figures,
+)
 from wufei_geo.store import Store  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
@@ -45,27 +53,40 @@ def briefing(request, inputs):
         doc.close()
     except ImportError:  # the PNG is for people; the checks below need only pypdf
         pass
-    return request.param, data, report
+    return request.param, data, report, report_figures(catalog.sites, cards)
 
 
 def test_exactly_one_a4_portrait_page_with_the_map_image_and_headline_numbers(briefing):
-    lang, data, report = briefing
+    lang, data, report, figures = briefing
     pdf = pypdf.PdfReader(io.BytesIO(data))
     assert len(pdf.pages) == 1
     page = pdf.pages[0]
     width, height = float(page.mediabox.width), float(page.mediabox.height)
     assert abs(width - 595) < 2 and abs(height - 842) < 2  # A4 portrait in points
     assert len(page.images) >= 1  # the district map (rasterised)
-    text = page.extract_text()
+    text = _flat(page.extract_text())
     wet = analysis.wet_waste_progress(report)
+    # the headline numbers are the core's texts, the same as the HTML briefing's and the CLI's
+    for line in (headline_text(wet, lang), registered_line(wet, lang), achieved_text(wet, lang),
+                 registered_text(wet, lang), forecast_text(wet, lang)[:40]):
+        assert _flat(line) in text, line
     assert fmt_number(wet.target) in text  # 600
-    assert fmt_number(wet.registered) in text and fmt_number(wet.achieved) in text
+    # unknown is written unknown, never 0: 徐泾镇's only wet-waste site has no known capacity
+    xujing = next(f for f in figures if f.town_code == "310118106")
+    unknown = analysis.fmt_measure(xujing.values["wet_waste_tpd"], "wet_waste_tpd", lang)
+    assert xujing.values["wet_waste_tpd"].value is None and unknown.startswith("未知" if lang == "zh" else "unknown")
+    assert _flat(unknown) in text
     if lang == "zh":
         assert "青浦区" in text and "吨/日" in text and "朱家角镇" in text
         assert "Operating" not in text
     else:
         assert "Qingpu" in text and "t/d" in text and "Zhujiajiao" in text
         assert "已运行" not in text
+
+
+def _flat(text: str) -> str:
+    """The text without whitespace (pypdf splits wrapped cells and labels across lines)."""
+    return "".join(text.split())
 
 
 def test_a_missing_cjk_font_is_a_clear_refusal_not_boxes(inputs, monkeypatch):

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from wufei_geo import analysis, auth, mapview
+from wufei_geo import analysis, auth, briefing_pdf, mapview
 from wufei_geo.config import GenerationParameters
 from wufei_geo.filters import Filters, apply_filters
 from wufei_geo.i18n import t
@@ -50,7 +50,8 @@ def edited(tmp_path, monkeypatch):
     actor = auth.authenticate(store, "planner-x", "correct horse battery")
     site = store.get_site("E.12-1")
     store.update_site(actor, "E.12-1", {"status": "operating", "operating_capacity_value": 13,
-                                        "operating_capacity_unit": "t/d"}, site["version"])
+                                        "operating_capacity_unit": "t/d"}, site["version"],
+                      note="13 t/d as the town reported (above the plan's 5 t/d)", insist=True)
     site = store.get_site("E.12-3")
     store.update_site(actor, "E.12-3", {"status": "cancelled"}, site["version"], note="withdrawn by the town")
     catalog = load_catalog(store)
@@ -99,8 +100,11 @@ def _workbook(flt: Filters, tmp_path) -> dict[str, dict[str, tuple]]:
 
     path = tmp_path / "book.xlsx"
     assert main(["report", "-o", str(path), *_cli_args(flt)]) == 0
-    ws = load_workbook(path)["街镇评分卡"]
-    header = [c.value for c in ws[1]]
+    wb = load_workbook(path)
+    ws = wb["街镇评分卡"]
+    # headers for people; the last sheet maps each (sheet, header) to its schema name
+    fields = {(r[0], r[1]): r[2] for r in wb.worksheets[-1].iter_rows(min_row=2, values_only=True)}
+    header = [fields.get((ws.title, c.value), c.value) for c in ws[1]]
     out = {}
     for row in ws.iter_rows(min_row=2, values_only=True):
         rec = dict(zip(header, row, strict=False))
@@ -146,6 +150,43 @@ def _briefing(flt: Filters, tmp_path, names: dict[str, str]) -> dict[str, dict[s
     return {code: {m: by_name[name][i] for m, i in cols.items()} for code, name in names.items()}
 
 
+def _fragments(path) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every text fragment of the PDF's page, in drawing order (pypdf)."""
+    import pypdf
+
+    out: list[tuple[float, float, str]] = []
+
+    def visit(text, cm, tm, _font, _size):
+        if text.strip():
+            out.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text))
+
+    pypdf.PdfReader(str(path)).pages[0].extract_text(visitor_text=visit)
+    return out
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf(flt: Filters, tmp_path, names: dict[str, str], measure: str) -> tuple[dict[str, str], str]:
+    """The PDF briefing (``report -o x.pdf``): per town, the text of its row of the town summary
+    (whitespace removed; cells in drawing order), and all the page's text (for the map's labels)."""
+    from wufei_geo.cli import main
+
+    path = tmp_path / "brief.pdf"
+    assert main(["report", "-o", str(path), "--measure", measure, *_cli_args(flt)]) == 0
+    frags = _fragments(path)
+    # the town names in the summary's first column (the map's labels carry a value on the same text)
+    rows = {code: y for x, y, text in frags for code, name in names.items() if text.strip() == name and x < 80}
+    assert set(rows) == set(names), rows
+    top, bottom = max(rows.values()) + 5, min(rows.values()) - 12
+    cells: dict[str, list[str]] = {code: [] for code in rows}
+    for _x, y, text in frags:
+        if bottom <= y <= top:
+            cells[min(rows, key=lambda c: abs(rows[c] - y))].append(text)
+    return {code: _flat("".join(parts)) for code, parts in cells.items()}, _flat("".join(f[2] for f in frags))
+
+
 def _page(flt: Filters) -> dict[str, dict[str, str]]:
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["lang"] = "zh"
@@ -189,6 +230,8 @@ def test_every_view_shows_the_same_town_figures(edited, capsys, flt) -> None:
     printed = _json(flt, capsys)
     book = _workbook(flt, tmp_path)
     brief = _briefing(flt, tmp_path, names)
+    pdf_measure = "capacity_vs_generation" if flt.statuses else "wet_waste_tpd"
+    pdf_rows, pdf_text = _pdf(flt, tmp_path, names, pdf_measure)
     page = _page(flt)
     assert set(core) == set(printed) == set(book) == set(brief) == set(page) == set(shading) and len(core) == 11
     for code, measures in core.items():
@@ -200,3 +243,15 @@ def test_every_view_shows_the_same_town_figures(edited, capsys, flt) -> None:
             assert page[code][m] == text, where
             if m in mapview.CHOROPLETH_MEASURES:
                 assert shading[code][m] == (value, text), where
+    # the PDF briefing: each town's summary row is the scorecard and the core's texts of the measures
+    # it shows; the map's label of each town is the core's shading text of the chosen measure
+    cards = {c.town_code: c for c in analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)}
+    _, shades = analysis.town_shading(report_figures(apply_filters(catalog.sites, flt), list(cards.values())),
+                                      pdf_measure, "zh")
+    for code, measures in core.items():
+        card = cards[code]
+        row = [card.name_zh, t(f"analysis.state.{card.state}", "zh"), card.counts["met"], card.counts["in_progress"],
+               card.counts["not_started"], *(measures[m][1] for m in briefing_pdf.summary_measures(pdf_measure))]
+        assert pdf_rows[code] == _flat("".join(map(str, row))), code
+        assert shades[code]["text"] == measures[pdf_measure][1]
+        assert _flat(card.name_zh + shades[code]["text"]) in pdf_text, code

@@ -7,10 +7,14 @@ can only ever be one page, the map is drawn by geopandas on the same axes machin
 matplotlib is a long-maintained library the geo stack already builds on — no browser, no
 HTML-to-PDF engine.
 
-Every number comes from :mod:`wufei_geo.analysis` (the ``TargetProgress`` list and the
-``TownScorecard`` list the caller computed) and is formatted with :mod:`wufei_geo.report`'s
-formatters; nothing is recomputed here.  Colours: status colours and the choropleth palette
-from :mod:`wufei_geo.mapview.style` (the same as the interactive map).
+This module only PRESENTS the analysis core's figures (issue 11: one owner for every number):
+the headline, registered, existing and forecast lines are :mod:`wufei_geo.report`'s texts (the
+same as the HTML briefing, the capacity page and the CLI); the targets table uses the same
+``achieved_text``/``registered_text``/``reached_year_text``; the town summary is
+:func:`report.report_figures` written by :func:`analysis.fmt_measure` (as the workbook, the HTML
+briefing, the 街镇 page and ``towns --json``); the map's values, classes, legend labels and
+colours are :func:`analysis.town_shading`'s, the status colours :mod:`wufei_geo.palette`'s.
+Unknown is written unknown (未知 / "≥ …（n 个站点能力未知）"), never 0.
 
 Chinese text needs a CJK font.  The module looks for one installed on the machine
 (Debian: ``fonts-wqy-microhei``; also Noto/Source Han Sans CJK) and refuses with
@@ -32,23 +36,43 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from wufei_geo.analysis import (  # noqa: E402
+    DEFAULT_CONFIRMATION_MONTHS,
     INDICATIVE_CAVEAT_EN,
     INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
+    TownFigures,
     TownScorecard,
-    town_measures,
+    fmt_measure,
+    fmt_number,
+    fmt_share,
+    town_shading,
     wet_waste_progress,
 )
+from wufei_geo.config import GenerationParameters  # noqa: E402
 from wufei_geo.i18n import status_label, t  # noqa: E402
-from wufei_geo.mapview.style import CHOROPLETH_PALETTE, STATUS_COLOURS, UNKNOWN_COLOUR  # noqa: E402
-from wufei_geo.report import CHART_STATUSES, fmt_number, fmt_share, reached_text, target_label, unit_text  # noqa: E402
+from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
+from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
+from wufei_geo.report import (  # noqa: E402
+    CHART_STATUSES,
+    achieved_text,
+    existing_line,
+    forecast_text,
+    headline_text,
+    reached_year_text,
+    registered_line,
+    registered_text,
+    report_figures,
+    target_label,
+    unit_text,
+)
 
 A4_INCHES = (8.27, 11.69)
-DEFAULT_MEASURE = "wet_waste_registered_tpd"
+DEFAULT_MEASURE = DEFAULT_BRIEFING_MEASURE
 # Fonts that cover Chinese, best first (family names as fontconfig/matplotlib report them).
 CJK_FONTS = (
     "WenQuanYi Micro Hei",
@@ -99,35 +123,41 @@ def _style(font: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- parts
-def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, cards: Sequence[TownScorecard],
+# The town summary shows these town figures (and the map's measure when it is another one).
+SUMMARY_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "wet_waste_operating_tpd", "generation_tpd")
+
+
+def summary_measures(measure: str) -> tuple[str, ...]:
+    """The town figures the PDF's town summary shows for a map shaded by ``measure``."""
+    return SUMMARY_MEASURES if measure in SUMMARY_MEASURES else (*SUMMARY_MEASURES, measure)
+
+
+def _two_lines(text: str) -> str:
+    """'≥ 80 吨/日（1 个站点能力未知）' → the value and its caveat on two lines (a map label)."""
+    for sep in ("（", " ("):
+        if sep in text:
+            head, tail = text.split(sep, 1)
+            return f"{head}\n{sep.strip()}{tail}"
+    return text
+
+
+def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, figures: Sequence[TownFigures],
               measure: str, lang: str) -> None:
-    table = town_measures(cards).set_index("town_code")
-    values = pd.to_numeric(table[measure], errors="coerce")
-    known = values.dropna()
-    lo, hi = (min(0.0, float(known.min())), float(known.max())) if len(known) else (0.0, 0.0)
-
-    def fill(value: float) -> str:
-        if value != value:
-            return UNKNOWN_COLOUR
-        if hi <= lo:
-            return CHOROPLETH_PALETTE[0]
-        k = min(int((value - lo) / (hi - lo) * len(CHOROPLETH_PALETTE)), len(CHOROPLETH_PALETTE) - 1)
-        return CHOROPLETH_PALETTE[k]
-
+    scale, shades = town_shading(figures, measure, lang)  # values, classes, colours: the core's
     z = zones.to_crs("EPSG:4326").copy()
-    z["value_"] = [float(values.get(str(c), float("nan"))) for c in z["town_code"]]
-    z["fill_"] = [fill(v) for v in z["value_"]]
+    unknown = {"text": scale.unknown_label, "fill": scale.unknown_colour}
+    z["shade_"] = [shades.get(str(c), unknown) for c in z["town_code"]]
     approx = "boundary_quality" in z.columns and (z["boundary_quality"] == "approximate").any()
-    z.plot(ax=ax, color=z["fill_"], edgecolor="#555555", linewidth=0.5,
+    z.plot(ax=ax, color=[s["fill"] for s in z["shade_"]], edgecolor="#555555", linewidth=0.5,
            linestyle="--" if approx else "-", rasterized=True)
     if district is not None and len(district):
         district.to_crs("EPSG:4326").boundary.plot(ax=ax, color="#222222", linewidth=0.9, rasterized=True)
     for row in z.itertuples():
         name = getattr(row, "name_en" if lang == "en" else "name_zh", None) or row.town_code
-        shown = t("common.unknown", lang) if row.value_ != row.value_ else fmt_number(round(row.value_, 1))
         p = row.geometry.representative_point()
-        ax.annotate(f"{name}\n{shown}", (p.x, p.y), ha="center", va="center", fontsize=5,
-                    color="#111111", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
+        ax.annotate(f"{name}\n{_two_lines(row.shade_['text'])}", (p.x, p.y), ha="center", va="center",
+                    fontsize=4.6, color="#111111", linespacing=1.05,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
     pts = sites.dropna(subset=["display_lon", "display_lat"]) if "display_lon" in sites.columns else sites.iloc[0:0]
     for status in STATUS_COLOURS:
         sub = pts[pts["status"] == status]
@@ -136,14 +166,24 @@ def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, card
                        edgecolors="white", linewidths=0.3, zorder=3, rasterized=True)
     ax.set_axis_off()
     ax.set_aspect(1 / 0.856)  # 1/cos(31.15°): degrees look square at Qingpu's latitude
-    ax.set_title(t("briefing.map_title", lang, measure=t(f"analysis.measure.{measure}", lang)))
-    present = [s for s in STATUS_COLOURS if (pts["status"] == s).any()]
-    handles = [Patch(color=STATUS_COLOURS[s], label=status_label(s, lang)) for s in present]
+    ax.set_title(t("briefing.map_title", lang, measure=scale.title))
+    # the town classes (the core's labels and colours) and unknown, then the site statuses shown
+    classes = [Patch(facecolor=c, edgecolor="#555555", linewidth=0.3, label=lab)
+               for lab, c in zip(scale.labels, scale.colours, strict=False)]
+    classes.append(Patch(facecolor=scale.unknown_colour, edgecolor="#555555", linewidth=0.3,
+                         label=scale.unknown_label))
     if approx:
-        handles.append(Patch(facecolor="white", edgecolor="#555555", linestyle="--",
+        classes.append(Patch(facecolor="white", edgecolor="#555555", linestyle="--",
                              label=t("common.approximate_extent", lang)))
+    legend = ax.legend(handles=classes, loc="upper right", fontsize=4.8, frameon=False, handlelength=1,
+                       borderaxespad=0, title=scale.title, title_fontsize=5)
+    ax.add_artist(legend)
+    present = [s for s in STATUS_COLOURS if (pts["status"] == s).any()]
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=3.5, markerfacecolor=STATUS_COLOURS[s],
+                      markeredgecolor="white", markeredgewidth=0.3, label=status_label(s, lang)) for s in present]
     if handles:
-        ax.legend(handles=handles, loc="lower left", fontsize=5, frameon=False, handlelength=1, borderaxespad=0)
+        ax.legend(handles=handles, loc="lower left", fontsize=4.8, frameon=False, handlelength=1,
+                  borderaxespad=0, title=t("field.status", lang), title_fontsize=5)
 
 
 def _draw_chart(ax: plt.Axes, wet: TargetProgress, lang: str) -> None:
@@ -169,32 +209,57 @@ def _draw_chart(ax: plt.Axes, wet: TargetProgress, lang: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(t("analysis.chart_title", lang))
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=5, frameon=False, loc="upper left")
+    ax.legend(handles[::-1], labels[::-1], fontsize=5, frameon=False, loc="center left")
 
 
 def _cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _fill(text: str, chars: int) -> str:
+    """Lines of at most ``chars`` Latin characters (a CJK character counts two)."""
+    if not _cjk(text):
+        return textwrap.fill(text, chars, break_on_hyphens=False) or text
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = 2 if _cjk(ch) or ch in "（）：；，。、“”" else 1
+        if used + w > chars and line:
+            lines.append(line)
+            line, used = "", 0
+        line += ch
+        used += w
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: float) -> str:
+    """Wrap ``text`` to a table column of ``width`` (fraction of the table's width; about 170
+    Latin characters fit across the full width at the table's font size)."""
+    chars = max(4, int(width * 170))
+    head, sep, tail = text.partition("（") if "（" in text else text.partition(" (")
+    if sep and len(_fill(text, chars).split("\n")) > 1:  # the caveat of a value on its own line(s)
+        return _fill(head, chars) + "\n" + _fill(sep.strip() + tail, chars)
+    return _fill(text, chars)
 
 
 def _table(ax: plt.Axes, header: list[str], rows: list[list[str]], widths: list[float], title: str,
-           numeric: set[int]) -> None:
+           numeric: set[int], lang: str) -> None:
     ax.set_axis_off()
     ax.set_title(title)
     if not rows:
-        ax.text(0, 1, t("common.none", "zh"), va="top")
+        ax.text(0, 1, t("common.none", lang), va="top")
         return
-    # long headers wrap onto a second line (about 150 characters fit across the full width)
-    header = [textwrap.fill(h, max(6, int(w * (75 if _cjk(h) else 150)))) for h, w in zip(header, widths, strict=True)]
+    header = [_wrap(h, w) for h, w in zip(header, widths, strict=True)]
+    rows = [[_wrap(c, w) for c, w in zip(r, widths, strict=True)] for r in rows]
+    lines = [max(c.count("\n") + 1 for c in r) for r in [header, *rows]]
     tbl = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     tbl.auto_set_font_size(False)
-    tbl.set_fontsize(5.6)
-    unit = 1.0 / (len(rows) + 2)
+    # the rows must fit the space: a smaller type rather than text spilling over the cells
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    tbl.set_fontsize(max(4.0, min(5.6, height_pt / (sum(lines) * 1.3))))
+    unit = 1.0 / max(sum(lines), 1)
     for (r, c), cell in tbl.get_celld().items():
-        cell.set_height(2 * unit if r == 0 else unit)
+        cell.set_height(lines[r] * unit)
         cell.set_linewidth(0.3)
         cell.set_edgecolor("#bbbbbb")
         if r == 0:
@@ -207,39 +272,57 @@ def _table(ax: plt.Axes, header: list[str], rows: list[list[str]], widths: list[
 
 
 def _targets_rows(items: Sequence[TargetProgress], lang: str) -> list[list[str]]:
+    """As the HTML briefing's targets table: the core's texts (unknown never 0)."""
     rows = []
     for item in items:
         state = t("analysis.state." + item.state, lang)
         if item.overdue:
             state += " · " + t("analysis.target_overdue", lang)
         rows.append([
-            _clip(target_label(item, lang), 34 if lang == "zh" else 52),
+            target_label(item, lang),
             f"{fmt_number(item.target)} {unit_text(item.unit, lang)}",
-            fmt_number(item.achieved),
-            fmt_number(item.registered),
+            achieved_text(item, lang),
+            registered_text(item, lang),
             fmt_share(item.registered_share),
-            "—" if item.year_reached is None else str(item.year_reached),
+            reached_year_text(item, lang),
             state,
         ])
     return rows
 
 
-def _towns_rows(cards: Sequence[TownScorecard], lang: str) -> list[list[str]]:
-    table = town_measures(cards).set_index("town_code")
+def _towns_rows(cards: Sequence[TownScorecard], figures: Sequence[TownFigures], measures: Sequence[str],
+                lang: str) -> list[list[str]]:
+    """The town summary: the scorecard counts and the core's town figures, written by fmt_measure."""
+    by_code = {f.town_code: f for f in figures}
     rows = []
     for card in cards:
-        gen = card.generation
+        fig = by_code.get(card.town_code)
         rows.append([
             card.name_en if lang == "en" else card.name_zh,
             t("analysis.state." + card.state, lang),
             str(card.counts["met"]),
             str(card.counts["in_progress"]),
             str(card.counts["not_started"]),
-            str(len(card.sites)),
-            fmt_number(round(float(table.loc[card.town_code, "wet_waste_registered_tpd"]), 1)),
-            fmt_number(gen.generation_tpd) if gen else t("common.unknown", lang),
+            *[fmt_measure(fig.values[m] if fig else None, m, lang) for m in measures],
         ])
     return rows
+
+
+def _headline_lines(wet: TargetProgress, lang: str, months: int) -> list[tuple[str, float, str, str]]:
+    """(text, size, weight, colour) lines of the headline: the texts of the HTML briefing and the CLI."""
+    lines = [(headline_text(wet, lang), 8.5, "bold", "#111111"),
+             (registered_line(wet, lang), 6.5, "normal", "#111111")]
+    if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
+        lines.append((existing_line(wet, lang), 6.5, "normal", "#111111"))
+    if wet.unknown_capacity_sites["count"]:
+        lines.append((t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
+                      + " (" + ", ".join(wet.unknown_capacity_sites["ids"]) + ")", 6.5, "normal", "#B00020"))
+    lines.append((forecast_text(wet, lang, months), 6.5, "normal", "#111111"))
+    if wet.overdue_sites:
+        lines.append((t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)),
+                      6.5, "normal", "#B00020"))
+    lines.append((t("analysis.forecast_rule", lang, months=months), 5.2, "normal", "#444444"))
+    return lines
 
 
 # --------------------------------------------------------------------------- the page
@@ -253,65 +336,79 @@ def briefing_figure(
     lang: str = "zh",
     measure: str = DEFAULT_MEASURE,
     generated: dt.date | None = None,
+    params: GenerationParameters | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> plt.Figure:
-    """The briefing as one A4 portrait matplotlib figure (raises BriefingFontError without a CJK font)."""
+    """The briefing as one A4 portrait matplotlib figure (raises BriefingFontError without a CJK font).
+
+    ``sites``: the sites drawn on the map (the filtered ones when a filter is in force); the town
+    figures are ``figures`` (the core's, for the filter named by ``filters_text``), else those of
+    ``sites`` (:func:`report.report_figures`, as the workbook and the HTML briefing)."""
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown measure {measure!r}; one of {', '.join(TOWN_MEASURES)}")
     font = cjk_font()
     if font is None:
         raise BriefingFontError()
     generated = generated or dt.date.today()
+    params = params or GenerationParameters()
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
     wet = wet_waste_progress(report)
     district_items = [item for item in report if item.level == "district" and item is not wet]
+    measures = summary_measures(measure)
+    wrap = 160 if lang == "zh" else 150  # Latin characters per line across the page (CJK count two)
     with plt.rc_context(_style(font)):
         fig = plt.figure(figsize=A4_INCHES)
-        fig.text(0.05, 0.972, t("analysis.report.title", lang), fontsize=12, fontweight="bold", va="top")
-        fig.text(0.05, 0.952, t("analysis.report.generated", lang, date=generated.isoformat()), fontsize=6,
+        fig.text(0.05, 0.975, t("analysis.report.title", lang), fontsize=12, fontweight="bold", va="top")
+        fig.text(0.05, 0.957, t("analysis.report.generated", lang, date=generated.isoformat()), fontsize=6,
                  color="#444444", va="top")
-        y = 0.937
+        y = 0.944
         if wet is None:
             fig.text(0.05, y, t("analysis.report.no_wet_target", lang), fontsize=8, va="top")
         else:
-            unit = unit_text(wet.unit, lang)
-            fig.text(0.05, y, t("analysis.headline", lang, achieved=fmt_number(wet.achieved),
-                                target=fmt_number(wet.target), unit=unit, share=fmt_share(wet.share)),
-                     fontsize=9, fontweight="bold", va="top")
-            line2 = t("analysis.registered", lang, registered=fmt_number(wet.registered), unit=unit,
-                      share=fmt_share(wet.registered_share))
-            line3 = reached_text(wet, lang)
-            if wet.unknown_capacity_sites["count"]:
-                line3 += "  ·  " + t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
-            fig.text(0.05, y - 0.016, line2, fontsize=6.5, va="top")
-            fig.text(0.05, y - 0.028, line3, fontsize=6.5, va="top")
-        ax_map = fig.add_axes((0.03, 0.545, 0.50, 0.35))
-        _draw_map(ax_map, zones, district, sites, scorecards, measure, lang)
-        ax_chart = fig.add_axes((0.60, 0.59, 0.37, 0.28))
+            for text, size, weight, colour in _headline_lines(wet, lang, confirmation_months):
+                body = _fill(text, int(wrap * 6.5 / size))
+                fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
+                y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1]
+        top = min(y - 0.012, 0.86)
+        ax_map = fig.add_axes((0.02, top - 0.34, 0.52, 0.34))
+        _draw_map(ax_map, zones, district, sites, figures, measure, lang)
+        ax_chart = fig.add_axes((0.61, top - 0.29, 0.36, 0.26))
         if wet is not None:
             _draw_chart(ax_chart, wet, lang)
         else:
             ax_chart.set_axis_off()
-        ax_t = fig.add_axes((0.05, 0.36, 0.90, 0.165))
+        top -= 0.37
+        ax_t = fig.add_axes((0.05, top - 0.15, 0.90, 0.15))
         _table(
             ax_t,
             [t("analysis.col.description", lang), t("analysis.col.goal", lang), t("analysis.col.achieved", lang),
              t("analysis.col.registered", lang), t("analysis.col.registered_share", lang),
              t("analysis.col.year_reached", lang), t("analysis.col.state", lang)],
             _targets_rows(([wet] if wet is not None else []) + district_items, lang),
-            [0.31, 0.12, 0.07, 0.08, 0.08, 0.09, 0.25],
+            [0.30, 0.10, 0.14, 0.14, 0.07, 0.09, 0.16],
             t("briefing.targets_title", lang),
             {1, 2, 3, 4, 5},
+            lang,
         )
-        ax_w = fig.add_axes((0.05, 0.085, 0.90, 0.235))
+        top -= 0.18
+        if filters_text:
+            fig.text(0.05, top + 0.012, t("analysis.report.filters", lang, filters=filters_text), fontsize=5.5,
+                     color="#444444", va="bottom")
+        ax_w = fig.add_axes((0.05, 0.085, 0.90, top - 0.085))
+        n = len(measures)
         _table(
             ax_w,
             [t("analysis.col.town", lang), t("analysis.col.state", lang), t("analysis.col.met", lang),
              t("analysis.col.in_progress", lang), t("analysis.col.not_started", lang),
-             t("analysis.col.sites", lang), t("analysis.col.wet_capacity", lang),
-             t("analysis.col.generation", lang)],
-            _towns_rows(scorecards, lang),
-            [0.20, 0.12, 0.08, 0.08, 0.08, 0.08, 0.20, 0.16],
+             *[t(f"analysis.measure.{m}", lang) for m in measures]],
+            _towns_rows(scorecards, figures, measures, lang),
+            [0.12, 0.10, 0.05, 0.05, 0.05, *[0.07 if m == "site_count" else 0.56 / (n - 1) for m in measures]],
             t("briefing.towns_title", lang),
-            {2, 3, 4, 5, 6, 7},
+            set(range(2, 5 + n)),
+            lang,
         )
         caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
         fig.text(0.05, 0.06, textwrap.fill(caveat, 95 if lang == "zh" else 175), fontsize=5.2, color="#444444",
@@ -330,12 +427,17 @@ def briefing_pdf(
     lang: str = "zh",
     measure: str = DEFAULT_MEASURE,
     generated: dt.date | None = None,
+    params: GenerationParameters | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
 ) -> bytes:
-    """The briefing as the bytes of a one-page A4 PDF."""
+    """The briefing as the bytes of a one-page A4 PDF (arguments as :func:`briefing_figure`)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = briefing_figure(report, scorecards, zones, sites, district=district, lang=lang, measure=measure,
-                              generated=generated)
+                              generated=generated, params=params, figures=figures, filters_text=filters_text,
+                              confirmation_months=confirmation_months)
         font = cjk_font() or "DejaVu Sans"
         buf = io.BytesIO()
         try:

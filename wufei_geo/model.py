@@ -104,6 +104,8 @@ TOWN_MEASURES: Final[tuple[str, ...]] = (
     "capacity_vs_generation",
     "targets_met_share",
 )
+# What shades the towns on the PDF briefing's map unless one is chosen (page, CLI, briefing_pdf).
+DEFAULT_BRIEFING_MEASURE: Final = "wet_waste_tpd"
 # Which wet-waste sites count toward the wet-waste capacity goal (all, or one WET_WASTE_MODES).
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 

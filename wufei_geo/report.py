@@ -568,6 +568,12 @@ def _column_label(name: str, lang: str) -> str:
     for key in (f"workbook.col.{name}", f"export.col.{name}"):
         if key in MESSAGES:
             return t(key, lang)
+    for m in TOWN_MEASURES:  # the town figures' columns: <measure>, <measure>_unknown_sites, <measure>_text
+        if name == m:
+            return t(f"analysis.measure.{m}", lang)
+        for suffix in ("unknown_sites", "text"):
+            if name == f"{m}_{suffix}":
+                return t(f"workbook.col.measure_{suffix}", lang, measure=t(f"analysis.measure.{m}", lang))
     return name
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from wufei_geo.model import CATEGORIES, COUNTS_TOWARD, STATUSES, TOWN_MEASURES
+from wufei_geo.model import CATEGORIES, COUNTS_TOWARD, DEFAULT_BRIEFING_MEASURE, STATUSES, TOWN_MEASURES
 
 if TYPE_CHECKING:
     from wufei_geo.filters import Filters
@@ -75,8 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="output file: .pdf (one A4 page with a map), .xlsx (workbook) or .html (printable page)")
     p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
-    p.add_argument("--measure", choices=TOWN_MEASURES, default="wet_waste_tpd",
-                   help="what shades the towns on the PDF briefing's map (default: wet_waste_tpd)")
+    p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,
+                   help=f"what shades the towns on the PDF briefing's map (default: {DEFAULT_BRIEFING_MEASURE})")
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_report)
@@ -244,7 +244,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=args.today,
                                      confirmation_months=months)
     flt = _filters(args)
-    figures = report_figures(apply_filters(catalog.sites, flt), cards, params)
+    shown = apply_filters(catalog.sites, flt)
+    figures = report_figures(shown, cards, params)
     try:
         if str(args.output).lower().endswith(".pdf"):
             from pathlib import Path
@@ -253,8 +254,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             from wufei_geo.i18n import t
 
             try:
-                data = briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district,
-                                    lang=args.lang, measure=args.measure, generated=args.today)
+                # the map draws the filtered sites; the town figures are theirs (as the workbook's)
+                data = briefing_pdf(report, cards, catalog.zones, shown, district=catalog.district,
+                                    lang=args.lang, measure=args.measure, generated=args.today, params=params,
+                                    figures=figures, filters_text=filters_text(flt, args.lang),
+                                    confirmation_months=months)
             except BriefingFontError as exc:
                 print(f"wufei-geo report: {t(exc.key, args.lang, **exc.params)}", file=sys.stderr)
                 return 1
