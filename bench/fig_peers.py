@@ -63,7 +63,7 @@ _DECK_COUNT_JS = """(target) => {
 }"""
 _PAINT_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 _LEAFLET_VIEW_JS = "() => { const m = Object.values(window).find(v => v instanceof L.Map); const c = m.getCenter(); return [c.lat, c.lng]; }"
-_DECK_VIEW_JS = """() => { const vs = deckInstance.viewManager ? deckInstance.viewManager.getViewState() : deckInstance.props.initialViewState;
+_DECK_VIEW_JS = """() => { const vs = deckInstance.getViewports()[0];
   return [vs.latitude, vs.longitude]; }"""
 
 
