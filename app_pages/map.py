@@ -21,6 +21,7 @@ import streamlit_folium
 
 from app_pages.common import (
     catalog_and_version,
+    catalog_version,
     filter_choices,
     filtered_sites,
     keep_across_language,
@@ -115,6 +116,10 @@ if basemap == "amap":
 
 
 MAP_KEY = "map"
+# How often an open map asks whether the data changed (issue 18: another user's saved edit shows
+# within 10 s without a reload).  The check is one cheap query (Store.data_version); the page —
+# and with it the map — reruns only when the answer differs from the data this page shows.
+LIVE_CHECK_S = 4
 MAP_RETURNED = ("last_active_drawing", "last_object_clicked", "center", "zoom")
 
 
@@ -332,3 +337,14 @@ st.subheader(tr("map.table"))
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption(tr("map.share_hint"))
 _view_to_url()
+
+
+@st.fragment(run_every=LIVE_CHECK_S)
+def _follow_saved_edits(shown_version: str) -> None:
+    """Rerun the page when the data changed since it was drawn (a save in another session);
+    otherwise do nothing: only this fragment runs, the map is neither rebuilt nor resent."""
+    if catalog_version() != shown_version:
+        st.rerun(scope="app")
+
+
+_follow_saved_edits(version)

@@ -14,11 +14,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fig_app, fig_assign, fig_browser, fig_cli, fig_limits, fig_map, fig_store
+from bench import fig_app, fig_assign, fig_browser, fig_cli, fig_limits, fig_map, fig_peers, fig_store
 from bench.core import Figure, machine_info, render_markdown, render_text
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits")
+FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits", "peers")
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
@@ -56,7 +56,14 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     def cli() -> list[Figure]:
         return [fig_cli.figure(fig_cli.measure(repeats=3 if quick else 7))]
 
-    return {"map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
+    def peers() -> list[Figure]:
+        if quick:
+            print("   peers: --quick builds the peer maps at 1,000 sites only; their browser runs need npm "
+                  "packages (deck.gl, leaflet.markercluster) and are skipped", flush=True)
+            return [fig_peers.figure(fig_peers.measure([1_000], repeats=1, browser_runs=1, in_browser=False))]
+        return [fig_peers.figure(fig_peers.measure([1_000, 10_000, 100_000], repeats=3, browser_runs=2, in_browser=True))]
+
+    return {"peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,7 +179,7 @@ def render_markdown(figures: list[Figure], machine: dict[str, str], *, mode: str
     out += [f"| {k} | {_md_cell(v)} |" for k, v in machine.items()]
     goals = [(f, g) for f in figures for g in f.goals]
     if goals:
-        out += ["", "## Goals (issue 7)", "", "| figure | goal | measured | result |", "|---|---|---|---|"]
+        out += ["", "## Goals (issues 7 and 18)", "", "| figure | goal | measured | result |", "|---|---|---|---|"]
         out += [f"| {f.key} | {_md_cell(g.text)} | {_md_cell(g.measured)} | {_goal_mark(g.met)} |" for f, g in goals]
     for f in figures:
         out += ["", f"## {f.title}", ""]

@@ -29,7 +29,10 @@ CACHE = Path.home() / ".cache" / "wufei-geo-bench" / "npm"
 _CDN_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^https://cdn\.jsdelivr\.net/npm/(?P<pkg>(?:@[^/]+/)?[^@/]+)@(?P<ver>[^/]+)/(?P<path>[^?#]+)"), "{pkg}@{ver}:{path}"),
     (re.compile(r"^https://cdnjs\.cloudflare\.com/ajax/libs/leaflet\.markercluster/(?P<ver>[^/]+)/(?P<path>[^?#]+)"), "leaflet.markercluster@{ver}:dist/{path}"),
+    # 2.0.2 (folium's pin) is not on npm; 2.0.4 is the same icon API (a packaging release)
+    (re.compile(r"^https://cdnjs\.cloudflare\.com/ajax/libs/Leaflet\.awesome-markers/2\.0\.2/(?P<path>[^?#]+)"), "leaflet.awesome-markers@2.0.4:dist/{path}"),
     (re.compile(r"^https://cdnjs\.cloudflare\.com/ajax/libs/Leaflet\.awesome-markers/(?P<ver>[^/]+)/(?P<path>[^?#]+)"), "leaflet.awesome-markers@{ver}:dist/{path}"),
+    (re.compile(r"^https://unpkg\.com/(?P<pkg>(?:@[^/]+/)?[^@/]+)@(?P<ver>[^/]+)/(?P<path>[^?#]+)"), "{pkg}@{ver}:{path}"),
     (re.compile(r"^https://code\.jquery\.com/jquery-(?P<ver>[\d.]+)\.min\.js"), "jquery@{ver}:dist/jquery.min.js"),
 ]
 _TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml",
@@ -101,7 +104,7 @@ class Assets:
 
     def prefetch(self, html: str) -> None:
         """Fetch every CDN package a page refers to, so no download is timed."""
-        for url in re.findall(r'(?:src|href)="(https://[^"]+)"', html):
+        for url in re.findall(r'(?:src|href)=["\']?(https://[^"\'\s>]+)', html):
             self.lookup(url)
 
     def handle(self, route: Any) -> None:

@@ -119,3 +119,28 @@ def test_fig_limits_refuses_and_measures(tmp_path):
     assert all(r["peak_mb"] >= r["before_mb"] > 0 for r in raw)
     fig = fig_limits.figure(raw)
     assert fig.goals[0].met is True and len(fig.rows) == 2
+
+
+def test_peers_figure_builds_every_map_without_a_browser():
+    from bench import fig_peers
+
+    raw = fig_peers.measure([20], repeats=1, browser_runs=1, in_browser=False)
+    maps = {r["map"] for r in raw["runs"]}
+    assert {fig_peers.GEOJSON_MC, fig_peers.FAST_MC} <= maps
+    assert all(r["html_bytes"] > 0 and r["build_s"] >= 0 for r in raw["runs"])
+    fig = fig_peers.figure(raw)
+    assert any(row[1].startswith("ratio") for row in fig.rows) == (raw["ours_error"] is None)
+    assert raw["browser_skipped"] and any("browser runs not done" in n for n in fig.notes)
+
+
+def test_peer_maps_escape_names_and_keep_status_colours():
+    from bench import fig_peers
+    from wufei_geo.mapview.style import STATUS_COLOURS
+
+    sites = synthetic.synthetic_sites(5)
+    sites.loc[sites.index[0], "name_zh"] = "<script>x</script>"
+    sites.loc[sites.index[0], ["display_lon", "display_lat"]] = [121.1, 31.1]
+    html = fig_peers.geojson_cluster_map(sites).get_root().render()
+    assert "<script>x</script>" not in html
+    placed = sites[sites["display_lon"].notna()]
+    assert any(STATUS_COLOURS.get(s, "") in html for s in placed["status"])
