@@ -64,11 +64,11 @@ else:
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
-    st.markdown("**" + headline_text(wet, L) + "**")
+    st.markdown("**" + md(headline_text(wet, L)) + "**")
     if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
-        st.write(existing_line(wet, L))
-    st.write(registered_line(wet, L))
-    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(forecast_text(wet, L))
+        st.write(md(existing_line(wet, L)))
+    st.write(md(registered_line(wet, L)))
+    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md(forecast_text(wet, L)))
     if wet.note:
         st.caption(f"{md(wet.source_ref)} · {md(localise(wet.note, L))}")
     if wet.unknown_capacity_sites["count"]:
@@ -148,7 +148,7 @@ for item in others:
             f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
             f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
             f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
-            f" · {tr('analysis.col.forecast')}: {forecast_text(item, L)}")
+            f" · {tr('analysis.col.forecast')}: {md(forecast_text(item, L))}")
     (st.error if item.overdue else st.markdown)(line)
 st.dataframe(
     pd.DataFrame(

@@ -39,16 +39,20 @@ def test_mixed_encoding_is_refused_naming_the_line(env) -> None:
 @pytest.mark.parametrize(("text", "ok"), [("1,5", False), ("1_0", False), ("1,50", False), ("1.5.2", False),
                                           ("1,500", True), ("1500", True), ("-0.5", False), ("1e3", True)])
 def test_ambiguous_numbers_are_refused(env, text: str, ok: bool) -> None:
+    # a design capacity that 1,500 t/d fits (else the plausibility rules refuse it, not the parser)
+    version = env.set_design_capacity(login(env, "admin"), "H.1", "5000", "t/d", "test: a large design", 1)["version"]
     official = login(env, "xiayang")
-    data = csv_bytes([{"site_id": "H.1", "version": 1, "operating_capacity_value": text,
+    data = csv_bytes([{"site_id": "H.1", "version": version, "operating_capacity_value": text,
                        "operating_capacity_unit": "t/d"}])
     report = bulk_import.plan_import(env, official, data, "n.csv", "en")
     assert report.ok is ok, report.errors
     if ok:
-        assert float(report.rows[0].changes["operating_capacity_value"]) == float(text.replace(",", ""))
+        from wufei_geo.units import parse_decimal
+
+        assert parse_decimal(str(report.rows[0].changes["operating_capacity_value"])) == float(text.replace(",", ""))
     else:
         with pytest.raises(ValidationError):  # the store's own rule, for every other path
-            env.update_site(official, "H.1", {"operating_capacity_value": text, "operating_capacity_unit": "t/d"}, 1)
+            env.update_site(official, "H.1", {"operating_capacity_value": text, "operating_capacity_unit": "t/d"}, version)
         record("values", f"number-{text}", "bulk_import / store.update_site(capacity)", "refused",
                str(report.errors[0]) if report.errors else "")
 
