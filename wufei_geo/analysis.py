@@ -364,6 +364,8 @@ class TownScorecard:
     population_note: str | None
     area_km2: float | None
     generation: GenerationEstimate | None
+    # issue 12: {sites, confirmed, stale, last_confirmed_at} of the town's live sites (see freshness)
+    freshness: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -447,6 +449,27 @@ def status_confirmed(row: Mapping[str, Any], today: dt.date, months: int = DEFAU
     except ValueError:
         return False
     return day >= _months_before(today, months)
+
+
+def stale_flags(sites: pd.DataFrame, today: dt.date | None = None,
+                months: int = DEFAULT_CONFIRMATION_MONTHS) -> pd.Series:
+    """True where a site's status was not confirmed within ``months`` before ``today`` (issue 12:
+    the one staleness rule; the period is ``Settings.status_confirmation_months``, as the forecast's)."""
+    today = today or dt.date.today()
+    return pd.Series([not status_confirmed(r, today, months) for r in sites.to_dict("records")],
+                     index=sites.index, dtype=bool)
+
+
+def freshness(sites: pd.DataFrame, today: dt.date | None = None,
+              months: int = DEFAULT_CONFIRMATION_MONTHS) -> dict[str, Any]:
+    """``{sites, confirmed, stale, last_confirmed_at}`` of the live sites given (issue 12): confirmed =
+    status confirmed within the period, stale = the others, last_confirmed_at = the latest
+    confirmation (ISO text as stored; None when there is none)."""
+    live = _live(sites)
+    stale = stale_flags(live, today, months) if len(live) else pd.Series([], dtype=bool)
+    stamps = [w for w in (_text(v) for v in live.get("status_confirmed_at", pd.Series([], dtype=object))) if w]
+    return {"sites": int(len(live)), "confirmed": int((~stale).sum()), "stale": int(stale.sum()),
+            "last_confirmed_at": max(stamps) if stamps else None}
 
 
 def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
@@ -947,6 +970,7 @@ def town_scorecards(
                     capacity_registered_tpd=registered.value,
                     unknown_capacity_sites=len(wet_unknown),
                 ),
+                freshness=freshness(mine, today, confirmation_months),
             )
         )
     return cards

@@ -35,7 +35,8 @@ FORMAT = "wufei-geo-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
-BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.audit, db.meta)
+BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.update_rounds, db.round_answers,
+                                        db.audit, db.meta)
 PROPOSAL_STATUSES = ("pending", "confirmed", "rejected")
 # Audit actions by which a person accepted a value past a plausibility rule (see Store).
 _ACCEPT_ACTIONS = ("confirm_proposal", "override")

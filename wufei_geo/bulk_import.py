@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ EDITABLE_COLUMNS = (
     "datum",
     "note",
     "insist",
+    "confirm",
 )
 TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
@@ -82,6 +84,7 @@ class RowPlan:
     note: str | None
     diffs: list[FieldChange]
     insist: bool = False  # the row's insist cell: keep an implausible value (with a note)
+    confirm: bool = False  # issue 12: the row's confirm cell said yes and the row changes nothing else
     proposal: bool = False  # the store will keep it as 待核实 (awaiting a planner's confirmation)
     rules: list[str] = field(default_factory=list)  # plausibility rules it breaks (insisted on)
 
@@ -170,15 +173,21 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
         raise
     except Exception as exc:  # pandas, csv, openpyxl and zipfile each raise their own types
         raise ImportFileError(_msg("unreadable", lang, error=exc)) from exc
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.columns = [_header_code(str(c).strip().lstrip("\ufeff")) for c in frame.columns]
     return frame.fillna("").astype(str).apply(lambda s: s.str.strip())
+
+
+def _header_code(header: str) -> str:
+    """A header as its column code: "状态 (status)" (the update workbook's) → "status"; others as they are."""
+    match = _HEADER_CODE.match(header)
+    return match.group(1) if match else header
 
 
 def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     columns = ", ".join(frame.columns) or "—"
     if "site_id" not in frame.columns:
         raise ImportFileError(_msg("no_site_id", lang, columns=columns))
-    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):
+    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):  # confirm counts
         raise ImportFileError(_msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
     if ("lon" in frame.columns) != ("lat" in frame.columns):
         raise ImportFileError(_msg("latlon_pair", lang))
@@ -186,6 +195,11 @@ def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
 
 # --- reading cells (the rules are the store's: wufei_geo.site_rules) ----------------------------
 _TRUE = frozenset({"1", "y", "yes", "true", "x", "是", "坚持", "确认"})
+# the confirm column (issue 12): yes → confirm the site's status unchanged; empty/no → nothing
+CONFIRM_TRUE = frozenset({"1", "y", "yes", "true", "x", "✓", "是", "确认", "确认无变化", "无变化", "confirmed"})
+CONFIRM_FALSE = frozenset({"", "0", "n", "no", "false", "否", "不"})
+# headers of the per-town update workbook read as their column code: "状态 (status)" → status
+_HEADER_CODE = re.compile(r"^.*[(（]\s*([a-z_]+)\s*[)）]$")
 
 
 def _status_aliases() -> dict[str, str]:
@@ -283,9 +297,14 @@ def plan_rows(
             else:
                 changes["location"] = (lon_text, lat_text, datum)
         insist = (raw.get("insist") or "").strip().lower() in _TRUE
+        confirm_text = (raw.get("confirm") or "").strip().lower()
+        confirm = confirm_text in CONFIRM_TRUE
+        if not confirm and confirm_text not in CONFIRM_FALSE:
+            err("confirm", "bad_confirm", site_id, value=raw.get("confirm"))
         report.errors.extend(errors)
-        if changes and not errors:
-            report.rows.append(RowPlan(row, site_id, expected, changes, raw.get("note") or None, [], insist=insist))
+        if (changes or confirm) and not errors:
+            report.rows.append(RowPlan(row, site_id, expected, changes, raw.get("note") or None, [], insist=insist,
+                                       confirm=confirm))
     return report
 
 
@@ -351,7 +370,16 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
     accepted = []
     for plan in report.rows:
         try:
-            checked = store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note, plan.insist)
+            if plan.changes:
+                try:
+                    checked = store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note,
+                                                 plan.insist)
+                except WufeiError as exc:
+                    if not (plan.confirm and getattr(exc, "rule", None) == "nothing_to_change"):
+                        raise
+                    plan.changes = {}  # the row repeats the current values: a confirmation
+            if not plan.changes:
+                checked = store.check_confirm(actor, plan.site_id, plan.expected_version, plan.note)
         except StaleVersion as exc:
             report.errors.append(RowError(plan.row, "version", _msg(
                 "stale", lang, site_id=plan.site_id, expected=plan.expected_version, current=exc.current_version,
@@ -361,8 +389,16 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
                 continue
             report.errors.append(RowError(plan.row, _error_column(exc), _refusal(exc, lang), plan.site_id))
         else:
+            if checked.get("confirm"):
+                plan.changes, plan.insist = {}, False
+                site = sites[plan.site_id]
+                plan.diffs = [FieldChange("confirm", site.get("status_confirmed_at"),
+                                          _msg("confirm_unchanged", lang, status=i18n.status_label(site.get("status"), lang)))]
+                accepted.append(plan)
+                continue
             if not checked["changes"]:
                 continue  # a note alone is not an edit of a file import
+            plan.confirm = False  # the edit itself confirms the status
             plan.diffs = _diffs(sites[plan.site_id], checked["changes"])
             plan.proposal = bool(checked.get("proposal"))
             plan.rules = list(checked.get("rules") or [])
@@ -379,12 +415,18 @@ def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: 
     report = plan_import(store, actor, data, filename, lang)
     if not report.ok or not report.rows:
         return report
-    batch = [(r.site_id, r.changes, r.expected_version, r.note, r.insist) for r in report.rows]
+    edits = [r for r in report.rows if not r.confirm]
+    confirms = [r for r in report.rows if r.confirm]
+    batch = [(r.site_id, r.changes, r.expected_version, r.note, r.insist) for r in edits]
+    ordered = edits + confirms  # the store numbers the refusals in this order
     try:
-        report.results = list(store.update_sites(actor, batch))
+        if confirms:
+            report.results = list(store.update_sites(actor, batch, [(r.site_id, r.expected_version, r.note) for r in confirms]))
+        else:
+            report.results = list(store.update_sites(actor, batch))
     except BatchRefused as exc:
         for index, site_id, error in exc.errors:
-            row = report.rows[index].row if 0 <= index < len(report.rows) else None
+            row = ordered[index].row if 0 <= index < len(ordered) else None
             report.errors.append(RowError(row, _error_column(error), _refusal(error, lang), site_id))
         if not exc.errors:
             report.errors.append(RowError(None, None, _msg("refused", lang, error=exc)))
@@ -426,6 +468,7 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
             ("commissioned", "YYYY-MM-DD, YYYY-MM 或 YYYY"),
             ("lon, lat, datum", "坐标及坐标系 wgs84 / gcj02 / bd09"),
             ("note", "说明（暂停、取消、关停或状态回退时必填）/ note (required for suspend, cancel, close or a backwards move)"),
+            ("confirm", "填 是/yes：确认状态无变化（其他列留空或不变）/ yes: confirm the status unchanged"),
             ("insist", "填 是/yes：坚持提交不合常理的数值（须填说明；街镇人员的修改将作为待核实）/ yes: keep an implausible "
                        "value (needs a note; a town official's edit becomes 待核实, awaiting confirmation)"),
             ("", "空白单元格 = 不修改 / an empty cell = no change"),

@@ -805,3 +805,12 @@ MESSAGES.update({
     "action.set_design_capacity": ("设定设计能力", "design capacity set"),
     "data.import_proposals": ("其中 {n} 个站点的修改不合常理且已坚持提交，将作为待核实，经规划人员确认后生效：{sites}", "{n} sites' edits break a plausibility rule and were insisted on: they are stored as 待核实 and take effect once a planner confirms them: {sites}"),
 })
+
+# --- issue 12: confirmations, freshness, update rounds, the per-town update workbook ---
+MESSAGES.update({
+    "action.confirm": ("确认无变化", "confirmed unchanged"),
+    "action.open_round": ("发起更新轮次", "update round opened"),
+    "action.close_round": ("结束更新轮次", "update round closed"),
+    "import.bad_confirm": ("“确认无变化”一栏只能填 是/yes/1 或留空，而不是 {value!r}", "the confirm cell must be yes/是/1 or empty, not {value!r}"),
+    "import.confirm_unchanged": ("确认无变化（{status}）", "confirmed unchanged ({status})"),
+})
