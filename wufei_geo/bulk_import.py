@@ -517,3 +517,132 @@ def boundary_report(new_zones: Any, current_zones: Any) -> pd.DataFrame:
             "current_quality": [quality.get(c) for c in new_zones["town_code"].astype(str)],
         }
     )
+
+
+# --- the per-town update workbook (issue 12) ----------------------------------------------------
+# (header, column code, editable): the header carries the code in brackets, so the import reads
+# the workbook as it comes back ("状态 (status)" → status).  Locked columns identify the row.
+WORKBOOK_SHEET = "站点 sites"
+WORKBOOK_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("站点编号", "site_id", False),
+    ("版本", "version", False),
+    ("名称", "name_zh", False),
+    ("类别", "category", False),
+    ("状态", "status", True),
+    ("运行能力", "operating_capacity_value", True),
+    ("能力单位", "operating_capacity_unit", True),
+    ("投运日期", "commissioned", True),
+    ("状态最近确认", "status_confirmed_at", False),
+    ("确认无变化", "confirm", True),
+    ("说明", "note", True),
+)
+CONFIRM_CHOICES = ("是", "")
+
+
+def workbook_header(label: str, code: str) -> str:
+    return f"{label} ({code})"
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def town_workbook(sites: pd.DataFrame, town_code: str, town_name: str = "", round_info: dict[str, Any] | None = None,
+                  months: int | None = None, stale: pd.Series | None = None) -> bytes:
+    """The update workbook of one town (xlsx): its live sites with their current values and
+    Chinese labels, a dropdown of the statuses (Chinese labels) and of the confirm column, the id
+    columns locked (sheet protection; the editable cells unlocked), and an instructions sheet.
+    Sent back as it is, :func:`plan_import` reads it (the headers carry the column codes)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from wufei_geo.exports import text_cells_only
+
+    live = sites[(sites["town_code"].astype("string") == str(town_code))]
+    if "retired" in live.columns:
+        live = live[~live["retired"].fillna(False).astype(bool)]
+    live = live.sort_values("site_id", kind="stable")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = WORKBOOK_SHEET
+    ws.append([workbook_header(label, code) for label, code, _ in WORKBOOK_COLUMNS])
+    for rec in live.to_dict("records"):
+        row = []
+        for _label, code, _edit in WORKBOOK_COLUMNS:
+            value = rec.get(code)
+            if code == "status":
+                value = i18n.status_label(value, "zh") if _cell(value) is not None else None
+            elif code == "category":
+                value = i18n.category_label(value, "zh") if _cell(value) is not None else None
+            elif code == "version":
+                value = None if _cell(value) is None else int(value)
+            elif code in ("confirm", "note"):
+                value = None
+            row.append(_cell(value))
+        ws.append(row)
+    text_cells_only(ws)
+    n = len(live)
+    editable, locked = PatternFill("solid", fgColor="FFF9E5"), PatternFill("solid", fgColor="E6E6E6")
+    for j, (_label, _code, edit) in enumerate(WORKBOOK_COLUMNS, start=1):
+        ws.cell(1, j).font = Font(bold=True)
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = 16 if j != 3 else 36
+        for i in range(2, n + 2):
+            if edit:
+                ws.cell(i, j).protection = Protection(locked=False)
+            ws.cell(i, j).fill = editable if edit else locked
+    letters = {code: ws.cell(1, j).column_letter for j, (_l, code, _e) in enumerate(WORKBOOK_COLUMNS, start=1)}
+    if n:
+        statuses = DataValidation(type="list", formula1='"' + ",".join(i18n.status_label(s, "zh") for s in model.STATUSES) + '"',
+                                  allow_blank=True, showErrorMessage=True, errorTitle="状态", error="请从下拉列表中选择状态")
+        statuses.add(f"{letters['status']}2:{letters['status']}{n + 1}")
+        confirm = DataValidation(type="list", formula1='"' + ",".join(c for c in CONFIRM_CHOICES if c) + '"',
+                                 allow_blank=True, showErrorMessage=True, errorTitle="确认无变化", error="填“是”或留空")
+        confirm.add(f"{letters['confirm']}2:{letters['confirm']}{n + 1}")
+        ws.add_data_validation(statuses)
+        ws.add_data_validation(confirm)
+    ws.freeze_panes = "C2"
+    ws.protection.sheet = True  # no password: the lock keeps the ids from being typed over by mistake
+    ws.protection.formatColumns = False  # widening a column stays possible
+
+    info = wb.create_sheet("说明 instructions")
+    title = f"{town_name or town_code}（{town_code}）站点更新表 / site update workbook"
+    lines = [
+        (title, ""),
+        ("", ""),
+    ]
+    if round_info:
+        lines.append(("更新轮次 / update round", f"#{round_info.get('id')} {round_info.get('title')}"))
+        lines.append(("截止日期 / deadline", round_info.get("deadline") or "—"))
+    if months is not None:
+        n_stale = int(stale.reindex(live.index).fillna(False).sum()) if stale is not None else None
+        lines.append(("确认有效期 / confirmation period", f"{months} 个月 / months"
+                      + (f"；本表 {n_stale} 个站点已过期未确认 / {n_stale} sites stale" if n_stale is not None else "")))
+    lines += [
+        ("", ""),
+        ("如何填写 / how to fill in", ""),
+        ("1", "每行一个站点。灰色列（编号、版本、名称、类别、确认时间）已锁定，请勿修改。 / One row per site; the grey "
+              "columns (id, version, name, category, last confirmation) are locked."),
+        ("2", "状态有变化：在“状态”列的下拉列表中选择新状态；暂停、取消、关停或状态回退须在“说明”列写明原因。 / Status changed: "
+              "pick it from the dropdown in the status column; suspending, cancelling, closing or a backwards move needs a note."),
+        ("3", "状态无变化：在“确认无变化”列选“是”。 / Status unchanged: choose 是 (yes) in the confirm column."),
+        ("4", "运行能力、能力单位、投运日期如有变化直接修改；其他单元格保持原样即视为不修改。 / Change capacity, unit or "
+              "commissioning date where they changed; a cell left as it is changes nothing."),
+        ("5", "填好后在系统“数据”页“批量更新”上传本文件，先预览（不保存），核对后再应用。 / Upload this file on the 数据 "
+              "(Data) page under bulk update: the dry run shows every change before anything is saved."),
+        ("", ""),
+        ("状态 / statuses", "、".join(f"{i18n.status_label(s, 'zh')} = {s}" for s in model.STATUSES)),
+    ]
+    for a, b in lines:
+        info.append([a, b])
+    info.column_dimensions["A"].width = 28
+    info.column_dimensions["B"].width = 110
+    info["A1"].font = Font(bold=True, size=13)
+    text_cells_only(info)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
