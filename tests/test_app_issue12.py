@@ -142,3 +142,33 @@ def test_workbook_download(app_store: Store) -> None:
     cat = catalog.load_catalog(app_store)
     wb = load_workbook(io.BytesIO(bulk_import.town_workbook(cat.sites, TOWN, "赵巷镇")))
     assert [c.value for c in wb.worksheets[0]["A"][1:]] == _mine(app_store)
+
+
+def _open(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
+    official = auth.authenticate(app_store, "zhaoxiang", PASSWORD)
+    mine = _mine(app_store)
+    for sid in mine[:2]:
+        app_store.confirm_site(official, sid, 1)
+    at = _open("app_pages/towns.py")
+    (overview,) = [d.value for d in at.dataframe if "期内已确认" in d.value.columns]
+    frame = app_store.sites_frame()
+    row = overview[overview["期内已确认"] == 2]
+    assert len(row) == 1  # only 赵巷 has fresh confirmations
+    assert int(row["已过期未确认"].iloc[0]) == len(mine) - 2
+    assert str(row["最近确认"].iloc[0]).startswith(app_store.today().isoformat()[:4])
+    assert int(overview["已过期未确认"].sum()) == int(frame["town_code"].notna().sum()) - 2  # district sites: no town
+    assert "最近 12 个月内" in _texts(at.caption)
+
+    at = _open("app_pages/capacity.py")
+    caption = _texts(at.caption)
+    assert "个站点中，" in caption and "超过 12 个月未确认" in caption
+    (targets,) = [d.value for d in at.dataframe if "已过期未确认" in d.value.columns]
+    assert all("/" in str(v) for v in targets["已过期未确认"])

@@ -309,6 +309,8 @@ class TargetProgress:
     overdue_sites: list[str]
     state: str
     by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    # issue 12: the sites behind this figure whose status was not confirmed within the period
+    stale_sites: list[str] = field(default_factory=list)
 
     @property
     def achieved_quantity(self) -> Quantity:
@@ -776,7 +778,9 @@ def _progress(
         measure != "untracked" and measured and target_year is not None and target_year < this_year and state != "met"
     )
     hidden = {"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"}
+    stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
     return TargetProgress(
+        stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
         town_code=_code(target.get("town_code")),
