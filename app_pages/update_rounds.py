@@ -168,16 +168,16 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
         st.markdown(tr("round.open_now", id=rnd["id"], title=md(rnd["title"]), deadline=md(rnd["deadline"] or "—"),
                        categories=md(cats), by=md(rnd["opened_by"]), at=rnd["opened_at_local"]))
         progress = store.round_progress(rnd["id"])
-        st.dataframe(
+        # st.table (an HTML table, at most 11 rows): its cells are markdown, so every text is escaped
+        st.table(
             pd.DataFrame({
-                tr("round.col_town"): [town_names.get(p["town_code"], p["town_code"]) for p in progress],
+                tr("round.col_town"): [md(town_names.get(p["town_code"], p["town_code"])) for p in progress],
                 tr("round.col_answered"): [p["answered"] for p in progress],
                 tr("round.col_total"): [p["total"] for p in progress],
                 tr("round.col_progress"): [f"{p['answered']} / {p['total']}" for p in progress],
-                tr("round.col_last"): [f"{p['last_answer_at_local']} · {p['last_answer_by']}" if p["last_answer_at"] else "—"
-                                       for p in progress],
-            }),
-            hide_index=True, width="stretch",
+                tr("round.col_last"): [md(f"{p['last_answer_at_local']} · {p['last_answer_by']}") if p["last_answer_at"]
+                                       else "—" for p in progress],
+            }).set_index(tr("round.col_town"))
         )
         if st.button(tr("round.close"), key="round_close"):
             try:

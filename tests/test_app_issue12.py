@@ -125,9 +125,10 @@ def test_planner_opens_follows_and_closes_a_round(app_store: Store) -> None:
     mine = _mine(app_store)
     app_store.confirm_site(official, mine[0], 1)
     at.run()
-    (progress,) = [d.value for d in at.dataframe if "已答复" in d.value.columns]
-    assert list(progress["已答复"]) == [1] and list(progress["站点数"]) == [len(mine)]
-    assert "zhaoxiang" in progress["最近答复"].iloc[0]
+    (progress,) = [t.value for t in at.table if "已答复" in t.value.columns]
+    assert [int(v) for v in progress["已答复"]] == [1] and [int(v) for v in progress["站点数"]] == [len(mine)]
+    assert "zhaoxiang" in str(progress["最近答复"].iloc[0])
+    assert "赵巷" in str(progress.index[0])
     at.button(key="round_close").click()
     at.run()
     assert app_store.current_round() is None and app_store.rounds()[0]["closed_by"] == "planner1"
