@@ -21,12 +21,12 @@ XIAYANG, XUJING = "310118001", "310118102"
 
 @pytest.fixture
 def sites(store, site_record, clock):
-    """Three 夏阳 sites (one sanitation), one 徐泾 site; store clock 2026-03-02."""
+    """Three 夏阳 sites (one compression station), one 徐泾 site; store clock 2026-03-02."""
     store.clock = clock
     plan = {"status_confirmed_at": "2022-10-28", "status_confirmed_by": "plan"}  # as facilities.py seeds them
     store.seed([
         site_record("X.1", **plan), site_record("X.2", **plan),
-        site_record("X.3", category="sanitation", wet_waste_mode=None, capacity_unit="count", capacity_value=None,
+        site_record("X.3", category="compression_station", wet_waste_mode=None, capacity_unit="t/d", capacity_value=None,
                     capacity_norm=None, capacity_norm_unit=None, capacity_components=[], **plan),
         site_record("J.1", town_code=XUJING, **plan),
     ])
@@ -110,7 +110,7 @@ def test_round_lifecycle(sites, official, planner, make_user, clock):
     with pytest.raises(ValidationError):
         sites.open_round(planner, "second")  # one open round at a time
     progress = {p["town_code"]: p for p in sites.round_progress(rnd["id"])}
-    assert (progress[XIAYANG]["answered"], progress[XIAYANG]["total"]) == (0, 2)  # X.3 is sanitation: not in scope
+    assert (progress[XIAYANG]["answered"], progress[XIAYANG]["total"]) == (0, 2)  # X.3 is a compression station: not in scope
     # partial answers: a confirmation and an edit in 夏阳; 徐泾 silent
     clock.advance(minutes=10)
     sites.confirm_site(official, "X.1", 1)
@@ -208,3 +208,22 @@ def test_import_confirm_column(sites, official):
     refused = bulk_import.apply_import(sites, official, _csv([{"site_id": "X.1", "confirm": "1"},
                                                               {"site_id": "J.1", "confirm": "1"}]), "u.csv")
     assert not refused.applied and [e.site_id for e in refused.errors] == ["J.1"] and len(sites.history()) == n
+
+
+def test_rounds_and_answers_survive_backup_and_restore(sites, official, planner, tmp_path, db_url):
+    from wufei_geo import backup
+
+    rnd = sites.open_round(planner, "备份轮次", None, [XIAYANG])
+    sites.confirm_site(official, "X.1", 1)
+    path = tmp_path / "b.zip"
+    backup.backup(sites, path)
+    target_url = f"sqlite:///{tmp_path / 'restored.sqlite'}"
+    target = Store.open(target_url, seed=False, settings=Settings(db_url=target_url))
+    try:
+        backup.restore(target, path)
+        assert [(r["id"], r["title"], r["status"]) for r in target.rounds()] == [(rnd["id"], "备份轮次", "open")]
+        assert [(a["site_id"], a["answer"], a["answered_by"]) for a in target.round_answers(rnd["id"])] == [
+            ("X.1", "confirm", "xiayang")]
+        assert target.get_site("X.1")["status_confirmed_by"] == "xiayang"
+    finally:
+        target.close()
