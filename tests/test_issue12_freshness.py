@@ -227,3 +227,10 @@ def test_rounds_and_answers_survive_backup_and_restore(sites, official, planner,
         assert target.get_site("X.1")["status_confirmed_by"] == "xiayang"
     finally:
         target.close()
+
+
+def test_cli_towns_text_says_how_fresh(sqlite_url, monkeypatch, capsys, site_record):
+    monkeypatch.setenv("WUFEI_DB_URL", sqlite_url)
+    Store.open(sqlite_url, seed=False, settings=Settings(db_url=sqlite_url)).close()
+    code, out, _ = _run(monkeypatch, capsys, "towns", "--today", "2026-06-01")
+    assert code == 0 and "状态确认：" in out and "个已过期" in out
