@@ -51,6 +51,12 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.config import GenerationParameters
+from wufei_geo.freshness import (  # the staleness rule (issue 12; the catalog uses it too)
+    DEFAULT_CONFIRMATION_MONTHS,
+    freshness,
+    stale_flags,
+    status_confirmed,
+)
 from wufei_geo.i18n import t
 from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
 
@@ -59,7 +65,6 @@ STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no
 FORECAST_STATES: tuple[str, ...] = ("reached", "expected", "not_reachable", "cannot_tell", "untracked", "unmeasured")
 # Statuses before the target state: the project is not finished (an existing facility still runs as before).
 _NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissioning"})
-DEFAULT_CONFIRMATION_MONTHS = 12
 # Statuses shown on their own, never counted toward a target.
 HALTED_STATUSES: tuple[str, ...] = ("suspended", "cancelled")
 # Statuses of work under way (beyond "planned") for the in_progress state.
@@ -432,46 +437,6 @@ def _date_end(value: Any) -> dt.date | None:
         return dt.date(parts[0], parts[1], parts[2])
     except (ValueError, IndexError):
         return None
-
-
-def _months_before(today: dt.date, months: int) -> dt.date:
-    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
-    day = min(today.day, 28)
-    return dt.date(year, month + 1, day)
-
-
-def status_confirmed(row: Mapping[str, Any], today: dt.date, months: int = DEFAULT_CONFIRMATION_MONTHS) -> bool:
-    """Whether a person confirmed the site's status within ``months`` before ``today``
-    (``status_confirmed_at``; a missing confirmation is not a confirmation)."""
-    when = _text(row.get("status_confirmed_at"))
-    if when is None:
-        return False
-    try:
-        day = dt.date.fromisoformat(when[:10])
-    except ValueError:
-        return False
-    return day >= _months_before(today, months)
-
-
-def stale_flags(sites: pd.DataFrame, today: dt.date | None = None,
-                months: int = DEFAULT_CONFIRMATION_MONTHS) -> pd.Series:
-    """True where a site's status was not confirmed within ``months`` before ``today`` (issue 12:
-    the one staleness rule; the period is ``Settings.status_confirmation_months``, as the forecast's)."""
-    today = today or dt.date.today()
-    return pd.Series([not status_confirmed(r, today, months) for r in sites.to_dict("records")],
-                     index=sites.index, dtype=bool)
-
-
-def freshness(sites: pd.DataFrame, today: dt.date | None = None,
-              months: int = DEFAULT_CONFIRMATION_MONTHS) -> dict[str, Any]:
-    """``{sites, confirmed, stale, last_confirmed_at}`` of the live sites given (issue 12): confirmed =
-    status confirmed within the period, stale = the others, last_confirmed_at = the latest
-    confirmation (ISO text as stored; None when there is none)."""
-    live = _live(sites)
-    stale = stale_flags(live, today, months) if len(live) else pd.Series([], dtype=bool)
-    stamps = [w for w in (_text(v) for v in live.get("status_confirmed_at", pd.Series([], dtype=object))) if w]
-    return {"sites": int(len(live)), "confirmed": int((~stale).sum()), "stale": int(stale.sum()),
-            "last_confirmed_at": max(stamps) if stamps else None}
 
 
 def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from wufei_geo import analysis, facilities, geodata, locate
+from wufei_geo import facilities, freshness, geodata, locate
 
 if TYPE_CHECKING:
     from wufei_geo.store import Store
@@ -82,9 +82,9 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
     sites = locate.locate_sites(store.sites_frame(), zones, towns, placeholder_points=placeholder_points)
     sites["overdue"] = overdue_mask(sites, today)
     # issue 12: status not confirmed within the configured period (the map badges it; colour stays)
-    months = getattr(getattr(store, "settings", None), "status_confirmation_months", analysis.DEFAULT_CONFIRMATION_MONTHS)
+    months = getattr(getattr(store, "settings", None), "status_confirmation_months", freshness.DEFAULT_CONFIRMATION_MONTHS)
     fresh_today = today or (store.today() if hasattr(store, "today") else dt.date.today())
-    sites["stale"] = analysis.stale_flags(sites, fresh_today, months).to_numpy() if len(sites) else pd.Series([], dtype=bool)
+    sites["stale"] = freshness.stale_flags(sites, fresh_today, months).to_numpy() if len(sites) else pd.Series([], dtype=bool)
     changes = store.last_changes()
     sites["last_change"] = [_last_change_text(changes.get(sid)) for sid in sites["site_id"]]
     # 待核实: an edit awaiting a planner's confirmation (its values are not in the site's columns,
