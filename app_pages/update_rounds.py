@@ -179,6 +179,16 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                                        else "—" for p in progress],
             }).set_index(tr("round.col_town"))
         )
+        answers = store.round_answers(rnd["id"])
+        if answers:
+            with st.expander(tr("round.answers", n=len(answers))):
+                st.dataframe(pd.DataFrame({
+                    tr("round.col_at"): [a["answered_at_local"] for a in reversed(answers)],
+                    tr("round.col_by"): [a["answered_by"] for a in reversed(answers)],
+                    tr("round.col_town"): [town_names.get(str(a["town_code"]), str(a["town_code"])) for a in reversed(answers)],
+                    tr("round.col_site"): [a["site_id"] for a in reversed(answers)],
+                    tr("round.col_answer"): [tr(f"round.answer.{a['answer']}") for a in reversed(answers)],
+                }), hide_index=True, width="stretch")
         if st.button(tr("round.close"), key="round_close"):
             try:
                 store.close_round(_fresh_actor(store), rnd["id"])

@@ -129,6 +129,9 @@ def test_planner_opens_follows_and_closes_a_round(app_store: Store) -> None:
     assert [int(v) for v in progress["已答复"]] == [1] and [int(v) for v in progress["站点数"]] == [len(mine)]
     assert "zhaoxiang" in str(progress["最近答复"].iloc[0])
     assert "赵巷" in str(progress.index[0])
+    (answers,) = [d.value for d in at.dataframe if "答复人" in d.value.columns]
+    assert list(answers["答复人"]) == ["zhaoxiang"] and list(answers["答复"]) == ["确认无变化"]
+    assert list(answers["站点"]) == [mine[0]]
     at.button(key="round_close").click()
     at.run()
     assert app_store.current_round() is None and app_store.rounds()[0]["closed_by"] == "planner1"

@@ -862,5 +862,13 @@ MESSAGES.update({
     "freshness.towns_caption": ("“期内已确认”：状态在最近 {months} 个月内经街镇或规划人员确认（修改即确认）；其余为已过期未确认。", "“Confirmed within period”: the status was confirmed by a town official or planner in the last {months} months (an edit confirms); the others are stale."),
     "freshness.behind": ("计入该数字的 {total} 个站点中，{n} 个的状态超过 {months} 个月未确认（已过期）。", "Of the {total} sites behind this figure, {n} have a status not confirmed for over {months} months (stale)."),
     "freshness.line": ("状态确认：{sites} 个站点中 {confirmed} 个在 {months} 个月内确认，{stale} 个已过期；最近确认 {last}", "Status confirmation: {confirmed} of {sites} sites confirmed within {months} months, {stale} stale; last confirmed {last}"),
+    "round.answers": ("答复明细（{n}）", "Answers ({n})"),
+    "round.col_at": ("时间", "When"),
+    "round.col_by": ("答复人", "By"),
+    "round.col_site": ("站点", "Site"),
+    "round.col_answer": ("答复", "Answer"),
+    "round.answer.confirm": ("确认无变化", "confirmed unchanged"),
+    "round.answer.update": ("修改", "edited"),
+    "round.answer.propose": ("提交待核实", "proposed (待核实)"),
     "update.stale_count": ("其中 {n} 个站点的状态超过 {months} 个月未确认（已过期）。", "{n} of them have a status not confirmed for over {months} months (stale)."),
 })
