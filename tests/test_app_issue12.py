@@ -176,3 +176,11 @@ def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
     assert "个站点中，" in caption and "超过 12 个月未确认" in caption
     (targets,) = [d.value for d in at.dataframe if "已过期未确认" in d.value.columns]
     assert all("/" in str(v) for v in targets["已过期未确认"])
+
+
+def test_markup_in_a_round_title_is_shown_as_text(app_store: Store) -> None:
+    planner = auth.authenticate(app_store, "planner1", PASSWORD)
+    app_store.open_round(planner, "**粗体** [链接](http://x.invalid) :red[红]", None, [TOWN])
+    at = _page("zhaoxiang")
+    (banner,) = [w for w in at.warning if "更新轮次" in str(w.value)]
+    assert "\\*\\*粗体\\*\\*" in str(banner.value) and "\\[链接\\]" in str(banner.value)
