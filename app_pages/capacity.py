@@ -79,6 +79,7 @@ else:
     if wet.undated_sites:
         st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md(", ".join(wet.undated_sites))))
     st.caption(tr("analysis.forecast_rule", months=months))
+    st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
     # cumulative capacity by year, stacked by status, with the goal line
     rows = [
@@ -166,6 +167,7 @@ st.dataframe(
                 tr("analysis.col.year_reached"): reached_year_text(item, L),
                 tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
                 tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                tr("freshness.col_stale"): f"{len(item.stale_sites)} / {len(item.sites)}",
                 tr("analysis.col.source"): item.source_ref,
             }
             for item in report

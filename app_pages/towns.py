@@ -20,6 +20,7 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
+from app_pages.update_rounds import confirmed_text
 from wufei_geo import analysis, mapview
 from wufei_geo.config import GenerationParameters, load_settings
 from wufei_geo.data_texts import localise
@@ -91,11 +92,16 @@ overview = pd.DataFrame(
             tr("analysis.col.population_note"): localise(c.population_note, L) if c.population is not None and c.population_note
             else tr("common.unknown"),
             tr("analysis.col.generation"): c.generation.generation_tpd if c.generation else None,
+            # issue 12: how fresh the town's statuses are (analysis.freshness, the configured period)
+            tr("freshness.col_confirmed"): c.freshness.get("confirmed"),
+            tr("freshness.col_stale"): c.freshness.get("stale"),
+            tr("freshness.col_last"): confirmed_text(c.freshness.get("last_confirmed_at")),
         }
         for c in cards
     ]
 )
 st.dataframe(overview, hide_index=True, width="stretch")
+st.caption(tr("freshness.towns_caption", months=settings.status_confirmation_months))
 
 keep_across_language("analysis_town_measure", "analysis_town")
 measure = st.selectbox(

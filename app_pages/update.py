@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import login
+from app_pages import login, update_rounds
 from app_pages.common import err, get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
 from app_pages.login import md
 from wufei_geo import analysis, i18n, mapview, site_rules
@@ -151,6 +151,13 @@ if flash:
     if kind == "ok":
         st.toast(message)  # the banner is at the top; the save button may be far below
 
+# --- issue 12: the open update round (officials: what it asks of their town; planners: progress)
+current_round = store.current_round()
+round_todo = update_rounds.round_banner(store, actor, current_round, town_names)
+if actor.role in ("planner", "admin"):
+    with st.expander(tr("round.header"), expanded=current_round is not None):
+        update_rounds.planner_rounds(store, actor, catalog, current_round, town_names)
+
 # --- the list: own town's sites (all for planners/admins), overdue first ----------------------
 sites = catalog.sites
 if actor.role == "town_official":
@@ -158,8 +165,12 @@ if actor.role == "town_official":
 sites = sites.assign(_overdue=sites["overdue"].fillna(False).astype(bool)).sort_values(
     ["_overdue", "site_id"], ascending=[False, True], kind="stable"
 )
+if "stale" not in sites:
+    sites = sites.assign(stale=False)
 st.subheader(tr("update.my_sites") if actor.role == "town_official" else tr("update.all_sites"))
-st.caption(tr("update.count", n=len(sites), overdue=int(sites["_overdue"].sum())))
+st.caption(tr("update.count", n=len(sites), overdue=int(sites["_overdue"].sum())) + " "
+           + tr("update.stale_count", n=int(sites["stale"].fillna(False).astype(bool).sum()),
+                months=store.settings.status_confirmation_months))
 site_ids = [str(s) for s in sites["site_id"]]
 last_changes = store.last_changes() if site_ids else {}
 if site_ids:
@@ -175,6 +186,9 @@ if site_ids:
                 tr("field.pending"): (sites["pending"].fillna(False).astype(bool).to_numpy() if "pending" in sites
                                       else [False] * len(site_ids)),
                 tr("field.last_change"): [i18n.last_change_label(last_changes.get(sid), L) for sid in site_ids],
+                tr("field.status_confirmed"): [update_rounds.confirmed_text(v) for v in sites["status_confirmed_at"]],
+                tr("field.stale"): sites["stale"].fillna(False).astype(bool).to_numpy(),
+                tr("field.round_todo"): [sid in round_todo for sid in site_ids],
             }
         ),
         hide_index=True,
@@ -185,6 +199,11 @@ else:
     st.info(tr("update.no_sites"))
 
 names = {str(r["site_id"]): _name(r, L) for r in catalog.sites.to_dict("records")}
+# issue 12: confirm unchanged, one by one or all shown; the town's update workbook
+if site_ids:
+    update_rounds.confirm_list(store, actor, sites, names, round_todo)
+with st.expander(tr("workbook.header")):
+    update_rounds.workbook_download(store, actor, catalog, current_round, town_names)
 
 
 def _pick_changed() -> None:
@@ -261,6 +280,24 @@ if site is not None:
                 }
             ).set_index("field")
         )
+
+    # --- issue 12: the status still holds → one click (the core checks the rights and the version)
+    st.caption(tr("confirm.last", at=md(update_rounds.confirmed_text(site.get("status_confirmed_at"))))
+               + ("" if _blank(site.get("status_confirmed_by")) else f" · {md(site.get('status_confirmed_by'))}"))
+    if st.button(tr("confirm.site_button"), key=f"upd_confirm_{site_id}_{version}"):
+        try:
+            fresh = login.current_actor(store)
+            if fresh is None:
+                raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
+            store.confirm_site(fresh, site_id, version)
+        except NotAuthenticated as exc:
+            login.session_lost(exc)
+            st.rerun()
+        except WufeiError as exc:
+            st.error(tr("update.refused", error=md(exc)))
+        else:
+            st.session_state[FLASH_KEY] = ("ok", tr("confirm.site_done", site_id=md(site_id)))
+            st.rerun()
 
     # --- the form (widget keys carry the opened version: a reload redraws them from the store)
     k = f"{site_id}_{version}"

@@ -51,6 +51,12 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.config import GenerationParameters
+from wufei_geo.freshness import (  # the staleness rule (issue 12; the catalog uses it too)
+    DEFAULT_CONFIRMATION_MONTHS,
+    freshness,
+    stale_flags,
+    status_confirmed,
+)
 from wufei_geo.i18n import t
 from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES, TOWN_MEASURES
 
@@ -59,7 +65,6 @@ STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no
 FORECAST_STATES: tuple[str, ...] = ("reached", "expected", "not_reachable", "cannot_tell", "untracked", "unmeasured")
 # Statuses before the target state: the project is not finished (an existing facility still runs as before).
 _NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissioning"})
-DEFAULT_CONFIRMATION_MONTHS = 12
 # Statuses shown on their own, never counted toward a target.
 HALTED_STATUSES: tuple[str, ...] = ("suspended", "cancelled")
 # Statuses of work under way (beyond "planned") for the in_progress state.
@@ -309,6 +314,8 @@ class TargetProgress:
     overdue_sites: list[str]
     state: str
     by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    # issue 12: the sites behind this figure whose status was not confirmed within the period
+    stale_sites: list[str] = field(default_factory=list)
 
     @property
     def achieved_quantity(self) -> Quantity:
@@ -364,6 +371,8 @@ class TownScorecard:
     population_note: str | None
     area_km2: float | None
     generation: GenerationEstimate | None
+    # issue 12: {sites, confirmed, stale, last_confirmed_at} of the town's live sites (see freshness)
+    freshness: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -428,25 +437,6 @@ def _date_end(value: Any) -> dt.date | None:
         return dt.date(parts[0], parts[1], parts[2])
     except (ValueError, IndexError):
         return None
-
-
-def _months_before(today: dt.date, months: int) -> dt.date:
-    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
-    day = min(today.day, 28)
-    return dt.date(year, month + 1, day)
-
-
-def status_confirmed(row: Mapping[str, Any], today: dt.date, months: int = DEFAULT_CONFIRMATION_MONTHS) -> bool:
-    """Whether a person confirmed the site's status within ``months`` before ``today``
-    (``status_confirmed_at``; a missing confirmation is not a confirmation)."""
-    when = _text(row.get("status_confirmed_at"))
-    if when is None:
-        return False
-    try:
-        day = dt.date.fromisoformat(when[:10])
-    except ValueError:
-        return False
-    return day >= _months_before(today, months)
 
 
 def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
@@ -753,7 +743,9 @@ def _progress(
         measure != "untracked" and measured and target_year is not None and target_year < this_year and state != "met"
     )
     hidden = {"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"}
+    stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
     return TargetProgress(
+        stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",
         town_code=_code(target.get("town_code")),
@@ -947,6 +939,7 @@ def town_scorecards(
                     capacity_registered_tpd=registered.value,
                     unknown_capacity_sites=len(wet_unknown),
                 ),
+                freshness=freshness(mine, today, confirmation_months),
             )
         )
     return cards

@@ -56,7 +56,8 @@ SECRET_KEY = "installation_secret"  # meta key of the signing secret (never back
 MAX_MEMBERS = 16
 MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024  # the whole backup unpacked (README: memory bound)
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
-BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.audit, db.meta)
+BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.update_rounds, db.round_answers,
+                                        db.audit, db.meta)
 PROPOSAL_STATUSES = ("pending", "confirmed", "rejected")
 # Audit actions by which a person accepted a value past a plausibility rule (see Store).
 _ACCEPT_ACTIONS = ("confirm_proposal", "override")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ EDITABLE_COLUMNS = (
     "datum",
     "note",
     "insist",
+    "confirm",
 )
 TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
@@ -89,6 +91,7 @@ class RowPlan:
     note: str | None
     diffs: list[FieldChange]
     insist: bool = False  # the row's insist cell: keep an implausible value (with a note)
+    confirm: bool = False  # issue 12: the row's confirm cell said yes and the row changes nothing else
     proposal: bool = False  # the store will keep it as 待核实 (awaiting a planner's confirmation)
     rules: list[str] = field(default_factory=list)  # plausibility rules it breaks (insisted on)
 
@@ -291,7 +294,7 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
     rows = [r for r in rows if any(v.strip() for v in r)] if rows else []
     if not rows:
         raise ImportFileError(_msg("empty", lang))
-    header = [str(c).strip().lstrip("\ufeff") for c in rows[0]]
+    header = [_header_code(str(c).strip().lstrip("\ufeff")) for c in rows[0]]
     width = len(header)
     body = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object)
@@ -304,11 +307,17 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
     return frame.fillna("").astype(str).apply(lambda s: s.str.strip())
 
 
+def _header_code(header: str) -> str:
+    """A header as its column code: "状态 (status)" (the update workbook's) → "status"; others as they are."""
+    match = _HEADER_CODE.match(header)
+    return match.group(1) if match else header
+
+
 def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     columns = ", ".join(frame.columns) or "—"
     if "site_id" not in frame.columns:
         raise ImportFileError(_msg("no_site_id", lang, columns=columns))
-    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):
+    if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):  # confirm counts
         raise ImportFileError(_msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
     if ("lon" in frame.columns) != ("lat" in frame.columns):
         raise ImportFileError(_msg("latlon_pair", lang))
@@ -316,6 +325,11 @@ def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
 
 # --- reading cells (the rules are the store's: wufei_geo.site_rules) ----------------------------
 _TRUE = frozenset({"1", "y", "yes", "true", "x", "是", "坚持", "确认"})
+# the confirm column (issue 12): yes → confirm the site's status unchanged; empty/no → nothing
+CONFIRM_TRUE = frozenset({"1", "y", "yes", "true", "x", "✓", "是", "确认", "确认无变化", "无变化", "confirmed"})
+CONFIRM_FALSE = frozenset({"", "0", "n", "no", "false", "否", "不"})
+# headers of the per-town update workbook read as their column code: "状态 (status)" → status
+_HEADER_CODE = re.compile(r"^.*[(（]\s*([a-z_]+)\s*[)）]$")
 
 
 def _status_aliases() -> dict[str, str]:
@@ -413,9 +427,14 @@ def plan_rows(
             else:
                 changes["location"] = (lon_text, lat_text, datum)
         insist = (raw.get("insist") or "").strip().lower() in _TRUE
+        confirm_text = (raw.get("confirm") or "").strip().lower()
+        confirm = confirm_text in CONFIRM_TRUE
+        if not confirm and confirm_text not in CONFIRM_FALSE:
+            err("confirm", "bad_confirm", site_id, value=raw.get("confirm"))
         report.errors.extend(errors)
-        if changes and not errors:
-            report.rows.append(RowPlan(row, site_id, expected, changes, raw.get("note") or None, [], insist=insist))
+        if (changes or confirm) and not errors:
+            report.rows.append(RowPlan(row, site_id, expected, changes, raw.get("note") or None, [], insist=insist,
+                                       confirm=confirm))
     return report
 
 
@@ -482,7 +501,16 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
     accepted = []
     for plan in report.rows:
         try:
-            checked = store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note, plan.insist)
+            if plan.changes:
+                try:
+                    checked = store.check_update(actor, plan.site_id, plan.changes, plan.expected_version, plan.note,
+                                                 plan.insist)
+                except WufeiError as exc:
+                    if not (plan.confirm and getattr(exc, "rule", None) == "nothing_to_change"):
+                        raise
+                    plan.changes = {}  # the row repeats the current values: a confirmation
+            if not plan.changes:
+                checked = store.check_confirm(actor, plan.site_id, plan.expected_version, plan.note)
         except StaleVersion as exc:
             report.errors.append(RowError(plan.row, "version", _msg(
                 "stale", lang, site_id=plan.site_id, expected=plan.expected_version, current=exc.current_version,
@@ -492,8 +520,16 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
                 continue
             report.errors.append(RowError(plan.row, _error_column(exc), _refusal(exc, lang), plan.site_id))
         else:
+            if checked.get("confirm"):
+                plan.changes, plan.insist = {}, False
+                site = sites[plan.site_id]
+                plan.diffs = [FieldChange("confirm", site.get("status_confirmed_at"),
+                                          _msg("confirm_unchanged", lang, status=i18n.status_label(site.get("status"), lang)))]
+                accepted.append(plan)
+                continue
             if not checked["changes"]:
                 continue  # a note alone is not an edit of a file import
+            plan.confirm = False  # the edit itself confirms the status
             plan.diffs = _diffs(sites[plan.site_id], checked["changes"])
             plan.proposal = bool(checked.get("proposal"))
             plan.rules = list(checked.get("rules") or [])
@@ -510,12 +546,18 @@ def apply_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: 
     report = plan_import(store, actor, data, filename, lang)
     if not report.ok or not report.rows:
         return report
-    batch = [(r.site_id, r.changes, r.expected_version, r.note, r.insist) for r in report.rows]
+    edits = [r for r in report.rows if not r.confirm]
+    confirms = [r for r in report.rows if r.confirm]
+    batch = [(r.site_id, r.changes, r.expected_version, r.note, r.insist) for r in edits]
+    ordered = edits + confirms  # the store numbers the refusals in this order
     try:
-        report.results = list(store.update_sites(actor, batch))
+        if confirms:
+            report.results = list(store.update_sites(actor, batch, [(r.site_id, r.expected_version, r.note) for r in confirms]))
+        else:
+            report.results = list(store.update_sites(actor, batch))
     except BatchRefused as exc:
         for index, site_id, error in exc.errors:
-            row = report.rows[index].row if 0 <= index < len(report.rows) else None
+            row = ordered[index].row if 0 <= index < len(ordered) else None
             report.errors.append(RowError(row, _error_column(error), _refusal(error, lang), site_id))
         if not exc.errors:
             report.errors.append(RowError(None, None, _msg("refused", lang, error=i18n.error_text(exc, lang))))
@@ -559,6 +601,7 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
             ("commissioned", "YYYY-MM-DD, YYYY-MM 或 YYYY"),
             ("lon, lat, datum", "坐标及坐标系 wgs84 / gcj02 / bd09"),
             ("note", "说明（暂停、取消、关停或状态回退时必填）/ note (required for suspend, cancel, close or a backwards move)"),
+            ("confirm", "填 是/yes：确认状态无变化（其他列留空或不变）/ yes: confirm the status unchanged"),
             ("insist", "填 是/yes：坚持提交不合常理的数值（须填说明；街镇人员的修改将作为待核实）/ yes: keep an implausible "
                        "value (needs a note; a town official's edit becomes 待核实, awaiting confirmation)"),
             ("", "空白单元格 = 不修改 / an empty cell = no change"),
@@ -607,3 +650,132 @@ def boundary_report(new_zones: Any, current_zones: Any) -> pd.DataFrame:
             "current_quality": [quality.get(c) for c in new_zones["town_code"].astype(str)],
         }
     )
+
+
+# --- the per-town update workbook (issue 12) ----------------------------------------------------
+# (header, column code, editable): the header carries the code in brackets, so the import reads
+# the workbook as it comes back ("状态 (status)" → status).  Locked columns identify the row.
+WORKBOOK_SHEET = "站点 sites"
+WORKBOOK_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("站点编号", "site_id", False),
+    ("版本", "version", False),
+    ("名称", "name_zh", False),
+    ("类别", "category", False),
+    ("状态", "status", True),
+    ("运行能力", "operating_capacity_value", True),
+    ("能力单位", "operating_capacity_unit", True),
+    ("投运日期", "commissioned", True),
+    ("状态最近确认", "status_confirmed_at", False),
+    ("确认无变化", "confirm", True),
+    ("说明", "note", True),
+)
+CONFIRM_CHOICES = ("是", "")
+
+
+def workbook_header(label: str, code: str) -> str:
+    return f"{label} ({code})"
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def town_workbook(sites: pd.DataFrame, town_code: str, town_name: str = "", round_info: dict[str, Any] | None = None,
+                  months: int | None = None, stale: pd.Series | None = None) -> bytes:
+    """The update workbook of one town (xlsx): its live sites with their current values and
+    Chinese labels, a dropdown of the statuses (Chinese labels) and of the confirm column, the id
+    columns locked (sheet protection; the editable cells unlocked), and an instructions sheet.
+    Sent back as it is, :func:`plan_import` reads it (the headers carry the column codes)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from wufei_geo.exports import text_cells_only
+
+    live = sites[(sites["town_code"].astype("string") == str(town_code))]
+    if "retired" in live.columns:
+        live = live[~live["retired"].fillna(False).astype(bool)]
+    live = live.sort_values("site_id", kind="stable")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = WORKBOOK_SHEET
+    ws.append([workbook_header(label, code) for label, code, _ in WORKBOOK_COLUMNS])
+    for rec in live.to_dict("records"):
+        row = []
+        for _label, code, _edit in WORKBOOK_COLUMNS:
+            value = rec.get(code)
+            if code == "status":
+                value = i18n.status_label(value, "zh") if _cell(value) is not None else None
+            elif code == "category":
+                value = i18n.category_label(value, "zh") if _cell(value) is not None else None
+            elif code == "version":
+                value = None if _cell(value) is None else int(value)
+            elif code in ("confirm", "note"):
+                value = None
+            row.append(_cell(value))
+        ws.append(row)
+    text_cells_only(ws)
+    n = len(live)
+    editable, locked = PatternFill("solid", fgColor="FFF9E5"), PatternFill("solid", fgColor="E6E6E6")
+    for j, (_label, _code, edit) in enumerate(WORKBOOK_COLUMNS, start=1):
+        ws.cell(1, j).font = Font(bold=True)
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = 16 if j != 3 else 36
+        for i in range(2, n + 2):
+            if edit:
+                ws.cell(i, j).protection = Protection(locked=False)
+            ws.cell(i, j).fill = editable if edit else locked
+    letters = {code: ws.cell(1, j).column_letter for j, (_l, code, _e) in enumerate(WORKBOOK_COLUMNS, start=1)}
+    if n:
+        statuses = DataValidation(type="list", formula1='"' + ",".join(i18n.status_label(s, "zh") for s in model.STATUSES) + '"',
+                                  allow_blank=True, showErrorMessage=True, errorTitle="状态", error="请从下拉列表中选择状态")
+        statuses.add(f"{letters['status']}2:{letters['status']}{n + 1}")
+        confirm = DataValidation(type="list", formula1='"' + ",".join(c for c in CONFIRM_CHOICES if c) + '"',
+                                 allow_blank=True, showErrorMessage=True, errorTitle="确认无变化", error="填“是”或留空")
+        confirm.add(f"{letters['confirm']}2:{letters['confirm']}{n + 1}")
+        ws.add_data_validation(statuses)
+        ws.add_data_validation(confirm)
+    ws.freeze_panes = "C2"
+    ws.protection.sheet = True  # no password: the lock keeps the ids from being typed over by mistake
+    ws.protection.formatColumns = False  # widening a column stays possible
+
+    info = wb.create_sheet("说明 instructions")
+    title = f"{town_name or town_code}（{town_code}）站点更新表 / site update workbook"
+    lines = [
+        (title, ""),
+        ("", ""),
+    ]
+    if round_info:
+        lines.append(("更新轮次 / update round", f"#{round_info.get('id')} {round_info.get('title')}"))
+        lines.append(("截止日期 / deadline", round_info.get("deadline") or "—"))
+    if months is not None:
+        n_stale = int(stale.reindex(live.index).fillna(False).sum()) if stale is not None else None
+        lines.append(("确认有效期 / confirmation period", f"{months} 个月 / months"
+                      + (f"；本表 {n_stale} 个站点已过期未确认 / {n_stale} sites stale" if n_stale is not None else "")))
+    lines += [
+        ("", ""),
+        ("如何填写 / how to fill in", ""),
+        ("1", "每行一个站点。灰色列（编号、版本、名称、类别、确认时间）已锁定，请勿修改。 / One row per site; the grey "
+              "columns (id, version, name, category, last confirmation) are locked."),
+        ("2", "状态有变化：在“状态”列的下拉列表中选择新状态；暂停、取消、关停或状态回退须在“说明”列写明原因。 / Status changed: "
+              "pick it from the dropdown in the status column; suspending, cancelling, closing or a backwards move needs a note."),
+        ("3", "状态无变化：在“确认无变化”列选“是”。 / Status unchanged: choose 是 (yes) in the confirm column."),
+        ("4", "运行能力、能力单位、投运日期如有变化直接修改；其他单元格保持原样即视为不修改。 / Change capacity, unit or "
+              "commissioning date where they changed; a cell left as it is changes nothing."),
+        ("5", "填好后在系统“数据”页“批量更新”上传本文件，先预览（不保存），核对后再应用。 / Upload this file on the 数据 "
+              "(Data) page under bulk update: the dry run shows every change before anything is saved."),
+        ("", ""),
+        ("状态 / statuses", "、".join(f"{i18n.status_label(s, 'zh')} = {s}" for s in model.STATUSES)),
+    ]
+    for a, b in lines:
+        info.append([a, b])
+    info.column_dimensions["A"].width = 28
+    info.column_dimensions["B"].width = 110
+    info["A1"].font = Font(bold=True, size=13)
+    text_cells_only(info)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -3,7 +3,7 @@
 ``load_catalog(store)`` joins the store's sites with the geodata (district, towns, zones —
 the official boundaries when imported, else the approximate default), places each site
 (:mod:`wufei_geo.locate`), and adds the derived flags the map, analysis and exports share
-(``overdue``, ``last_change``, ``pending``).  It is the one place that does this join.
+(``overdue``, ``last_change``, ``pending``, ``stale``).  It is the one place that does this join.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from wufei_geo import facilities, geodata, locate
+from wufei_geo import facilities, freshness, geodata, locate
 from wufei_geo.model import PRECISIONS
 
 if TYPE_CHECKING:
@@ -195,6 +195,10 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
         zones = geodata.load_default_zones()
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     sites["overdue"] = overdue_mask(sites, today)
+    # issue 12: status not confirmed within the configured period (the map badges it; colour stays)
+    months = getattr(getattr(store, "settings", None), "status_confirmation_months", freshness.DEFAULT_CONFIRMATION_MONTHS)
+    fresh_today = today or (store.today() if hasattr(store, "today") else dt.date.today())
+    sites["stale"] = freshness.stale_flags(sites, fresh_today, months).to_numpy() if len(sites) else pd.Series([], dtype=bool)
     changes = store.last_changes()
     sites["last_change"] = [_last_change_text(changes.get(sid)) for sid in sites["site_id"]]
     # 待核实: an edit awaiting a planner's confirmation (its values are not in the site's columns,

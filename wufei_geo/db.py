@@ -167,6 +167,35 @@ proposals = sa.Table(
     sa.Column("decision_note", sa.Text, nullable=True),
 )
 
+# Update rounds (issue 12): a planner asks the towns to confirm or correct their sites; every
+# confirmation or edit of a site in an open round's scope is kept as an answer.
+update_rounds = sa.Table(
+    "update_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("deadline", sa.String(10), nullable=True),  # ISO date (Asia/Shanghai), inclusive
+    sa.Column("towns", sa.Text, nullable=False),  # JSON list of town codes; [] = every town
+    sa.Column("categories", sa.Text, nullable=False),  # JSON list of categories; [] = every category
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # open | closed
+    sa.Column("opened_by", sa.Text, nullable=False),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("closed_by", sa.Text, nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+)
+
+round_answers = sa.Table(
+    "round_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("round_id", sa.Integer, sa.ForeignKey("update_rounds.id"), nullable=False, index=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("town_code", sa.String(9), nullable=True),
+    sa.Column("answer", sa.String(16), nullable=False),  # confirm | update | propose
+    sa.Column("answered_by", sa.Text, nullable=False),
+    sa.Column("answered_at", UTCDateTime, nullable=False),
+)
+
 meta = sa.Table(
     "meta",
     metadata,
@@ -175,7 +204,7 @@ meta = sa.Table(
 )
 
 # Tables whose content is the data (alembic_version is bookkeeping).
-DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, meta)
+DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers, meta)
 
 
 def normalise_url(url: str) -> str:

@@ -59,9 +59,12 @@ EDITABLE_FIELDS = site_rules.EDITABLE_FIELDS
 # Fields an edit writes besides the changed ones: every edit confirms the site's status (issue 11).
 _CONFIRMATION_FIELDS = ("status_as_of", "status_source", "status_confirmed_at", "status_confirmed_by")
 # Audit actions that record a person's decision: the seed never overwrites their fields.
-USER_ACTIONS = frozenset({"update", "add_site", "retire", "confirm_proposal", "set_design_capacity"})
+USER_ACTIONS = frozenset({"update", "add_site", "retire", "confirm_proposal", "set_design_capacity", "confirm"})
 # Audit actions that record no change of a site's values (not a site's "last change").
-NO_CHANGE_ACTIONS = ("propose", "reject_proposal", "override")
+NO_CHANGE_ACTIONS = ("propose", "reject_proposal", "override", "confirm")
+# Round statuses (issue 12) and what an answer in a round can be.
+ROUND_STATUSES = ("open", "closed")
+ROUND_ANSWERS = ("confirm", "update", "propose")
 # Audit actions by which a person accepted a value past a plausibility rule (restore honours them).
 ACCEPT_ACTIONS = ("confirm_proposal", "override")
 SEED_USER = "seed"
@@ -356,6 +359,8 @@ class Store:
                 claimed.add(field)
             if action in ("update", "confirm_proposal"):
                 claimed.update(_CONFIRMATION_FIELDS)
+            if action == "confirm":  # a person confirmed the status unchanged (issue 12)
+                claimed.update(("status_confirmed_at", "status_confirmed_by"))
             if action == "set_design_capacity":
                 claimed.update({"capacity_value", "capacity_unit", "capacity_norm", "capacity_norm_unit", "capacity_components"})
         return out
@@ -645,14 +650,7 @@ class Store:
         site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
         if site is None:
             raise NotFound(key="error.no_site", params={"site_id": site_id})
-        if who.role == "town_official":
-            if site["town_code"] is None or site["town_code"] != who.town_code:
-                raise PermissionDenied(
-                    key="error.other_town" if site["town_code"] is not None else "error.other_town_none",
-                    params={"name": who.name, "town": who.town_code, "site_id": site_id, "site_town": site["town_code"]},
-                )
-        elif who.role not in ("admin", "planner"):
-            raise PermissionDenied(key="error.role_may_not_edit", params={"role": who.role})
+        self._check_may_edit(who, site)
         if site["retired"]:
             raise ValidationError(key="error.site_retired", params={"site_id": site_id})
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
@@ -711,6 +709,7 @@ class Store:
                 return {"site_id": site_id, "changes": plan, "note": note, "version": expected_version,
                         "proposal": True, "rules": [v.rule for v in violations]}
             proposal = self._propose(conn, now, who.name, site, changes, changed, violations, note)
+            self._record_answer(conn, now, who.name, site, "propose")
             auth.touch(conn, who.session_id, now)
             out = dict(site)
             out["proposal"] = proposal
@@ -737,6 +736,7 @@ class Store:
             self._audit(conn, now, who.name, site_id, town, "note", None, None, None, note, version)
         for v in violations:  # a planner's/administrator's insisted edit: the rule it overrode is on record
             self._audit(conn, now, who.name, site_id, town, "override", v.rule, None, v.message, note, version)
+        self._record_answer(conn, now, who.name, site, "update")
         auth.touch(conn, who.session_id, now)
         return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().one())
 
@@ -768,10 +768,13 @@ class Store:
         return self.read(
             lambda conn: self._apply_update(conn, actor, site_id, changes, expected_version, note, False, insist))
 
-    def update_sites(self, actor: Actor | None, items: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    def update_sites(self, actor: Actor | None, items: Sequence[tuple[Any, ...]],
+                     confirms: Sequence[tuple[Any, ...]] = ()) -> list[dict[str, Any]]:
         """Several edits in ONE transaction: all are applied, or none (BatchRefused lists every refusal).
 
         Each item is ``(site_id, changes, expected_version, note)`` or with a fifth ``insist``.
+        ``confirms`` (issue 12): confirmations "unchanged" ``(site_id, expected_version, note)`` in the
+        same transaction (as :meth:`confirm_site`); their refusals are numbered after the items'.
         """
 
         def work(conn: Connection) -> list[dict[str, Any]]:
@@ -783,13 +786,260 @@ class Store:
                     done.append(self._apply_update(conn, actor, site_id, changes, expected, note, True, insist))
                 except WufeiError as exc:
                     errors.append((i, site_id, exc))
+            for j, item in enumerate(confirms):
+                site_id, expected = item[0], item[1]
+                try:
+                    done.append(self._apply_confirm(conn, actor, site_id, expected, item[2] if len(item) > 2 else None, True))
+                except WufeiError as exc:
+                    errors.append((len(items) + j, site_id, exc))
             if errors:
                 msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
                 raise BatchRefused(None, errors, key="error.batch",
-                                   params={"n": len(errors), "total": len(items), "detail": msg})
+                                   params={"n": len(errors), "total": len(items) + len(confirms), "detail": msg})
             return done
 
         return self.run_write(work)
+
+    # --- confirming a status unchanged (issue 12) ---------------------------------------------------
+
+    def _apply_confirm(self, conn: Connection, actor: Actor | None, site_id: str, expected_version: Any,
+                       note: str | None, write: bool) -> dict[str, Any]:
+        now = self.now()
+        who = auth.check_actor(conn, actor, now, self.settings)
+        site = conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
+        if site is None:
+            raise NotFound(f"no site {site_id!r} / 无此站点")
+        self._check_may_edit(who, site)
+        if site["retired"]:
+            raise ValidationError(f"site {site_id} is retired and cannot be confirmed / 站点已撤销")
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise ValidationError("expected_version must be the integer version the confirmation started from")
+        if site["version"] != expected_version:
+            raise self._stale(conn, site_id, expected_version, site["version"])
+        if note is not None and not isinstance(note, str):
+            raise ValidationError("the note must be text")
+        if note is not None:
+            check_text("the note", note)
+        note = note.strip() if note and note.strip() else None
+        at = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+        if not write:
+            return {"site_id": site_id, "confirm": True, "status": site["status"], "note": note,
+                    "version": expected_version, "changes": []}
+        # the version does not move: a confirmation changes no value (nobody's open form goes stale)
+        res = conn.execute(
+            sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == expected_version)
+            .values(status_confirmed_at=at, status_confirmed_by=who.name)
+        )
+        if res.rowcount != 1:
+            current = conn.execute(sa.select(db.sites.c.version).where(db.sites.c.site_id == site_id)).scalar()
+            raise self._stale(conn, site_id, expected_version, current)
+        self._audit(conn, now, who.name, site_id, site["town_code"], "confirm", "status", _fmt(site["status"]),
+                    _fmt(site["status"]), note, expected_version)
+        self._record_answer(conn, now, who.name, site, "confirm")
+        auth.touch(conn, who.session_id, now)
+        return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().one())
+
+    @staticmethod
+    def _check_may_edit(who: Any, site: Mapping[str, Any]) -> None:
+        """The edit permission (town officials: own town's sites; planners and administrators: any)."""
+        if who.role == "town_official":
+            if site["town_code"] is None or site["town_code"] != who.town_code:
+                raise PermissionDenied(
+                    key="error.other_town" if site["town_code"] is not None else "error.other_town_none",
+                    params={"name": who.name, "town": who.town_code, "site_id": site["site_id"],
+                            "site_town": site["town_code"]},
+                )
+        elif who.role not in ("admin", "planner"):
+            raise PermissionDenied(key="error.role_may_not_edit", params={"role": who.role})
+
+    def confirm_site(self, actor: Actor | None, site_id: str, expected_version: int,
+                     note: str | None = None) -> dict[str, Any]:
+        """Confirm a site's status unchanged (issue 12): sets ``status_confirmed_at``/``_by`` and
+        nothing else (the version stays), audited as ``confirm``; counts as an answer to an open
+        update round covering the site.  The same permissions as an edit; refusals write nothing.
+        Returns the site as stored afterwards."""
+        return self.run_write(lambda conn: self._apply_confirm(conn, actor, site_id, expected_version, note, True))
+
+    def check_confirm(self, actor: Actor | None, site_id: str, expected_version: int,
+                      note: str | None = None) -> dict[str, Any]:
+        """Dry run of :meth:`confirm_site` (the same checks, nothing written)."""
+        return self.read(lambda conn: self._apply_confirm(conn, actor, site_id, expected_version, note, False))
+
+    def confirm_sites(self, actor: Actor | None, items: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """Several confirmations ``(site_id, expected_version[, note])`` in ONE transaction: all or none."""
+
+        def work(conn: Connection) -> list[dict[str, Any]]:
+            done, errors = [], []
+            for i, item in enumerate(items):
+                site_id, expected = item[0], item[1]
+                note = item[2] if len(item) > 2 else None
+                try:
+                    done.append(self._apply_confirm(conn, actor, site_id, expected, note, True))
+                except WufeiError as exc:
+                    errors.append((i, site_id, exc))
+            if errors:
+                msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
+                raise BatchRefused(f"{len(errors)} of {len(items)} confirmations refused, nothing saved: {msg}", errors)
+            return done
+
+        return self.run_write(work)
+
+    # --- update rounds (issue 12) ----------------------------------------------------------------
+
+    @staticmethod
+    def _round_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+        d = dict(row)
+        d["towns"] = json.loads(d["towns"] or "[]")
+        d["categories"] = json.loads(d["categories"] or "[]")
+        d["opened_at_local"] = auth.shanghai_time(d["opened_at"]) if d.get("opened_at") else None
+        d["closed_at_local"] = auth.shanghai_time(d["closed_at"]) if d.get("closed_at") else None
+        return d
+
+    @staticmethod
+    def _in_scope(rnd: Mapping[str, Any], town_code: Any, category: Any) -> bool:
+        towns, cats = rnd["towns"], rnd["categories"]
+        if town_code in (None, ""):
+            return False  # a site of no town belongs to no town's answer list
+        return (not towns or str(town_code) in towns) and (not cats or category in cats)
+
+    def _record_answer(self, conn: Connection, now: dt.datetime, who: str, site: Mapping[str, Any], answer: str) -> None:
+        """Keep a confirmation or edit as an answer to every open round whose scope has the site."""
+        for row in conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.status == "open")).mappings():
+            rnd = self._round_dict(row)
+            if self._in_scope(rnd, site["town_code"], site["category"]):
+                conn.execute(sa.insert(db.round_answers).values(
+                    round_id=rnd["id"], site_id=site["site_id"], town_code=site["town_code"], answer=answer,
+                    answered_by=who, answered_at=now))
+
+    def open_round(self, actor: Actor | None, title: str, deadline: Any = None, towns: Iterable[str] | None = None,
+                   categories: Iterable[str] | None = None) -> dict[str, Any]:
+        """A planner or administrator opens an update round: each official of a town in scope is asked
+        to confirm or correct the town's sites of the categories in scope (``None``/empty = all).
+        One round is open at a time.  Audited as ``open_round``."""
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError("a round needs a title / 请填写轮次标题", "round_title", field="title")
+        check_text("the title", title, controls=True)
+        title = title.strip()
+        if len(title) > 200:
+            raise ValidationError("the title is too long (200 characters at most) / 标题过长", "round_title")
+        if deadline in (None, ""):
+            deadline_text = None
+        else:
+            try:
+                deadline_text = (deadline if isinstance(deadline, dt.date) else dt.date.fromisoformat(str(deadline).strip())).isoformat()
+            except ValueError:
+                raise ValidationError(f"the deadline is not a date (YYYY-MM-DD): {deadline!r} / 截止日期格式应为 YYYY-MM-DD",
+                                      "round_deadline", field="deadline") from None
+        town_list = sorted({auth.check_town_code(str(t)) for t in (towns or [])})
+        cat_list = [c for c in CATEGORIES if c in set(categories or [])]
+        unknown = sorted(set(categories or []) - set(CATEGORIES))
+        if unknown:
+            raise ValidationError(f"unknown categories: {', '.join(map(str, unknown))}", "round_category")
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who = auth.check_actor(conn, actor, now, self.settings)
+            if who.role not in ("planner", "admin"):
+                raise PermissionDenied(f"only a planner or an administrator may open an update round (you are {who.role}) "
+                                       f"/ 仅规划人员或管理员可发起更新轮次", "round_role", role=who.role)
+            if deadline_text is not None and deadline_text < self.today().isoformat():
+                raise ValidationError("the deadline has already passed / 截止日期已过", "round_deadline", field="deadline")
+            current = conn.execute(sa.select(db.update_rounds.c.id).where(db.update_rounds.c.status == "open")).first()
+            if current is not None:
+                raise ValidationError(f"round #{current[0]} is still open; close it first / 已有进行中的轮次，请先结束",
+                                      "round_open", round_id=current[0])
+            rid = conn.execute(sa.insert(db.update_rounds).values(
+                title=title, deadline=deadline_text, towns=json.dumps(town_list), categories=json.dumps(cat_list),
+                status="open", opened_by=who.name, opened_at=now).returning(db.update_rounds.c.id)).scalar_one()
+            self._audit(conn, now, who.name, None, None, "open_round", None, None, f"#{rid} {title}", None, None)
+            auth.touch(conn, who.session_id, now)
+            return self._round_dict(conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == rid)).mappings().one())
+
+        return self.run_write(work)
+
+    def close_round(self, actor: Actor | None, round_id: int) -> dict[str, Any]:
+        """A planner or administrator closes an open round (its answers are kept).  Audited as ``close_round``."""
+        if isinstance(round_id, bool) or not isinstance(round_id, int):
+            raise ValidationError("round id must be a whole number", "round_id")
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who = auth.check_actor(conn, actor, now, self.settings)
+            if who.role not in ("planner", "admin"):
+                raise PermissionDenied(f"only a planner or an administrator may close an update round (you are {who.role}) "
+                                       f"/ 仅规划人员或管理员可结束更新轮次", "round_role", role=who.role)
+            row = conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+            if row["status"] != "open":
+                raise ValidationError(f"round #{round_id} is already closed / 轮次已结束", "round_closed", round_id=round_id)
+            conn.execute(sa.update(db.update_rounds).where(db.update_rounds.c.id == round_id)
+                         .values(status="closed", closed_by=who.name, closed_at=now))
+            self._audit(conn, now, who.name, None, None, "close_round", None, None, f"#{round_id} {row['title']}", None, None)
+            auth.touch(conn, who.session_id, now)
+            return self._round_dict(conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().one())
+
+        return self.run_write(work)
+
+    def rounds(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Update rounds, newest first (``towns``/``categories`` decoded; empty = all)."""
+        r = db.update_rounds
+        q = sa.select(r).order_by(r.c.id.desc())
+        if status is not None:
+            q = q.where(r.c.status == status)
+        return [self._round_dict(row) for row in self.read(lambda c: c.execute(q).mappings().all())]
+
+    def current_round(self) -> dict[str, Any] | None:
+        """The open round, if any."""
+        found = self.rounds("open")
+        return found[0] if found else None
+
+    def get_round(self, round_id: int) -> dict[str, Any]:
+        row = self.read(lambda c: c.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first())
+        if row is None:
+            raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+        return self._round_dict(row)
+
+    def round_answers(self, round_id: int) -> list[dict[str, Any]]:
+        """Every answer of a round, oldest first (who answered what, when)."""
+        a = db.round_answers
+        rows = self.read(lambda c: c.execute(sa.select(a).where(a.c.round_id == round_id).order_by(a.c.id)).mappings().all())
+        out = []
+        for row in rows:
+            d = dict(row)
+            d["answered_at_local"] = auth.shanghai_time(d["answered_at"])
+            out.append(d)
+        return out
+
+    def round_sites(self, round_id: int, town_code: str | None = None) -> pd.DataFrame:
+        """The live sites in a round's scope (optionally of one town), with ``answered`` (bool)."""
+        rnd = self.get_round(round_id)
+        sites = self.sites_frame()
+        mask = [self._in_scope(rnd, t, c) for t, c in zip(sites["town_code"], sites["category"], strict=True)]
+        sites = sites[pd.Series(mask, index=sites.index, dtype=bool)]
+        if town_code is not None:
+            sites = sites[sites["town_code"].astype("string") == str(town_code)]
+        answered = {a["site_id"] for a in self.round_answers(round_id)}
+        return sites.assign(answered=sites["site_id"].astype(str).isin(answered).astype(bool)).reset_index(drop=True)
+
+    def round_progress(self, round_id: int) -> list[dict[str, Any]]:
+        """Per town in the round's scope: ``{town_code, total, answered, last_answer_at, last_answer_at_local,
+        last_answer_by}`` — answered = sites with at least one answer (town order: by code)."""
+        rnd = self.get_round(round_id)
+        sites = self.round_sites(round_id)
+        answers = self.round_answers(round_id)
+        codes = rnd["towns"] or sorted({str(c) for c in sites["town_code"].dropna()} | {str(a["town_code"]) for a in answers if a["town_code"]})
+        out = []
+        for code in codes:
+            mine = sites[sites["town_code"].astype("string") == code]
+            last = [a for a in answers if a["town_code"] == code]
+            out.append({
+                "town_code": code, "total": int(len(mine)), "answered": int(mine["answered"].sum()),
+                "last_answer_at": last[-1]["answered_at"] if last else None,
+                "last_answer_at_local": last[-1]["answered_at_local"] if last else None,
+                "last_answer_by": last[-1]["answered_by"] if last else None,
+            })
+        return out
 
     # --- 待核实 proposals and design capacities ------------------------------------------------------
 

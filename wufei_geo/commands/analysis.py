@@ -203,6 +203,9 @@ def cmd_towns(args: argparse.Namespace) -> int:
               f"{t('analysis.col.in_progress', lang)} {card.counts['in_progress']} · "
               f"{t('analysis.col.not_started', lang)} {card.counts['not_started']} · "
               f"{t('analysis.col.sites', lang)} {len(card.sites)}")
+        fresh = card.freshness
+        print("    " + t("freshness.line", lang, confirmed=fresh.get("confirmed"), sites=fresh.get("sites"),
+                          stale=fresh.get("stale"), last=fresh.get("last_confirmed_at") or "—", months=_months()))
         fig = figures[card.town_code]
         print("    " + " · ".join(f"{t('analysis.measure.' + m, lang)} {analysis.fmt_measure(fig.values[m], m, lang)}"
                                   for m in analysis.TOWN_MEASURES))

@@ -23,6 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--note", help="required for suspended/cancelled/decommissioned and backwards moves")
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     s.set_defaults(func=_set)
+    c = sub.add_parser("confirm", help="confirm a site's status unchanged (as a named user)")
+    c.add_argument("site_id")
+    c.add_argument("--user", required=True, help="the account confirming (its password is asked)")
+    c.add_argument("--expect-version", type=int, help="refuse if the site changed since this version")
+    c.add_argument("--note", help="optional note")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    c.set_defaults(func=_confirm)
 
     h = subparsers.add_parser("history", help="who changed what on a site (times in Asia/Shanghai)")
     h.add_argument("site_id")
@@ -56,6 +63,26 @@ def _set(args: argparse.Namespace) -> int:
     except WufeiError as exc:
         return fail(exc)
     print(f"{args.site_id}: {before} → {after['status']} (version {after['version']})")
+    return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from wufei_geo import auth
+    from wufei_geo.store import Store
+
+    try:
+        password = read_password(args, f"Password for {args.user}: ")
+        store = Store.open()
+        actor = auth.authenticate(store, args.user, password)
+        try:
+            version = args.expect_version if args.expect_version is not None else store.get_site(args.site_id)["version"]
+            after = store.confirm_site(actor, args.site_id, version, args.note)
+        finally:
+            auth.logout(store, actor)
+    except WufeiError as exc:
+        return fail(exc)
+    print(f"{args.site_id}: {after['status']} confirmed unchanged by {printable(after['status_confirmed_by'])} "
+          f"at {after['status_confirmed_at']}")
     return 0
 
 

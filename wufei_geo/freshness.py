@@ -1,0 +1,67 @@
+"""How fresh a status is (issue 12): the one rule for "confirmed within the period" and "stale".
+
+A site's status is confirmed when a person confirmed it (``status_confirmed_at``: every edit, a
+confirmation "unchanged", the plan's date for seed rows) within ``months`` before ``today``;
+otherwise it is stale.  The period is ``Settings.status_confirmation_months`` — the same one the
+forecast (:mod:`wufei_geo.analysis`) trusts expected dates by.  Used by the analysis (re-exported
+there), the catalog's ``stale`` flag and the per-town freshness; imports no other wufei_geo module.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_CONFIRMATION_MONTHS = 12
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _months_before(today: dt.date, months: int) -> dt.date:
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, 28)
+    return dt.date(year, month + 1, day)
+
+
+def status_confirmed(row: Mapping[str, Any], today: dt.date, months: int = DEFAULT_CONFIRMATION_MONTHS) -> bool:
+    """Whether a person confirmed the site's status within ``months`` before ``today``
+    (``status_confirmed_at``; a missing confirmation is not a confirmation)."""
+    when = _text(row.get("status_confirmed_at"))
+    if when is None:
+        return False
+    try:
+        day = dt.date.fromisoformat(when[:10])
+    except ValueError:
+        return False
+    return day >= _months_before(today, months)
+
+
+def stale_flags(sites: pd.DataFrame, today: dt.date | None = None,
+                months: int = DEFAULT_CONFIRMATION_MONTHS) -> pd.Series:
+    """True where a site's status was not confirmed within ``months`` before ``today``."""
+    today = today or dt.date.today()
+    return pd.Series([not status_confirmed(r, today, months) for r in sites.to_dict("records")],
+                     index=sites.index, dtype=bool)
+
+
+def freshness(sites: pd.DataFrame, today: dt.date | None = None,
+              months: int = DEFAULT_CONFIRMATION_MONTHS) -> dict[str, Any]:
+    """``{sites, confirmed, stale, last_confirmed_at}`` of the live (not retired) sites given:
+    confirmed = status confirmed within the period, stale = the others, last_confirmed_at = the
+    latest confirmation (ISO text as stored; None when there is none)."""
+    live = sites
+    if "retired" in live.columns:
+        live = live[~live["retired"].fillna(False).astype(bool)]
+    stale = stale_flags(live, today, months) if len(live) else pd.Series([], dtype=bool)
+    column = live["status_confirmed_at"] if "status_confirmed_at" in live.columns else []
+    stamps = [w for w in (_text(v) for v in column) if w]
+    return {"sites": int(len(live)), "confirmed": int((~stale).sum()), "stale": int(stale.sum()),
+            "last_confirmed_at": max(stamps) if stamps else None}
