@@ -205,7 +205,7 @@ st.caption(tr("analysis.towns.figures_note")
 st.dataframe(
     pd.DataFrame(
         [
-            {"town_code": f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
+            {tr("export.col.town_code"): f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
              **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
             for f in figures
         ]

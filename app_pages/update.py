@@ -95,6 +95,14 @@ def rule_text(rule: str | None, params: dict[str, Any], fallback: str, town_name
     return fallback
 
 
+def refusal_text(exc: BaseException, town_names: dict[str, str] | None = None) -> str:
+    """A refusal in the UI language: a plausibility rule worded here, everything else by its key."""
+    rule = getattr(exc, "rule", None)
+    if rule and f"rule.{rule}" in i18n.MESSAGES:
+        return rule_text(rule, getattr(exc, "params", {}), err(exc), town_names)
+    return err(exc)
+
+
 def _proposal_changes(p: dict[str, Any], L: str) -> str:
     parts = []
     for k, v in p["new_values"].items():
@@ -344,7 +352,7 @@ if site is not None:
         base_now = site.get("baseline_capacity_unit")
         base_unit = b2.selectbox(tr("update.capacity_unit"),
                                  unit_options(str(site.get("category")), base_now if not _blank(base_now) else None),
-                                 format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_baseunit_{k}")
+                                 format_func=lambda u: i18n.unit_label(u, L) or u, placeholder=tr("common.choose"), key=f"upd_baseunit_{k}")
 
     loc_mode = st.radio(
         tr("update.location_mode"), ["keep", "map", "typed"], format_func=lambda m: tr(f"loc.{m}"),
@@ -462,8 +470,7 @@ if site is not None:
                 st.rerun()
             except WufeiError as exc:
                 params = getattr(exc, "params", {})
-                st.error(tr("update.refused", error=md(rule_text(getattr(exc, "rule", None), params, str(exc), town_names)
-                                                     if getattr(exc, "rule", None) in site_rules.RULES else err(exc))))
+                st.error(tr("update.refused", error=md(refusal_text(exc, town_names))))
             else:
                 st.session_state.pop(INSIST_KEY, None)
                 st.session_state.pop(CLICK_KEY, None)
@@ -483,7 +490,7 @@ if site is not None:
             e1, e2 = st.columns([2, 1])
             design_raw = e1.text_input(tr("update.design_value"), key=f"upd_designval_{k}")
             design_unit = e2.selectbox(tr("update.capacity_unit"), unit_options(str(site.get("category")), site.get("capacity_unit")),
-                                       format_func=lambda u: i18n.unit_label(u, L) or u, key=f"upd_design_unit_{k}")
+                                       format_func=lambda u: i18n.unit_label(u, L) or u, placeholder=tr("common.choose"), key=f"upd_design_unit_{k}")
             design_note = st.text_input(tr("update.design_source"), key=f"upd_design_note_{k}")
             if st.button(tr("update.design_submit"), key=f"upd_design_save_{k}"):
                 try:
@@ -523,7 +530,7 @@ else:
     )
     if actor.role in ("planner", "admin"):
         ids = [p["id"] for p in pending_all]
-        pick = st.selectbox(tr("update.proposal_pick"), ids, key="proposal_pick",
+        pick = st.selectbox(tr("update.proposal_pick"), ids, placeholder=tr("common.choose"), key="proposal_pick",
                             format_func=lambda i: next(f"#{p['id']} · {p['site_id']} · {p['proposed_by']}" for p in pending_all if p["id"] == i))
         decision_note = st.text_input(tr("update.proposal_decision_note"), key="proposal_note")
         b1, b2 = st.columns(2)

@@ -146,7 +146,7 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
     else:
         codes = [str(c) for c in catalog.zones["town_code"]]
         keep_across_language("workbook_town")
-        town = st.selectbox(tr("workbook.town"), codes, format_func=lambda c: town_names.get(c, c), key="workbook_town")
+        town = st.selectbox(tr("workbook.town"), codes, format_func=lambda c: town_names.get(c, c), key="workbook_town", placeholder=tr("common.choose"))
     if not town:
         return
     name = town_names.get(str(town), str(town))
@@ -206,9 +206,9 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
             title = st.text_input(tr("round.title"), key="round_title")
             deadline = st.date_input(tr("round.deadline"), value=store.today() + dt.timedelta(days=30), key="round_deadline")
             codes = [str(c) for c in catalog.zones["town_code"]]
-            towns = st.multiselect(tr("round.towns"), codes, format_func=lambda c: town_names.get(c, c), key="round_towns")
+            towns = st.multiselect(tr("round.towns"), codes, format_func=lambda c: town_names.get(c, c), key="round_towns", placeholder=tr("common.all"), select_all=False)
             cats = st.multiselect(tr("round.categories"), list(CATEGORIES), format_func=lambda c: i18n.category_label(c, L),
-                                  key="round_categories")
+                                  key="round_categories", placeholder=tr("common.all"), select_all=False)
             submitted = st.form_submit_button(tr("round.open"), type="primary")
         if submitted:
             try:

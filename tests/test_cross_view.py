@@ -198,9 +198,10 @@ def _page(flt: Filters) -> dict[str, dict[str, str]]:
     if flt.statuses:
         at.multiselect(key="flt_status").set_value(list(flt.statuses)).run()
     assert not at.exception, at.exception
-    table = next(d.value for d in at.dataframe if "town_code" in d.value.columns)
+    code = t("export.col.town_code", "zh")  # the page labels its code column (never a raw name)
+    table = next(d.value for d in at.dataframe if code in d.value.columns)
     cols = {m: t(f"analysis.measure.{m}", "zh") for m in analysis.TOWN_MEASURES}
-    return {str(r["town_code"]): {m: r[c] for m, c in cols.items()} for _, r in table.iterrows()}
+    return {str(r[code]): {m: r[c] for m, c in cols.items()} for _, r in table.iterrows()}
 
 
 def test_the_issue_examples_agree_in_the_core(edited) -> None:

@@ -18,7 +18,7 @@ DESCRIPTION = "The wufei-geo command line: Qingpu's zero-waste facilities, targe
 
 # One example per command, shown at the end of its help (commands that set their own epilog keep it).
 EXAMPLES: dict[str, str] = {
-    "capacity": "wufei-geo capacity --counts-toward operating --lang en",
+    "capacity": "wufei-geo capacity --counts-toward centralised --lang en",
     "towns": "wufei-geo towns --json > towns.json",
     "report": "wufei-geo report -o brief.pdf",
     "validate": "wufei-geo validate --dir facilities/",
@@ -36,6 +36,19 @@ EXAMPLES: dict[str, str] = {
     "users list": "wufei-geo users list --json",
     "users disable": "wufei-geo users disable xujing",
     "users set-password": "wufei-geo users set-password xujing",
+    "status confirm": "wufei-geo status confirm E.12-1 --user zhaoxiang --note 电话核实",
+    "edit": "wufei-geo edit E.12-1 --operating-capacity 5 --unit t/d --user zhaoxiang",
+    "proposals": "wufei-geo proposals list",
+    "proposals list": "wufei-geo proposals list --status all --json",
+    "proposals confirm": "wufei-geo proposals confirm 3 --user planner1 --note 电话核实",
+    "proposals reject": "wufei-geo proposals reject 3 --user planner1 --note 数值有误",
+    "design-capacity": "wufei-geo design-capacity E.11-1 600 t/d --user planner1 --note 附表3 E.11",
+    "rounds": "wufei-geo rounds list",
+    "rounds open": "wufei-geo rounds open 2026年第四季度核实 --deadline 2026-12-31 --user planner1",
+    "rounds close": "wufei-geo rounds close 1 --user planner1",
+    "rounds list": "wufei-geo rounds list --json",
+    "rounds progress": "wufei-geo rounds progress 1",
+    "serve": "wufei-geo serve --server.port 8501",
 }
 # Help for options and arguments whose command module gives none.
 OPTION_HELP: dict[tuple[str, str], str] = {
@@ -56,6 +69,30 @@ OPTION_HELP: dict[tuple[str, str], str] = {
     ("users list", "--json"): "print the accounts as JSON",
     ("users disable", "name"): "the account to disable",
     ("users set-password", "name"): "the account whose password is set",
+    ("edit", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
+    ("edit", "--status"): "the new status code",
+    ("edit", "--datum"): "datum of --lon/--lat: wgs84 (GPS, OSM, 天地图), gcj02 (AMap/Tencent) or bd09 (Baidu)",
+    ("proposals list", "--status"): "which proposals: pending (default), confirmed, rejected or all",
+    ("proposals list", "--site"): "only the proposals of this site id",
+    ("proposals list", "--json"): "print the proposals as JSON",
+    ("proposals confirm", "proposal_id"): "the proposal's number (see wufei-geo proposals list)",
+    ("proposals confirm", "--note"): "why it is right (recorded in the history)",
+    ("proposals reject", "proposal_id"): "the proposal's number (see wufei-geo proposals list)",
+    ("proposals reject", "--note"): "why it is rejected (required; recorded in the history)",
+    ("design-capacity", "site_id"): "the site's id, e.g. E.11-1",
+    ("design-capacity", "value"): "the design capacity, e.g. 600",
+    ("design-capacity", "unit"): "its unit, e.g. t/d, t/yr, kW",
+    ("design-capacity", "--expect-version"): "refuse if the site changed since this version",
+    ("rounds open", "title"): "the round's title, e.g. 2026年第四季度核实",
+    ("rounds open", "--user"): "the planner or administrator opening the round (its password is asked)",
+    ("rounds open", "--password-stdin"): "read the password from standard input",
+    ("rounds close", "round_id"): "the round's number (see wufei-geo rounds list)",
+    ("rounds close", "--user"): "the planner or administrator closing the round (its password is asked)",
+    ("rounds close", "--password-stdin"): "read the password from standard input",
+    ("rounds list", "--json"): "print the rounds as JSON",
+    ("rounds progress", "round_id"): "the round's number (default: the open round)",
+    ("rounds progress", "--json"): "print the progress per town as JSON",
+    ("status confirm", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
 }
 
 

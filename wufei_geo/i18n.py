@@ -153,8 +153,11 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
     parameters shown as words); a batch lists each refused edit; legacy plain-text refusals
     and foreign exceptions as written."""
     key = getattr(exc, "key", None)
+    rule = getattr(exc, "rule", None)
+    if (not key or key not in MESSAGES) and rule and f"rule.{rule}" in MESSAGES:
+        key = f"rule.{rule}"  # a site rule's refusal (wufei_geo.site_rules) worded from its key
     if not key or key not in MESSAGES:
-        return str(exc)
+        return _one_language(str(exc), lang)
     params = dict(getattr(exc, "params", {}) or {})
     for name, value in params.items():
         if name in _STATUS_PARAMS:
@@ -170,7 +173,16 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
     try:
         return t(key, lang, **params)
     except (KeyError, IndexError, ValueError):
-        return str(exc)
+        return _one_language(str(exc), lang)
+
+
+def _one_language(message: str, lang: str) -> str:
+    """A refusal written "English / 中文" (the core's convention for text not yet keyed) in
+    ``lang``: the Chinese part for zh, the English part for en; other text as written."""
+    english, sep, chinese = message.rpartition(" / ")
+    if not sep or not any("\u4e00" <= ch <= "\u9fff" for ch in chinese):
+        return message
+    return chinese if lang == "zh" else english
 
 
 # === legacy entries awaiting fold =================================================================

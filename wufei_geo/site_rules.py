@@ -125,9 +125,10 @@ def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
     if note_required(old_status, new_status) and not note:
         backwards = new_status not in NOTE_REQUIRED_STATUSES
         why = "backwards" if backwards else f"to {new_status}"
-        raise refuse(
-            "note_required", f"a note is required when moving {why} ({old_status} → {new_status}) / 此状态变更须填写说明",
-            field="note", old=old_status, new=new_status,
+        raise ValidationError(
+            f"a note is required when moving {why} ({old_status} → {new_status}) / 此状态变更须填写说明",
+            "note_required", key="error.note_required_backwards" if backwards else "error.note_required",
+            field="note", old=old_status, new=new_status, old_status=old_status, new_status=new_status,
         )
 
 
