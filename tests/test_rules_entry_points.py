@@ -21,6 +21,7 @@ from conftest import TEST_PASSWORD, FakeClock
 
 from wufei_geo import analysis, auth, backup, bulk_import, cli
 from wufei_geo.config import Settings
+from wufei_geo.errors import ValidationError
 from wufei_geo.store import Store
 
 IN_XIAYANG = ("121.124", "31.15")
@@ -116,12 +117,18 @@ def test_bulk_import_and_store_now_agree(five, official, planner):
     # 2. the floor, in its column
     report = bulk_import.plan_import(five, official, _csv([{"site_id": "E.12-1", "commissioned": "1900"}]), "u.csv", "en")
     assert report.errors[0].column == "commissioned" and "early" in report.errors[0].message
-    # 3. thousands separators: the same for the store (form, CLI) and the import
+    # 3. thousands separators: the same for the store (form, CLI) and the import — "1,200" is 1200
+    #    everywhere, and the ambiguous "1,2" (a decimal comma?) is refused everywhere (issue 15)
     v = five.get_site("E.12-2")["version"]
-    assert five.check_update(planner, "E.12-2", {"operating_capacity_value": "1,2", "operating_capacity_unit": "t/d"}, v)
+    assert five.check_update(planner, "E.12-2", {"operating_capacity_value": "1,200", "operating_capacity_unit": "kg/d"}, v)
+    plan = bulk_import.plan_import(five, planner, _csv([{"site_id": "E.12-2", "operating_capacity_value": "1,200",
+                                                         "operating_capacity_unit": "kg/d"}]), "u.csv")
+    assert plan.ok and plan.rows[0].changes["operating_capacity_value"] == "1,200"
+    with pytest.raises(ValidationError):
+        five.check_update(planner, "E.12-2", {"operating_capacity_value": "1,2", "operating_capacity_unit": "t/d"}, v)
     plan = bulk_import.plan_import(five, planner, _csv([{"site_id": "E.12-2", "operating_capacity_value": "1,2",
                                                          "operating_capacity_unit": "t/d"}]), "u.csv")
-    assert plan.ok and plan.rows[0].changes["operating_capacity_value"] == "1,2"
+    assert not plan.ok
     # 4. Excel date text: the store reads it too
     assert five.check_update(official, "E.12-1", {"commissioned": "2021-12-01 00:00:00"},
                              five.get_site("E.12-1")["version"])["changes"][0]["new_value"] == "2021-12-01"
@@ -172,7 +179,7 @@ def test_restore_checks_site_values_with_the_same_rules(five, tmp_path, values, 
     before = five.content_hash()
     bad = _tampered(good, tmp_path / "bad.zip", "E.12-1", **values)
     with pytest.raises(backup.BackupError) as exc:
-        backup.restore(five, bad)
+        backup.restore(five, bad, accept_unsigned=True)  # hand-edited on purpose: the rules, not the signature
     assert exc.value.rule == rule and "E.12-1" in str(exc.value)
     assert five.content_hash() == before
 
@@ -192,7 +199,7 @@ def test_restore_carries_proposals_and_accepted_values(five, official, planner, 
     assert manifest["tables"]["proposals"]["rows"] == 2
     total = _wet(five)
     five.reject_proposal(planner, pending["id"], "moved on")  # the database moves on …
-    summary = backup.restore(five, path)  # … and comes back
+    summary = backup.restore(five, path, accept_unsigned=True)  # … and comes back
     assert summary.counts["proposals"] == 2
     assert [p["id"] for p in five.proposals()] == [pending["id"]] and five.pending_site_ids() == {"E.12-2"}
     assert five.get_site("E.12-1")["operating_capacity_norm"] == 5000.0 and _wet(five) == total == 5002.0
@@ -216,7 +223,7 @@ def test_restore_refuses_a_damaged_proposal(five, official, tmp_path):
         for n, d in members.items():
             zf.writestr(n, d)
     with pytest.raises(backup.BackupError) as exc:
-        backup.restore(five, bad)
+        backup.restore(five, bad, accept_unsigned=True)
     assert exc.value.rule == "commissioned_in_future"
 
 

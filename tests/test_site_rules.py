@@ -221,13 +221,23 @@ def test_official_zone_is_the_imported_boundary_when_there_is_one(store, five, o
     from wufei_geo import geodata
 
     zones = geodata.load_default_zones()[["town_code", "name_zh", "geometry"]].copy()
-    # an "official" 夏阳 that is only a small box around its seat
+    # an "official" 夏阳 that is its approximate zone shrunk to 0.75 × around its seat: plausible as a
+    # whole (issue 15's checks only warn), and a point near the approximate edge lies outside it
+    from shapely import affinity
+    from shapely.geometry import Point
+
     x, y = IN_XIAYANG
-    zones.loc[zones["town_code"] == "310118001", "geometry"] = box(x - 0.002, y - 0.002, x + 0.002, y + 0.002)
-    store.replace_zones(None, gpd.GeoDataFrame(zones, geometry="geometry", crs="EPSG:4326"), source="test")
+    approx = zones.loc[zones["town_code"] == "310118001", "geometry"].iloc[0]
+    official_zone = affinity.scale(approx, 0.75, 0.75, origin=Point(x, y))
+    zones.loc[zones["town_code"] == "310118001", "geometry"] = official_zone
+    store.replace_zones(None, gpd.GeoDataFrame(zones, geometry="geometry", crs="EPSG:4326"), source="test",
+                        accept_warnings=True)
+    far = max(approx.exterior.coords, key=lambda c: (c[0] - x) ** 2 + (c[1] - y) ** 2)
+    edge = (x + 0.95 * (far[0] - x), y + 0.95 * (far[1] - y))  # inside the approximate zone only
+    assert approx.contains(Point(edge)) and not official_zone.contains(Point(edge))
     assert store.update_site(official, "E.12-1", {"location": (x + 0.001, y, "wgs84")}, five["version"])
     with pytest.raises(ImplausibleEdit) as exc:  # inside the approximate zone, outside the official one
-        store.update_site(official, "E.12-1", {"location": (x + 0.01, y, "wgs84")}, five["version"] + 1)
+        store.update_site(official, "E.12-1", {"location": (*edge, "wgs84")}, five["version"] + 1)
     assert exc.value.rule == "outside_own_zone" and exc.value.boundary_quality == "official"
 
 

@@ -382,11 +382,11 @@ def _read_archive(path: str | Path | IO[bytes]) -> tuple[dict[str, Any], dict[st
                     f"{table.name}: 行数 {len(parsed)} 与清单 {entry.get('rows')} 不符。 / row count differs from the manifest."
                 )
             rows[table.name] = parsed
-    problems = validate_rows(rows)
+    problems, rules = _row_problems(rows)
     if problems:
         shown = "; ".join(problems[:20]) + (f"; … ({len(problems)} in all)" if len(problems) > 20 else "")
         raise BackupError(f"备份中有 {len(problems)} 个值不符合录入规则，未恢复。 / {len(problems)} value(s) in the backup "
-                          f"break the rules of live input; nothing restored: {shown}")
+                          f"break the rules of live input; nothing restored: {shown}", rules[0] if rules else None)
     return manifest, rows, manifest_bytes, signature
 
 
@@ -410,18 +410,26 @@ def validate_rows(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
     functions live input goes through: ``store.check_text``, ``auth.check_name``,
     ``auth.check_town_code``, ``site_rules.parse_location``/``parse_capacity``, the model's
     vocabularies; zones with ``boundaries.check_whole``)."""
+    return _row_problems(rows)[0]
+
+
+def _row_problems(rows: dict[str, list[dict[str, Any]]]) -> tuple[list[str], list[str]]:
+    """(problems, the rule keys of the refusals among them, in order)."""
     from wufei_geo import auth
     from wufei_geo.errors import ValidationError
     from wufei_geo.model import CATEGORIES, PRECISIONS, ROLES, STATUSES, WET_WASTE_MODES
     from wufei_geo.store import check_text
 
     problems: list[str] = []
+    rules: list[str] = []
 
     def check(where: str, fn: Any, *args: Any, **kw: Any) -> Any:
         try:
             return fn(*args, **kw)
         except (ValidationError, ValueError, TypeError) as exc:
             problems.append(f"{where}: {exc}")
+            if getattr(exc, "rule", None):
+                rules.append(exc.rule)
             return None
 
     def finite(where: str, row: dict[str, Any]) -> None:
@@ -440,6 +448,7 @@ def validate_rows(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
         for k, allowed in (("status", STATUSES), ("category", CATEGORIES), ("precision", PRECISIONS)):
             if r.get(k) not in allowed:
                 problems.append(f"{where}: unknown {k} {r.get(k)!r}")
+                rules.append(f"unknown_{k}")
         if r.get("wet_waste_mode") not in (None, *WET_WASTE_MODES):
             problems.append(f"{where}: unknown wet_waste_mode {r.get('wet_waste_mode')!r}")
         if r.get("town_code") is not None:
@@ -492,7 +501,7 @@ def validate_rows(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
                 check(f"meta line {n} {k}", check_text, k, r[k], controls=True)
     if rows.get("zones"):
         problems += _zone_problems(rows["zones"])
-    return problems
+    return problems, rules
 
 
 def _zone_problems(zone_rows: list[dict[str, Any]]) -> list[str]:

@@ -452,7 +452,9 @@ def _refusal(exc: Exception, lang: str) -> str:
     from wufei_geo import i18n
     from wufei_geo.errors import ImplausibleEdit
 
-    text = _msg("refused", lang, error=i18n.error_text(exc, lang))
+    rules = getattr(exc, "rules", None) or ([exc.rule] if getattr(exc, "rule", None) else [])
+    key = f" [{', '.join(rules)}]" if rules else ""  # the rule keys, as the CLI prints them
+    text = _msg("refused", lang, error=i18n.error_text(exc, lang)) + key
     if isinstance(exc, ImplausibleEdit):
         text += " " + _msg("insist_hint", lang)
     return text

@@ -139,14 +139,14 @@ def parse_number(value: Any, what: str = "capacity", field_name: str = "operatin
     from wufei_geo.units import parse_decimal
 
     if isinstance(value, bool) or value is None:
-        raise refuse("capacity_not_number", f"{what} must be a number / 须为数字", field=field_name, value=value)
+        raise refuse("capacity_not_number", f"{what} must be a number / {value!r} 须为数字", field=field_name, value=value)
     try:
         number = parse_decimal(value) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise refuse("capacity_not_number", f"{what} {value!r} is not a number / 能力须为数字",
+        raise refuse("capacity_not_number", f"{what} {value!r} is not a number / 能力 {value!r} 须为数字",
                       field=field_name, value=value) from None
     if not math.isfinite(number) or number < 0:
-        raise refuse("capacity_not_number", f"{what} must be a finite number ≥ 0, not {value!r} / 须为不小于 0 的数",
+        raise refuse("capacity_not_number", f"{what} must be a finite number ≥ 0, not {value!r} / 能力须为不小于 0 的数，而非 {value!r}",
                       field=field_name, value=value)
     return number
 
@@ -184,7 +184,7 @@ def parse_capacity(category: Any, value: Any, unit: Any) -> dict[str, Any]:
             field="operating_capacity_unit", unit=unit, category=category, expected_unit=expected,
         ) from None
     if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
-        raise refuse("capacity_too_large", f"capacity {value!r} {unit} is too large / 能力数值过大",
+        raise refuse("capacity_too_large", f"capacity {value!r} {unit} is too large / 能力 {value!r} {unit} 数值过大",
                      field="operating_capacity_value", value=value, unit=unit)
     return {"operating_capacity_value": number, "operating_capacity_unit": unit, "operating_capacity_norm": float(norm)}
 
@@ -227,16 +227,16 @@ def parse_date(value: Any, today: dt.date) -> str | None:
         if m:
             text = m[1]
     else:
-        raise refuse("date_format", f"commissioning date {value!r} is not a date / 日期无效", field="commissioned", value=value)
+        raise refuse("date_format", f"commissioning date {value!r} is not a date / 投运日期 {value!r} 无效", field="commissioned", value=value)
     m = _DATE_RE.match(text)
     if not m:
-        raise refuse("date_format", f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM, YYYY) / 日期格式应为 YYYY-MM-DD",
+        raise refuse("date_format", f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM, YYYY) / 投运日期 {text!r} 格式应为 YYYY-MM-DD",
                      field="commissioned", value=text)
     year, month, day = int(m[1]), m[2], m[3]
     try:
         first_day = dt.date(year, int(month or 1), int(day or 1))
     except ValueError:
-        raise refuse("date_format", f"commissioning date {text!r} does not exist / 日期不存在", field="commissioned", value=text) from None
+        raise refuse("date_format", f"commissioning date {text!r} does not exist / 投运日期 {text!r} 不存在", field="commissioned", value=text) from None
     # one spelling per date: 2021-1-5 is stored as 2021-01-05
     text = f"{year:04d}" + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
     if first_day < EARLIEST_DATE:
@@ -328,15 +328,15 @@ def parse_expected(value: Any) -> str | None:
     text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else ""
     m = _DATE_RE.match(text)
     if not m:
-        raise refuse("bad_expected_date", f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计日期格式应为 YYYY-MM-DD",
+        raise refuse("bad_expected_date", f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计投运日期 {value!r} 格式应为 YYYY-MM-DD",
                      field="expected_commissioning", value=str(value))
     try:
         dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
     except ValueError:
-        raise refuse("bad_expected_date", f"expected date {text!r} does not exist / 日期不存在",
+        raise refuse("bad_expected_date", f"expected date {text!r} does not exist / 预计投运日期 {text!r} 不存在",
                      field="expected_commissioning", value=text) from None
     if not EXPECTED_YEARS[0] <= int(m[1]) <= EXPECTED_YEARS[1]:
-        raise refuse("bad_expected_date", f"expected date {text!r} is implausible / 预计日期不合理",
+        raise refuse("bad_expected_date", f"expected date {text!r} is implausible / 预计投运日期 {text!r} 不合理",
                      field="expected_commissioning", value=text)
     return text
 
