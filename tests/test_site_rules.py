@@ -216,7 +216,6 @@ def test_official_cannot_move_a_site_out_of_their_town(store, five, official, pl
 
 def test_official_zone_is_the_imported_boundary_when_there_is_one(store, five, official):
     import geopandas as gpd
-    from shapely.geometry import box
 
     from wufei_geo import geodata
 
