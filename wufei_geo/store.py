@@ -111,7 +111,12 @@ def failure_message(exc: BaseException) -> str | None:
     if isinstance(exc, DBAPIError):
         if _is_transient(exc):
             return "the database is locked by another program; nothing was saved, try again / 数据库被占用，未保存"
-        return _storage_refusal(exc) or (
+        key = _storage_refusal(exc)
+        if key:
+            from wufei_geo import i18n
+
+            return f"{i18n.t(key, 'en')} / {i18n.t(key, 'zh')}"  # both languages, split by the caller
+        return (
             f"the database could not be used ({type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}); "
             "check WUFEI_DB_URL and the database server / 无法使用数据库")
     if isinstance(exc, SQLAlchemyError):

@@ -184,7 +184,7 @@ def test_duplicate_rows_fail_cleanly(env, tmp_path: Path, monkeypatch, capsys) -
     _resign(env, members)  # even a backup signed here
     dup = _write(members, tmp_path / "dup.zip")
     before = data_hash(env)
-    code, out, err = run_cli(monkeypatch, capsys, "restore", str(dup), "--yes")
+    code, out, err = run_cli(monkeypatch, capsys, "--lang", "en", "restore", str(dup), "--yes")
     assert code == 1 and "Traceback" not in out + err and "$2b$" not in out + err
     assert "same key" in err and data_hash(env) == before
     record("faults", "restore-duplicate-rows", "cli:restore", "fault_survived", err.strip().splitlines()[-1],
@@ -200,7 +200,7 @@ def test_read_only_full_and_locked_database_fail_cleanly(env, tmp_path: Path, mo
     holder = sqlite3.connect(path, timeout=0)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        code, out, err = run_cli(monkeypatch, capsys, "restore", str(good), "--yes")
+        code, out, err = run_cli(monkeypatch, capsys, "--lang", "en", "restore", str(good), "--yes")
     finally:
         holder.rollback()
         holder.close()
@@ -234,7 +234,7 @@ def test_read_only_full_and_locked_database_fail_cleanly(env, tmp_path: Path, mo
 
 
 def test_cli_users_add_duplicate_prints_no_hash(env, monkeypatch, capsys) -> None:
-    code, out, err = run_cli(monkeypatch, capsys, "users", "add", "ADMIN", "--role", "admin", "--password-stdin",
+    code, out, err = run_cli(monkeypatch, capsys, "--lang", "en", "users", "add", "ADMIN", "--role", "admin", "--password-stdin",
                              stdin=PASSWORD + "\n")
     assert code == 1 and "Traceback" not in err and "$2b$" not in out + err and "already exists" in err
     assert auth.list_users(env)[0]["name"] == "admin"
