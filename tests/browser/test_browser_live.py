@@ -108,8 +108,15 @@ def test_a_saved_edit_reaches_an_open_map_within_10_s(app: Any, browser: Any) ->
         status_box = official.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
             has=official.get_by_text("状态", exact=True)
         ).first
-        status_box.click()
-        official.get_by_role("option", name=target_zh, exact=True).click()
+        option = official.get_by_role("option", name=target_zh, exact=True)
+        for _attempt in range(4):  # a click during a rerun can be lost: open the list again
+            status_box.click()
+            try:
+                option.wait_for(timeout=8_000)
+                break
+            except Exception:  # noqa: BLE001 — the list did not open; try again
+                official.keyboard.press("Escape")
+        option.click()
         official.wait_for_timeout(1000)
         official.get_by_role("button", name="保存").click()
         official.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)
