@@ -212,7 +212,7 @@ def _backup(actor: Any) -> None:
     try:
         preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
-        st.error(login.md(exc))
+        st.error(login.md(err(exc)))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
     st.code("\n".join(preview.lines()), language=None)

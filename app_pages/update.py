@@ -302,7 +302,7 @@ if site is not None:
             login.session_lost(exc)
             st.rerun()
         except WufeiError as exc:
-            st.error(tr("update.refused", error=md(exc)))
+            st.error(tr("update.refused", error=md(err(exc))))
         else:
             st.session_state[FLASH_KEY] = ("ok", tr("confirm.site_done", site_id=md(site_id)))
             st.rerun()

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import login
-from app_pages.common import keep_across_language, tr
+from app_pages.common import err, keep_across_language, tr
 from app_pages.login import md
 from wufei_geo import bulk_import, i18n
 from wufei_geo.errors import NotAuthenticated, WufeiError
@@ -132,7 +132,7 @@ def _do_confirm(store: Any, items: list[tuple[str, int]]) -> None:
         login.session_lost(exc)
         st.rerun()
     except WufeiError as exc:
-        st.error(tr("update.refused", error=md(exc)))
+        st.error(tr("update.refused", error=md(err(exc))))
     else:
         ids = ", ".join(sid for sid, _ in items)
         st.session_state[FLASH_KEY] = ("ok", tr("confirm.done", n=len(items), sites=md(ids)))
@@ -196,7 +196,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("round.closed", id=rnd["id"]))
                 st.rerun()
@@ -217,7 +217,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(exc)))
+                st.error(tr("update.refused", error=md(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("round.opened", id=opened["id"], title=md(opened["title"])))
                 st.rerun()
