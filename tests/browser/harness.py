@@ -324,3 +324,16 @@ def zone_labels(page: Any) -> list[dict]:
 def legend_state(page: Any) -> dict:
     """The legend against the town zones at the current view (see ``_LEGEND_JS``)."""
     return dict(_in_map(page, _LEGEND_JS))
+
+
+def choose(page: Any, box: Any, option: Any) -> None:
+    """Open a select box and click an option.  A click that lands while the page reruns is lost
+    (the list never opens), so the list is opened again — up to four times — until the option shows."""
+    for _attempt in range(4):
+        box.click()
+        try:
+            option.wait_for(timeout=8_000)
+            break
+        except Exception:  # noqa: BLE001 — the list did not open; try again
+            page.keyboard.press("Escape")
+    option.click()

@@ -17,6 +17,7 @@ from wufei_geo.mapview import STATUS_COLOURS
 from wufei_geo.store import Store
 
 from .harness import (
+    choose,
     hex_to_rgb,
     map_frame,
     marker_count,
@@ -134,8 +135,7 @@ def test_official_changes_status_and_the_marker_colour_changes(app: Any, page: A
     status_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
         has=page.get_by_text("状态", exact=True)
     ).first
-    status_box.click()
-    page.get_by_role("option", name="已运行", exact=True).click()
+    choose(page, status_box, page.get_by_role("option", name="已运行", exact=True))
     page.get_by_role("button", name="保存").click()
     page.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "update-saved.png"), full_page=False)
