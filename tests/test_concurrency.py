@@ -123,11 +123,11 @@ def test_sqlite_locked_database_is_retried_and_applied_once(sqlite_url, monkeypa
 def test_sqlite_lock_that_never_clears_gives_store_busy_and_writes_nothing(sqlite_url, monkeypatch, site_record):
     import sqlite3
 
-    from wufei_geo import store as store_module
     from wufei_geo.errors import StoreBusy
+    from wufei_geo.store import session as store_session
 
     s, actor = _locked_sqlite_store(sqlite_url, monkeypatch, site_record)
-    monkeypatch.setattr(store_module, "MAX_WRITE_ATTEMPTS", 3)
+    monkeypatch.setattr(store_session, "MAX_WRITE_ATTEMPTS", 3)
     before = s.content_hash()
     other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")

@@ -27,7 +27,7 @@ DATA_TABLE_NAMES = ("sites", "audit", "zones", "meta", "users")
 
 def data_hash(store: Store, tables: tuple[str, ...] = DATA_TABLE_NAMES) -> str:
     """SHA-256 over the rows of ``tables`` ordered by key (``Store.content_hash`` minus sessions)."""
-    from wufei_geo.store import _hashable
+    from wufei_geo.store.values import hashable
 
     h = hashlib.sha256()
     with store.engine.connect() as conn:
@@ -36,7 +36,7 @@ def data_hash(store: Store, tables: tuple[str, ...] = DATA_TABLE_NAMES) -> str:
                 continue
             h.update(f"#{table.name}\n".encode())
             for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns)):
-                h.update(json.dumps([_hashable(v) for v in row], ensure_ascii=False).encode("utf-8") + b"\n")
+                h.update(json.dumps([hashable(v) for v in row], ensure_ascii=False).encode("utf-8") + b"\n")
     return h.hexdigest()
 
 
@@ -80,10 +80,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 def _block_plan_seed(store: Store) -> None:
     """Make ``Store.open()`` (the CLI, the app) treat the plan's seed as already applied."""
     from wufei_geo import facilities
+    from wufei_geo.store.seeding import set_meta
 
     records = facilities.load_seed_sites()
     digest = hashlib.sha256(json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
-    store.run_write(lambda conn: store._set_meta(conn, "seed_hash", digest))
+    store.run_write(lambda conn: set_meta(conn, "seed_hash", digest))
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str, str]:

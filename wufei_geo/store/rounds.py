@@ -1,0 +1,191 @@
+"""Update rounds (issue 12): opening and closing a round, its scope (``in_scope``), the answers
+written with every confirmation, edit or proposal of a site in scope (``record_answer``), and
+the reads of rounds, their sites and their progress per town."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from wufei_geo import auth, db
+from wufei_geo.auth import Actor
+from wufei_geo.errors import NotFound, ValidationError
+from wufei_geo.model import CATEGORIES
+from wufei_geo.store import audit
+from wufei_geo.store.editing import require_planner
+from wufei_geo.store.reads import Reads
+from wufei_geo.store.values import check_text
+
+
+def round_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    d = dict(row)
+    d["towns"] = json.loads(d["towns"] or "[]")
+    d["categories"] = json.loads(d["categories"] or "[]")
+    d["opened_at_local"] = auth.shanghai_time(d["opened_at"]) if d.get("opened_at") else None
+    d["closed_at_local"] = auth.shanghai_time(d["closed_at"]) if d.get("closed_at") else None
+    return d
+
+
+def in_scope(rnd: Mapping[str, Any], town_code: Any, category: Any) -> bool:
+    towns, cats = rnd["towns"], rnd["categories"]
+    if town_code in (None, ""):
+        return False  # a site of no town belongs to no town's answer list
+    return (not towns or str(town_code) in towns) and (not cats or category in cats)
+
+
+def record_answer(conn: Connection, now: dt.datetime, who: str, site: Mapping[str, Any], answer: str) -> None:
+    """Keep a confirmation or edit as an answer to every open round whose scope has the site."""
+    for row in conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.status == "open")).mappings():
+        rnd = round_dict(row)
+        if in_scope(rnd, site["town_code"], site["category"]):
+            conn.execute(sa.insert(db.round_answers).values(
+                round_id=rnd["id"], site_id=site["site_id"], town_code=site["town_code"], answer=answer,
+                answered_by=who, answered_at=now))
+
+
+def _round_title(title: Any) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise ValidationError("a round needs a title / 请填写轮次标题", "round_title", field="title")
+    check_text("the title", title, controls=True)
+    title = title.strip()
+    if len(title) > 200:
+        raise ValidationError("the title is too long (200 characters at most) / 标题过长", "round_title")
+    return title
+
+
+def _round_deadline(deadline: Any) -> str | None:
+    if deadline in (None, ""):
+        return None
+    try:
+        return (deadline if isinstance(deadline, dt.date) else dt.date.fromisoformat(str(deadline).strip())).isoformat()
+    except ValueError:
+        raise ValidationError(f"the deadline is not a date (YYYY-MM-DD): {deadline!r} / 截止日期格式应为 YYYY-MM-DD",
+                              "round_deadline", field="deadline") from None
+
+
+def _round_categories(categories: Iterable[str] | None) -> list[str]:
+    cat_list = [c for c in CATEGORIES if c in set(categories or [])]
+    unknown = sorted(set(categories or []) - set(CATEGORIES))
+    if unknown:
+        raise ValidationError(f"unknown categories: {', '.join(map(str, unknown))}", "round_category")
+    return cat_list
+
+
+class Rounds(Reads):
+    """Update rounds."""
+
+    def open_round(self, actor: Actor | None, title: str, deadline: Any = None, towns: Iterable[str] | None = None,
+                   categories: Iterable[str] | None = None) -> dict[str, Any]:
+        """A planner or administrator opens an update round: each official of a town in scope is asked
+        to confirm or correct the town's sites of the categories in scope (``None``/empty = all).
+        One round is open at a time.  Audited as ``open_round``."""
+        title = _round_title(title)
+        deadline_text = _round_deadline(deadline)
+        town_list = sorted({auth.check_town_code(str(t)) for t in (towns or [])})
+        cat_list = _round_categories(categories)
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who = auth.check_actor(conn, actor, now, self.settings)
+            require_planner(who, "open an update round", "发起更新轮次", "round_role")
+            if deadline_text is not None and deadline_text < self.today().isoformat():
+                raise ValidationError("the deadline has already passed / 截止日期已过", "round_deadline", field="deadline")
+            current = conn.execute(sa.select(db.update_rounds.c.id).where(db.update_rounds.c.status == "open")).first()
+            if current is not None:
+                raise ValidationError(f"round #{current[0]} is still open; close it first / 已有进行中的轮次，请先结束",
+                                      "round_open", round_id=current[0])
+            rid = conn.execute(sa.insert(db.update_rounds).values(
+                title=title, deadline=deadline_text, towns=json.dumps(town_list), categories=json.dumps(cat_list),
+                status="open", opened_by=who.name, opened_at=now).returning(db.update_rounds.c.id)).scalar_one()
+            audit.record(conn, now, who.name, None, None, "open_round", None, None, f"#{rid} {title}", None, None)
+            auth.touch(conn, who.session_id, now)
+            return round_dict(conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == rid)).mappings().one())
+
+        return self.run_write(work)
+
+    def close_round(self, actor: Actor | None, round_id: int) -> dict[str, Any]:
+        """A planner or administrator closes an open round (its answers are kept).  Audited as ``close_round``."""
+        if isinstance(round_id, bool) or not isinstance(round_id, int):
+            raise ValidationError("round id must be a whole number", "round_id")
+
+        def work(conn: Connection) -> dict[str, Any]:
+            now = self.now()
+            who = auth.check_actor(conn, actor, now, self.settings)
+            require_planner(who, "close an update round", "结束更新轮次", "round_role")
+            row = conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+            if row["status"] != "open":
+                raise ValidationError(f"round #{round_id} is already closed / 轮次已结束", "round_closed", round_id=round_id)
+            conn.execute(sa.update(db.update_rounds).where(db.update_rounds.c.id == round_id)
+                         .values(status="closed", closed_by=who.name, closed_at=now))
+            audit.record(conn, now, who.name, None, None, "close_round", None, None, f"#{round_id} {row['title']}", None, None)
+            auth.touch(conn, who.session_id, now)
+            return round_dict(conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().one())
+
+        return self.run_write(work)
+
+    def rounds(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Update rounds, newest first (``towns``/``categories`` decoded; empty = all)."""
+        r = db.update_rounds
+        q = sa.select(r).order_by(r.c.id.desc())
+        if status is not None:
+            q = q.where(r.c.status == status)
+        return [round_dict(row) for row in self.read(lambda c: c.execute(q).mappings().all())]
+
+    def current_round(self) -> dict[str, Any] | None:
+        """The open round, if any."""
+        found = self.rounds("open")
+        return found[0] if found else None
+
+    def get_round(self, round_id: int) -> dict[str, Any]:
+        row = self.read(lambda c: c.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first())
+        if row is None:
+            raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+        return round_dict(row)
+
+    def round_answers(self, round_id: int) -> list[dict[str, Any]]:
+        """Every answer of a round, oldest first (who answered what, when)."""
+        a = db.round_answers
+        rows = self.read(lambda c: c.execute(sa.select(a).where(a.c.round_id == round_id).order_by(a.c.id)).mappings().all())
+        out = []
+        for row in rows:
+            d = dict(row)
+            d["answered_at_local"] = auth.shanghai_time(d["answered_at"])
+            out.append(d)
+        return out
+
+    def round_sites(self, round_id: int, town_code: str | None = None) -> pd.DataFrame:
+        """The live sites in a round's scope (optionally of one town), with ``answered`` (bool)."""
+        rnd = self.get_round(round_id)
+        sites = self.sites_frame()
+        mask = [in_scope(rnd, t, c) for t, c in zip(sites["town_code"], sites["category"], strict=True)]
+        sites = sites[pd.Series(mask, index=sites.index, dtype=bool)]
+        if town_code is not None:
+            sites = sites[sites["town_code"].astype("string") == str(town_code)]
+        answered = {a["site_id"] for a in self.round_answers(round_id)}
+        return sites.assign(answered=sites["site_id"].astype(str).isin(answered).astype(bool)).reset_index(drop=True)
+
+    def round_progress(self, round_id: int) -> list[dict[str, Any]]:
+        """Per town in the round's scope: ``{town_code, total, answered, last_answer_at, last_answer_at_local,
+        last_answer_by}`` — answered = sites with at least one answer (town order: by code)."""
+        rnd = self.get_round(round_id)
+        sites = self.round_sites(round_id)
+        answers = self.round_answers(round_id)
+        codes = rnd["towns"] or sorted({str(c) for c in sites["town_code"].dropna()} | {str(a["town_code"]) for a in answers if a["town_code"]})
+        out = []
+        for code in codes:
+            mine = sites[sites["town_code"].astype("string") == code]
+            last = [a for a in answers if a["town_code"] == code]
+            out.append({
+                "town_code": code, "total": int(len(mine)), "answered": int(mine["answered"].sum()),
+                "last_answer_at": last[-1]["answered_at"] if last else None,
+                "last_answer_at_local": last[-1]["answered_at_local"] if last else None,
+                "last_answer_by": last[-1]["answered_by"] if last else None,
+            })
+        return out
