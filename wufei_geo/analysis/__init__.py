@@ -75,7 +75,6 @@ from wufei_geo.analysis.generation import (
     generation_estimate,
 )
 from wufei_geo.analysis.progress import (
-    FORECAST_STATES,
     STATES,
     YEARS,
     TargetProgress,
@@ -86,7 +85,6 @@ from wufei_geo.analysis.quantities import Quantity, fmt_number, fmt_quantity, fm
 from wufei_geo.analysis.scorecards import TownScorecard, report_figures, town_scorecards
 from wufei_geo.analysis.shading import ChoroplethScale, choropleth_scale, nice_breaks, town_shading
 from wufei_geo.analysis.sites import (
-    HALTED_STATUSES,
     baseline_capacity,
     matching_sites,
     operating_today_capacity,
@@ -103,7 +101,7 @@ from wufei_geo.freshness import (  # the staleness rule (issue 12; the catalog u
 from wufei_geo.model import COUNTS_TOWARD, TOWN_MEASURES
 
 __all__ = [
-    "COUNTS_TOWARD", "DEFAULT_CONFIRMATION_MONTHS", "FORECAST_STATES", "HALTED_STATUSES", "INDICATIVE_CAVEAT_EN",
+    "COUNTS_TOWARD", "DEFAULT_CONFIRMATION_MONTHS", "INDICATIVE_CAVEAT_EN",
     "INDICATIVE_CAVEAT_ZH", "MAP_MEASURES", "MEASURE_UNITS", "STATES", "TOWN_MEASURES", "YEARS", "ChoroplethScale",
     "GenerationEstimate", "Quantity", "TargetProgress", "TownFigures", "TownScorecard", "baseline_capacity",
     "capacity_report", "choropleth_scale", "fmt_measure", "fmt_number", "fmt_quantity", "fmt_share", "freshness",

@@ -30,7 +30,6 @@ from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
 
 YEARS: tuple[int, ...] = tuple(range(2021, 2027))
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
-FORECAST_STATES: tuple[str, ...] = ("reached", "expected", "not_reachable", "cannot_tell", "untracked", "unmeasured")
 
 
 @dataclass

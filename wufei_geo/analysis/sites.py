@@ -15,8 +15,6 @@ from wufei_geo.model import COUNTS_TOWARD
 
 # Statuses before the target state: the project is not finished (an existing facility still runs as before).
 _NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissioning"})
-# Statuses shown on their own, never counted toward a target.
-HALTED_STATUSES: tuple[str, ...] = ("suspended", "cancelled")
 # Statuses of work under way (beyond "planned") for the in_progress state.
 _UNDER_WAY = frozenset({"under_construction", "commissioning", "operating", "decommissioned"})
 
