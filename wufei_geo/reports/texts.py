@@ -36,22 +36,24 @@ def _what(item: TargetProgress) -> str:
     return "villages" if item.measure == "served_village_count" else "capacity"
 
 
-def achieved_text(item: TargetProgress, lang: str, short: bool = False) -> str:
-    """What a target has achieved (operating today), written by the one formatter; 未测量 for an
-    unmeasured target, — for an untracked one."""
+def _total_text(item: TargetProgress, q: Quantity, lang: str, short: bool) -> str:
+    """A target's total written by the one formatter; 未测量 for an unmeasured target, — for an
+    untracked one."""
     if item.measure == "untracked":
         return "—"
     if not item.measured:
         return t("analysis.state.unmeasured", lang)
-    return fmt_quantity(item.achieved_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
+    return fmt_quantity(q, unit_text(item.unit, lang), lang, what=_what(item), short=short)
+
+
+def achieved_text(item: TargetProgress, lang: str, short: bool = False) -> str:
+    """What a target has achieved (operating today)."""
+    return _total_text(item, item.achieved_quantity, lang, short)
 
 
 def registered_text(item: TargetProgress, lang: str, short: bool = False) -> str:
-    if item.measure == "untracked":
-        return "—"
-    if not item.measured:
-        return t("analysis.state.unmeasured", lang)
-    return fmt_quantity(item.registered_quantity, unit_text(item.unit, lang), lang, what=_what(item), short=short)
+    """What a target will have after the plan's projects (everything still pursued)."""
+    return _total_text(item, item.registered_quantity, lang, short)
 
 
 def forecast_text(item: TargetProgress, lang: str) -> str:
