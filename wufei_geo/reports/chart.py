@@ -200,7 +200,7 @@ def wet_waste_chart_altair(item: TargetProgress, lang: str = "zh") -> alt.LayerC
     y_axis = alt.Axis(values=list(chart.ticks), format=",.0f")
     colour = alt.Scale(domain=[s.label for s in chart.series], range=[s.colour for s in chart.series])
     bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("year:O", title=chart.year_title),
+        x=alt.X("year:O", title=chart.year_title, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("sum(value):Q", title=chart.unit, scale=y_scale, axis=y_axis),
         color=alt.Color("status:N", scale=colour, title=chart.status_title,
                         legend=alt.Legend(values=[s.label for s in reversed(chart.series)])),
