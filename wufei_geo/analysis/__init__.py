@@ -73,6 +73,7 @@ from wufei_geo.analysis.generation import (
     INDICATIVE_CAVEAT_ZH,
     GenerationEstimate,
     generation_estimate,
+    indicative_caveat,
 )
 from wufei_geo.analysis.progress import (
     STATES,
@@ -105,7 +106,7 @@ __all__ = [
     "INDICATIVE_CAVEAT_ZH", "MAP_MEASURES", "MEASURE_UNITS", "STATES", "TOWN_MEASURES", "YEARS", "ChoroplethScale",
     "GenerationEstimate", "Quantity", "TargetProgress", "TownFigures", "TownScorecard", "baseline_capacity",
     "capacity_report", "choropleth_scale", "fmt_measure", "fmt_number", "fmt_quantity", "fmt_share", "freshness",
-    "generation_estimate", "matching_sites", "measure_unit_text", "nice_breaks", "operating_today_capacity",
+    "generation_estimate", "indicative_caveat", "matching_sites", "measure_unit_text", "nice_breaks", "operating_today_capacity",
     "overdue_flags", "quantity", "report_figures", "served_villages", "site_capacity", "stale_flags",
     "status_confirmed", "town_figures", "town_measures", "town_scorecards", "town_shading", "wet_waste_progress",
 ]

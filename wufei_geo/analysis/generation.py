@@ -19,6 +19,11 @@ INDICATIVE_CAVEAT_EN = (
 )
 
 
+def indicative_caveat(lang: str = "zh") -> str:
+    """The caveat every view shows next to the generation estimate, in ``lang``."""
+    return INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+
+
 @dataclass
 class GenerationEstimate:
     """INDICATIVE wet-waste generation of a town (t/d) against the capacity located there."""

@@ -224,7 +224,7 @@ def cmd_towns(args: argparse.Namespace) -> int:
                 capacity=analysis.fmt_measure(fig.values["wet_waste_tpd"], "wet_waste_tpd", lang))
                 + f" [{gen.population_note}]")
     print()
-    print(analysis.INDICATIVE_CAVEAT_EN if lang == "en" else analysis.INDICATIVE_CAVEAT_ZH)
+    print(analysis.indicative_caveat(lang))
     return 0
 
 

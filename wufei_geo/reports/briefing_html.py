@@ -11,14 +11,13 @@ import pandas as pd
 
 from wufei_geo.analysis import (
     DEFAULT_CONFIRMATION_MONTHS,
-    INDICATIVE_CAVEAT_EN,
-    INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
     TownFigures,
     TownScorecard,
     fmt_number,
     fmt_share,
+    indicative_caveat,
     report_figures,
     wet_waste_progress,
 )
@@ -105,7 +104,7 @@ def briefing_html(
     generated = generated or dt.date.today()
     wet = wet_waste_progress(report)
     others = [item for item in report if item is not wet]
-    caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+    caveat = indicative_caveat(lang)
     body = [
         f"<h1>{escape(t('analysis.report.title', lang))}</h1>",
         f'<p class="meta">{escape(t("analysis.report.generated", lang, date=generated.isoformat()))}</p>',

@@ -41,12 +41,11 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from wufei_geo.analysis import (  # noqa: E402
     DEFAULT_CONFIRMATION_MONTHS,
-    INDICATIVE_CAVEAT_EN,
-    INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
     TownFigures,
     TownScorecard,
+    indicative_caveat,
     report_figures,
     town_shading,
     wet_waste_progress,
@@ -263,7 +262,7 @@ def _draw_head(fig: plt.Figure, wet: TargetProgress | None, lang: str, generated
 
 
 def _draw_foot(fig: plt.Figure, lang: str) -> None:
-    caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+    caveat = indicative_caveat(lang)
     fig.text(0.05, 0.06, textwrap.fill(caveat, 95 if lang == "zh" else 175), fontsize=5.2, color="#444444",
              va="top")
     fig.text(0.05, 0.025, t("briefing.footer", lang), fontsize=5, color="#666666", va="top")

@@ -14,13 +14,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from wufei_geo.analysis import (
-    INDICATIVE_CAVEAT_EN,
-    INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
     TownFigures,
     TownScorecard,
     fmt_measure,
+    indicative_caveat,
     report_figures,
     wet_waste_progress,
 )
@@ -151,7 +150,7 @@ def _sites_sheet(wb: Workbook, sites: pd.DataFrame, lang: str) -> None:
 
 
 def _params_sheet(wb: Workbook, params: GenerationParameters, filters_text: str | None, lang: str) -> None:
-    caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
+    caveat = indicative_caveat(lang)
     _sheet(wb, t("analysis.report.sheet.params", lang), ["parameter", "value", "source"], [
         ["per_capita_kg_day", params.per_capita_kg_day, params.per_capita_source],
         ["wet_share", params.wet_share, params.wet_share_source],
