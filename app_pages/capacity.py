@@ -4,25 +4,22 @@ Presents :func:`wufei_geo.analysis.capacity_report`; computes nothing itself.
 """
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, keep_across_language, lang, tr
 from app_pages.login import md
 from wufei_geo import analysis
+from wufei_geo.analysis import fmt_number, fmt_share
 from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
-from wufei_geo.report import (
-    CHART_STATUSES,
-    STATUS_COLOURS,
+from wufei_geo.reports.chart import wet_waste_chart_altair
+from wufei_geo.reports.downloads import downloads
+from wufei_geo.reports.texts import (
     achieved_text,
-    downloads,
     existing_line,
-    fmt_number,
-    fmt_share,
     forecast_text,
     headline_text,
     reached_year_text,
@@ -81,31 +78,9 @@ else:
     st.caption(tr("analysis.forecast_rule", months=months))
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
-    # cumulative capacity by year, stacked by status, with the goal line
-    rows = [
-        {"year": str(p["year"]), "status": status_label(s, L), "order": i, "value": float(p["by_status"][s])}
-        for p in wet.projection
-        for i, s in enumerate(CHART_STATUSES)
-    ]
-    chart_data = pd.DataFrame(rows)
-    colour = alt.Scale(domain=[status_label(s, L) for s in CHART_STATUSES],
-                       range=[STATUS_COLOURS[s] for s in CHART_STATUSES])
-    bars = alt.Chart(chart_data).mark_bar().encode(
-        x=alt.X("year:O", title=tr("analysis.year")),
-        y=alt.Y("sum(value):Q", title=unit),
-        color=alt.Color("status:N", scale=colour, title=tr("field.status")),
-        order=alt.Order("order:Q"),
-        tooltip=["year", "status", alt.Tooltip("value:Q", format=",.1f")],
-    )
-    layers = [bars]
-    if wet.target is not None:
-        goal = pd.DataFrame({"goal": [float(wet.target)],
-                             "label": [tr("analysis.target_line", target=fmt_number(wet.target), unit=unit)]})
-        layers.append(alt.Chart(goal).mark_rule(color="#D55E00", strokeDash=[6, 3], size=2).encode(y="goal:Q"))
-        layers.append(alt.Chart(goal).mark_text(align="left", dx=4, dy=-6, color="#D55E00").encode(
-            y="goal:Q", text="label:N", x=alt.value(0)))
+    # cumulative capacity by year, stacked by status, with the goal line: the one chart of every output
     st.subheader(tr("analysis.chart_title"))
-    st.altair_chart(alt.layer(*layers).properties(height=320), width="stretch")
+    st.altair_chart(wet_waste_chart_altair(wet, L).properties(height=320), width="stretch")
 
     st.subheader(tr("analysis.by_status"))
     status_rows = []
@@ -192,7 +167,7 @@ brief_measure = st.selectbox(
 
 
 def _briefing_pdf(report=report, cards=cards, catalog=catalog, lang=L, measure=brief_measure) -> bytes:
-    from wufei_geo.briefing_pdf import briefing_pdf
+    from wufei_geo.reports.briefing_pdf import briefing_pdf
 
     return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=lang,
                         measure=measure, params=params, confirmation_months=months)

@@ -22,21 +22,14 @@ from app_pages.common import (
 )
 from app_pages.update_rounds import confirmed_text
 from wufei_geo import analysis, mapview
+from wufei_geo.analysis import fmt_number, fmt_share, report_figures
 from wufei_geo.config import GenerationParameters, load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
-from wufei_geo.report import (
-    achieved_text,
-    downloads,
-    fmt_number,
-    fmt_share,
-    registered_text,
-    report_figures,
-    scorecard_choropleth,
-    target_label,
-    unit_text,
-)
+from wufei_geo.reports.choropleth import scorecard_choropleth
+from wufei_geo.reports.downloads import downloads
+from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
 
 L = lang()
 catalog = get_catalog()

@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from wufei_geo import analysis, i18n
-from wufei_geo.report import fmt_number, fmt_share, reached_year_text, registered_text
+from wufei_geo.analysis import fmt_number, fmt_share
+from wufei_geo.reports.texts import reached_year_text, registered_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -9,17 +9,17 @@ import pytest
 
 pypdf = pytest.importorskip("pypdf")
 
-from wufei_geo import analysis, briefing_pdf  # noqa: E402
+from wufei_geo import analysis  # noqa: E402
+from wufei_geo.analysis import fmt_number, report_figures  # noqa: E402
 from wufei_geo.catalog import load_catalog  # noqa: E402
 from wufei_geo.config import GenerationParameters  # noqa: E402
-from wufei_geo.report import (  # noqa: E402
+from wufei_geo.reports import briefing_pdf  # noqa: E402
+from wufei_geo.reports.texts import (  # noqa: E402
     achieved_text,
-    fmt_number,
     forecast_text,
     headline_text,
     registered_line,
     registered_text,
-    report_figures,
 )
 from wufei_geo.store import Store  # noqa: E402
 

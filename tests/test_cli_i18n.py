@@ -94,7 +94,7 @@ def test_users_list_has_a_header(db, monkeypatch, capsys):
 @pytest.mark.slow
 def test_report_writes_the_one_page_pdf(db, monkeypatch, capsys, tmp_path):
     pypdf = pytest.importorskip("pypdf")
-    from wufei_geo import briefing_pdf
+    from wufei_geo.reports import briefing_pdf
 
     if briefing_pdf.cjk_font() is None:
         pytest.skip(f"no CJK font (install {briefing_pdf.FONT_PACKAGE})")

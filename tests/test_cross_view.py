@@ -18,11 +18,12 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from wufei_geo import analysis, auth, briefing_pdf, mapview
+from wufei_geo import analysis, auth, mapview
+from wufei_geo.analysis import report_figures
 from wufei_geo.config import GenerationParameters
 from wufei_geo.filters import Filters, apply_filters
 from wufei_geo.i18n import t
-from wufei_geo.report import report_figures
+from wufei_geo.reports import briefing_pdf
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ZHAOXIANG, XUJING, HUAXIN, CHONGGU = "310118105", "310118106", "310118107", "310118109"

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from wufei_geo import analysis, auth, db, exports, mapview, palette, report
+from wufei_geo import analysis, auth, db, exports, mapview, palette
 from wufei_geo.config import Settings, load_settings
 from wufei_geo.errors import ValidationError
 from wufei_geo.model import PLAN_DATE, SITE_COLUMNS
+from wufei_geo.reports import chart, texts
 
 TODAY = dt.date(2025, 3, 1)  # 12 months back: statuses confirmed on or after 2024-03-01 are trusted
 TARGET = {"target_id": "T", "level": "district", "category": "wet_waste", "measure": "capacity",
@@ -49,7 +50,7 @@ def test_reached_year_from_actual_and_confirmed_expected_dates() -> None:
     assert item.reached_year == 2026 and item.forecast_state == "expected" and item.forecast_basis == []
     assert item.reached_by_target_year is False  # 2026 > 2025
     assert [p["cumulative"] for p in item.projection] == [0, 0, 40, 40, 40, 110]  # 2021 … 2026
-    assert "2026" in report.forecast_text(item, "en") and "after the target year 2025" in report.forecast_text(item, "en")
+    assert "2026" in texts.forecast_text(item, "en") and "after the target year 2025" in texts.forecast_text(item, "en")
 
 
 def test_a_status_not_confirmed_within_the_period_makes_it_cannot_tell() -> None:
@@ -58,7 +59,7 @@ def test_a_status_not_confirmed_within_the_period_makes_it_cannot_tell() -> None
     item = progress(X, stale)
     assert item.reached_year is None and item.forecast_state == "cannot_tell" and item.forecast_basis == ["Y"]
     assert item.forecast_reasons == {"Y": ["status_unconfirmed"]}
-    assert "Y" in report.forecast_text(item, "zh") and "状态久未确认" in report.forecast_text(item, "zh")
+    assert "Y" in texts.forecast_text(item, "zh") and "状态久未确认" in texts.forecast_text(item, "zh")
     # the period is a setting: with 18 months the same confirmation is recent enough → 2026
     assert progress(X, stale, months=18).reached_year == 2026
 
@@ -116,7 +117,7 @@ def test_existing_facility_counts_its_baseline_today_and_the_project_after() -> 
     # operating today: the existing plant, capacity unknown → unknown (not 0); after the project: 600
     assert item.achieved is None and item.achieved_unknown_sites == ["E.11-1"]
     assert item.registered == 600 and item.unknown_capacity_sites["count"] == 0
-    assert report.achieved_text(item, "zh") == "未知（1 个站点能力未知）"
+    assert texts.achieved_text(item, "zh") == "未知（1 个站点能力未知）"
     assert item.forecast_reasons["E.11-1"] == ["no_expected_date", "status_unconfirmed", "unknown_existing_capacity"]
     # once its existing capacity is known (say 350 t/d) it counts today
     known = dict(e11, baseline_capacity_norm=350.0)
@@ -182,7 +183,7 @@ def test_served_villages_make_the_villages_target_measured(store, clock) -> None
         return next(r for r in analysis.capacity_report(cat.sites, cat.targets, today=clock.now.date())
                     if r.id == "D-wet-waste-villages")
 
-    assert villages().state == "unmeasured" and report.achieved_text(villages(), "zh") == "未测量"
+    assert villages().state == "unmeasured" and texts.achieved_text(villages(), "zh") == "未测量"
     actor = auth.authenticate(store, "pl", "correct horse battery")
     site = store.get_site("E.12-2")  # 华新 嵩山村 + 西郊: serves 嵩山村 and (say) 新木桥村
     after = store.update_site(actor, "E.12-2", {"served_villages": "嵩山村、新木桥村；嵩山村"}, site["version"])
@@ -192,7 +193,7 @@ def test_served_villages_make_the_villages_target_measured(store, clock) -> None
     # measured now; nothing operating yet → 0 achieved, 2 registered (+ other wet sites not filled in)
     assert item.measured and item.achieved == 0 and item.registered == 2
     assert "E.12-1" in item.unknown_capacity_sites["ids"]
-    assert report.registered_text(item, "en").startswith("≥ 2 villages")
+    assert texts.registered_text(item, "en").startswith("≥ 2 villages")
     store.update_site(actor, "E.12-2", {"status": "operating"}, after["version"])
     assert villages().achieved == 2
     with pytest.raises(ValidationError):  # only wet-waste facilities serve villages
@@ -233,7 +234,7 @@ def test_class_breaks_are_round_and_labelled_with_units() -> None:
 
 
 def test_one_status_palette_for_map_and_charts() -> None:
-    assert mapview.STATUS_COLOURS is palette.STATUS_COLOURS is report.STATUS_COLOURS
+    assert mapview.STATUS_COLOURS is palette.STATUS_COLOURS is chart.STATUS_COLOURS
 
 
 # --------------------------------------------------------------------------- every capacity travels
@@ -285,7 +286,7 @@ def test_a_planner_sets_the_existing_plants_capacity_with_its_source(store, cloc
     item = wet()
     # operating today: 400 t/d (the existing plant) — after the plan's projects still 600 + 100.5
     assert item.achieved == 400 and item.achieved_unknown_sites == [] and item.registered == 700.5
-    assert report.achieved_text(item, "zh") == "400 吨/日"
+    assert texts.achieved_text(item, "zh") == "400 吨/日"
 
 
 def test_update_form_sets_expected_date_served_villages_and_the_baseline(tmp_path, monkeypatch) -> None:

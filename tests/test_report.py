@@ -12,10 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from shapely.geometry import box
 
-from wufei_geo import analysis, report
+from wufei_geo import analysis
 from wufei_geo.config import GenerationParameters
 from wufei_geo.model import SITE_COLUMNS
 from wufei_geo.palette import UNKNOWN_COLOUR
+from wufei_geo.reports import briefing_html, chart, choropleth, downloads
 
 TODAY = dt.date(2024, 6, 1)
 HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
@@ -83,7 +84,7 @@ def _schema_headers(wb, sheet: str) -> list[str]:
 
 def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
-    path = report.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
+    path = downloads.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
     wb = load_workbook(path)
     assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters",
                              "Headers"]
@@ -118,7 +119,7 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
 
 def test_workbook_in_chinese_has_chinese_headers_and_words(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
-    wb = load_workbook(report.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="zh"))
+    wb = load_workbook(downloads.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="zh"))
     assert wb.sheetnames[-1] == "表头对照"
     targets = wb[wb.sheetnames[0]]
     header = [c.value for c in targets[1]]
@@ -132,27 +133,27 @@ def test_workbook_in_chinese_has_chinese_headers_and_words(data, tmp_path: Path)
 
 def test_html_briefing_is_escaped_and_self_contained(data) -> None:
     rep, cards, _, _ = data
-    html = report.briefing_html(rep, cards, lang="zh", generated=TODAY)
+    html = briefing_html.briefing_html(rep, cards, lang="zh", generated=TODAY)
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script" not in html.lower() and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "@page { size: A4" in html and "<svg" in html
     assert "今日运行 80 吨/日；目标 600 吨/日" in html
     assert "≥ 680 吨/日（1 个站点能力未知）" in html
-    en = report.briefing_html(rep, cards, lang="en", generated=TODAY)
+    en = briefing_html.briefing_html(rep, cards, lang="en", generated=TODAY)
     assert "Operating today 80 t/d; goal 600 t/d" in en and "Huaxin Town" in en
 
 
 def test_unsupported_suffix_is_refused(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
     with pytest.raises(ValueError, match="xlsx or .html"):
-        report.write_report(tmp_path / "r.pdf", rep, cards, sites)
+        downloads.write_report(tmp_path / "r.pdf", rep, cards, sites)
     assert not (tmp_path / "r.pdf").exists()
 
 
 def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
     rep, _, _, _ = data
-    svg = report.wet_waste_chart_svg(analysis.wet_waste_progress(rep), "en")
+    svg = chart.wet_waste_chart_svg(analysis.wet_waste_progress(rep), "en")
     assert svg.count("<rect") >= 4 and "goal 600 t/d" in svg
     # 2023: 80 operating; 2025: + 600 planned → the 2025 label reads 680
     assert ">680<" in svg and ">80<" in svg
@@ -160,13 +161,13 @@ def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
 
 def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
     _, cards, sites, zones = data
-    figures = report.report_figures(sites, cards)
-    m = report.scorecard_choropleth(zones, cards, "generation_tpd", lang="en", figures=figures)
+    figures = analysis.report_figures(sites, cards)
+    m = choropleth.scorecard_choropleth(zones, cards, "generation_tpd", lang="en", figures=figures)
     html = m.get_root().render()
     assert "<img src=x onerror" not in html
     assert "unknown" in html and UNKNOWN_COLOUR in html
     with pytest.raises(ValueError):
-        report.scorecard_choropleth(zones, cards, "nonsense", figures=figures)
+        choropleth.scorecard_choropleth(zones, cards, "nonsense", figures=figures)
 
 
 def _chromium_or_skip() -> str:
@@ -185,7 +186,7 @@ def test_briefing_prints_to_one_or_two_a4_pages(data, tmp_path: Path) -> None:
 
     rep, cards, _, _ = data
     html_path = tmp_path / "briefing.html"
-    html_path.write_text(report.briefing_html(rep, cards, lang="en", generated=TODAY), encoding="utf-8")
+    html_path.write_text(briefing_html.briefing_html(rep, cards, lang="en", generated=TODAY), encoding="utf-8")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable,
                                      args=["--headless", "--no-sandbox", "--disable-gpu"])

@@ -84,7 +84,7 @@ MAX_NOTE_CHARS: Final = 10_000
 ROLES: Final = ("admin", "planner", "town_official")
 
 # --- targets (facilities/targets.csv) -----------------------------------------
-# How a target is measured (docs/architecture.md → Targets); computed by analysis.py.
+# How a target is measured (docs/architecture.md → Targets); computed by wufei_geo/analysis/.
 MEASURES: Final[tuple[str, ...]] = (
     "capacity",
     "site_count",

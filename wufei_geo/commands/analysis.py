@@ -101,8 +101,8 @@ def _print_json(data: Any) -> None:
 
 
 def _status_line(by_status: dict[str, Any], lang: str) -> str:
+    from wufei_geo.analysis import fmt_number
     from wufei_geo.i18n import status_label
-    from wufei_geo.report import fmt_number
 
     parts = [f"{status_label(s, lang)} {fmt_number(v)}" for s, v in by_status.items() if v]
     return ", ".join(parts) or "—"
@@ -110,11 +110,11 @@ def _status_line(by_status: dict[str, Any], lang: str) -> str:
 
 def cmd_capacity(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
+    from wufei_geo.analysis import fmt_number
     from wufei_geo.i18n import t
-    from wufei_geo.report import (
+    from wufei_geo.reports.texts import (
         achieved_text,
         existing_line,
-        fmt_number,
         forecast_text,
         headline_text,
         reached_year_text,
@@ -170,16 +170,10 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
 def cmd_towns(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
+    from wufei_geo.analysis import fmt_number, report_figures
     from wufei_geo.filters import apply_filters, filters_text
     from wufei_geo.i18n import t
-    from wufei_geo.report import (
-        achieved_text,
-        fmt_number,
-        registered_text,
-        report_figures,
-        target_label,
-        unit_text,
-    )
+    from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
 
     catalog = _catalog()
     params = _params()
@@ -230,14 +224,15 @@ def cmd_towns(args: argparse.Namespace) -> int:
                 capacity=analysis.fmt_measure(fig.values["wet_waste_tpd"], "wet_waste_tpd", lang))
                 + f" [{gen.population_note}]")
     print()
-    print(analysis.INDICATIVE_CAVEAT_EN if lang == "en" else analysis.INDICATIVE_CAVEAT_ZH)
+    print(analysis.indicative_caveat(lang))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
+    from wufei_geo.analysis import report_figures
     from wufei_geo.filters import apply_filters, filters_text
-    from wufei_geo.report import report_figures, write_report
+    from wufei_geo.reports.downloads import write_report
 
     catalog = _catalog()
     params = _params()
@@ -253,8 +248,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         if str(args.output).lower().endswith(".pdf"):
             from pathlib import Path
 
-            from wufei_geo.briefing_pdf import BriefingFontError, briefing_pdf
             from wufei_geo.i18n import t
+            from wufei_geo.reports.briefing_pdf import BriefingFontError, briefing_pdf
 
             try:
                 # the map draws the filtered sites; the town figures are theirs (as the workbook's)

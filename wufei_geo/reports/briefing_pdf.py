@@ -8,10 +8,10 @@ matplotlib is a long-maintained library the geo stack already builds on — no b
 HTML-to-PDF engine.
 
 This module only PRESENTS the analysis core's figures (issue 11: one owner for every number):
-the headline, registered, existing and forecast lines are :mod:`wufei_geo.report`'s texts (the
-same as the HTML briefing, the capacity page and the CLI); the targets table uses the same
-``achieved_text``/``registered_text``/``reached_year_text``; the town summary is
-:func:`report.report_figures` written by :func:`analysis.fmt_measure` (as the workbook, the HTML
+the headline lines and both tables are :mod:`wufei_geo.reports.texts`' (the same as the HTML
+briefing, the capacity page and the CLI); the chart is :mod:`wufei_geo.reports.chart`'s (the one
+capacity chart, drawn here with matplotlib); the town summary is
+:func:`analysis.report_figures` written by :func:`analysis.fmt_measure` (as the workbook, the HTML
 briefing, the 街镇 page and ``towns --json``); the map's values, classes, legend labels and
 colours are :func:`analysis.town_shading`'s, the status colours :mod:`wufei_geo.palette`'s.
 Unknown is written unknown (未知 / "≥ …（n 个站点能力未知）"), never 0.
@@ -41,15 +41,12 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from wufei_geo.analysis import (  # noqa: E402
     DEFAULT_CONFIRMATION_MONTHS,
-    INDICATIVE_CAVEAT_EN,
-    INDICATIVE_CAVEAT_ZH,
     TOWN_MEASURES,
     TargetProgress,
     TownFigures,
     TownScorecard,
-    fmt_measure,
-    fmt_number,
-    fmt_share,
+    indicative_caveat,
+    report_figures,
     town_shading,
     wet_waste_progress,
 )
@@ -57,19 +54,8 @@ from wufei_geo.config import GenerationParameters  # noqa: E402
 from wufei_geo.i18n import status_label, t  # noqa: E402
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
-from wufei_geo.report import (  # noqa: E402
-    CHART_STATUSES,
-    achieved_text,
-    existing_line,
-    forecast_text,
-    headline_text,
-    reached_year_text,
-    registered_line,
-    registered_text,
-    report_figures,
-    target_label,
-    unit_text,
-)
+from wufei_geo.reports.chart import draw_wet_waste_chart  # noqa: E402
+from wufei_geo.reports.texts import Table, headline_lines, targets_table, towns_table  # noqa: E402
 
 A4_INCHES = (8.27, 11.69)
 DEFAULT_MEASURE = DEFAULT_BRIEFING_MEASURE
@@ -186,32 +172,6 @@ def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, figu
                   borderaxespad=0, title=t("field.status", lang), title_fontsize=5)
 
 
-def _draw_chart(ax: plt.Axes, wet: TargetProgress, lang: str) -> None:
-    unit = unit_text(wet.unit, lang)
-    years = [int(p["year"]) for p in wet.projection]
-    base = [0.0] * len(years)
-    for status in CHART_STATUSES:
-        heights = [float(p["by_status"].get(status, 0) or 0) for p in wet.projection]
-        ax.bar(years, heights, bottom=base, color=STATUS_COLOURS[status], width=0.6,
-               label=status_label(status, lang))
-        base = [b + h for b, h in zip(base, heights, strict=True)]
-    for x, p in zip(years, wet.projection, strict=True):
-        ax.text(x, float(p["cumulative"]), fmt_number(p["cumulative"]), ha="center", va="bottom", fontsize=5.5)
-    if wet.target is not None:
-        ax.axhline(float(wet.target), color="#D55E00", linestyle="--", linewidth=1.2)
-        ax.text(years[0] - 0.4 if years else 0, float(wet.target),
-                t("analysis.target_line", lang, target=fmt_number(wet.target), unit=unit),
-                color="#D55E00", va="bottom", fontsize=6)
-    ax.set_xticks(years)
-    ax.set_ylabel(unit)
-    top = max([float(wet.target or 0)] + [float(p["cumulative"]) for p in wet.projection] + [1.0])
-    ax.set_ylim(0, top * 1.15)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(t("analysis.chart_title", lang))
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=5, frameon=False, loc="center left")
-
-
 def _cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -242,15 +202,16 @@ def _wrap(text: str, width: float) -> str:
     return _fill(text, chars)
 
 
-def _table(ax: plt.Axes, header: list[str], rows: list[list[str]], widths: list[float], title: str,
-           numeric: set[int], lang: str) -> None:
+def _table(ax: plt.Axes, table: Table, widths: Sequence[float], title: str, lang: str) -> None:
+    """A shared table (:mod:`.texts`) on ``ax``, wrapped to ``widths`` and in a type that fits."""
     ax.set_axis_off()
     ax.set_title(title)
-    if not rows:
+    if not table.rows:
         ax.text(0, 1, t("common.none", lang), va="top")
         return
-    header = [_wrap(h, w) for h, w in zip(header, widths, strict=True)]
-    rows = [[_wrap(c, w) for c, w in zip(r, widths, strict=True)] for r in rows]
+    widths = list(widths)
+    header = [_wrap(h, w) for h, w in zip(table.header, widths, strict=True)]
+    rows = [[_wrap(c, w) for c, w in zip(r, widths, strict=True)] for r in table.rows]
     lines = [max(c.count("\n") + 1 for c in r) for r in [header, *rows]]
     tbl = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     tbl.auto_set_font_size(False)
@@ -265,67 +226,48 @@ def _table(ax: plt.Axes, header: list[str], rows: list[list[str]], widths: list[
         if r == 0:
             cell.set_facecolor("#eeeeee")
             cell.get_text().set_fontweight("bold")
-        if c in numeric:
+        if c in table.numeric:
             cell.get_text().set_ha("right")
             cell._loc = "right"
         cell.PAD = 0.02
 
 
-def _targets_rows(items: Sequence[TargetProgress], lang: str) -> list[list[str]]:
-    """As the HTML briefing's targets table: the core's texts (unknown never 0)."""
-    rows = []
-    for item in items:
-        state = t("analysis.state." + item.state, lang)
-        if item.overdue:
-            state += " · " + t("analysis.target_overdue", lang)
-        rows.append([
-            target_label(item, lang),
-            f"{fmt_number(item.target)} {unit_text(item.unit, lang)}",
-            achieved_text(item, lang),
-            registered_text(item, lang),
-            fmt_share(item.registered_share),
-            reached_year_text(item, lang),
-            state,
-        ])
-    return rows
-
-
-def _towns_rows(cards: Sequence[TownScorecard], figures: Sequence[TownFigures], measures: Sequence[str],
-                lang: str) -> list[list[str]]:
-    """The town summary: the scorecard counts and the core's town figures, written by fmt_measure."""
-    by_code = {f.town_code: f for f in figures}
-    rows = []
-    for card in cards:
-        fig = by_code.get(card.town_code)
-        rows.append([
-            card.name_en if lang == "en" else card.name_zh,
-            t("analysis.state." + card.state, lang),
-            str(card.counts["met"]),
-            str(card.counts["in_progress"]),
-            str(card.counts["not_started"]),
-            *[fmt_measure(fig.values[m] if fig else None, m, lang) for m in measures],
-        ])
-    return rows
+_LINE_STYLE = {"headline": (8.5, "bold", "#111111"), "text": (6.5, "normal", "#111111"),
+               "warn": (6.5, "normal", "#B00020"), "note": (5.2, "normal", "#444444")}
 
 
 def _headline_lines(wet: TargetProgress, lang: str, months: int) -> list[tuple[str, float, str, str]]:
-    """(text, size, weight, colour) lines of the headline: the texts of the HTML briefing and the CLI."""
-    lines = [(headline_text(wet, lang), 8.5, "bold", "#111111"),
-             (registered_line(wet, lang), 6.5, "normal", "#111111")]
-    if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
-        lines.append((existing_line(wet, lang), 6.5, "normal", "#111111"))
-    if wet.unknown_capacity_sites["count"]:
-        lines.append((t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
-                      + " (" + ", ".join(wet.unknown_capacity_sites["ids"]) + ")", 6.5, "normal", "#B00020"))
-    lines.append((forecast_text(wet, lang, months), 6.5, "normal", "#111111"))
-    if wet.overdue_sites:
-        lines.append((t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)),
-                      6.5, "normal", "#B00020"))
-    lines.append((t("analysis.forecast_rule", lang, months=months), 5.2, "normal", "#444444"))
-    return lines
+    """(text, size, weight, colour) lines of the headline: the texts of the HTML briefing and the CLI,
+    then the forecast's rule."""
+    lines = [*headline_lines(wet, lang), (t("analysis.forecast_rule", lang, months=months), "note")]
+    return [(text, *_LINE_STYLE[kind]) for text, kind in lines]
 
 
 # --------------------------------------------------------------------------- the page
+def _draw_head(fig: plt.Figure, wet: TargetProgress | None, lang: str, generated: dt.date, months: int) -> float:
+    """Title, date and the headline lines; returns where the next part may start (figure y)."""
+    wrap = 160 if lang == "zh" else 150  # Latin characters per line across the page (CJK count two)
+    fig.text(0.05, 0.975, t("analysis.report.title", lang), fontsize=12, fontweight="bold", va="top")
+    fig.text(0.05, 0.957, t("analysis.report.generated", lang, date=generated.isoformat()), fontsize=6,
+             color="#444444", va="top")
+    y = 0.944
+    if wet is None:
+        fig.text(0.05, y, t("analysis.report.no_wet_target", lang), fontsize=8, va="top")
+        return y
+    for text, size, weight, colour in _headline_lines(wet, lang, months):
+        body = _fill(text, int(wrap * 6.5 / size))
+        fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
+        y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1]
+    return y
+
+
+def _draw_foot(fig: plt.Figure, lang: str) -> None:
+    caveat = indicative_caveat(lang)
+    fig.text(0.05, 0.06, textwrap.fill(caveat, 95 if lang == "zh" else 175), fontsize=5.2, color="#444444",
+             va="top")
+    fig.text(0.05, 0.025, t("briefing.footer", lang), fontsize=5, color="#666666", va="top")
+
+
 def briefing_figure(
     report: Sequence[TargetProgress],
     scorecards: Sequence[TownScorecard],
@@ -345,75 +287,40 @@ def briefing_figure(
 
     ``sites``: the sites drawn on the map (the filtered ones when a filter is in force); the town
     figures are ``figures`` (the core's, for the filter named by ``filters_text``), else those of
-    ``sites`` (:func:`report.report_figures`, as the workbook and the HTML briefing)."""
+    ``sites`` (:func:`analysis.report_figures`, as the workbook and the HTML briefing)."""
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown measure {measure!r}; one of {', '.join(TOWN_MEASURES)}")
     font = cjk_font()
     if font is None:
         raise BriefingFontError()
     generated = generated or dt.date.today()
-    params = params or GenerationParameters()
     if figures is None:
-        figures = report_figures(sites, scorecards, params)
+        figures = report_figures(sites, scorecards, params or GenerationParameters())
     wet = wet_waste_progress(report)
     district_items = [item for item in report if item.level == "district" and item is not wet]
     measures = summary_measures(measure)
-    wrap = 160 if lang == "zh" else 150  # Latin characters per line across the page (CJK count two)
     with plt.rc_context(_style(font)):
         fig = plt.figure(figsize=A4_INCHES)
-        fig.text(0.05, 0.975, t("analysis.report.title", lang), fontsize=12, fontweight="bold", va="top")
-        fig.text(0.05, 0.957, t("analysis.report.generated", lang, date=generated.isoformat()), fontsize=6,
-                 color="#444444", va="top")
-        y = 0.944
-        if wet is None:
-            fig.text(0.05, y, t("analysis.report.no_wet_target", lang), fontsize=8, va="top")
-        else:
-            for text, size, weight, colour in _headline_lines(wet, lang, confirmation_months):
-                body = _fill(text, int(wrap * 6.5 / size))
-                fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
-                y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1]
-        top = min(y - 0.012, 0.86)
-        ax_map = fig.add_axes((0.02, top - 0.34, 0.52, 0.34))
-        _draw_map(ax_map, zones, district, sites, figures, measure, lang)
+        top = min(_draw_head(fig, wet, lang, generated, confirmation_months) - 0.012, 0.86)
+        _draw_map(fig.add_axes((0.02, top - 0.34, 0.52, 0.34)), zones, district, sites, figures, measure, lang)
         ax_chart = fig.add_axes((0.61, top - 0.29, 0.36, 0.26))
         if wet is not None:
-            _draw_chart(ax_chart, wet, lang)
+            draw_wet_waste_chart(ax_chart, wet, lang)
         else:
             ax_chart.set_axis_off()
         top -= 0.37
-        ax_t = fig.add_axes((0.05, top - 0.15, 0.90, 0.15))
-        _table(
-            ax_t,
-            [t("analysis.col.description", lang), t("analysis.col.goal", lang), t("analysis.col.achieved", lang),
-             t("analysis.col.registered", lang), t("analysis.col.registered_share", lang),
-             t("analysis.col.year_reached", lang), t("analysis.col.state", lang)],
-            _targets_rows(([wet] if wet is not None else []) + district_items, lang),
-            [0.30, 0.10, 0.14, 0.14, 0.07, 0.09, 0.16],
-            t("briefing.targets_title", lang),
-            {1, 2, 3, 4, 5},
-            lang,
-        )
+        _table(fig.add_axes((0.05, top - 0.15, 0.90, 0.15)),
+               targets_table(([wet] if wet is not None else []) + district_items, lang),
+               [0.30, 0.10, 0.14, 0.14, 0.07, 0.09, 0.16], t("briefing.targets_title", lang), lang)
         top -= 0.18
         if filters_text:
             fig.text(0.05, top + 0.012, t("analysis.report.filters", lang, filters=filters_text), fontsize=5.5,
                      color="#444444", va="bottom")
-        ax_w = fig.add_axes((0.05, 0.085, 0.90, top - 0.085))
         n = len(measures)
-        _table(
-            ax_w,
-            [t("analysis.col.town", lang), t("analysis.col.state", lang), t("analysis.col.met", lang),
-             t("analysis.col.in_progress", lang), t("analysis.col.not_started", lang),
-             *[t(f"analysis.measure.{m}", lang) for m in measures]],
-            _towns_rows(scorecards, figures, measures, lang),
-            [0.12, 0.10, 0.05, 0.05, 0.05, *[0.07 if m == "site_count" else 0.56 / (n - 1) for m in measures]],
-            t("briefing.towns_title", lang),
-            set(range(2, 5 + n)),
-            lang,
-        )
-        caveat = INDICATIVE_CAVEAT_EN if lang == "en" else INDICATIVE_CAVEAT_ZH
-        fig.text(0.05, 0.06, textwrap.fill(caveat, 95 if lang == "zh" else 175), fontsize=5.2, color="#444444",
-                 va="top")
-        fig.text(0.05, 0.025, t("briefing.footer", lang), fontsize=5, color="#666666", va="top")
+        _table(fig.add_axes((0.05, 0.085, 0.90, top - 0.085)), towns_table(scorecards, figures, measures, lang),
+               [0.12, 0.10, 0.05, 0.05, 0.05, *[0.07 if m == "site_count" else 0.56 / (n - 1) for m in measures]],
+               t("briefing.towns_title", lang), lang)
+        _draw_foot(fig, lang)
     return fig
 
 
@@ -423,21 +330,15 @@ def briefing_pdf(
     zones: Any,
     sites: pd.DataFrame,
     *,
-    district: Any = None,
     lang: str = "zh",
-    measure: str = DEFAULT_MEASURE,
-    generated: dt.date | None = None,
-    params: GenerationParameters | None = None,
-    figures: Sequence[TownFigures] | None = None,
-    filters_text: str | None = None,
-    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
+    **options: Any,
 ) -> bytes:
-    """The briefing as the bytes of a one-page A4 PDF (arguments as :func:`briefing_figure`)."""
+    """The briefing as the bytes of a one-page A4 PDF (``options`` as :func:`briefing_figure`:
+    ``district``, ``measure``, ``generated``, ``params``, ``figures``, ``filters_text``,
+    ``confirmation_months``)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = briefing_figure(report, scorecards, zones, sites, district=district, lang=lang, measure=measure,
-                              generated=generated, params=params, figures=figures, filters_text=filters_text,
-                              confirmation_months=confirmation_months)
+        fig = briefing_figure(report, scorecards, zones, sites, lang=lang, **options)
         font = cjk_font() or "DejaVu Sans"
         buf = io.BytesIO()
         try:

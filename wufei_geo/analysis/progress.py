@@ -1,0 +1,448 @@
+"""One target of the plan against the registered sites (:class:`TargetProgress`), in named steps:
+read the target, the rows of its sites, the totals and the state, the projection and the
+forecast, the wet-waste split by mode; and the district report (:func:`capacity_report`)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from wufei_geo.analysis.forecast import _forecast, _placement
+from wufei_geo.analysis.quantities import Quantity, quantity
+from wufei_geo.analysis.sites import (
+    _UNDER_WAY,
+    _pursued_statuses,
+    _target_status,
+    baseline_capacity,
+    matching_sites,
+    operating_today_capacity,
+    overdue_flags,
+    served_villages,
+    site_capacity,
+)
+from wufei_geo.analysis.values import _code, _float, _num, _targets_list, _text, _year
+from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, stale_flags
+from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
+
+YEARS: tuple[int, ...] = tuple(range(2021, 2027))
+STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
+
+
+@dataclass
+class TargetProgress:
+    """One target of the plan against the registered sites.
+
+    ``achieved`` / ``registered`` are the known parts of :class:`Quantity` totals (None when
+    nothing is known, or for an untracked / unmeasured target); ``achieved_unknown_sites`` and
+    ``unknown_capacity_sites`` name what they do not know.  ``existing_capacity`` is the part of
+    ``achieved`` that existing facilities bring before their project is finished."""
+
+    id: str
+    level: str
+    town_code: str | None
+    category: str
+    wet_waste_mode: str | None
+    measure: str
+    target: float | None
+    unit: str
+    target_year: int | None
+    description_zh: str
+    description_en: str
+    source_ref: str
+    note: str
+    counts_toward: str
+    target_status: str
+    by_status: dict[str, float | int]
+    achieved: float | int | None
+    registered: float | int | None
+    gap: float | int | None
+    share: float | None
+    registered_gap: float | int | None
+    registered_share: float | None
+    unknown_capacity_sites: dict[str, Any]
+    achieved_unknown_sites: list[str]
+    existing_capacity: dict[str, Any]
+    measured: bool
+    sites: list[str]
+    site_rows: list[dict[str, Any]]
+    projection: list[dict[str, Any]]
+    reached_year: int | None
+    forecast_state: str
+    forecast_basis: list[str]
+    forecast_reasons: dict[str, list[str]]
+    reached_by_target_year: bool | None
+    undated_sites: list[str]
+    overdue: bool
+    overdue_sites: list[str]
+    state: str
+    by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    # issue 12: the sites behind this figure whose status was not confirmed within the period
+    stale_sites: list[str] = field(default_factory=list)
+
+    @property
+    def achieved_quantity(self) -> Quantity:
+        return Quantity(self.achieved, tuple(self.achieved_unknown_sites))
+
+    @property
+    def registered_quantity(self) -> Quantity:
+        return Quantity(self.registered, tuple(self.unknown_capacity_sites["ids"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+
+def _value_of(rows: list[dict[str, Any]], measure: str) -> float:
+    if measure == "capacity":
+        return float(sum(r["capacity"] for r in rows if r["capacity"] is not None))
+    if measure == "village_count":
+        return float(len({r["village_key"] for r in rows if r["village_key"]}))
+    if measure == "served_village_count":
+        return float(len({k for r in rows if r["village_keys"] for k in r["village_keys"]}))
+    if measure == "served":
+        return 1.0 if rows else 0.0
+    return float(len(rows))
+
+
+def _by_status(rows: list[dict[str, Any]], measure: str) -> dict[str, float | int]:
+    if measure in ("village_count", "served_village_count"):
+        # each village once, at its most advanced status
+        rank = {s: i for i, s in enumerate(("cancelled", "suspended", "planned", "under_construction",
+                                            "commissioning", "operating", "decommissioned"))}
+        best: dict[str, str] = {}
+        for r in rows:
+            keys = [r["village_key"]] if measure == "village_count" else (r["village_keys"] or [])
+            for key in keys:
+                if key and (key not in best or rank[r["status"]] > rank[best[key]]):
+                    best[key] = r["status"]
+        return {s: sum(1 for v in best.values() if v == s) for s in STATUSES}
+    return {s: _num(_value_of([r for r in rows if r["status"] == s], measure)) for s in STATUSES}
+
+
+
+# --------------------------------------------------------------------------- the steps of one target
+@dataclass(frozen=True)
+class _Target:
+    """What one row of the targets file asks, read once."""
+
+    row: Mapping[str, Any]
+    measure: str
+    value: float | None
+    year: int | None
+    state: str  # the target state: operating (decommissioned for closures)
+    pursued: frozenset[str]
+    counted: str  # the counts_toward that applies to this target
+
+
+def _read_target(target: Mapping[str, Any], counts_toward: str) -> _Target:
+    measure = _text(target.get("measure")) or ""
+    if measure not in MEASURES:
+        raise ValueError(f"target {target.get('target_id')}: unknown measure {measure!r}")
+    applies_mode = target.get("category") == "wet_waste" and measure == "capacity" and not _text(
+        target.get("wet_waste_mode")
+    )
+    return _Target(
+        row=target,
+        measure=measure,
+        value=_float(target.get("target_value")),
+        year=_year(target.get("target_year")),
+        state=_target_status(measure),
+        pursued=frozenset(_pursued_statuses(measure)),
+        counted=counts_toward if applies_mode else "all",
+    )
+
+
+def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, months: int) -> dict[str, Any]:
+    """One matching site as the target sees it: its amount, villages, placement in time."""
+    measure = tgt.measure
+    village = _text(rec.get("village"))
+    town = _code(rec.get("town_code")) or ""
+    served = served_villages(rec.get("served_villages")) if measure == "served_village_count" else None
+    earliest = latest = None
+    why: list[str] = []
+    if rec["status"] in tgt.pursued and measure != "untracked":
+        earliest, latest, why = _placement(rec, tgt.state, today, months)
+    baseline = baseline_capacity(rec) if measure == "capacity" else (False, None)
+    return {
+        "site_id": rec["site_id"],
+        "project_id": _text(rec.get("project_id")),
+        "name_zh": _text(rec.get("name_zh")),
+        "name_en": _text(rec.get("name_en")),
+        "town_code": _code(rec.get("town_code")),
+        "wet_waste_mode": _text(rec.get("wet_waste_mode")),
+        "village": village,
+        "village_key": f"{town}/{village}" if village else None,
+        "village_keys": None if served is None else [f"{town}/{v}" for v in served],
+        "status": rec["status"],
+        "status_as_of": _text(rec.get("status_as_of")),
+        "status_source": _text(rec.get("status_source")),
+        "status_confirmed_at": _text(rec.get("status_confirmed_at")),
+        "commissioned": _text(rec.get("commissioned")),
+        "expected_commissioning": _text(rec.get("expected_commissioning")),
+        "target_year": _year(rec.get("target_year")),
+        "capacity": site_capacity(rec) if measure == "capacity" else None,
+        "capacity_unit": _text(rec.get("capacity_norm_unit")),
+        "baseline": baseline if baseline[0] else None,
+        "today": operating_today_capacity(rec) if measure == "capacity" else (False, None),
+        "earliest": earliest,
+        "latest": latest,
+        "reasons": why,
+        "fact": rec["status"] == tgt.state,
+        # the year the site is counted in (None: not placed by a trustworthy date)
+        "year": int(latest) if latest is not None and math.isfinite(latest)
+        and (earliest == latest or rec["status"] == tgt.state) else None,
+        "overdue": bool(late),
+    }
+
+
+# Row keys the analysis needs but a TargetProgress does not show.
+_HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"})
+
+
+def _site_rows(
+    sites: pd.DataFrame, tgt: _Target, today: dt.date, months: int
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The sites that count toward the target, and their rows (:func:`_site_row`)."""
+    matched = pd.DataFrame() if tgt.measure == "untracked" else matching_sites(sites, tgt.row, tgt.counted)
+    overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
+    rows = [
+        _site_row(site.to_dict(), late, tgt, today, months)
+        for (_, site), late in zip(matched.iterrows(), overdue.tolist(), strict=False)
+    ]
+    return matched, rows
+
+
+@dataclass
+class _Totals:
+    """Where a target stands today and after the plan's projects."""
+
+    state: str
+    achieved: float | int | None = None
+    registered: float | int | None = None
+    achieved_unknown: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    existing: Quantity = field(default_factory=lambda: Quantity(0))
+    by_status: dict[str, float | int] = field(default_factory=dict)
+    gap: float | int | None = None
+    registered_gap: float | int | None = None
+    share: float | None = None
+    registered_share: float | None = None
+
+
+def _villages(selected: list[dict[str, Any]], measure: str) -> Quantity:
+    unknown_ids = tuple(r["site_id"] for r in selected if r["village_keys"] is None)
+    known = [r for r in selected if r["village_keys"] is not None]
+    if unknown_ids and not known:
+        return Quantity(None, unknown_ids)
+    return Quantity(_num(_value_of(known, measure)), unknown_ids)
+
+
+def _quantities(rows: list[dict[str, Any]], tgt: _Target) -> tuple[Quantity, Quantity, Quantity]:
+    """(achieved today, registered after the projects, the existing facilities' part of today)."""
+    pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
+    achieved_rows = [r for r in rows if r["status"] == tgt.state]
+    if tgt.measure == "capacity":
+        today_q = quantity((r["site_id"], r["today"][1]) for r in rows if r["today"][0])
+        existing = quantity((r["site_id"], r["baseline"][1]) for r in rows if r["baseline"] is not None)
+        return today_q, quantity((r["site_id"], r["capacity"]) for r in pursued_rows), existing
+    if tgt.measure == "served_village_count":
+        return _villages(achieved_rows, tgt.measure), _villages(pursued_rows, tgt.measure), Quantity(0)
+    return (Quantity(_num(_value_of(achieved_rows, tgt.measure))),
+            Quantity(_num(_value_of(pursued_rows, tgt.measure))), Quantity(0))
+
+
+def _state(rows: list[dict[str, Any]], target_value: float | None, achieved: float | int | None) -> str:
+    if (target_value is not None and achieved is not None and achieved >= target_value
+            and (achieved > 0 or target_value == 0)):
+        return "met"
+    if any(r["status"] in _UNDER_WAY for r in rows):
+        return "in_progress"
+    return "not_started"
+
+
+def _totals(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Totals:
+    if tgt.measure == "untracked" or not measured:
+        return _Totals(state="untracked" if tgt.measure == "untracked" else "unmeasured")
+    today_q, reg_q, existing = _quantities(rows, tgt)
+    achieved, registered, goal = today_q.value, reg_q.value, tgt.value
+    out = _Totals(
+        state=_state(rows, goal, achieved),
+        achieved=achieved,
+        registered=registered,
+        achieved_unknown=list(today_q.unknown_sites),
+        unknown=list(reg_q.unknown_sites),
+        existing=existing,
+        by_status=_by_status(rows, tgt.measure),
+    )
+    if goal is not None:
+        out.gap = None if achieved is None else _num(max(goal - achieved, 0.0))
+        out.registered_gap = None if registered is None else _num(max(goal - registered, 0.0))
+        out.share = round(achieved / goal, 6) if goal and achieved is not None else None
+        out.registered_share = round(registered / goal, 6) if goal and registered is not None else None
+    return out
+
+
+@dataclass
+class _Outlook:
+    """The chart's projection and the forecast of a target."""
+
+    state: str
+    projection: list[dict[str, Any]] = field(default_factory=list)
+    reached_year: int | None = None
+    basis: list[str] = field(default_factory=list)
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    undated: list[str] = field(default_factory=list)
+
+
+def _projection(dated: list[dict[str, Any]], measure: str) -> list[dict[str, Any]]:
+    """Cumulative amount per year of :data:`YEARS`, by status, of the sites placed in a year."""
+    projection = []
+    for year in YEARS:
+        upto = [r for r in dated if r["year"] <= year]
+        projection.append(
+            {
+                "year": year,
+                "cumulative": _num(_value_of(upto, measure)),
+                "by_status": {
+                    s: _num(_value_of([r for r in upto if r["status"] == s], measure))
+                    for s in _pursued_statuses(measure)
+                },
+            }
+        )
+    return projection
+
+
+def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlook:
+    if tgt.measure == "untracked":
+        return _Outlook(state="untracked")
+    if not measured:
+        return _Outlook(state="unmeasured")
+    pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
+    # the chart: only sites placed in a year by dates people gave (never today's date)
+    dated = [r for r in pursued_rows if r["year"] is not None]
+    reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.measure, tgt.value)
+    return _Outlook(
+        state=state,
+        projection=_projection(dated, tgt.measure),
+        reached_year=reached_year,
+        basis=basis,
+        reasons=reasons,
+        undated=[r["site_id"] for r in pursued_rows if r["year"] is None],
+    )
+
+
+def _reached_by(outlook: _Outlook, target_year: int | None) -> bool | None:
+    if outlook.reached_year is not None and target_year is not None:
+        return outlook.reached_year <= target_year
+    return False if outlook.state == "not_reachable" else None
+
+
+def _by_mode(sites: pd.DataFrame, tgt: _Target) -> dict[str, dict[str, float | int]]:
+    """A wet-waste capacity target's capacity by status, split by mode (centralised, on site)."""
+    if tgt.row.get("category") != "wet_waste" or tgt.measure != "capacity":
+        return {}
+    everything = matching_sites(sites, tgt.row, "all")
+    by_mode: dict[str, dict[str, float | int]] = {}
+    for mode in ("centralised", "on_site"):
+        part = everything[everything["wet_waste_mode"] == mode]
+        caps = [{"status": s["status"], "capacity": site_capacity(s)} for s in part.to_dict("records")]
+        by_mode[mode] = {s: _num(_value_of([c for c in caps if c["status"] == s], "capacity")) for s in STATUSES}
+    return by_mode
+
+
+def _progress(
+    target: Mapping[str, Any],
+    sites: pd.DataFrame,
+    counts_toward: str,
+    today: dt.date,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
+) -> TargetProgress:
+    """One target against ``sites``: the named steps above, put together."""
+    tgt = _read_target(target, counts_toward)
+    matched, rows = _site_rows(sites, tgt, today, confirmation_months)
+    measured = tgt.measure != "served_village_count" or any(r["village_keys"] is not None for r in rows)
+    totals = _totals(rows, tgt, measured)
+    outlook = _outlook(rows, tgt, measured)
+    overdue = (tgt.measure != "untracked" and measured and tgt.year is not None and tgt.year < today.year
+               and totals.state != "met")
+    stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
+    return TargetProgress(
+        stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
+        id=str(target.get("target_id")),
+        level=_text(target.get("level")) or "district",
+        town_code=_code(target.get("town_code")),
+        category=_text(target.get("category")) or "",
+        wet_waste_mode=_text(target.get("wet_waste_mode")),
+        measure=tgt.measure,
+        target=None if tgt.value is None else _num(tgt.value),
+        unit=_text(target.get("unit")) or "",
+        target_year=tgt.year,
+        description_zh=_text(target.get("description_zh")) or "",
+        description_en=_text(target.get("description_en")) or "",
+        source_ref=_text(target.get("source_ref")) or "",
+        note=_text(target.get("note")) or "",
+        counts_toward=tgt.counted,
+        target_status=tgt.state,
+        by_status=totals.by_status,
+        achieved=totals.achieved,
+        registered=totals.registered,
+        gap=totals.gap,
+        share=totals.share,
+        registered_gap=totals.registered_gap,
+        registered_share=totals.registered_share,
+        unknown_capacity_sites={"count": len(totals.unknown), "ids": totals.unknown},
+        achieved_unknown_sites=totals.achieved_unknown,
+        existing_capacity=totals.existing.to_dict(),
+        measured=measured,
+        sites=[r["site_id"] for r in rows],
+        site_rows=[{k: v for k, v in r.items() if k not in _HIDDEN} for r in rows],
+        projection=outlook.projection,
+        reached_year=outlook.reached_year,
+        forecast_state=outlook.state,
+        forecast_basis=outlook.basis,
+        forecast_reasons={sid: sorted(set(v)) for sid, v in outlook.reasons.items()},
+        reached_by_target_year=_reached_by(outlook, tgt.year),
+        undated_sites=outlook.undated,
+        overdue=overdue,
+        overdue_sites=[r["site_id"] for r in rows if r["overdue"]],
+        state=totals.state,
+        by_mode=_by_mode(sites, tgt),
+    )
+
+
+# --------------------------------------------------------------------------- the district report
+def capacity_report(
+    sites: pd.DataFrame,
+    targets: Iterable[Mapping[str, Any]] | pd.DataFrame,
+    *,
+    counts_toward: str = "all",
+    today: dt.date | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
+) -> list[TargetProgress]:
+    """Every district-level target against the registered sites, in the targets file's order.
+
+    ``counts_toward`` chooses which wet-waste sites count toward a wet-waste capacity target
+    that names no mode: ``all`` (default, the plan's 湿垃圾总处理能力), ``centralised`` or
+    ``on_site``.
+    """
+    if counts_toward not in COUNTS_TOWARD:
+        raise ValueError(f"counts_toward must be one of {', '.join(COUNTS_TOWARD)}, not {counts_toward!r}")
+    today = today or dt.date.today()
+    return [
+        _progress(tgt, sites, counts_toward, today, confirmation_months)
+        for tgt in _targets_list(targets)
+        if (_text(tgt.get("level")) or "district") == "district"
+    ]
+
+
+def wet_waste_progress(report: Sequence[TargetProgress]) -> TargetProgress | None:
+    """The headline target: the district's wet-waste treatment capacity (600 t/d)."""
+    for item in report:
+        if item.category == "wet_waste" and item.measure == "capacity" and item.level == "district":
+            return item
+    return None
+

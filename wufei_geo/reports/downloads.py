@@ -1,0 +1,81 @@
+"""The report files: written by suffix (``.xlsx`` workbook, ``.html`` briefing) for the CLI, and
+the downloads the pages offer."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wufei_geo.analysis import (
+    DEFAULT_CONFIRMATION_MONTHS,
+    TargetProgress,
+    TownFigures,
+    TownScorecard,
+    report_figures,
+)
+from wufei_geo.config import GenerationParameters
+from wufei_geo.i18n import t
+from wufei_geo.reports.briefing_html import briefing_html
+from wufei_geo.reports.workbook import workbook_bytes
+
+# kind → (suffixes, MIME type, file name stem, label key)
+KINDS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
+    "xlsx": ((".xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "wufei-qingpu", "analysis.report.download_xlsx"),
+    "html": ((".html", ".htm"), "text/html", "wufei-qingpu-briefing", "analysis.report.download_html"),
+}
+
+
+def report_bytes(
+    kind: str,
+    report: Sequence[TargetProgress],
+    scorecards: Sequence[TownScorecard],
+    sites: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    params: GenerationParameters | None = None,
+    generated: dt.date | None = None,
+    figures: Sequence[TownFigures] | None = None,
+    filters_text: str | None = None,
+    confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
+) -> bytes:
+    """The workbook (``xlsx``) or the HTML briefing (``html``) as bytes; the town figures are
+    ``figures``, else those of ``sites``."""
+    if figures is None:
+        figures = report_figures(sites, scorecards, params)
+    if kind == "xlsx":
+        return workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
+                              filters_text=filters_text)
+    return briefing_html(report, scorecards, lang=lang, params=params, generated=generated, figures=figures,
+                         filters_text=filters_text, confirmation_months=confirmation_months).encode("utf-8")
+
+
+def write_report(path: str | Path, report: Sequence[TargetProgress], scorecards: Sequence[TownScorecard],
+                 sites: pd.DataFrame, **options: Any) -> Path:
+    """Write ``.xlsx`` or ``.html``/``.htm`` by the file's suffix (``options`` as :func:`report_bytes`);
+    anything else is refused."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    kind = next((k for k, (suffixes, *_rest) in KINDS.items() if suffix in suffixes), None)
+    if kind is None:
+        raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
+    path.write_bytes(report_bytes(kind, report, scorecards, sites, **options))
+    return path
+
+
+def downloads(report: Sequence[TargetProgress], scorecards: Sequence[TownScorecard], sites: pd.DataFrame, *,
+              lang: str = "zh", generated: dt.date | None = None, **options: Any) -> list[tuple[str, str, bytes, str]]:
+    """(label, file name, content, MIME type) of the two downloads the pages offer (``options`` as
+    :func:`report_bytes`)."""
+    generated = generated or dt.date.today()
+    if options.get("figures") is None:
+        options["figures"] = report_figures(sites, scorecards, options.get("params"))
+    stamp = generated.strftime("%Y%m%d")
+    return [
+        (t(label, lang), f"{stem}-{stamp}{suffixes[0]}",
+         report_bytes(kind, report, scorecards, sites, lang=lang, generated=generated, **options), mime)
+        for kind, (suffixes, mime, stem, label) in KINDS.items()
+    ]
