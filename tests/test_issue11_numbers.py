@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from wufei_geo import analysis, auth, db, exports, mapview, palette, report
+from wufei_geo import analysis, auth, db, mapview, palette, report
 from wufei_geo.config import Settings, load_settings
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import exports
 from wufei_geo.model import PLAN_DATE, SITE_COLUMNS
 
 TODAY = dt.date(2025, 3, 1)  # 12 months back: statuses confirmed on or after 2024-03-01 are trusted
