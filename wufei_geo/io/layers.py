@@ -38,15 +38,14 @@ _FLOAT_COLUMNS = (
 )
 _INT_COLUMNS = ("target_year", "version")
 _BOOL_COLUMNS = ("retired", "existing_facility", "overdue")
-# JSON-list text columns: arrays in GeoJSON.
 DISTRICT_EXPORT_COLUMNS = ("district_code", "name_zh", "name_en", "area_km2", "datum")
 
 DATUM_NOTE = {
-    "wgs84": "Coordinates are WGS-84 (EPSG:4326), longitude/latitude in degrees.",
+    "wgs84": f"Coordinates are WGS-84 ({WGS84_CRS}), longitude/latitude in degrees.",
     "gcj02": (
         "Coordinates are GCJ-02 (the Chinese 'Mars' datum used by AMap/Tencent), NOT WGS-84: "
         "they are shifted about 500 m from true WGS-84 positions. The declared CRS is "
-        "EPSG:4326/CRS84 only because GCJ-02 has no EPSG code; do not overlay on WGS-84 data."
+        f"{WGS84_CRS}/CRS84 only because GCJ-02 has no EPSG code; do not overlay on WGS-84 data."
     ),
 }
 
