@@ -23,8 +23,7 @@ def test_every_export_format_has_a_writer_a_mime_type_and_a_download_label(name)
 
 def test_the_registry_names_the_files_each_reader_takes():
     assert set(formats.EXPORT_FORMATS) == {"csv", "xlsx", "geojson", "gpkg"}
-    assert formats.UPDATE_SUFFIXES == (".csv", ".xlsx", ".xlsm")
-    assert set(formats.BOUNDARY_SUFFIXES) == {".geojson", ".json", ".gpkg", ".zip"}
+    assert {s for f in formats.FORMATS.values() if f.boundaries for s in f.suffixes} == {".geojson", ".json", ".gpkg", ".zip"}
     assert formats.boundary_format("Towns.GeoJSON").name == "geojson"
     assert formats.boundary_format("towns.zip").name == "shapefile"
     assert formats.boundary_format("towns.kml") is None

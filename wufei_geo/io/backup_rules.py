@@ -28,18 +28,12 @@ _BCRYPT_RE = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
 _IDENT_RE = re.compile(rf"^{IDENTIFIER_PATTERN}$")
 
 
-def validate_rows(rows: Rows) -> list[str]:
+def raise_on_problems(rows: Rows) -> None:
     """Every problem of the rows of a backup, checked with the store's own rules (the same
     functions live input goes through: ``store.check_text``, ``auth.check_name``,
     ``auth.check_town_code``, ``site_rules.parse_location``/``parse_capacity``, the model's
-    vocabularies; zones with ``boundaries.check_whole``)."""
-    return _row_problems(rows)[0]
-
-
-
-
-def raise_on_problems(rows: Rows) -> None:
-    """:class:`BackupError` listing (the first 20 of) every problem, with the first refusal's rule key."""
+    vocabularies; zones with ``boundaries.check_whole``): :class:`BackupError` listing (the first
+    20 of) every problem, with the first refusal's rule key."""
     problems, rules = _row_problems(rows)
     if problems:
         shown = "; ".join(problems[:20]) + (f"; … ({len(problems)} in all)" if len(problems) > 20 else "")

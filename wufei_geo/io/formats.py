@@ -1,5 +1,7 @@
 """THE registry of file formats: adding one is a row here (plus its writer or reader in its family
-module) and its labels in the message catalogue (``data.download_<name>``).
+module) and its labels in the message catalogue (``data.download_<name>``).  Bulk updates are
+CSV or XLSX (``bulk_import.read_table`` tells them apart by the XLSX row's suffixes), official
+boundaries the rows marked ``boundaries``, backups the ``backup`` row.
 
 Standard library only: the CLI builds its ``--format`` choices from this at start-up.
 """
@@ -21,9 +23,7 @@ class Format:
     writer: str | None = None  # export writer in that module: (layers, datum, lang) -> bytes
     all_layers: bool = False  # an export holds every layer (a GeoPackage), not one
     for_people: bool = False  # an export in the reader's language (labelled headers, words for codes)
-    site_updates: bool = False  # a bulk update of sites may come in it
-    boundaries: bool = False  # official town boundaries may come in it
-    backup: bool = False
+    boundaries: bool = False  # official town boundaries may come in it (``boundary_format``)
 
     @property
     def suffix(self) -> str:
@@ -36,32 +36,18 @@ class Format:
 
 # Order: the order of the download buttons on the 数据 page.
 FORMATS: Final[dict[str, Format]] = {f.name: f for f in (
-    Format("csv", (".csv",), "text/csv", "tabular", writer="layer_csv", site_updates=True),
+    Format("csv", (".csv",), "text/csv", "tabular", writer="layer_csv"),
     Format("xlsx", (".xlsx", ".xlsm"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "excel",
-           writer="layer_xlsx", for_people=True, site_updates=True),
+           writer="layer_xlsx", for_people=True),
     Format("geojson", (".geojson", ".json"), "application/geo+json", "geofiles", writer="layer_geojson", boundaries=True),
     Format("gpkg", (".gpkg",), "application/geopackage+sqlite3", "geofiles", writer="layers_gpkg", all_layers=True,
            boundaries=True),
     Format("shapefile", (".zip",), "application/zip", "geofiles", boundaries=True),
-    Format("backup", (".zip",), "application/zip", "archive", backup=True),
+    Format("backup", (".zip",), "application/zip", "archive"),
 )}
 
 EXPORT_FORMATS: Final[tuple[str, ...]] = tuple(n for n, f in FORMATS.items() if f.export)
 MIME: Final[dict[str, str]] = {**{n: f.mime for n, f in FORMATS.items()}, "zip": "application/zip"}
-
-
-def _suffixes(use: str) -> tuple[str, ...]:
-    return tuple(s for f in FORMATS.values() if getattr(f, use) for s in f.suffixes)
-
-
-UPDATE_SUFFIXES: Final = _suffixes("site_updates")  # a bulk update file (CSV/XLSX)
-BOUNDARY_SUFFIXES: Final = _suffixes("boundaries")  # an official boundary file
-BACKUP_SUFFIXES: Final = _suffixes("backup")
-
-
-def upload_types(suffixes: tuple[str, ...]) -> list[str]:
-    """The suffixes without their dot, as an upload widget takes them."""
-    return list(dict.fromkeys(s.lstrip(".") for s in suffixes))
 
 
 def boundary_format(filename: str | PurePath) -> Format | None:

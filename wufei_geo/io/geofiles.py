@@ -322,7 +322,7 @@ def read_boundaries(
     district: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, match, reproject and validate an official town boundary file (GeoJSON, zipped
-    Shapefile or GeoPackage: ``formats.BOUNDARY_SUFFIXES``).
+    Shapefile or GeoPackage: the ``boundaries`` rows of ``formats.FORMATS``).
 
     Returns one row per town in gazetteer order: ``town_code, name_zh, name_en,
     boundary_quality="official", area_km2`` (in ``crs.METRIC_CRS``), ``source_feature`` (which

@@ -38,7 +38,6 @@ _FLOAT_COLUMNS = (
 )
 _INT_COLUMNS = ("target_year", "version")
 _BOOL_COLUMNS = ("retired", "existing_facility", "overdue")
-DISTRICT_EXPORT_COLUMNS = ("district_code", "name_zh", "name_en", "area_km2", "datum")
 
 DATUM_NOTE = {
     "wgs84": f"Coordinates are WGS-84 ({WGS84_CRS}), longitude/latitude in degrees.",
