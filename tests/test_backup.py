@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import TEST_PASSWORD, site_record
 
-from wufei_geo import auth, backup, db, exports
+from wufei_geo import auth, db
 from wufei_geo.cli import main
 from wufei_geo.config import Settings
 from wufei_geo.errors import PermissionDenied
+from wufei_geo.io import backup, layers, tabular
 from wufei_geo.store import Store
 
 XIAYANG = "310118001"
@@ -37,7 +38,7 @@ def _populate(store: Store, admin: auth.Actor) -> None:
 
 
 def _export(store: Store) -> bytes:
-    return exports.to_csv_bytes("sites", exports.sites_layer(store.sites_frame(include_retired=True)))
+    return tabular.to_csv_bytes("sites", layers.sites_layer(store.sites_frame(include_retired=True)))
 
 
 def _rows(store: Store, table: sa.Table) -> list[tuple]:

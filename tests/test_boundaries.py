@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from wufei_geo import crs, geodata
-from wufei_geo.boundaries import BoundaryImportError, read_boundaries
+from wufei_geo.boundaries import BoundaryImportError
+from wufei_geo.io.geofiles import read_boundaries
 
 
 def official_style(code_digits: int = 9) -> gpd.GeoDataFrame:

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from conftest import TEST_PASSWORD, site_record
 
-from wufei_geo import auth, bulk_import, exports
+from wufei_geo import auth
 from wufei_geo.cli import main
 from wufei_geo.config import Settings
+from wufei_geo.io import bulk_import, excel, geofiles, layers, tabular
 from wufei_geo.store import Store
 
 XIAYANG, HUAXIN = "310118001", "310118107"
@@ -34,7 +35,7 @@ def _csv(rows: list[dict], encoding: str = "utf-8") -> bytes:
 
 
 def _export_csv(store: Store, datum: str = "wgs84") -> bytes:
-    return exports.to_csv_bytes("sites", exports.sites_layer(store.sites_frame(), datum))
+    return tabular.to_csv_bytes("sites", layers.sites_layer(store.sites_frame(), datum))
 
 
 def _sqlite_bytes(store: Store) -> bytes:
@@ -67,12 +68,12 @@ def test_export_then_import_reports_no_changes(store, admin, datum):
                                         "commissioned": "2024-05", "status": "operating"}, 1)
     report = bulk_import.plan_import(store, admin, _export_csv(store, datum), "sites.csv")
     assert report.errors == [] and report.rows == [] and report.rows_read == 3
-    xlsx = exports.to_xlsx_bytes("sites", exports.sites_layer(store.sites_frame(), datum))
+    xlsx = excel.to_xlsx_bytes("sites", layers.sites_layer(store.sites_frame(), datum))
     report = bulk_import.plan_import(store, admin, xlsx, "sites.xlsx")
     assert report.errors == [] and report.rows == []
     # the workbook for people (Chinese headers, statuses as words) reads back through its header sheet
     for lang in ("zh", "en"):
-        xlsx = exports.to_xlsx_bytes("sites", exports.sites_layer(store.sites_frame(), datum), lang)
+        xlsx = excel.to_xlsx_bytes("sites", layers.sites_layer(store.sites_frame(), datum), lang)
         report = bulk_import.plan_import(store, admin, xlsx, "sites.xlsx")
         assert report.errors == [] and report.rows == [], (lang, report.errors)
 
@@ -246,5 +247,5 @@ def test_broken_boundary_upload_is_refused_and_changes_nothing(store, name, data
     _seed(store)
     with Unchanged(store):
         with pytest.raises(BoundaryImportError) as info:
-            bulk_import.read_boundary_upload(data, name)
+            geofiles.read_boundary_upload(data, name)
     assert needle in str(info.value)

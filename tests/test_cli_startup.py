@@ -9,7 +9,7 @@ import pytest
 from bench import fig_cli
 
 HEAVY = ("pandas", "geopandas", "numpy", "shapely", "pyproj", "sqlalchemy", "bcrypt", "folium", "openpyxl",
-         "streamlit", "alembic", "wufei_geo.store", "wufei_geo.analysis", "wufei_geo.reports", "wufei_geo.exports")
+         "streamlit", "alembic", "wufei_geo.store", "wufei_geo.analysis", "wufei_geo.reports", "wufei_geo.io.exports")
 
 
 def _imported(args: list[str]) -> set[str]:

@@ -17,7 +17,8 @@ import pyogrio
 import pytest
 import shapely
 
-from wufei_geo import crs, exports
+from wufei_geo import crs
+from wufei_geo.io import exports, layers
 from wufei_geo.model import SITE_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,10 +163,10 @@ def test_ogrinfo_reads_every_layer_with_crs(catalog, tmp_path):
 
 def test_schema_doc_lists_every_exported_field():
     doc = (REPO / "docs" / "schema.md").read_text(encoding="utf-8")
-    for layer, fields in exports.FIELD_DESCRIPTIONS.items():
+    for layer, fields in layers.FIELD_DESCRIPTIONS.items():
         for name in fields:
             assert f"`{name}`" in doc, (layer, name)
-    assert set(exports.FIELD_DESCRIPTIONS["sites"]) == set(exports.SITE_EXPORT_COLUMNS)
+    assert set(layers.FIELD_DESCRIPTIONS["sites"]) == set(layers.SITE_EXPORT_COLUMNS)
 
 
 def test_refuses_unknown_layer_format_and_datum(catalog):
@@ -218,8 +219,9 @@ def test_cli_sites_json_and_gpkg_export_of_the_plan(seeded, tmp_path, capsys):
 
 
 def test_real_catalog_export_reimports_without_changes(seeded):
-    from wufei_geo import auth, bulk_import
+    from wufei_geo import auth
     from wufei_geo.catalog import load_catalog
+    from wufei_geo.io import bulk_import
 
     auth.create_user(seeded, "admin", "admin", None, "correct horse battery")
     admin = auth.authenticate(seeded, "admin", "correct horse battery")

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pandas as pd
 
-from wufei_geo import exports
+from wufei_geo.io import excel, layers, tabular
 from wufei_geo.model import SITE_COLUMNS
 
 
@@ -20,8 +20,8 @@ def _sites() -> pd.DataFrame:
 
 
 def test_xlsx_in_chinese_has_labels_words_and_a_header_map():
-    layer = exports.sites_layer(_sites())
-    wb = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx_bytes("sites", layer, "zh")))
+    layer = layers.sites_layer(_sites())
+    wb = openpyxl.load_workbook(io.BytesIO(excel.to_xlsx_bytes("sites", layer, "zh")))
     assert wb.sheetnames == ["站点", "表头对照"]
     header = [c.value for c in wb["站点"][1]]
     assert header[:3] == ["站点编号", "规划项目", "名称（中文）"] and "状态" in header and "类别" in header
@@ -38,10 +38,10 @@ def test_xlsx_in_chinese_has_labels_words_and_a_header_map():
 
 
 def test_xlsx_in_english_and_csv_keeps_schema_names():
-    layer = exports.sites_layer(_sites())
-    wb = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx_bytes("sites", layer, "en")))
+    layer = layers.sites_layer(_sites())
+    wb = openpyxl.load_workbook(io.BytesIO(excel.to_xlsx_bytes("sites", layer, "en")))
     assert wb.sheetnames == ["Sites", "Headers"]
     header = [c.value for c in wb["Sites"][1]]
     assert "Status" in header and "status" not in header
-    csv_header = exports.to_csv_bytes("sites", layer).decode("utf-8-sig").splitlines()[0].split(",")
+    csv_header = tabular.to_csv_bytes("sites", layer).decode("utf-8-sig").splitlines()[0].split(",")
     assert csv_header[: len(SITE_COLUMNS)] == list(SITE_COLUMNS)

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from wufei_geo import analysis, auth, db, exports, mapview, palette
+from wufei_geo import analysis, auth, db, mapview, palette
 from wufei_geo.config import Settings, load_settings
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import exports
 from wufei_geo.model import PLAN_DATE, SITE_COLUMNS
 from wufei_geo.reports import chart, texts
 

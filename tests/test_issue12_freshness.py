@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from conftest import TEST_PASSWORD
 
-from wufei_geo import analysis, bulk_import, catalog, cli
+from wufei_geo import analysis, catalog, cli
 from wufei_geo.config import Settings
 from wufei_geo.errors import BatchRefused, PermissionDenied, StaleVersion, ValidationError
+from wufei_geo.io import backup, bulk_import
 from wufei_geo.store import Store
 
 XIAYANG, XUJING = "310118001", "310118102"
@@ -211,7 +212,6 @@ def test_import_confirm_column(sites, official):
 
 
 def test_rounds_and_answers_survive_backup_and_restore(sites, official, planner, tmp_path, db_url):
-    from wufei_geo import backup
 
     rnd = sites.open_round(planner, "备份轮次", None, [XIAYANG])
     sites.confirm_site(official, "X.1", 1)

@@ -8,8 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from wufei_geo import auth, bulk_import, i18n
+from wufei_geo import auth, i18n
 from wufei_geo.config import Settings
+from wufei_geo.io import bulk_import, excel
 from wufei_geo.store import Store
 
 TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
@@ -36,7 +37,7 @@ def test_workbook_round_trip(seeded):
     frame = seeded.sites_frame()
     mine = sorted(frame.loc[frame["town_code"] == TOWN, "site_id"])
     assert len(mine) >= 3
-    data = bulk_import.town_workbook(frame, TOWN, "赵巷镇", {"id": 1, "title": "春季核实", "deadline": "2026-03-31"}, 12)
+    data = excel.town_workbook(frame, TOWN, "赵巷镇", {"id": 1, "title": "春季核实", "deadline": "2026-03-31"}, 12)
 
     wb = load_workbook(io.BytesIO(data))
     ws = wb.worksheets[0]

@@ -11,7 +11,8 @@ import pytest
 import shapely
 from test_mapview import make_district, make_towns, make_zones, render, sample_sites, site_layer_data
 
-from wufei_geo import cli, exports, geodata, mapview
+from wufei_geo import cli, geodata, mapview
+from wufei_geo.io import layers
 from wufei_geo.mapview.geometry import label_anchor
 from wufei_geo.mapview.legend import class_label
 from wufei_geo.mapview.payload import badge_mask
@@ -110,6 +111,6 @@ def test_exports_give_unlocated_sites_no_geometry_unless_placeholder_points(cli_
 
 def test_sites_layer_without_points_has_null_geometry():
     sites = sample_sites()
-    layer = exports.sites_layer(sites)
+    layer = layers.sites_layer(sites)
     row = layer[layer["site_id"] == "T-5"].iloc[0]
     assert row.geometry is None and pd.isna(row["display_lon"])

@@ -19,9 +19,10 @@ import pandas as pd
 import pytest
 from conftest import TEST_PASSWORD, FakeClock
 
-from wufei_geo import analysis, auth, backup, bulk_import, cli
+from wufei_geo import analysis, auth, cli
 from wufei_geo.config import Settings
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import backup, bulk_import
 from wufei_geo.store import Store
 
 IN_XIAYANG = ("121.124", "31.15")

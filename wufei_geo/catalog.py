@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wufei_geo import facilities, freshness, geodata, locate
+from wufei_geo.crs import WGS84_CRS
 from wufei_geo.model import PRECISIONS
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[s
         geoms.append(geom)
     if problems:
         return None, problems
-    zones = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+    zones = gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS)
     if digest not in _ZONE_VERDICTS:
         known = set(geodata.load_gazetteer().town_code.astype(str))
         verdict = [f"missing towns: {', '.join(sorted(known - set(zones.town_code.astype(str))))}"] \

@@ -9,10 +9,24 @@ so GCJ-02 → WGS-84 is solved by fixed-point iteration.  BD-09 is a rotation/of
 Every function takes ``(lon, lat)`` in that order, as scalars or numpy arrays (broadcast),
 and returns the same shape (Python floats for scalar input).  Outside China the offsets
 are the identity by convention.
+
+THE CRS RULE (one for every module): a CRS is assigned once, where data enters, and never
+assumed afterwards.
+
+- Where data enters, the reader sets the CRS the data has *by declaration*: a boundary file's
+  declared CRS (``io.geofiles.read_geofile``; a GeoJSON without a ``crs`` member is WGS-84 because
+  RFC 7946 defines it so — refused if its numbers are plainly projected metres; a Shapefile
+  without .prj or a GeoPackage layer without an SRS is refused, never guessed); our own stores
+  (the database's zones, ``geodata/*.geojson``, site coordinates) hold WGS-84 by their schema and
+  build their frames with ``crs=WGS84_CRS``.  The reader then converts to :data:`WGS84_CRS`.
+- Past that point a GeoDataFrame without a CRS is a programming error: :func:`to_wgs84_frame` and
+  :func:`to_metric_frame` refuse it (``ValueError``); nothing calls ``set_crs`` to "fix" it.
+- Measure (areas, distances, buffers) in :data:`METRIC_CRS`; store and draw in :data:`WGS84_CRS`.
+  Both are named here only: every module uses these names, never the literals.
 """
 from __future__ import annotations
 
-from typing import Final, overload
+from typing import TYPE_CHECKING, Final, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,9 +34,13 @@ from pyproj import Geod
 
 from wufei_geo.model import DATUMS
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 # CGCS2000 / 3-degree Gauss-Kruger CM 120E, metres.  NB: that is EPSG:4549; EPSG:4547 (named in
 # early design notes) is CM 114E, 7° west of Qingpu, where its scale error inflates areas by ~1.1 %.
 METRIC_CRS: Final = "EPSG:4549"
+# What we store, exchange and draw: longitude/latitude on WGS-84.
 WGS84_CRS: Final = "EPSG:4326"
 
 _A: Final = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
@@ -168,3 +186,20 @@ def distance_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLik
     _, _, dist = _GEOD.inv(*(v.ravel() for v in a))
     dist = np.asarray(dist, dtype=float).reshape(a[0].shape)
     return float(dist) if dist.ndim == 0 else dist
+
+
+def _require_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None:
+        raise ValueError(f"{what} has no CRS: a CRS is assigned where data enters, never assumed later (crs.py)")
+
+
+def to_wgs84_frame(gdf: gpd.GeoDataFrame, what: str = "the data") -> gpd.GeoDataFrame:
+    """``gdf`` in :data:`WGS84_CRS` (itself when already there); refuses a frame without a CRS."""
+    _require_crs(gdf, what)
+    return gdf if gdf.crs.equals(WGS84_CRS) else gdf.to_crs(WGS84_CRS)
+
+
+def to_metric_frame(gdf: gpd.GeoDataFrame, what: str = "the data") -> gpd.GeoDataFrame:
+    """``gdf`` in :data:`METRIC_CRS` for measuring; refuses a frame without a CRS."""
+    _require_crs(gdf, what)
+    return gdf.to_crs(METRIC_CRS)

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from wufei_geo.crs import METRIC_CRS, WGS84_CRS, to_wgs84_frame
 from wufei_geo.paths import GEODATA_DIR
 
 DISTRICT_FILE = GEODATA_DIR / "district.geojson"
@@ -25,7 +26,7 @@ ZONE_COLUMNS = ("town_code", "name_zh", "name_en", "boundary_quality", "area_km2
 
 @lru_cache(maxsize=1)
 def _district() -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(DISTRICT_FILE)
+    gdf = to_wgs84_frame(gpd.read_file(DISTRICT_FILE), DISTRICT_FILE.name)  # the CRS rule: at entry (crs.py)
     gdf["code"] = gdf["code"].astype(str)
     return gdf
 
@@ -45,14 +46,14 @@ def _gazetteer() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _zones() -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(ZONES_FILE)
+    gdf = to_wgs84_frame(gpd.read_file(ZONES_FILE), ZONES_FILE.name)
     gdf["town_code"] = gdf["town_code"].astype(str)
     gdf["area_derived"] = gdf["area_derived"].astype(bool)
     return gdf
 
 
 def load_district() -> gpd.GeoDataFrame:
-    """Qingpu's outline (EPSG:4326, one row; properties include the district seat and population)."""
+    """Qingpu's outline (``crs.WGS84_CRS``, one row; properties include the district seat and population)."""
     return _district().copy()
 
 
@@ -64,7 +65,7 @@ def load_gazetteer() -> pd.DataFrame:
 
 def load_default_zones() -> gpd.GeoDataFrame:
     """The approximate town zones (示意范围): ``town_code, name_zh, name_en, boundary_quality="approximate",
-    area_km2, area_ref_km2, area_derived, method, geometry`` in EPSG:4326."""
+    area_km2, area_ref_km2, area_derived, method, geometry`` in ``crs.WGS84_CRS``."""
     return _zones().copy()
 
 
@@ -94,7 +95,7 @@ def assign_towns(lon: ArrayLike, lat: ArrayLike, zones: gpd.GeoDataFrame | None 
     """
     if zones is None:
         zones = _zones()
-    zones = zones.to_crs("EPSG:4326") if zones.crs is not None and not zones.crs.equals("EPSG:4326") else zones
+    zones = to_wgs84_frame(zones, "the town zones")
     x = np.asarray(lon, dtype=float).ravel()
     y = np.asarray(lat, dtype=float).ravel()
     out = np.full(x.shape, None, dtype=object)
@@ -243,7 +244,7 @@ _GRID_CACHE: dict[bytes, _ZoneGrid] = {}
 
 
 def _zone_grid(zones: gpd.GeoDataFrame) -> _ZoneGrid:
-    """The cached grid of these zone geometries (EPSG:4326), built on first use."""
+    """The cached grid of these zone geometries (WGS-84), built on first use."""
     geoms = [g if g is not None else shapely.Polygon() for g in zones.geometry]
     key = hashlib.sha1(b"".join(shapely.to_wkb(np.asarray(geoms, dtype=object)))).digest()
     grid = _GRID_CACHE.get(key)
@@ -268,11 +269,9 @@ def in_district(lon: ArrayLike, lat: ArrayLike, buffer_m: float = 0.0) -> NDArra
 
 @lru_cache(maxsize=4)
 def _district_geometry(buffer_m: float) -> shapely.Geometry:
-    from wufei_geo.crs import METRIC_CRS
-
     geom = _district().geometry
     if buffer_m:
-        geom = geom.to_crs(METRIC_CRS).buffer(buffer_m).to_crs("EPSG:4326")
+        geom = geom.to_crs(METRIC_CRS).buffer(buffer_m).to_crs(WGS84_CRS)
     g = geom.iloc[0]
     shapely.prepare(g)
     return g

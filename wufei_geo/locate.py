@@ -12,7 +12,8 @@
   about 350 m, 700 m, … around the seat, keeping every marker inside its zone and at least
   ``MIN_GAP_M`` from every other marker, so none hide each other.
 
-All measuring is done in the metric CRS; output is EPSG:4326.
+All measuring is done in ``crs.METRIC_CRS``; output is in ``crs.WGS84_CRS``.  Zones without a CRS
+are refused, never assumed WGS-84 (the CRS rule of ``crs.py``).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from wufei_geo.crs import METRIC_CRS
+from wufei_geo.crs import METRIC_CRS, WGS84_CRS, to_metric_frame
 from wufei_geo.model import PRECISIONS
 
 RING_STEP_M = 350.0  # radius step between rings of spread markers
@@ -33,8 +34,8 @@ MIN_GAP_M = 150.0  # no two spread markers closer than this
 EDGE_MARGIN_M = 100.0  # keep spread markers this far inside their zone
 MAX_RINGS = 60
 
-_TO_M = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
-_TO_DEG = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+_TO_M = Transformer.from_crs(WGS84_CRS, METRIC_CRS, always_xy=True)
+_TO_DEG = Transformer.from_crs(METRIC_CRS, WGS84_CRS, always_xy=True)
 
 
 def _is_blank(v: object) -> bool:
@@ -86,7 +87,7 @@ def locate_sites(
     *,
     placeholder_points: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Add ``display_lon, display_lat, display_precision`` and a Point geometry (EPSG:4326).
+    """Add ``display_lon, display_lat, display_precision`` and a Point geometry (``crs.WGS84_CRS``).
 
     ``sites`` needs ``site_id, town_code, lon, lat, precision`` (lon/lat WGS-84, may be null);
     ``zones`` the town zones in use (approximate or official; ``town_code`` + geometry);
@@ -123,10 +124,10 @@ def locate_sites(
                                                              gazetteer["seat_lat"], strict=False)}
     zone_geom_m = {}
     if zones is not None and len(zones):
-        zm = zones.to_crs(METRIC_CRS) if zones.crs is not None else zones.set_crs("EPSG:4326").to_crs(METRIC_CRS)
+        zm = to_metric_frame(zones, "the town zones")
         for code, g in zip(zm["town_code"].astype(str), zm.geometry, strict=False):
             zone_geom_m[code] = g if code not in zone_geom_m else zone_geom_m[code].union(g)
-    district_m = district.to_crs(METRIC_CRS).geometry.iloc[0] if district is not None and len(district) else None
+    district_m = to_metric_frame(district, "the district outline").geometry.iloc[0] if district is not None and len(district) else None
 
     groups: dict[str, list[int]] = {}
     for i in np.flatnonzero(~has_xy):
@@ -168,4 +169,4 @@ def locate_sites(
     shown = np.isfinite(disp_x) & np.isfinite(disp_y)
     geom = np.full(n, None, dtype=object)
     geom[shown] = shapely.points(disp_x[shown], disp_y[shown])
-    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs="EPSG:4326"), crs="EPSG:4326")
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs=WGS84_CRS), crs=WGS84_CRS)

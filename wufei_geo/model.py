@@ -111,7 +111,6 @@ COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 
 # --- exports (docs/schema.md) -------------------------------------------------------
 EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district")
-EXPORT_FORMATS: Final[tuple[str, ...]] = ("geojson", "csv", "xlsx", "gpkg")
 EXPORT_DATUMS: Final[tuple[str, ...]] = ("wgs84", "gcj02")
 
 # --- the stable site schema (exports, the store's frame, the map) ------------

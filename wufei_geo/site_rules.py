@@ -2,7 +2,7 @@
 
 Every entry point that changes a site's values goes through here — the 更新 form and the CLI
 (through :meth:`wufei_geo.store.Store.update_site`), bulk import (which only reads cells and then
-asks the store's dry run), and restore (:mod:`wufei_geo.backup` checks each restored site row
+asks the store's dry run), and restore (:mod:`wufei_geo.io.backup_rules` checks each restored site row
 with :func:`check_site_row`).  Nothing else re-implements a rule.
 
 Two kinds of rules:

@@ -15,8 +15,9 @@ PASSWORD = "correct horse battery"
 
 
 def main(argv: list[str]) -> int:
-    from wufei_geo import auth, backup, bulk_import
+    from wufei_geo import auth
     from wufei_geo.config import Settings
+    from wufei_geo.io import backup, bulk_import
     from wufei_geo.store import Store
 
     what, url, path = argv

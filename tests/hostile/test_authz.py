@@ -9,8 +9,9 @@ import dataclasses
 
 import pytest
 
-from wufei_geo import auth, bulk_import
+from wufei_geo import auth
 from wufei_geo.errors import AccountLocked, BatchRefused, NotAuthenticated, PermissionDenied
+from wufei_geo.io import bulk_import
 
 from .helpers import HUAXIN, PASSWORD, csv_bytes, data_hash, login, run_cli
 from .results import record

@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from wufei_geo import auth, backup
+from wufei_geo import auth
 from wufei_geo.config import Settings
 from wufei_geo.errors import WufeiError
+from wufei_geo.io import backup
 from wufei_geo.store import Store
 
 from .fault_child import FIXED, PASSWORD

@@ -18,8 +18,9 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from wufei_geo import crs, geodata
-from wufei_geo.boundaries import BoundaryImportError, read_boundaries
+from wufei_geo.boundaries import BoundaryImportError
 from wufei_geo.errors import ValidationError
+from wufei_geo.io.geofiles import read_boundaries
 
 from .helpers import PASSWORD, data_hash, login, run_cli
 from .results import record
@@ -105,7 +106,7 @@ def test_boundary_file_wrong_as_a_whole_is_refused(env, case: str, tmp_path: Pat
     code, _, err = run_cli(monkeypatch, capsys, "import-boundaries", str(path), "--accept-warnings")
     assert code == 1 and "Traceback" not in err and "nothing was changed" in err
     assert data_hash(env) == before
-    record("files", f"boundary-{case}", "boundaries.read_boundaries / cli:import-boundaries", "refused",
+    record("files", f"boundary-{case}", "geofiles.read_boundaries / cli:import-boundaries", "refused",
            exc.value.problems[0])
 
 
@@ -161,4 +162,4 @@ def test_data_page_checkbox_confirms_warnings(env, tmp_path: Path) -> None:
 def test_a_good_file_has_no_problem_and_no_warning(tmp_path: Path) -> None:
     zones = read_boundaries(_write(_towns(), tmp_path / "good.geojson"))
     assert zones.attrs["warnings"] == []
-    record("files", "boundary-good", "boundaries.read_boundaries", "accepted_correctly", "no problems, no warnings")
+    record("files", "boundary-good", "geofiles.read_boundaries", "accepted_correctly", "no problems, no warnings")

@@ -13,9 +13,10 @@ import time
 import pytest
 
 from bench import bombs
-from wufei_geo import auth, bulk_import, model
+from wufei_geo import auth, model
 from wufei_geo.boundaries import BoundaryImportError
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import bulk_import
 
 from .helpers import PASSWORD, csv_bytes, data_hash, login, run_cli
 from .results import record
@@ -131,7 +132,7 @@ def test_forged_dimension_reads_only_the_real_cells(env) -> None:
 
 @pytest.mark.parametrize("case", ["shp-zip-unpacks-1GB", "geojson-1M-vertices"])
 def test_boundary_bombs_are_refused_before_gdal(case: str, tmp_path) -> None:
-    from wufei_geo.boundaries import read_boundaries
+    from wufei_geo.io.geofiles import read_boundaries
 
     data, name = bombs.zip_bomb_shapefile() if case.startswith("shp") else bombs.geojson_dense()
     path = tmp_path / name
@@ -139,7 +140,7 @@ def test_boundary_bombs_are_refused_before_gdal(case: str, tmp_path) -> None:
     with pytest.raises(BoundaryImportError) as exc:
         read_boundaries(path)
     assert "MB" in str(exc.value) or "vertices" in str(exc.value)
-    record("files", case, "boundaries.read_boundaries", "refused", f"{len(data) // 1024} KB file: {exc.value.problems[0]}")
+    record("files", case, "geofiles.read_boundaries", "refused", f"{len(data) // 1024} KB file: {exc.value.problems[0]}")
 
 
 def test_user_names_unchanged(env) -> None:

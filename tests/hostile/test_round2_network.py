@@ -16,8 +16,10 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from wufei_geo import bulk_import, crs, geodata
-from wufei_geo.boundaries import BoundaryImportError, read_boundaries
+from wufei_geo import crs, geodata
+from wufei_geo.boundaries import BoundaryImportError
+from wufei_geo.io import geofiles
+from wufei_geo.io.geofiles import read_boundaries
 
 from .results import record
 
@@ -138,10 +140,10 @@ def test_boundary_file_reaches_no_network_and_no_other_file(case: str, tmp_path:
     with pytest.raises(BoundaryImportError) as exc:
         read_boundaries(path)
     with pytest.raises(BoundaryImportError):  # the 数据 page's path (bytes of an upload)
-        bulk_import.read_boundary_upload(path.read_bytes(), path.name)
+        geofiles.read_boundary_upload(path.read_bytes(), path.name)
     listener._stop.wait(0.3)
     assert listener.hits == [], f"the listener received {listener.hits!r}"
-    record("files", case, "boundaries.read_boundaries / 数据 page upload", "refused",
+    record("files", case, "geofiles.read_boundaries / 数据 page upload", "refused",
            str(exc.value).splitlines()[1].strip() + " — listener on 127.0.0.1 received nothing")
 
 
@@ -155,5 +157,5 @@ def test_a_plain_file_still_reads(tmp_path: Path, listener: Listener) -> None:
     gpkg = tmp_path / "towns.gpkg"  # a GeoPackage with its R-tree index (a virtual table) still reads
     _towns_wgs().to_crs(crs.METRIC_CRS).to_file(gpkg, driver="GPKG")
     assert len(read_boundaries(gpkg)) == 11 and listener.hits == []
-    record("files", "geojson-crs-urn", "boundaries.read_boundaries", "accepted_correctly",
+    record("files", "geojson-crs-urn", "geofiles.read_boundaries", "accepted_correctly",
            "an EPSG/OGC CRS name and a GeoPackage with its R-tree read; no request made")

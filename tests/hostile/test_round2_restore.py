@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from wufei_geo import auth, backup
+from wufei_geo import auth
 from wufei_geo.config import Settings
+from wufei_geo.io import archive, backup
 from wufei_geo.store import Store
 
 from .helpers import PASSWORD, data_hash, run_cli
@@ -165,7 +166,7 @@ def test_backup_zip_bomb_is_refused_before_inflating(env, tmp_path: Path) -> Non
             zf.writestr(n, data)
         with zf.open("tables/padding.jsonl", "w") as fh:
             chunk = b"\0" * (1 << 20)
-            for _ in range(backup.MAX_UNCOMPRESSED_BYTES // len(chunk) + 8):
+            for _ in range(archive.MAX_UNCOMPRESSED_BYTES // len(chunk) + 8):
                 fh.write(chunk)
     assert bomb.stat().st_size < 2 * 2**20
     before = data_hash(env)
@@ -173,7 +174,7 @@ def test_backup_zip_bomb_is_refused_before_inflating(env, tmp_path: Path) -> Non
         backup.restore(env, bomb, accept_unsigned=True)
     assert data_hash(env) == before
     record("files", "backup-zip-bomb", "backup.restore", "refused",
-           f"{bomb.stat().st_size // 1024} KB zip declaring > {backup.MAX_UNCOMPRESSED_BYTES // 2**20} MB: refused from its headers")
+           f"{bomb.stat().st_size // 1024} KB zip declaring > {archive.MAX_UNCOMPRESSED_BYTES // 2**20} MB: refused from its headers")
 
 
 def test_duplicate_rows_fail_cleanly(env, tmp_path: Path, monkeypatch, capsys) -> None:

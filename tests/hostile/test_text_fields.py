@@ -13,9 +13,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wufei_geo import auth, bulk_import, exports, mapview
+from wufei_geo import auth, mapview
 from wufei_geo.catalog import load_catalog
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import bulk_import, excel, layers, tabular
 
 from .corpus import TEXT_CASES, Case
 from .helpers import PASSWORD, XIAYANG, csv_bytes, data_hash, login, run_cli
@@ -125,11 +126,11 @@ def test_site_name_through_add_site_map_and_exports(env, case: Case) -> None:
     assert len(site) == 1
     record("text", case.id, "store.add_site(name_zh)→map HTML", "rendered_safely")
 
-    layer = exports.sites_layer(catalog.sites)
-    back = pd.read_csv(io.BytesIO(exports.to_csv_bytes("sites", layer)), dtype=str, keep_default_na=False)
+    layer = layers.sites_layer(catalog.sites)
+    back = pd.read_csv(io.BytesIO(tabular.to_csv_bytes("sites", layer)), dtype=str, keep_default_na=False)
     # CSV is for people: a text a spreadsheet would run gets a leading ' (issue 15, OWASP rule)
-    assert back.loc[back["site_id"] == "H.9", "name_zh"].item() == exports.neutralise_formula(stored)
-    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx_bytes("sites", layer)))
+    assert back.loc[back["site_id"] == "H.9", "name_zh"].item() == tabular.neutralise_formula(stored)
+    book = openpyxl.load_workbook(io.BytesIO(excel.to_xlsx_bytes("sites", layer)))
     sheet = book["sites"]
     header = [c.value for c in sheet[1]]
     col = header.index("name_zh") + 1

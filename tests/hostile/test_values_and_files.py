@@ -15,9 +15,11 @@ import geopandas as gpd
 import openpyxl
 import pytest
 
-from wufei_geo import bulk_import, crs, geodata
-from wufei_geo.boundaries import BoundaryImportError, read_boundaries
+from wufei_geo import crs, geodata
+from wufei_geo.boundaries import BoundaryImportError
 from wufei_geo.errors import ValidationError
+from wufei_geo.io import bulk_import
+from wufei_geo.io.geofiles import read_boundaries
 
 from .corpus import BOUNDARY_CASES, CAPACITY_CASES, COORD_CASES, SPREADSHEET_CASES, Case
 from .helpers import PASSWORD, csv_bytes, data_hash, login, run_cli
@@ -283,7 +285,7 @@ def test_boundary_files(env, tmp_path, monkeypatch, capsys, case: str) -> None:
     with pytest.raises(BoundaryImportError) as exc:
         read_boundaries(path)
     assert exc.value.problems and all(p.strip() for p in exc.value.problems)
-    record("files", case, "boundaries.read_boundaries", "refused", exc.value.problems[0])
+    record("files", case, "geofiles.read_boundaries", "refused", exc.value.problems[0])
     code, out, err = run_cli(monkeypatch, capsys, "import-boundaries", str(path))
     assert code == 1 and "nothing was changed" in err
     assert data_hash(env) == before and env.zones() is None

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
     """Exit 0 after storing (or a clean dry run); exit 1 with the problems and nothing changed."""
     from wufei_geo import geodata
-    from wufei_geo.boundaries import BoundaryImportError, read_boundaries
+    from wufei_geo.boundaries import BoundaryImportError
+    from wufei_geo.io.geofiles import read_boundaries
 
     try:
         zones = read_boundaries(args.file, code_field=args.code_field, name_field=args.name_field)

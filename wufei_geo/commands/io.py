@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from wufei_geo.commands.users import read_password
-from wufei_geo.model import EXPORT_DATUMS, EXPORT_FORMATS, EXPORT_LAYERS
+from wufei_geo.io.formats import EXPORT_FORMATS
+from wufei_geo.model import EXPORT_DATUMS, EXPORT_LAYERS
 
 # Heavy modules (geopandas, the store) are imported by the commands that run, not at start-up.
 
@@ -83,12 +84,12 @@ def _err(message: object) -> int:
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
-    from wufei_geo import exports
+    from wufei_geo.io import geofiles, layers
 
     catalog = _load_catalog(args)
-    table = exports.sites_layer(catalog.sites)
+    table = layers.sites_layer(catalog.sites)
     if args.json:
-        body = exports.to_geojson_bytes("sites", table, "wgs84")
+        body = geofiles.to_geojson_bytes("sites", table, "wgs84")
         features = json.loads(body)["features"]
         print(json.dumps([f["properties"] for f in features], ensure_ascii=False, indent=1))
         return 0
@@ -99,7 +100,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from wufei_geo import exports
+    from wufei_geo.io import exports, layers
 
     layer = args.layer if (args.layer or args.format != "gpkg") else None
     layer = layer or ("sites" if args.format != "gpkg" else None)
@@ -109,14 +110,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                                     lang=getattr(args, "lang", None) if args.format == "xlsx" else None)
     except exports.ExportError as exc:
         return _err(exc)
-    what = layer or ", ".join(exports.GPKG_LAYER.values())
+    what = layer or ", ".join(layers.GPKG_LAYER.values())
     print(f"{path}: {what} ({args.format}, {args.datum})")
     return 0
 
 
 def cmd_import_sites(args: argparse.Namespace) -> int:
-    from wufei_geo import auth, bulk_import
+    from wufei_geo import auth
     from wufei_geo.errors import WufeiError
+    from wufei_geo.io import bulk_import
 
     path = Path(args.file)
     try:
@@ -142,7 +144,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from wufei_geo import backup
+    from wufei_geo.io import backup
 
     manifest = backup.backup(_open_store(), args.file)
     counts = ", ".join(f"{name} {t['rows']}" for name, t in manifest["tables"].items())
@@ -151,7 +153,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from wufei_geo import backup
+    from wufei_geo.io import backup
 
     store = _open_store()
     try:

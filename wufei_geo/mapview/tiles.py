@@ -2,13 +2,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import folium
 
 from wufei_geo.paths import ASSETS_DIR
 
-BASEMAPS: tuple[str, ...] = ("none", "osm", "amap", "tianditu")
+
+# --- THE registry of basemaps: adding one is a row here plus ``basemap.<name>`` and ``attr.<name>`` in
+# the message catalogue.
+@dataclass(frozen=True)
+class Basemap:
+    name: str
+    tiles: str | None = None  # URL template; None: no tiles (a plain background)
+    datum: str = "wgs84"  # the datum the tiles are drawn in: overlays are shifted to it (AMap: GCJ-02)
+    max_zoom: int = 18
+    subdomains: str | None = None
+    labels: str | None = None  # a second tile layer of labels over the first
+    needs_token: bool = False  # ``{token}`` in the URLs: offered only when the token is set (tianditu_token)
+
+
+BASEMAP_REGISTRY: dict[str, Basemap] = {b.name: b for b in (
+    Basemap("none"),
+    Basemap("osm", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", max_zoom=19),
+    Basemap("amap", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            datum="gcj02", subdomains="1234"),
+    Basemap("tianditu",
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
+            labels="https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
+            subdomains="01234567", needs_token=True),
+)}
+BASEMAPS: tuple[str, ...] = tuple(BASEMAP_REGISTRY)
+
+
+def available_basemaps(token: str = "") -> list[str]:
+    """The basemaps a user may choose: all, except those needing a token when none is set."""
+    return [b.name for b in BASEMAP_REGISTRY.values() if not b.needs_token or token.strip()]
+
+
+def basemap_datum(name: str) -> str:
+    """The datum a basemap's tiles are drawn in (overlays are shifted to it)."""
+    return BASEMAP_REGISTRY[name].datum
 
 
 # Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT)
@@ -31,24 +68,11 @@ _ASSET_FILES = {
 }
 
 
+# The tile specs as build_map reads them (derived from the registry).
 TILES: dict[str, dict[str, Any]] = {
-    "osm": {
-        "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "max_zoom": 19,
-    },
-    "amap": {
-        "tiles": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-        "subdomains": "1234",
-        "max_zoom": 18,
-    },
-    "tianditu": {
-        "tiles": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-        "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
-        "labels": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-        "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={token}",
-        "subdomains": "01234567",
-        "max_zoom": 18,
-    },
+    b.name: {k: v for k, v in (("tiles", b.tiles), ("labels", b.labels), ("subdomains", b.subdomains),
+                               ("max_zoom", b.max_zoom)) if v is not None}
+    for b in BASEMAP_REGISTRY.values() if b.tiles
 }
 
 

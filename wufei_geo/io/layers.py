@@ -1,21 +1,14 @@
-"""Exports: the (filtered) sites, the town zones and the district outline as files.
+"""The export schema: the sites, town zones and district outline as the frames every export format
+writes, every field's description (the single source of ``docs/schema.md``; a test keeps them in
+step) and the tables for people (labelled headers, words for codes).
 
-Formats: CSV (UTF-8 with BOM, so Excel shows Chinese), XLSX, GeoJSON and GeoPackage
-(layers ``sites``, ``town_zones``, ``district`` plus a ``fields`` table describing every
-field).  Coordinates are WGS-84 by default; ``datum="gcj02"`` shifts them for use with
-AMap/Tencent tools, and every file says which datum it carries.  The schema is stable and
-documented in ``docs/schema.md`` (the descriptions below are the single source of it).
+Coordinates are WGS-84 by default; ``datum="gcj02"`` shifts them for use with AMap/Tencent tools,
+and every file says which datum it carries.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
-import re
-import sqlite3
-import tempfile
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -23,11 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from wufei_geo.crs import METRIC_CRS
-from wufei_geo.model import EXPORT_DATUMS, EXPORT_FORMATS, EXPORT_LAYERS, SITE_COLUMNS
+from wufei_geo import i18n
+from wufei_geo.crs import METRIC_CRS, WGS84_CRS, from_wgs84
+from wufei_geo.data_texts import localise
+from wufei_geo.io.tabular import plain_table
+from wufei_geo.model import DISTRICT_CODE, EXPORT_DATUMS, EXPORT_LAYERS, SITE_COLUMNS
 
-LAYERS = EXPORT_LAYERS
-FORMATS = EXPORT_FORMATS
 # Layer names inside a GeoPackage (zones are called town_zones there).
 GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
 
@@ -44,16 +38,13 @@ _FLOAT_COLUMNS = (
 )
 _INT_COLUMNS = ("target_year", "version")
 _BOOL_COLUMNS = ("retired", "existing_facility", "overdue")
-# JSON-list text columns: arrays in GeoJSON.
-_JSON_COLUMNS = ("capacity_components", "served_villages")
-DISTRICT_EXPORT_COLUMNS = ("district_code", "name_zh", "name_en", "area_km2", "datum")
 
 DATUM_NOTE = {
-    "wgs84": "Coordinates are WGS-84 (EPSG:4326), longitude/latitude in degrees.",
+    "wgs84": f"Coordinates are WGS-84 ({WGS84_CRS}), longitude/latitude in degrees.",
     "gcj02": (
         "Coordinates are GCJ-02 (the Chinese 'Mars' datum used by AMap/Tencent), NOT WGS-84: "
         "they are shifted about 500 m from true WGS-84 positions. The declared CRS is "
-        "EPSG:4326/CRS84 only because GCJ-02 has no EPSG code; do not overlay on WGS-84 data."
+        f"{WGS84_CRS}/CRS84 only because GCJ-02 has no EPSG code; do not overlay on WGS-84 data."
     ),
 }
 
@@ -145,7 +136,7 @@ class CatalogLike(Protocol):
 
 
 # --- coordinate handling ------------------------------------------------------
-def _check_datum(datum: str) -> str:
+def check_datum(datum: str) -> str:
     if datum not in EXPORT_DATUMS:
         raise ExportError(f"unknown datum {datum!r}; choose one of {', '.join(EXPORT_DATUMS)}")
     return datum
@@ -156,8 +147,6 @@ def _shift_xy(lon: Any, lat: Any, datum: str) -> tuple[np.ndarray, np.ndarray]:
     lat = np.asarray(lat, dtype=float)
     if datum == "wgs84" or lon.size == 0:
         return lon, lat
-    from wufei_geo.crs import from_wgs84
-
     ok = np.isfinite(lon) & np.isfinite(lat)
     out_lon, out_lat = lon.copy(), lat.copy()
     if ok.any():
@@ -174,7 +163,7 @@ def _shift_geometry(geoms: gpd.GeoSeries, datum: str) -> gpd.GeoSeries:
         x, y = _shift_xy(coords[:, 0], coords[:, 1], datum)
         return np.column_stack([x, y])
 
-    return gpd.GeoSeries(shapely.transform(geoms.values, shift), index=geoms.index, crs="EPSG:4326")
+    return gpd.GeoSeries(shapely.transform(geoms.values, shift), index=geoms.index, crs=WGS84_CRS)
 
 
 # --- values -------------------------------------------------------------------
@@ -198,23 +187,6 @@ def _components(value: Any) -> list[dict[str, Any]]:
     return list(value)
 
 
-def _clean(value: Any) -> Any:
-    """A plain Python value for JSON/XLSX: NaN/NA/NaT → None, numpy scalars → Python."""
-    if value is None:
-        return None
-    if isinstance(value, (list, dict)):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
 
 # --- layers as frames -----------------------------------------------------------
 def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
@@ -224,7 +196,7 @@ def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
     ``display_lat`` and the geometry are where the marker sits.  Both are in ``datum``.
     ``capacity_components`` is JSON text here (a JSON array in GeoJSON).
     """
-    _check_datum(datum)
+    check_datum(datum)
     frame = pd.DataFrame(index=sites.index)
     for col in SITE_COLUMNS:
         frame[col] = sites[col] if col in sites.columns else None
@@ -252,25 +224,23 @@ def sites_layer(sites: pd.DataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
         frame[col] = frame[col].astype("boolean")
     ok = np.isfinite(dlon) & np.isfinite(dlat)
     geometry = [shapely.Point(x, y) if good else None for x, y, good in zip(dlon, dlat, ok, strict=False)]
-    out = gpd.GeoDataFrame(frame[list(SITE_EXPORT_COLUMNS)], geometry=geometry, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(frame[list(SITE_EXPORT_COLUMNS)], geometry=geometry, crs=WGS84_CRS)
     return out.reset_index(drop=True)
 
 
 def zones_layer(zones: gpd.GeoDataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
     """Town zones: ``town_code, name_zh, name_en, boundary_quality, area_km2, datum`` + polygon."""
-    _check_datum(datum)
-    zones = zones.to_crs("EPSG:4326")
+    check_datum(datum)
+    zones = zones.to_crs(WGS84_CRS)
     frame = pd.DataFrame({c: zones[c] if c in zones.columns else None for c in ZONE_EXPORT_COLUMNS[:-1]})
     frame["datum"] = datum
-    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(zones.geometry, datum).values, crs="EPSG:4326").reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(zones.geometry, datum).values, crs=WGS84_CRS).reset_index(drop=True)
 
 
 def district_layer(district: gpd.GeoDataFrame, datum: str = "wgs84") -> gpd.GeoDataFrame:
     """The district outline with its code, names and area (measured in the metric CRS (CGCS2000 3° GK CM 120°E))."""
-    _check_datum(datum)
-    district = district.to_crs("EPSG:4326")
-    from wufei_geo.model import DISTRICT_CODE
-
+    check_datum(datum)
+    district = district.to_crs(WGS84_CRS)
     area = district.geometry.to_crs(METRIC_CRS).area / 1e6
     frame = pd.DataFrame(
         {
@@ -282,7 +252,7 @@ def district_layer(district: gpd.GeoDataFrame, datum: str = "wgs84") -> gpd.GeoD
         index=district.index,
     )
     frame["datum"] = datum
-    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(district.geometry, datum).values, crs="EPSG:4326").reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry=_shift_geometry(district.geometry, datum).values, crs=WGS84_CRS).reset_index(drop=True)
 
 
 def layer_frame(catalog: CatalogLike, layer: str, datum: str = "wgs84", sites: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
@@ -293,7 +263,7 @@ def layer_frame(catalog: CatalogLike, layer: str, datum: str = "wgs84", sites: p
         return zones_layer(catalog.zones, datum)
     if layer == "district":
         return district_layer(catalog.district, datum)
-    raise ExportError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
+    raise ExportError(f"unknown layer {layer!r}; choose one of {', '.join(EXPORT_LAYERS)}")
 
 
 def fields_table() -> pd.DataFrame:
@@ -304,44 +274,6 @@ def fields_table() -> pd.DataFrame:
         for field, (zh, en) in fields.items()
     ]
     return pd.DataFrame(rows)
-
-
-# --- encoders -------------------------------------------------------------------
-def _plain_table(layer: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.DataFrame(gdf.drop(columns="geometry"))
-
-
-# A text cell starting with one of these is read as a formula by Excel/WPS/LibreOffice (OWASP
-# "CSV injection"); a plain number such as -3.5 is not and stays as it is.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise_formula(value: Any) -> Any:
-    """``'`` + text for a text cell a spreadsheet would run as a formula, else the value unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
-
-
-def people_csv(frame: pd.DataFrame) -> bytes:
-    """CSV meant to be opened by people in a spreadsheet: UTF-8 with BOM (Excel shows Chinese) and
-    every text cell that would start a formula prefixed with ``'`` (issue 15, OWASP rule).
-    Machine-readable exports (GeoJSON, GeoPackage) keep text verbatim; see docs/schema.md."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_formula)
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
-    # CRLF rows (RFC 4180): the writer then quotes any field holding a CR or LF, so a stray CR in
-    # a text can never split a row.
-    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-
-
-def to_csv_bytes(layer: str, gdf: gpd.GeoDataFrame) -> bytes:
-    """CSV, UTF-8 with BOM (Excel opens Chinese correctly), formulas neutralised (:func:`people_csv`);
-    polygons are not written to CSV."""
-    return people_csv(_plain_table(layer, gdf))
 
 
 _WORD_COLUMNS = {
@@ -356,8 +288,6 @@ def _missing(value: Any) -> bool:
 
 def header_label(field: str, lang: str) -> str:
     """A column's header for people (``status`` → 状态); the schema name when it has no label."""
-    from wufei_geo import i18n
-
     key = f"export.col.{field}"
     return i18n.t(key, lang) if key in i18n.MESSAGES else field
 
@@ -366,10 +296,7 @@ def people_table(layer: str, gdf: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataF
     """The layer's table for people in ``lang``: headers as labels, status/category/precision/mode
     and yes/no as words, data notes in the reader's language; and the header → schema-name map
     (label, field, description)."""
-    from wufei_geo import i18n
-    from wufei_geo.data_texts import localise
-
-    table = _plain_table(layer, gdf).copy()
+    table = plain_table(gdf).copy()
     labels = {
         "status": i18n.status_label, "category": i18n.category_label, "precision": i18n.precision_label,
         "wet_waste_mode": i18n.wet_waste_mode_label,
@@ -398,185 +325,3 @@ def people_table(layer: str, gdf: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataF
     table.columns = [header_label(c, lang) for c in table.columns]
     return table, mapping
 
-
-def schema_columns(data: bytes) -> dict[str, str] | None:
-    """header → schema name from an exported workbook's header sheet, or None when it has none
-    (bulk import reads people's workbooks back with it)."""
-    from wufei_geo import i18n
-
-    try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, engine="openpyxl", nrows=200)
-    except Exception:  # noqa: BLE001 - not a workbook we made: no map
-        return None
-    for lang in ("zh", "en"):
-        sheet = sheets.get(i18n.t("export.sheet.headers", lang))
-        if sheet is not None and sheet.shape[1] >= 2:
-            return dict(zip(sheet.iloc[:, 0].astype(str), sheet.iloc[:, 1].astype(str), strict=False))
-    return None
-
-
-def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame, lang: str | None = None) -> bytes:
-    """XLSX for people (``lang`` zh/en): the layer's table with labelled headers and words for codes,
-    and a second sheet mapping each header to its stable schema name (with its description).
-    ``lang=None`` keeps the schema names and a ``fields`` sheet (for machines)."""
-    if lang in ("zh", "en"):
-        from wufei_geo import i18n
-
-        buf = io.BytesIO()
-        table, mapping = people_table(layer, gdf, lang)
-        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-            table.to_excel(writer, sheet_name=i18n.t(f"export.sheet.{layer}", lang), index=False)
-            mapping.to_excel(writer, sheet_name=i18n.t("export.sheet.headers", lang), index=False)
-            for sheet in writer.sheets.values():
-                text_cells_only(sheet)
-                sheet.freeze_panes = "A2"
-        return buf.getvalue()
-    buf = io.BytesIO()
-    table = _plain_table(layer, gdf)
-    datum = str(table["datum"].iloc[0]) if len(table) else "wgs84"
-    fields = fields_table()
-    fields = fields[fields["layer"] == GPKG_LAYER[layer]]
-    note = pd.DataFrame([{"layer": "", "field": "datum", "description_zh": "", "description_en": DATUM_NOTE.get(datum, "")}])
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=layer, index=False)
-        pd.concat([fields, note], ignore_index=True).to_excel(writer, sheet_name="fields", index=False)
-        for sheet in writer.sheets.values():
-            text_cells_only(sheet)
-    return buf.getvalue()
-
-
-def text_cells_only(sheet: Any) -> None:
-    """Keep text that starts with "=" a string cell (openpyxl would store it as a formula).
-
-    Our tables hold data, never formulas: a site name like ``=HYPERLINK(...)`` must not run when
-    the export is opened in Excel/WPS (spreadsheet formula injection; hostile-input fix).
-    """
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-
-
-def to_geojson_bytes(layer: str, gdf: gpd.GeoDataFrame, datum: str) -> bytes:
-    """GeoJSON with top-level ``name``, ``datum``, ``datum_note`` and ``crs`` members."""
-    features = []
-    for row, geom in zip(_plain_table(layer, gdf).to_dict("records"), gdf.geometry, strict=False):
-        props = {k: _clean(v) for k, v in row.items()}
-        for col in _JSON_COLUMNS:
-            if col in props and isinstance(props[col], str):
-                props[col] = json.loads(props[col])
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": None if geom is None or geom.is_empty else shapely.geometry.mapping(geom),
-            }
-        )
-    doc = {
-        "type": "FeatureCollection",
-        "name": GPKG_LAYER[layer],
-        "datum": datum,
-        "datum_note": DATUM_NOTE[datum],
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-        "features": features,
-    }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
-def _sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def write_gpkg(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame], datum: str) -> Path:
-    """A GeoPackage with the given layers, a ``fields`` table and field descriptions.
-
-    Field descriptions go into the standard ``gpkg_data_columns`` table (GeoPackage schema
-    extension; GDAL shows them as field comments); the layer description states the datum.
-    """
-    path = Path(path)
-    if path.exists():
-        path.unlink()
-    for i, (layer, gdf) in enumerate(layers.items()):
-        gdf.to_file(
-            path,
-            layer=GPKG_LAYER[layer],
-            driver="GPKG",
-            engine="pyogrio",
-            layer_options={"DESCRIPTION": f"{LAYER_DESCRIPTIONS[layer]} {DATUM_NOTE[datum]}", "IDENTIFIER": GPKG_LAYER[layer]},
-            # GeoPackage 1.2 so older GDAL (Debian's 3.6) reads it without warnings.
-            dataset_options={"VERSION": "1.2"} if i == 0 else None,
-        )
-    fields = fields_table()
-    fields = fields[fields["layer"].isin([GPKG_LAYER[k] for k in layers])]
-    import pyogrio
-
-    pyogrio.write_dataframe(fields, path, layer="fields", driver="GPKG", layer_options={"DESCRIPTION": "Field descriptions of every layer"})
-    with sqlite3.connect(path) as con:
-        con.execute(
-            """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
-                table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
-                description TEXT, mime_type TEXT, constraint_name TEXT,
-                CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
-                CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
-        )
-        con.execute(
-            "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
-            "VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write')"
-        )
-        for layer in layers:
-            table = GPKG_LAYER[layer]
-            present = {r[1] for r in con.execute(f"PRAGMA table_info({_sql_ident(table)})")}
-            for field, (zh, en) in FIELD_DESCRIPTIONS[layer].items():
-                if field in present:
-                    con.execute(
-                        "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, description) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (table, field, field, zh, en),
-                    )
-    return path
-
-
-def export_bytes(
-    catalog: CatalogLike,
-    fmt: str,
-    layer: str | None = "sites",
-    datum: str = "wgs84",
-    sites: pd.DataFrame | None = None,
-    lang: str | None = None,
-) -> bytes:
-    """The export file's bytes (for downloads).  ``layer=None`` is only valid for gpkg: all layers.
-    ``lang`` (zh/en) makes an XLSX for people (labelled headers, words for codes, a header map);
-    CSV, GeoJSON and GeoPackage always keep the schema names."""
-    _check_datum(datum)
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt == "gpkg":
-        names = LAYERS if layer is None else (layer,)
-        layers = {name: layer_frame(catalog, name, datum, sites) for name in names}
-        with tempfile.TemporaryDirectory() as tmp:
-            out = write_gpkg(Path(tmp) / "export.gpkg", layers, datum)
-            return out.read_bytes()
-    if layer is None:
-        raise ExportError(f"format {fmt} holds one layer: choose --layer ({', '.join(LAYERS)})")
-    gdf = layer_frame(catalog, layer, datum, sites)
-    if fmt == "csv":
-        return to_csv_bytes(layer, gdf)
-    if fmt == "xlsx":
-        return to_xlsx_bytes(layer, gdf, lang)
-    return to_geojson_bytes(layer, gdf, datum)
-
-
-def write_export(
-    path: str | Path,
-    catalog: CatalogLike,
-    fmt: str,
-    layer: str | None = "sites",
-    datum: str = "wgs84",
-    sites: pd.DataFrame | None = None,
-    lang: str | None = None,
-) -> Path:
-    """Write an export file; see :func:`export_bytes`."""
-    data = export_bytes(catalog, fmt, layer, datum, sites, lang)
-    path = Path(path)
-    path.write_bytes(data)
-    return path

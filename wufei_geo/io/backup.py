@@ -1,0 +1,302 @@
+"""Backup and restore: one portable file holding everything, restorable on SQLite or PostgreSQL.
+
+The file is a zip of JSON lines with a manifest (:mod:`wufei_geo.io.archive`), signed with
+HMAC-SHA256 of manifest.json with this installation's secret (``signature.json``).
+
+Tables: ``sites``, ``users`` (bcrypt hashes, never passwords), ``audit``, ``zones``,
+``proposals`` (待核实 edits) and ``meta``.  Sessions are not kept: a restore logs everybody out.  Times are ISO 8601 in UTC,
+so the file does not depend on the database it came from.
+
+:func:`restore` validates the whole file first (manifest, schema revision, checksums, row
+counts, columns, every value — each site row with the same rules as an edit,
+:func:`wufei_geo.site_rules.check_site_row`; :mod:`wufei_geo.io.backup_rules`) and then replaces the data in ONE transaction: either the
+database afterwards holds exactly the backup, or it is unchanged.
+
+Trust (issue 15): a checksum proves only that a file is whole, not who made it — a hand-edited
+backup with recomputed checksums could add an administrator or rewrite the audit.  So every
+backup is signed with a per-installation secret (32 random bytes, created on first use and kept
+in the ``meta`` table under ``installation_secret``; it is never written into a backup and a
+restore keeps the current one).  A backup that is unsigned, signed by another installation or
+changed after signing is restored only when the administrator explicitly accepts it
+(``accept_unsigned``: CLI ``--accept-unsigned``, a checkbox on the 数据 page).  Whatever the
+signature, every value is validated with the rules of live input, and the restore preview lists
+the accounts and roles the backup brings.  Bounds: ``archive.MAX_MEMBERS`` zip members and
+``archive.MAX_UNCOMPRESSED_BYTES`` unpacked, checked from the zip headers and again while reading.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from wufei_geo import auth, db
+from wufei_geo.io import archive, backup_rules
+from wufei_geo.io.archive import BACKUP_TABLES, SECRET_KEY, BackupError, Rows
+from wufei_geo.store import failure_message
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    counts: dict[str, int]
+    schema_revision: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RestorePreview:
+    """What a restore would bring, for the administrator to read before confirming."""
+
+    counts: dict[str, int]
+    created_at: str
+    trust: str  # "signed" (by this installation) | "unsigned" | "foreign" | "modified"
+    accounts: list[dict[str, Any]]  # name, role, town_code, disabled — of the backup
+    new_accounts: list[str]  # in the backup, not in the database now
+    audit_rows_differing: int  # current audit rows (same id) the backup has otherwise or not at all
+
+    @property
+    def trusted(self) -> bool:
+        return self.trust == "signed"
+
+    def lines(self) -> list[str]:
+        trust = {
+            "signed": "signed by this installation",
+            "unsigned": "NOT SIGNED: it may have been edited by hand / 未签名",
+            "foreign": "signed by ANOTHER installation / 由其他安装签名",
+            "modified": "CHANGED AFTER SIGNING: its signature does not match / 签名不符",
+        }[self.trust]
+        out = [f"backup of {self.created_at}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()),
+               f"signature: {trust}"]
+        out.append("accounts it brings: " + ", ".join(
+            f"{a['name']} ({a['role']}{' ' + a['town_code'] if a['town_code'] else ''}{', disabled' if a['disabled'] else ''})"
+            for a in self.accounts) if self.accounts else "accounts it brings: none")
+        if self.new_accounts:
+            out.append("accounts not in the database now: " + ", ".join(self.new_accounts))
+        if self.audit_rows_differing:
+            out.append(f"audit: {self.audit_rows_differing} current audit row(s) differ from or are missing in the backup")
+        return out
+
+
+# --- the installation's secret and signatures -------------------------------------------
+def installation_secret(store: Any) -> bytes:
+    """This installation's signing secret, created on first use (kept in ``meta``)."""
+    engine = _engine(store)
+
+    def current() -> str | None:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == SECRET_KEY)).scalar()
+
+    value = current()
+    if value is None:
+        try:
+            with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn, conn.begin():
+                if conn.execute(sa.select(db.meta.c.key).where(db.meta.c.key == SECRET_KEY)).first() is None:
+                    conn.execute(sa.insert(db.meta).values(key=SECRET_KEY, value=secrets.token_hex(32)))
+        except sa.exc.IntegrityError:  # another process created it at the same moment
+            pass
+        value = current()
+    return bytes.fromhex(str(value))
+
+
+def _existing_secret(store: Any) -> bytes | None:
+    """The secret if this installation has one (reading never creates it)."""
+    with _engine(store).connect() as conn:
+        value = conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == SECRET_KEY)).scalar()
+    return bytes.fromhex(str(value)) if value else None
+
+
+def _key_id(secret: bytes) -> str:
+    return hashlib.sha256(b"wufei-geo key id" + secret).hexdigest()[:16]
+
+
+def _mac(secret: bytes, manifest_bytes: bytes) -> str:
+    return hmac.new(secret, manifest_bytes, hashlib.sha256).hexdigest()
+
+
+def _trust(secret: bytes | None, manifest_bytes: bytes, signature: bytes | None) -> str:
+    if signature is None:
+        return "unsigned"
+    try:
+        sig = json.loads(signature.decode("utf-8"))
+        key_id, mac = str(sig["key_id"]), str(sig["hmac_sha256"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return "unsigned"
+    if secret is None or key_id != _key_id(secret):
+        return "foreign"
+    return "signed" if hmac.compare_digest(mac, _mac(secret, manifest_bytes)) else "modified"
+
+
+def _engine(store_or_engine: Any) -> Engine:
+    if isinstance(store_or_engine, Engine):
+        return store_or_engine
+    engine = getattr(store_or_engine, "engine", None)
+    if not isinstance(engine, Engine):
+        raise TypeError("backup/restore need a Store (with .engine) or a SQLAlchemy Engine")
+    return engine
+
+
+def _admin_name(store: Any, actor: Any) -> str:
+    """The audit name of the administrator doing this; ``actor=None`` is the local command line.
+
+    From the app only an administrator's live session passes (checked against the database).
+    """
+    if actor is None:
+        return auth.local_actor_name()
+    return store.run_write(lambda conn: auth.require_admin(conn, actor, store.now(), store.settings))
+
+
+# --- backup --------------------------------------------------------------------------
+def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[str, Any]:
+    """Write the whole database to ``path`` (a file name or a binary file object); returns the manifest."""
+    if actor is not None:
+        _admin_name(store, actor)
+    engine = _engine(store)
+    secret = installation_secret(store)
+    members: dict[str, bytes] = {}
+    tables: dict[str, Any] = {}
+    with engine.connect() as conn, conn.begin():  # one consistent snapshot
+        for table in BACKUP_TABLES:
+            # the signing secret stays with the installation
+            lines = archive.table_lines(conn, table, skip=(lambda row: row["key"] == SECRET_KEY) if table is db.meta else None)
+            member, data, tables[table.name] = archive.table_member(table, lines)
+            members[member] = data
+        backend = conn.dialect.name
+    manifest = archive.manifest_for(tables, backend)
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
+    signature = {"alg": "HMAC-SHA256", "key_id": _key_id(secret), "hmac_sha256": _mac(secret, manifest_bytes)}
+    archive.write_archive(path, manifest_bytes, signature, members)
+    return manifest
+
+
+# --- restore ----------------------------------------------------------------------------
+def _read_archive(path: str | Path | IO[bytes]) -> tuple[dict[str, Any], Rows, bytes, bytes | None]:
+    """(manifest, rows, the manifest's bytes, the signature member or None), all validated: the
+    archive's shape (:func:`archive.read_archive`), then every value under the rules of live input."""
+    manifest, rows, manifest_bytes, signature = archive.read_archive(path, BACKUP_TABLES)
+    backup_rules.raise_on_problems(rows)
+    return manifest, rows, manifest_bytes, signature
+
+
+def read_backup(path: str | Path | IO[bytes]) -> tuple[dict[str, Any], Rows]:
+    """Validate a backup file completely and return its manifest and rows (as Python values).
+
+    Raises :class:`BackupError` naming the problem(s); touches no database.  Does not judge
+    the signature (that needs the installation's secret: :func:`preview`, :func:`restore`).
+    """
+    manifest, rows, _, _ = _read_archive(path)
+    return manifest, rows
+
+
+# --- preview and restore -----------------------------------------------------------------
+def preview(store: Any, path: str | Path | IO[bytes]) -> RestorePreview:
+    """Validate ``path`` completely and say what restoring it would bring (accounts and roles,
+    the signature, the audit); touches nothing.  Raises :class:`BackupError`."""
+    manifest, rows, manifest_bytes, signature = _read_archive(path)
+    if hasattr(path, "seek"):
+        path.seek(0)
+    trust = _trust(_existing_secret(store), manifest_bytes, signature)
+    engine = _engine(store)
+    with engine.connect() as conn:
+        current_names = {n for (n,) in conn.execute(sa.select(db.users.c.name))}
+        kinds = {c.name: archive.kind(c) for c in db.audit.columns}
+        backup_audit = {r["id"]: {k: archive.to_json(r.get(k), kinds[k]) for k in kinds} for r in rows["audit"]}
+        differing = 0
+        for row in conn.execute(sa.select(db.audit)).mappings():
+            mine = {k: archive.to_json(row[k], kinds[k]) for k in kinds}
+            if backup_audit.get(row["id"]) != mine:
+                differing += 1
+    accounts = [{"name": r["name"], "role": r["role"], "town_code": r.get("town_code"), "disabled": bool(r.get("disabled"))}
+                for r in rows["users"]]
+    return RestorePreview(
+        counts={t.name: len(rows[t.name]) for t in BACKUP_TABLES},
+        created_at=str(manifest.get("created_at")),
+        trust=trust,
+        accounts=accounts,
+        new_accounts=sorted(a["name"] for a in accounts if a["name"] not in current_names),
+        audit_rows_differing=differing,
+    )
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """PostgreSQL: serial ids continue after the restored ones."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in BACKUP_TABLES + (db.sessions,):
+        for column in table.primary_key.columns:
+            if isinstance(column.type, sa.Integer) and column.autoincrement in (True, "auto"):
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+
+
+def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None, accept_unsigned: bool = False) -> RestoreSummary:
+    """Replace the database's data with the backup's, all or nothing.
+
+    ``actor=None`` is the local command line; from the app only an administrator may restore.
+    The file is validated completely before the database is touched.  The audit is replaced by
+    the backup's too (it is part of "everything"), and one ``restore`` entry is appended saying
+    who restored which backup.  Everybody is logged out (sessions are not in backups).
+    """
+    who = _admin_name(store, actor)
+    manifest, rows, manifest_bytes, signature = _read_archive(path)
+    trust = _trust(_existing_secret(store), manifest_bytes, signature)
+    if trust != "signed" and not accept_unsigned:
+        raise BackupError({
+            "unsigned": "备份未签名（可能被手工修改），未恢复；确认来源后可明确接受。 / The backup is not signed (it may have been "
+                        "edited by hand); nothing restored. Accept it explicitly only if you trust its origin.",
+            "foreign": "备份由其他安装签名，未恢复；确认来源后可明确接受。 / The backup was signed by another installation; "
+                       "nothing restored. Accept it explicitly only if you trust its origin.",
+            "modified": "备份签名后被修改，未恢复。 / The backup was changed after it was signed; nothing restored. "
+                        "Accept it explicitly only if you trust the change.",
+        }[trust])
+    today = store.today() if hasattr(store, "today") else dt.datetime.now(dt.UTC).date()
+    backup_rules.check_values(rows, today)
+    engine = _engine(store)
+    try:
+        return _replace_all(store, engine, who, manifest, rows, trust)
+    except sa.exc.DBAPIError as exc:  # the transaction rolled back: the database is unchanged
+        raise BackupError(f"未恢复，数据库未改变。 / Nothing restored, the database is unchanged: {failure_message(exc)}") from None
+
+
+def _replace_all(store: Any, engine: Engine, who: str, manifest: dict[str, Any], rows: Rows,
+                 trust: str) -> RestoreSummary:
+    with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn:
+        with conn.begin():
+            conn.execute(sa.delete(db.sessions))
+            for table in reversed(BACKUP_TABLES):
+                if table is db.meta:  # the installation's secret stays
+                    conn.execute(sa.delete(table).where(db.meta.c.key != SECRET_KEY))
+                else:
+                    conn.execute(sa.delete(table))
+            if conn.execute(sa.select(db.meta.c.key).where(db.meta.c.key == SECRET_KEY)).first() is None:
+                # first use, in the same transaction (a restore is all or nothing, this too)
+                conn.execute(sa.insert(db.meta).values(key=SECRET_KEY, value=secrets.token_hex(32)))
+            for table in BACKUP_TABLES:
+                if rows[table.name]:
+                    conn.execute(sa.insert(table), rows[table.name])
+            _reset_sequences(conn)
+            # The restore itself goes on the record, after the restored history.
+            counts = ", ".join(f"{name} {len(r)}" for name, r in rows.items())
+            conn.execute(
+                sa.insert(db.audit).values(
+                    at=store.now() if hasattr(store, "now") else dt.datetime.now(dt.UTC), user_name=who, site_id=None, town_code=None,
+                    action="restore", field=None, old_value=None,
+                    new_value=f"backup of {manifest.get('created_at')}" + ("" if trust == "signed" else f" ({trust}, accepted)"),
+                    note=counts,
+                )
+            )
+    return RestoreSummary(
+        counts={name: len(r) for name, r in rows.items()},
+        schema_revision=str(manifest["schema_revision"]),
+        created_at=str(manifest.get("created_at")),
+    )

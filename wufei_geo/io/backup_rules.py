@@ -1,0 +1,217 @@
+"""The rules of live input, applied to every value of a backup before it is restored: each site row
+with the same rules as an edit (:func:`wufei_geo.site_rules.check_site_row`), accounts, audit and
+meta texts, proposals, and the zones as a whole (``boundaries.check_whole``)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+from wufei_geo import auth, boundaries, site_rules
+from wufei_geo.crs import WGS84_CRS
+from wufei_geo.errors import ValidationError
+from wufei_geo.io.archive import SECRET_KEY, BackupError, Rows, no_constants
+from wufei_geo.model import CATEGORIES, IDENTIFIER_PATTERN, PRECISIONS, ROLES, STATUSES, WET_WASTE_MODES
+from wufei_geo.store import check_text
+
+PROPOSAL_STATUSES = ("pending", "confirmed", "rejected")
+# Audit actions by which a person accepted a value past a plausibility rule (see Store).
+_ACCEPT_ACTIONS = ("confirm_proposal", "override")
+_BCRYPT_RE = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
+_IDENT_RE = re.compile(rf"^{IDENTIFIER_PATTERN}$")
+
+
+def raise_on_problems(rows: Rows) -> None:
+    """Every problem of the rows of a backup, checked with the store's own rules (the same
+    functions live input goes through: ``store.check_text``, ``auth.check_name``,
+    ``auth.check_town_code``, ``site_rules.parse_location``/``parse_capacity``, the model's
+    vocabularies; zones with ``boundaries.check_whole``): :class:`BackupError` listing (the first
+    20 of) every problem, with the first refusal's rule key."""
+    problems, rules = _row_problems(rows)
+    if problems:
+        shown = "; ".join(problems[:20]) + (f"; … ({len(problems)} in all)" if len(problems) > 20 else "")
+        raise BackupError(f"备份中有 {len(problems)} 个值不符合录入规则，未恢复。 / {len(problems)} value(s) in the backup "
+                          f"break the rules of live input; nothing restored: {shown}", rules[0] if rules else None)
+
+
+class _Findings:
+    """Problems and the rule keys of the refusals among them, in order."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.rules: list[str] = []
+
+    def check(self, where: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        """``fn(*args)``, its refusal recorded (None then)."""
+        try:
+            return fn(*args, **kw)
+        except (ValidationError, ValueError, TypeError) as exc:
+            self.problems.append(f"{where}: {exc}")
+            if getattr(exc, "rule", None):
+                self.rules.append(exc.rule)
+            return None
+
+    def finite(self, where: str, row: dict[str, Any]) -> None:
+        for k, v in row.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                self.problems.append(f"{where}: {k} is not a finite number")
+
+
+def _row_problems(rows: Rows) -> tuple[list[str], list[str]]:
+    """(problems, the rule keys of the refusals among them, in order)."""
+    found = _Findings()
+    for n, r in enumerate(rows.get("sites", []), start=1):
+        _site_problems(found, f"sites line {n} ({r.get('site_id')!r})", r)
+    _user_problems(found, rows.get("users", []))
+    _audit_and_meta_problems(found, rows.get("audit", []), rows.get("meta", []))
+    if rows.get("zones"):
+        found.problems += _zone_problems(rows["zones"])
+    return found.problems, found.rules
+
+
+def _site_problems(found: _Findings, where: str, r: dict[str, Any]) -> None:
+    problems = found.problems
+    found.finite(where, r)
+    if not isinstance(r.get("site_id"), str) or not _IDENT_RE.match(r["site_id"]):
+        problems.append(f"{where}: site_id must match {IDENTIFIER_PATTERN}")
+    for k, v in r.items():
+        if isinstance(v, str):
+            found.check(f"{where} {k}", check_text, k, v, controls=True)
+    for k, allowed in (("status", STATUSES), ("category", CATEGORIES), ("precision", PRECISIONS)):
+        if r.get(k) not in allowed:
+            problems.append(f"{where}: unknown {k} {r.get(k)!r}")
+            found.rules.append(f"unknown_{k}")
+    if r.get("wet_waste_mode") not in (None, *WET_WASTE_MODES):
+        problems.append(f"{where}: unknown wet_waste_mode {r.get('wet_waste_mode')!r}")
+    if r.get("town_code") is not None:
+        found.check(where, auth.check_town_code, r["town_code"])
+    if (r.get("lon") is None) != (r.get("lat") is None):
+        problems.append(f"{where}: lon and lat must be given together")
+    elif r.get("lon") is not None and all(math.isfinite(float(r[k])) for k in ("lon", "lat")):
+        found.check(where, site_rules.parse_location, (r["lon"], r["lat"], "wgs84"))
+    if r.get("operating_capacity_value") is not None and r.get("category") in CATEGORIES:
+        found.check(where, site_rules.parse_capacity, r.get("category"), r["operating_capacity_value"],
+                    r.get("operating_capacity_unit"))
+    for k in ("capacity_value", "capacity_norm", "operating_capacity_norm"):
+        if isinstance(r.get(k), float) and r[k] < 0:
+            problems.append(f"{where}: {k} is negative")
+    if not isinstance(r.get("version"), int) or r["version"] < 1:
+        problems.append(f"{where}: version must be a whole number ≥ 1")
+
+
+def _user_problems(found: _Findings, users: list[dict[str, Any]]) -> None:
+    problems = found.problems
+    keys: dict[str, str] = {}
+    for n, r in enumerate(users, start=1):
+        where = f"users line {n} ({r.get('name')!r})"
+        name = found.check(where, auth.check_name, r.get("name"))
+        if name is not None and name != r.get("name"):
+            problems.append(f"{where}: the name is not in its normal form")
+        if name is not None:
+            key = auth.name_key(name)
+            if key in keys:
+                problems.append(f"{where}: the same account as {keys[key]!r} (names are unique regardless of case)")
+            keys[key] = name
+        if r.get("role") not in ROLES:
+            problems.append(f"{where}: unknown role {r.get('role')!r}")
+        elif r["role"] == "town_official":
+            found.check(where, auth.check_town_code, r.get("town_code"))
+        elif r.get("town_code") is not None:
+            problems.append(f"{where}: role {r['role']} has no town")
+        if not isinstance(r.get("password_hash"), str) or not _BCRYPT_RE.match(r["password_hash"]):
+            problems.append(f"{where}: password_hash is not a bcrypt hash")
+        if (r.get("failed_logins") or 0) < 0:
+            problems.append(f"{where}: failed_logins is negative")
+
+
+def _audit_and_meta_problems(found: _Findings, audit: list[dict[str, Any]], meta: list[dict[str, Any]]) -> None:
+    for n, r in enumerate(audit, start=1):
+        where = f"audit line {n}"
+        for k in ("user_name", "action", "field", "site_id", "town_code"):
+            if isinstance(r.get(k), str):
+                found.check(f"{where} {k}", check_text, k, r[k], controls=True)
+        for k in ("old_value", "new_value", "note"):
+            if isinstance(r.get(k), str):
+                found.check(f"{where} {k}", check_text, k, r[k])
+    for n, r in enumerate(meta, start=1):
+        if r.get("key") == SECRET_KEY:
+            found.problems.append(f"meta line {n}: a backup cannot carry an installation secret")
+        for k in ("key", "value"):
+            if isinstance(r.get(k), str):
+                found.check(f"meta line {n} {k}", check_text, k, r[k], controls=True)
+
+
+def _zone_problems(zone_rows: list[dict[str, Any]]) -> list[str]:
+    problems, geoms, codes = [], [], []
+    for n, r in enumerate(zone_rows, start=1):
+        try:
+            g = shape(json.loads(r["geometry"], parse_constant=no_constants))
+        except Exception as exc:  # noqa: BLE001 — malformed GeoJSON of any kind
+            problems.append(f"zones line {n}: unreadable geometry ({exc})")
+            continue
+        if g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon") or not g.is_valid \
+                or not np.isfinite(shapely.get_coordinates(g)).all():
+            problems.append(f"zones line {n}: empty, invalid or non-polygon geometry")
+            continue
+        geoms.append(g)
+        codes.append(r.get("town_code"))
+    if problems:
+        return problems
+    whole, _warnings = boundaries.check_whole(gpd.GeoDataFrame({"town_code": codes}, geometry=geoms, crs=WGS84_CRS))
+    return [f"zones: {p}" for p in whole]
+
+
+def _accepted_rules(audit_rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per site, the plausibility rules a planner/admin accepted a value past (confirm or override)."""
+    out: dict[str, set[str]] = {}
+    for row in audit_rows:
+        if row.get("action") not in _ACCEPT_ACTIONS or not row.get("site_id"):
+            continue
+        rule = row.get("field") if row.get("action") == "override" else (
+            row.get("new_value") if row.get("field") == "rule" else None)
+        if rule:
+            out.setdefault(str(row["site_id"]), set()).add(str(rule))
+    return out
+
+
+def check_values(rows: Rows, today: dt.date) -> None:
+    """The restored values under the rules of an edit (:mod:`wufei_geo.site_rules`): every site row
+    (field rules; the state rules unless the backup's audit shows a person accepted the value) and
+    every proposal (known status and site, readable JSON, a pending one's values still valid)."""
+    accepted = _accepted_rules(rows.get("audit", []))
+    sites = {}
+    for row in rows.get("sites", []):
+        sid = str(row.get("site_id"))
+        try:
+            site_rules.check_site_row(row, today, accepted.get(sid, set()))
+        except ValidationError as exc:
+            raise BackupError(f"sites {sid}: {exc}", exc.rule, **exc.params) from exc
+        sites[sid] = row
+    for row in rows.get("proposals", []):
+        where = f"proposals #{row.get('id')}"
+        if row.get("status") not in PROPOSAL_STATUSES:
+            raise BackupError(f"{where}: unknown status {row.get('status')!r}", "proposal_status")
+        site = sites.get(str(row.get("site_id")))
+        if site is None:
+            raise BackupError(f"{where}: no site {row.get('site_id')!r} in the backup", "no_site")
+        try:
+            decoded = {k: json.loads(row[k]) for k in ("changes", "new_values", "old_values", "rules")}
+        except (TypeError, ValueError) as exc:
+            raise BackupError(f"{where}: damaged JSON ({exc})", "proposal_json") from exc
+        if not isinstance(decoded["changes"], dict) or not isinstance(decoded["rules"], list):
+            raise BackupError(f"{where}: damaged changes", "proposal_json")
+        if row["status"] == "pending":
+            changes = dict(decoded["changes"])
+            if isinstance(changes.get("location"), list):
+                changes["location"] = tuple(changes["location"])
+            try:
+                site_rules.validate_changes(site, changes, today)
+            except ValidationError as exc:
+                raise BackupError(f"{where}: {exc}", exc.rule, **exc.params) from exc
