@@ -51,6 +51,7 @@ from wufei_geo.analysis import (  # noqa: E402
     wet_waste_progress,
 )
 from wufei_geo.config import GenerationParameters  # noqa: E402
+from wufei_geo.crs import WGS84_CRS  # noqa: E402
 from wufei_geo.i18n import status_label, t  # noqa: E402
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
@@ -130,14 +131,14 @@ def _two_lines(text: str) -> str:
 def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, figures: Sequence[TownFigures],
               measure: str, lang: str) -> None:
     scale, shades = town_shading(figures, measure, lang)  # values, classes, colours: the core's
-    z = zones.to_crs("EPSG:4326").copy()
+    z = zones.to_crs(WGS84_CRS).copy()
     unknown = {"text": scale.unknown_label, "fill": scale.unknown_colour}
     z["shade_"] = [shades.get(str(c), unknown) for c in z["town_code"]]
     approx = "boundary_quality" in z.columns and (z["boundary_quality"] == "approximate").any()
     z.plot(ax=ax, color=[s["fill"] for s in z["shade_"]], edgecolor="#555555", linewidth=0.5,
            linestyle="--" if approx else "-", rasterized=True)
     if district is not None and len(district):
-        district.to_crs("EPSG:4326").boundary.plot(ax=ax, color="#222222", linewidth=0.9, rasterized=True)
+        district.to_crs(WGS84_CRS).boundary.plot(ax=ax, color="#222222", linewidth=0.9, rasterized=True)
     for row in z.itertuples():
         name = getattr(row, "name_en" if lang == "en" else "name_zh", None) or row.town_code
         p = row.geometry.representative_point()

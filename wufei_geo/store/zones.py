@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from wufei_geo import auth, boundaries, db, geodata
 from wufei_geo.auth import Actor
-from wufei_geo.crs import METRIC_CRS
+from wufei_geo.crs import METRIC_CRS, WGS84_CRS
 from wufei_geo.errors import ValidationError
 from wufei_geo.store import audit
 from wufei_geo.store.session import Session
@@ -65,7 +65,7 @@ def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
         raise ValidationError("zones must be a GeoDataFrame with a town_code column")
     if zones.crs is None:
         raise ValidationError(key="error.zones_no_crs")
-    gdf = zones.to_crs("EPSG:4326")
+    gdf = zones.to_crs(WGS84_CRS)
     problems = _zone_set_problems([str(c) for c in gdf["town_code"]], gdf)
     if problems:
         raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(problems)})
@@ -90,7 +90,7 @@ class Zones(Session):
             return None
         data = [{k: v for k, v in r.items() if k != "geometry"} for r in rows]
         geoms = [shape(json.loads(r["geometry"])) for r in rows]
-        return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+        return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS)
 
     def replace_zones(self, actor: Actor | None, zones: Any, source: str | None = None,
                       accept_warnings: bool = False) -> None:
