@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, keep_across_language, lang, tr
-from app_pages.login import md
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
+from wufei_geo.mdtext import md_literal
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
 from wufei_geo.report import (
     CHART_STATUSES,
@@ -64,20 +64,20 @@ else:
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
-    st.markdown("**" + md(headline_text(wet, L)) + "**")
+    st.markdown("**" + md_literal(headline_text(wet, L)) + "**")
     if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
-        st.write(md(existing_line(wet, L)))
-    st.write(md(registered_line(wet, L)))
-    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md(forecast_text(wet, L)))
+        st.write(md_literal(existing_line(wet, L)))
+    st.write(md_literal(registered_line(wet, L)))
+    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md_literal(forecast_text(wet, L)))
     if wet.note:
-        st.caption(f"{md(wet.source_ref)} · {md(localise(wet.note, L))}")
+        st.caption(f"{md_literal(wet.source_ref)} · {md_literal(localise(wet.note, L))}")
     if wet.unknown_capacity_sites["count"]:
         st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
-                   + ": " + md(", ".join(wet.unknown_capacity_sites["ids"])))
+                   + ": " + md_literal(", ".join(wet.unknown_capacity_sites["ids"])))
     if wet.overdue_sites:
-        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md(", ".join(wet.overdue_sites))))
+        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md_literal(", ".join(wet.overdue_sites))))
     if wet.undated_sites:
-        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md(", ".join(wet.undated_sites))))
+        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md_literal(", ".join(wet.undated_sites))))
     st.caption(tr("analysis.forecast_rule", months=months))
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
@@ -145,11 +145,11 @@ others = [item for item in report if item is not wet]
 for item in others:
     unit = unit_text(item.unit, L)
     state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-    line = (f"**{md(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+    line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
             f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
             f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
             f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
-            f" · {tr('analysis.col.forecast')}: {md(forecast_text(item, L))}")
+            f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
     (st.error if item.overdue else st.markdown)(line)
 st.dataframe(
     pd.DataFrame(

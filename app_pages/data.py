@@ -26,6 +26,7 @@ from app_pages.common import (
 )
 from wufei_geo import bulk_import, exports, mapview
 from wufei_geo.errors import NotAuthenticated, WufeiError
+from wufei_geo.mdtext import md_literal
 
 MIME = {
     "csv": "text/csv",
@@ -84,7 +85,7 @@ def _show_report(report: bulk_import.ImportReport) -> None:
         st.dataframe(report.changes_frame().astype(str), hide_index=True, width="stretch")
         proposed = [r.site_id for r in report.rows if getattr(r, "proposal", False)]
         if proposed:  # issue 11: insisted, implausible rows of a town official wait for a planner
-            st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
+            st.warning(tr("data.import_proposals", n=len(proposed), sites=md_literal(", ".join(proposed))))
     else:
         st.info(tr("data.import_nothing", rows=report.rows_read))
 
@@ -110,7 +111,7 @@ def _bulk_update(actor: Any, sites: Any) -> None:
             st.success(tr("data.applied", n=result.n_changes, sites=len(result.rows)))
             proposed = [r.site_id for r in result.rows if getattr(r, "proposal", False)]
             if proposed:
-                st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
+                st.warning(tr("data.import_proposals", n=len(proposed), sites=md_literal(", ".join(proposed))))
         else:
             _show_report(result)
 
@@ -154,7 +155,7 @@ def _boundaries(actor: Any, catalog: Any) -> None:
         try:
             get_store().replace_zones(actor, zones, source=upload.name, accept_warnings=bool(warnings) and accepted)
         except WufeiError as exc:
-            st.error(login.md(err(exc)))
+            st.error(md_literal(err(exc)))
         else:
             st.success(tr("data.boundary_done"))
 
@@ -197,7 +198,7 @@ def _backup(actor: Any) -> None:
         try:
             backup.backup(get_store(), buf, actor=actor)
         except WufeiError as exc:
-            st.error(login.md(err(exc)))
+            st.error(md_literal(err(exc)))
         else:
             st.session_state["data_backup_bytes"] = buf.getvalue()
     if st.session_state.get("data_backup_bytes"):
@@ -212,7 +213,7 @@ def _backup(actor: Any) -> None:
     try:
         preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
-        st.error(login.md(err(exc)))
+        st.error(md_literal(err(exc)))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
     st.code("\n".join(preview.lines()), language=None)
@@ -226,7 +227,7 @@ def _backup(actor: Any) -> None:
         try:
             summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor, accept_unsigned=accept_unsigned)
         except (WufeiError, backup.BackupError) as exc:
-            st.error(login.md(err(exc)))
+            st.error(md_literal(err(exc)))
         else:
             login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
             st.success(tr("data.restored", counts=("，" if lang() == "zh" else ", ").join(common.table_count(k, v) for k, v in summary.counts.items())))

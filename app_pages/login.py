@@ -16,19 +16,10 @@ import streamlit as st
 from app_pages.common import err, tr
 from wufei_geo import auth
 from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
+from wufei_geo.mdtext import md_literal
 
 ACTOR_KEY = "auth_actor"
 NOTICE_KEY = "auth_notice"
-
-
-_MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$")
-
-
-def md(text: object) -> str:
-    """Text made literal for Streamlit's markdown (st.error, st.caption, st.subheader …): every
-    character markdown, Streamlit directives (``:red[…]``) or LaTeX (``$``) could act on is
-    backslash-escaped, so a name or message can never become a link, an image or formatting."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
 
 
 def _drop_session(message: str | None) -> None:
@@ -69,7 +60,7 @@ def login_form(store: Any) -> auth.Actor | None:
     """Name + password → ``auth.authenticate``; clear messages for a wrong password or a lock-out."""
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.warning(tr("login.expired", error=md(notice)))
+        st.warning(tr("login.expired", error=md_literal(notice)))
     st.info(tr("login.needed"))
     with st.form("login_form", clear_on_submit=True):
         st.subheader(tr("login.header"))
@@ -97,10 +88,10 @@ def login_form(store: Any) -> auth.Actor | None:
         return None
     except NotAuthenticated as exc:
         # wrong name/password and disabled accounts: the core's message says which
-        st.error(tr("login.wrong") if exc.key == "error.wrong_login" else tr("login.refused", error=md(err(exc))))
+        st.error(tr("login.wrong") if exc.key == "error.wrong_login" else tr("login.refused", error=md_literal(err(exc))))
         return None
     except WufeiError as exc:
-        st.error(tr("login.refused", error=md(err(exc))))
+        st.error(tr("login.refused", error=md_literal(err(exc))))
         return None
     st.session_state[ACTOR_KEY] = actor
     st.rerun()
@@ -111,9 +102,9 @@ def user_bar(store: Any, actor: auth.Actor, town_name: str | None = None) -> Non
     """Who is logged in, and a log-out button (ends the session in the database)."""
     left, right = st.columns([4, 1])
     if actor.town_code:
-        left.caption(tr("login.as_town", name=md(actor.name), role=role_label(actor.role), town=md(town_name or actor.town_code)))
+        left.caption(tr("login.as_town", name=md_literal(actor.name), role=role_label(actor.role), town=md_literal(town_name or actor.town_code)))
     else:
-        left.caption(tr("login.as", name=md(actor.name), role=role_label(actor.role)))
+        left.caption(tr("login.as", name=md_literal(actor.name), role=role_label(actor.role)))
     if right.button(tr("login.logout"), key="logout"):
         auth.logout(store, actor)
         _drop_session(None)

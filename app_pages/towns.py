@@ -26,6 +26,7 @@ from wufei_geo.config import GenerationParameters, load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
+from wufei_geo.mdtext import md_literal
 from wufei_geo.report import (
     achieved_text,
     downloads,
@@ -58,12 +59,12 @@ with st.expander(tr("analysis.towns.params")):
         tr("analysis.towns.per_capita"), min_value=0.0, max_value=10.0, step=0.05,
         value=float(defaults.per_capita_kg_day), key="analysis_per_capita",
     )
-    st.caption(tr("analysis.towns.source", source=_source_label("per_capita_source", defaults.per_capita_source)))
+    st.caption(tr("analysis.towns.source", source=md_literal(_source_label("per_capita_source", defaults.per_capita_source))))
     wet_share = st.number_input(
         tr("analysis.towns.wet_share"), min_value=0.0, max_value=1.0, step=0.01,
         value=float(defaults.wet_share), key="analysis_wet_share",
     )
-    st.caption(tr("analysis.towns.source", source=_source_label("wet_share_source", defaults.wet_share_source)))
+    st.caption(tr("analysis.towns.source", source=md_literal(_source_label("wet_share_source", defaults.wet_share_source))))
 params = replace(defaults, per_capita_kg_day=float(per_capita), wet_share=float(wet_share))
 st.session_state["analysis_params"] = params
 
@@ -125,10 +126,10 @@ st_folium(
 if (catalog.zones.get("boundary_quality") == "approximate").any():
     st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
 if filters_text(flt, L):  # the shading is of the filtered sites, like the map's
-    st.caption(tr("analysis.report.filters", filters=filters_text(flt, L)))
+    st.caption(tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))))
 
 card = next(c for c in cards if c.town_code == town)
-st.subheader(f"{_name(card)} — {tr(f'analysis.state.{card.state}')}")
+st.subheader(f"{md_literal(_name(card))} — {tr(f'analysis.state.{card.state}')}")
 st.markdown("**" + tr("analysis.towns.targets") + "**")
 if card.targets:
     st.dataframe(
@@ -168,7 +169,7 @@ else:
                 capacity=analysis.fmt_measure(analysis.Quantity(card.wet_waste_tpd["value"],
                                                                 tuple(card.wet_waste_tpd["unknown_sites"])),
                                               "wet_waste_tpd", L)))
-    st.caption(tr("analysis.towns.population_source", note=localise(gen.population_note, L) or tr("common.unknown")))
+    st.caption(tr("analysis.towns.population_source", note=md_literal(localise(gen.population_note, L) or tr("common.unknown"))))
     if gen.unknown_capacity_sites:
         st.warning(tr("analysis.unknown_capacity", n=gen.unknown_capacity_sites))
 
@@ -201,7 +202,7 @@ else:
 
 st.markdown("**" + tr("analysis.towns.figures") + "**")
 st.caption(tr("analysis.towns.figures_note")
-           + (" · " + tr("analysis.report.filters", filters=filters_text(flt, L)) if filters_text(flt, L) else ""))
+           + (" · " + tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))) if filters_text(flt, L) else ""))
 st.dataframe(
     pd.DataFrame(
         [

@@ -21,10 +21,10 @@ from streamlit_folium import st_folium
 
 from app_pages import login, update_rounds
 from app_pages.common import err, get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
-from app_pages.login import md
 from wufei_geo import analysis, i18n, mapview, site_rules
 from wufei_geo.data_texts import localise
 from wufei_geo.errors import ImplausibleEdit, NotAuthenticated, StaleVersion, WufeiError
+from wufei_geo.mdtext import md_literal
 from wufei_geo.model import DATUMS, MAX_NOTE_CHARS, NORM_UNIT, STATUSES
 
 SITE_KEY = "update_site_id"
@@ -241,7 +241,7 @@ if site_id:
     try:
         site = store.get_site(str(site_id))
     except WufeiError as exc:
-        st.error(tr("update.refused", error=md(err(exc))))
+        st.error(tr("update.refused", error=md_literal(err(exc))))
         site = None
 
 if site is not None:
@@ -253,10 +253,10 @@ if site is not None:
     if actor.role == "town_official" and site.get("town_code") != actor.town_code:
         st.warning(tr("update.not_yours"))
 
-    st.subheader(f"{md(site_id)} · {md(_name(site, L))}")
+    st.subheader(f"{md_literal(site_id)} · {md_literal(_name(site, L))}")
     for pending in store.proposals(site_id=site_id):
-        st.warning(tr("update.pending_here", id=pending["id"], who=md(pending["proposed_by"]),
-                      at=pending["proposed_at_local"], changes=md(_proposal_changes(pending, L))))
+        st.warning(tr("update.pending_here", id=pending["id"], who=md_literal(pending["proposed_by"]),
+                      at=pending["proposed_at_local"], changes=md_literal(_proposal_changes(pending, L))))
     with st.expander(tr("update.current", version=site["version"]), expanded=False):
         # st.table renders its cells as markdown: every value is escaped (a user name reaches
         # the status source, e.g. "official: **x**"), so each shows as the literal text.
@@ -269,7 +269,7 @@ if site is not None:
                         tr("field.commissioned"), tr("field.target_year"), tr("field.lon"), tr("field.lat"),
                         tr("field.precision"), tr("field.location_source"), tr("field.source_ref"),
                     ],
-                    "value": [md(v) for v in (
+                    "value": [md_literal(v) for v in (
                         i18n.category_label(site.get("category"), L),
                         town_names.get(str(site.get("town_code")), _text(site.get("town_code"))),
                         i18n.status_label(site.get("status"), L),
@@ -290,8 +290,8 @@ if site is not None:
         )
 
     # --- issue 12: the status still holds → one click (the core checks the rights and the version)
-    st.caption(tr("confirm.last", at=md(update_rounds.confirmed_text(site.get("status_confirmed_at"))))
-               + ("" if _blank(site.get("status_confirmed_by")) else f" · {md(site.get('status_confirmed_by'))}"))
+    st.caption(tr("confirm.last", at=md_literal(update_rounds.confirmed_text(site.get("status_confirmed_at"))))
+               + ("" if _blank(site.get("status_confirmed_by")) else f" · {md_literal(site.get('status_confirmed_by'))}"))
     if st.button(tr("confirm.site_button"), key=f"upd_confirm_{site_id}_{version}"):
         try:
             fresh = login.current_actor(store)
@@ -302,9 +302,9 @@ if site is not None:
             login.session_lost(exc)
             st.rerun()
         except WufeiError as exc:
-            st.error(tr("update.refused", error=md(err(exc))))
+            st.error(tr("update.refused", error=md_literal(err(exc))))
         else:
-            st.session_state[FLASH_KEY] = ("ok", tr("confirm.site_done", site_id=md(site_id)))
+            st.session_state[FLASH_KEY] = ("ok", tr("confirm.site_done", site_id=md_literal(site_id)))
             st.rerun()
 
     # --- the form (widget keys carry the opened version: a reload redraws them from the store)
@@ -437,7 +437,7 @@ if site is not None:
         if location is not None:
             changes["location"] = location
         if location_error:
-            st.error(tr("update.refused", error=md(location_error)))
+            st.error(tr("update.refused", error=md_literal(location_error)))
         elif not changes and not note.strip():
             st.info(tr("update.nothing"))
         else:
@@ -450,17 +450,17 @@ if site is not None:
                 st.session_state[INSIST_KEY] = {"site_id": site_id, "version": version, "rules": exc.rules}
                 lines = [rule_text(v.rule, v.params, v.message, town_names) for v in exc.violations]
                 st.session_state[FLASH_KEY] = (
-                    "error", tr("update.implausible", rules=", ".join(exc.rules)) + "\n\n" + "\n\n".join(md(t) for t in lines)
-                    + "\n\n" + tr("update.rule_design", design=md(_amount(site.get("capacity_value"), site.get("capacity_unit"))))
+                    "error", tr("update.implausible", rules=", ".join(exc.rules)) + "\n\n" + "\n\n".join(md_literal(t) for t in lines)
+                    + "\n\n" + tr("update.rule_design", design=md_literal(_amount(site.get("capacity_value"), site.get("capacity_unit"))))
                     + "\n\n" + tr("update.insist_help"),
                 )
                 st.rerun()
             except StaleVersion as exc:
                 opened[site_id] = int(exc.current_version) if exc.current_version is not None else int(store.get_site(site_id)["version"])
                 rows = [
-                    tr("update.stale_row", at=md(c.get("at_local") or ""), user=md(c.get("user_name") or ""),
-                       field=md(c.get("field") or c.get("action") or ""), old=md(_text(c.get("old_value"))),
-                       new=md(_text(c.get("new_value"))))
+                    tr("update.stale_row", at=md_literal(c.get("at_local") or ""), user=md_literal(c.get("user_name") or ""),
+                       field=md_literal(c.get("field") or c.get("action") or ""), old=md_literal(_text(c.get("old_value"))),
+                       new=md_literal(_text(c.get("new_value"))))
                     for c in exc.changes
                 ]
                 st.session_state[FLASH_KEY] = ("error", tr("update.stale") + "\n\n" + "\n\n".join(rows))
@@ -470,7 +470,7 @@ if site is not None:
                 st.rerun()
             except WufeiError as exc:
                 params = getattr(exc, "params", {})
-                st.error(tr("update.refused", error=md(refusal_text(exc, town_names))))
+                st.error(tr("update.refused", error=md_literal(refusal_text(exc, town_names))))
             else:
                 st.session_state.pop(INSIST_KEY, None)
                 st.session_state.pop(CLICK_KEY, None)
@@ -478,10 +478,10 @@ if site is not None:
                     # the site's version did not move: empty the form by hand (its widget keys stay)
                     for key in [key for key in st.session_state if str(key).startswith("upd_") and str(key).endswith(f"_{k}")]:
                         del st.session_state[key]
-                    st.session_state[FLASH_KEY] = ("ok", tr("update.proposed", id=saved["proposal"]["id"], site_id=md(site_id)))
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.proposed", id=saved["proposal"]["id"], site_id=md_literal(site_id)))
                 else:
                     opened[site_id] = int(saved["version"])
-                    st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=md(site_id), version=saved["version"]))
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.saved", site_id=md_literal(site_id), version=saved["version"]))
                 st.rerun()
 
     # --- planners and administrators: the design capacity, with its source
@@ -502,10 +502,10 @@ if site is not None:
                     login.session_lost(exc)
                     st.rerun()
                 except WufeiError as exc:
-                    st.error(tr("update.refused", error=md(err(exc))))
+                    st.error(tr("update.refused", error=md_literal(err(exc))))
                 else:
                     opened[site_id] = int(saved["version"])
-                    st.session_state[FLASH_KEY] = ("ok", tr("update.design_saved", site_id=md(site_id)))
+                    st.session_state[FLASH_KEY] = ("ok", tr("update.design_saved", site_id=md_literal(site_id)))
                     st.rerun()
 
 # --- 待核实: edits awaiting confirmation (planners and administrators decide) ----------------------
@@ -543,7 +543,7 @@ else:
                     raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
                 if confirm:
                     done = store.confirm_proposal(fresh, int(pick), decision_note or None)
-                    message = tr("update.proposal_confirmed", id=pick, site_id=md(done["site_id"]))
+                    message = tr("update.proposal_confirmed", id=pick, site_id=md_literal(done["site_id"]))
                 else:
                     store.reject_proposal(fresh, int(pick), decision_note)
                     message = tr("update.proposal_rejected", id=pick)
@@ -551,7 +551,7 @@ else:
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
+                st.error(tr("update.refused", error=md_literal(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", message)
                 st.rerun()
@@ -639,9 +639,9 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except (WufeiError, ValueError) as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
+                st.error(tr("update.refused", error=md_literal(err(exc))))
             else:
-                st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=md(added["site_id"])))
+                st.session_state[FLASH_KEY] = ("ok", tr("update.added", site_id=md_literal(added["site_id"])))
                 st.rerun()
     with st.expander(tr("update.retire")):
         with st.form("update_retire_site"):
@@ -659,7 +659,7 @@ if actor.role == "admin":
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
+                st.error(tr("update.refused", error=md_literal(err(exc))))
             else:
-                st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=md(retire_id)))
+                st.session_state[FLASH_KEY] = ("ok", tr("update.retired", site_id=md_literal(retire_id)))
                 st.rerun()

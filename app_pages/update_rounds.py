@@ -15,9 +15,9 @@ import streamlit as st
 
 from app_pages import login
 from app_pages.common import err, keep_across_language, tr
-from app_pages.login import md
 from wufei_geo import bulk_import, i18n
 from wufei_geo.errors import NotAuthenticated, WufeiError
+from wufei_geo.mdtext import md_literal
 from wufei_geo.model import CATEGORIES
 
 FLASH_KEY = "update_flash"  # the same flash as the page's
@@ -64,7 +64,7 @@ def round_banner(store: Any, actor: Any, rnd: dict[str, Any] | None, town_names:
     sites = store.round_sites(rnd["id"], actor.town_code)
     todo = {str(s) for s in sites.loc[~sites["answered"], "site_id"]}
     cats = "、".join(i18n.category_label(c, _lang()) for c in rnd["categories"]) or tr("round.all_categories")
-    text = tr("round.banner", title=md(rnd["title"]), deadline=md(rnd["deadline"] or "—"), categories=md(cats),
+    text = tr("round.banner", title=md_literal(rnd["title"]), deadline=md_literal(rnd["deadline"] or "—"), categories=md_literal(cats),
               todo=len(todo), total=len(sites))
     (st.warning if todo else st.success)(text)
     return todo
@@ -110,8 +110,8 @@ def confirm_list(store: Any, actor: Any, sites: pd.DataFrame, names: dict[str, s
                 flags.append(tr("confirm.flag_round"))
             if bool(rec.get("stale")):
                 flags.append(tr("confirm.flag_stale"))
-            c1.markdown(f"{md(sid)} · {md(names.get(sid, sid))} · {md(i18n.status_label(rec.get('status'), L))} · "
-                        + tr("confirm.last", at=md(confirmed_text(rec.get("status_confirmed_at"))))
+            c1.markdown(f"{md_literal(sid)} · {md_literal(names.get(sid, sid))} · {md_literal(i18n.status_label(rec.get('status'), L))} · "
+                        + tr("confirm.last", at=md_literal(confirmed_text(rec.get("status_confirmed_at"))))
                         + (" · **" + " · ".join(flags) + "**" if flags else ""))
             if c2.button(tr("confirm.button"), key=f"confirm_{sid}"):
                 _do_confirm(store, [(sid, shown_version(rec))])
@@ -132,10 +132,10 @@ def _do_confirm(store: Any, items: list[tuple[str, int]]) -> None:
         login.session_lost(exc)
         st.rerun()
     except WufeiError as exc:
-        st.error(tr("update.refused", error=md(err(exc))))
+        st.error(tr("update.refused", error=md_literal(err(exc))))
     else:
         ids = ", ".join(sid for sid, _ in items)
-        st.session_state[FLASH_KEY] = ("ok", tr("confirm.done", n=len(items), sites=md(ids)))
+        st.session_state[FLASH_KEY] = ("ok", tr("confirm.done", n=len(items), sites=md_literal(ids)))
         st.rerun()
 
 
@@ -153,7 +153,7 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
     sites = catalog.sites
     data = bulk_import.town_workbook(sites, str(town), name, rnd, store.settings.status_confirmation_months,
                                      sites["stale"] if "stale" in sites else None)
-    st.download_button(tr("workbook.download", town=md(name)), data, file_name=f"wufei-update-{town}.xlsx",
+    st.download_button(tr("workbook.download", town=md_literal(name)), data, file_name=f"wufei-update-{town}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="workbook_download")
     st.caption(tr("workbook.help"))
 
@@ -165,17 +165,17 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
     L = _lang()
     if rnd is not None:
         cats = "、".join(i18n.category_label(c, L) for c in rnd["categories"]) or tr("round.all_categories")
-        st.markdown(tr("round.open_now", id=rnd["id"], title=md(rnd["title"]), deadline=md(rnd["deadline"] or "—"),
-                       categories=md(cats), by=md(rnd["opened_by"]), at=rnd["opened_at_local"]))
+        st.markdown(tr("round.open_now", id=rnd["id"], title=md_literal(rnd["title"]), deadline=md_literal(rnd["deadline"] or "—"),
+                       categories=md_literal(cats), by=md_literal(rnd["opened_by"]), at=rnd["opened_at_local"]))
         progress = store.round_progress(rnd["id"])
         # st.table (an HTML table, at most 11 rows): its cells are markdown, so every text is escaped
         st.table(
             pd.DataFrame({
-                tr("round.col_town"): [md(town_names.get(p["town_code"], p["town_code"])) for p in progress],
+                tr("round.col_town"): [md_literal(town_names.get(p["town_code"], p["town_code"])) for p in progress],
                 tr("round.col_answered"): [p["answered"] for p in progress],
                 tr("round.col_total"): [p["total"] for p in progress],
                 tr("round.col_progress"): [f"{p['answered']} / {p['total']}" for p in progress],
-                tr("round.col_last"): [md(f"{p['last_answer_at_local']} · {p['last_answer_by']}") if p["last_answer_at"]
+                tr("round.col_last"): [md_literal(f"{p['last_answer_at_local']} · {p['last_answer_by']}") if p["last_answer_at"]
                                        else "—" for p in progress],
             }).set_index(tr("round.col_town"))
         )
@@ -196,7 +196,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
+                st.error(tr("update.refused", error=md_literal(err(exc))))
             else:
                 st.session_state[FLASH_KEY] = ("ok", tr("round.closed", id=rnd["id"]))
                 st.rerun()
@@ -217,9 +217,9 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 login.session_lost(exc)
                 st.rerun()
             except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
+                st.error(tr("update.refused", error=md_literal(err(exc))))
             else:
-                st.session_state[FLASH_KEY] = ("ok", tr("round.opened", id=opened["id"], title=md(opened["title"])))
+                st.session_state[FLASH_KEY] = ("ok", tr("round.opened", id=opened["id"], title=md_literal(opened["title"])))
                 st.rerun()
     past = [r for r in store.rounds() if r["status"] == "closed"]
     if past:

@@ -36,7 +36,7 @@ def _page(page: str, lang: str = "zh") -> AppTest:
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption]
     parts += [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
-    # as the reader sees it: markdown's backslash escapes (app_pages.login.md) removed
+    # as the reader sees it: markdown's backslash escapes (wufei_geo.mdtext.md_literal) removed
     return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
 
 
