@@ -3,7 +3,7 @@
 Thin: every decision is the core's — ``Store.confirm_site``/``confirm_sites`` (rights, versions,
 audit), ``Store.open_round``/``close_round``/``round_progress``, the stale flag of the catalog
 (``analysis.stale_flags`` with ``Settings.status_confirmation_months``) and
-``bulk_import.town_workbook``.  Imported by ``app_pages/update.py`` (not a page of its own).
+``bulk_import.town_workbook``.  Imported by ``app_pages/pages/update.py`` (not a page of its own).
 """
 from __future__ import annotations
 

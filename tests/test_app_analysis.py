@@ -43,7 +43,7 @@ def _texts(at: AppTest) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
     wet = analysis.wet_waste_progress(analysis.capacity_report(catalog.sites, catalog.targets))
-    at = _page("app_pages/capacity.py", lang)
+    at = _page("app_pages/pages/capacity.py", lang)
     text = _texts(at)
     unit = "吨/日" if lang == "zh" else "t/d"
     assert f"{fmt_number(wet.registered)} {unit}" in text  # 700.5 t/d registered
@@ -66,7 +66,7 @@ def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
 
 
 def test_capacity_page_choice_of_what_counts(catalog):
-    at = _page("app_pages/capacity.py", "en")
+    at = _page("app_pages/pages/capacity.py", "en")
     at.radio(key="analysis_counts_toward").set_value("centralised").run()
     assert not at.exception
     central = analysis.wet_waste_progress(
@@ -77,7 +77,7 @@ def test_capacity_page_choice_of_what_counts(catalog):
 
 
 def test_towns_page_shows_scorecards_and_follows_the_parameters(catalog):
-    at = _page("app_pages/towns.py", "en")
+    at = _page("app_pages/pages/towns.py", "en")
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
     overview = at.dataframe[0].value
     assert len(overview) == 11

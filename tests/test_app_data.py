@@ -12,7 +12,7 @@ from wufei_geo import auth, geodata
 from wufei_geo.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "app_pages/data.py"
+PAGE = "app_pages/pages/data.py"
 PASSWORD = "correct horse battery"
 
 

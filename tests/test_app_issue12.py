@@ -40,7 +40,7 @@ def app_store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Store:
 def _page(name: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("app_pages/update.py")
+    at.switch_page("app_pages/pages/update.py")
     at.run()
     at.text_input(key="login_name").input(name)
     at.text_input(key="login_password").input(PASSWORD)
@@ -161,7 +161,7 @@ def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
     mine = _mine(app_store)
     for sid in mine[:2]:
         app_store.confirm_site(official, sid, 1)
-    at = _open("app_pages/towns.py")
+    at = _open("app_pages/pages/towns.py")
     (overview,) = [d.value for d in at.dataframe if "期内已确认" in d.value.columns]
     frame = app_store.sites_frame()
     row = overview[overview["期内已确认"] == 2]
@@ -171,7 +171,7 @@ def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
     assert int(overview["已过期未确认"].sum()) == int(frame["town_code"].notna().sum()) - 2  # district sites: no town
     assert "最近 12 个月内" in _texts(at.caption)
 
-    at = _open("app_pages/capacity.py")
+    at = _open("app_pages/pages/capacity.py")
     caption = _texts(at.caption)
     assert "个站点中，" in caption and "超过 12 个月未确认" in caption
     (targets,) = [d.value for d in at.dataframe if "已过期未确认" in d.value.columns]

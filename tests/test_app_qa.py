@@ -66,7 +66,7 @@ def test_audit_values_are_labels_not_codes() -> None:
 # --- 更新: an official's edit, read back in Chinese ---------------------------------------------
 
 def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> None:
-    at = _page("app_pages/update.py")
+    at = _page("app_pages/pages/update.py")
     at.text_input(key="login_name").input("zhaoxiang")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()
@@ -99,7 +99,7 @@ def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> N
 # --- 湿垃圾能力: shares and the target year are not "changes" --------------------------------
 
 def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
-    at = _page("app_pages/capacity.py")
+    at = _page("app_pages/pages/capacity.py")
     metrics = {m.label: m for m in at.metric}
     assert metrics["目标值"].delta == "2025"
     for metric in at.metric:
@@ -110,7 +110,7 @@ def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
 # --- 街镇: no None where a figure is not tracked, no English-only label -------------------------
 
 def test_towns_page_shows_dash_for_untracked_targets_and_a_chinese_source_label(store: Store) -> None:
-    at = _page("app_pages/towns.py")  # the first town: 夏阳街道, with an untracked target (C.2)
+    at = _page("app_pages/pages/towns.py")  # the first town: 夏阳街道, with an untracked target (C.2)
     targets = at.dataframe[1].value
     untracked = targets[targets["状态"] == "本系统不跟踪"]
     assert len(untracked)

@@ -22,7 +22,7 @@ OTHER_TOWN = "310118107"  # 华新镇
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-UPDATE_PAGE = "app_pages/update.py"
+UPDATE_PAGE = "app_pages/pages/update.py"
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ from .helpers import HUAXIN, PASSWORD, XIAYANG, _block_plan_seed, data_hash, tes
 from .results import REPO_ROOT, record
 
 APP = str(REPO_ROOT / "app.py")
-UPDATE_PAGE = "app_pages/update.py"
+UPDATE_PAGE = "app_pages/pages/update.py"
 # Characters Streamlit's markdown (and its :directives[] / $LaTeX$) acts on.
 MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$")
 # Tags that would be live HTML if a markdown element were allowed to pass HTML through.
