@@ -9,7 +9,8 @@ is asked to log in again.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from wufei_geo.mdtext import md_literal
 
 ACTOR_KEY = "auth_actor"
 NOTICE_KEY = "auth_notice"
+T = TypeVar("T")
 
 
 def _drop_session(message: str | None) -> None:
@@ -50,6 +52,50 @@ def current_actor(store: Any) -> auth.Actor | None:
 def session_lost(exc: NotAuthenticated) -> None:
     """A write was refused because the session is gone: drop it and ask to log in again."""
     _drop_session(err(exc))
+
+
+def require_actor(store: Any) -> auth.Actor:
+    """The logged-in actor, freshly resumed — or the log-in form, and this run of the page ends."""
+    actor = current_actor(store)
+    if actor is None:
+        login_form(store)
+        st.stop()
+    return actor
+
+
+def show_refusal(exc: BaseException) -> None:
+    """A refusal of the core as the pages show it: 未能保存：<the core's reason>, escaped."""
+    st.error(tr("update.refused", error=md_literal(err(exc))))
+
+
+def act(
+    store: Any,
+    action: Callable[[auth.Actor], T],
+    *,
+    done: Callable[[T], None] | None = None,
+    refused: Callable[[WufeiError], None] = show_refusal,
+) -> T | None:
+    """Run one write of the core (``action(actor)``) as the actor resumed from the database now.
+
+    The one place the pages check a log-in before writing.  A session that has gone (expired,
+    ended, forged — found here or by the core in the write's own transaction) is dropped and the
+    page reruns to the log-in form with the reason; any other refusal of the core is shown by
+    ``refused`` (default :func:`show_refusal`) and nothing else happens.  On success ``done(result)``
+    runs (typically a flash and a rerun).  Permissions are the core's: this only shows the outcome."""
+    try:
+        fresh = current_actor(store)
+        if fresh is None:
+            raise NotAuthenticated(st.session_state.get(NOTICE_KEY, "not logged in / 未登录"))
+        result = action(fresh)
+    except NotAuthenticated as exc:
+        session_lost(exc)
+        st.rerun()
+    except WufeiError as exc:
+        refused(exc)
+        return None
+    if done is not None:
+        done(result)
+    return result
 
 
 def role_label(role: str) -> str:

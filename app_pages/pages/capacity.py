@@ -4,11 +4,14 @@ Presents :func:`wufei_geo.analysis.capacity_report`; computes nothing itself.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, keep_across_language, lang, tr
+from app_pages.downloads import download, offer_report_downloads
 from wufei_geo import analysis
 from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
@@ -19,7 +22,6 @@ from wufei_geo.report import (
     CHART_STATUSES,
     STATUS_COLOURS,
     achieved_text,
-    downloads,
     existing_line,
     fmt_number,
     fmt_share,
@@ -32,28 +34,39 @@ from wufei_geo.report import (
     unit_text,
 )
 
-L = lang()
-catalog = get_catalog()
-st.title(tr("analysis.title"))
 
-keep_across_language("analysis_counts_toward")
-counts_toward = st.radio(
-    tr("analysis.counts_toward"),
-    analysis.COUNTS_TOWARD,
-    format_func=lambda c: tr(f"analysis.counts.{c}"),
-    horizontal=True,
-    key="analysis_counts_toward",
-)
-settings = load_settings()
-months = settings.status_confirmation_months
-report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
-                                  confirmation_months=months)
-wet = analysis.wet_waste_progress(report)
+def render() -> None:
+    L = lang()
+    catalog = get_catalog()
+    st.title(tr("analysis.title"))
 
-if wet is None:
-    st.warning(tr("analysis.report.no_wet_target"))
-else:
-    unit = unit_text(wet.unit, L)
+    keep_across_language("analysis_counts_toward")
+    counts_toward = st.radio(
+        tr("analysis.counts_toward"),
+        analysis.COUNTS_TOWARD,
+        format_func=lambda c: tr(f"analysis.counts.{c}"),
+        horizontal=True,
+        key="analysis_counts_toward",
+    )
+    settings = load_settings()
+    months = settings.status_confirmation_months
+    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
+                                      confirmation_months=months)
+    wet = analysis.wet_waste_progress(report)
+
+    if wet is None:
+        st.warning(tr("analysis.report.no_wet_target"))
+    else:
+        unit = unit_text(wet.unit, L)
+        _wet_headline(wet, unit, months, L)
+        _progress_chart(wet, unit, L)
+        _wet_tables(wet, unit, L)
+    _other_targets(report, wet, L)
+    _downloads(report, catalog, settings, months, L)
+
+
+def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
+    """The wet-waste goal: tiles, the headline, what counts and what is unknown or overdue."""
     c1, c2, c3, c4 = st.columns(4)
     # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
     # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
@@ -81,6 +94,8 @@ else:
     st.caption(tr("analysis.forecast_rule", months=months))
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
+
+def _progress_chart(wet: Any, unit: str, L: str) -> None:
     # cumulative capacity by year, stacked by status, with the goal line
     rows = [
         {"year": str(p["year"]), "status": status_label(s, L), "order": i, "value": float(p["by_status"][s])}
@@ -107,6 +122,8 @@ else:
     st.subheader(tr("analysis.chart_title"))
     st.altair_chart(alt.layer(*layers).properties(height=320), width="stretch")
 
+
+def _wet_tables(wet: Any, unit: str, L: str) -> None:
     st.subheader(tr("analysis.by_status"))
     status_rows = []
     for s in ("operating", "commissioning", "under_construction", "planned", "suspended", "cancelled"):
@@ -140,65 +157,68 @@ else:
     )
     st.dataframe(site_table, hide_index=True, width="stretch")
 
-st.subheader(tr("analysis.other_targets"))
-others = [item for item in report if item is not wet]
-for item in others:
-    unit = unit_text(item.unit, L)
-    state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-    line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
-            f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
-            f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
-            f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
-            f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
-    (st.error if item.overdue else st.markdown)(line)
-st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                tr("analysis.col.target_id"): item.id,
-                tr("analysis.col.description"): target_label(item, L),
-                tr("analysis.col.goal"): item.target,
-                tr("analysis.col.unit"): unit_text(item.unit, L),
-                tr("analysis.col.year"): item.target_year,
-                tr("analysis.col.achieved"): achieved_text(item, L),
-                tr("analysis.col.registered"): registered_text(item, L),
-                tr("analysis.col.gap"): fmt_number(item.gap),
-                tr("analysis.col.registered_share"): fmt_share(item.registered_share),
-                tr("analysis.col.year_reached"): reached_year_text(item, L),
-                tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
-                tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
-                tr("freshness.col_stale"): f"{len(item.stale_sites)} / {len(item.sites)}",
-                tr("analysis.col.source"): item.source_ref,
-            }
-            for item in report
-        ]
-    ),
-    hide_index=True,
-    width="stretch",
-)
 
-params = st.session_state.get("analysis_params") or settings.generation
-cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
-for label, name, data, mime in downloads(report, cards, catalog.sites, lang=L, params=params,
-                                         confirmation_months=months):
-    st.download_button(label, data=data, file_name=name, mime=mime, key=f"capacity_dl_{name.rsplit('.', 1)[-1]}")
-
-# The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
-brief_measure = st.selectbox(
-    tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
-    index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
-    placeholder=tr("common.choose"),
-)
+def _other_targets(report: Any, wet: Any, L: str) -> None:
+    st.subheader(tr("analysis.other_targets"))
+    others = [item for item in report if item is not wet]
+    for item in others:
+        unit = unit_text(item.unit, L)
+        state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
+        line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+                f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
+                f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
+                f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
+                f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
+        (st.error if item.overdue else st.markdown)(line)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    tr("analysis.col.target_id"): item.id,
+                    tr("analysis.col.description"): target_label(item, L),
+                    tr("analysis.col.goal"): item.target,
+                    tr("analysis.col.unit"): unit_text(item.unit, L),
+                    tr("analysis.col.year"): item.target_year,
+                    tr("analysis.col.achieved"): achieved_text(item, L),
+                    tr("analysis.col.registered"): registered_text(item, L),
+                    tr("analysis.col.gap"): fmt_number(item.gap),
+                    tr("analysis.col.registered_share"): fmt_share(item.registered_share),
+                    tr("analysis.col.year_reached"): reached_year_text(item, L),
+                    tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
+                    tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                    tr("freshness.col_stale"): f"{len(item.stale_sites)} / {len(item.sites)}",
+                    tr("analysis.col.source"): item.source_ref,
+                }
+                for item in report
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
-def _briefing_pdf(report=report, cards=cards, catalog=catalog, lang=L, measure=brief_measure) -> bytes:
-    from wufei_geo.briefing_pdf import briefing_pdf
+def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:
+    """The workbook, the HTML and the PDF briefing: each built when its button is clicked."""
+    params = st.session_state.get("analysis_params") or settings.generation
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
+    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
+                           confirmation_months=months)
 
-    return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=lang,
-                        measure=measure, params=params, confirmation_months=months)
+    # The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+    brief_measure = st.selectbox(
+        tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
+        index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
+        placeholder=tr("common.choose"),
+    )
+
+    def briefing() -> bytes:
+        from wufei_geo.briefing_pdf import briefing_pdf
+
+        return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=L,
+                            measure=brief_measure, params=params, confirmation_months=months)
+
+    download(tr("analysis.report.download_pdf"), briefing,
+             f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf")
 
 
-st.download_button(
-    tr("analysis.report.download_pdf"), data=_briefing_pdf, mime="application/pdf",
-    file_name=f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf",
-)
+render()
