@@ -35,7 +35,7 @@ if not public_read and not auth.can_read(public_read, login.current_actor(get_st
     login.login_form(get_store())
     st.stop()
 
-map_page = st.Page("app_pages/map.py", title=tr("page.map"), icon=":material/map:", url_path="map")
+map_page = st.Page("app_pages/pages/map.py", title=tr("page.map"), icon=":material/map:", url_path="map")
 
 
 def _open_map() -> None:
@@ -45,9 +45,9 @@ def _open_map() -> None:
 pages = [
     st.Page(_open_map, title=tr("page.map"), url_path="home", default=True, visibility="hidden"),
     map_page,
-    st.Page("app_pages/capacity.py", title=tr("page.capacity"), icon=":material/bar_chart:", url_path="capacity"),
-    st.Page("app_pages/towns.py", title=tr("page.towns"), icon=":material/location_city:", url_path="towns"),
-    st.Page("app_pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
-    st.Page("app_pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
+    st.Page("app_pages/pages/capacity.py", title=tr("page.capacity"), icon=":material/bar_chart:", url_path="capacity"),
+    st.Page("app_pages/pages/towns.py", title=tr("page.towns"), icon=":material/location_city:", url_path="towns"),
+    st.Page("app_pages/pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
+    st.Page("app_pages/pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
 ]
 st.navigation(pages).run()

@@ -23,6 +23,7 @@ BUNDLED_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("geodata", ("towns.csv", "district.geojson", "town_zones.geojson", "README.md")),
     (".", ("app.py",)),
     ("app_pages", ("*.py",)),
+    ("app_pages/pages", ("*.py",)),
     (".streamlit", ("config.toml",)),
 )
 

@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from wufei_geo import i18n
 from wufei_geo.config import load_settings
 from wufei_geo.filters import UNKNOWN, Filters, apply_filters, year_key
+from wufei_geo.mdtext import md_literal
 
 if TYPE_CHECKING:
     from wufei_geo.catalog import Catalog
@@ -93,7 +94,7 @@ def local_time(value: Any) -> str:
 def table_count(table: str, rows: Any) -> str:
     """``users 4`` → 用户 4 条 (a backup's table by its name in the UI language)."""
     key = f"backup.table.{table}"
-    return tr("backup.rows", table=tr(key) if key in i18n.MESSAGES else table, n=rows)
+    return tr("backup.rows", table=tr(key) if key in i18n.MESSAGES else md_literal(table), n=md_literal(rows))
 
 
 def err(exc: BaseException) -> str:
@@ -141,9 +142,7 @@ def catalog_and_version() -> tuple[Catalog, str]:
 def show_catalog_warnings(catalog: Catalog) -> None:
     """Say what the catalog could not use as stored (issue 15: pages degrade, never fail)."""
     for text in getattr(catalog, "warnings", ()):
-        from app_pages.login import md
-
-        st.warning(tr("catalog.degraded", detail=md(text)))
+        st.warning(tr("catalog.degraded", detail=md_literal(text)))
 
 
 def get_catalog() -> Catalog:

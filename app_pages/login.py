@@ -9,26 +9,19 @@ is asked to log in again.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from app_pages.common import err, tr
 from wufei_geo import auth
 from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
+from wufei_geo.mdtext import md_literal
 
 ACTOR_KEY = "auth_actor"
 NOTICE_KEY = "auth_notice"
-
-
-_MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$")
-
-
-def md(text: object) -> str:
-    """Text made literal for Streamlit's markdown (st.error, st.caption, st.subheader …): every
-    character markdown, Streamlit directives (``:red[…]``) or LaTeX (``$``) could act on is
-    backslash-escaped, so a name or message can never become a link, an image or formatting."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+T = TypeVar("T")
 
 
 def _drop_session(message: str | None) -> None:
@@ -61,6 +54,50 @@ def session_lost(exc: NotAuthenticated) -> None:
     _drop_session(err(exc))
 
 
+def require_actor(store: Any) -> auth.Actor:
+    """The logged-in actor, freshly resumed — or the log-in form, and this run of the page ends."""
+    actor = current_actor(store)
+    if actor is None:
+        login_form(store)
+        st.stop()
+    return actor
+
+
+def show_refusal(exc: BaseException) -> None:
+    """A refusal of the core as the pages show it: 未能保存：<the core's reason>, escaped."""
+    st.error(tr("update.refused", error=md_literal(err(exc))))
+
+
+def act(
+    store: Any,
+    action: Callable[[auth.Actor], T],
+    *,
+    done: Callable[[T], None] | None = None,
+    refused: Callable[[WufeiError], None] = show_refusal,
+) -> T | None:
+    """Run one write of the core (``action(actor)``) as the actor resumed from the database now.
+
+    The one place the pages check a log-in before writing.  A session that has gone (expired,
+    ended, forged — found here or by the core in the write's own transaction) is dropped and the
+    page reruns to the log-in form with the reason; any other refusal of the core is shown by
+    ``refused`` (default :func:`show_refusal`) and nothing else happens.  On success ``done(result)``
+    runs (typically a flash and a rerun).  Permissions are the core's: this only shows the outcome."""
+    try:
+        fresh = current_actor(store)
+        if fresh is None:
+            raise NotAuthenticated(st.session_state.get(NOTICE_KEY, "not logged in / 未登录"))
+        result = action(fresh)
+    except NotAuthenticated as exc:
+        session_lost(exc)
+        st.rerun()
+    except WufeiError as exc:
+        refused(exc)
+        return None
+    if done is not None:
+        done(result)
+    return result
+
+
 def role_label(role: str) -> str:
     return tr(f"role.{role}") if role in ("admin", "planner", "town_official") else role
 
@@ -69,7 +106,7 @@ def login_form(store: Any) -> auth.Actor | None:
     """Name + password → ``auth.authenticate``; clear messages for a wrong password or a lock-out."""
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.warning(tr("login.expired", error=md(notice)))
+        st.warning(tr("login.expired", error=md_literal(notice)))
     st.info(tr("login.needed"))
     with st.form("login_form", clear_on_submit=True):
         st.subheader(tr("login.header"))
@@ -97,10 +134,10 @@ def login_form(store: Any) -> auth.Actor | None:
         return None
     except NotAuthenticated as exc:
         # wrong name/password and disabled accounts: the core's message says which
-        st.error(tr("login.wrong") if exc.key == "error.wrong_login" else tr("login.refused", error=md(err(exc))))
+        st.error(tr("login.wrong") if exc.key == "error.wrong_login" else tr("login.refused", error=md_literal(err(exc))))
         return None
     except WufeiError as exc:
-        st.error(tr("login.refused", error=md(err(exc))))
+        st.error(tr("login.refused", error=md_literal(err(exc))))
         return None
     st.session_state[ACTOR_KEY] = actor
     st.rerun()
@@ -111,9 +148,9 @@ def user_bar(store: Any, actor: auth.Actor, town_name: str | None = None) -> Non
     """Who is logged in, and a log-out button (ends the session in the database)."""
     left, right = st.columns([4, 1])
     if actor.town_code:
-        left.caption(tr("login.as_town", name=md(actor.name), role=role_label(actor.role), town=md(town_name or actor.town_code)))
+        left.caption(tr("login.as_town", name=md_literal(actor.name), role=role_label(actor.role), town=md_literal(town_name or actor.town_code)))
     else:
-        left.caption(tr("login.as", name=md(actor.name), role=role_label(actor.role)))
+        left.caption(tr("login.as", name=md_literal(actor.name), role=role_label(actor.role)))
     if right.button(tr("login.logout"), key="logout"):
         auth.logout(store, actor)
         _drop_session(None)

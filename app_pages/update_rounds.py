@@ -3,7 +3,7 @@
 Thin: every decision is the core's — ``Store.confirm_site``/``confirm_sites`` (rights, versions,
 audit), ``Store.open_round``/``close_round``/``round_progress``, the stale flag of the catalog
 (``analysis.stale_flags`` with ``Settings.status_confirmation_months``) and
-``excel.town_workbook``.  Imported by ``app_pages/update.py`` (not a page of its own).
+``excel.town_workbook`` (built when its download is clicked).  Imported by ``app_pages/pages/update.py`` (not a page of its own).
 """
 from __future__ import annotations
 
@@ -14,37 +14,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import login
-from app_pages.common import err, keep_across_language, tr
-from app_pages.login import md
+from app_pages.common import keep_across_language, lang, tr
+from app_pages.downloads import download
+from app_pages.forms import confirmed_text, flash
 from wufei_geo import i18n
-from wufei_geo.errors import NotAuthenticated, WufeiError
 from wufei_geo.io import excel
+from wufei_geo.mdtext import md_literal
 from wufei_geo.model import CATEGORIES
 
-FLASH_KEY = "update_flash"  # the same flash as the page's
 SEEN_KEY = "confirm_seen"  # {site_id: version the list showed}
-
-
-def _fresh_actor(store: Any) -> Any:
-    fresh = login.current_actor(store)
-    if fresh is None:
-        raise NotAuthenticated(st.session_state.get(login.NOTICE_KEY, "not logged in / 未登录"))
-    return fresh
-
-
-def confirmed_text(value: Any) -> str:
-    """A stored confirmation time (ISO date or UTC timestamp) as Shanghai local text."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return tr("common.unknown")
-    text = str(value)
-    if len(text) > 10:
-        try:
-            from wufei_geo.auth import shanghai_time
-
-            return shanghai_time(dt.datetime.fromisoformat(text))
-        except ValueError:
-            return text
-    return text
 
 
 def round_todo(store: Any, rnd: dict[str, Any] | None, town_code: str | None) -> set[str]:
@@ -64,22 +42,16 @@ def round_banner(store: Any, actor: Any, rnd: dict[str, Any] | None, town_names:
         return set()
     sites = store.round_sites(rnd["id"], actor.town_code)
     todo = {str(s) for s in sites.loc[~sites["answered"], "site_id"]}
-    cats = "、".join(i18n.category_label(c, _lang()) for c in rnd["categories"]) or tr("round.all_categories")
-    text = tr("round.banner", title=md(rnd["title"]), deadline=md(rnd["deadline"] or "—"), categories=md(cats),
+    cats = "、".join(i18n.category_label(c, lang()) for c in rnd["categories"]) or tr("round.all_categories")
+    text = tr("round.banner", title=md_literal(rnd["title"]), deadline=md_literal(rnd["deadline"] or "—"), categories=md_literal(cats),
               todo=len(todo), total=len(sites))
     (st.warning if todo else st.success)(text)
     return todo
 
 
-def _lang() -> str:
-    from app_pages.common import lang
-
-    return lang()
-
-
 def confirm_list(store: Any, actor: Any, sites: pd.DataFrame, names: dict[str, str], todo: set[str]) -> None:
     """A "confirm unchanged" button per shown site and one for all shown (one transaction)."""
-    L = _lang()
+    L = lang()
     if not len(sites):
         return
     st.markdown(f"**{tr('confirm.header')}**")
@@ -111,8 +83,8 @@ def confirm_list(store: Any, actor: Any, sites: pd.DataFrame, names: dict[str, s
                 flags.append(tr("confirm.flag_round"))
             if bool(rec.get("stale")):
                 flags.append(tr("confirm.flag_stale"))
-            c1.markdown(f"{md(sid)} · {md(names.get(sid, sid))} · {md(i18n.status_label(rec.get('status'), L))} · "
-                        + tr("confirm.last", at=md(confirmed_text(rec.get("status_confirmed_at"))))
+            c1.markdown(f"{md_literal(sid)} · {md_literal(names.get(sid, sid))} · {md_literal(i18n.status_label(rec.get('status'), L))} · "
+                        + tr("confirm.last", at=md_literal(confirmed_text(rec.get("status_confirmed_at"))))
                         + (" · **" + " · ".join(flags) + "**" if flags else ""))
             if c2.button(tr("confirm.button"), key=f"confirm_{sid}"):
                 _do_confirm(store, [(sid, shown_version(rec))])
@@ -123,21 +95,14 @@ def confirm_list(store: Any, actor: Any, sites: pd.DataFrame, names: dict[str, s
 
 
 def _do_confirm(store: Any, items: list[tuple[str, int]]) -> None:
-    try:
-        fresh = _fresh_actor(store)
+    def confirm(actor: Any) -> None:
         if len(items) == 1:
-            store.confirm_site(fresh, items[0][0], items[0][1])
+            store.confirm_site(actor, items[0][0], items[0][1])
         else:
-            store.confirm_sites(fresh, items)
-    except NotAuthenticated as exc:
-        login.session_lost(exc)
-        st.rerun()
-    except WufeiError as exc:
-        st.error(tr("update.refused", error=md(err(exc))))
-    else:
-        ids = ", ".join(sid for sid, _ in items)
-        st.session_state[FLASH_KEY] = ("ok", tr("confirm.done", n=len(items), sites=md(ids)))
-        st.rerun()
+            store.confirm_sites(actor, items)
+
+    ids = ", ".join(sid for sid, _ in items)
+    login.act(store, confirm, done=lambda _: flash(tr("confirm.done", n=len(items), sites=md_literal(ids))))
 
 
 def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | None, town_names: dict[str, str]) -> None:
@@ -152,10 +117,11 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
         return
     name = town_names.get(str(town), str(town))
     sites = catalog.sites
-    data = excel.town_workbook(sites, str(town), name, rnd, store.settings.status_confirmation_months,
-                                     sites["stale"] if "stale" in sites else None)
-    st.download_button(tr("workbook.download", town=md(name)), data, file_name=f"wufei-update-{town}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="workbook_download")
+    months = store.settings.status_confirmation_months
+    download(tr("workbook.download", town=md_literal(name)),
+             lambda: excel.town_workbook(sites, str(town), name, rnd, months,
+                                         sites["stale"] if "stale" in sites else None),
+             f"wufei-update-{town}.xlsx", key="workbook_download")
     st.caption(tr("workbook.help"))
 
 
@@ -163,20 +129,20 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
     """Planners and administrators: open a round, follow its progress per town, close it."""
     if actor.role not in ("planner", "admin"):
         return
-    L = _lang()
+    L = lang()
     if rnd is not None:
         cats = "、".join(i18n.category_label(c, L) for c in rnd["categories"]) or tr("round.all_categories")
-        st.markdown(tr("round.open_now", id=rnd["id"], title=md(rnd["title"]), deadline=md(rnd["deadline"] or "—"),
-                       categories=md(cats), by=md(rnd["opened_by"]), at=rnd["opened_at_local"]))
+        st.markdown(tr("round.open_now", id=rnd["id"], title=md_literal(rnd["title"]), deadline=md_literal(rnd["deadline"] or "—"),
+                       categories=md_literal(cats), by=md_literal(rnd["opened_by"]), at=rnd["opened_at_local"]))
         progress = store.round_progress(rnd["id"])
         # st.table (an HTML table, at most 11 rows): its cells are markdown, so every text is escaped
         st.table(
             pd.DataFrame({
-                tr("round.col_town"): [md(town_names.get(p["town_code"], p["town_code"])) for p in progress],
+                tr("round.col_town"): [md_literal(town_names.get(p["town_code"], p["town_code"])) for p in progress],
                 tr("round.col_answered"): [p["answered"] for p in progress],
                 tr("round.col_total"): [p["total"] for p in progress],
                 tr("round.col_progress"): [f"{p['answered']} / {p['total']}" for p in progress],
-                tr("round.col_last"): [md(f"{p['last_answer_at_local']} · {p['last_answer_by']}") if p["last_answer_at"]
+                tr("round.col_last"): [md_literal(f"{p['last_answer_at_local']} · {p['last_answer_by']}") if p["last_answer_at"]
                                        else "—" for p in progress],
             }).set_index(tr("round.col_town"))
         )
@@ -191,16 +157,8 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                     tr("round.col_answer"): [tr(f"round.answer.{a['answer']}") for a in reversed(answers)],
                 }), hide_index=True, width="stretch")
         if st.button(tr("round.close"), key="round_close"):
-            try:
-                store.close_round(_fresh_actor(store), rnd["id"])
-            except NotAuthenticated as exc:
-                login.session_lost(exc)
-                st.rerun()
-            except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
-            else:
-                st.session_state[FLASH_KEY] = ("ok", tr("round.closed", id=rnd["id"]))
-                st.rerun()
+            login.act(store, lambda actor: store.close_round(actor, rnd["id"]),
+                      done=lambda _: flash(tr("round.closed", id=rnd["id"])))
     else:
         st.caption(tr("round.none"))
         with st.form("round_open_form"):
@@ -212,16 +170,8 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                                   key="round_categories", placeholder=tr("common.all"), select_all=False)
             submitted = st.form_submit_button(tr("round.open"), type="primary")
         if submitted:
-            try:
-                opened = store.open_round(_fresh_actor(store), title, deadline, towns, cats)
-            except NotAuthenticated as exc:
-                login.session_lost(exc)
-                st.rerun()
-            except WufeiError as exc:
-                st.error(tr("update.refused", error=md(err(exc))))
-            else:
-                st.session_state[FLASH_KEY] = ("ok", tr("round.opened", id=opened["id"], title=md(opened["title"])))
-                st.rerun()
+            login.act(store, lambda actor: store.open_round(actor, title, deadline, towns, cats),
+                      done=lambda opened: flash(tr("round.opened", id=opened["id"], title=md_literal(opened["title"]))))
     past = [r for r in store.rounds() if r["status"] == "closed"]
     if past:
         with st.expander(tr("round.past", n=len(past))):

@@ -43,7 +43,8 @@ def available() -> str | None:
     if not APP.exists():
         return "app.py not found"
     try:
-        from app_pages import common, map  # noqa: F401
+        from app_pages import common  # noqa: F401
+        from app_pages.pages import map  # noqa: F401
         from wufei_geo.store import Store  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_helpers import PAGES, open_page
 from wufei_geo import analysis, i18n
 from wufei_geo.analysis import fmt_number, fmt_share
 from wufei_geo.reports.texts import reached_year_text, registered_text
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture()
@@ -25,26 +23,17 @@ def catalog(tmp_path, monkeypatch):
     return load_catalog(Store.open(url))
 
 
-def _page(page: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption]
     parts += [w.value for w in at.warning] + [e.value for e in at.error] + [i.value for i in at.info]
-    # as the reader sees it: markdown's backslash escapes (app_pages.login.md) removed
+    # as the reader sees it: markdown's backslash escapes (wufei_geo.mdtext.md_literal) removed
     return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
     wet = analysis.wet_waste_progress(analysis.capacity_report(catalog.sites, catalog.targets))
-    at = _page("app_pages/capacity.py", lang)
+    at = open_page(PAGES["capacity"], lang)
     text = _texts(at)
     unit = "吨/日" if lang == "zh" else "t/d"
     assert f"{fmt_number(wet.registered)} {unit}" in text  # 700.5 t/d registered
@@ -67,7 +56,7 @@ def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
 
 
 def test_capacity_page_choice_of_what_counts(catalog):
-    at = _page("app_pages/capacity.py", "en")
+    at = open_page(PAGES["capacity"], "en")
     at.radio(key="analysis_counts_toward").set_value("centralised").run()
     assert not at.exception
     central = analysis.wet_waste_progress(
@@ -78,7 +67,7 @@ def test_capacity_page_choice_of_what_counts(catalog):
 
 
 def test_towns_page_shows_scorecards_and_follows_the_parameters(catalog):
-    at = _page("app_pages/towns.py", "en")
+    at = open_page(PAGES["towns"], "en")
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
     overview = at.dataframe[0].value
     assert len(overview) == 11

@@ -2,51 +2,23 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_helpers import PAGES, PASSWORD, app_store, log_in, open_page
 from wufei_geo import auth, geodata
 from wufei_geo.store import Store
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "app_pages/data.py"
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch):
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+PAGE = PAGES["data"]
 
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    monkeypatch.setenv("WUFEI_DB_URL", url)
-    s = Store.open(url)
-    auth.create_user(s, "admin", "admin", None, PASSWORD)
+    s = app_store(tmp_path, monkeypatch, users=[("admin", "admin", None)], name="app.sqlite")
     yield s
     s.close()
-
-
-def _page(lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _login(at: AppTest, name: str) -> AppTest:
-    # the app's one login form (app_pages/login.py), shown here when nobody is logged in
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.get("form_submit_button")[0].click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _data(store: Store) -> tuple:
@@ -63,7 +35,7 @@ def test_exports_follow_the_map_filters(store):
     sites = store.sites_frame()
     total, wet = len(sites), int((sites["category"] == "wet_waste").sum())
     assert 0 < wet < total
-    at = _page()
+    at = open_page(PAGE, "zh")
     assert f"导出与地图相同筛选条件下的 {total} / {total} 个站点。" in _texts(at)
     labels = [b.label for b in at.get("download_button")]
     for label in ("下载 CSV", "下载 Excel", "下载 GeoJSON", "下载 GeoPackage（站点、街镇、区界）", "下载模板（CSV）"):
@@ -81,7 +53,7 @@ def test_official_bulk_update_dry_run_then_confirm(store):
     town = site["town_code"]
     other = sites[sites["town_code"].notna() & (sites["town_code"] != town)].iloc[0]
     auth.create_user(store, "official", "town_official", town, PASSWORD)
-    at = _login(_page(), "official")
+    at = log_in(open_page(PAGE, "zh"), "official")
     uploader = at.get("file_uploader")[0]
 
     # another town's site: refused in the dry run, nothing changes
@@ -116,7 +88,7 @@ def _projected_geojson_without_crs() -> bytes:
 
 
 def test_admin_boundaries_refused_then_accepted_and_backup(store):
-    at = _login(_page(), "admin")
+    at = log_in(open_page(PAGE, "zh"), "admin")
     subheaders = [s.value for s in at.subheader]
     assert "官方街镇边界（管理员）" in subheaders and "备份与恢复（管理员）" in subheaders
 
@@ -150,5 +122,5 @@ def test_admin_boundaries_refused_then_accepted_and_backup(store):
 
 
 def test_page_runs_in_english(store):
-    at = _page("en")
+    at = open_page(PAGE, "en")
     assert any("sites that pass the map's filters" in m.value for m in at.markdown)

@@ -4,55 +4,26 @@ and the workbook download.  Assertions read the database."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_helpers import PASSWORD, TOWN, UPDATE_PAGE, log_in, open_page, texts
+from tests.apptest_helpers import app_store as new_app_store
 from wufei_geo import auth
 from wufei_geo.store import Store
-
-TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
-PASSWORD = "correct horse battery"
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
 
 
 @pytest.fixture()
 def app_store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'wufei.sqlite'}"
-    monkeypatch.setenv("WUFEI_DB_URL", url)
-    for var in ("WUFEI_CONFIG", "WUFEI_SESSION_IDLE_MINUTES", "WUFEI_LOCKOUT_ATTEMPTS", "WUFEI_LOCKOUT_MINUTES",
-                "WUFEI_STATUS_CONFIRMATION_MONTHS"):
-        monkeypatch.delenv(var, raising=False)
-    s = Store.open(url)
-    auth.create_user(s, "zhaoxiang", "town_official", TOWN, PASSWORD)
-    auth.create_user(s, "planner1", "planner", None, PASSWORD)
+    s = new_app_store(tmp_path, monkeypatch)
     yield s
     s.close()
 
 
 def _page(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/update.py")
-    at.run()
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(PASSWORD)
-    [submit] = [b for b in at.button if b.label in ("登录", "Log in")]
-    submit.click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements).replace("\\", "")
+    return log_in(open_page(UPDATE_PAGE), name)
 
 
 def _mine(store: Store) -> list[str]:
@@ -65,15 +36,15 @@ def test_official_sees_the_round_and_confirms(app_store: Store) -> None:
     rnd = app_store.open_round(planner, "2026 春季核实", None, [TOWN])
     mine = _mine(app_store)
     at = _page("zhaoxiang")
-    banner = _texts(at.warning)
+    banner = texts(at.warning)
     assert "2026 春季核实" in banner and f"{len(mine)} 个站点中还有 {len(mine)} 个" in banner
     # every site stale (the plan's 2022-10-28 is more than 12 months ago)
-    assert "超过 12 个月未确认" in _texts(at.caption)
+    assert "超过 12 个月未确认" in texts(at.caption)
     # one site from its button in the list
     at.button(key=f"confirm_{mine[0]}").click()
     at.run()
     assert not at.exception, at.exception
-    assert f"已确认 1 个站点无变化：{mine[0]}" in _texts(at.success)
+    assert f"已确认 1 个站点无变化：{mine[0]}" in texts(at.success)
     site = app_store.get_site(mine[0])
     assert site["status_confirmed_by"] == "zhaoxiang" and site["version"] == 1
     # the picked site's own button (the form)
@@ -85,13 +56,13 @@ def test_official_sees_the_round_and_confirms(app_store: Store) -> None:
     assert {a["site_id"] for a in app_store.round_answers(rnd["id"])} == {mine[0], mine[1]}
     assert [h["action"] for h in app_store.history(site_id=mine[1])] == ["confirm"]
     # the rest: "confirm all shown" (only those still to confirm are shown by default)
-    assert f"{len(mine) - 2} 个" in _texts(at.warning)
+    assert f"{len(mine) - 2} 个" in texts(at.warning)
     at.button(key="confirm_all").click()
     at.run()
     assert not at.exception, at.exception
     assert {app_store.get_site(s)["status_confirmed_by"] for s in mine} == {"zhaoxiang"}
-    assert not at.warning or "2026 春季核实" not in _texts(at.warning)
-    assert "2026 春季核实" in _texts(at.success)
+    assert not at.warning or "2026 春季核实" not in texts(at.warning)
+    assert "2026 春季核实" in texts(at.success)
     # the history shows it in words
     history = at.dataframe[-1].value if at.dataframe else None
     assert history is not None
@@ -106,13 +77,13 @@ def test_confirm_refused_writes_nothing(app_store: Store) -> None:
     n = len(app_store.history())
     at.button(key=f"confirm_{mine[0]}").click()
     at.run()
-    assert "已被他人修改" in _texts(at.error)
+    assert "已被他人修改" in texts(at.error)
     assert len(app_store.history()) == n and app_store.get_site(mine[0])["status_confirmed_by"] == "planner1"
 
 
 def test_planner_opens_follows_and_closes_a_round(app_store: Store) -> None:
     at = _page("planner1")
-    assert "没有进行中的更新轮次" in _texts(at.caption)
+    assert "没有进行中的更新轮次" in texts(at.caption)
     at.text_input(key="round_title").input("秋季核实")
     at.multiselect(key="round_towns").set_value([TOWN])
     [submit] = [b for b in at.button if b.label == "发起更新轮次"]
@@ -149,20 +120,12 @@ def test_workbook_download(app_store: Store) -> None:
     assert [c.value for c in wb.worksheets[0]["A"][1:]] == _mine(app_store)
 
 
-def _open(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
     official = auth.authenticate(app_store, "zhaoxiang", PASSWORD)
     mine = _mine(app_store)
     for sid in mine[:2]:
         app_store.confirm_site(official, sid, 1)
-    at = _open("app_pages/towns.py")
+    at = open_page("app_pages/pages/towns.py")
     (overview,) = [d.value for d in at.dataframe if "期内已确认" in d.value.columns]
     frame = app_store.sites_frame()
     row = overview[overview["期内已确认"] == 2]
@@ -170,10 +133,10 @@ def test_towns_and_capacity_pages_show_freshness(app_store: Store) -> None:
     assert int(row["已过期未确认"].iloc[0]) == len(mine) - 2
     assert str(row["最近确认"].iloc[0]).startswith(app_store.today().isoformat()[:4])
     assert int(overview["已过期未确认"].sum()) == int(frame["town_code"].notna().sum()) - 2  # district sites: no town
-    assert "最近 12 个月内" in _texts(at.caption)
+    assert "最近 12 个月内" in texts(at.caption)
 
-    at = _open("app_pages/capacity.py")
-    caption = _texts(at.caption)
+    at = open_page("app_pages/pages/capacity.py")
+    caption = texts(at.caption)
     assert "个站点中，" in caption and "超过 12 个月未确认" in caption
     (targets,) = [d.value for d in at.dataframe if "已过期未确认" in d.value.columns]
     assert all("/" in str(v) for v in targets["已过期未确认"])

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["app_pages/map.py", "app_pages/capacity.py", "app_pages/towns.py", "app_pages/update.py", "app_pages/data.py"]
+PAGES = ["app_pages/pages/map.py", "app_pages/pages/capacity.py", "app_pages/pages/towns.py", "app_pages/pages/update.py", "app_pages/pages/data.py"]
 
 
 @pytest.fixture()

@@ -2,50 +2,19 @@
 raw codes and English leftovers in the Chinese UI, misleading delta arrows, None shown to users."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from wufei_geo import auth, i18n
+from tests.apptest_helpers import PAGES, TOWN, app_store, form_key, log_in, open_page
+from wufei_geo import i18n
 from wufei_geo.store import Store
-
-TOWN = "310118105"  # 赵巷镇
-PASSWORD = "correct horse battery"
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
 
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'qa.sqlite'}"
-    monkeypatch.setenv("WUFEI_DB_URL", url)
-    s = Store.open(url)
-    auth.create_user(s, "zhaoxiang", "town_official", TOWN, PASSWORD)
+    s = app_store(tmp_path, monkeypatch, users=[("zhaoxiang", "town_official", TOWN)], name="qa.sqlite")
     yield s
     s.close()
 
-
-def _page(page: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _key(at: AppTest, prefix: str) -> str:
-    widgets = [*at.selectbox, *at.button, *at.text_input, *at.text_area, *at.radio]
-    [key] = sorted({w.key for w in widgets if w.key and str(w.key).startswith(prefix)})
-    return key
-
-
-# --- audit labels (i18n) ---------------------------------------------------------------------
 
 def test_audit_values_are_labels_not_codes() -> None:
     assert i18n.audit_field_label("operating_capacity_unit", "zh") == "单位"
@@ -66,17 +35,13 @@ def test_audit_values_are_labels_not_codes() -> None:
 # --- 更新: an official's edit, read back in Chinese ---------------------------------------------
 
 def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> None:
-    at = _page("app_pages/update.py")
-    at.text_input(key="login_name").input("zhaoxiang")
-    at.text_input(key="login_password").input(PASSWORD)
-    at.get("form_submit_button")[0].click().run()
-    assert not at.exception, at.exception
+    at = log_in(open_page(PAGES["update"]), "zhaoxiang")
     site_id = at.selectbox(key="update_pick").value
-    at.selectbox(key=_key(at, "upd_status_")).set_value("under_construction")
-    at.text_input(key=_key(at, "upd_cap_")).input("4.5")
-    at.selectbox(key=_key(at, "upd_unit_")).set_value("t/d")
-    at.text_area(key=_key(at, "upd_note_")).input("开工")
-    at.button(key=_key(at, "upd_save_")).click().run()
+    at.selectbox(key=form_key(at, "upd_status_")).set_value("under_construction")
+    at.text_input(key=form_key(at, "upd_cap_")).input("4.5")
+    at.selectbox(key=form_key(at, "upd_unit_")).set_value("t/d")
+    at.text_area(key=form_key(at, "upd_note_")).input("开工")
+    at.button(key=form_key(at, "upd_save_")).click().run()
     assert not at.exception, at.exception
     frame = store.sites_frame()
     assert frame.loc[frame["site_id"] == site_id, "status"].iloc[0] == "under_construction"
@@ -99,7 +64,7 @@ def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> N
 # --- 湿垃圾能力: shares and the target year are not "changes" --------------------------------
 
 def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
-    at = _page("app_pages/capacity.py")
+    at = open_page(PAGES["capacity"])
     metrics = {m.label: m for m in at.metric}
     assert metrics["目标值"].delta == "2025"
     for metric in at.metric:
@@ -110,7 +75,7 @@ def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
 # --- 街镇: no None where a figure is not tracked, no English-only label -------------------------
 
 def test_towns_page_shows_dash_for_untracked_targets_and_a_chinese_source_label(store: Store) -> None:
-    at = _page("app_pages/towns.py")  # the first town: 夏阳街道, with an untracked target (C.2)
+    at = open_page(PAGES["towns"])  # the first town: 夏阳街道, with an untracked target (C.2)
     targets = at.dataframe[1].value
     untracked = targets[targets["状态"] == "本系统不跟踪"]
     assert len(untracked)

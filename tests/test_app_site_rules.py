@@ -9,38 +9,22 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app_update import APP, PASSWORD, TOWN, UPDATE_PAGE, _form_key, _login, _texts
+from tests.apptest_helpers import PASSWORD, UPDATE_PAGE, app_store, form_key, log_in, open_page, texts
 from wufei_geo import analysis, auth, facilities
 from wufei_geo.store import Store
 
 SITE = "E.12-1"  # 赵巷镇's 5 t/d village wet-waste site in the plan
 
 
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
-
-
 @pytest.fixture()
 def store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'wufei.sqlite'}"
-    monkeypatch.setenv("WUFEI_DB_URL", url)
-    for var in ("WUFEI_CONFIG", "WUFEI_SESSION_IDLE_MINUTES", "WUFEI_LOCKOUT_ATTEMPTS", "WUFEI_LOCKOUT_MINUTES"):
-        monkeypatch.delenv(var, raising=False)
-    s = Store.open(url)
-    auth.create_user(s, "zhaoxiang", "town_official", TOWN, PASSWORD)
-    auth.create_user(s, "planner1", "planner", None, PASSWORD)
+    s = app_store(tmp_path, monkeypatch)
     yield s
     s.close()
 
 
 def _open(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(UPDATE_PAGE)
-    at.run()
-    at = _login(at, name, PASSWORD)
-    return at
+    return log_in(open_page(UPDATE_PAGE), name)
 
 
 def _pick(at: AppTest, site_id: str) -> None:
@@ -50,14 +34,14 @@ def _pick(at: AppTest, site_id: str) -> None:
 
 
 def _save(at: AppTest) -> None:
-    at.button(key=_form_key(at, "upd_save_")).click()
+    at.button(key=form_key(at, "upd_save_")).click()
     at.run()
     assert not at.exception, at.exception
 
 
 def _capacity(at: AppTest, value: str, unit: str) -> None:
-    at.text_input(key=_form_key(at, "upd_cap_")).input(value)
-    at.selectbox(key=_form_key(at, "upd_unit_")).set_value(unit)
+    at.text_input(key=form_key(at, "upd_cap_")).input(value)
+    at.selectbox(key=form_key(at, "upd_unit_")).set_value(unit)
     at.run()
 
 
@@ -74,31 +58,31 @@ def test_official_insists_planner_confirms_totals_follow(store: Store) -> None:
     _pick(at, SITE)
     before_site, before_totals = store.get_site(SITE), _wet(store)
 
-    at.selectbox(key=_form_key(at, "upd_status_")).set_value("operating")
+    at.selectbox(key=form_key(at, "upd_status_")).set_value("operating")
     _capacity(at, "5000", "t/d")
     assert not [c for c in at.checkbox if str(c.key).startswith("upd_insist_")]  # no insisting before a refusal
     _save(at)
-    errors = _texts(at.error)
+    errors = texts(at.error)
     assert "capacity_above_design" in errors and "超过设计能力 5 吨/日" in errors and "设计能力：5 吨/日" in errors
     assert store.get_site(SITE)["version"] == before_site["version"] and store.proposals() == []
 
     # the refusal offers to insist; insisting needs a note
     (insist,) = [c for c in at.checkbox if str(c.key).startswith("upd_insist_")]
     insist.check()
-    at.selectbox(key=_form_key(at, "upd_status_")).set_value("operating")
+    at.selectbox(key=form_key(at, "upd_status_")).set_value("operating")
     _capacity(at, "5000", "t/d")
     _save(at)
-    assert "note_required_to_insist" in _texts(at.error) or "坚持提交须填写说明" in _texts(at.error)
-    at.text_area(key=_form_key(at, "upd_note_")).input("扩建后镇里报 5000")
+    assert "note_required_to_insist" in texts(at.error) or "坚持提交须填写说明" in texts(at.error)
+    at.text_area(key=form_key(at, "upd_note_")).input("扩建后镇里报 5000")
     at.run()
     _save(at)
-    assert "待核实" in _texts(at.success)
-    assert at.text_area(key=_form_key(at, "upd_note_")).value == ""  # the form is emptied
+    assert "待核实" in texts(at.success)
+    assert at.text_area(key=form_key(at, "upd_note_")).value == ""  # the form is emptied
     (proposal,) = store.proposals()
     assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design"]
     assert store.get_site(SITE)["version"] == before_site["version"]  # the site: untouched
     assert _wet(store) == before_totals  # every total: untouched
-    assert "待核实" in _texts(at.warning)  # the site shows it
+    assert "待核实" in texts(at.warning)  # the site shows it
     assert any(d.value.shape[1] == 7 and proposal["id"] in d.value.iloc[:, 0].tolist() for d in at.dataframe)
     assert not [b for b in at.button if b.key == "proposal_confirm"]  # officials cannot decide
 
@@ -111,7 +95,7 @@ def test_official_insists_planner_confirms_totals_follow(store: Store) -> None:
     pt.button(key="proposal_confirm").click()
     pt.run()
     assert not pt.exception, pt.exception
-    assert f"#{proposal['id']}" in _texts(pt.success)
+    assert f"#{proposal['id']}" in texts(pt.success)
     after = store.get_site(SITE)
     assert (after["status"], after["operating_capacity_norm"]) == ("operating", 5000.0)
     assert _wet(store)[0] == before_totals[0] + 5000.0
@@ -128,31 +112,31 @@ def test_each_rule_is_refused_through_the_form(store: Store) -> None:
 
     _capacity(at, "5", "MW")  # a unit of the wrong kind for wet waste
     _save(at)
-    assert "单位 兆瓦 与该站点类别不符（应为 吨/日）" in _texts(at.error)
+    assert "单位 兆瓦 与该站点类别不符（应为 吨/日）" in texts(at.error)
     assert not [c for c in at.checkbox if str(c.key).startswith("upd_insist_")]  # nobody can insist on that
     _capacity(at, "", "t/d")
 
     for date, needle in (("2099-01", "晚于今天"), ("2020-06", "早于规划建设期起点 2021-01-01")):
-        at.text_input(key=_form_key(at, "upd_comm_")).input(date)
+        at.text_input(key=form_key(at, "upd_comm_")).input(date)
         at.run()
         _save(at)
-        assert needle in _texts(at.error), date
-    at.text_input(key=_form_key(at, "upd_comm_")).input("")
+        assert needle in texts(at.error), date
+    at.text_input(key=form_key(at, "upd_comm_")).input("")
     at.run()
 
-    at.radio(key=_form_key(at, "upd_locmode_")).set_value("typed")
+    at.radio(key=form_key(at, "upd_locmode_")).set_value("typed")
     at.run()
-    at.text_input(key=_form_key(at, "upd_lon_")).input("121.27122")  # 徐泾镇
-    at.text_input(key=_form_key(at, "upd_lat_")).input("31.17612")
+    at.text_input(key=form_key(at, "upd_lon_")).input("121.27122")  # 徐泾镇
+    at.text_input(key=form_key(at, "upd_lat_")).input("31.17612")
     at.run()
     _save(at)
-    assert "outside_own_zone" in _texts(at.error) and "不在本街镇" in _texts(at.error)
+    assert "outside_own_zone" in texts(at.error) and "不在本街镇" in texts(at.error)
     assert store.get_site(SITE)["version"] == version and store.proposals() == []
 
     _pick(at, "E.13-2")  # design unknown, operating 2 t/d
     _capacity(at, "25", "t/d")
     _save(at)
-    errors = _texts(at.error)
+    errors = texts(at.error)
     assert "capacity_jump" in errors and "相差超过 10 倍" in errors and "设计能力：未知" in errors
     assert store.get_site("E.13-2")["operating_capacity_norm"] == 2.0
 
@@ -166,7 +150,7 @@ def test_planner_rejects_and_sets_a_design_capacity(store: Store) -> None:
     pt.selectbox(key="proposal_pick").set_value(proposal["id"])
     pt.button(key="proposal_reject").click()
     pt.run()
-    assert "驳回须填写说明" in _texts(pt.error) and store.proposals()[0]["status"] == "pending"
+    assert "驳回须填写说明" in texts(pt.error) and store.proposals()[0]["status"] == "pending"
     pt.text_input(key="proposal_note").input("50 是笔误")
     pt.run()
     pt.button(key="proposal_reject").click()
@@ -175,11 +159,11 @@ def test_planner_rejects_and_sets_a_design_capacity(store: Store) -> None:
     assert store.get_site(SITE)["operating_capacity_norm"] is None
 
     _pick(pt, SITE)
-    pt.text_input(key=_form_key(pt, "upd_designval_")).input("8")
-    pt.selectbox(key=_form_key(pt, "upd_design_unit_")).set_value("t/d")
-    pt.text_input(key=_form_key(pt, "upd_design_note_")).input("镇政府 2026 年台账")
+    pt.text_input(key=form_key(pt, "upd_designval_")).input("8")
+    pt.selectbox(key=form_key(pt, "upd_design_unit_")).set_value("t/d")
+    pt.text_input(key=form_key(pt, "upd_design_note_")).input("镇政府 2026 年台账")
     pt.run()
-    pt.button(key=_form_key(pt, "upd_design_save_")).click()
+    pt.button(key=form_key(pt, "upd_design_save_")).click()
     pt.run()
     assert not pt.exception, pt.exception
     assert store.get_site(SITE)["capacity_norm"] == 8.0

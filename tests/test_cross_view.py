@@ -192,7 +192,7 @@ def _page(flt: Filters) -> dict[str, dict[str, str]]:
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["lang"] = "zh"
     at.run()
-    at.switch_page("app_pages/towns.py").run()
+    at.switch_page("app_pages/pages/towns.py").run()
     assert not at.exception, at.exception
     if flt.categories:
         at.multiselect(key="flt_category").set_value(list(flt.categories)).run()

@@ -305,7 +305,7 @@ def test_update_form_sets_expected_date_served_villages_and_the_baseline(tmp_pat
     auth.create_user(store, "planner1", "planner", None, "correct horse battery")
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
     at.run()
-    at.switch_page("app_pages/update.py").run()
+    at.switch_page("app_pages/pages/update.py").run()
     at.text_input(key="login_name").input("planner1")
     at.text_input(key="login_password").input("correct horse battery")
     next(b for b in at.button if b.label in ("登录", "Log in")).click()
@@ -331,7 +331,7 @@ def test_update_form_sets_expected_date_served_villages_and_the_baseline(tmp_pat
     assert saved["expected_commissioning"] == "2026-12"
     assert json.loads(saved["served_villages"]) == ["金家村", "新谊村"]
     assert saved["baseline_capacity_norm"] == 400 and saved["status_confirmed_by"] == "planner1"
-    at.switch_page("app_pages/capacity.py").run()
+    at.switch_page("app_pages/pages/capacity.py").run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["今日运行"] == "400 吨/日"

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_helpers import UPDATE_PAGE, log_in, open_page
 from wufei_geo import auth, i18n
 from wufei_geo.config import Settings
 from wufei_geo.errors import ValidationError
@@ -39,10 +40,8 @@ from .corpus import (
     Case,
 )
 from .helpers import HUAXIN, PASSWORD, XIAYANG, _block_plan_seed, data_hash, test_sites
-from .results import REPO_ROOT, record
+from .results import record
 
-APP = str(REPO_ROOT / "app.py")
-UPDATE_PAGE = "app_pages/update.py"
 # Characters Streamlit's markdown (and its :directives[] / $LaTeX$) acts on.
 MD_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~:$")
 # Tags that would be live HTML if a markdown element were allowed to pass HTML through.
@@ -83,30 +82,11 @@ def _new_store(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch,
     return store
 
 
-def _open_update() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(UPDATE_PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _submit_login(at: AppTest, name: str, password: str) -> AppTest:
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(password)
-    [submit] = [b for b in at.button if b.label in ("登录", "Log in")]
-    submit.click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _app(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch, name: str, user: str | None) -> App:
     store = _new_store(tmp_path_factory, mp, name)
-    at = _open_update()
+    at = open_page(UPDATE_PAGE)
     if user:
-        _submit_login(at, user, PASSWORD)
+        log_in(at, user, PASSWORD)
         assert at.session_state["auth_actor"].name == user
     return App(store, at)
 
@@ -307,7 +287,7 @@ def test_user_name_through_the_login_form(anonymous: App, use, case: Case) -> No
         with pytest.raises(ValidationError):
             auth.create_user(store, case.value, "planner", None, PASSWORD)
         before = data_hash(store)
-        _submit_login(at, case.value, PASSWORD)
+        log_in(at, case.value, PASSWORD)
         errors = _unescape("\n".join(str(e.value) for e in at.error))
         assert "用户名或密码错误" in errors, _all_messages(at)
         assert "auth_actor" not in at.session_state
@@ -318,14 +298,14 @@ def test_user_name_through_the_login_form(anonymous: App, use, case: Case) -> No
     # a possible account name: the account exists, its owner logs in through the form, the
     # name is shown as text; an always-true SQL text as name with a wrong password is refused
     auth.create_user(store, case.value, "planner", None, PASSWORD)
-    _submit_login(at, case.value, "not the password")
+    log_in(at, case.value, "not the password")
     assert "auth_actor" not in at.session_state and "用户名或密码错误" in _unescape(_all_messages(at))
-    _submit_login(at, "' OR '1'='1' --", PASSWORD)
+    log_in(at, "' OR '1'='1' --", PASSWORD)
     assert "auth_actor" not in at.session_state
     users = {u["name"]: u for u in auth.list_users(store)}
     assert users[case.value]["failed_logins"] == 1
 
-    _submit_login(at, case.value, PASSWORD)
+    log_in(at, case.value, PASSWORD)
     actor = at.session_state["auth_actor"]
     assert (actor.name, actor.role) == (case.value, "planner")
     _assert_shown_as_text(at, case.value, must_show=True)  # the logged-in bar
@@ -360,17 +340,17 @@ def test_login_form_on_postgresql_with_names_no_account_can_have(pg_url: str, mo
         store.seed(test_sites())
         _block_plan_seed(store)
         auth.create_user(store, "admin", "admin", None, PASSWORD)
-        at = _open_update()
+        at = open_page(UPDATE_PAGE)
         cases = [c for c in TEXT_CASES if APP_LOGIN in c.entries and _expect(c, APP_LOGIN) == "refused"]
         assert any("\x00" in c.value for c in cases)
         for case in cases:
             before = data_hash(store)
-            _submit_login(at, case.value, PASSWORD)
+            log_in(at, case.value, PASSWORD)
             errors = _unescape("\n".join(str(e.value) for e in at.error))
             assert "用户名或密码错误" in errors, case.id
             assert "auth_actor" not in at.session_state and data_hash(store) == before
             record("text", case.id, "app:login form(user name) on PostgreSQL", "refused", errors)
-        _submit_login(at, "admin", PASSWORD)
+        log_in(at, "admin", PASSWORD)
         assert at.session_state["auth_actor"].name == "admin"
     finally:
         store.close()
@@ -570,7 +550,7 @@ def test_tampered_token_in_session_state(intruder: App, use) -> None:
     assert data_hash(store) == before
     record("authz", "app-tamper-token", "app:更新 page (session state: forged token)", "refused",
            "session dropped, log-in asked for; nothing written")
-    _submit_login(at, "xiayang", PASSWORD)  # leave the group logged in
+    log_in(at, "xiayang", PASSWORD)  # leave the group logged in
 
 
 def test_tampered_opened_version_in_session_state(intruder: App, use) -> None:
@@ -634,7 +614,7 @@ def test_two_tabs_submit_the_same_version(intruder: App, use) -> None:
     the other is told who changed what; one audit row."""
     app = use(intruder)
     store = app.store
-    tabs = [_submit_login(_open_update(), "xiayang", PASSWORD) for _ in range(2)]
+    tabs = [log_in(open_page(UPDATE_PAGE), "xiayang", PASSWORD) for _ in range(2)]
     for tab in tabs:
         _pick_site(tab, "H.1")
     status = store.get_site("H.1")["status"]

@@ -140,7 +140,7 @@ def test_data_page_checkbox_confirms_warnings(env, tmp_path: Path) -> None:
     path, _ = _overlapping(tmp_path)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/pages/data.py").run()
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()

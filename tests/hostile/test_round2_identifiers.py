@@ -45,7 +45,7 @@ def test_planted_site_id_is_escaped_on_the_capacity_page(env) -> None:
     env.run_write(plant)
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
-    at.switch_page("app_pages/capacity.py").run()
+    at.switch_page("app_pages/pages/capacity.py").run()
     assert not at.exception, at.exception
     texts = [e.value for e in (*at.warning, *at.error, *at.info, *at.markdown, *at.caption)]
     shown = [t for t in texts if "track" in t]

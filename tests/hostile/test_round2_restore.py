@@ -261,7 +261,7 @@ def test_data_page_needs_the_unsigned_checkbox(env, tmp_path: Path) -> None:
     app = str(Path(__file__).resolve().parents[2] / "app.py")
     at = AppTest.from_file(app, default_timeout=180)
     at.run()
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/pages/data.py").run()
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()

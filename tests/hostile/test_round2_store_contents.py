@@ -21,7 +21,7 @@ from .helpers import PASSWORD, XIAYANG, run_cli
 from .results import record
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("app_pages/map.py", "app_pages/capacity.py", "app_pages/towns.py", "app_pages/update.py", "app_pages/data.py")
+PAGES = ("app_pages/pages/map.py", "app_pages/pages/capacity.py", "app_pages/pages/towns.py", "app_pages/pages/update.py", "app_pages/pages/data.py")
 
 
 def _plant_zones(store, case: str) -> None:
@@ -96,7 +96,7 @@ def test_bad_store_contents_degrade_everywhere(env, case: str, monkeypatch, caps
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/pages/data.py").run()
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()

@@ -47,7 +47,9 @@ FORMATS: Final[dict[str, Format]] = {f.name: f for f in (
 )}
 
 EXPORT_FORMATS: Final[tuple[str, ...]] = tuple(n for n, f in FORMATS.items() if f.export)
-MIME: Final[dict[str, str]] = {**{n: f.mime for n, f in FORMATS.items()}, "zip": "application/zip"}
+# every file the app hands out, by suffix: the formats above plus backups and the briefings
+MIME: Final[dict[str, str]] = {**{n: f.mime for n, f in FORMATS.items()}, "zip": "application/zip",
+                               "html": "text/html", "pdf": "application/pdf"}
 
 
 def boundary_format(filename: str | PurePath) -> Format | None:

@@ -3,7 +3,8 @@ the downloads the pages offer."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,15 @@ from wufei_geo.analysis import (
 )
 from wufei_geo.config import GenerationParameters
 from wufei_geo.i18n import t
+from wufei_geo.io.formats import MIME
 from wufei_geo.reports.briefing_html import briefing_html
 from wufei_geo.reports.workbook import workbook_bytes
 
 # kind → (suffixes, MIME type, file name stem, label key)
 KINDS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
-    "xlsx": ((".xlsx",), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": ((".xlsx",), MIME["xlsx"],
              "wufei-qingpu", "analysis.report.download_xlsx"),
-    "html": ((".html", ".htm"), "text/html", "wufei-qingpu-briefing", "analysis.report.download_html"),
+    "html": ((".html", ".htm"), MIME["html"], "wufei-qingpu-briefing", "analysis.report.download_html"),
 }
 
 
@@ -67,15 +69,14 @@ def write_report(path: str | Path, report: Sequence[TargetProgress], scorecards:
 
 
 def downloads(report: Sequence[TargetProgress], scorecards: Sequence[TownScorecard], sites: pd.DataFrame, *,
-              lang: str = "zh", generated: dt.date | None = None, **options: Any) -> list[tuple[str, str, bytes, str]]:
-    """(label, file name, content, MIME type) of the two downloads the pages offer (``options`` as
-    :func:`report_bytes`)."""
+              lang: str = "zh", generated: dt.date | None = None,
+              **options: Any) -> list[tuple[str, str, Callable[[], bytes], str]]:
+    """(label, file name, builder, MIME type) of the two downloads the pages offer (``options`` as
+    :func:`report_bytes`).  Nothing is built here: a page's button calls the builder when clicked."""
     generated = generated or dt.date.today()
-    if options.get("figures") is None:
-        options["figures"] = report_figures(sites, scorecards, options.get("params"))
     stamp = generated.strftime("%Y%m%d")
     return [
         (t(label, lang), f"{stem}-{stamp}{suffixes[0]}",
-         report_bytes(kind, report, scorecards, sites, lang=lang, generated=generated, **options), mime)
+         partial(report_bytes, kind, report, scorecards, sites, lang=lang, generated=generated, **options), mime)
         for kind, (suffixes, mime, stem, label) in KINDS.items()
     ]

@@ -60,7 +60,7 @@ def _zone_set_problems(codes: list[str], gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
-    """The zones in EPSG:4326 once every check passed; ValidationError naming every problem."""
+    """The zones in WGS-84 (``WGS84_CRS``) once every check passed; ValidationError naming every problem."""
     if not isinstance(zones, gpd.GeoDataFrame) or "town_code" not in zones.columns:
         raise ValidationError("zones must be a GeoDataFrame with a town_code column")
     if zones.crs is None:
@@ -84,7 +84,7 @@ class Zones(Session):
     """The official town zones."""
 
     def zones(self) -> Any:
-        """Official town zones (GeoDataFrame, EPSG:4326) when imported, else None."""
+        """Official town zones (GeoDataFrame, WGS-84) when imported, else None."""
         rows = self.read(lambda c: c.execute(sa.select(db.zones).order_by(db.zones.c.town_code)).mappings().all())
         if not rows:
             return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -24,10 +25,11 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
+from app_pages.downloads import download
 from wufei_geo import mapview
-from wufei_geo.errors import NotAuthenticated, WufeiError
+from wufei_geo.errors import NotAuthenticated
 from wufei_geo.io import bulk_import, exports, geofiles
-from wufei_geo.io.formats import MIME
+from wufei_geo.mdtext import md_literal
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -42,31 +44,23 @@ def _exports(catalog: Any, sites: Any) -> None:
     stamp = dt.date.today().strftime("%Y%m%d")
     cols = st.columns(4)
     for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg"), strict=False):
-        layer = None if fmt == "gpkg" else "sites"
-        data = exports.export_bytes(catalog, fmt, layer, datum, sites=sites, lang=lang() if fmt == "xlsx" else None)
-        col.download_button(
-            tr(f"data.download_{fmt}"), data, file_name=f"qingpu-sites-{stamp}-{datum}.{fmt}",
-            mime=MIME[fmt], key=f"data_dl_{fmt}",
-        )
-    zones_data = exports.export_bytes(catalog, "geojson", "zones", datum)
-    st.download_button(
-        tr("data.download_zones"), zones_data, file_name=f"qingpu-town-zones-{datum}.geojson",
-        mime=MIME["geojson"], key="data_dl_zones",
-    )
+        # built when clicked (app_pages.downloads): everything the export needs is bound now
+        build = partial(exports.export_bytes, catalog, fmt, None if fmt == "gpkg" else "sites", datum, sites=sites,
+                        lang=lang() if fmt == "xlsx" else None)
+        download(tr(f"data.download_{fmt}"), build, f"qingpu-sites-{stamp}-{datum}.{fmt}", key=f"data_dl_{fmt}",
+                 where=col)
+    download(tr("data.download_zones"), partial(exports.export_bytes, catalog, "geojson", "zones", datum),
+             f"qingpu-town-zones-{datum}.geojson", key="data_dl_zones")
     if not catalog.zones_are_official:
         st.caption(tr("data.zones_approximate"))
 
 
 def _templates(sites: Any) -> None:
     cols = st.columns(2)
-    cols[0].download_button(
-        tr("data.template_csv"), bulk_import.template_csv(sites), file_name="wufei-update-template.csv",
-        mime=MIME["csv"], key="data_tpl_csv",
-    )
-    cols[1].download_button(
-        tr("data.template_xlsx"), bulk_import.template_xlsx(sites), file_name="wufei-update-template.xlsx",
-        mime=MIME["xlsx"], key="data_tpl_xlsx",
-    )
+    download(tr("data.template_csv"), partial(bulk_import.template_csv, sites), "wufei-update-template.csv",
+             key="data_tpl_csv", where=cols[0])
+    download(tr("data.template_xlsx"), partial(bulk_import.template_xlsx, sites), "wufei-update-template.xlsx",
+             key="data_tpl_xlsx", where=cols[1])
 
 
 def _show_report(report: bulk_import.ImportReport) -> None:
@@ -78,7 +72,7 @@ def _show_report(report: bulk_import.ImportReport) -> None:
         st.dataframe(report.changes_frame().astype(str), hide_index=True, width="stretch")
         proposed = [r.site_id for r in report.rows if getattr(r, "proposal", False)]
         if proposed:  # issue 11: insisted, implausible rows of a town official wait for a planner
-            st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
+            st.warning(tr("data.import_proposals", n=len(proposed), sites=md_literal(", ".join(proposed))))
     else:
         st.info(tr("data.import_nothing", rows=report.rows_read))
 
@@ -99,17 +93,19 @@ def _bulk_update(actor: Any, sites: Any) -> None:
     st.write(tr("data.dry_run"))
     _show_report(report)
     if report.ok and report.rows and st.button(tr("data.apply", n=report.n_changes), key="data_apply", type="primary"):
-        result = bulk_import.apply_import(store, actor, data, name, lang())
+        result = login.act(store, lambda fresh: bulk_import.apply_import(store, fresh, data, name, lang()))
+        if result is None:
+            return
         if result.applied:
             st.success(tr("data.applied", n=result.n_changes, sites=len(result.rows)))
             proposed = [r.site_id for r in result.rows if getattr(r, "proposal", False)]
             if proposed:
-                st.warning(tr("data.import_proposals", n=len(proposed), sites=login.md(", ".join(proposed))))
+                st.warning(tr("data.import_proposals", n=len(proposed), sites=md_literal(", ".join(proposed))))
         else:
             _show_report(result)
 
 
-def _boundaries(actor: Any, catalog: Any) -> None:
+def _boundaries(catalog: Any) -> None:
     st.subheader(tr("data.boundaries"))
     st.caption(tr("data.boundaries_help"))
     upload = common.file_uploader(tr("data.boundary_upload"), ["geojson", "json", "zip", "gpkg"], key="data_boundary_upload")
@@ -145,12 +141,9 @@ def _boundaries(actor: Any, catalog: Any) -> None:
         st.code("\n".join(warnings), language=None)
         accepted = st.checkbox(tr("data.boundary_accept_warnings"), key="data_boundary_accept")
     if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary", disabled=not accepted):
-        try:
-            get_store().replace_zones(actor, zones, source=upload.name, accept_warnings=bool(warnings) and accepted)
-        except WufeiError as exc:
-            st.error(login.md(err(exc)))
-        else:
-            st.success(tr("data.boundary_done"))
+        login.act(get_store(), lambda fresh: get_store().replace_zones(fresh, zones, source=upload.name,
+                                                                        accept_warnings=bool(warnings) and accepted),
+                  done=lambda _: st.success(tr("data.boundary_done")), refused=_show_error)
 
 
 def _preview_map(new_zones: Any, current_zones: Any) -> None:
@@ -182,23 +175,22 @@ def _preview_map(new_zones: Any, current_zones: Any) -> None:
     st_folium(m, key="data_boundary_preview", height=420, returned_objects=[], use_container_width=True)
 
 
-def _backup(actor: Any) -> None:
+def _backup() -> None:
     from wufei_geo.io import backup
 
     st.subheader(tr("data.backup"))
     if st.button(tr("data.backup_make"), key="data_backup_make"):
         buf = io.BytesIO()
-        try:
-            backup.backup(get_store(), buf, actor=actor)
-        except WufeiError as exc:
-            st.error(login.md(err(exc)))
-        else:
+
+        def keep(_: Any) -> None:
             st.session_state["data_backup_bytes"] = buf.getvalue()
+
+        login.act(get_store(), lambda fresh: backup.backup(get_store(), buf, actor=fresh), done=keep, refused=_show_error)
     if st.session_state.get("data_backup_bytes"):
-        st.download_button(
-            tr("data.backup_download"), st.session_state["data_backup_bytes"],
-            file_name=f"wufei-backup-{dt.datetime.now():%Y%m%d-%H%M}.zip", mime=MIME["zip"], key="data_backup_dl",
-        )
+        # made by the button above (the administrator's own action, checked by the core), kept for this session
+        held = st.session_state["data_backup_bytes"]
+        download(tr("data.backup_download"), lambda: held, f"wufei-backup-{dt.datetime.now():%Y%m%d-%H%M}.zip",
+                 key="data_backup_dl")
     st.write(tr("data.restore"))
     upload = common.file_uploader(tr("data.restore_upload"), ["zip"], key="data_restore_upload")
     if upload is None:
@@ -206,7 +198,7 @@ def _backup(actor: Any) -> None:
     try:
         preview = backup.preview(get_store(), io.BytesIO(upload.getvalue()))
     except backup.BackupError as exc:
-        st.error(login.md(err(exc)))
+        st.error(md_literal(err(exc)))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
     st.code("\n".join(preview.lines()), language=None)
@@ -217,27 +209,35 @@ def _backup(actor: Any) -> None:
     sure = st.checkbox(tr("data.restore_confirm"), key="data_restore_sure")
     if st.button(tr("data.restore_go"), key="data_restore_go", disabled=not sure or not (preview.trusted or accept_unsigned),
                  type="primary"):
-        try:
-            summary = backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=actor, accept_unsigned=accept_unsigned)
-        except (WufeiError, backup.BackupError) as exc:
-            st.error(login.md(err(exc)))
-        else:
+        summary = login.act(get_store(), lambda fresh: backup.restore(get_store(), io.BytesIO(upload.getvalue()), actor=fresh,
+                                                                      accept_unsigned=accept_unsigned),
+                            refused=_show_error)
+        if summary is not None:
             login.session_lost(NotAuthenticated(tr("data.restored_login_again")))  # sessions are not in backups
             st.success(tr("data.restored", counts=("，" if lang() == "zh" else ", ").join(common.table_count(k, v) for k, v in summary.counts.items())))
 
 
-# --- the page -----------------------------------------------------------------------------------
-st.title(tr("page.data"))
-catalog = get_catalog()
-filters = sidebar_filters(catalog)
-shown = common.filtered_sites(catalog, filters)
-actor = login.current_actor(get_store())
+def _show_error(exc: BaseException) -> None:
+    st.error(md_literal(err(exc)))
 
-_exports(catalog, shown)
-st.divider()
-_bulk_update(actor, shown)
-if actor is not None and getattr(actor, "role", None) == "admin":
+
+# --- the page -----------------------------------------------------------------------------------
+def render() -> None:
+    st.title(tr("page.data"))
+    catalog = get_catalog()
+    filters = sidebar_filters(catalog)
+    shown = common.filtered_sites(catalog, filters)
+    # exports are public; writing needs a log-in (the form is shown in the bulk-update section)
+    actor = login.current_actor(get_store())
+
+    _exports(catalog, shown)
     st.divider()
-    _boundaries(actor, catalog)
-    st.divider()
-    _backup(actor)
+    _bulk_update(actor, shown)
+    if actor is not None and getattr(actor, "role", None) == "admin":
+        st.divider()
+        _boundaries(catalog)
+        st.divider()
+        _backup()
+
+
+render()

@@ -1,0 +1,199 @@
+"""湿垃圾能力 / Wet-waste capacity: the 600 t/d goal by status and year, and the other targets.
+
+Presents :func:`wufei_geo.analysis.capacity_report`; computes nothing itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import get_catalog, keep_across_language, lang, tr
+from app_pages.downloads import download, offer_report_downloads
+from wufei_geo import analysis
+from wufei_geo.analysis import fmt_number, fmt_share
+from wufei_geo.config import load_settings
+from wufei_geo.data_texts import localise
+from wufei_geo.i18n import status_label, wet_waste_mode_label
+from wufei_geo.mdtext import md_literal
+from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
+from wufei_geo.reports.chart import wet_waste_chart_altair
+from wufei_geo.reports.texts import (
+    achieved_text,
+    existing_line,
+    forecast_text,
+    headline_text,
+    reached_year_text,
+    registered_line,
+    registered_text,
+    target_label,
+    unit_text,
+)
+
+
+def render() -> None:
+    L = lang()
+    catalog = get_catalog()
+    st.title(tr("analysis.title"))
+
+    keep_across_language("analysis_counts_toward")
+    counts_toward = st.radio(
+        tr("analysis.counts_toward"),
+        analysis.COUNTS_TOWARD,
+        format_func=lambda c: tr(f"analysis.counts.{c}"),
+        horizontal=True,
+        key="analysis_counts_toward",
+    )
+    settings = load_settings()
+    months = settings.status_confirmation_months
+    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
+                                      confirmation_months=months)
+    wet = analysis.wet_waste_progress(report)
+
+    if wet is None:
+        st.warning(tr("analysis.report.no_wet_target"))
+    else:
+        unit = unit_text(wet.unit, L)
+        _wet_headline(wet, unit, months, L)
+        _progress_chart(wet, unit, L)
+        _wet_tables(wet, unit, L)
+    _other_targets(report, wet, L)
+    _downloads(report, catalog, settings, months, L)
+
+
+def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
+    """The wet-waste goal: tiles, the headline, what counts and what is unknown or overdue."""
+    c1, c2, c3, c4 = st.columns(4)
+    # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
+    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
+    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True), fmt_share(wet.share),
+              delta_color="off", delta_arrow="off", help=achieved_text(wet, L))
+    c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L, short=True),
+              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off", help=registered_text(wet, L))
+    c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
+              delta_color="off", delta_arrow="off")
+    c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
+    st.markdown("**" + md_literal(headline_text(wet, L)) + "**")
+    if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
+        st.write(md_literal(existing_line(wet, L)))
+    st.write(md_literal(registered_line(wet, L)))
+    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md_literal(forecast_text(wet, L)))
+    if wet.note:
+        st.caption(f"{md_literal(wet.source_ref)} · {md_literal(localise(wet.note, L))}")
+    if wet.unknown_capacity_sites["count"]:
+        st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
+                   + ": " + md_literal(", ".join(wet.unknown_capacity_sites["ids"])))
+    if wet.overdue_sites:
+        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md_literal(", ".join(wet.overdue_sites))))
+    if wet.undated_sites:
+        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md_literal(", ".join(wet.undated_sites))))
+    st.caption(tr("analysis.forecast_rule", months=months))
+    st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
+
+
+def _progress_chart(wet: Any, unit: str, L: str) -> None:
+    # cumulative capacity by year, stacked by status, with the goal line: the one chart of every output
+    st.subheader(tr("analysis.chart_title"))
+    st.altair_chart(wet_waste_chart_altair(wet, L).properties(height=320), width="stretch")
+
+
+def _wet_tables(wet: Any, unit: str, L: str) -> None:
+    st.subheader(tr("analysis.by_status"))
+    status_rows = []
+    for s in ("operating", "commissioning", "under_construction", "planned", "suspended", "cancelled"):
+        row = {tr("field.status"): status_label(s, L), tr("analysis.counts.all"): wet.by_status.get(s)}
+        for mode, values in wet.by_mode.items():
+            row[wet_waste_mode_label(mode, L)] = values.get(s)
+        status_rows.append(row)
+    st.dataframe(pd.DataFrame(status_rows), hide_index=True, width="stretch")
+    st.caption(tr("analysis.halted"))
+
+    st.subheader(tr("analysis.sites"))
+    site_table = pd.DataFrame(
+        [
+            {
+                tr("field.site_id"): r["site_id"],
+                tr("field.name"): (r["name_en"] if L == "en" else r["name_zh"]) or r["name_zh"],
+                tr("field.wet_waste_mode"): wet_waste_mode_label(r["wet_waste_mode"], L),
+                tr("field.status"): status_label(r["status"], L),
+                tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
+                else tr("common.unknown"),
+                tr("analysis.col.unit"): unit if r["capacity"] is not None else "",
+                tr("field.status_as_of"): r["status_as_of"],
+                tr("analysis.col.status_confirmed_at"): r["status_confirmed_at"],
+                tr("field.target_year"): r["target_year"],
+                tr("analysis.col.expected_commissioning"): r["expected_commissioning"] or "",
+                tr("analysis.col.year_counted"): "" if r["year"] is None else str(r["year"]),
+                tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+            }
+            for r in wet.site_rows
+        ]
+    )
+    st.dataframe(site_table, hide_index=True, width="stretch")
+
+
+def _other_targets(report: Any, wet: Any, L: str) -> None:
+    st.subheader(tr("analysis.other_targets"))
+    others = [item for item in report if item is not wet]
+    for item in others:
+        unit = unit_text(item.unit, L)
+        state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
+        line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+                f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
+                f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
+                f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
+                f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
+        (st.error if item.overdue else st.markdown)(line)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    tr("analysis.col.target_id"): item.id,
+                    tr("analysis.col.description"): target_label(item, L),
+                    tr("analysis.col.goal"): item.target,
+                    tr("analysis.col.unit"): unit_text(item.unit, L),
+                    tr("analysis.col.year"): item.target_year,
+                    tr("analysis.col.achieved"): achieved_text(item, L),
+                    tr("analysis.col.registered"): registered_text(item, L),
+                    tr("analysis.col.gap"): fmt_number(item.gap),
+                    tr("analysis.col.registered_share"): fmt_share(item.registered_share),
+                    tr("analysis.col.year_reached"): reached_year_text(item, L),
+                    tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
+                    tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                    tr("freshness.col_stale"): f"{len(item.stale_sites)} / {len(item.sites)}",
+                    tr("analysis.col.source"): item.source_ref,
+                }
+                for item in report
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:
+    """The workbook, the HTML and the PDF briefing: each built when its button is clicked."""
+    params = st.session_state.get("analysis_params") or settings.generation
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
+    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
+                           confirmation_months=months)
+
+    # The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+    brief_measure = st.selectbox(
+        tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
+        index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
+        placeholder=tr("common.choose"),
+    )
+
+    def briefing() -> bytes:
+        from wufei_geo.reports.briefing_pdf import briefing_pdf
+
+        return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=L,
+                            measure=brief_measure, params=params, confirmation_months=months)
+
+    download(tr("analysis.report.download_pdf"), briefing,
+             f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf")
+
+
+render()
