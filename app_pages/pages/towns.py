@@ -45,7 +45,7 @@ def render() -> None:
                                      confirmation_months=settings.status_confirmation_months)
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
     figures = report_figures(filtered_sites(catalog, flt), cards, params)
-    st.caption(analysis.INDICATIVE_CAVEAT_EN if L == "en" else analysis.INDICATIVE_CAVEAT_ZH)
+    st.caption(analysis.indicative_caveat(L))
     _overview(cards, settings.status_confirmation_months, L)
     card = _town_map(catalog, cards, figures, flt, L)
     st.subheader(f"{md_literal(_name(card, L))} — {tr(f'analysis.state.{card.state}')}")
