@@ -29,6 +29,7 @@ from app_pages.downloads import download
 from wufei_geo import mapview
 from wufei_geo.errors import NotAuthenticated
 from wufei_geo.io import bulk_import, exports, geofiles
+from wufei_geo.io.formats import EXPORT_FORMATS, FORMATS
 from wufei_geo.mdtext import md_literal
 
 
@@ -42,12 +43,13 @@ def _exports(catalog: Any, sites: Any) -> None:
         format_func=lambda d: tr(f"data.datum_{d}"),
     )
     stamp = dt.date.today().strftime("%Y%m%d")
-    cols = st.columns(4)
-    for col, fmt in zip(cols, ("csv", "xlsx", "geojson", "gpkg"), strict=False):
+    cols = st.columns(len(EXPORT_FORMATS))
+    for col, fmt in zip(cols, EXPORT_FORMATS, strict=True):
+        spec = FORMATS[fmt]
         # built when clicked (app_pages.downloads): everything the export needs is bound now
-        build = partial(exports.export_bytes, catalog, fmt, None if fmt == "gpkg" else "sites", datum, sites=sites,
-                        lang=lang() if fmt == "xlsx" else None)
-        download(tr(f"data.download_{fmt}"), build, f"qingpu-sites-{stamp}-{datum}.{fmt}", key=f"data_dl_{fmt}",
+        build = partial(exports.export_bytes, catalog, fmt, None if spec.all_layers else "sites", datum, sites=sites,
+                        lang=lang() if spec.for_people else None)
+        download(tr(f"data.download_{fmt}"), build, f"qingpu-sites-{stamp}-{datum}{spec.suffix}", key=f"data_dl_{fmt}",
                  where=col)
     download(tr("data.download_zones"), partial(exports.export_bytes, catalog, "geojson", "zones", datum),
              f"qingpu-town-zones-{datum}.geojson", key="data_dl_zones")
