@@ -71,7 +71,7 @@ _INIT_JS = """(() => {
 
 # How many points are on screen now (Leaflet in a same-origin component iframe, or deck.gl draws
 # since ``since``); true once exactly ``target`` and then two frames painted.
-_COUNT_JS = """([target, since]) => new Promise((resolve) => {
+_COUNT_JS = """([target, since, timeoutMs]) => new Promise((resolve) => {
   const leaflet = () => {
     for (const f of document.querySelectorAll('iframe')) {
       let w = null; try { w = f.contentWindow; } catch (e) { continue; }
@@ -95,7 +95,7 @@ _COUNT_JS = """([target, since]) => new Promise((resolve) => {
     let n = null; try { n = leaflet(); } catch (e) {}
     if (n !== target) n = deck();
     if (n === target) { requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))); return; }
-    if (performance.now() - start > 60000) { resolve(null); return; }
+    if (performance.now() - start > timeoutMs) { resolve(null); return; }
     setTimeout(tick, 10);
   };
   tick();
@@ -185,6 +185,7 @@ def _context(browser: Any, assets: Any) -> Any:
     from bench.fig_browser import _TYPES
 
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    ctx.set_default_timeout(90_000)  # a loaded 2-core machine: clicks wait for the page
     ctx.add_init_script(_INIT_JS)
 
     def route(r: Any) -> None:
@@ -204,8 +205,8 @@ def _context(browser: Any, assets: Any) -> Any:
     return ctx
 
 
-def _wait_points(page: Any, target: int, since: float = 0.0) -> float | None:
-    done = page.evaluate(_COUNT_JS, [target, since])
+def _wait_points(page: Any, target: int, since: float = 0.0, timeout_s: float = 60) -> float | None:
+    done = page.evaluate(_COUNT_JS, [target, since, timeout_s * 1000])
     return None if done is None else float(done)
 
 
@@ -278,8 +279,8 @@ def _measure_app(name: str, script: str, path: str, db_url: str, browser: Any, a
             server.wait_healthy()
             page = ctx.new_page()
             page.goto(server.url + path, wait_until="commit")
-            if _wait_points(page, targets[None]) is None:
-                raise TimeoutError("cold start: the points never showed")
+            if _wait_points(page, targets[None], timeout_s=180) is None:
+                raise TimeoutError("cold start: the points never showed within 180 s")
             out["runs"]["cold"].append(time.perf_counter() - t0)
             page.close()
             if i < colds - 1:
@@ -294,8 +295,8 @@ def _measure_app(name: str, script: str, path: str, db_url: str, browser: Any, a
             page.close()
         page = ctx.new_page()
         page.goto(server.url + path, wait_until="commit")
-        if _wait_points(page, targets[None]) is None:
-            raise TimeoutError("the points never showed")
+        if _wait_points(page, targets[None], timeout_s=180) is None:
+            raise TimeoutError("the points never showed within 180 s")
         page.wait_for_timeout(1500)  # let the page settle (no rerun in flight)
         chosen = ""
         for _ in range(cycles):
