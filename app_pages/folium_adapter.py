@@ -93,7 +93,8 @@ if (!window.__wfShow) {
     var P = L.Map.prototype, C = L.Control.prototype;
     var orig = {map: L.map, add: P.addLayer, on: P.on, ctl: C.addTo};
     if (M) L.map = function () { return M; };
-    P.addLayer = function (l) { now.layers.push(l); return orig.add.apply(this, arguments); };
+    // the map's shared canvas renderer is the map's own, not the drawing's: never removed
+    P.addLayer = function (l) { if (!(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
     P.on = function () { now.events.push(Array.prototype.slice.call(arguments)); return orig.on.apply(this, arguments); };
     C.addTo = function () { now.controls.push(this); return orig.ctl.apply(this, arguments); };
     try { draw(); } finally {
