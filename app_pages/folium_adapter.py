@@ -1,10 +1,13 @@
 """The one place that uses streamlit-folium's private names (issue 17).
 
-The map page cannot use the public :func:`streamlit_folium.st_folium` as it is (measured, see
-``bench/results.md`` figure 9 and the issue-18 notes): ``st_folium`` renders the whole folium page
-and the map again on *every* rerun (for the map page ~50–60 ms of the rerun at 38 sites, growing
-with the sites), and every new map gets a new component key, so the browser throws the map's
-iframe away and loads Leaflet and the map again on each filter change.  This module therefore:
+The map page does not use the public :func:`streamlit_folium.st_folium` (measured 2026-11-29 on
+the shared, heavily loaded 2-core machine, the plan's 38 sites): ``st_folium`` renders the whole
+folium page and the map again on *every* rerun — 235 ms per call (best of 7), on top of the
+map's build, against ~0 ms for this module's cached arguments — and re-sends the ~54 kB script
+each time; and its component key is a hash of the map's script, so every new map (another filter)
+gets a new key and the browser throws the map's iframe away and loads Leaflet and the map again
+(``bench/results.md`` figure 9).  ``feature_group_to_add`` would avoid the reload only for layers
+built as folium FeatureGroups, still rendering the whole map per rerun.  This module therefore:
 
 - :func:`component_args` — what ``st_folium`` would send to its component for a map, computed
   once (the page caches it).  It mirrors ``st_folium`` (0.27); ``tests/test_folium_adapter.py``
