@@ -452,8 +452,8 @@ def figure(raw: dict[str, Any]) -> Figure:
     fig.notes.append(
         "on screen: Leaflet apps — the map in the component iframe holds exactly the filter's points (GeoJSON point "
         "layers; a cluster counts as its points); deck.gl apps — an instanced WebGL draw of exactly that many "
-        "instances was issued; then two painted frames. Filter change = from the mousedown on the option (or on the "
-        "multiselect's clear-all) to that moment; warm load = from the navigation start; cold start = from the "
+        "instances was issued; then two painted frames. Filter change = from the mousedown on the option (or on the chip's "
+        "remove button) to that moment; warm load = from the navigation start; cold start = from the "
         "process start (database already seeded)."
     )
     fig.notes.append(
