@@ -14,11 +14,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fig_app, fig_assign, fig_browser, fig_cli, fig_limits, fig_map, fig_peers, fig_store
+from bench import (
+    fig_app,
+    fig_assign,
+    fig_browser,
+    fig_cli,
+    fig_limits,
+    fig_map,
+    fig_peers,
+    fig_running,
+    fig_store,
+)
 from bench.core import Figure, machine_info, render_markdown, render_text
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits", "peers")
+FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits", "peers", "running")
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
@@ -63,7 +73,13 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
             return [fig_peers.figure(fig_peers.measure([1_000], repeats=1, browser_runs=1, in_browser=False))]
         return [fig_peers.figure(fig_peers.measure([1_000, 10_000, 100_000], repeats=3, browser_runs=2, in_browser=True))]
 
-    return {"peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
+    def running() -> list[Figure]:
+        # --quick: one cold start, one warm load and one cycle of filter changes per app
+        if quick:
+            return [fig_running.figure(fig_running.measure(colds=1, loads=1, cycles=1))]
+        return [fig_running.figure(fig_running.measure(colds=2, loads=4, cycles=2))]
+
+    return {"running": running, "peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
 
 
 def main(argv: list[str] | None = None) -> int:

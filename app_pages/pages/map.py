@@ -1,10 +1,11 @@
 """地图 / Map: every facility by town, with the same filtered set in a table below.
 
 The map is built by :func:`wufei_geo.mapview.build_map`; what ``st_folium`` would derive from it
-on every rerun (the rendered page, its Leaflet script, header, asset links, the component key)
-is derived once and cached per (data version, digest of the filtered site ids, basemap,
-language, choropleth, selection) — :func:`_map_component` — and handed to streamlit-folium's
-component on each rerun (:func:`_show_map`).  What does not depend on the filter is computed once
+on every rerun (the rendered page, its Leaflet script, header, asset links) is derived once and
+cached per (data version, digest of the filtered site ids, basemap, language, choropleth) —
+:func:`_map_component`, through :mod:`app_pages.folium_adapter` (the one user of
+streamlit-folium's private names) — and handed to streamlit-folium's component on each rerun,
+under a key that stays while the basemap stays, so the browser redraws its open map in place.  What does not depend on the filter is computed once
 per (data version, language) and sliced by it: every site's popup texts (:func:`_site_texts`)
 and the display table (:func:`_full_table`), so a filter change at 10,000 sites stays cheap.  The view (centre/zoom) is kept in session state so a filter
 change or a click does not re-centre the map.
@@ -17,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-import streamlit_folium
 
+from app_pages import folium_adapter
 from app_pages.common import (
     catalog_and_version,
     catalog_version,
@@ -133,77 +134,21 @@ def _map_component(
     _sites: pd.DataFrame | None = None,
     _catalog: Any = None,
 ) -> dict[str, Any]:
-    """The arguments ``st_folium`` would send to its component for this map, computed once.
+    """The component arguments of this map, computed once (:mod:`app_pages.folium_adapter`).
 
-    Mirrors ``streamlit_folium.st_folium`` (0.27): render the map, take its HTML, header and
-    Leaflet script (this step renames the map's elements, so the map is built here and never
-    shared), its asset links, initial bounds/zoom and the component key derived from the script.
     Keyed on the data version and the digest of the filtered ids (``ids_key``); the filtered
     frame (``_sites``) and the catalog of ``version`` (``_catalog``) are not hashed, only read on
-    a miss.
+    a miss.  The component key depends only on the basemap (the page header differs by basemap):
+    another filter, language, shading or a saved edit redraws the open Leaflet map in place
+    instead of reloading the map's iframe (``folium_adapter.live_args``).
     """
     m = _build_map(_catalog, version, _sites, basemap, lang, choropleth)
-    # st_folium renders the whole page (m.get_root().render()) and then the map again; only the
-    # map's render fills what is read below (the page's header, html and script parts), so the
-    # whole-page string — as large as the map's data — is not built.
-    m.render()
-    html = streamlit_folium._get_html(m)
-    header = streamlit_folium._get_header(m)
-    script = streamlit_folium._get_map_string(m)
-    (south, west), (north, east) = m.get_bounds()
-    css_links: list[str] = []
-    js_links: list[str] = []
-    for element in mapview._walk(m):
-        css_links.extend(href for _, href in getattr(element, "default_css", None) or [])
-        js_links.extend(src for _, src in getattr(element, "default_js", None) or [])
-    defaults = {
-        "last_active_drawing": None,
-        "last_object_clicked": None,
-        "center": None,
-        "zoom": m.options.get("zoom"),
-        "bounds": {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}},
-    }
-    return {
-        "script": script,
-        "header": header,
-        "html": html,
-        "id": streamlit_folium.get_full_id(m),
-        "key": streamlit_folium.generate_js_hash(script, MAP_KEY, False),
-        "default": {k: v for k, v in defaults.items() if k in MAP_RETURNED},
-        "css_links": list(dict.fromkeys(css_links)),
-        "js_links": list(dict.fromkeys(js_links)),
-    }
+    args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
+    return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}")
 
 
 def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
-    """streamlit-folium's component with cached arguments: what ``st_folium(m, key=MAP_KEY,
-    returned_objects=MAP_RETURNED, use_container_width=True, …)`` sends, without re-rendering."""
-    hash_key = args["key"]
-
-    def on_change() -> None:
-        st.session_state[MAP_KEY] = st.session_state.get(hash_key, {})
-
-    return streamlit_folium._component_func(
-        script=args["script"],
-        header=args["header"],
-        html=args["html"],
-        id=args["id"],
-        key=hash_key,
-        height=height,
-        width=None,
-        returned_objects=list(MAP_RETURNED),
-        default=args["default"],
-        zoom=zoom,
-        center=center,
-        feature_group=None,
-        return_on_hover=False,
-        layer_control=None,
-        pixelated=False,
-        css_links=args["css_links"],
-        js_links=args["js_links"],
-        on_change=on_change,
-        wrap_longitude=False,
-    )
+    return folium_adapter.show(args, key=MAP_KEY, returned_objects=MAP_RETURNED, height=height, center=center, zoom=zoom)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
