@@ -33,6 +33,8 @@ from app_pages.common import (
 )
 from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
+from wufei_geo.mapview import tiles
+from wufei_geo.mdtext import md_literal
 
 
 def _ids_key(site_ids: tuple[str, ...]) -> str:
@@ -92,28 +94,21 @@ def _view_to_url() -> None:
     st.session_state[URL_SIG_KEY] = _url_sig(params)
 
 
-L = lang()
-catalog, version = catalog_and_version()
-st.title(tr("map.title"))
-
-token = load_settings().tianditu_token.strip()
-basemaps = ["none", "osm", "amap"] + (["tianditu"] if token else [])
-choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
-_view_from_url({**filter_choices(catalog), "map_basemap": basemaps, "map_choropleth": choro_options})
-keep_across_language("map_basemap", "map_choropleth")
-
-flt = sidebar_filters(catalog)
-shown = filtered_sites(catalog, flt)
-ids = tuple(shown["site_id"].astype(str))
-ids_key = _ids_key(ids)
-
-col_a, col_b = st.columns(2)
-basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L), key="map_basemap", placeholder=tr("common.choose"))
-choropleth = col_b.selectbox(
-    tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L), key="map_choropleth", placeholder=tr("common.choose")
-)
-if basemap == "amap":
-    st.caption(tr("map.basemap_amap_note"))
+def _controls(catalog: Any, token: str, L: str) -> tuple[pd.DataFrame, str, str]:
+    """The view from the URL, the sidebar filters, the basemap and shading choices: (shown, basemap, shading)."""
+    basemaps = tiles.available_basemaps(token)
+    choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
+    _view_from_url({**filter_choices(catalog), "map_basemap": basemaps, "map_choropleth": choro_options})
+    keep_across_language("map_basemap", "map_choropleth")
+    shown = filtered_sites(catalog, sidebar_filters(catalog))
+    col_a, col_b = st.columns(2)
+    basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L),
+                              key="map_basemap", placeholder=tr("common.choose"))
+    choropleth = col_b.selectbox(tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L),
+                                 key="map_choropleth", placeholder=tr("common.choose"))
+    if tiles.basemap_datum(basemap) == "gcj02":
+        st.caption(tr("map.basemap_amap_note"))
+    return shown, basemap, choropleth
 
 
 MAP_KEY = "map"
@@ -131,6 +126,7 @@ def _map_component(
     basemap: str,
     lang: str,
     choropleth: str,
+    token: str = "",
     _sites: pd.DataFrame | None = None,
     _catalog: Any = None,
 ) -> dict[str, Any]:
@@ -142,7 +138,7 @@ def _map_component(
     another filter, language, shading or a saved edit redraws the open Leaflet map in place
     instead of reloading the map's iframe (``folium_adapter.live_args``).
     """
-    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth)
+    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, token)
     args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
     return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}")
 
@@ -159,7 +155,7 @@ def _site_texts(version: str, lang: str, _catalog: Any) -> mapview.SiteTexts:
     return mapview.site_texts(cat.sites, lang, mapview.town_names(cat.zones, cat.towns, lang))
 
 
-def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str):
+def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, token: str):
     return mapview.build_map(
         sites,
         cat.zones,
@@ -210,45 +206,40 @@ def _table(catalog: Any, version: str, shown: pd.DataFrame, lang: str) -> pd.Dat
     return _full_table(version, lang, catalog).loc[shown.index].reset_index(drop=True)
 
 
-def _md_escape(text: str) -> str:
-    """Make user text literal in Streamlit markdown (no links, emphasis or HTML)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~:$" else ch for ch in text)
+def _react_once(state_key: str, picked: str | None, ids: tuple[str, ...], selected: str | None) -> None:
+    """A click on the map or a pick in the panel selects that site, once per click."""
+    if picked == st.session_state.get(state_key):
+        return
+    st.session_state[state_key] = picked
+    if picked is not None and picked in ids and picked != selected:
+        st.session_state["map_selected"] = picked
+        _view_to_url()
+        st.rerun()
 
 
-selected = st.session_state.get("map_selected")
-if selected is not None and selected not in ids:
-    selected = None
-
-# The selection is shown in the table and the line above it, not drawn into the map: a map that
-# changed with every click would be rebuilt in the browser, closing the popup the user just opened.
-args = _map_component(version, ids_key, basemap, L, choropleth, _sites=shown, _catalog=catalog)
-# The last view is handed over only when this map is new in the browser (another filter, or the
-# user comes back to the page): a map that is already showing keeps its own view.  Handing it over
-# on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
-view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
-unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
-# The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
-# the page's full width, so at the opening zoom the legend fits beside the district, not over it.
-out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
-
-if out:
+def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None) -> None:
+    """The map; the view it reports is kept, a clicked marker selects its site."""
+    # The last view is handed over only when this map is new in the browser (another filter, or the
+    # user comes back to the page): a map that is already showing keeps its own view.  Handing it over
+    # on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
+    view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
+    out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
+    if not out:
+        return
     if out.get("center") and out.get("zoom"):
         c = out["center"]
         st.session_state["map_view"] = {"center": (c["lat"], c["lng"]), "zoom": out["zoom"]}
     drawing = out.get("last_active_drawing") or {}
     clicked = (drawing.get("properties") or {}).get("site_id") if isinstance(drawing, dict) else None
-    if clicked and clicked != st.session_state.get("map_clicked"):
-        st.session_state["map_clicked"] = clicked  # react once per click, not on every rerun
-        if clicked in ids and clicked != selected:
-            st.session_state["map_selected"] = clicked
-            _view_to_url()
-            st.rerun()
+    if clicked:
+        _react_once("map_clicked", clicked, ids, selected)
 
-table = _table(catalog, version, shown, L)
-if len(unlocated):
-    # Sites with no coordinate and no known town: not drawn at made-up points, listed here.
+
+def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.DataFrame, ids: tuple[str, ...],
+                     ids_key: str, selected: str | None, L: str) -> None:
+    """Sites with no coordinate and no known town: not drawn at made-up points, listed here."""
     with st.container(border=True):
-        st.markdown(f"**{_md_escape(tr('map.unlocated.title', n=len(unlocated)))}**")
+        st.markdown(f"**{md_literal(tr('map.unlocated.title', n=len(unlocated)))}**")
         st.caption(tr("map.unlocated.help"))
         cols = [i18n.t(k, L) for k in ("field.name", "field.category", "field.status", "field.capacity")]
         panel = table.loc[[shown.index.get_loc(i) for i in unlocated.index], [i18n.t("field.site_id", L), *cols]]
@@ -259,29 +250,17 @@ if len(unlocated):
             on_select="rerun", selection_mode="single-row", key=f"map_unlocated_{ids_key}",
         )
         rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-        picked = panel_ids[rows[0]] if rows and rows[0] < len(panel_ids) else None
-        if picked != st.session_state.get("map_unlocated_pick"):
-            st.session_state["map_unlocated_pick"] = picked  # react once per pick
-            if picked is not None and picked != selected:
-                st.session_state["map_selected"] = picked
-                _view_to_url()
-                st.rerun()
+        _react_once("map_unlocated_pick", panel_ids[rows[0]] if rows and rows[0] < len(panel_ids) else None,
+                    ids, selected)
 
-st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
-if len(unlocated):
-    st.caption(tr("map.no_location", n=len(unlocated)))
 
-if selected is not None:
+def _selected_first(table: pd.DataFrame, shown: pd.DataFrame, selected: str, L: str) -> pd.DataFrame:
+    """The line naming the selected site, and the table with its row on top."""
     row = shown[shown["site_id"].astype(str) == selected].iloc[0]
     label = row["name_en"] if L == "en" and isinstance(row["name_en"], str) and row["name_en"] else row["name_zh"]
-    st.info(tr("map.selected", name=_md_escape(str(label)), site_id=_md_escape(selected)))
+    st.info(tr("map.selected", name=md_literal(str(label)), site_id=md_literal(selected)))
     id_col = table.columns[0]
-    table = pd.concat([table[table[id_col] == selected], table[table[id_col] != selected]], ignore_index=True)
-
-st.subheader(tr("map.table"))
-st.dataframe(table, hide_index=True, width="stretch")
-st.caption(tr("map.share_hint"))
-_view_to_url()
+    return pd.concat([table[table[id_col] == selected], table[table[id_col] != selected]], ignore_index=True)
 
 
 @st.fragment(run_every=LIVE_CHECK_S)
@@ -292,4 +271,38 @@ def _follow_saved_edits(shown_version: str) -> None:
         st.rerun(scope="app")
 
 
-_follow_saved_edits(version)
+
+def render() -> None:
+    L = lang()
+    catalog, version = catalog_and_version()
+    st.title(tr("map.title"))
+    token = load_settings().tianditu_token.strip()
+    shown, basemap, choropleth = _controls(catalog, token, L)
+    ids = tuple(shown["site_id"].astype(str))
+    ids_key = _ids_key(ids)
+    selected = st.session_state.get("map_selected")
+    if selected is not None and selected not in ids:
+        selected = None
+    # The selection is shown in the table and the line above it, not drawn into the map: a map that
+    # changed with every click would be rebuilt in the browser, closing the popup the user just opened.
+    args = _map_component(version, ids_key, basemap, L, choropleth, token, _sites=shown, _catalog=catalog)
+    # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
+    # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
+    _map(args, ids, selected)
+    unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
+    table = _table(catalog, version, shown, L)
+    if len(unlocated):
+        _unlocated_panel(table, shown, unlocated, ids, ids_key, selected, L)
+    st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
+    if len(unlocated):
+        st.caption(tr("map.no_location", n=len(unlocated)))
+    if selected is not None:
+        table = _selected_first(table, shown, selected, L)
+    st.subheader(tr("map.table"))
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(tr("map.share_hint"))
+    _view_to_url()
+    _follow_saved_edits(version)
+
+
+render()
