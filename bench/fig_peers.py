@@ -50,6 +50,9 @@ _LEAFLET_COUNT_JS = """(target) => {
   m.eachLayer(l => {
     if (L.MarkerCluster && l instanceof L.MarkerCluster) n += l.getChildCount();
     else if (l instanceof L.CircleMarker || l instanceof L.Marker) n += 1;
+    // wufei-geo's canvas site layers: the sites their last drawing put on screen (a group
+    // counts as its sites), set when the drawing is done (wufei_geo/assets/wufei/site_renderer.js)
+    else if (typeof l.represented === 'number' && l.drawn) n += l.represented;
   });
   return n >= target ? n : false;
 }"""
