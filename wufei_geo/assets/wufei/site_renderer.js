@@ -222,43 +222,72 @@
     ctx.fillText(String(n), x, y + 0.5);
   }
 
-  // --- the layer of one category ---------------------------------------------------------------
-  var SitesLayer = null;
+  // --- the canvas and the layers ------------------------------------------------------------------
+  // One canvas per map draws every shown site layer (one canvas, not one per category: a full-map
+  // canvas per layer multiplied the memory and the compositing of every frame); the pointer
+  // goes through it to the map (zones keep their tooltips) and R._hook hit-tests the sites.
+  var SitesCanvas = null, SitesLayer = null;
+  function sitesCanvasClass() {
+    if (SitesCanvas) return SitesCanvas;
+    SitesCanvas = L.Canvas.extend({
+      initialize: function (R) {
+        L.Canvas.prototype.initialize.call(this, {pane: 'markerPane', padding: 0.1});
+        this._R = R;
+      },
+      onAdd: function (map) {
+        L.Canvas.prototype.onAdd.call(this, map);
+        this._container.style.pointerEvents = 'none';
+      },
+      // no DOM listeners on the canvas: the map's pointer events are handled by R._hook
+      _initContainer: function () {
+        var container = this._container = document.createElement('canvas');
+        this._ctx = container.getContext('2d');
+      },
+      _updatePaths: function () { this._redraw(); },
+      _redraw: function () {
+        this._redrawRequest = null; this._redrawBounds = null;
+        if (!this._map) return;
+        this._clear(); this._draw();
+      },
+      // redraw in the next frame (several layers added or removed at once: one drawing)
+      requestDraw: function () {
+        if (!this._redrawRequest) this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this);
+      },
+      _draw: function () {
+        var map = this._map, b = this._bounds;
+        if (!map || !b) return;
+        var layers = this._R.layers;
+        for (var k = 0; k < layers.length; k++)
+          if (layers[k]._map) layers[k]._drawOn(this._ctx, map, b);
+      }
+    });
+    return SitesCanvas;
+  }
+
   function sitesLayerClass() {
     if (SitesLayer) return SitesLayer;
-    SitesLayer = L.Canvas.extend({
-      options: {padding: 0.1, pane: 'markerPane'},
-
+    SitesLayer = L.Layer.extend({
       initialize: function (R, cat, D, cluster) {
-        L.Canvas.prototype.initialize.call(this, {pane: 'markerPane', padding: 0.1});
         this._R = R; this._cat = cat; this._cluster = cluster;
         this._A = R.decode(D);
         this._glyph = R.glyph[cat];
         this._groupsZoom = null;
         this.represented = 0;  // sites on screen after the last drawing (a group counts as its sites)
-        this.drawn = [];       // what the last drawing put on screen: [{kind, i | n, x, y, r, colour}]
+        this.drawn = [];       // what the last drawing put on screen: [{kind, i | g, n, x, y, r, colour}]
       },
 
       onAdd: function (map) {
-        L.Canvas.prototype.onAdd.call(this, map);
-        // the pointer goes through to the map (zones keep their tooltips); R._hook hit-tests
-        this._container.style.pointerEvents = 'none';
-        this._R._hook(map);
+        var R = this._R;
+        R._hook(map);
+        if (!R._canvas) R._canvas = new (sitesCanvasClass())(R);
+        if (!R._canvas._map) R._canvas.addTo(map);
+        R._canvas.requestDraw();
       },
 
-      onRemove: function (map) {
+      onRemove: function () {
         this.represented = 0; this.drawn = [];
-        L.Canvas.prototype.onRemove.call(this, map);
+        if (this._R._canvas) this._R._canvas.requestDraw();
       },
-
-      // no per-layer DOM listeners: the map's pointer events are handled by R._hook
-      _initContainer: function () {
-        var container = this._container = document.createElement('canvas');
-        this._ctx = container.getContext('2d');
-      },
-
-      _updatePaths: function () { this._redraw(); },
-      _redraw: function () { this._redrawRequest = null; this._redrawBounds = null; this._clear(); this._draw(); },
 
       // groups of this layer's sites at zoom z: one per grid cell of cellPx screen pixels
       _groups: function (z) {
@@ -282,19 +311,17 @@
         return out;
       },
 
-      _draw: function () {
-        var map = this._map, b = this._bounds;
-        if (!map || !b) return;
-        var R = this._R, A = this._A, ctx = this._ctx, z = map.getZoom(), S = 256 * Math.pow(2, z);
-        var o = map.getPixelOrigin(), pad = 40, drawn = [], represented = 0;
+      // draw this layer's sites (or groups) inside the canvas bounds b (layer pixels)
+      _drawOn: function (ctx, map, b) {
+        var R = this._R, A = this._A, z = map.getZoom(), S = 256 * Math.pow(2, z);
+        var o = map.getPixelOrigin(), pad = 40, drawn = [], represented = 0, glyph = this._glyph;
         var minX = b.min.x - pad, minY = b.min.y - pad, maxX = b.max.x + pad, maxY = b.max.y + pad;
-        var self = this;
         function site(i) {
           var x = A.mx[i] * S - o.x, y = A.my[i] * S - o.y;
           if (x < minX || x > maxX || y < minY || y > maxY) return;
-          var c = A.D.c[i], s = (c & 7) - 1, d = minPx(R) + (c >> 6);
+          var c = A.D.c[i], s = (c & 7) - 1, d = R.minPx + (c >> 6);
           var colour = s >= 0 ? R.st[s][1] : R.unknownColour;
-          drawSite(ctx, R, x, y, d, colour, c & 8, self._glyph, A.D.b ? A.D.b[i] : 0);
+          drawSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
           drawn.push({kind: 'site', i: i, x: x + o.x, y: y + o.y, r: d / 2, colour: colour});
           represented++;
         }
@@ -330,6 +357,9 @@
         return null;
       },
 
+      // the site id of row i (for callers and tests: which site a drawn marker is)
+      siteId: function (i) { var D = this._A.D; return D.ip !== undefined ? D.ip + D.i[i] : D.i[i]; },
+
       _latlng: function (i) { return L.latLng(this._A.qy[i] / this._R.scale, this._A.qx[i] / this._R.scale); },
 
       // the site's popup (shared by the sites at the same point), and a click event for listeners
@@ -353,7 +383,6 @@
     });
     return SitesLayer;
   }
-  function minPx(R) { return R.minPx; }
 
   // --- the other overlays ----------------------------------------------------------------------
   // town zones: dashed when approximate, filled with the shading colour; hover tooltip
