@@ -147,7 +147,7 @@ def chromium_available() -> bool:
 
 
 # --- no network ----------------------------------------------------------------------------------
-# The app serves Leaflet itself (wufei_geo/assets/leaflet via common.leaflet_asset_base), so the
+# The app serves Leaflet itself and the map renderer (wufei_geo/assets via common.leaflet_asset_base), so the
 # map must work with no network at all.  The browser context refuses every request that is not
 # to the local app: a map that still depended on a CDN would fail the test instead of hanging.
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
