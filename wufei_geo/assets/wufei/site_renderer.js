@@ -136,7 +136,8 @@
       R._map = map;
       R._tip = L.tooltip({direction: 'top', opacity: 0.95});
       map.on('mousemove', function (e) {
-        var hit = R._hit(map, e.latlng);
+        // no hit tests while a button is held (a drag pans the map)
+        var hit = e.originalEvent && e.originalEvent.buttons ? null : R._hit(map, e.latlng);
         var key = hit ? hit.layer._leaflet_id + ':' + (hit.kind === 'site' ? 's' + hit.i : 'g' + hit.x + ',' + hit.y) : null;
         map.getContainer().style.cursor = hit ? 'pointer' : '';
         if (key === R._tipKey) return;
@@ -202,6 +203,23 @@
       ctx.fillStyle = b[4]; ctx.font = 'bold 9px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
       ctx.fillText(b[1], bx, by + 0.5);
     }
+  }
+
+  // a marker's look depends on a few values only (colour, size, outline, glyph, badges): each
+  // distinct look is drawn once into a small canvas and stamped with drawImage after that
+  var sprites = new Map(), SPRITE_PAD = 10;
+  function stampSite(ctx, R, x, y, d, colour, approx, glyph, bits) {
+    var key = colour + '|' + d + '|' + (approx ? 1 : 0) + '|' + glyph + '|' + bits;
+    var sp = sprites.get(key), dpr = window.devicePixelRatio || 1, w = d + 2 * SPRITE_PAD;
+    if (sp === undefined) {
+      sp = document.createElement('canvas');
+      sp.width = Math.ceil(w * dpr); sp.height = Math.ceil(w * dpr);
+      var c = sp.getContext('2d');
+      c.scale(dpr, dpr);
+      drawSite(c, R, w / 2, w / 2, d, colour, approx, glyph, bits);
+      sprites.set(key, sp);
+    }
+    ctx.drawImage(sp, x - w / 2, y - w / 2, w, w);
   }
 
   function groupRadius(n) { return n < 10 ? 14 : n < 100 ? 17 : n < 1000 ? 20 : 23; }
@@ -321,7 +339,7 @@
           if (x < minX || x > maxX || y < minY || y > maxY) return;
           var c = A.D.c[i], s = (c & 7) - 1, d = R.minPx + (c >> 6);
           var colour = s >= 0 ? R.st[s][1] : R.unknownColour;
-          drawSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
+          stampSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
           drawn.push({kind: 'site', i: i, x: x + o.x, y: y + o.y, r: d / 2, colour: colour});
           represented++;
         }
