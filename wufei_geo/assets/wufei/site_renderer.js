@@ -185,11 +185,7 @@
       ctx.beginPath(); ctx.arc(x, y, r, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
       ctx.beginPath(); ctx.arc(x, y, r - 2, 0, TAU); ctx.fillStyle = colour; ctx.fill();
     }
-    if (glyph) {
-      ctx.fillStyle = '#ffffff'; ctx.font = 'bold 11px sans-serif';
-      ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-      ctx.fillText(glyph, x, y + 0.5);
-    }
+    if (glyph) stampText(ctx, glyph, 'bold 11px sans-serif', '#ffffff', x, y);
     if (!bits) return;
     var half = R.badgePx / 2;
     for (var k = 0; k < R.badges.length; k++) {
@@ -200,26 +196,28 @@
       var by = y + (corner.charAt(0) === 'b' ? r + 4 - half : -r - 4 + half);
       ctx.beginPath(); ctx.arc(bx, by, half + 1, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
       ctx.beginPath(); ctx.arc(bx, by, half, 0, TAU); ctx.fillStyle = b[3]; ctx.fill();
-      ctx.fillStyle = b[4]; ctx.font = 'bold 9px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-      ctx.fillText(b[1], bx, by + 0.5);
+      stampText(ctx, b[1], 'bold 9px sans-serif', b[4], bx, by);
     }
   }
 
-  // a marker's look depends on a few values only (colour, size, outline, glyph, badges): each
-  // distinct look is drawn once into a small canvas and stamped with drawImage after that
-  var sprites = new Map(), SPRITE_PAD = 10;
-  function stampSite(ctx, R, x, y, d, colour, approx, glyph, bits) {
-    var key = colour + '|' + d + '|' + (approx ? 1 : 0) + '|' + glyph + '|' + bits;
-    var sp = sprites.get(key), dpr = window.devicePixelRatio || 1, w = d + 2 * SPRITE_PAD;
+  // text is shaped once per distinct glyph (a category's glyph, a badge's) into a small canvas and
+  // stamped with drawImage after that: fillText per marker cost most of a drawing
+  var textSprites = new Map();
+  function stampText(ctx, text, font, colour, x, y) {
+    var key = font + '|' + colour + '|' + text, sp = textSprites.get(key), dpr = window.devicePixelRatio || 1;
     if (sp === undefined) {
-      sp = document.createElement('canvas');
-      sp.width = Math.ceil(w * dpr); sp.height = Math.ceil(w * dpr);
-      var c = sp.getContext('2d');
-      c.scale(dpr, dpr);
-      drawSite(c, R, w / 2, w / 2, d, colour, approx, glyph, bits);
-      sprites.set(key, sp);
+      var probe = document.createElement('canvas').getContext('2d');
+      probe.font = font;
+      var w = Math.ceil(probe.measureText(text).width) + 4, h = 16;
+      var cv = document.createElement('canvas');
+      cv.width = Math.ceil(w * dpr); cv.height = Math.ceil(h * dpr);
+      var c = cv.getContext('2d');
+      c.scale(dpr, dpr); c.font = font; c.fillStyle = colour; c.textAlign = 'center'; c.textBaseline = 'middle';
+      c.fillText(text, w / 2, h / 2 + 0.5);
+      sp = {cv: cv, w: w, h: h};
+      textSprites.set(key, sp);
     }
-    ctx.drawImage(sp, x - w / 2, y - w / 2, w, w);
+    ctx.drawImage(sp.cv, x - sp.w / 2, y - sp.h / 2, sp.w, sp.h);
   }
 
   function groupRadius(n) { return n < 10 ? 14 : n < 100 ? 17 : n < 1000 ? 20 : 23; }
@@ -274,9 +272,10 @@
       _draw: function () {
         var map = this._map, b = this._bounds;
         if (!map || !b) return;
-        var layers = this._R.layers;
+        var layers = this._R.layers, t0 = performance.now();
         for (var k = 0; k < layers.length; k++)
           if (layers[k]._map) layers[k]._drawOn(this._ctx, map, b);
+        (this.drawMs = this.drawMs || []).push(performance.now() - t0);  // each drawing's time (diagnostics)
       }
     });
     return SitesCanvas;
@@ -339,7 +338,7 @@
           if (x < minX || x > maxX || y < minY || y > maxY) return;
           var c = A.D.c[i], s = (c & 7) - 1, d = R.minPx + (c >> 6);
           var colour = s >= 0 ? R.st[s][1] : R.unknownColour;
-          stampSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
+          drawSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
           drawn.push({kind: 'site', i: i, x: x + o.x, y: y + o.y, r: d / 2, colour: colour});
           represented++;
         }
