@@ -454,7 +454,13 @@
     map.on('zoomend viewreset resize moveend', relayout);
     if (document.readyState !== 'complete') window.addEventListener('load', relayout);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
-    setTimeout(relayout, 500);
+    // streamlit-folium appends the stylesheets just before it runs the map's script, without
+    // waiting for them: lay out again when each has loaded, and a few times while a busy machine
+    // may still be loading them or a fallback font
+    Array.prototype.forEach.call(document.querySelectorAll('link[rel="stylesheet"]'), function (link) {
+      link.addEventListener('load', relayout);
+    });
+    [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
     return G;
   }
 
