@@ -140,6 +140,8 @@
         var hit = e.originalEvent && e.originalEvent.buttons ? null : R._hit(map, e.latlng);
         var key = hit ? hit.layer._leaflet_id + ':' + (hit.kind === 'site' ? 's' + hit.i : 'g' + hit.x + ',' + hit.y) : null;
         map.getContainer().style.cursor = hit ? 'pointer' : '';
+        // over a site, the hover tooltip of the zone beneath is closed (a marker covers its zone)
+        if (hit && R._zoneTip && R._zoneTip._map) R._zoneTip.close();
         if (key === R._tipKey) return;
         R._tipKey = key;
         if (!hit || hit.kind !== 'site') { map.closeTooltip(R._tip); return; }
@@ -147,6 +149,9 @@
         R._tip.options.offset = [0, -p.r / 2];
         R._tip.setLatLng(hit.latlng).setContent(R.tip(hit.layer._cat, p, A.D));
         map.openTooltip(R._tip);
+      });
+      map.on('tooltipopen', function (e) {
+        if (e.tooltip !== R._tip && !e.tooltip.options.permanent) R._zoneTip = e.tooltip;
       });
       map.on('mouseout', function () { R._tipKey = null; map.closeTooltip(R._tip); });
       map.on('click', function (e) {
