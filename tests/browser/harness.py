@@ -197,7 +197,14 @@ _SITES_JS = """() => {
   });
   return out;
 }"""
-_MARKERS_JS = "() => (" + _SITES_JS + ")().length"
+# Site markers on the map: the sites of every shown site layer that has drawn (each has its marker
+# on the canvas when its place is in view; an unclustered layer — the app's 38 sites — draws each).
+_MARKERS_JS = """() => {
+  const map = window.map || Object.values(window).find(v => window.L && v instanceof L.Map);
+  let n = 0;
+  if (map) map.eachLayer(l => { if (l.siteId && l.drawings > 0) n += l._A.n; });
+  return n;
+}"""
 _COUNT_RE = r"(?:显示|Showing)\s*(\d+)\s*/\s*(\d+)"
 _UNMAPPED_RE = r"(\d+)\s*(?:个站点没有可显示的位置|sites have no location)"
 

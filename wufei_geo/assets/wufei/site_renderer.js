@@ -363,6 +363,7 @@
         }
         this.drawn = drawn;
         this.represented = represented;
+        this.drawings = (this.drawings || 0) + 1;
       },
 
       // the top-most site or group of this layer under latlng (pixels at the drawing's zoom)
