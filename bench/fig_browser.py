@@ -7,7 +7,8 @@ pack``, cached under ``~/.cache/wufei-geo-bench``).  A request with no local cop
 answer and is listed in the notes.  Tiles are never requested (basemap "none").
 
 "Markers visible" = the Leaflet map holds at least one marker layer (``L.CircleMarker``, as drawn
-on the canvas, or ``L.Marker``, e.g. a cluster icon), then two animation frames have been painted.
+on the canvas, or ``L.Marker``, e.g. a cluster icon, or one of wufei-geo's canvas site layers that has
+drawn a site or group), then two animation frames have been painted.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ _MARKERS_JS = f"""() => {{
   const m = {_MAP_JS};
   if (!m) return false;
   let n = 0;
-  m.eachLayer(l => {{ if (l instanceof L.CircleMarker || l instanceof L.Marker) n++; }});
+  m.eachLayer(l => {{ if (l instanceof L.CircleMarker || l instanceof L.Marker || (l.drawn && l.represented > 0)) n++; }});
   return n > 0 ? n : false;
 }}"""
 _PAINT_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"

@@ -136,7 +136,7 @@ def test_one_layer_per_category_with_its_name_and_all_mapped_sites():
     html = render(m)
     # decoded sites equal the located sites (4 of 5), each layer's payload is in the page
     assert sorted(s["site_id"] for v in data.values() for s in v) == ["T-1", "T-2", "T-3", "T-4"]
-    assert html.count("L.geoJSON(R.decode(D)") == 3  # one decoded layer per category
+    assert html.count('.sites("') == 3  # one decoded layer per category (WufeiMap.renderer(…).sites)
     for layer in mapview.site_layers(m):
         assert layer.data_json in html
     # the other overlays are there and every layer is in the layer control
@@ -322,10 +322,11 @@ def test_service_links_from_transfer_station_to_served_town_seats():
 
 def test_clustering_above_threshold(monkeypatch):
     monkeypatch.setattr(mapview.build, "CLUSTER_THRESHOLD", 2)
+    # the renderer asset groups a layer's sites on a screen grid when the layer says so
     html = render(mapview.build_map(sample_sites(), make_zones(), make_district()))
-    assert "L.markerClusterGroup" in html and "leaflet.markercluster" in html
+    assert '{"cluster":true}' in html and '{"cluster":false}' not in html
     html_small = render(mapview.build_map(sample_sites().iloc[:1], make_zones(), make_district()))
-    assert "L.markerClusterGroup" not in html_small
+    assert '{"cluster":true}' not in html_small and '{"cluster":false}' in html_small
 
 
 def test_empty_selection_builds_a_map_without_site_layers():
@@ -387,7 +388,9 @@ def test_local_assets_replace_every_cdn_link(monkeypatch):
     assert all(link.startswith("/assets/") for link in links), links
     for link in links:
         assert (mapview.ASSET_DIR / link.removeprefix("/assets/")).is_file(), link
-    assert {"/assets/leaflet.js", "/assets/leaflet.markercluster.js"} <= set(links)
+    # Leaflet and the map's own renderer (drawing and grouping the sites: wufei_geo/assets/wufei)
+    assert {"/assets/leaflet/leaflet.js", "/assets/wufei/site_renderer.js"} <= set(links)
+    assert "WufeiMap = {" not in render(m)  # linked, not inlined
 
 
 def _map_options(html: str) -> dict:
@@ -409,7 +412,7 @@ def test_map_options_carry_max_zoom_with_or_without_tiles(basemap, monkeypatch):
     # folium gives max_zoom only to a tile layer, and basemap "none" has none.
     monkeypatch.setattr(mapview.build, "CLUSTER_THRESHOLD", 2)
     html = render(mapview.build_map(sample_sites(), make_zones(), make_district(), basemap=basemap))
-    assert "L.markerClusterGroup" in html
+    assert '{"cluster":true}' in html
     opts = _map_options(html)
     assert opts["maxZoom"] == mapview.MAX_ZOOM and opts["minZoom"] == mapview.MIN_ZOOM
 

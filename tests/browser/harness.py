@@ -147,7 +147,7 @@ def chromium_available() -> bool:
 
 
 # --- no network ----------------------------------------------------------------------------------
-# The app serves Leaflet itself (wufei_geo/assets/leaflet via common.leaflet_asset_base), so the
+# The app serves Leaflet itself and the map renderer (wufei_geo/assets via common.leaflet_asset_base), so the
 # map must work with no network at all.  The browser context refuses every request that is not
 # to the local app: a map that still depended on a CDN would fail the test instead of hanging.
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -176,23 +176,34 @@ def block_external(context: Any, refused: list[str] | None = None) -> None:
 
 # --- reading the page ------------------------------------------------------------------------------
 # The map lives in streamlit-folium's component iframe; its Leaflet map is ``window.map`` there.
-# Site markers are the map builder's divIcons (``.leaflet-marker-icon.wf-site``) made from GeoJSON
-# features whose ``properties.site_id`` names the site; the status colour is the fill (background)
-# of the icon's inner ``.wf-m`` element, always (precision is the outline, other states are
-# badges; see wufei_geo/mapview/style.py, MARKER_BADGES).
+# Sites are drawn on canvases by the renderer asset (wufei_geo/assets/wufei/site_renderer.js): one
+# Leaflet layer per category, whose ``drawn`` list says what its last drawing put on screen — each
+# site marker with its row (``siteId(i)`` names the site), its position (Web Mercator pixels at the
+# map's zoom) and the status colour it was filled with (the fill is always the status colour;
+# precision is the outline, other states are badges: wufei_geo/mapview/style.py, MARKER_BADGES).
+# Markers are found through that state (they are no DOM elements) and clicked at their position.
 FOLIUM_FRAME = "streamlit_folium"
-_MARKERS_JS = "() => document.querySelectorAll('.leaflet-marker-icon.wf-site').length"
-_SITE_COLOURS_JS = """() => {
-  const out = {};
-  if (!window.map) return out;
-  window.map.eachLayer(l => {
-    const p = l.feature && l.feature.properties;
-    if (p && p.site_id !== undefined && l._icon) {
-      const d = l._icon.querySelector('.wf-m');
-      out[p.site_id] = d ? getComputedStyle(d).backgroundColor : null;
-    }
+_SITES_JS = """() => {
+  const out = [], map = window.map || Object.values(window).find(v => window.L && v instanceof L.Map);
+  if (!map) return out;
+  const z = map.getZoom();
+  map.eachLayer(l => {
+    if (!l.drawn || !l.siteId) return;
+    l.drawn.forEach(t => {
+      if (t.kind !== 'site') return;
+      const p = map.latLngToContainerPoint(map.unproject([t.x, t.y], z));
+      out.push({site_id: String(l.siteId(t.i)), x: p.x, y: p.y, r: t.r, colour: t.colour});
+    });
   });
   return out;
+}"""
+# Site markers on the map: the sites of every shown site layer that has drawn (each has its marker
+# on the canvas when its place is in view; an unclustered layer — the app's 38 sites — draws each).
+_MARKERS_JS = """() => {
+  const map = window.map || Object.values(window).find(v => window.L && v instanceof L.Map);
+  let n = 0;
+  if (map) map.eachLayer(l => { if (l.siteId && l.drawings > 0) n += l._A.n; });
+  return n;
 }"""
 _COUNT_RE = r"(?:显示|Showing)\s*(\d+)\s*/\s*(\d+)"
 _UNMAPPED_RE = r"(\d+)\s*(?:个站点没有可显示的位置|sites have no location)"
@@ -231,8 +242,18 @@ def marker_count(page: Any) -> int:
 
 
 def site_colours(page: Any) -> dict[str, str]:
-    """site id → the computed status colour (``rgb(r, g, b)``) of its marker."""
-    return dict(_in_map(page, _SITE_COLOURS_JS))
+    """site id → the status colour (``rgb(r, g, b)``) its marker was filled with."""
+    return {s["site_id"]: hex_to_rgb(s["colour"]) for s in _in_map(page, _SITES_JS)}
+
+
+def site_markers(frame: Any) -> list[dict]:
+    """The site markers drawn in a map page or frame: ``site_id``, container ``x``/``y``, ``r``, ``colour``."""
+    return list(frame.evaluate(_SITES_JS))
+
+
+def click_site(frame: Any, marker: dict) -> None:
+    """Click a marker of :func:`site_markers` where it is drawn (the canvas's hit test decides)."""
+    frame.locator(".leaflet-container").first.click(position={"x": marker["x"], "y": marker["y"]}, timeout=15_000)
 
 
 def shown_counts(page: Any) -> tuple[int, int, int]:

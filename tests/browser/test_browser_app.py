@@ -18,12 +18,14 @@ from wufei_geo.store import Store
 
 from .harness import (
     choose,
+    click_site,
     hex_to_rgb,
     map_frame,
     marker_count,
     running_app,
     shown_counts,
     site_colours,
+    site_markers,
     sqlite_url,
     wait_until,
 )
@@ -203,18 +205,14 @@ def test_official_picks_a_location_on_the_small_map(app: Any, page: Any, artifac
     assert 121.0 < lon < 121.25 and 31.05 < lat < 31.25
 
 
-_WEST_MOST = """() => { const ms = [...document.querySelectorAll('.leaflet-marker-icon.wf-site')];
-  let best = -1, bx = Infinity;
-  ms.forEach((m, i) => { const r = m.getBoundingClientRect(); if (r.x < bx) { bx = r.x; best = i; } });
-  return best; }"""
 
 
 def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, page: Any, artifacts_dir: Path) -> None:
     page.goto(app.url)
     frame = map_frame(page)
     # the west-most marker stands alone (金泽镇's recyclables hub), so the click reaches it
-    index = frame.evaluate(_WEST_MOST)
-    frame.locator(".leaflet-marker-icon.wf-site").nth(index).click(timeout=15_000)
+    west_most = min(site_markers(frame), key=lambda mk: mk["x"])
+    click_site(frame, west_most)
     line = wait_until(
         page,
         lambda: next((l for l in page.inner_text("body").splitlines() if l.startswith("已选中")), None),

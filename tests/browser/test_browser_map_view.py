@@ -255,11 +255,12 @@ def test_selecting_a_site_in_the_panel_selects_it(app: Any, page: Any, catalog: 
     wait_until(page, lambda: f"site={first['site_id']}" in page.url, what="the selected site in the URL")
 
 
-def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: Any) -> None:
-    """Two sites stored at the same point: clicking the marker opens a popup naming the other."""
-    from wufei_geo import mapview
+def _same_place_map(tmp_path: Any) -> Any:
+    """A standalone page (assets linked from the package, as the app links them) of two sites
+    stored at the same point."""
+    import pandas as pd
 
-    from .harness import block_external
+    from wufei_geo import mapview, model
 
     base = {c: None for c in ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "status", "precision")}
     rows = [
@@ -268,26 +269,67 @@ def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: A
         {**base, "site_id": "S-2", "project_id": "S", "name_zh": "乙站", "category": "transfer_station", "town_code": "310118001",
          "status": "operating", "precision": "exact", "display_lon": 121.11, "display_lat": 31.15, "display_precision": "exact"},
     ]
-    import pandas as pd
-
-    from wufei_geo import model
-
     frame = pd.DataFrame([{**{c: None for c in model.SITE_COLUMNS}, "overdue": False, "last_change": None, **r} for r in rows])
     m = mapview.build_map(frame, None, None, asset_base=mapview.ASSET_DIR.as_uri())
     html_path = tmp_path / "same-place.html"
     m.save(str(html_path))
+    return html_path
+
+
+def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: Any) -> None:
+    """Two sites stored at the same point: clicking the marker opens a popup naming the other."""
+    from .harness import block_external, click_site, site_markers
+
+    html_path = _same_place_map(tmp_path)
     context = browser.new_context(viewport={"width": 900, "height": 700})
     block_external(context)
     try:
         pg = context.new_page()
         pg.goto(html_path.as_uri())
-        pg.locator(".leaflet-marker-icon.wf-site").first.wait_for(timeout=30_000)
-        assert pg.locator(".leaflet-marker-icon.wf-site").count() == 2
-        pg.locator(".leaflet-marker-icon.wf-site").last.click(force=True)
+        pg.wait_for_function("() => window.WufeiMap && document.querySelector('.leaflet-container')", timeout=30_000)
+        markers = wait_until(pg, lambda: len(site_markers(pg)) == 2 and site_markers(pg), what="two site markers")
+        click_site(pg, markers[-1])
         popup = pg.locator(".leaflet-popup").first
         popup.wait_for(timeout=10_000)
         text = popup.inner_text()
         assert "同一位置还有 1 个站点" in text
         assert ("甲站" in text) and ("乙站" in text)
+        # hovering the marker shows its tooltip (built on demand by the renderer); the popup
+        # may have panned the map, so the marker is found again
+        pg.mouse.move(0, 0)
+        pg.wait_for_timeout(500)
+        box = pg.locator(".leaflet-container").first.bounding_box()
+        marker = site_markers(pg)[0]
+        pg.mouse.move(box["x"] + marker["x"], box["y"] + marker["y"])
+        tip = pg.locator(".leaflet-tooltip").first
+        tip.wait_for(timeout=10_000)
+        assert ("甲站" in tip.inner_text()) or ("乙站" in tip.inner_text())
     finally:
         context.close()
+
+
+def test_the_sites_are_drawn_by_the_renderer_asset(browser: Any, tmp_path: Any) -> None:
+    """The map's JS is the package file wufei_geo/assets/wufei/site_renderer.js: linked from the
+    page, it draws the sites; with that one file refused, no site is drawn."""
+    from .harness import block_external, site_markers
+
+    html_path = _same_place_map(tmp_path)
+    assert "wufei/site_renderer.js" in html_path.read_text(encoding="utf-8")
+    for refuse in (False, True):
+        context = browser.new_context(viewport={"width": 900, "height": 700})
+        block_external(context)
+        if refuse:
+            context.route("**/wufei/site_renderer.js", lambda route: route.abort())
+        try:
+            pg = context.new_page()
+            pg.goto(html_path.as_uri())
+            pg.wait_for_function("() => window.L && document.querySelector('.leaflet-container')", timeout=30_000)
+            if refuse:
+                pg.wait_for_timeout(1500)
+                assert pg.evaluate("typeof window.WufeiMap") == "undefined"
+                assert site_markers(pg) == []
+            else:
+                wait_until(pg, lambda pg=pg: len(site_markers(pg)) == 2, what="two site markers")
+                assert pg.evaluate("typeof window.WufeiMap.renderer") == "function"
+        finally:
+            context.close()

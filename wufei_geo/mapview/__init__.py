@@ -3,9 +3,14 @@
 Knows nothing of Streamlit.  Built for scale (issue 7): sites are sent column-wise, one compact
 payload per category (:func:`site_payloads`: quantised delta-coded coordinates, one small integer
 for status/flags/size, names in the map's language only, popup texts deduplicated into shared
-tables), decoded into markers and their tooltips/popups in the browser by one small JS renderer
-(:class:`SiteRenderer`; :func:`decode_sites` is its Python twin for tests); vector layers use
-canvas (``prefer_canvas``) and sites are clustered above :data:`CLUSTER_THRESHOLD`.
+tables).  The browser side is a package asset, ``wufei_geo/assets/wufei/site_renderer.js``
+(``WufeiMap``; inlined into a standalone page, linked from the app via ``asset_base``): it decodes
+the payloads into typed arrays and draws every site on one canvas (issue 18: no DOM element and
+no Leaflet object per site), with the tooltip and popup of a site built only when the pointer
+reaches it; :func:`decode_sites` is its Python twin for tests.  Above :data:`CLUSTER_THRESHOLD`
+the sites of each category are grouped on a screen grid per zoom, a group drawn as a ring of its
+sites' status colours around their count (a click zooms in; below ``CLUSTER_OFF_ZOOM`` only).
+Zones, district and links are canvas vector layers (``prefer_canvas``).
 
 Safety: every text from a user or a data file is (1) serialised into the page with ``<``, ``>``,
 ``&`` as ``\\u003c`` ``\\u003e`` ``\\u0026`` (so no raw markup and no ``</script>`` ever appears
@@ -20,7 +25,7 @@ Modules, each owning one thing:
 - :mod:`.build` — :func:`build_map` (and :data:`~.build.CLUSTER_THRESHOLD`: to change the threshold,
   set it on ``wufei_geo.mapview.build``; the name re-exported here is a copy)
 - :mod:`.payload` — popup fields, :class:`SiteTexts`, the column-wise site payload and its decoder
-- :mod:`.renderer` — the folium elements and the browser-side JS renderer
+- :mod:`.renderer` — the folium elements that call into the renderer asset with per-map JSON
 - :mod:`.legend` — the legend box
 - :mod:`.measures` — town names, choropleth measures and bins
 - :mod:`.links` — transfer station → served town lines

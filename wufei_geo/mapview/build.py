@@ -160,13 +160,7 @@ def build_map(
                 zone_labels.append(label)
             zone_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
         # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
-        zone_opts = (
-            "{style: function(f){ var p = f.properties; return {color: '#555', weight: 1.2, "
-            "dashArray: p.approx ? '5 4' : null, fill: true, fillColor: p.fill || '#ffffff', "
-            "fillOpacity: p.fill ? 0.6 : 0.05}; },"
-            " onEachFeature: function(f, layer){ var R = " + "{renderer}" + ";"
-            " layer.bindTooltip(function(){ return R.zoneTip(f.properties); }, {sticky: true}); }}"
-        )
+        zone_opts = "WufeiMap.zoneOptions({renderer})"  # style and hover tooltip (renderer asset)
         zone_layer = SafeGeoJson(_feature_collection(zone_feats), zone_layer_name, zone_opts, kind="zones")
     else:
         zone_layer = None
@@ -189,8 +183,9 @@ def build_map(
                 "yes": t("common.yes", lang),
                 "same": t("map.same_place", lang),
             },
-            # [column, glyph, label] of each marker badge, in bit order (style.MARKER_BADGES)
-            "badges": [[b.column, b.glyph, t(b.label_key, lang)] for b in MARKER_BADGES],
+            # [column, glyph, label, fill, text colour, corner] of each marker badge, in bit order
+            # (style.MARKER_BADGES)
+            "badges": [[b.column, b.glyph, t(b.label_key, lang), b.colour, b.text_colour, b.corner] for b in MARKER_BADGES],
             "unknown": t("common.unknown", lang),
             "unknownColour": UNKNOWN_COLOUR,
             "approx": t("common.approximate_extent", lang),
@@ -208,7 +203,7 @@ def build_map(
         SafeGeoJson(
             _feature_collection(d_feats),
             t("map.district", lang),
-            "{style: function(){ return {color: '#333', weight: 2.5, fill: false}; }, interactive: false}",
+            "WufeiMap.districtOptions()",
             kind="district",
         ).add_to(m)
         minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
@@ -237,8 +232,7 @@ def build_map(
         SafeGeoJson(
             _feature_collection(links),
             t("map.service_links", lang),
-            "{style: function(){ return {color: '#e8950c', weight: 2, dashArray: '6 4', opacity: 0.9}; },"
-            " onEachFeature: function(f, layer){ layer.bindTooltip(" + rname + ".esc(f.properties.label)); }}",
+            f"WufeiMap.linkOptions({rname})",
             kind="links",
         ).add_to(m)
 

@@ -44,8 +44,7 @@ class Legend(MacroElement):
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
-        (function(){ var d = document.querySelector('#{{ this.get_name() }} details');
-          if (d && document.getElementById('{{ this._parent.get_name() }}').clientWidth < {{ this.open_min_px }}) d.open = false; })();
+        WufeiMap.foldLegend({{ this.get_name()|tojson }}, {{ this._parent.get_name()|tojson }}, {{ this.open_min_px }});
         {% endmacro %}
         """
     )

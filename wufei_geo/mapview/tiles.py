@@ -48,9 +48,10 @@ def basemap_datum(name: str) -> str:
     return BASEMAP_REGISTRY[name].datum
 
 
-# Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT)
-# so the map works with no network: pass ``asset_base`` to build_map to load them from there.
-ASSET_DIR = ASSETS_DIR / "leaflet"
+# Leaflet and its cluster plugin ship inside the package (wufei_geo/assets/leaflet, BSD-2 and MIT),
+# beside the map's own renderer (wufei_geo/assets/wufei), so the map works with no network: pass
+# ``asset_base`` to build_map to load them from there (the URL prefix serving ASSET_DIR).
+ASSET_DIR = ASSETS_DIR
 CDN_ASSETS: dict[str, str] = {
     "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
     "leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
@@ -60,11 +61,11 @@ CDN_ASSETS: dict[str, str] = {
 }
 # folium's asset names → our file; assets folium adds that this map never uses are dropped.
 _ASSET_FILES = {
-    "leaflet": "leaflet.js",
-    "leaflet_css": "leaflet.css",
-    "markerclusterjs": "leaflet.markercluster.js",
-    "markerclustercss": "MarkerCluster.css",
-    "markerclusterdefaultcss": "MarkerCluster.Default.css",
+    "leaflet": "leaflet/leaflet.js",
+    "leaflet_css": "leaflet/leaflet.css",
+    "markerclusterjs": "leaflet/leaflet.markercluster.js",
+    "markerclustercss": "leaflet/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet/MarkerCluster.Default.css",
 }
 
 
@@ -83,15 +84,22 @@ def _walk(element: Any) -> Iterable[Any]:
 
 
 def use_local_assets(m: folium.Map, asset_base: str) -> folium.Map:
-    """Load Leaflet and the cluster plugin from ``asset_base`` instead of public CDNs.
+    """Load Leaflet, the cluster plugin and the map's renderer from ``asset_base`` instead of public
+    CDNs (or, for the renderer, instead of inlining it).
 
     ``asset_base`` is a URL prefix under which the files of :data:`ASSET_DIR` are served (the app
     serves them itself; a standalone page can use ``ASSET_DIR.as_uri()``).  Assets folium declares
     by default that this map does not use (jQuery, Bootstrap, awesome-markers, Font Awesome) are
-    dropped, so the map needs no network at all.
+    dropped, so the map needs no network at all.  An element with ``package_js`` (name, path under
+    :data:`ASSET_DIR`) gets those files as ``<script src>`` links and stops inlining them.
     """
     base = asset_base.rstrip("/")
     for element in _walk(m):
+        package_js = getattr(element, "package_js", None)
+        if package_js:
+            element.default_js = [(name, f"{base}/{path}") for name, path in package_js]
+            element.inline_js = ""
+            continue
         for attr in ("default_js", "default_css"):
             assets = getattr(element, attr, None)
             if assets:

@@ -1,0 +1,483 @@
+/* wufei-geo: the browser side of the facility map (wufei_geo/mapview).
+ *
+ * Loaded like Leaflet: served by the app from the package (wufei_geo/assets/wufei/), or inlined
+ * into a standalone page.  The page itself only calls into it with JSON (per-map texts, colours,
+ * the column-wise site payloads of wufei_geo/mapview/payload.py):
+ *
+ *   var R = WufeiMap.renderer({...});          // one per map: string tables, labels, colours
+ *   var layer = R.sites(category, {cluster: b}, payload);   // one Leaflet layer per category
+ *   WufeiMap.zoneLabels(R, labels, map, group); WufeiMap.zoneOptions(R); …
+ *
+ * Sites are drawn on a canvas (one per category layer), not as one DOM element per site: a site
+ * is a few numbers in typed arrays; its tooltip and popup are built when the pointer reaches it.
+ * Above the cluster threshold the sites of a layer are grouped on a screen grid (recomputed per
+ * zoom); a group is drawn as a ring of the status colours of its sites with their count.
+ * Every text from data is HTML-escaped (esc) before it reaches a tooltip or popup.
+ */
+(function (global) {
+  'use strict';
+
+  var TAU = Math.PI * 2;
+
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+
+  // Web Mercator, normalised to [0, 1] (Leaflet's EPSG:3857 pixel = value × 256 × 2^zoom)
+  function mercX(lng) { return lng / 360 + 0.5; }
+  function mercY(lat) {
+    var s = Math.sin(lat * Math.PI / 180);
+    s = Math.min(Math.max(s, -0.9999), 0.9999);
+    return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+  }
+  function unmercLat(y) { return (2 * Math.atan(Math.exp((0.5 - y) * TAU)) - Math.PI / 2) * 180 / Math.PI; }
+
+  function renderer(R) {
+    var sc = R.scale, minPx = R.minPx;
+    function val(v) { return v === null ? '<span class="wf-unk">' + esc(R.unknown) + '</span>' : esc(v); }
+    R.esc = esc;
+    R.layers = [];  // every site layer of this map (shown or not), for the same-place lookup
+
+    // popup text j of site p in layer payload D: undefined = row not applicable, null = unknown
+    function fv(D, p, j) {
+      if (j === 0) return p.site_id;
+      var ref, k = R.low[j];
+      if (k !== undefined) ref = R.G[D.g ? D.g[p.i] : 0][k];
+      else { var col = D.f[j]; ref = col ? col[p.i] : 0; }
+      if (ref === -2) return fv(D, p, R.capField);  // normalised capacity: same text as the capacity
+      return ref === -1 ? undefined : (ref === 0 ? null : R.S[ref - 1]);
+    }
+    R.fv = fv;
+
+    // the site at row i of payload D, as its tooltip and popup read it (built on demand)
+    R.props = function (D, i) {
+      var c = D.c[i];
+      var p = {site_id: D.ip !== undefined ? D.ip + D.i[i] : D.i[i], n: D.n[i], s: (c & 7) - 1,
+               a: c & 8 ? 1 : 0, o: c & 16 ? 1 : 0, b: D.b ? D.b[i] : 0, r: minPx + (c >> 6), i: i};
+      if (c & 32) p.n = fv(D, p, R.townField) + D.n[i];
+      return p;
+    };
+
+    // the columns of payload D as typed arrays: quantised and Web Mercator coordinates
+    R.decode = function (D) {
+      var n = D.x.length, qx = new Int32Array(n), qy = new Int32Array(n);
+      var mx = new Float64Array(n), my = new Float64Array(n), X = D.x0;
+      for (var i = 0; i < n; i++) {
+        X += D.x[i];
+        qx[i] = X; qy[i] = D.y0 + D.y[i];
+        mx[i] = mercX(X / sc); my[i] = mercY(qy[i] / sc);
+      }
+      return {n: n, qx: qx, qy: qy, mx: mx, my: my, D: D};
+    };
+
+    R.tip = function (cat, p, D) {
+      var st = p.s >= 0 ? R.st[p.s] : null;
+      return '<b>' + esc(p.n) + '</b><br>' + esc(R.cat[cat]) + ' · ' + val(fv(D, p, R.capField)) +
+             '<br>' + val(st ? st[0] : null);
+    };
+
+    // sites drawn at the same point as (qx, qy), in every layer: [[category, props, payload], …]
+    R.at = function (qx, qy) {
+      var out = [];
+      R.layers.forEach(function (layer) {
+        var A = layer._A, lo = 0, hi = A.n;
+        while (lo < hi) { var mid = (lo + hi) >> 1; if (A.qx[mid] < qx) lo = mid + 1; else hi = mid; }
+        for (var i = lo; i < A.n && A.qx[i] === qx; i++)
+          if (A.qy[i] === qy) out.push([layer._cat, R.props(A.D, i), A.D]);
+      });
+      return out;
+    };
+
+    R.pop = function (cat, p, D, same) {
+      var st = p.s >= 0 ? R.st[p.s] : null;
+      var h = '<div class="wf-pop"><b>' + esc(p.n) + '</b>';
+      h += '<table><tr><th>' + esc(R.lab.category) + '</th><td>' + esc(R.cat[cat]) + '</td></tr>' +
+           '<tr><th>' + esc(R.lab.status) + '</th><td>' + val(st ? st[0] : null) + '</td></tr>';
+      for (var j = 0; j < R.fields.length; j++) {
+        var v = fv(D, p, j);
+        if (v === undefined) continue;
+        h += '<tr><th>' + esc(R.fields[j]) + '</th><td>' + val(v) + '</td></tr>';
+      }
+      for (var k = 0; k < R.badges.length; k++)
+        if (p.b >> k & 1) h += '<tr><th>' + esc(R.badges[k][2]) + '</th><td>' + esc(R.lab.yes) + '</td></tr>';
+      h += '</table>';
+      // sites drawn at the same point share this popup: the others are listed below
+      same = same || [];
+      if (same.length > 1) {
+        h += '<div class="wf-same"><b>' + esc(R.lab.same.replace('{n}', same.length - 1)) + '</b><ul>';
+        for (var q = 0; q < same.length; q++) {
+          var o = same[q], os = o[1].s >= 0 ? R.st[o[1].s] : null;
+          if (o[1].site_id === p.site_id && o[0] === cat) continue;
+          h += '<li>' + esc(o[1].n) + ' (' + esc(o[1].site_id) + ') · ' + esc(R.cat[o[0]]) + ' · ' + val(os ? os[0] : null) + '</li>';
+        }
+        h += '</ul></div>';
+      }
+      return h + '</div>';
+    };
+
+    R.zoneTip = function (p) {
+      var h = '<b>' + esc(p.name) + '</b>';
+      if (p.approx) h += '<br>' + esc(R.approx);
+      if (p.mlabel !== undefined) h += '<br>' + esc(p.mlabel) + ': ' + val(p.mtext === undefined ? null : p.mtext);
+      return h;
+    };
+
+    R.sites = function (cat, opts, D) {
+      var layer = new (sitesLayerClass())(R, cat, D, !!(opts && opts.cluster));
+      R.layers.push(layer);
+      return layer;
+    };
+
+    // one pointer handler per map: the top-most site (or group) under the pointer of the shown layers
+    R._hook = function (map) {
+      if (R._map === map) return;
+      R._map = map;
+      R._tip = L.tooltip({direction: 'top', opacity: 0.95});
+      map.on('mousemove', function (e) {
+        // no hit tests while a button is held (a drag pans the map)
+        var hit = e.originalEvent && e.originalEvent.buttons ? null : R._hit(map, e.latlng);
+        var key = hit ? hit.layer._leaflet_id + ':' + (hit.kind === 'site' ? 's' + hit.i : 'g' + hit.x + ',' + hit.y) : null;
+        map.getContainer().style.cursor = hit ? 'pointer' : '';
+        // over a site, the hover tooltip of the zone beneath is closed (a marker covers its zone)
+        if (hit && R._zoneTip && R._zoneTip._map) R._zoneTip.close();
+        if (key === R._tipKey) return;
+        R._tipKey = key;
+        if (!hit || hit.kind !== 'site') { map.closeTooltip(R._tip); return; }
+        var A = hit.layer._A, p = R.props(A.D, hit.i);
+        R._tip.options.offset = [0, -p.r / 2];
+        R._tip.setLatLng(hit.latlng).setContent(R.tip(hit.layer._cat, p, A.D));
+        map.openTooltip(R._tip);
+      });
+      map.on('tooltipopen', function (e) {
+        if (e.tooltip !== R._tip && !e.tooltip.options.permanent) R._zoneTip = e.tooltip;
+      });
+      map.on('mouseout', function () { R._tipKey = null; map.closeTooltip(R._tip); });
+      map.on('click', function (e) {
+        var hit = R._hit(map, e.latlng);
+        if (!hit) return;
+        if (hit.kind === 'group') { hit.layer._zoomTo(hit.g); return; }
+        hit.layer._open(hit.i);
+      });
+    };
+
+    R._hit = function (map, latlng) {
+      if (map._animatingZoom) return null;
+      for (var k = R.layers.length - 1; k >= 0; k--) {
+        var layer = R.layers[k];
+        if (!layer._map) continue;
+        var hit = layer._hitTest(latlng);
+        if (hit) return hit;
+      }
+      return null;
+    };
+    return R;
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------
+  function drawSite(ctx, R, x, y, d, colour, approx, glyph, bits) {
+    var r = d / 2;
+    if (approx) {
+      ctx.beginPath(); ctx.arc(x, y, r, 0, TAU); ctx.fillStyle = colour; ctx.fill();
+      ctx.lineWidth = 1; ctx.strokeStyle = 'rgba(255,255,255,.8)';
+      ctx.beginPath(); ctx.arc(x, y, r - 0.5, 0, TAU); ctx.stroke();
+      ctx.setLineDash([3, 2]); ctx.lineWidth = 1.5; ctx.strokeStyle = '#222';
+      ctx.beginPath(); ctx.arc(x, y, r + 1.75, 0, TAU); ctx.stroke(); ctx.setLineDash([]);
+    } else {
+      // a white rim with a thin dark ring outside it (style.OUTLINE_PRECISE, MARKER_RING)
+      ctx.beginPath(); ctx.arc(x, y, r + 1, 0, TAU); ctx.fillStyle = 'rgba(0,0,0,.55)'; ctx.fill();
+      ctx.beginPath(); ctx.arc(x, y, r, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
+      ctx.beginPath(); ctx.arc(x, y, r - 2, 0, TAU); ctx.fillStyle = colour; ctx.fill();
+    }
+    if (glyph) stampText(ctx, glyph, 'bold 11px sans-serif', '#ffffff', x, y);
+    if (!bits) return;
+    var half = R.badgePx / 2;
+    for (var k = 0; k < R.badges.length; k++) {
+      if (!(bits >> k & 1)) continue;
+      var b = R.badges[k], corner = b[5];
+      // the badge's box sits 4 px outside the marker's box in its corner (style.marker_state_css)
+      var bx = x + (corner.charAt(1) === 'r' ? r + 4 - half : -r - 4 + half);
+      var by = y + (corner.charAt(0) === 'b' ? r + 4 - half : -r - 4 + half);
+      ctx.beginPath(); ctx.arc(bx, by, half + 1, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
+      ctx.beginPath(); ctx.arc(bx, by, half, 0, TAU); ctx.fillStyle = b[3]; ctx.fill();
+      stampText(ctx, b[1], 'bold 9px sans-serif', b[4], bx, by);
+    }
+  }
+
+  // text is shaped once per distinct glyph (a category's glyph, a badge's) into a small canvas and
+  // stamped with drawImage after that: fillText per marker cost most of a drawing
+  var textSprites = new Map();
+  function stampText(ctx, text, font, colour, x, y) {
+    var key = font + '|' + colour + '|' + text, sp = textSprites.get(key), dpr = window.devicePixelRatio || 1;
+    if (sp === undefined) {
+      var probe = document.createElement('canvas').getContext('2d');
+      probe.font = font;
+      var w = Math.ceil(probe.measureText(text).width) + 4, h = 16;
+      var cv = document.createElement('canvas');
+      cv.width = Math.ceil(w * dpr); cv.height = Math.ceil(h * dpr);
+      var c = cv.getContext('2d');
+      c.scale(dpr, dpr); c.font = font; c.fillStyle = colour; c.textAlign = 'center'; c.textBaseline = 'middle';
+      c.fillText(text, w / 2, h / 2 + 0.5);
+      sp = {cv: cv, w: w, h: h};
+      textSprites.set(key, sp);
+    }
+    ctx.drawImage(sp.cv, x - sp.w / 2, y - sp.h / 2, sp.w, sp.h);
+  }
+
+  function groupRadius(n) { return n < 10 ? 14 : n < 100 ? 17 : n < 1000 ? 20 : 23; }
+
+  // a group of sites: a ring of the status colours in proportion to its sites, the count inside
+  function drawGroup(ctx, R, x, y, n, counts) {
+    var r = groupRadius(n), a = -Math.PI / 2;
+    ctx.beginPath(); ctx.arc(x, y, r + 1, 0, TAU); ctx.fillStyle = 'rgba(0,0,0,.45)'; ctx.fill();
+    for (var s = 0; s < counts.length; s++) {
+      if (!counts[s]) continue;
+      var b = a + TAU * counts[s] / n;
+      ctx.beginPath(); ctx.moveTo(x, y); ctx.arc(x, y, r, a, b); ctx.closePath();
+      ctx.fillStyle = s < R.st.length ? R.st[s][1] : R.unknownColour; ctx.fill();
+      a = b;
+    }
+    ctx.beginPath(); ctx.arc(x, y, r - 5, 0, TAU); ctx.fillStyle = 'rgba(255,255,255,.95)'; ctx.fill();
+    ctx.fillStyle = '#222'; ctx.font = 'bold 11px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+    ctx.fillText(String(n), x, y + 0.5);
+  }
+
+  // --- the canvas and the layers ------------------------------------------------------------------
+  // One canvas per map draws every shown site layer (one canvas, not one per category: a full-map
+  // canvas per layer multiplied the memory and the compositing of every frame); the pointer
+  // goes through it to the map (zones keep their tooltips) and R._hook hit-tests the sites.
+  var SitesCanvas = null, SitesLayer = null;
+  function sitesCanvasClass() {
+    if (SitesCanvas) return SitesCanvas;
+    SitesCanvas = L.Canvas.extend({
+      initialize: function (R) {
+        L.Canvas.prototype.initialize.call(this, {pane: 'markerPane', padding: 0.1});
+        this._R = R;
+      },
+      onAdd: function (map) {
+        L.Canvas.prototype.onAdd.call(this, map);
+        this._container.style.pointerEvents = 'none';
+      },
+      // no DOM listeners on the canvas: the map's pointer events are handled by R._hook
+      _initContainer: function () {
+        var container = this._container = document.createElement('canvas');
+        this._ctx = container.getContext('2d');
+      },
+      _updatePaths: function () { this._redraw(); },
+      _redraw: function () {
+        this._redrawRequest = null; this._redrawBounds = null;
+        if (!this._map) return;
+        this._clear(); this._draw();
+      },
+      // redraw in the next frame (several layers added or removed at once: one drawing)
+      requestDraw: function () {
+        if (!this._redrawRequest) this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this);
+      },
+      _draw: function () {
+        var map = this._map, b = this._bounds;
+        if (!map || !b) return;
+        var layers = this._R.layers, t0 = performance.now();
+        for (var k = 0; k < layers.length; k++)
+          if (layers[k]._map) layers[k]._drawOn(this._ctx, map, b);
+        (this.drawMs = this.drawMs || []).push(performance.now() - t0);  // each drawing's time (diagnostics)
+      }
+    });
+    return SitesCanvas;
+  }
+
+  function sitesLayerClass() {
+    if (SitesLayer) return SitesLayer;
+    SitesLayer = L.Layer.extend({
+      initialize: function (R, cat, D, cluster) {
+        this._R = R; this._cat = cat; this._cluster = cluster;
+        this._A = R.decode(D);
+        this._glyph = R.glyph[cat];
+        this._groupsZoom = null;
+        this.represented = 0;  // sites on screen after the last drawing (a group counts as its sites)
+        this.drawn = [];       // what the last drawing put on screen: [{kind, i | g, n, x, y, r, colour}]
+      },
+
+      onAdd: function (map) {
+        var R = this._R;
+        R._hook(map);
+        if (!R._canvas) R._canvas = new (sitesCanvasClass())(R);
+        if (!R._canvas._map) R._canvas.addTo(map);
+        R._canvas.requestDraw();
+      },
+
+      onRemove: function () {
+        this.represented = 0; this.drawn = [];
+        if (this._R._canvas) this._R._canvas.requestDraw();
+      },
+
+      // groups of this layer's sites at zoom z: one per grid cell of cellPx screen pixels
+      _groups: function (z) {
+        if (this._groupsZoom === z) return this._grp;
+        var A = this._A, R = this._R, S = 256 * Math.pow(2, z), cell = R.cellPx, cells = new Map();
+        var nst = R.st.length + 1, out = [];
+        for (var i = 0; i < A.n; i++) {
+          var px = A.mx[i] * S, py = A.my[i] * S, key = Math.floor(px / cell) * 67108864 + Math.floor(py / cell);
+          var g = cells.get(key);
+          if (g === undefined) {
+            g = {i: i, n: 0, sx: 0, sy: 0, x0: A.mx[i], x1: A.mx[i], y0: A.my[i], y1: A.my[i], counts: new Uint32Array(nst)};
+            cells.set(key, g); out.push(g);
+          }
+          g.n++; g.sx += px; g.sy += py;
+          var s = (A.D.c[i] & 7) - 1;
+          g.counts[s >= 0 ? s : nst - 1]++;
+          if (A.mx[i] < g.x0) g.x0 = A.mx[i]; else if (A.mx[i] > g.x1) g.x1 = A.mx[i];
+          if (A.my[i] < g.y0) g.y0 = A.my[i]; else if (A.my[i] > g.y1) g.y1 = A.my[i];
+        }
+        this._groupsZoom = z; this._grp = out;
+        return out;
+      },
+
+      // draw this layer's sites (or groups) inside the canvas bounds b (layer pixels)
+      _drawOn: function (ctx, map, b) {
+        var R = this._R, A = this._A, z = map.getZoom(), S = 256 * Math.pow(2, z);
+        var o = map.getPixelOrigin(), pad = 40, drawn = [], represented = 0, glyph = this._glyph;
+        var minX = b.min.x - pad, minY = b.min.y - pad, maxX = b.max.x + pad, maxY = b.max.y + pad;
+        function site(i) {
+          var x = A.mx[i] * S - o.x, y = A.my[i] * S - o.y;
+          if (x < minX || x > maxX || y < minY || y > maxY) return;
+          var c = A.D.c[i], s = (c & 7) - 1, d = R.minPx + (c >> 6);
+          var colour = s >= 0 ? R.st[s][1] : R.unknownColour;
+          drawSite(ctx, R, x, y, d, colour, c & 8, glyph, A.D.b ? A.D.b[i] : 0);
+          drawn.push({kind: 'site', i: i, x: x + o.x, y: y + o.y, r: d / 2, colour: colour});
+          represented++;
+        }
+        if (this._cluster && z < R.clusterOffZoom) {
+          var groups = this._groups(z);
+          for (var k = 0; k < groups.length; k++) {
+            var g = groups[k];
+            if (g.n === 1) { site(g.i); continue; }
+            var gx = g.sx / g.n - o.x, gy = g.sy / g.n - o.y;
+            if (gx < minX || gx > maxX || gy < minY || gy > maxY) continue;
+            drawGroup(ctx, R, gx, gy, g.n, g.counts);
+            drawn.push({kind: 'group', g: g, n: g.n, x: gx + o.x, y: gy + o.y, r: groupRadius(g.n)});
+            represented += g.n;
+          }
+        } else {
+          for (var i = 0; i < A.n; i++) site(i);
+        }
+        this.drawn = drawn;
+        this.represented = represented;
+        this.drawings = (this.drawings || 0) + 1;
+      },
+
+      // the top-most site or group of this layer under latlng (pixels at the drawing's zoom)
+      _hitTest: function (latlng) {
+        var map = this._map, S = 256 * Math.pow(2, map.getZoom());
+        var px = mercX(latlng.lng) * S, py = mercY(latlng.lat) * S;
+        for (var k = this.drawn.length - 1; k >= 0; k--) {
+          var t = this.drawn[k], dx = px - t.x, dy = py - t.y, r = t.r + 2;
+          if (dx * dx + dy * dy <= r * r) {
+            if (t.kind === 'group') return {layer: this, kind: 'group', g: t.g, x: t.x, y: t.y};
+            return {layer: this, kind: 'site', i: t.i, latlng: this._latlng(t.i)};
+          }
+        }
+        return null;
+      },
+
+      // the site id of row i (for callers and tests: which site a drawn marker is)
+      siteId: function (i) { var D = this._A.D; return D.ip !== undefined ? D.ip + D.i[i] : D.i[i]; },
+
+      _latlng: function (i) { return L.latLng(this._A.qy[i] / this._R.scale, this._A.qx[i] / this._R.scale); },
+
+      // the site's popup (shared by the sites at the same point), and a click event for listeners
+      // (streamlit-folium reads e.layer.toGeoJSON().properties.site_id)
+      _open: function (i) {
+        var R = this._R, A = this._A, map = this._map, p = R.props(A.D, i), ll = this._latlng(i), cat = this._cat;
+        var same = R.at(A.qx[i], A.qy[i]);
+        L.popup({maxWidth: 380, offset: [0, 7 - p.r / 2]}).setLatLng(ll).setContent(R.pop(cat, p, A.D, same)).openOn(map);
+        var feature = {type: 'Feature', properties: p, geometry: {type: 'Point', coordinates: [ll.lng, ll.lat]}};
+        this.fire('click', {latlng: ll, layer: {feature: feature, toGeoJSON: function () { return feature; }}});
+      },
+
+      // a click on a group zooms to its sites (as the cluster plugin did)
+      _zoomTo: function (g) {
+        var map = this._map;
+        var sw = L.latLng(unmercLat(g.y1), (g.x0 - 0.5) * 360), ne = L.latLng(unmercLat(g.y0), (g.x1 - 0.5) * 360);
+        var z = Math.min(map.getBoundsZoom(L.latLngBounds(sw, ne), false, L.point(40, 40)), map.getMaxZoom());
+        z = Math.max(z, map.getZoom() + 1);
+        map.setView(L.latLngBounds(sw, ne).getCenter(), Math.min(z, map.getMaxZoom()));
+      }
+    });
+    return SitesLayer;
+  }
+
+  // --- the other overlays ----------------------------------------------------------------------
+  // town zones: dashed when approximate, filled with the shading colour; hover tooltip
+  function zoneOptions(R) {
+    return {
+      style: function (f) {
+        var p = f.properties;
+        return {color: '#555', weight: 1.2, dashArray: p.approx ? '5 4' : null, fill: true,
+                fillColor: p.fill || '#ffffff', fillOpacity: p.fill ? 0.6 : 0.05};
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(function () { return R.zoneTip(f.properties); }, {sticky: true});
+      }
+    };
+  }
+
+  function districtOptions() {
+    return {style: function () { return {color: '#333', weight: 2.5, fill: false}; }, interactive: false};
+  }
+
+  function linkOptions(R) {
+    return {
+      style: function () { return {color: '#e8950c', weight: 2, dashArray: '6 4', opacity: 0.9}; },
+      onEachFeature: function (f, layer) { layer.bindTooltip(R.esc(f.properties.label)); }
+    };
+  }
+
+  // Each town's name (and shading value) as a permanent label at a fixed anchor inside its zone.
+  // The label's box does not depend on the stylesheet (inline position/white-space) and every
+  // label is laid out again once the page has loaded and after each view change (issue 13: a
+  // label measured before Leaflet's stylesheet applied stayed shifted by half the map's width).
+  function zoneLabels(R, Z, map, G) {
+    // labels under the markers (marker pane: 600), above the zones (overlay pane: 400)
+    if (!map.getPane('wfLabels')) {
+      var pane = map.createPane('wfLabels'); pane.style.zIndex = 450; pane.style.pointerEvents = 'none';
+    }
+    Z.forEach(function (z) {
+      var html = R.esc(z.name) + (z.sub !== undefined ? '<br><small>' + R.esc(z.sub) + '</small>' : '');
+      var t = L.tooltip({permanent: true, direction: 'center', className: 'wf-zone-label', interactive: false,
+                         opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html);
+      t.addTo(G);
+    });
+    function relayout() {
+      G.eachLayer(function (t) {
+        var el = t.getElement();
+        if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
+        if (t._map) t.update();
+      });
+    }
+    G.addTo(map);
+    relayout();
+    map.on('zoomend viewreset resize moveend', relayout);
+    if (document.readyState !== 'complete') window.addEventListener('load', relayout);
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
+    // streamlit-folium appends the stylesheets just before it runs the map's script, without
+    // waiting for them: lay out again when each has loaded, and a few times while a busy machine
+    // may still be loading them or a fallback font
+    Array.prototype.forEach.call(document.querySelectorAll('link[rel="stylesheet"]'), function (link) {
+      link.addEventListener('load', relayout);
+    });
+    [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
+    return G;
+  }
+
+  // the legend starts folded on a map narrower than minPx
+  function foldLegend(legendId, mapId, minPx) {
+    var d = document.querySelector('#' + legendId + ' details');
+    if (d && document.getElementById(mapId).clientWidth < minPx) d.open = false;
+  }
+
+  global.WufeiMap = {
+    renderer: renderer, zoneOptions: zoneOptions, districtOptions: districtOptions, linkOptions: linkOptions,
+    zoneLabels: zoneLabels, foldLegend: foldLegend, esc: esc
+  };
+})(window);
