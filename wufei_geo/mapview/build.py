@@ -31,7 +31,7 @@ from wufei_geo.mapview.payload import (
 )
 from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
-from wufei_geo.mapview.tiles import BASEMAPS, TILES, use_local_assets
+from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
 from wufei_geo.mapview.values import _isnull
 
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
@@ -74,8 +74,8 @@ def build_map(
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown basemap {basemap!r}; expected one of {BASEMAPS}")
-    if basemap == "tianditu" and not tianditu_token.strip():
-        raise ValueError("the 天地图 basemap needs a token (settings: tianditu_token / WUFEI_TIANDITU_TOKEN)")
+    if BASEMAP_REGISTRY[basemap].needs_token and not tianditu_token.strip():
+        raise ValueError(f"the {basemap} basemap needs a token (settings: tianditu_token / WUFEI_TIANDITU_TOKEN)")
     if choropleth is not None and choropleth not in CHOROPLETH_MEASURES:
         raise ValueError(f"unknown choropleth measure {choropleth!r}; expected one of {CHOROPLETH_MEASURES}")
     lang = "en" if lang == "en" else "zh"
@@ -110,11 +110,11 @@ def build_map(
             overlay=False,
             control=False,
         ).add_to(m)
-        if basemap == "tianditu":
+        if spec.get("labels"):
             folium.TileLayer(
                 tiles=spec["labels"].replace("{token}", token),
                 attr=attr,
-                name=t("basemap.tianditu", lang) + " labels",
+                name=t(f"basemap.{basemap}", lang) + " labels",
                 subdomains=spec["subdomains"],
                 max_zoom=spec["max_zoom"],
                 overlay=True,

@@ -7,16 +7,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from wufei_geo.crs import from_wgs84
+from wufei_geo.mapview.tiles import basemap_datum
+
 
 def to_display_datum(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 → the datum of the basemap's tiles (GCJ-02 for AMap; unchanged otherwise)."""
+    """WGS-84 → the datum of the basemap's tiles (the registry's ``datum``: GCJ-02 for AMap; unchanged otherwise)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    if basemap != "amap" or lon.size == 0:
+    datum = basemap_datum(basemap)
+    if datum == "wgs84" or lon.size == 0:
         return lon, lat
-    from wufei_geo.crs import from_wgs84  # the crs module owns the datum formulas
-
-    out_lon, out_lat = from_wgs84(lon, lat, "gcj02")
+    out_lon, out_lat = from_wgs84(lon, lat, datum)  # the crs module owns the datum formulas
     return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
 
 

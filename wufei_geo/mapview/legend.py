@@ -22,6 +22,7 @@ from wufei_geo.mapview.style import (
     UNKNOWN_COLOUR,
     MarkerBadge,
 )
+from wufei_geo.mapview.tiles import basemap_datum
 from wufei_geo.mapview.values import display_number
 
 LEGEND_OPEN_MIN_PX = 900  # a map narrower than this starts with the legend folded
@@ -109,7 +110,7 @@ def _legend_html(
         right.append(
             f'<div><span class="wf-bx" style="background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'
         )
-    if basemap == "amap":
+    if basemap_datum(basemap) == "gcj02":
         right.append(f"<div style='max-width:150px'>{e(t('map.basemap_amap_note', lang))}</div>")
     return (
         f"<details open><summary>{e(t('legend.title', lang))}</summary><div class='wf-lg'>"
