@@ -72,14 +72,50 @@ def build_map(
     these sites or of a superset (e.g. the whole catalog, computed once), so a filtered map does
     not recompute every site's popup texts; ignored when its language differs.
     """
+    _check_arguments(basemap, tianditu_token, choropleth)
+    lang = "en" if lang == "en" else "zh"
+    m = _base_map(basemap, lang, tianditu_token.strip())
+    names = town_names(zones, towns, lang)
+    strings = _Strings()
+    payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
+    zone_layer, zone_labels, choro_info = _zone_layer(sites, zones, towns, basemap, lang, choropleth)
+    renderer = _site_renderer(strings, popup_tables, lang)
+    m.add_child(renderer)
+    rname = renderer.get_name()
+    if district is not None and len(district):
+        _add_district(m, district, basemap, lang)
+    if zone_layer is not None:
+        zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
+        zone_layer.add_to(m)
+        if zone_labels:
+            m.add_child(ZoneLabels(zone_labels, renderer))
+    links = service_links(sites, towns, zones, names, lang, basemap)
+    if links:
+        SafeGeoJson(_feature_collection(links), t("map.service_links", lang), f"WufeiMap.linkOptions({rname})",
+                    kind="links").add_to(m)
+    _add_site_layers(m, payloads, renderer, lang)
+    if selected_site is not None:
+        _add_selection(m, sites, selected_site, basemap)
+    badges = [b for b in MARKER_BADGES if b.column in sites.columns]
+    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
+    m.add_child(MetricScale())
+    folium.LayerControl(collapsed=True).add_to(m)
+    if asset_base is not None:
+        use_local_assets(m, asset_base)
+    return m
+
+
+def _check_arguments(basemap: str, tianditu_token: str, choropleth: str | None) -> None:
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown basemap {basemap!r}; expected one of {BASEMAPS}")
     if BASEMAP_REGISTRY[basemap].needs_token and not tianditu_token.strip():
         raise ValueError(f"the {basemap} basemap needs a token (settings: tianditu_token / WUFEI_TIANDITU_TOKEN)")
     if choropleth is not None and choropleth not in CHOROPLETH_MEASURES:
         raise ValueError(f"unknown choropleth measure {choropleth!r}; expected one of {CHOROPLETH_MEASURES}")
-    lang = "en" if lang == "en" else "zh"
 
+
+def _base_map(basemap: str, lang: str, token: str) -> folium.Map:
+    """The Leaflet map with the basemap's tile layers (and its label layer), or a plain background."""
     m = folium.Map(
         location=DEFAULT_CENTER,
         zoom_start=11,
@@ -97,75 +133,72 @@ def build_map(
         m.get_root().header.add_child(
             Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"), name="wf_nobasemap"
         )
-    else:
-        spec = TILES[basemap]
-        attr = t(f"attr.{basemap}", lang)
-        token = tianditu_token.strip()
+        return m
+    spec = TILES[basemap]
+    attr = t(f"attr.{basemap}", lang)
+    name = t(f"basemap.{basemap}", lang)
+    layers = [(spec["tiles"], name, False)] + ([(spec["labels"], name + " labels", True)] if spec.get("labels") else [])
+    for tiles, layer_name, overlay in layers:
         folium.TileLayer(
-            tiles=spec["tiles"].replace("{token}", token),
+            tiles=tiles.replace("{token}", token),
             attr=attr,
-            name=t(f"basemap.{basemap}", lang),
+            name=layer_name,
             subdomains=spec.get("subdomains", "abc"),
             max_zoom=spec["max_zoom"],
-            overlay=False,
+            overlay=overlay,
             control=False,
         ).add_to(m)
-        if spec.get("labels"):
-            folium.TileLayer(
-                tiles=spec["labels"].replace("{token}", token),
-                attr=attr,
-                name=t(f"basemap.{basemap}", lang) + " labels",
-                subdomains=spec["subdomains"],
-                max_zoom=spec["max_zoom"],
-                overlay=True,
-                control=False,
-            ).add_to(m)
+    return m
 
-    names = town_names(zones, towns, lang)
-    strings = _Strings()
-    payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
 
+def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataFrame | None, basemap: str, lang: str,
+                choropleth: str | None) -> tuple[SafeGeoJson | None, list[dict], dict | None]:
+    """(the zones layer, the zone labels at their anchors, the choropleth's legend info) — None/[]/None without zones."""
+    if zones is None or not len(zones):
+        return None, [], None
+    approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
+    layer_name = t("map.zones_approx" if approx_any else "map.zones", lang)
+    # values, classes, labels and colours: the analysis core's (one owner, issue 11)
     choro_info: dict | None = None
-    zone_labels: list[dict] = []
-    zone_layer_name = t("map.zones", lang)
-    if zones is not None and len(zones):
-        approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
-        if approx_any:
-            zone_layer_name = t("map.zones_approx", lang)
-        # values, classes, labels and colours: the analysis core's (one owner, issue 11)
-        shades: dict[str, dict] | None = None
-        if choropleth:
-            scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
-            choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
-                          "colours": scale.colours, "unknown_colour": scale.unknown_colour}
-        zone_feats = []
-        for row in zones.itertuples(index=False):
-            geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
-            if geom is None or geom.is_empty:
-                continue
-            approx = getattr(row, "boundary_quality", None) == "approximate"
-            props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
-            if shades is not None:
-                shade = shades.get(str(row.town_code)) or {"value": None, "text": t("common.unknown", lang),
-                                                           "fill": UNKNOWN_COLOUR}
-                props["mlabel"] = choro_info["label"]  # type: ignore[index]
-                props["fill"] = shade["fill"]
-                props["mtext"] = shade["text"]
-                props["mvalue"] = shade["value"]
-            anchor = label_anchor(geom)
-            if anchor is not None:
-                label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}
-                if "mtext" in props:
-                    label["sub"] = props["mtext"]
-                zone_labels.append(label)
-            zone_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
-        # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
-        zone_opts = "WufeiMap.zoneOptions({renderer})"  # style and hover tooltip (renderer asset)
-        zone_layer = SafeGeoJson(_feature_collection(zone_feats), zone_layer_name, zone_opts, kind="zones")
-    else:
-        zone_layer = None
+    shades: dict[str, dict] | None = None
+    if choropleth:
+        scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
+        choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
+                      "colours": scale.colours, "unknown_colour": scale.unknown_colour}
+    feats, labels = [], []
+    for row in zones.itertuples(index=False):
+        geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
+        if geom is None or geom.is_empty:
+            continue
+        props = _zone_properties(row, lang, shades, choro_info)
+        anchor = label_anchor(geom)
+        if anchor is not None:
+            label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}
+            if "mtext" in props:
+                label["sub"] = props["mtext"]
+            labels.append(label)
+        feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+    # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
+    zone_opts = "WufeiMap.zoneOptions({renderer})"  # style and hover tooltip (renderer asset)
+    return SafeGeoJson(_feature_collection(feats), layer_name, zone_opts, kind="zones"), labels, choro_info
 
-    renderer = SiteRenderer(
+
+def _zone_properties(row: Any, lang: str, shades: dict[str, dict] | None, choro_info: dict | None) -> dict[str, object]:
+    approx = getattr(row, "boundary_quality", None) == "approximate"
+    props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
+    if shades is not None and choro_info is not None:
+        shade = shades.get(str(row.town_code)) or {"value": None, "text": t("common.unknown", lang),
+                                                   "fill": UNKNOWN_COLOUR}
+        props["mlabel"] = choro_info["label"]
+        props["fill"] = shade["fill"]
+        props["mtext"] = shade["text"]
+        props["mvalue"] = shade["value"]
+    return props
+
+
+def _site_renderer(strings: _Strings, popup_tables: dict, lang: str) -> SiteRenderer:
+    """The renderer asset's per-map configuration: string table, labels, colours, badges."""
+    return SiteRenderer(
         {
             "S": strings.items,
             "G": popup_tables["G"],
@@ -191,53 +224,36 @@ def build_map(
             "approx": t("common.approximate_extent", lang),
         }
     )
-    m.add_child(renderer)
-    rname = renderer.get_name()
 
-    if district is not None and len(district):
-        d_feats = []
-        for geom in district.geometry:
-            g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
-            if g is not None and not g.is_empty:
-                d_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}})
-        SafeGeoJson(
-            _feature_collection(d_feats),
-            t("map.district", lang),
-            "WufeiMap.districtOptions()",
-            kind="district",
-        ).add_to(m)
-        minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
-        blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
-        # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
-        # district a little right of and below centre so the legend (top-left) has the empty north-west
-        # beside it and covers no part of the district.  No fitBounds:
-        # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
-        # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
-        px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
-        # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
-        m.location = [
-            float(blat.mean()) + LEGEND_ROOM_PX[1] / px_per_deg / 1.17,
-            float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
-        ]
-        m.options["zoom"] = DISTRICT_ZOOM
 
-    if zone_layer is not None:
-        zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
-        zone_layer.add_to(m)
-        if zone_labels:
-            m.add_child(ZoneLabels(zone_labels, renderer))
+def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str) -> None:
+    """The district outline, and the opening view that holds the whole district."""
+    d_feats = []
+    for geom in district.geometry:
+        g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
+        if g is not None and not g.is_empty:
+            d_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}})
+    SafeGeoJson(_feature_collection(d_feats), t("map.district", lang), "WufeiMap.districtOptions()",
+                kind="district").add_to(m)
+    minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
+    blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
+    # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
+    # district a little right of and below centre so the legend (top-left) has the empty north-west
+    # beside it and covers no part of the district.  No fitBounds:
+    # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
+    # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
+    px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
+    # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
+    m.location = [
+        float(blat.mean()) + LEGEND_ROOM_PX[1] / px_per_deg / 1.17,
+        float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
+    ]
+    m.options["zoom"] = DISTRICT_ZOOM
 
-    links = service_links(sites, towns, zones, names, lang, basemap)
-    if links:
-        SafeGeoJson(
-            _feature_collection(links),
-            t("map.service_links", lang),
-            f"WufeiMap.linkOptions({rname})",
-            kind="links",
-        ).add_to(m)
 
-    n_mapped = sum(len(p["x"]) for p in payloads.values())
-    cluster = n_mapped > CLUSTER_THRESHOLD
+def _add_site_layers(m: folium.Map, payloads: dict[str, dict], renderer: SiteRenderer, lang: str) -> None:
+    """One layer per category, grouped (colour-keeping grid groups) above :data:`CLUSTER_THRESHOLD` sites."""
+    cluster = sum(len(p["x"]) for p in payloads.values()) > CLUSTER_THRESHOLD
     for cat in model.CATEGORIES:
         payload = payloads.get(cat)
         if not payload:
@@ -247,26 +263,21 @@ def build_map(
             SiteLayer(payload, cat, f"{glyph} {i18n.category_label(cat, lang)} ({len(payload['x'])})", renderer, cluster=cluster)
         )
 
-    if selected_site is not None:
-        located = mapped_sites(sites)
-        hit = located[located["site_id"].astype(str) == str(selected_site)]
-        if len(hit):
-            lon_sel, lat_sel = to_display_datum(
-                pd.to_numeric(hit["display_lon"]).to_numpy()[:1], pd.to_numeric(hit["display_lat"]).to_numpy()[:1], basemap
-            )
-            folium.CircleMarker(
-                location=(round(float(lat_sel[0]), SITE_COORD_DECIMALS), round(float(lon_sel[0]), SITE_COORD_DECIMALS)),
-                radius=22,
-                color="#00bcd4",
-                weight=4,
-                fill=False,
-                interactive=False,
-            ).add_to(m)
 
-    badges = [b for b in MARKER_BADGES if b.column in sites.columns]
-    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
-    m.add_child(MetricScale())
-    folium.LayerControl(collapsed=True).add_to(m)
-    if asset_base is not None:
-        use_local_assets(m, asset_base)
-    return m
+def _add_selection(m: folium.Map, sites: pd.DataFrame, selected_site: str, basemap: str) -> None:
+    """A ring around the selected site (when it is on the map)."""
+    located = mapped_sites(sites)
+    hit = located[located["site_id"].astype(str) == str(selected_site)]
+    if not len(hit):
+        return
+    lon_sel, lat_sel = to_display_datum(
+        pd.to_numeric(hit["display_lon"]).to_numpy()[:1], pd.to_numeric(hit["display_lat"]).to_numpy()[:1], basemap
+    )
+    folium.CircleMarker(
+        location=(round(float(lat_sel[0]), SITE_COORD_DECIMALS), round(float(lon_sel[0]), SITE_COORD_DECIMALS)),
+        radius=22,
+        color="#00bcd4",
+        weight=4,
+        fill=False,
+        interactive=False,
+    ).add_to(m)
