@@ -61,7 +61,7 @@ def marker_sizes(sites: pd.DataFrame) -> pd.Series:
 #   x0, y0  base of the quantised coordinates (integers of 10^-SITE_COORD_DECIMALS degree)
 #   x       longitudes, sorted ascending and delta-encoded (the first relative to x0)
 #   y       latitudes as offsets from y0
-#   c       status + flags + size in one small integer (see _site_code)
+#   c       status + flags + size in one small integer (see _codes)
 #   n       the site's name in the map's language (the other language's name if it has none);
 #           when it begins with the site's town name (a popup text, sent anyway) that part is
 #           left out and flag bit 5 of c says so
@@ -190,12 +190,6 @@ _CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
 _CAPACITY_NORM_FIELD = POPUP_FIELDS.index("field.capacity_norm")
 
 
-def _site_code(status: int, approx: bool, overdue: bool, town_prefix: bool, size_px: int) -> int:
-    """status index + 1 (0 unknown) in bits 0-2, approximate location bit 3, overdue bit 4, name
-    begins with the town name bit 5, the marker size above MARKER_MIN_PX from bit 6 on."""
-    return status + 1 + 8 * int(approx) + 16 * int(overdue) + 32 * int(town_prefix) + 64 * (size_px - MARKER_MIN_PX)
-
-
 def _site_ids(ids: list[str]) -> dict[str, object]:
     matches = [_ID_RE.match(s) for s in ids]
     if ids and all(matches):
@@ -311,41 +305,20 @@ def site_payloads(
     if len(located) == 0:
         return {}, shared
     located = located.reset_index(drop=True)
-    lang = "en" if lang == "en" else "zh"
-    if texts is not None and texts.lang == lang and texts.site_ids.is_unique:
-        rows_in_texts = texts.site_ids.get_indexer(pd.Index(located["site_id"].astype(str).tolist(), dtype=object))
-    if texts is None or texts.lang != lang or not texts.site_ids.is_unique or (rows_in_texts < 0).any():
-        # none given, or not for these sites (another language; data changed since it was made)
-        texts = site_texts(located, lang, names)
-        rows_in_texts = np.arange(len(located))
+    texts, rows_in_texts = _texts_of(located, "en" if lang == "en" else "zh", names, texts)
     lon, lat = to_display_datum(
         pd.to_numeric(located["display_lon"]).to_numpy(), pd.to_numeric(located["display_lat"]).to_numpy(), basemap
     )
     scale = 10**SITE_COORD_DECIMALS
-    qx = np.round(lon * scale).astype(np.int64)
-    qy = np.round(lat * scale).astype(np.int64)
-    sizes = marker_sizes(located).to_numpy().astype(np.int64)
-
-    # this subset's refs, renumbered into ``strings`` (only the texts it uses travel)
-    refs = texts.refs[:, rows_in_texts]
-    used = np.unique(refs[refs > 0])
-    lut = np.zeros(len(texts.strings) + 1, dtype=np.int32)
-    for u in used.tolist():
-        lut[u] = strings.ref(texts.strings[u - 1])
-    refs = np.where(refs > 0, lut[np.clip(refs, 0, None)], refs)
-
-    codes = (
-        texts.status[rows_in_texts]
-        + 1
-        + 8 * texts.approx[rows_in_texts]
-        + 16 * texts.overdue[rows_in_texts]
-        + 32 * texts.elide[rows_in_texts]
-        + 64 * (sizes - MARKER_MIN_PX)
-    )
-    short_names = texts.short_names[rows_in_texts]
-    site_ids = texts.site_ids.to_numpy()[rows_in_texts]
-    badges = texts.badges[rows_in_texts] if texts.badges is not None else badge_mask(located)
-
+    columns = {
+        "qx": np.round(lon * scale).astype(np.int64),
+        "qy": np.round(lat * scale).astype(np.int64),
+        "codes": _codes(texts, rows_in_texts, marker_sizes(located).to_numpy().astype(np.int64)),
+        "names": texts.short_names[rows_in_texts],
+        "ids": texts.site_ids.to_numpy()[rows_in_texts],
+        "badges": texts.badges[rows_in_texts] if texts.badges is not None else badge_mask(located),
+    }
+    refs = _renumbered_refs(texts, rows_in_texts, strings)
     low = [j for j in range(1, len(refs)) if len(np.unique(refs[j])) <= LOW_CARDINALITY]
     high = [j for j in range(1, len(refs)) if j not in low]
     shared["low"] = {str(j): k for k, j in enumerate(low)}
@@ -354,36 +327,77 @@ def site_payloads(
         shared["G"] = distinct.tolist()
     else:
         shared["G"], group = [[]], np.zeros(len(located), dtype=np.int64)
-
+    grouped = len(shared["G"]) > 1  # type: ignore[arg-type]
     cats = located["category"].astype(str).to_numpy()
     out: dict[str, dict] = {}
     for cat in model.CATEGORIES:
         idx = np.flatnonzero(cats == cat)
-        if len(idx) == 0:
-            continue
-        idx = idx[np.lexsort((qy[idx], qx[idx]))]
-        xs, ys = qx[idx], qy[idx]
-        payload: dict[str, object] = {
-            "x0": int(xs[0]),
-            "y0": int(ys.min()),
-            "x": np.diff(xs, prepend=xs[0]).tolist(),
-            "y": (ys - ys.min()).tolist(),
-            "c": codes[idx].tolist(),
-            "n": short_names[idx].tolist(),
-        }
-        payload.update(_site_ids(site_ids[idx].tolist()))
-        if badges[idx].any():  # bit k: MARKER_BADGES[k] (left out when no site has a badge)
-            payload["b"] = badges[idx].tolist()
-        if len(shared["G"]) > 1:  # type: ignore[arg-type]
-            payload["g"] = group[idx].tolist()
-        fields = {}
-        for j in high:
-            col = refs[j, idx]
-            if col.any():  # a column of unknowns only is left out (read as unknown)
-                fields[str(j)] = col.tolist()
-        payload["f"] = fields
-        out[cat] = payload
+        if len(idx):
+            idx = idx[np.lexsort((columns["qy"][idx], columns["qx"][idx]))]
+            out[cat] = _layer_payload(idx, columns, refs, high, group if grouped else None)
     return out, shared
+
+
+def _texts_of(located: pd.DataFrame, lang: str, names: dict[str, str],
+              texts: SiteTexts | None) -> tuple[SiteTexts, np.ndarray]:
+    """(the texts to use, each located site's row in them): ``texts`` when it covers these sites in
+    ``lang``, else computed for them (another language; data changed since it was made)."""
+    if texts is not None and texts.lang == lang and texts.site_ids.is_unique:
+        rows = texts.site_ids.get_indexer(pd.Index(located["site_id"].astype(str).tolist(), dtype=object))
+        if not (rows < 0).any():
+            return texts, rows
+    return site_texts(located, lang, names), np.arange(len(located))
+
+
+def _renumbered_refs(texts: SiteTexts, rows: np.ndarray, strings: _Strings) -> np.ndarray:
+    """This subset's refs, renumbered into ``strings`` (only the texts it uses travel)."""
+    refs = texts.refs[:, rows]
+    used = np.unique(refs[refs > 0])
+    lut = np.zeros(len(texts.strings) + 1, dtype=np.int32)
+    for u in used.tolist():
+        lut[u] = strings.ref(texts.strings[u - 1])
+    return np.where(refs > 0, lut[np.clip(refs, 0, None)], refs)
+
+
+def _codes(texts: SiteTexts, rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Status, flags and marker size of each site in one small integer (decoded by the renderer asset):
+    status index + 1 (0 unknown) in bits 0-2, approximate location bit 3, overdue bit 4, name begins
+    with the town name bit 5, the marker size above MARKER_MIN_PX from bit 6 on."""
+    return (
+        texts.status[rows]
+        + 1
+        + 8 * texts.approx[rows]
+        + 16 * texts.overdue[rows]
+        + 32 * texts.elide[rows]
+        + 64 * (sizes - MARKER_MIN_PX)
+    )
+
+
+def _layer_payload(idx: np.ndarray, columns: dict[str, np.ndarray], refs: np.ndarray, high: list[int],
+                   group: np.ndarray | None) -> dict[str, object]:
+    """One category's payload: the sites ``idx`` (sorted west to east), delta-coded coordinates."""
+    xs, ys = columns["qx"][idx], columns["qy"][idx]
+    payload: dict[str, object] = {
+        "x0": int(xs[0]),
+        "y0": int(ys.min()),
+        "x": np.diff(xs, prepend=xs[0]).tolist(),
+        "y": (ys - ys.min()).tolist(),
+        "c": columns["codes"][idx].tolist(),
+        "n": columns["names"][idx].tolist(),
+    }
+    payload.update(_site_ids(columns["ids"][idx].tolist()))
+    badges = columns["badges"][idx]
+    if badges.any():  # bit k: MARKER_BADGES[k] (left out when no site has a badge)
+        payload["b"] = badges.tolist()
+    if group is not None:
+        payload["g"] = group[idx].tolist()
+    fields = {}
+    for j in high:
+        col = refs[j, idx]
+        if col.any():  # a column of unknowns only is left out (read as unknown)
+            fields[str(j)] = col.tolist()
+    payload["f"] = fields
+    return payload
 
 
 def decode_sites(payload: dict, config: dict) -> list[dict]:
