@@ -18,6 +18,7 @@ are refused, never assumed WGS-84 (the CRS rule of ``crs.py``).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -104,33 +105,62 @@ def locate_sites(
 
     df = sites.copy()
     n = len(df)
-    disp_x = np.full(n, np.nan)
-    disp_y = np.full(n, np.nan)
-    disp_p = np.full(n, None, dtype=object)
-
-    lon = pd.to_numeric(df.get("lon", pd.Series([np.nan] * n, index=df.index)), errors="coerce").to_numpy(float)
-    lat = pd.to_numeric(df.get("lat", pd.Series([np.nan] * n, index=df.index)), errors="coerce").to_numpy(float)
-    prec = [None if _is_blank(p) else str(p) for p in df.get("precision", pd.Series([None] * n, index=df.index))]
-    towns = [None if _is_blank(t) else str(t) for t in df.get("town_code", pd.Series([None] * n, index=df.index))]
+    lon = pd.to_numeric(_column(df, "lon", np.nan), errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(_column(df, "lat", np.nan), errors="coerce").to_numpy(float)
+    prec = [None if _is_blank(p) else str(p) for p in _column(df, "precision", None)]
+    towns = [None if _is_blank(t) else str(t) for t in _column(df, "town_code", None)]
     ids = [str(s) for s in df["site_id"]]
 
+    disp_x, disp_y = np.full(n, np.nan), np.full(n, np.nan)
+    disp_p = np.full(n, None, dtype=object)
     has_xy = np.isfinite(lon) & np.isfinite(lat)
     disp_x[has_xy], disp_y[has_xy] = lon[has_xy], lat[has_xy]
     for i in np.flatnonzero(has_xy):
         disp_p[i] = prec[i] if prec[i] in PRECISIONS else "unknown"
 
-    # group the rest by where they are anchored
     seats = {str(c): (float(x), float(y)) for c, x, y in zip(gazetteer["town_code"], gazetteer["seat_lon"],
                                                              gazetteer["seat_lat"], strict=False)}
-    zone_geom_m = {}
-    if zones is not None and len(zones):
-        zm = to_metric_frame(zones, "the town zones")
-        for code, g in zip(zm["town_code"].astype(str), zm.geometry, strict=False):
-            zone_geom_m[code] = g if code not in zone_geom_m else zone_geom_m[code].union(g)
-    district_m = to_metric_frame(district, "the district outline").geometry.iloc[0] if district is not None and len(district) else None
+    groups = _anchor_groups(np.flatnonzero(~has_xy), towns, prec, seats, placeholder_points, disp_p)
+    placed: list[tuple[float, float]] = []
+    if has_xy.any():
+        ex, ey = _TO_M.transform(lon[has_xy], lat[has_xy])
+        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey), strict=False))
+    zone_geom_m, district_m = _metric_areas(zones, district)
+    for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
+        members = sorted(groups[key], key=lambda i: ids[i])
+        if key:
+            area = zone_geom_m.get(key, district_m)
+            anchor = _TO_M.transform(*seats[key])
+            if area is not None and not area.contains(shapely.Point(anchor)):
+                anchor = area.point_on_surface().coords[0]  # official zone that misses the seat
+        else:
+            area, anchor = district_m, _TO_M.transform(*district_seat)
+        spots = _spread(tuple(anchor), len(members), area, placed)
+        placed.extend(spots)
+        xs, ys = _TO_DEG.transform([p[0] for p in spots], [p[1] for p in spots])
+        for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys), strict=False):
+            disp_x[i], disp_y[i], disp_p[i] = x, y, "town" if key else "district"
 
+    df["display_lon"] = disp_x
+    df["display_lat"] = disp_y
+    df["display_precision"] = disp_p
+    shown = np.isfinite(disp_x) & np.isfinite(disp_y)
+    geom = np.full(n, None, dtype=object)
+    geom[shown] = shapely.points(disp_x[shown], disp_y[shown])
+    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs=WGS84_CRS), crs=WGS84_CRS)
+
+
+def _column(df: pd.DataFrame, name: str, missing: object) -> pd.Series:
+    """``df[name]``, or a column of ``missing`` when the frame has none."""
+    return df[name] if name in df.columns else pd.Series([missing] * len(df), index=df.index)
+
+
+def _anchor_groups(unplaced: np.ndarray, towns: list[str | None], prec: list[str | None], seats: dict,
+                   placeholder_points: bool, disp_p: np.ndarray) -> dict[str, list[int]]:
+    """The sites without a coordinate grouped by where they are anchored (town code; "" = district
+    level); those that get no marker have their ``disp_p`` set here."""
     groups: dict[str, list[int]] = {}
-    for i in np.flatnonzero(~has_xy):
+    for i in unplaced:
         t = towns[i]
         if t is not None and t in seats:
             groups.setdefault(t, []).append(i)
@@ -140,33 +170,15 @@ def locate_sites(
             disp_p[i] = "district"  # somewhere in the district: no marker (no invented place)
         else:
             groups.setdefault("", []).append(i)  # district level
+    return groups
 
-    placed: list[tuple[float, float]] = []
-    if has_xy.any():
-        ex, ey = _TO_M.transform(lon[has_xy], lat[has_xy])
-        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey), strict=False))
-    for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
-        members = sorted(groups[key], key=lambda i: ids[i])
-        if key:
-            area = zone_geom_m.get(key, district_m)
-            anchor = _TO_M.transform(*seats[key])
-            if area is not None and not area.contains(shapely.Point(anchor)):
-                anchor = area.point_on_surface().coords[0]  # official zone that misses the seat
-            label = "town"
-        else:
-            area = district_m
-            anchor = _TO_M.transform(*district_seat)
-            label = "district"
-        spots = _spread(tuple(anchor), len(members), area, placed)
-        placed.extend(spots)
-        xs, ys = _TO_DEG.transform([p[0] for p in spots], [p[1] for p in spots])
-        for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys), strict=False):
-            disp_x[i], disp_y[i], disp_p[i] = x, y, label
 
-    df["display_lon"] = disp_x
-    df["display_lat"] = disp_y
-    df["display_precision"] = disp_p
-    shown = np.isfinite(disp_x) & np.isfinite(disp_y)
-    geom = np.full(n, None, dtype=object)
-    geom[shown] = shapely.points(disp_x[shown], disp_y[shown])
-    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs=WGS84_CRS), crs=WGS84_CRS)
+def _metric_areas(zones: gpd.GeoDataFrame | None, district: gpd.GeoDataFrame | None) -> tuple[dict, Any]:
+    """(town code → its zone in metres, the district in metres or None)."""
+    zone_geom_m: dict[str, Any] = {}
+    if zones is not None and len(zones):
+        zm = to_metric_frame(zones, "the town zones")
+        for code, g in zip(zm["town_code"].astype(str), zm.geometry, strict=False):
+            zone_geom_m[code] = g if code not in zone_geom_m else zone_geom_m[code].union(g)
+    district_m = to_metric_frame(district, "the district outline").geometry.iloc[0] if district is not None and len(district) else None
+    return zone_geom_m, district_m
