@@ -21,8 +21,6 @@ DISTRICT_FILE = GEODATA_DIR / "district.geojson"
 TOWNS_FILE = GEODATA_DIR / "towns.csv"
 ZONES_FILE = GEODATA_DIR / "town_zones.geojson"
 
-ZONE_COLUMNS = ("town_code", "name_zh", "name_en", "boundary_quality", "area_km2")
-
 
 @lru_cache(maxsize=1)
 def _district() -> gpd.GeoDataFrame:

@@ -83,9 +83,6 @@ RULES: dict[str, str] = {
     "commissioned_before_site": "a plan project commissioned before the plan's period began (2021-01-01)",
     "outside_own_zone": "a town official moving a site out of their own town's zone",
 }
-SOFT_RULES = frozenset({"capacity_above_design", "capacity_jump", "commissioned_before_site", "outside_own_zone"})
-# Soft rules that describe a stored state (checked again on restore unless a person accepted it).
-STATE_RULES = frozenset({"capacity_above_design", "commissioned_before_site"})
 
 
 def refuse(rule: str, message: str, **params: Any) -> ValidationError:

@@ -56,18 +56,3 @@ BADGE_PX = 11
 OUTLINE_PRECISE = "2px solid #ffffff"
 MARKER_RING = "0 0 0 1px rgba(0,0,0,.55)"  # a thin dark ring so white outlines show on light maps
 APPROX_CSS = "border:1px solid rgba(255,255,255,.8);box-shadow:none;outline:1.5px dashed #222;outline-offset:1px"
-
-
-def marker_state_css() -> str:
-    """The CSS of the marker outline and badges (from the tables above)."""
-    corner = {"tr": "top:-4px;right:-4px", "tl": "top:-4px;left:-4px", "br": "bottom:-4px;right:-4px",
-              "bl": "bottom:-4px;left:-4px"}
-    rules = [
-        f".wf-m{{position:relative;border:{OUTLINE_PRECISE};box-shadow:{MARKER_RING}}}",
-        f".wf-m.wf-approx{{{APPROX_CSS}}}",
-        f".wf-b{{position:absolute;width:{BADGE_PX}px;height:{BADGE_PX}px;border-radius:50%;"
-        f"font:bold 9px/{BADGE_PX}px sans-serif;text-align:center;box-shadow:0 0 0 1px #fff}}",
-    ]
-    for b in MARKER_BADGES:
-        rules.append(f".wf-b-{b.column}{{{corner[b.corner]};background:{b.colour};color:{b.text_colour}}}")
-    return "\n".join(rules)

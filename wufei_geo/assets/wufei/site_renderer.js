@@ -196,7 +196,7 @@
     for (var k = 0; k < R.badges.length; k++) {
       if (!(bits >> k & 1)) continue;
       var b = R.badges[k], corner = b[5];
-      // the badge's box sits 4 px outside the marker's box in its corner (style.marker_state_css)
+      // the badge's box sits 4 px outside the marker's box in its corner (style.MARKER_BADGES corner)
       var bx = x + (corner.charAt(1) === 'r' ? r + 4 - half : -r - 4 + half);
       var by = y + (corner.charAt(0) === 'b' ? r + 4 - half : -r - 4 + half);
       ctx.beginPath(); ctx.arc(bx, by, half + 1, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
