@@ -16,6 +16,7 @@ from wufei_geo.config import Settings
 from wufei_geo.errors import BatchRefused, PermissionDenied, StaleVersion, ValidationError
 from wufei_geo.io import backup, bulk_import
 from wufei_geo.store import Store
+from wufei_geo.model import MAX_NOTE_CHARS
 
 XIAYANG, XUJING = "310118001", "310118102"
 
@@ -62,6 +63,8 @@ def test_confirm_permissions_and_refusals_write_nothing(sites, official, planner
         sites.confirm_site(official, "X.1", 7)
     with pytest.raises(ValidationError):
         sites.confirm_site(official, "X.1", 1, note="bad\x00")
+    with pytest.raises(ValidationError):  # the one note cap of every path, confirmations included
+        sites.confirm_site(official, "X.1", 1, note="x" * (MAX_NOTE_CHARS + 1))
     with pytest.raises(BatchRefused):  # all or nothing
         sites.confirm_sites(official, [("X.1", 1), ("J.1", 1)])
     assert (sites.sites_frame().to_json(), len(sites.history())) == before

@@ -15,7 +15,7 @@ from wufei_geo.store.editing import check_may_edit, check_version, confirmed_at,
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.rounds import record_answer
 from wufei_geo.store.session import Session
-from wufei_geo.store.values import check_text, optional_note
+from wufei_geo.store.values import optional_note
 
 
 def apply_confirm(session: Session, conn: Connection, actor: Actor | None, site_id: str, expected_version: Any,
@@ -30,7 +30,7 @@ def apply_confirm(session: Session, conn: Connection, actor: Actor | None, site_
     if site["retired"]:
         raise ValidationError(f"site {site_id} is retired and cannot be confirmed / 站点已撤销")
     check_version(conn, site, expected_version, "confirmation")
-    note = optional_note(note, lambda text: check_text("the note", text))
+    note = optional_note(note)  # the one note rule: storable text, at most MAX_NOTE_CHARS
     if not write:
         return {"site_id": site_id, "confirm": True, "status": site["status"], "note": note,
                 "version": expected_version, "changes": []}
