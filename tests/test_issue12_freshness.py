@@ -15,8 +15,8 @@ from wufei_geo import analysis, catalog, cli
 from wufei_geo.config import Settings
 from wufei_geo.errors import BatchRefused, PermissionDenied, StaleVersion, ValidationError
 from wufei_geo.io import backup, bulk_import
-from wufei_geo.store import Store
 from wufei_geo.model import MAX_NOTE_CHARS
+from wufei_geo.store import Store
 
 XIAYANG, XUJING = "310118001", "310118102"
 
