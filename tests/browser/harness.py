@@ -349,12 +349,17 @@ def legend_state(page: Any) -> dict:
 
 def choose(page: Any, box: Any, option: Any) -> None:
     """Open a select box and click an option.  A click that lands while the page reruns is lost
-    (the list never opens), so the list is opened again — up to four times — until the option shows."""
-    for _attempt in range(4):
+    (the list never opens, or the open list is drawn again and the option detached under the
+    click — the update page's small map reports its first view once after loading), so the list is
+    opened again — up to five times — until the option is clicked."""
+    last: Exception | None = None
+    for _attempt in range(5):
         box.click()
         try:
             option.wait_for(timeout=8_000)
-            break
-        except Exception:  # noqa: BLE001 — the list did not open; try again
+            option.click(timeout=8_000)
+            return
+        except Exception as exc:  # noqa: BLE001 — lost to a rerun; try again
+            last = exc
             page.keyboard.press("Escape")
-    option.click()
+    raise AssertionError(f"could not choose the option: {last}")

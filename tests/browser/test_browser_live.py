@@ -18,6 +18,7 @@ from wufei_geo.store import Store
 
 from .harness import (
     block_external,
+    choose,
     hex_to_rgb,
     map_frame,
     marker_count,
@@ -109,14 +110,7 @@ def test_a_saved_edit_reaches_an_open_map_within_10_s(app: Any, browser: Any) ->
             has=official.get_by_text("状态", exact=True)
         ).first
         option = official.get_by_role("option", name=target_zh, exact=True)
-        for _attempt in range(4):  # a click during a rerun can be lost: open the list again
-            status_box.click()
-            try:
-                option.wait_for(timeout=8_000)
-                break
-            except Exception:  # noqa: BLE001 — the list did not open; try again
-                official.keyboard.press("Escape")
-        option.click()
+        choose(official, status_box, option)  # a click lost to a rerun opens the list again
         official.wait_for_timeout(1000)
         official.get_by_role("button", name="保存").click()
         official.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)

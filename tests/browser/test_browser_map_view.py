@@ -19,6 +19,7 @@ from wufei_geo.catalog import load_catalog
 from wufei_geo.store import Store
 
 from .harness import (
+    choose,
     legend_state,
     map_frame,
     marker_count,
@@ -176,19 +177,6 @@ def test_map_path_opens_the_map(app: Any, page: Any) -> None:
         page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
 
 
-def _choose(page: Any, box: Any, option: Any) -> None:
-    """Open a select box and pick an option; a click that lands during a rerun is lost, so the
-    list is opened again (up to four times) until the option shows."""
-    for _attempt in range(4):
-        box.click()
-        try:
-            option.wait_for(timeout=8_000)
-            break
-        except Exception:  # noqa: BLE001 — the list did not open; try again
-            page.keyboard.press("Escape")
-    option.click()
-
-
 def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page: Any) -> None:
     page.goto(f"{app.url}/update")
     page.get_by_label("用户名").fill(OFFICIAL)
@@ -203,7 +191,7 @@ def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page:
         store.close()
     site_id = own[1]  # not the one the page opens with
     pick = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="选择站点").first
-    _choose(page, pick, page.get_by_role("option", name=re.compile(rf"^{re.escape(site_id)} · ")))
+    choose(page, pick, page.get_by_role("option", name=re.compile(rf"^{re.escape(site_id)} · ")))
     page.locator("h3", has_text=f"{site_id} · ").wait_for(timeout=30_000)
     store = Store.open(app.db_url, seed=False)
     try:
@@ -214,7 +202,7 @@ def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page:
     status_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
         has=page.get_by_text("状态", exact=True)
     ).first
-    _choose(page, status_box, page.get_by_role("option", name=target_zh, exact=True))
+    choose(page, status_box, page.get_by_role("option", name=target_zh, exact=True))
     page.wait_for_timeout(1500)
 
     page.locator("[data-testid='stSidebar'] label", has_text="English").click()

@@ -14,7 +14,7 @@ import pytest
 from wufei_geo import auth
 from wufei_geo.store import Store
 
-from .harness import running_app, sqlite_url, wait_until
+from .harness import choose, running_app, sqlite_url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -79,14 +79,7 @@ def test_official_answers_the_round_and_the_planner_sees_it(app: Any, page: Any,
     status_box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
         has=page.get_by_text("状态", exact=True)).first
     option = page.get_by_role("option", name="已运行", exact=True)
-    for _attempt in range(4):  # a click during a rerun can be lost: open the list again
-        status_box.click()
-        try:
-            option.wait_for(timeout=8_000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-    option.click()
+    choose(page, status_box, option)  # a click lost to a rerun opens the list again
     page.get_by_role("button", name="保存").click()
     page.get_by_text(f"已保存 {changed}").first.wait_for(timeout=60_000)
     wait_until(page, lambda: len(_answers(app)) == 1, what="the edit to count as an answer")
