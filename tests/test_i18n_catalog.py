@@ -120,3 +120,22 @@ def test_fold_takes_the_old_vocabulary_tables_too(tmp_catalogue):
                       encoding="utf-8")
     assert i18n_catalog.fold(legacy)["added"] == ["status.paused", "unit.m3/d"]
     assert i18n_catalog.pairs()["status.paused"] == ("暂缓", "Paused")
+
+
+def test_every_catalogue_key_is_named_in_the_code():
+    """No dead texts (issue 17): each key appears in the app's code as a literal, or under a prefix
+    the code completes at run time (``f"basemap.{name}"``, the vocabulary tables of i18n.py)."""
+    import re
+
+    root = Path(i18n.__file__).resolve().parents[1]
+    files = [*(root / "wufei_geo").rglob("*.py"), *(root / "app_pages").rglob("*.py"), root / "app.py",
+             *(root / "wufei_geo" / "assets" / "wufei").glob("*.js")]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in files if "_data" not in p.parts)
+    prefixes = set(re.findall(r"""f["']([A-Za-z_.]+)\{""", source))  # f"data.datum_{d}"
+    prefixes |= set(re.findall(r"""["']([A-Za-z_.]+\.)["'] *\+""", source))  # "rule." + key
+    prefixes |= {f"{name}." for name in re.findall(r"""_table\(["'](\w+)["']""", source)}  # vocabulary tables
+    prefixes |= set(re.findall(r"""startswith\(["']([A-Za-z_]+\.)["']\)""", source))  # unit labels
+    unused = sorted(key for key in i18n.MESSAGES
+                    if f'"{key}"' not in source and f"'{key}'" not in source
+                    and not any(key.startswith(p) for p in prefixes))
+    assert unused == [], f"catalogue keys nothing shows (delete them from both .po files): {unused}"
