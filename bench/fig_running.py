@@ -24,8 +24,9 @@ tiles, every request that is not to the local app answered from npm copies or em
   that marker's new colour on the open map (no reload).  The peers have no live update: a saved
   edit reaches them only at the user's next rerun, so "n/a".
 
-"On screen": Leaflet (ours, st_folium) — the map in the component iframe holds exactly N point
-layers carrying a GeoJSON feature (a cluster counts as its points); deck.gl (st.pydeck_chart,
+"On screen": Leaflet — st_folium: the map in the component iframe holds exactly N point layers
+carrying a GeoJSON feature (a cluster counts as its points); ours: its canvas site layers have
+drawn N sites (``represented``, a group counts as its sites); deck.gl (st.pydeck_chart,
 st.map) — an instanced WebGL draw call of exactly N instances has been issued (counted by
 wrapping ``drawArraysInstanced``/``drawElementsInstanced`` before the page loads).
 """
@@ -80,6 +81,7 @@ _COUNT_JS = """([target, since, timeoutMs]) => new Promise((resolve) => {
       w.map.eachLayer(l => {
         if (w.L.MarkerCluster && l instanceof w.L.MarkerCluster) n += l.getChildCount();
         else if (l.feature && (l instanceof w.L.CircleMarker || l instanceof w.L.Marker)) n += 1;
+        else if (typeof l.represented === 'number' && l.drawn) n += l.represented;  // wufei-geo's canvas layers
       });
       return n;
     }
@@ -113,6 +115,11 @@ _COLOUR_JS = """([siteId, hex, rgb]) => {
       if (!p || String(p.site_id) !== siteId) return;
       if (l._icon) { const d = l._icon.querySelector('.wf-m'); if (d) c = w.getComputedStyle(d).backgroundColor; }
       else if (l.options && l.options.fillColor) c = l.options.fillColor;
+    });
+    // wufei-geo draws its sites on a canvas: the colour its last drawing filled the site with
+    w.map.eachLayer(l => {
+      if (!l.drawn || !l.siteId) return;
+      l.drawn.forEach(t => { if (t.kind === 'site' && String(l.siteId(t.i)) === siteId) c = t.colour; });
     });
     if (c !== null) return String(c).toLowerCase() === hex || String(c) === rgb;
   }
@@ -247,14 +254,15 @@ def _filter_run(page: Any, category: str | None, label: str, target: int) -> flo
 
 
 def _save_to_recolour(page: Any, db_url: str, actor: Any, category: str | None, timeout_s: float = 60) -> float | None:
+    from wufei_geo.catalog import load_catalog
     from wufei_geo.errors import ImplausibleEdit
     from wufei_geo.mapview.style import STATUS_COLOURS
     from wufei_geo.store import Store
 
     store = Store.open(db_url, seed=False)
     try:
-        frame = store.sites_frame()
-        located = frame[frame["lon"].notna()]
+        frame = load_catalog(store).sites
+        located = frame[frame["display_lon"].notna()]  # drawn on the map (a town's sites at its seat too)
         if category is not None:  # a site the open map shows under its filter
             located = located[located["category"] == category]
         row = located.iloc[0]
