@@ -137,3 +137,33 @@ def test_sqlite_lock_that_never_clears_gives_store_busy_and_writes_nothing(sqlit
     other.close()
     assert s.content_hash() == before
     s.close()
+
+
+def test_look_alike_user_names_created_at_once_make_one_account(store):
+    """"Inspector", "inspector", "INSPECTOR", "ｉｎｓｐｅｃｔｏｒ" … name one account (auth.name_key); created
+    concurrently, exactly one is accepted and the others are refused as existing — on PostgreSQL too,
+    where two READ COMMITTED transactions would otherwise both find no clash."""
+    from wufei_geo.errors import ValidationError
+
+    spellings = ["Inspector", "inspector", "INSPECTOR", "ｉｎｓｐｅｃｔｏｒ", "InSpEcToR", "inspectoR"]
+    outcome: dict[int, str] = {}
+    lock = threading.Lock()
+
+    def create(i: int) -> None:
+        for _ in range(3):  # a few rounds: the race is narrow
+            name = f"{spellings[i]}{_}"
+            try:
+                auth.create_user(store, name, "planner", None, "inspector password")
+                result = "created"
+            except ValidationError as exc:
+                assert exc.key == "error.user_exists", exc
+                result = "exists"
+            with lock:
+                outcome[(i, _)] = result
+
+    _run_threads(create, len(spellings))
+    for round_ in range(3):
+        created = [i for i in range(len(spellings)) if outcome[(i, round_)] == "created"]
+        assert len(created) == 1, (round_, outcome)
+    keys = [auth.name_key(u["name"]) for u in auth.list_users(store)]
+    assert len(keys) == len(set(keys)) == 3

@@ -308,6 +308,7 @@ def create_user(
     def work(conn: Connection) -> dict[str, Any]:
         now = store.now()
         by = require_admin(conn, actor, now, store.settings)
+        db.serialise_user_names(conn)
         key = name_key(name)
         clash = [n for (n,) in conn.execute(sa.select(db.users.c.name)) if name_key(n) == key]
         if clash:

@@ -278,6 +278,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# PostgreSQL advisory-lock keys (transaction-scoped): one per rule that a unique index cannot hold.
+MIGRATION_LOCK = 730118
+USER_NAMES_LOCK = 730119
+
+
+def serialise_user_names(conn: Connection) -> None:
+    """Hold the user-name lock until this transaction ends (PostgreSQL; SQLite writers are serial already).
+
+    Two user names that differ only in case or width ("Alice", "ａｌｉｃｅ") are the same account
+    name (:func:`wufei_geo.auth.name_key`), which the column's unique index cannot see; without this
+    lock two concurrent READ COMMITTED transactions could each find no clash and both insert."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({USER_NAMES_LOCK})")
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` in one transaction (a no-op when already there).
 
@@ -291,5 +306,5 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
         with conn.begin():
             if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(730118)")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             command.upgrade(alembic_config(conn), revision)
