@@ -249,3 +249,17 @@ def test_broken_boundary_upload_is_refused_and_changes_nothing(store, name, data
         with pytest.raises(BoundaryImportError) as info:
             geofiles.read_boundary_upload(data, name)
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("lang, needle", [("en", "more than once in the file: status"), ("zh", "不止一次：status")])
+def test_a_column_given_twice_is_refused_not_guessed(store, admin, lang, needle):
+    """Two "status" columns that disagree (a copied column, a header typed twice): the import does not
+    pick one; it names the column and changes nothing.  A repeated column it does not read is harmless."""
+    _seed(store)
+    twice = b"site_id,status,status\nE.12-1,operating,planned\n"
+    with Unchanged(store):
+        report = bulk_import.apply_import(store, admin, twice, "update.csv", lang=lang)
+    assert not report.ok and not report.applied
+    assert needle in report.errors[0].message, report.errors[0].message
+    harmless = b"site_id,status,remark,remark\nE.12-1,under_construction,a,b\n"
+    assert bulk_import.plan_import(store, admin, harmless, "update.csv", lang="en").ok

@@ -179,6 +179,12 @@ def _header_code(header: str) -> str:
 
 def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     columns = ", ".join(frame.columns) or "—"
+    # two "status" columns (a copied column, a header typed twice): which one is meant is a guess,
+    # and reading rows would silently keep only one of them
+    read = {"site_id", *TEMPLATE_COLUMNS}
+    twice = list(dict.fromkeys(c for c in frame.columns[frame.columns.duplicated()] if c in read))
+    if twice:
+        raise ImportFileError(msg("duplicate_columns", lang, columns=", ".join(twice)))
     if "site_id" not in frame.columns:
         raise ImportFileError(msg("no_site_id", lang, columns=columns))
     if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):  # confirm counts
@@ -225,6 +231,7 @@ def plan_rows(
     every value rule is the store's (:mod:`wufei_geo.site_rules`), asked by :func:`plan_import`.
     ``actor`` and ``today`` are not used (kept for callers)."""
     check_columns(frame, lang)
+    frame = frame.loc[:, ~frame.columns.duplicated()]  # repeats of columns this import does not read
     statuses = _status_aliases()
     report = ImportReport(rows_read=len(frame))
     seen: dict[str, int] = {}
