@@ -76,8 +76,10 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     def running() -> list[Figure]:
         # --quick: one cold start, one warm load and one cycle of filter changes per app
         if quick:
-            return [fig_running.figure(fig_running.measure(colds=1, loads=1, cycles=1))]
-        return [fig_running.figure(fig_running.measure(colds=2, loads=4, cycles=2))]
+            raw = fig_running.measure(colds=1, loads=1, cycles=1)
+        else:
+            raw = fig_running.measure(colds=2, loads=4, cycles=2)
+        return [fig_running.figure(raw), fig_running.phases_figure(raw)]
 
     return {"running": running, "peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
 

@@ -52,9 +52,11 @@ APPS: dict[str, tuple[str, str]] = {
     "st.pydeck_chart": ("bench/app_peers/pydeck_chart.py", "/"),
     "st.map": ("bench/app_peers/st_map.py", "/"),
 }
-# (category, first time?) in order, from the unfiltered page; consecutive states differ in count
+# (category, first time?) in order, from the unfiltered page and back to it (a second cycle starts
+# where the first began); consecutive states differ in count
 _STEPS = [("wet_waste", True), (None, False), ("compression_station", True), (None, False),
-          ("pv", True), (None, False), ("wet_waste", False), (None, False), ("compression_station", False)]
+          ("pv", True), (None, False), ("wet_waste", False), (None, False), ("compression_station", False),
+          (None, False)]
 
 _INIT_JS = """(() => {
   window.__wfDraws = [];
@@ -68,7 +70,43 @@ _INIT_JS = """(() => {
     wrap(WebGL2RenderingContext.prototype, 'drawArraysInstanced', 3);
     wrap(WebGL2RenderingContext.prototype, 'drawElementsInstanced', 4);
   }
+  if (window === window.top && window.WebSocket) {
+    // the app's websocket: when a rerun request leaves and when each message arrives (with its size)
+    window.__wfNet = [];
+    const net = (kind, n) => { window.__wfNet.push([performance.now(), kind, n]);
+      if (window.__wfNet.length > 4000) window.__wfNet.splice(0, 2000); };
+    const WS = window.WebSocket, send = WS.prototype.send;
+    WS.prototype.send = function () { net('send', 0); return send.apply(this, arguments); };
+    const Wrapped = function (...a) {
+      const w = new WS(...a);
+      w.addEventListener('message', (e) => net('recv', e.data.byteLength ?? e.data.size ?? e.data.length ?? 0));
+      return w;
+    };
+    Wrapped.prototype = WS.prototype; Object.setPrototypeOf(Wrapped, WS);
+    window.WebSocket = Wrapped;
+  } else if (window !== window.top) {
+    // wufei-geo's map: when the open map has redrawn another map (its ``__wfShow``), on the top page's clock
+    let show;
+    Object.defineProperty(window, '__wfShow', {configurable: true, get() { return show; }, set(v) {
+      show = function (token) {
+        const fresh = window.__wfToken !== token, r = v.apply(this, arguments);
+        if (fresh) try { window.top.__wfShown = performance.timeOrigin + performance.now() - window.top.performance.timeOrigin; } catch (e) {}
+        return r;
+      };
+    }});
+  }
 })();"""
+# Where one filter change's time went (on the page's clock, ms): the click, the first websocket
+# send after it (the rerun request), the largest message received after that (the map's data), the
+# moment wufei-geo's open map had redrawn (null for the peers).
+_PHASES_JS = """([click, done]) => {
+  const net = (window.__wfNet || []).filter(e => e[0] >= click && e[0] <= done);
+  const send = net.find(e => e[1] === 'send');
+  let big = null;
+  for (const e of net) if (e[1] === 'recv' && send && e[0] >= send[0] && (!big || e[2] > big[2])) big = e;
+  const shown = (typeof window.__wfShown === 'number' && window.__wfShown >= click && window.__wfShown <= done) ? window.__wfShown : null;
+  return {send: send ? send[0] : null, data: big ? big[0] : null, bytes: big ? big[2] : null, shown: shown};
+}"""
 
 # How many points are on screen now (Leaflet in a same-origin component iframe, or deck.gl draws
 # since ``since``); true once exactly ``target`` and then two frames painted.
@@ -242,7 +280,8 @@ def _set_filter(page: Any, category: str | None, label: str) -> None:
     option.click()
 
 
-def _filter_run(page: Any, category: str | None, label: str, target: int) -> float | None:
+def _filter_run(page: Any, category: str | None, label: str, target: int) -> tuple[float, dict[str, Any]] | None:
+    """(seconds from the click until the new filter's points are on screen, where they went) or None."""
     since = page.evaluate("() => performance.now()")
     _set_filter(page, category, label)
     done = _wait_points(page, target, since)
@@ -250,7 +289,8 @@ def _filter_run(page: Any, category: str | None, label: str, target: int) -> flo
     click = page.evaluate("() => window.__wfClick")
     if done is None or click is None:
         return None
-    return (done - click) / 1000
+    marks = page.evaluate(_PHASES_JS, [click, done])
+    return (done - click) / 1000, {"click": click, "done": done, **marks}
 
 
 def _save_to_recolour(page: Any, db_url: str, actor: Any, category: str | None, timeout_s: float = 60) -> float | None:
@@ -292,7 +332,7 @@ def _measure_app(name: str, script: str, path: str, db_url: str, browser: Any, a
                  colds: int, loads: int, cycles: int, targets: dict[str | None, int], labels: dict[str, str],
                  actor: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"app": name, "cold_s": None, "warm_s": None, "first_s": None, "repeated_s": None,
-                           "recolour_s": None, "error": None, "runs": {"cold": [], "warm": [], "first": [], "repeated": []}}
+                           "recolour_s": None, "error": None, "phases": [], "runs": {"cold": [], "warm": [], "first": [], "repeated": []}}
     ctx = _context(browser, assets)
     server: _Server | None = None
     try:
@@ -324,10 +364,11 @@ def _measure_app(name: str, script: str, path: str, db_url: str, browser: Any, a
         chosen = ""
         for _ in range(cycles):
             for cat, first in _STEPS:
-                s = _filter_run(page, cat, labels[cat] if cat else chosen, targets[cat])
+                r = _filter_run(page, cat, labels[cat] if cat else chosen, targets[cat])
                 chosen = labels[cat] if cat else ""
-                if s is not None:
-                    out["runs"]["first" if first else "repeated"].append(s)
+                if r is not None:
+                    out["runs"]["first" if first else "repeated"].append(r[0])
+                    out["phases"].append(r[1])
                 page.wait_for_timeout(600)
         if name == OURS:
             out["recolour_s"] = _save_to_recolour(page, db_url, actor, _STEPS[-1][0] if cycles else None)
@@ -473,4 +514,54 @@ def figure(raw: dict[str, Any]) -> Figure:
         fig.notes.append("answered empty (no local copy; none draws the points): " + ", ".join(raw["stubbed"]))
     if raw.get("failed_packages"):
         fig.notes.append("npm packages that could not be fetched: " + ", ".join(f"{k} ({v})" for k, v in raw["failed_packages"].items()))
+    return fig
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _phase_ms(marks: dict[str, Any]) -> dict[str, float | None]:
+    def gap(a: str | None, b: str | None) -> float | None:
+        return None if a is None or b is None or marks.get(a) is None or marks.get(b) is None else marks[b] - marks[a]
+
+    drawn_from = "shown" if marks.get("shown") is not None else "data"
+    return {"input": gap("click", "send"), "server": gap("send", "data"), "drawn": gap("data", "shown"),
+            "paint": gap(drawn_from, "done"), "total": gap("click", "done"), "bytes": marks.get("bytes")}
+
+
+def phases_figure(raw: dict[str, Any]) -> Figure:
+    """Figure 9b: where a filter change's time goes, per app (medians over every filter change)."""
+    fig = Figure(
+        key="9b filter phases",
+        title="9b. Where a filter change's time goes (median over every filter change of figure 9, ms)",
+        columns=["app", "click → rerun request sent", "request → map data received", "map data → map redrawn",
+                 "→ points on screen", "total", "map data (largest message)", "changes"],
+        raw={"apps": [{"app": a["app"], "phases": a.get("phases", [])} for a in raw.get("apps", [])]},
+    )
+    if raw.get("error"):
+        fig.notes.append(f"not measured: {raw['error']}")
+        return fig
+    for a in raw["apps"]:
+        rows = [_phase_ms(m) for m in a.get("phases", [])]
+        if not rows:
+            continue
+        med = {k: _median([r[k] for r in rows]) for k in ("input", "server", "drawn", "paint", "total", "bytes")}
+        cell = lambda v: "—" if v is None else f"{v:,.0f}"  # noqa: E731
+        fig.rows.append([a["app"], cell(med["input"]), cell(med["server"]),
+                         cell(med["drawn"]) if med["drawn"] is not None else "n/a",
+                         cell(med["paint"]), cell(med["total"]),
+                         "—" if med["bytes"] is None else f"{med['bytes'] / 1000:,.1f} kB", str(len(rows))])
+    fig.notes.append(
+        "Measured in the page (performance.now()): the mousedown on the option; the first websocket send after it "
+        "(Streamlit's rerun request); the largest websocket message after that (the element carrying the map's data — "
+        "for the server: the script run up to that element, then the transfer); for wufei-geo, when the open map in "
+        "its component frame had redrawn the new map (its __wfShow returned); then until the points are counted on "
+        "screen plus two painted frames (the component's frame and the rest of the page are drawn by the same "
+        "main thread, so this includes Streamlit rendering the page's other elements)."
+    )
     return fig

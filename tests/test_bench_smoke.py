@@ -144,3 +144,20 @@ def test_peer_maps_escape_names_and_keep_status_colours():
     assert "<script>x</script>" not in html
     placed = sites[sites["display_lon"].notna()]
     assert any(STATUS_COLOURS.get(s, "") in html for s in placed["status"])
+
+
+def test_running_phases_split_a_filter_change_and_take_medians():
+    from bench import fig_running
+
+    marks = [  # page-clock ms: click, rerun request, map data, redrawn, on screen
+        {"click": 0, "send": 40, "data": 240, "bytes": 100_000, "shown": 300, "done": 500},
+        {"click": 1000, "send": 1050, "data": 1200, "bytes": 120_000, "shown": 1260, "done": 1400},
+        {"click": 2000, "send": 2030, "data": 2230, "bytes": 110_000, "shown": None, "done": 2330},
+    ]
+    raw = {"error": None, "apps": [{"app": "wufei-geo", "phases": marks}, {"app": "st.map", "phases": []}]}
+    fig = fig_running.phases_figure(raw)
+    assert [r[0] for r in fig.rows] == ["wufei-geo"]  # an app without measured changes has no row
+    app, send, server, drawn, paint, total, data, n = fig.rows[0]
+    assert (send, server, drawn, total, n) == ("40", "200", "60", "400", "3")
+    assert paint == "140"  # 200, 140 (redrawn → on screen) and 100 (no redraw mark: data → on screen)
+    assert data == "110.0 kB"
