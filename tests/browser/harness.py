@@ -291,19 +291,42 @@ def hex_to_rgb(colour: str) -> str:
 
 # --- town labels, legend, scale (issue 13) ----------------------------------------------------------
 # Each town label is a permanent Leaflet tooltip with ``options.wfCode`` (the town code) at a fixed
-# anchor (wufei_geo/mapview/renderer.py, ZoneLabels).  For each: the code, the anchor, the offset
-# in px between the label box's centre and where the map places the anchor, whether the label
-# box lies inside the map, and its text.
+# anchor (wufei_geo/mapview/renderer.py, ZoneLabels), moved by ``options.offset`` where drawn sites
+# or another label would cover it there.  For each: the code, the anchor, the offset in px between
+# the label box's centre and where the map places the anchor (dx, dy), the renderer's own move
+# (ox, oy), whether the label box lies inside the map, how many drawn sites (circles) and other
+# labels its box overlaps, the town whose zone holds the box's centre, and its text.
 _LABELS_JS = """() => {
-  const out = [], map = window.map, c = map.getContainer().getBoundingClientRect();
+  const out = [], map = window.map, c = map.getContainer().getBoundingClientRect(), o = map.getPixelOrigin();
+  const sites = [], boxes = [], zones = {};
+  map.eachLayer(l => {
+    if (l.drawn && l.siteId) l.drawn.forEach(d => {
+      const p = map.layerPointToContainerPoint(L.point(d.x - o.x, d.y - o.y)); sites.push({x: p.x, y: p.y, r: d.r}); });
+    if (l.feature && l.feature.properties && l.feature.properties.code && l.getLatLngs) zones[l.feature.properties.code] = l;
+  });
+  const inRing = (p, ring) => { let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const a = ring[i], b = ring[j];
+      if ((a.lat > p.lat) !== (b.lat > p.lat) && p.lng < (b.lng - a.lng) * (p.lat - a.lat) / (b.lat - a.lat) + a.lng) inside = !inside; }
+    return inside; };
+  const inZone = (z, p) => { let n = 0; const walk = a => { if (a.length && a[0].lat !== undefined) { if (inRing(p, a)) n++; } else a.forEach(walk); };
+    walk(z.getLatLngs()); return n % 2 === 1; };
   map.eachLayer(l => {
     if (!(l instanceof L.Tooltip) || !l.options.wfCode) return;
     const el = l.getElement(), r = el.getBoundingClientRect(), a = map.latLngToContainerPoint(l.getLatLng());
+    const off = l.options.offset || {x: 0, y: 0};
+    const b = {x0: r.x - c.x, y0: r.y - c.y, x1: r.right - c.x, y1: r.bottom - c.y};
+    const centre = map.containerPointToLatLng(L.point((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2));
     out.push({code: l.options.wfCode, lat: l.getLatLng().lat, lng: l.getLatLng().lng,
-              dx: r.x + r.width / 2 - c.x - a.x, dy: r.y + r.height / 2 - c.y - a.y,
+              dx: r.x + r.width / 2 - c.x - a.x, dy: r.y + r.height / 2 - c.y - a.y, ox: off.x, oy: off.y,
               inside: r.x >= c.x && r.y >= c.y && r.right <= c.right && r.bottom <= c.bottom,
+              sites: sites.filter(s => { const nx = Math.max(b.x0, Math.min(s.x, b.x1)), ny = Math.max(b.y0, Math.min(s.y, b.y1));
+                                         return (s.x - nx) ** 2 + (s.y - ny) ** 2 < s.r * s.r; }).length,
+              box: b, zone: Object.keys(zones).find(k => inZone(zones[k], centre)) || null,
               text: el.innerText});
   });
+  out.forEach(lb => { lb.labels = out.filter(other => other !== lb && lb.box.x0 < other.box.x1 && other.box.x0 < lb.box.x1
+                                                 && lb.box.y0 < other.box.y1 && other.box.y0 < lb.box.y1).length; });
   return out;
 }"""
 

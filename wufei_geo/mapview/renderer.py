@@ -178,7 +178,10 @@ class ZoneLabels(MacroElement):
     white-space:nowrap``), every label is re-laid out once the page has loaded and after every
     view change, and the anchors are computed on the server
     (:func:`wufei_geo.mapview.geometry.label_anchor`: a point well inside the zone) instead of
-    Leaflet's polygon centre.  ``labels``: ``[{code, lat, lng, name, sub}]``."""
+    Leaflet's polygon centre.  Where the sites drawn at the current zoom (or another town's label)
+    cover a label at its anchor, the renderer moves it to the nearest clear spot that is not in
+    another town's zone (``clearSpot`` in ``site_renderer.js``), after every drawing of the sites.
+    ``labels``: ``[{code, lat, lng, name, sub}]``."""
 
     _template = Template(
         """

@@ -281,6 +281,7 @@
         for (var k = 0; k < layers.length; k++)
           if (layers[k]._map) layers[k]._drawOn(this._ctx, map, b);
         (this.drawMs = this.drawMs || []).push(performance.now() - t0);  // each drawing's time (diagnostics)
+        map.fire('wf:sitesdrawn');  // the town labels step out of the way of what was drawn
       }
     });
     return SitesCanvas;
@@ -418,6 +419,7 @@
       },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(function () { return R.zoneTip(f.properties); }, {sticky: true});
+        (R.zones = R.zones || {})[f.properties.code] = layer;  // a town label stays inside its zone
       }
     };
   }
@@ -449,15 +451,27 @@
       t.addTo(G);
     });
     function relayout() {
+      var sites = drawnSites(R, map), placed = [], todo = [];
       G.eachLayer(function (t) {
         var el = t.getElement();
         if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
-        if (t._map) t.update();
+        if (!t._map || !el) return;
+        t.options.offset = L.point(0, 0);
+        t.update();
+        todo.push({t: t, el: el, free: covered(labelBox(map, t, el, 0, 0), sites, []) === 0});
+      });
+      // labels already clear of the sites keep their anchors first; the others find room around them
+      todo.sort(function (a, b) { return (b.free ? 1 : 0) - (a.free ? 1 : 0); });
+      todo.forEach(function (d) {
+        var at = clearSpot(map, d.t, d.el, sites, placed, R.zones || {});
+        d.t.options.offset = L.point(at[0], at[1]);
+        d.t.update();
+        placed.push(labelBox(map, d.t, d.el, at[0], at[1]));
       });
     }
     G.addTo(map);
     relayout();
-    map.on('zoomend viewreset resize moveend', relayout);
+    map.on('zoomend viewreset resize moveend wf:sitesdrawn', relayout);
     if (document.readyState !== 'complete') window.addEventListener('load', relayout);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
     // streamlit-folium appends the stylesheets just before it runs the map's script, without
@@ -468,6 +482,90 @@
     });
     [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
     return G;
+  }
+
+  // Every site and group the last canvas drawing put on screen, as circles in container pixels.
+  function drawnSites(R, map) {
+    var out = [], o = map.getPixelOrigin();
+    (R.layers || []).forEach(function (layer) {
+      if (!layer._map) return;
+      layer.drawn.forEach(function (d) {
+        var p = map.layerPointToContainerPoint(L.point(d.x - o.x, d.y - o.y));
+        out.push({x: p.x, y: p.y, r: d.r + 3});  // + the precision outline and badges' reach
+      });
+    });
+    return out;
+  }
+
+  // A town label sits centred on its anchor unless drawn sites or another town's label cover it
+  // there: then it moves to the nearest spot around the anchor (up to LABEL_REACH px beyond its own
+  // half size) where nothing covers it, so every name stays readable at every zoom (the sites stay
+  // on top and clickable; the label pane lets the pointer through).  Where no spot is clear, the
+  // one covered least.
+  var LABEL_REACH = 48, LABEL_STEP = 6, LABEL_GAP = 3;
+  var LABEL_DIRS = [[0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]];
+  function labelBox(map, t, el, dx, dy) {
+    var a = map.latLngToContainerPoint(t.getLatLng()), w = el.offsetWidth, h = el.offsetHeight;
+    return {x0: a.x + dx - w / 2, x1: a.x + dx + w / 2, y0: a.y + dy - h / 2, y1: a.y + dy + h / 2};
+  }
+  // how many drawn sites (circles) and placed labels (boxes) overlap box b
+  function covered(b, sites, boxes) {
+    var n = 0, i;
+    for (i = 0; i < sites.length; i++) {
+      var c = sites[i], nx = Math.max(b.x0, Math.min(c.x, b.x1)), ny = Math.max(b.y0, Math.min(c.y, b.y1));
+      if ((c.x - nx) * (c.x - nx) + (c.y - ny) * (c.y - ny) < c.r * c.r) n++;
+    }
+    for (i = 0; i < boxes.length; i++) {  // a gap of LABEL_GAP px: the DOM rounds the boxes' positions
+      var o = boxes[i];
+      if (b.x0 < o.x1 + LABEL_GAP && o.x0 < b.x1 + LABEL_GAP && b.y0 < o.y1 + LABEL_GAP && o.y0 < b.y1 + LABEL_GAP) n++;
+    }
+    return n;
+  }
+  // whether latlng lies in a zone's polygon (even-odd over every ring: holes and parts included)
+  function inZone(zone, latlng) {
+    var inside = false;
+    (function walk(a) {
+      if (!a.length) return;
+      if (a[0].lat === undefined) { a.forEach(walk); return; }
+      for (var i = 0, j = a.length - 1; i < a.length; j = i++) {
+        var p = a[i], q = a[j];
+        if ((p.lat > latlng.lat) !== (q.lat > latlng.lat)
+            && latlng.lng < (q.lng - p.lng) * (latlng.lat - p.lat) / (q.lat - p.lat) + p.lng) inside = !inside;
+      }
+    })(zone.getLatLngs());
+    return inside;
+  }
+  function inOtherZone(zones, code, latlng) {
+    for (var c in zones) if (c !== code && inZone(zones[c], latlng)) return true;
+    return false;
+  }
+  function clearSpot(map, t, el, sites, boxes, zones) {
+    var code = t.options.wfCode, a = map.latLngToContainerPoint(t.getLatLng());
+    var least = covered(labelBox(map, t, el, 0, 0), sites, boxes), best = [0, 0];
+    if (!least) return best;
+    var tries = labelMoves(el.offsetWidth, el.offsetHeight);
+    for (var k = 0; k < tries.length && least; k++) {
+      var dx = tries[k][0], dy = tries[k][1];
+      // the name stays in its own town (or just outside the district): a label moved into the
+      // next zone would name the wrong town
+      if (inOtherZone(zones, code, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) continue;
+      var n = covered(labelBox(map, t, el, dx, dy), sites, boxes);
+      if (n < least) { least = n; best = [dx, dy]; }
+    }
+    return best;
+  }
+
+  // the moves tried for a w × h label, nearest first: small shifts in eight directions (a label
+  // touching another) and moves that take the label off its anchor (sites drawn on it)
+  function labelMoves(w, h) {
+    var out = [];
+    for (var step = LABEL_STEP; step <= LABEL_REACH; step += LABEL_STEP) {
+      LABEL_DIRS.forEach(function (d) {
+        out.push([d[0] * step, d[1] * step]);
+        out.push([d[0] * (w / 2 + step), d[1] * (h / 2 + step)]);
+      });
+    }
+    return out.sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; });
   }
 
   // the legend starts folded on a map narrower than minPx
