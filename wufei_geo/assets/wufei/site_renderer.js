@@ -450,23 +450,30 @@
                          opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html);
       t.addTo(G);
     });
+    // reads first (sizes, anchors), then the placements in plain numbers, then writes only where a
+    // label's size or place changed: relayout runs after every drawing of the sites
     function relayout() {
       var sites = drawnSites(R, map), placed = [], todo = [];
       G.eachLayer(function (t) {
         var el = t.getElement();
         if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
-        if (!t._map || !el) return;
-        t.options.offset = L.point(0, 0);
-        t.update();
-        todo.push({t: t, el: el, free: covered(labelBox(map, t, el, 0, 0), sites, []) === 0});
+        if (t._map && el) todo.push({t: t, el: el});
+      });
+      todo.forEach(function (d) {
+        d.w = d.el.offsetWidth; d.h = d.el.offsetHeight; d.a = map.latLngToContainerPoint(d.t.getLatLng());
+        d.free = covered(labelBox(d.a, d.w, d.h, 0, 0), sites, []) === 0;
       });
       // labels already clear of the sites keep their anchors first; the others find room around them
       todo.sort(function (a, b) { return (b.free ? 1 : 0) - (a.free ? 1 : 0); });
       todo.forEach(function (d) {
-        var at = clearSpot(map, d.t, d.el, sites, placed, R.zones || {});
-        d.t.options.offset = L.point(at[0], at[1]);
-        d.t.update();
-        placed.push(labelBox(map, d.t, d.el, at[0], at[1]));
+        d.at = clearSpot(map, d, sites, placed, R.zones || {});
+        placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
+      });
+      todo.forEach(function (d) {
+        var t = d.t, was = t.options.offset || L.point(0, 0), size = d.w + 'x' + d.h;
+        if (was.x === d.at[0] && was.y === d.at[1] && t._wfSize === size) return;
+        t.options.offset = L.point(d.at[0], d.at[1]); t._wfSize = size;
+        t.update();
       });
     }
     G.addTo(map);
@@ -504,8 +511,7 @@
   // one covered least.
   var LABEL_REACH = 48, LABEL_STEP = 6, LABEL_GAP = 3;
   var LABEL_DIRS = [[0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]];
-  function labelBox(map, t, el, dx, dy) {
-    var a = map.latLngToContainerPoint(t.getLatLng()), w = el.offsetWidth, h = el.offsetHeight;
+  function labelBox(a, w, h, dx, dy) {
     return {x0: a.x + dx - w / 2, x1: a.x + dx + w / 2, y0: a.y + dy - h / 2, y1: a.y + dy + h / 2};
   }
   // how many drawn sites (circles) and placed labels (boxes) overlap box b
@@ -539,18 +545,21 @@
     for (var c in zones) if (c !== code && inZone(zones[c], latlng)) return true;
     return false;
   }
-  function clearSpot(map, t, el, sites, boxes, zones) {
-    var code = t.options.wfCode, a = map.latLngToContainerPoint(t.getLatLng());
-    var least = covered(labelBox(map, t, el, 0, 0), sites, boxes), best = [0, 0];
+  function clearSpot(map, d, sites, boxes, zones) {
+    var a = d.a, w = d.w, h = d.h;
+    // only the sites a move could reach (thousands may be drawn; a label meets a few)
+    var rx = w + LABEL_REACH, ry = h + LABEL_REACH;
+    sites = sites.filter(function (c) { return Math.abs(c.x - a.x) < rx + c.r && Math.abs(c.y - a.y) < ry + c.r; });
+    var least = covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
     if (!least) return best;
-    var tries = labelMoves(el.offsetWidth, el.offsetHeight);
+    var tries = labelMoves(w, h);
     for (var k = 0; k < tries.length && least; k++) {
-      var dx = tries[k][0], dy = tries[k][1];
+      var dx = tries[k][0], dy = tries[k][1], n = covered(labelBox(a, w, h, dx, dy), sites, boxes);
       // the name stays in its own town (or just outside the district): a label moved into the
       // next zone would name the wrong town
-      if (inOtherZone(zones, code, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) continue;
-      var n = covered(labelBox(map, t, el, dx, dy), sites, boxes);
-      if (n < least) { least = n; best = [dx, dy]; }
+      if (n < least && !inOtherZone(zones, d.t.options.wfCode, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) {
+        least = n; best = [dx, dy];
+      }
     }
     return best;
   }
