@@ -146,12 +146,12 @@ def test_look_alike_user_names_created_at_once_make_one_account(store):
     from wufei_geo.errors import ValidationError
 
     spellings = ["Inspector", "inspector", "INSPECTOR", "ｉｎｓｐｅｃｔｏｒ", "InSpEcToR", "inspectoR"]
-    outcome: dict[int, str] = {}
+    outcome: dict[tuple[int, int], str] = {}
     lock = threading.Lock()
 
     def create(i: int) -> None:
-        for _ in range(3):  # a few rounds: the race is narrow
-            name = f"{spellings[i]}{_}"
+        for round_ in range(3):  # a few rounds: the race is narrow
+            name = f"{spellings[i]}{round_}"
             try:
                 auth.create_user(store, name, "planner", None, "inspector password")
                 result = "created"
@@ -159,7 +159,7 @@ def test_look_alike_user_names_created_at_once_make_one_account(store):
                 assert exc.key == "error.user_exists", exc
                 result = "exists"
             with lock:
-                outcome[(i, _)] = result
+                outcome[(i, round_)] = result
 
     _run_threads(create, len(spellings))
     for round_ in range(3):

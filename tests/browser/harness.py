@@ -298,7 +298,7 @@ def hex_to_rgb(colour: str) -> str:
 # labels its box overlaps, the town whose zone holds the box's centre, and its text.
 _LABELS_JS = """() => {
   const out = [], map = window.map, c = map.getContainer().getBoundingClientRect(), o = map.getPixelOrigin();
-  const sites = [], boxes = [], zones = {};
+  const sites = [], zones = {};
   map.eachLayer(l => {
     if (l.drawn && l.siteId) l.drawn.forEach(d => {
       const p = map.layerPointToContainerPoint(L.point(d.x - o.x, d.y - o.y)); sites.push({x: p.x, y: p.y, r: d.r}); });

@@ -181,8 +181,7 @@ def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     columns = ", ".join(frame.columns) or "—"
     # two "status" columns (a copied column, a header typed twice): which one is meant is a guess,
     # and reading rows would silently keep only one of them
-    read = {"site_id", *TEMPLATE_COLUMNS}
-    twice = list(dict.fromkeys(c for c in frame.columns[frame.columns.duplicated()] if c in read))
+    twice = list(dict.fromkeys(c for c in frame.columns[frame.columns.duplicated()] if c in TEMPLATE_COLUMNS))
     if twice:
         raise ImportFileError(msg("duplicate_columns", lang, columns=", ".join(twice)))
     if "site_id" not in frame.columns:

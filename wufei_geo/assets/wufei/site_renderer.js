@@ -478,7 +478,10 @@
     }
     G.addTo(map);
     relayout();
-    map.on('zoomend viewreset resize moveend wf:sitesdrawn', relayout);
+    // after every drawing of the sites; a view change redraws them, so it lays out the labels
+    // itself only while the map has no site canvas (nothing drawn yet, or no sites at all)
+    map.on('wf:sitesdrawn', relayout);
+    map.on('zoomend viewreset resize moveend', function () { if (!(R._canvas && R._canvas._map)) relayout(); });
     if (document.readyState !== 'complete') window.addEventListener('load', relayout);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
     // streamlit-folium appends the stylesheets just before it runs the map's script, without
