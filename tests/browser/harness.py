@@ -224,6 +224,22 @@ def map_frame(page: Any, timeout_s: float = 90.0) -> Any:
     raise TimeoutError(f"no Leaflet map with site markers after {timeout_s:.0f}s")
 
 
+def open_from_sidebar(page: Any, link: str, ready: Any, attempts: int = 4, timeout_s: float = 30.0) -> None:
+    """Click the sidebar page link ``link`` until ``ready`` (a locator on the new page) shows.
+
+    A click that lands while the current page's script is still running can be lost, and a
+    loaded CI machine can take longer than one wait for the first run of a page; so every
+    sidebar move in the browser tests goes through here, never a bare click."""
+    for _attempt in range(attempts):
+        page.locator("[data-testid='stSidebarNav'] a", has_text=link).first.click()
+        try:
+            ready.first.wait_for(timeout=timeout_s * 1000)
+            return
+        except Exception:
+            continue
+    raise AssertionError(f"the sidebar link {link!r} did not open its page after {attempts} clicks")
+
+
 def _in_map(page: Any, js: str) -> Any:
     """Evaluate ``js`` in the current map iframe (streamlit may have replaced it since last time)."""
     for frame in page.frames:

@@ -23,6 +23,7 @@ from .harness import (
     launch_browser,
     map_frame,
     marker_count,
+    open_from_sidebar,
     running_app,
     shown_counts,
     wait_until,
@@ -90,8 +91,7 @@ def take_screenshots(
                     # through the sidebar (a new page load would be a new session, in Chinese)
                     title = _TITLES[name][1 if lang == "en" else 0]
                     link = _NAV[name][1 if lang == "en" else 0]
-                    page.locator("[data-testid='stSidebarNav'] a", has_text=link).first.click()
-                    page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+                    open_from_sidebar(page, link, page.locator("h1", has_text=title))
                     suffix = ""
                     if name == "map":
                         _settle_map(page)

@@ -22,6 +22,7 @@ from .harness import (
     hex_to_rgb,
     map_frame,
     marker_count,
+    open_from_sidebar,
     running_app,
     shown_counts,
     site_colours,
@@ -59,16 +60,7 @@ _TITLES = {"更新": "更新站点信息", "地图": "设施地图"}
 
 
 def _nav(page: Any, label: str) -> None:
-    """Click a sidebar page link until that page's title shows (a click during a rerun can be lost)."""
-    title = page.locator("h1", has_text=_TITLES[label])
-    for _attempt in range(4):
-        page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
-        try:
-            title.first.wait_for(timeout=15_000)
-            return
-        except Exception:
-            continue
-    raise AssertionError(f"could not open the {label} page")
+    open_from_sidebar(page, label, page.locator("h1", has_text=_TITLES[label]))
 
 
 def _markers_match_count(page: Any) -> tuple[int, int, int, int] | None:

@@ -13,7 +13,7 @@ import pytest
 from wufei_geo import auth
 from wufei_geo.store import Store
 
-from .harness import running_app, sqlite_url
+from .harness import open_from_sidebar, running_app, sqlite_url
 
 ADMIN, PASSWORD = "admin1", "browser test password"
 
@@ -39,7 +39,7 @@ def test_placeholders_and_uploaders_speak_chinese(app: Any, page: Any, artifacts
         "() => Array.from(document.querySelectorAll('[data-testid=stSidebar] input')).map(i => i.placeholder)")
     assert placeholders.count("全部") == 4 and not [p for p in placeholders if p.startswith("Choose")], placeholders
 
-    page.locator("[data-testid='stSidebarNav'] a", has_text="数据").first.click()
+    open_from_sidebar(page, "数据", page.get_by_label("用户名"))
     page.get_by_label("用户名").fill(ADMIN)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()

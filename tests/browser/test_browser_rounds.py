@@ -14,7 +14,7 @@ import pytest
 from wufei_geo import auth
 from wufei_geo.store import Store
 
-from .harness import choose, running_app, sqlite_url, wait_until
+from .harness import choose, open_from_sidebar, running_app, sqlite_url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,14 +51,7 @@ def _answers(app: Any) -> list[dict[str, Any]]:
 
 def _login_on_update(page: Any, app: Any, name: str) -> None:
     page.goto(app.url)
-    title = page.locator("h1", has_text="更新站点信息")
-    for _attempt in range(4):
-        page.locator("[data-testid='stSidebarNav'] a", has_text="更新").first.click()
-        try:
-            title.first.wait_for(timeout=15_000)
-            break
-        except Exception:
-            continue
+    open_from_sidebar(page, "更新", page.get_by_label("用户名"))
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
