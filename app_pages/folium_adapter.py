@@ -92,14 +92,24 @@ if (!window.__wfShow) {
     }
     var box = document.getElementById('wf_html');
     if (box && html !== null) box.innerHTML = html;
-    var now = {layers: [], controls: [], events: []};
+    var now = {layers: [], controls: [], events: []}, own = false;
     var P = L.Map.prototype, C = L.Control.prototype;
     var orig = {map: L.map, add: P.addLayer, on: P.on, ctl: C.addTo};
-    if (M) L.map = function () { return M; };
-    // the map's shared canvas renderer is the map's own, not the drawing's: never removed
-    P.addLayer = function (l) { if (!(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
-    P.on = function () { now.events.push(Array.prototype.slice.call(arguments)); return orig.on.apply(this, arguments); };
-    C.addTo = function () { now.controls.push(this); return orig.ctl.apply(this, arguments); };
+    // What the map does for itself is not the drawing's and is never undone: what its constructor
+    // adds (zoom control, zoom animation, the handlers' events) at the first render, and its
+    // renderers (one per pane, created on first use, shared by every later drawing) with their
+    // view events — a renderer that lost them stays drawn at the old zoom.
+    L.map = M ? function () { return M; } : function () {
+      own = true;
+      try { return orig.map.apply(this, arguments); } finally { own = false; }
+    };
+    P.addLayer = function (l) { if (!own && !(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
+    P.on = function (types, fn, context) {
+      var ctx = typeof types === 'object' ? fn : context;
+      if (!own && !(ctx instanceof L.Renderer)) now.events.push(Array.prototype.slice.call(arguments));
+      return orig.on.apply(this, arguments);
+    };
+    C.addTo = function () { if (!own) now.controls.push(this); return orig.ctl.apply(this, arguments); };
     try { draw(); } finally {
       L.map = orig.map; P.addLayer = orig.add; P.on = orig.on; C.addTo = orig.ctl;
     }

@@ -346,6 +346,28 @@ _LABELS_JS = """() => {
   return out;
 }"""
 
+# The leader lines that tie a moved town label to its anchor: each line's two ends (container px).
+_LEADERS_JS = """() => {
+  const out = [], map = window.map;
+  map.eachLayer(l => {
+    if (l instanceof L.Polyline && l.options.className === 'wf-label-leader') {
+      const [a, b] = l.getLatLngs().map(p => map.latLngToContainerPoint(p));
+      out.push({x0: a.x, y0: a.y, x1: b.x, y1: b.y});
+    }
+  });
+  return out;
+}"""
+
+# Whether the open map still follows its view: the zoom every renderer (the canvases and SVGs
+# the zones, district and leader lines are drawn on) last drew at, the map's zoom, and whether the
+# map's own zoom control is there.  A redraw in place that took a renderer's view events or the
+# map's own controls away leaves the zones drawn at the old zoom.
+_VIEW_JS = """() => {
+  const map = window.map, renderers = [];
+  map.eachLayer(l => { if (l instanceof L.Renderer) renderers.push(l._zoom); });
+  return {zoom: map.getZoom(), renderers: renderers, zoomControl: !!document.querySelector('.leaflet-control-zoom')};
+}"""
+
 # The legend box versus the town zones at the current view (container pixels): whether any zone
 # vertex lies in the legend's box or any point of the box's edges lies in a zone; whether it is
 # open and needs scrolling.
@@ -379,6 +401,16 @@ _LEGEND_JS = """() => {
 def zone_labels(page: Any) -> list[dict]:
     """The town labels of the current map (see ``_LABELS_JS``)."""
     return list(_in_map(page, _LABELS_JS))
+
+
+def label_leaders(page: Any) -> list[dict]:
+    """The leader lines of the current map's town labels (see ``_LEADERS_JS``)."""
+    return list(_in_map(page, _LEADERS_JS))
+
+
+def map_view_state(page: Any) -> dict:
+    """The open map's zoom against its renderers' (see ``_VIEW_JS``)."""
+    return dict(_in_map(page, _VIEW_JS))
 
 
 def legend_state(page: Any) -> dict:

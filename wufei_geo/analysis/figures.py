@@ -57,9 +57,16 @@ def measure_unit_text(measure: str, lang: str = "zh") -> str:
     return "" if unit == "share" else t(f"figures.unit.{unit}", lang)
 
 
-def fmt_measure(q: Quantity | None, measure: str, lang: str = "zh") -> str:
-    """A town figure as every view writes it (:func:`fmt_quantity` with the measure's unit)."""
-    return fmt_quantity(q, measure_unit_text(measure, lang), lang, share=MEASURE_UNITS[measure] == "share")
+def fmt_measure(q: Quantity | None, measure: str, lang: str = "zh", *, label: bool = False) -> str:
+    """A town figure as every view writes it (:func:`fmt_quantity` with the measure's unit).
+
+    ``label``: as the map writes it on the town itself — the number alone, without the unit (the
+    legend's title carries it) or the count of unknown sites ("≥" and "未知" still say it; the
+    zone's tooltip has the full text): a long label would cover the next towns' names."""
+    share = MEASURE_UNITS[measure] == "share"
+    if label:
+        return fmt_quantity(q, "", lang, share=share, short=True)
+    return fmt_quantity(q, measure_unit_text(measure, lang), lang, share=share)
 
 
 def _ratio(num: Quantity, den: float | None) -> Quantity:

@@ -137,7 +137,7 @@ def town_shading(
     figures: Sequence[TownFigures], measure: str, lang: str = "zh"
 ) -> tuple[ChoroplethScale, dict[str, dict[str, Any]]]:
     """The scale and, per town code, what a map shows: ``value`` (the known value behind the
-    shade; None = unknown), ``text`` (:func:`fmt_measure`), ``class`` and ``fill``."""
+    shade; None = unknown), ``text`` (:func:`fmt_measure`), ``label`` (its short form on the map), ``class`` and ``fill``."""
     scale = choropleth_scale(figures, measure, lang)
     shades = {}
     for f in figures:
@@ -146,6 +146,7 @@ def town_shading(
             "value": q.value,
             "unknown_sites": list(q.unknown_sites),
             "text": fmt_measure(q, measure, lang),
+            "label": fmt_measure(q, measure, lang, label=True),
             "class": scale.class_of(None if q.value is None else float(q.value)),
             "fill": scale.colour_of(None if q.value is None else float(q.value)),
         }

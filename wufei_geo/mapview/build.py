@@ -174,8 +174,8 @@ def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataF
         anchor = label_anchor(geom)
         if anchor is not None:
             label = {"code": props["code"], "lng": round(anchor[0], 6), "lat": round(anchor[1], 6), "name": props["name"]}
-            if "mtext" in props:
-                label["sub"] = props["mtext"]
+            if "mshort" in props:
+                label["sub"] = props["mshort"]
             labels.append(label)
         feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
     # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
@@ -187,11 +187,13 @@ def _zone_properties(row: Any, lang: str, shades: dict[str, dict] | None, choro_
     approx = getattr(row, "boundary_quality", None) == "approximate"
     props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
     if shades is not None and choro_info is not None:
-        shade = shades.get(str(row.town_code)) or {"value": None, "text": t("common.unknown", lang),
+        unknown = t("common.unknown", lang)
+        shade = shades.get(str(row.town_code)) or {"value": None, "text": unknown, "label": unknown,
                                                    "fill": UNKNOWN_COLOUR}
         props["mlabel"] = choro_info["label"]
         props["fill"] = shade["fill"]
         props["mtext"] = shade["text"]
+        props["mshort"] = shade["label"]
         props["mvalue"] = shade["value"]
     return props
 

@@ -450,6 +450,8 @@
                          opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html);
       t.addTo(G);
     });
+    // a label moved well off its anchor is tied to it by a thin leader line (same pane, no events)
+    var leaders = L.layerGroup();
     // reads first (sizes, anchors), then the placements in plain numbers, then writes only where a
     // label's size or place changed: relayout runs after every drawing of the sites
     function relayout() {
@@ -469,13 +471,27 @@
         d.at = clearSpot(map, d, sites, placed, R.zones || {});
         placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
       });
+      var lines = [];
       todo.forEach(function (d) {
+        var tip = leaderTip(d.a, labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
+        if (tip) lines.push(tip);
         var t = d.t, was = t.options.offset || L.point(0, 0), size = d.w + 'x' + d.h;
         if (was.x === d.at[0] && was.y === d.at[1] && t._wfSize === size) return;
         t.options.offset = L.point(d.at[0], d.at[1]); t._wfSize = size;
         t.update();
       });
+      var key = JSON.stringify(lines.map(function (l) { return l.map(function (p) { return [p.x, p.y]; }); }));
+      if (key === leaders._wfKey) return;
+      leaders._wfKey = key;
+      leaders.clearLayers();
+      var style = {pane: 'wfLabels', interactive: false, color: '#555', weight: 1, opacity: 0.8};
+      lines.forEach(function (l) {
+        var at = map.containerPointToLatLng(l[0]);
+        L.polyline([at, map.containerPointToLatLng(l[1])], L.extend({className: 'wf-label-leader'}, style)).addTo(leaders);
+        L.circleMarker(at, L.extend({radius: 2, fill: true, fillOpacity: 0.8}, style)).addTo(leaders);
+      });
     }
+    leaders.addTo(map);
     G.addTo(map);
     relayout();
     // after every drawing of the sites; a view change redraws them, so it lays out the labels
@@ -512,10 +528,19 @@
   // half size) where nothing covers it, so every name stays readable at every zoom (the sites stay
   // on top and clickable; the label pane lets the pointer through).  Where no spot is clear, the
   // one covered least.
-  var LABEL_REACH = 48, LABEL_STEP = 6, LABEL_GAP = 3;
+  // Where nothing within LABEL_REACH is clear (English names are wider than the north-east
+  // towns at the opening zoom), the label may go up to LABEL_FAR px away — still not into another
+  // town's zone — with a leader line to its anchor (drawn when the anchor is over LEADER_MIN px
+  // from the label's box).
+  var LABEL_REACH = 48, LABEL_FAR = 150, LABEL_STEP = 6, LABEL_GAP = 3, LEADER_MIN = 8;
   var LABEL_DIRS = [[0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]];
   function labelBox(a, w, h, dx, dy) {
     return {x0: a.x + dx - w / 2, x1: a.x + dx + w / 2, y0: a.y + dy - h / 2, y1: a.y + dy + h / 2};
+  }
+  // the leader line from anchor a to the nearest point of box b, or null when a is at b
+  function leaderTip(a, b) {
+    var p = L.point(Math.max(b.x0, Math.min(a.x, b.x1)), Math.max(b.y0, Math.min(a.y, b.y1)));
+    return p.distanceTo(a) > LEADER_MIN ? [L.point(a.x, a.y), p] : null;
   }
   // how many drawn sites (circles) and placed labels (boxes) overlap box b
   function covered(b, sites, boxes) {
@@ -551,7 +576,7 @@
   function clearSpot(map, d, sites, boxes, zones) {
     var a = d.a, w = d.w, h = d.h;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
-    var rx = w + LABEL_REACH, ry = h + LABEL_REACH;
+    var rx = w + LABEL_FAR, ry = h + LABEL_FAR;
     sites = sites.filter(function (c) { return Math.abs(c.x - a.x) < rx + c.r && Math.abs(c.y - a.y) < ry + c.r; });
     var least = covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
     if (!least) return best;
@@ -571,7 +596,7 @@
   // touching another) and moves that take the label off its anchor (sites drawn on it)
   function labelMoves(w, h) {
     var out = [];
-    for (var step = LABEL_STEP; step <= LABEL_REACH; step += LABEL_STEP) {
+    for (var step = LABEL_STEP; step <= LABEL_FAR; step += step < LABEL_REACH ? LABEL_STEP : 2 * LABEL_STEP) {
       LABEL_DIRS.forEach(function (d) {
         out.push([d[0] * step, d[1] * step]);
         out.push([d[0] * (w / 2 + step), d[1] * (h / 2 + step)]);
