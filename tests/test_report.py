@@ -162,12 +162,12 @@ def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
 def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
     _, cards, sites, zones = data
     figures = analysis.report_figures(sites, cards)
-    m = choropleth.scorecard_choropleth(zones, cards, "generation_tpd", lang="en", figures=figures)
+    m = choropleth.scorecard_choropleth(zones, figures, "generation_tpd", lang="en")
     html = m.get_root().render()
     assert "<img src=x onerror" not in html
     assert "unknown" in html and UNKNOWN_COLOUR in html
     with pytest.raises(ValueError):
-        choropleth.scorecard_choropleth(zones, cards, "nonsense", figures=figures)
+        choropleth.scorecard_choropleth(zones, figures, "nonsense")
 
 
 def _chromium_or_skip() -> str:

@@ -131,7 +131,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
     )
     st_folium(
         mapview.use_local_assets(
-            scorecard_choropleth(catalog.zones, cards, measure, lang=L, selected_town=town, figures=figures),
+            scorecard_choropleth(catalog.zones, figures, measure, lang=L, selected_town=town),
             leaflet_asset_base()
         ),
         key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],

@@ -9,26 +9,23 @@ from html import escape
 import folium
 import pandas as pd
 
-from wufei_geo.analysis import TOWN_MEASURES, TownFigures, TownScorecard, town_shading
+from wufei_geo.analysis import TOWN_MEASURES, TownFigures, town_shading
 from wufei_geo.i18n import t
 
 
 def scorecard_choropleth(
     zones: pd.DataFrame,
-    scorecards: Sequence[TownScorecard],
+    figures: Sequence[TownFigures],
     measure: str,
     *,
     lang: str = "zh",
     selected_town: str | None = None,
-    figures: Sequence[TownFigures] | None = None,
 ) -> folium.Map:
     """Town zones shaded by a town figure (:data:`analysis.TOWN_MEASURES`): values, class breaks,
     labels and colours from :func:`analysis.town_shading`; unknown is grey and labelled unknown,
     never 0.  Offline: no tile layer.  Tooltips are escaped text."""
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown scorecard measure {measure!r}; expected one of {TOWN_MEASURES}")
-    if figures is None:
-        raise ValueError("scorecard_choropleth needs the town figures (analysis.town_figures)")
     scale, shades = town_shading(figures, measure, lang)
     m = folium.Map(location=(31.15, 121.12), zoom_start=10, tiles=None, prefer_canvas=True)
     m.get_root().header.add_child(folium.Element(f"<style>#{m.get_name()}{{background:#f3f1ea}}</style>"))
