@@ -542,16 +542,18 @@
     var p = L.point(Math.max(b.x0, Math.min(a.x, b.x1)), Math.max(b.y0, Math.min(a.y, b.y1)));
     return p.distanceTo(a) > LEADER_MIN ? [L.point(a.x, a.y), p] : null;
   }
-  // how many drawn sites (circles) and placed labels (boxes) overlap box b
-  function covered(b, sites, boxes) {
+  // how many drawn sites (circles) and placed labels (boxes) overlap box b — counted up to
+  // `limit` only (a spot is taken only if it is covered less than the best so far)
+  function covered(b, sites, boxes, limit) {
     var n = 0, i;
-    for (i = 0; i < sites.length; i++) {
-      var c = sites[i], nx = Math.max(b.x0, Math.min(c.x, b.x1)), ny = Math.max(b.y0, Math.min(c.y, b.y1));
-      if ((c.x - nx) * (c.x - nx) + (c.y - ny) * (c.y - ny) < c.r * c.r) n++;
-    }
-    for (i = 0; i < boxes.length; i++) {  // a gap of LABEL_GAP px: the DOM rounds the boxes' positions
+    if (limit === undefined) limit = Infinity;
+    for (i = 0; i < boxes.length && n < limit; i++) {  // a gap of LABEL_GAP px: the DOM rounds the boxes' positions
       var o = boxes[i];
       if (b.x0 < o.x1 + LABEL_GAP && o.x0 < b.x1 + LABEL_GAP && b.y0 < o.y1 + LABEL_GAP && o.y0 < b.y1 + LABEL_GAP) n++;
+    }
+    for (i = 0; i < sites.length && n < limit; i++) {
+      var c = sites[i], nx = Math.max(b.x0, Math.min(c.x, b.x1)), ny = Math.max(b.y0, Math.min(c.y, b.y1));
+      if ((c.x - nx) * (c.x - nx) + (c.y - ny) * (c.y - ny) < c.r * c.r) n++;
     }
     return n;
   }
@@ -582,7 +584,7 @@
     if (!least) return best;
     var tries = labelMoves(w, h);
     for (var k = 0; k < tries.length && least; k++) {
-      var dx = tries[k][0], dy = tries[k][1], n = covered(labelBox(a, w, h, dx, dy), sites, boxes);
+      var dx = tries[k][0], dy = tries[k][1], n = covered(labelBox(a, w, h, dx, dy), sites, boxes, least);
       // the name stays in its own town (or just outside the district): a label moved into the
       // next zone would name the wrong town
       if (n < least && !inOtherZone(zones, d.t.options.wfCode, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) {
