@@ -282,3 +282,14 @@ def file_uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
             "</style>"
         )
     return st.file_uploader(label, type=types, key=key, help=kwargs.pop("help", None) or limit, **kwargs)
+
+
+def show_table(data: Any, **kwargs: Any) -> Any:
+    """``st.dataframe`` as every page shows a table: a missing value is written 未知 / unknown.
+
+    The data rule is that unknown stays null and is shown as unknown; Streamlit's grid would write
+    an English "None" in its place (the 街镇 page showed "None" for 赵巷镇's population).  Every
+    page's table goes through here (``tests/test_app_tables.py`` holds them to it)."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(data, placeholder=tr("common.unknown"), **kwargs)

@@ -177,3 +177,35 @@ def history_frame(rows: list[dict[str, Any]], L: str) -> pd.DataFrame:
             tr("hist.note"): [r.get("note") or "" for r in rows],
         }
     )
+
+
+def import_changes_frame(report: Any, L: str) -> pd.DataFrame:
+    """A dry run's changes (``ImportReport.changes_frame``) as the 数据 page shows them: headers,
+    field names and coded values in the UI language, as the history table writes them (an empty
+    old value stays empty) — not the report's English column names and "None"."""
+    frame = report.changes_frame()
+    fields, olds, news = frame["field"].tolist(), frame["old"].tolist(), frame["new"].tolist()
+    return pd.DataFrame(
+        {
+            tr("import.col.row"): [str(r) for r in frame["row"]],
+            tr("hist.site"): frame["site_id"].astype(str).tolist(),
+            tr("hist.field"): [i18n.audit_field_label(f, L) for f in fields],
+            tr("hist.old"): [i18n.audit_value_label(f, v, L) for f, v in zip(fields, olds, strict=True)],
+            tr("hist.new"): [i18n.audit_value_label(f, v, L) for f, v in zip(fields, news, strict=True)],
+            tr("hist.note"): [n if isinstance(n, str) else "" for n in frame["note"]],
+        }
+    )
+
+
+def import_errors_frame(report: Any) -> pd.DataFrame:
+    """A refused file's problems (``ImportReport.errors_frame``) with headers in the UI language;
+    a problem of the whole file has no row ("—")."""
+    frame = report.errors_frame()
+    return pd.DataFrame(
+        {
+            tr("import.col.row"): ["—" if pd.isna(r) else str(int(r)) for r in frame["row"]],
+            tr("import.col.column"): [c if isinstance(c, str) else "" for c in frame["column"]],
+            tr("hist.site"): [s if isinstance(s, str) else "" for s in frame["site_id"]],
+            tr("import.col.message"): frame["message"].astype(str).tolist(),
+        }
+    )

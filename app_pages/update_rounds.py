@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import login
-from app_pages.common import keep_across_language, lang, tr
+from app_pages.common import keep_across_language, lang, show_table, tr
 from app_pages.downloads import download
 from app_pages.forms import confirmed_text, flash
 from wufei_geo import i18n
@@ -149,7 +149,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
         answers = store.round_answers(rnd["id"])
         if answers:
             with st.expander(tr("round.answers", n=len(answers))):
-                st.dataframe(pd.DataFrame({
+                show_table(pd.DataFrame({
                     tr("round.col_at"): [a["answered_at_local"] for a in reversed(answers)],
                     tr("round.col_by"): [a["answered_by"] for a in reversed(answers)],
                     tr("round.col_town"): [town_names.get(str(a["town_code"]), str(a["town_code"])) for a in reversed(answers)],
@@ -175,7 +175,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
     past = [r for r in store.rounds() if r["status"] == "closed"]
     if past:
         with st.expander(tr("round.past", n=len(past))):
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 tr("round.col_id"): [r["id"] for r in past],
                 tr("round.title"): [r["title"] for r in past],
                 tr("round.deadline"): [r["deadline"] or "—" for r in past],

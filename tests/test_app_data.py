@@ -65,11 +65,18 @@ def test_official_bulk_update_dry_run_then_confirm(store):
     assert any("1 处错误" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "data_apply"]
     assert _data(store) == before
+    problems = at.dataframe[-1].value  # in the UI language: no "row"/"message" headers
+    assert list(problems.columns) == ["行", "列", "站点", "问题"] and problems.iloc[0]["行"] == "2", problems
 
     good = pd.DataFrame([{"site_id": site["site_id"], "status": "在建"}]).to_csv(index=False).encode("gbk")
     at.get("file_uploader")[0].set_value(("good.csv", good, "text/csv"))
     at.run()
     assert any("共 1 项修改" in s.value for s in at.success)
+    # the dry run's changes as the history writes them: Chinese headers, field and status labels
+    changes = at.dataframe[-1].value
+    assert list(changes.columns) == ["行", "站点", "字段", "原值", "新值", "说明"], changes
+    assert changes.iloc[0][["字段", "原值", "新值", "说明"]].tolist() == ["状态", "规划中", "在建", ""], changes
+    assert at.dataframe[-1].proto.placeholder == "未知"
     assert store.get_site(site["site_id"])["status"] == "planned"  # the dry run wrote nothing
     at.button(key="data_apply").click().run()
     assert not at.exception, at.exception

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import get_catalog, keep_across_language, lang, tr
+from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
 from app_pages.downloads import download, offer_report_downloads
 from wufei_geo import analysis
 from wufei_geo.analysis import fmt_number, fmt_share
@@ -106,7 +106,7 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
         for mode, values in wet.by_mode.items():
             row[wet_waste_mode_label(mode, L)] = values.get(s)
         status_rows.append(row)
-    st.dataframe(pd.DataFrame(status_rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(status_rows), hide_index=True, width="stretch")
     st.caption(tr("analysis.halted"))
 
     st.subheader(tr("analysis.sites"))
@@ -130,7 +130,7 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
             for r in wet.site_rows
         ]
     )
-    st.dataframe(site_table, hide_index=True, width="stretch")
+    show_table(site_table, hide_index=True, width="stretch")
 
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
@@ -145,7 +145,7 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
                 f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
                 f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
         (st.error if item.overdue else st.markdown)(line)
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [
                 {

@@ -22,10 +22,12 @@ from app_pages.common import (
     keep_across_language,
     lang,
     leaflet_asset_base,
+    show_table,
     sidebar_filters,
     tr,
 )
 from app_pages.downloads import download
+from app_pages.forms import import_changes_frame, import_errors_frame
 from wufei_geo import mapview
 from wufei_geo.errors import NotAuthenticated
 from wufei_geo.io import bulk_import, exports, geofiles
@@ -68,10 +70,10 @@ def _templates(sites: Any) -> None:
 def _show_report(report: bulk_import.ImportReport) -> None:
     if report.errors:
         st.error(tr("data.import_errors", n=len(report.errors)))
-        st.dataframe(report.errors_frame(), hide_index=True, width="stretch")
+        show_table(import_errors_frame(report))
     elif report.rows:
         st.success(tr("data.import_changes", n=report.n_changes, sites=len(report.rows), rows=report.rows_read))
-        st.dataframe(report.changes_frame().astype(str), hide_index=True, width="stretch")
+        show_table(import_changes_frame(report, lang()))
         proposed = [r.site_id for r in report.rows if getattr(r, "proposal", False)]
         if proposed:  # issue 11: insisted, implausible rows of a town official wait for a planner
             st.warning(tr("data.import_proposals", n=len(proposed), sites=md_literal(", ".join(proposed))))
@@ -133,7 +135,7 @@ def _boundaries(catalog: Any) -> None:
         lambda q: tr("common.approximate_extent") if q == "approximate" else tr("boundary.official")
         if q == "official" else tr("common.unknown"))
     report = report.assign(current_quality=quality_col, matched=report["matched"].fillna("—"))
-    st.dataframe(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}),
+    show_table(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}),
                  hide_index=True, width="stretch")
     _preview_map(zones, catalog.zones)
     warnings = list(zones.attrs.get("warnings", []))

@@ -28,6 +28,7 @@ from app_pages.common import (
     keep_across_language,
     lang,
     leaflet_asset_base,
+    show_table,
     sidebar_filters,
     tr,
 )
@@ -245,7 +246,7 @@ def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.Dat
         panel = table.loc[[shown.index.get_loc(i) for i in unlocated.index], [i18n.t("field.site_id", L), *cols]]
         panel = panel.reset_index(drop=True)
         panel_ids = panel[i18n.t("field.site_id", L)].tolist()
-        event = st.dataframe(
+        event = show_table(
             panel[cols], hide_index=True, width="stretch", height=min(38 + 35 * len(panel), 520),
             on_select="rerun", selection_mode="single-row", key=f"map_unlocated_{ids_key}",
         )
@@ -299,7 +300,7 @@ def render() -> None:
     if selected is not None:
         table = _selected_first(table, shown, selected, L)
     st.subheader(tr("map.table"))
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table, hide_index=True, width="stretch")
     st.caption(tr("map.share_hint"))
     _view_to_url()
     _follow_saved_edits(version)

@@ -18,6 +18,7 @@ from app_pages.common import (
     keep_across_language,
     lang,
     leaflet_asset_base,
+    show_table,
     sidebar_filters,
     tr,
 )
@@ -111,7 +112,7 @@ def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
             for c in cards
         ]
     )
-    st.dataframe(overview, hide_index=True, width="stretch")
+    show_table(overview, hide_index=True, width="stretch")
     st.caption(tr("freshness.towns_caption", months=months))
 
 
@@ -146,7 +147,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
 def _targets(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.targets") + "**")
     if card.targets:
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 [
                     {
@@ -193,7 +194,7 @@ def _generation(card: analysis.TownScorecard, L: str) -> None:
 def _sites(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.sites") + "**")
     if card.site_rows:
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 [
                     {
@@ -223,7 +224,7 @@ def _figures(figures: Any, flt: Any, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.figures") + "**")
     st.caption(tr("analysis.towns.figures_note")
                + (" · " + tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))) if filters_text(flt, L) else ""))
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [
                 {tr("export.col.town_code"): f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,

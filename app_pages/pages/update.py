@@ -21,7 +21,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages import login, update_rounds
-from app_pages.common import get_catalog, get_store, keep_across_language, lang, leaflet_asset_base, tr
+from app_pages.common import (
+    get_catalog,
+    get_store,
+    keep_across_language,
+    lang,
+    leaflet_asset_base,
+    show_table,
+    tr,
+)
 from app_pages.forms import (
     amount_text,
     blank,
@@ -121,7 +129,7 @@ def _site_list(page: _Page, round_todo: set[str]) -> pd.DataFrame:
         st.info(tr("update.no_sites"))
         return sites
     last_changes = store.last_changes()
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 tr("field.site_id"): site_ids,
@@ -468,7 +476,7 @@ def _proposals(page: _Page) -> None:
     if not pending_all:
         st.caption(tr("update.proposals_none"))
         return
-    st.dataframe(
+    show_table(
         pd.DataFrame({
             tr("proposal.col_id"): [p["id"] for p in pending_all],
             tr("proposal.col_site"): [f"{p['site_id']} · {names.get(p['site_id'], p['site_id'])}" for p in pending_all],
@@ -505,7 +513,7 @@ def _history(page: _Page, site: dict[str, Any] | None) -> None:
     with tab_site:
         rows = store.history(site_id=str(site["site_id"])) if site is not None else []
         if rows:
-            st.dataframe(history_frame(rows, L), hide_index=True, width="stretch")
+            show_table(history_frame(rows, L), hide_index=True, width="stretch")
         else:
             st.caption(tr("update.history_empty"))
     with tab_town:
@@ -518,7 +526,7 @@ def _history(page: _Page, site: dict[str, Any] | None) -> None:
                                 key="update_hist_town", placeholder=tr("common.choose"))
         rows = store.history(town_code=town, limit=500) if town else []
         if rows:
-            st.dataframe(history_frame(rows, L), hide_index=True, width="stretch")
+            show_table(history_frame(rows, L), hide_index=True, width="stretch")
         else:
             st.caption(tr("update.history_empty"))
 
