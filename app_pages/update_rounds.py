@@ -155,7 +155,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                     tr("round.col_town"): [town_names.get(str(a["town_code"]), str(a["town_code"])) for a in reversed(answers)],
                     tr("round.col_site"): [a["site_id"] for a in reversed(answers)],
                     tr("round.col_answer"): [tr(f"round.answer.{a['answer']}") for a in reversed(answers)],
-                }), hide_index=True, width="stretch")
+                }))
         if st.button(tr("round.close"), key="round_close"):
             login.act(store, lambda actor: store.close_round(actor, rnd["id"]),
                       done=lambda _: flash(tr("round.closed", id=rnd["id"])))
@@ -182,4 +182,4 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 tr("round.col_opened"): [f"{r['opened_at_local']} · {r['opened_by']}" for r in past],
                 tr("round.col_closed"): [f"{r['closed_at_local']} · {r['closed_by']}" for r in past],
                 tr("round.col_answers"): [len(store.round_answers(r["id"])) for r in past],
-            }), hide_index=True, width="stretch")
+            }))

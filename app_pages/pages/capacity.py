@@ -106,7 +106,7 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
         for mode, values in wet.by_mode.items():
             row[wet_waste_mode_label(mode, L)] = values.get(s)
         status_rows.append(row)
-    show_table(pd.DataFrame(status_rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(status_rows))
     st.caption(tr("analysis.halted"))
 
     st.subheader(tr("analysis.sites"))
@@ -130,7 +130,7 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
             for r in wet.site_rows
         ]
     )
-    show_table(site_table, hide_index=True, width="stretch")
+    show_table(site_table)
 
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
@@ -167,8 +167,6 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
                 for item in report
             ]
         ),
-        hide_index=True,
-        width="stretch",
     )
 
 

@@ -135,8 +135,7 @@ def _boundaries(catalog: Any) -> None:
         lambda q: tr("common.approximate_extent") if q == "approximate" else tr("boundary.official")
         if q == "official" else tr("common.unknown"))
     report = report.assign(current_quality=quality_col, matched=report["matched"].fillna("—"))
-    show_table(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}),
-                 hide_index=True, width="stretch")
+    show_table(report.rename(columns={c: tr(f"boundary.col.{c}") for c in report.columns}))
     _preview_map(zones, catalog.zones)
     warnings = list(zones.attrs.get("warnings", []))
     accepted = True

@@ -247,7 +247,7 @@ def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.Dat
         panel = panel.reset_index(drop=True)
         panel_ids = panel[i18n.t("field.site_id", L)].tolist()
         event = show_table(
-            panel[cols], hide_index=True, width="stretch", height=min(38 + 35 * len(panel), 520),
+            panel[cols], height=min(38 + 35 * len(panel), 520),
             on_select="rerun", selection_mode="single-row", key=f"map_unlocated_{ids_key}",
         )
         rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
@@ -300,7 +300,7 @@ def render() -> None:
     if selected is not None:
         table = _selected_first(table, shown, selected, L)
     st.subheader(tr("map.table"))
-    show_table(table, hide_index=True, width="stretch")
+    show_table(table)
     st.caption(tr("map.share_hint"))
     _view_to_url()
     _follow_saved_edits(version)

@@ -112,7 +112,7 @@ def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
             for c in cards
         ]
     )
-    show_table(overview, hide_index=True, width="stretch")
+    show_table(overview)
     st.caption(tr("freshness.towns_caption", months=months))
 
 
@@ -167,8 +167,6 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                     for item in card.targets
                 ]
             ),
-            hide_index=True,
-            width="stretch",
         )
     else:
         st.write(tr("analysis.state.no_target"))
@@ -213,8 +211,6 @@ def _sites(card: analysis.TownScorecard, L: str) -> None:
                     for r in card.site_rows
                 ]
             ),
-            hide_index=True,
-            width="stretch",
         )
     else:
         st.write(tr("analysis.towns.no_sites"))
@@ -232,8 +228,6 @@ def _figures(figures: Any, flt: Any, L: str) -> None:
                 for f in figures
             ]
         ),
-        hide_index=True,
-        width="stretch",
         key="towns_figures",
     )
 

@@ -146,8 +146,6 @@ def _site_list(page: _Page, round_todo: set[str]) -> pd.DataFrame:
                 tr("field.round_todo"): [sid in round_todo for sid in site_ids],
             }
         ),
-        hide_index=True,
-        width="stretch",
         height=min(38 + 35 * len(site_ids), 320),
     )
     return sites
@@ -487,7 +485,6 @@ def _proposals(page: _Page) -> None:
                                                  for r in p["rules"]) for p in pending_all],
             tr("proposal.col_note"): [p["note"] for p in pending_all],
         }),
-        hide_index=True, width="stretch",
     )
     if not page.planner:
         return
@@ -513,7 +510,7 @@ def _history(page: _Page, site: dict[str, Any] | None) -> None:
     with tab_site:
         rows = store.history(site_id=str(site["site_id"])) if site is not None else []
         if rows:
-            show_table(history_frame(rows, L), hide_index=True, width="stretch")
+            show_table(history_frame(rows, L))
         else:
             st.caption(tr("update.history_empty"))
     with tab_town:
@@ -526,7 +523,7 @@ def _history(page: _Page, site: dict[str, Any] | None) -> None:
                                 key="update_hist_town", placeholder=tr("common.choose"))
         rows = store.history(town_code=town, limit=500) if town else []
         if rows:
-            show_table(history_frame(rows, L), hide_index=True, width="stretch")
+            show_table(history_frame(rows, L))
         else:
             st.caption(tr("update.history_empty"))
 
