@@ -140,7 +140,7 @@ def all_case_ids() -> list[str]:
 
 
 # --- round two (issue 15): the classes the first round missed -----------------------------------
-# Class → the case ids its tests record (tests/hostile/test_round2_*.py build the inputs).  The
+# Class → the case ids its tests record (the tests in tests/hostile/ build the inputs).  The
 # report counts the recorded outcomes per class and lists any case that was not tried.
 ROUND_TWO: dict[str, tuple[str, ...]] = {
     "Lock-out under concurrency": ("parallel-guessing",),

@@ -123,7 +123,7 @@ def render(records: list[dict]) -> str:
     lines += [f"| `{cid}` | {_cell(desc)} |" for cid, desc in descriptions.items()]
     lines += [f"| `{cid}` | file case (see `_spreadsheet` / `_boundary_file` in `test_values_and_files.py`) |"
               for cid in SPREADSHEET_CASES + BOUNDARY_CASES]
-    lines += [f"| `{cid}` | round two: {_cell(title)} (see `test_round2_*.py`) |"
+    lines += [f"| `{cid}` | round two: {_cell(title)} (see `tests/hostile/`) |"
               for title, ids in ROUND_TWO.items() for cid in ids if cid in round_two]
     lines.append("")
     missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES) | round_two)
