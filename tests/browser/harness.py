@@ -164,7 +164,7 @@ def block_external(context: Any, refused: list[str] | None = None) -> None:
     """Abort every non-local request of a Playwright browser context (listed in ``refused``).
 
     With the sync API, route handlers run only while the caller is inside a Playwright call:
-    wait with ``page.wait_for_timeout`` / ``wait_for_function``, never ``time.sleep``."""
+    wait with ``wait_until`` / ``wait_for_function``, never ``time.sleep``."""
 
     def _abort(route: Any) -> None:
         if refused is not None:
@@ -220,7 +220,7 @@ def map_frame(page: Any, timeout_s: float = 90.0) -> Any:
                         return frame
                 except Exception:  # the frame is being replaced while streamlit re-renders
                     pass
-        page.wait_for_timeout(500)
+        poll_pause(page)
     raise TimeoutError(f"no Leaflet map with site markers after {timeout_s:.0f}s")
 
 
@@ -284,6 +284,73 @@ def shown_counts(page: Any) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(u.group(1)) if u else 0
 
 
+# --- waiting on the app ------------------------------------------------------------------------------
+# Streamlit's app root carries ``data-test-script-state`` (initial / running / notRunning /
+# rerunRequested …; Streamlit's own e2e tests wait on it).  A MutationObserver counts the runs that
+# start, so a test waits for "the run my click caused has ended" — never for a fixed time.
+_APP = "[data-testid='stApp']"
+_RUNS_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app) return -1;
+  if (window.__wfRunsApp !== app) {
+    window.__wfRuns = window.__wfRuns || 0; window.__wfRunsApp = app;
+    new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__wfRuns++; })
+      .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+  return window.__wfRuns;
+}"""
+
+
+def script_runs(page: Any) -> int:
+    """How many script runs (page or fragment) have started since this page began counting; the
+    first call starts counting.  Read it before an action, then :func:`script_idle` ``(after=…)``."""
+    page.locator(_APP).first.wait_for(state="attached", timeout=60_000)
+    return int(page.evaluate(_RUNS_JS))
+
+
+def script_idle(page: Any, after: int | None = None, timeout_s: float = 60.0) -> None:
+    """Until the app's script is not running; with ``after`` (a :func:`script_runs` count) until a
+    run that started after that count has ended."""
+    page.evaluate(_RUNS_JS)
+    started = f"window.__wfRuns > {int(after)} && " if after is not None else ""
+    page.wait_for_function(
+        f"() => {started}document.querySelector(\"{_APP}\").dataset.testScriptState === 'notRunning'",
+        timeout=timeout_s * 1000,
+    )
+
+
+def poll_pause(page: Any, ms: int = 300) -> None:
+    """The interval between two reads of a condition that :func:`wait_until` polls (inside a
+    Playwright call, so route handlers keep running).  Only polling loops use it: a test never
+    waits a fixed time for something to have happened."""
+    page.evaluate("ms => new Promise(r => setTimeout(r, ms))", ms)
+
+
+def never_within(target: Any, js: str, within_s: float, what: str) -> None:
+    """Watch for ``js`` (a page/frame predicate) to become true and fail if it does within
+    ``within_s`` — how a test says "left alone, nothing happens" (a bounded watch, not a sleep)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        target.wait_for_function(js, timeout=within_s * 1000)
+    except PlaywrightTimeout:
+        return
+    raise AssertionError(f"{what} happened")
+
+
+def steady(page: Any, read: Any, timeout_s: float = 30.0, what: str = "a steady value") -> Any:
+    """``read()`` once two reads in a row agree (and are not empty): the view has stopped moving."""
+    last: list[Any] = [None]
+
+    def same_twice() -> Any:
+        now = read()
+        same = bool(now) and now == last[0]
+        last[0] = now
+        return now if same else None
+
+    return wait_until(page, same_twice, timeout_s=timeout_s, what=what)
+
+
 def wait_until(page: Any, condition: Any, timeout_s: float = 60.0, what: str = "condition") -> Any:
     """Poll ``condition()`` (page-side waits in between, so routes keep working) until truthy."""
     deadline = time.monotonic() + timeout_s
@@ -295,7 +362,7 @@ def wait_until(page: Any, condition: Any, timeout_s: float = 60.0, what: str = "
             last = exc
         if last and not isinstance(last, Exception):
             return last
-        page.wait_for_timeout(400)
+        poll_pause(page)
     raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {last!r})")
 
 

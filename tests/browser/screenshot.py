@@ -52,6 +52,17 @@ def _wait_idle(page: Any) -> None:
     wait_until(page, lambda: page.locator("[data-testid='stStatusWidget']").count() == 0, what="the script run to end")
 
 
+def _painted(page: Any) -> None:
+    """Until the fonts are loaded and two animation frames have passed in the page and in the
+    map (the last charts, tiles and labels are painted)."""
+    paint = "() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"
+    for frame in page.frames:
+        try:
+            frame.evaluate(paint)
+        except Exception:  # noqa: BLE001 — a frame being replaced
+            continue
+
+
 def _settle_map(page: Any) -> None:
     map_frame(page)
 
@@ -101,13 +112,13 @@ def take_screenshots(
                             box.locator("input").fill(category_filter)
                             page.get_by_role("option", name=category_filter, exact=True).click(timeout=20_000)
                             page.keyboard.press("Escape")
-                            page.wait_for_timeout(3000)
+                            wait_until(page, lambda page=page: shown_counts(page)[0] < shown_counts(page)[1], what="the filtered map")
                             _settle_map(page)
                             suffix = "-filtered"
                     if name in _READY:  # the page's table/chart has been drawn
                         page.locator(_READY[name]).first.wait_for(timeout=60_000)
                     _wait_idle(page)
-                    page.wait_for_timeout(2000)  # the last charts, tiles and labels paint
+                    _painted(page)
                     out = out_dir / f"screenshot-{name}{suffix}{'-en' if lang == 'en' else ''}.png"
                     out.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(out), full_page=False)

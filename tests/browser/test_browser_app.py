@@ -22,8 +22,11 @@ from .harness import (
     hex_to_rgb,
     map_frame,
     marker_count,
+    never_within,
     open_from_sidebar,
     running_app,
+    script_idle,
+    script_runs,
     shown_counts,
     site_colours,
     site_markers,
@@ -211,7 +214,7 @@ def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, pa
         what="the selection line above the table",
     )
     site_id = re.search(r"（([^（）]+)）\s*$", line).group(1)
-    page.wait_for_timeout(2500)  # the rerun the click causes has run
+    script_idle(page)  # the rerun the click causes has run
     # the map was not rebuilt (same iframe, same Leaflet map) and the popup the user opened stays
     assert map_frame(page) == frame
     assert frame.evaluate("document.querySelectorAll('.leaflet-popup').length") == 1
@@ -224,9 +227,15 @@ def test_clicking_a_marker_selects_its_row_and_keeps_the_popup_open(app: Any, pa
 def test_the_view_survives_a_filter_change_and_the_map_rests(app: Any, page: Any) -> None:
     page.goto(app.url)
     frame = map_frame(page)
-    page.wait_for_timeout(3000)  # the component reports moves once its first render has settled
+    # the component reports its first view (a rerun) once its first render has settled
+    frame.wait_for_function("() => window.__GLOBAL_DATA__ && (window.__GLOBAL_DATA__.previous_data || {}).center",
+                            timeout=60_000)
+    script_idle(page)
+    runs = script_runs(page)
     frame.evaluate("window.map.setView([31.2, 121.2], 12.5)")
-    page.wait_for_timeout(6000)  # the moved view reaches the page (one rerun)
+    # the moved view reaches the page: the component sends it, and the rerun it causes ends
+    frame.wait_for_function("() => (window.__GLOBAL_DATA__.previous_data || {}).zoom === 12.5", timeout=30_000)
+    script_idle(page, after=runs)
     box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="类别")
     box.locator("input").click()
     box.locator("input").fill("湿垃圾处理")
@@ -240,9 +249,9 @@ def test_the_view_survives_a_filter_change_and_the_map_rests(app: Any, page: Any
     )
     assert abs(lat - 31.2) < 1e-3 and abs(lng - 121.2) < 1e-3
     # and, left alone, it stays still (the page and the map do not chase each other's view)
-    map_frame(page).evaluate("window.__moves = 0; window.map.on('movestart', () => window.__moves++)")
-    page.wait_for_timeout(5000)
-    assert map_frame(page).evaluate("window.__moves") == 0
+    rested = map_frame(page)
+    rested.evaluate("window.__moves = 0; window.map.on('movestart', () => window.__moves++)")
+    never_within(rested, "() => window.__moves > 0", 5, "a move of the map left alone")
 
 
 def _in_map_view(page: Any) -> tuple[float, float, float] | None:

@@ -23,6 +23,8 @@ from .harness import (
     map_frame,
     marker_count,
     running_app,
+    script_idle,
+    script_runs,
     site_colours,
     sqlite_url,
     wait_until,
@@ -86,7 +88,8 @@ def test_a_saved_edit_reaches_an_open_map_within_10_s(app: Any, browser: Any) ->
 
         # nothing changed: the open map stays the same Leaflet map (not rebuilt or resent)
         _mark_map(planner)
-        planner.wait_for_timeout(9_000)  # more than two data checks
+        runs = script_runs(planner)
+        script_idle(planner, after=runs + 1, timeout_s=60)  # two data checks (the live fragment's runs) have run
         assert _probe(planner), "the map was rebuilt although no data changed"
 
         official.goto(f"{app.url}/update")
@@ -111,7 +114,7 @@ def test_a_saved_edit_reaches_an_open_map_within_10_s(app: Any, browser: Any) ->
         ).first
         option = official.get_by_role("option", name=target_zh, exact=True)
         choose(official, status_box, option)  # a click lost to a rerun opens the list again
-        official.wait_for_timeout(1000)
+        script_idle(official)  # the rerun the choice causes has ended
         official.get_by_role("button", name="保存").click()
         official.get_by_text(f"已保存 {site_id}").first.wait_for(timeout=60_000)
         saved_at = time.monotonic()

@@ -27,8 +27,10 @@ from .harness import (
     map_view_state,
     marker_count,
     running_app,
+    script_idle,
     shown_counts,
     sqlite_url,
+    steady,
     wait_until,
     zone_labels,
 )
@@ -71,8 +73,8 @@ def _settled(page: Any) -> tuple[int, int, int, int] | None:
 
 
 def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[dict]:
-    page.wait_for_timeout(1500)  # the rerun has settled; a drifted label would stay drifted
-    labels = zone_labels(page)
+    script_idle(page)  # the rerun has ended and the labels stay where they are: a drifted label would stay drifted
+    labels = steady(page, lambda: zone_labels(page), what="the town labels to stay put")
     zones = {str(c): g for c, g in zip(catalog.zones["town_code"], catalog.zones.geometry, strict=False)}
     assert sorted(lb["code"] for lb in labels) == sorted(zones), when
     for lb in labels:
@@ -181,9 +183,10 @@ def test_the_map_follows_zoom_after_being_redrawn_in_place(app: Any, page: Any, 
     assert before["renderers"] and all(z == before["zoom"] for z in before["renderers"]), before
 
     frame = map_frame(page)
-    for _click in range(2):
+    for step in (1, 2):
         frame.locator(".leaflet-control-zoom-in").click()
-        page.wait_for_timeout(600)
+        wait_until(page, lambda step=step: map_view_state(page)["zoom"] >= before["zoom"] + step, timeout_s=20,
+                   what=f"zoom-in click {step} taken")
     after = wait_until(page, lambda: (lambda v: v if v["zoom"] >= before["zoom"] + 2 and v["renderers"]
                                       and all(z == v["zoom"] for z in v["renderers"]) else None)(map_view_state(page)),
                        timeout_s=20, what="every renderer drawn at the new zoom")
@@ -279,7 +282,7 @@ def test_a_language_switch_on_update_keeps_the_form_and_it_saves(app: Any, page:
         has=page.get_by_text("状态", exact=True)
     ).first
     choose(page, status_box, page.get_by_role("option", name=target_zh, exact=True))
-    page.wait_for_timeout(1500)
+    script_idle(page)  # the rerun the choice causes has ended
 
     page.locator("[data-testid='stSidebar'] label", has_text="English").click()
     page.locator("h1", has_text="Update sites").wait_for(timeout=60_000)
@@ -342,7 +345,7 @@ def _same_place_map(tmp_path: Any) -> Any:
 
 def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: Any) -> None:
     """Two sites stored at the same point: clicking the marker opens a popup naming the other."""
-    from .harness import block_external, click_site, site_markers
+    from .harness import block_external, click_site, site_markers, steady
 
     html_path = _same_place_map(tmp_path)
     context = browser.new_context(viewport={"width": 900, "height": 700})
@@ -361,9 +364,8 @@ def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: A
         # hovering the marker shows its tooltip (built on demand by the renderer); the popup
         # may have panned the map, so the marker is found again
         pg.mouse.move(0, 0)
-        pg.wait_for_timeout(500)
         box = pg.locator(".leaflet-container").first.bounding_box()
-        marker = site_markers(pg)[0]
+        marker = steady(pg, lambda: site_markers(pg), what="the markers to stop moving")[0]
         pg.mouse.move(box["x"] + marker["x"], box["y"] + marker["y"])
         tip = pg.locator(".leaflet-tooltip").first
         tip.wait_for(timeout=10_000)
@@ -382,14 +384,17 @@ def test_the_sites_are_drawn_by_the_renderer_asset(browser: Any, tmp_path: Any) 
     for refuse in (False, True):
         context = browser.new_context(viewport={"width": 900, "height": 700})
         block_external(context)
+        refused: list[str] = []
         if refuse:
-            context.route("**/wufei/site_renderer.js", lambda route: route.abort())
+            context.route("**/wufei/site_renderer.js", lambda route, refused=refused: (refused.append(route.request.url), route.abort()))
         try:
             pg = context.new_page()
             pg.goto(html_path.as_uri())
             pg.wait_for_function("() => window.L && document.querySelector('.leaflet-container')", timeout=30_000)
             if refuse:
-                pg.wait_for_timeout(1500)
+                # every script of the page has run or failed: the page's load event has fired
+                pg.wait_for_load_state("load")
+                assert refused, "the renderer asset was never requested"
                 assert pg.evaluate("typeof window.WufeiMap") == "undefined"
                 assert site_markers(pg) == []
             else:
