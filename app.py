@@ -1,14 +1,15 @@
 """Streamlit entry point: page set-up, language toggle, navigation.  No domain logic here.
 
-Every page has its own URL path (/map, /capacity, /towns, /update, /data).  Streamlit serves
-its default page at the root only, so the default here is a hidden page that opens /map with
-the same query (a copied link to the root still opens the map).  Page icons are Streamlit's
+Every page has its own URL path (/map, /capacity, /towns, /update, /data), listed once in
+app_pages/registry.py.  Streamlit serves its default page at the root only, so the default here
+is a hidden page that opens the first listed page (/map) with the same query (a copied link to
+the root still opens the map).  Page icons are Streamlit's
 built-in Material icons: they render without any emoji font."""
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import login
+from app_pages import login, registry
 from app_pages.common import get_store, language_switched, tr
 from wufei_geo import auth
 from wufei_geo.config import load_settings
@@ -35,19 +36,14 @@ if not public_read and not auth.can_read(public_read, login.current_actor(get_st
     login.login_form(get_store())
     st.stop()
 
-map_page = st.Page("app_pages/pages/map.py", title=tr("page.map"), icon=":material/map:", url_path="map")
+# every page comes from the one page list (app_pages/registry.py); the first is the default
+page_list = [st.Page(p.path, title=tr(p.title_key), icon=p.icon, url_path=p.name) for p in registry.PAGES]
+default_page = page_list[0]
 
 
-def _open_map() -> None:
-    st.switch_page(map_page, query_params=st.query_params.to_dict())
+def _open_default() -> None:
+    st.switch_page(default_page, query_params=st.query_params.to_dict())
 
 
-pages = [
-    st.Page(_open_map, title=tr("page.map"), url_path="home", default=True, visibility="hidden"),
-    map_page,
-    st.Page("app_pages/pages/capacity.py", title=tr("page.capacity"), icon=":material/bar_chart:", url_path="capacity"),
-    st.Page("app_pages/pages/towns.py", title=tr("page.towns"), icon=":material/location_city:", url_path="towns"),
-    st.Page("app_pages/pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
-    st.Page("app_pages/pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
-]
+pages = [st.Page(_open_default, title=default_page.title, url_path="home", default=True, visibility="hidden"), *page_list]
 st.navigation(pages).run()

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.registry import PAGE_PATHS
 from wufei_geo import auth
 from wufei_geo.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = {name: f"app_pages/pages/{name}.py" for name in ("map", "capacity", "towns", "update", "data")}
+PAGES = PAGE_PATHS  # name → script path, from the app's one page list (app_pages/registry.py)
 UPDATE_PAGE = PAGES["update"]
 TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
 PASSWORD = "correct horse battery"

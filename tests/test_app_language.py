@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages import registry
 from wufei_geo import auth, facilities, geodata
 from wufei_geo.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PASSWORD = "correct horse battery"
-PAGES = ("app_pages/pages/map.py", "app_pages/pages/capacity.py", "app_pages/pages/towns.py", "app_pages/pages/update.py",
-         "app_pages/pages/data.py")
+PAGES = tuple(p.path for p in registry.PAGES)
 
 # Latin words allowed in the Chinese UI: brand, library, format and datum names, units, codes.
 ALLOWED_LATIN = (
@@ -149,7 +149,7 @@ def test_every_page_speaks_only_the_chosen_language(store: Any, lang: str) -> No
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["lang"] = lang
     at.run()
-    at.switch_page("app_pages/pages/update.py").run()
+    at.switch_page(registry.PAGE_PATHS["update"]).run()
     at.text_input(key="login_name").input("admin1")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()

@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages import registry
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["app_pages/pages/map.py", "app_pages/pages/capacity.py", "app_pages/pages/towns.py", "app_pages/pages/update.py", "app_pages/pages/data.py"]
+PAGES = [p.path for p in registry.PAGES]
 
 
 @pytest.fixture()

@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from shapely.geometry import box, mapping
 from streamlit.testing.v1 import AppTest
 
+from app_pages import registry
 from wufei_geo import catalog, db, geodata
 
 from .helpers import PASSWORD, XIAYANG, run_cli
 from .results import record
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("app_pages/pages/map.py", "app_pages/pages/capacity.py", "app_pages/pages/towns.py", "app_pages/pages/update.py", "app_pages/pages/data.py")
+PAGES = tuple(p.path for p in registry.PAGES)
 
 
 def _plant_zones(store, case: str) -> None:
@@ -96,7 +97,7 @@ def test_bad_store_contents_degrade_everywhere(env, case: str, monkeypatch, caps
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception
-    at.switch_page("app_pages/pages/data.py").run()
+    at.switch_page(registry.PAGE_PATHS["data"]).run()
     at.text_input(key="login_name").input("admin")
     at.text_input(key="login_password").input(PASSWORD)
     at.get("form_submit_button")[0].click().run()
