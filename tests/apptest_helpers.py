@@ -31,8 +31,7 @@ OFFICIAL_AND_PLANNER = (("zhaoxiang", "town_official", TOWN), ("planner1", "plan
 def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
               users: Iterable[tuple[str, str, str | None]] = OFFICIAL_AND_PLANNER, name: str = "wufei.sqlite") -> Store:
     """A fresh SQLite store (seeded from facilities/) that the app uses too (``WUFEI_DB_URL``), with
-    ``users`` (name, role, town) all having :data:`PASSWORD`; bcrypt at its cheapest for speed."""
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    ``users`` (name, role, town) all having :data:`PASSWORD` (bcrypt at its cheapest: conftest.py)."""
     url = f"sqlite:///{tmp_path / name}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
     for var in SETTINGS_ENV:

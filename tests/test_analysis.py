@@ -238,12 +238,10 @@ def test_retired_sites_do_not_count_and_json_round_trips() -> None:
 @pytest.fixture()
 def shipped(tmp_path, monkeypatch):
     """A fresh SQLite store seeded from facilities/ and the catalog everyone reads."""
-    from wufei_geo import auth
     from wufei_geo.catalog import load_catalog
     from wufei_geo.store import Store
 
     monkeypatch.setenv("WUFEI_DB_URL", str(tmp_path / "wufei.sqlite"))
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store = Store.open()
     yield store, load_catalog
     store.close()

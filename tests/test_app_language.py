@@ -134,7 +134,6 @@ def _problems(texts: list[tuple[str, str]], lang: str, names: list[str]) -> list
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     url = f"sqlite:///{tmp_path / 'lang.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
     s = Store.open(url)

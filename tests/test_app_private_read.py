@@ -15,7 +15,6 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     url = f"sqlite:///{tmp_path / 'wufei.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
     monkeypatch.delenv("WUFEI_CONFIG", raising=False)

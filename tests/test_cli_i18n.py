@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from wufei_geo import auth, cli, commands
+from wufei_geo import cli, commands
 from wufei_geo.store import Store
 
 PASSWORD = "correct horse battery"
@@ -41,7 +41,6 @@ def test_help_is_plain_text_with_an_example_and_every_option_explained():
 
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
     monkeypatch.setenv("LANG", "C.UTF-8")

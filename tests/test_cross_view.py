@@ -45,7 +45,6 @@ def edited(tmp_path, monkeypatch):
 
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store = Store.open(url)
     auth.create_user(store, "planner-x", "planner", None, "correct horse battery")
     actor = auth.authenticate(store, "planner-x", "correct horse battery")

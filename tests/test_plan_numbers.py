@@ -300,7 +300,6 @@ def test_update_form_sets_expected_date_served_villages_and_the_baseline(tmp_pat
 
     url = f"sqlite:///{tmp_path / 'form.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store = Store.open(url)
     auth.create_user(store, "planner1", "planner", None, "correct horse battery")
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)

@@ -64,7 +64,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     left out (``seed_hash`` set) so nothing but the test changes the data."""
     url = f"sqlite:///{tmp_path / 'hostile.sqlite'}"
     monkeypatch.setenv("WUFEI_DB_URL", url)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store = Store.open(url, seed=False, settings=Settings(db_url=url))
     store.seed(test_sites())
     _block_plan_seed(store)

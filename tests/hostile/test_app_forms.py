@@ -333,7 +333,6 @@ def test_user_name_through_the_login_form(anonymous: App, use, case: Case) -> No
 def test_login_form_on_postgresql_with_names_no_account_can_have(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL refuses a NUL in any text parameter: the log-in form must answer "wrong name or
     password" (no account can have such a name), not raise the driver's DataError."""
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     monkeypatch.setenv("WUFEI_DB_URL", pg_url)
     store = Store.open(pg_url, seed=False, settings=Settings(db_url=pg_url))
     try:

@@ -153,7 +153,6 @@ def _small_store(tmp_path: Path) -> tuple[Store, str, Path]:
 
 
 def test_read_only_database_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store, url, path = _small_store(tmp_path)
     actor = auth.authenticate(store, "planner", PASSWORD)
     store.close()
@@ -169,7 +168,6 @@ def test_read_only_database_gives_a_clear_message(tmp_path: Path, monkeypatch) -
 
 
 def test_full_disk_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store, url, path = _small_store(tmp_path)
     actor = auth.authenticate(store, "planner", PASSWORD)
     before = data_hash(store)

@@ -52,7 +52,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
 def test_restart_during_use(cluster, monkeypatch) -> None:
     url, data = cluster
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     from conftest import site_record
 
     store = Store.open(url, seed=False, settings=Settings(db_url=url))

@@ -281,7 +281,6 @@ def test_data_page_needs_the_unsigned_checkbox(env, tmp_path: Path) -> None:
 def test_hand_edited_backups_on_postgresql(pg_url: str, tmp_path: Path, monkeypatch) -> None:
     from .helpers import test_sites
 
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
     store = Store.open(pg_url, seed=False, settings=Settings(db_url=pg_url))
     try:
         store.seed(test_sites())
