@@ -374,6 +374,14 @@ def test_sites_at_one_place_share_a_popup_listing_them(browser: Any, tmp_path: A
         context.close()
 
 
+def _recording_abort(refused: list[str]) -> Any:
+    """A route handler that refuses the request and notes its address in ``refused``."""
+    def handler(route: Any) -> None:
+        refused.append(route.request.url)
+        route.abort()
+    return handler
+
+
 def test_the_sites_are_drawn_by_the_renderer_asset(browser: Any, tmp_path: Any) -> None:
     """The map's JS is the package file wufei_geo/assets/wufei/site_renderer.js: linked from the
     page, it draws the sites; with that one file refused, no site is drawn."""
@@ -386,7 +394,7 @@ def test_the_sites_are_drawn_by_the_renderer_asset(browser: Any, tmp_path: Any) 
         block_external(context)
         refused: list[str] = []
         if refuse:
-            context.route("**/wufei/site_renderer.js", lambda route, refused=refused: (refused.append(route.request.url), route.abort()))
+            context.route("**/wufei/site_renderer.js", _recording_abort(refused))
         try:
             pg = context.new_page()
             pg.goto(html_path.as_uri())
