@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app_pages.common import err, tr
-from wufei_geo import auth
+from wufei_geo import auth, permissions
 from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
 from wufei_geo.mdtext import md_literal
 
@@ -99,7 +99,7 @@ def act(
 
 
 def role_label(role: str) -> str:
-    return tr(f"role.{role}") if role in ("admin", "planner", "town_official") else role
+    return tr(f"role.{role}") if role in permissions.ROLES else role
 
 
 def login_form(store: Any) -> auth.Actor | None:

@@ -17,7 +17,7 @@ from app_pages import login
 from app_pages.common import keep_across_language, lang, show_table, tr
 from app_pages.downloads import download
 from app_pages.forms import confirmed_text, flash
-from wufei_geo import i18n
+from wufei_geo import i18n, permissions
 from wufei_geo.io import excel
 from wufei_geo.mdtext import md_literal
 from wufei_geo.model import CATEGORIES
@@ -36,7 +36,7 @@ def round_todo(store: Any, rnd: dict[str, Any] | None, town_code: str | None) ->
 def round_banner(store: Any, actor: Any, rnd: dict[str, Any] | None, town_names: dict[str, str]) -> set[str]:
     """An official's view of the open round: what it asks, by when, and how many of the town's sites
     are still to confirm.  Returns those site ids."""
-    if rnd is None or actor.role != "town_official":
+    if rnd is None or permissions.town_scope(actor) is None:
         return set()
     if rnd["towns"] and actor.town_code not in rnd["towns"]:
         return set()
@@ -107,9 +107,8 @@ def _do_confirm(store: Any, items: list[tuple[str, int]]) -> None:
 
 def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | None, town_names: dict[str, str]) -> None:
     """The town's update workbook: officials their own town, planners and administrators any town."""
-    if actor.role == "town_official":
-        town = actor.town_code
-    else:
+    town = permissions.town_scope(actor)
+    if town is None:
         codes = [str(c) for c in catalog.zones["town_code"]]
         keep_across_language("workbook_town")
         town = st.selectbox(tr("workbook.town"), codes, format_func=lambda c: town_names.get(c, c), key="workbook_town", placeholder=tr("common.choose"))
@@ -127,7 +126,7 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
 
 def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | None, town_names: dict[str, str]) -> None:
     """Planners and administrators: open a round, follow its progress per town, close it."""
-    if actor.role not in ("planner", "admin"):
+    if not permissions.may(actor, "manage_rounds"):
         return
     L = lang()
     if rnd is not None:

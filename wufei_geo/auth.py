@@ -31,9 +31,9 @@ import bcrypt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wufei_geo import db
-from wufei_geo.errors import AccountLocked, NotAuthenticated, NotFound, PermissionDenied, ValidationError
-from wufei_geo.model import ROLES
+from wufei_geo import db, permissions
+from wufei_geo.errors import AccountLocked, NotAuthenticated, NotFound, ValidationError
+from wufei_geo.permissions import ROLES
 
 if TYPE_CHECKING:
     from wufei_geo.config import Settings
@@ -270,8 +270,7 @@ def require_admin(conn: Connection, actor: Actor | None, now: dt.datetime, setti
     if actor is None:
         return local_actor_name()
     row = check_actor(conn, actor, now, settings)
-    if row.role != "admin":
-        raise PermissionDenied(key="error.admin_only")
+    permissions.require(row, "administer")
     touch(conn, row.session_id, now)
     return row.name
 
@@ -295,7 +294,7 @@ def create_user(
     name = check_name(name)
     if role not in ROLES:
         raise ValidationError(key="error.unknown_role", params={"role": role, "allowed": ", ".join(ROLES)})
-    if role == "town_official":
+    if ROLES[role].town_bound:
         if town_code is None or str(town_code).strip() == "":
             raise ValidationError(key="error.town_required")
         town_code = check_town_code(town_code)

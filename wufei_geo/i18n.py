@@ -164,6 +164,8 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
             params[name] = status_label(value, lang)
         elif name == "role" and f"role.{value}" in MESSAGES:
             params[name] = t(f"role.{value}", lang)
+        elif name == "action" and f"permission.{value}" in MESSAGES:  # wufei_geo.permissions.ACTIONS
+            params[name] = t(f"permission.{value}", lang)
     changes = getattr(exc, "changes", None)
     if key == "error.stale" and changes:  # who changed what, in the reader's words
         params["detail"] = "; ".join(last_change_label(c, lang) for c in changes)

@@ -80,9 +80,6 @@ IDENTIFIER_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 # The one cap on a note (the audit is append-only): the 更新 form, the CLI, bulk import, retire.
 MAX_NOTE_CHARS: Final = 10_000
 
-# --- roles -------------------------------------------------------------------
-ROLES: Final = ("admin", "planner", "town_official")
-
 # --- targets (facilities/targets.csv) -----------------------------------------
 # How a target is measured (docs/architecture.md → Targets); computed by wufei_geo/analysis/.
 MEASURES: Final[tuple[str, ...]] = (

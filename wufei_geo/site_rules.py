@@ -76,6 +76,7 @@ RULES: dict[str, str] = {
     "outside_district": "a point outside Qingpu District",
     "note_required": "a status change to suspended/cancelled/decommissioned, or backwards, without a note",
     "note_required_to_insist": "insisting on an implausible edit without a note",
+    "baseline_note_required": "a capacity before the project (E.11) without a note naming its source",
     "nothing_to_change": "an edit that changes nothing",
     # soft (plausibility) rules
     "capacity_above_design": "operating capacity above the site's design capacity",
@@ -127,6 +128,15 @@ def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
             "note_required", key="error.note_required_backwards" if backwards else "error.note_required",
             field="note", old=old_status, new=new_status, old_status=old_status, new_status=new_status,
         )
+
+
+def check_notes(site: Mapping[str, Any], changed: Mapping[str, Any], note: str | None) -> None:
+    """The notes an edit's changed values need: a status change that needs one (:func:`check_note`),
+    and a capacity before the project (E.11), which is a figure from a source the note names."""
+    if any(k.startswith("baseline_capacity") for k in changed) and not note:
+        raise ValidationError(rule="baseline_note_required", key="error.baseline_note_required", field="note")
+    if "status" in changed:
+        check_note(site["status"], changed["status"], note)
 
 
 # --- field rules -----------------------------------------------------------------------------

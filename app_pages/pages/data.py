@@ -28,7 +28,7 @@ from app_pages.common import (
 )
 from app_pages.downloads import download
 from app_pages.forms import import_changes_frame, import_errors_frame
-from wufei_geo import mapview
+from wufei_geo import mapview, permissions
 from wufei_geo.errors import NotAuthenticated
 from wufei_geo.io import bulk_import, exports, geofiles
 from wufei_geo.io.formats import EXPORT_FORMATS, FORMATS
@@ -236,7 +236,7 @@ def render() -> None:
     _exports(catalog, shown)
     st.divider()
     _bulk_update(actor, shown)
-    if actor is not None and getattr(actor, "role", None) == "admin":
+    if permissions.may(actor, "administer"):
         st.divider()
         _boundaries(catalog)
         st.divider()

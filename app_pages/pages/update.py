@@ -47,7 +47,7 @@ from app_pages.forms import (
     unit_options,
     value_text,
 )
-from wufei_geo import analysis, i18n, mapview
+from wufei_geo import analysis, i18n, mapview, permissions
 from wufei_geo.errors import ImplausibleEdit, StaleVersion, WufeiError
 from wufei_geo.mdtext import md_literal
 from wufei_geo.model import DATUMS, MAX_NOTE_CHARS, STATUSES
@@ -72,7 +72,13 @@ class _Page:
 
     @property
     def planner(self) -> bool:
-        return self.actor.role in ("planner", "admin")
+        """Oversees every town: opens rounds, sets design and baseline capacities (the core enforces each)."""
+        return permissions.may(self.actor, "manage_rounds")
+
+    @property
+    def own_town(self) -> str | None:
+        """The one town the actor keeps (None: every town)."""
+        return permissions.town_scope(self.actor)
 
 
 def render() -> None:
@@ -105,22 +111,22 @@ def render() -> None:
         _site_section(page, site)
     _proposals(page)
     _history(page, site)
-    if actor.role == "admin":
+    if permissions.may(actor, "administer"):
         _admin(page)
 
 
 # --- the list: own town's sites (all for planners/admins), overdue first ----------------------
 def _site_list(page: _Page, round_todo: set[str]) -> pd.DataFrame:
-    store, actor, L, town_names = page.store, page.actor, page.L, page.town_names
+    store, L, town_names = page.store, page.L, page.town_names
     sites = page.catalog.sites
-    if actor.role == "town_official":
-        sites = sites[sites["town_code"].astype("string") == str(actor.town_code)]
+    if page.own_town is not None:
+        sites = sites[sites["town_code"].astype("string") == str(page.own_town)]
     sites = sites.assign(_overdue=sites["overdue"].fillna(False).astype(bool)).sort_values(
         ["_overdue", "site_id"], ascending=[False, True], kind="stable"
     )
     if "stale" not in sites:
         sites = sites.assign(stale=False)
-    st.subheader(tr("update.my_sites") if actor.role == "town_official" else tr("update.all_sites"))
+    st.subheader(tr("update.my_sites") if page.own_town is not None else tr("update.all_sites"))
     st.caption(tr("update.count", n=len(sites), overdue=int(sites["_overdue"].sum())) + " "
                + tr("update.stale_count", n=int(sites["stale"].fillna(False).astype(bool).sum()),
                     months=store.settings.status_confirmation_months))
@@ -191,7 +197,7 @@ def _site_section(page: _Page, site: dict[str, Any]) -> None:
     if site_id not in opened:
         opened[site_id] = int(site["version"])
     version = opened[site_id]
-    if page.actor.role == "town_official" and site.get("town_code") != page.actor.town_code:
+    if not permissions.may(page.actor, "edit_site", site):
         st.warning(tr("update.not_yours"))
     _site_header(page, site)
     # issue 12: the status still holds → one click (the core checks the rights and the version)
@@ -467,10 +473,10 @@ def _design_capacity(page: _Page, site: dict[str, Any], version: int) -> None:
 
 # --- 待核实: edits awaiting confirmation (planners and administrators decide) ----------------------
 def _proposals(page: _Page) -> None:
-    store, actor, L, names, town_names = page.store, page.actor, page.L, page.names, page.town_names
+    store, L, names, town_names = page.store, page.L, page.names, page.town_names
     st.divider()
     st.subheader(tr("update.proposals"))
-    pending_all = store.proposals(town_code=actor.town_code if actor.role == "town_official" else None)
+    pending_all = store.proposals(town_code=page.own_town)
     if not pending_all:
         st.caption(tr("update.proposals_none"))
         return
@@ -503,7 +509,7 @@ def _proposals(page: _Page) -> None:
 
 # --- history -------------------------------------------------------------------------------
 def _history(page: _Page, site: dict[str, Any] | None) -> None:
-    store, actor, L, town_names = page.store, page.actor, page.L, page.town_names
+    store, L, town_names = page.store, page.L, page.town_names
     st.divider()
     st.subheader(tr("update.history"))
     tab_site, tab_town = st.tabs([tr("update.history_site"), tr("update.history_town")])
@@ -514,8 +520,8 @@ def _history(page: _Page, site: dict[str, Any] | None) -> None:
         else:
             st.caption(tr("update.history_empty"))
     with tab_town:
-        if actor.role == "town_official":
-            town = actor.town_code
+        if page.own_town is not None:
+            town = page.own_town
         else:
             codes = [str(c) for c in page.catalog.zones["town_code"]]
             keep_across_language("update_hist_town")

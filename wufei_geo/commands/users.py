@@ -8,7 +8,7 @@ import sys
 
 from wufei_geo.commands import fail, lang
 from wufei_geo.errors import ValidationError, WufeiError
-from wufei_geo.model import ROLES
+from wufei_geo.permissions import ROLES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     a = sub.add_parser("add", help="create an account")
     a.add_argument("name")
-    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--role", required=True, choices=tuple(ROLES))
     a.add_argument("--town", help="the official's town: its 9-digit code (310118106) or its name (徐泾镇, 徐泾, "
                                   "Xujing); required for town_official")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

@@ -18,7 +18,8 @@ from wufei_geo import auth, boundaries, site_rules
 from wufei_geo.crs import WGS84_CRS
 from wufei_geo.errors import ValidationError
 from wufei_geo.io.archive import SECRET_KEY, BackupError, Rows, no_constants
-from wufei_geo.model import CATEGORIES, IDENTIFIER_PATTERN, PRECISIONS, ROLES, STATUSES, WET_WASTE_MODES
+from wufei_geo.model import CATEGORIES, IDENTIFIER_PATTERN, PRECISIONS, STATUSES, WET_WASTE_MODES
+from wufei_geo.permissions import ROLES
 from wufei_geo.store import check_text
 
 PROPOSAL_STATUSES = ("pending", "confirmed", "rejected")
@@ -119,9 +120,10 @@ def _user_problems(found: _Findings, users: list[dict[str, Any]]) -> None:
             if key in keys:
                 problems.append(f"{where}: the same account as {keys[key]!r} (names are unique regardless of case)")
             keys[key] = name
-        if r.get("role") not in ROLES:
+        role = ROLES.get(r.get("role"))
+        if role is None:
             problems.append(f"{where}: unknown role {r.get('role')!r}")
-        elif r["role"] == "town_official":
+        elif role.town_bound:
             found.check(where, auth.check_town_code, r.get("town_code"))
         elif r.get("town_code") is not None:
             problems.append(f"{where}: role {r['role']} has no town")

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth
+from wufei_geo import auth, permissions
 from wufei_geo.auth import Actor
 from wufei_geo.errors import BatchRefused, NotFound, ValidationError, WufeiError
 from wufei_geo.store import audit
-from wufei_geo.store.editing import check_may_edit, check_version, confirmed_at, write_site
+from wufei_geo.store.editing import check_version, confirmed_at, write_site
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.rounds import record_answer
 from wufei_geo.store.session import Session
@@ -26,7 +26,7 @@ def apply_confirm(session: Session, conn: Connection, actor: Actor | None, site_
     site = site_row(conn, site_id)
     if site is None:
         raise NotFound(f"no site {site_id!r} / 无此站点")
-    check_may_edit(who, site)
+    permissions.require(who, "edit_site", site)
     if site["retired"]:
         raise ValidationError(f"site {site_id} is retired and cannot be confirmed / 站点已撤销")
     check_version(conn, site, expected_version, "confirmation")

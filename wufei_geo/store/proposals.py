@@ -11,11 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth, db, site_rules
+from wufei_geo import auth, db, permissions, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, PermissionDenied, ValidationError
 from wufei_geo.store import audit
-from wufei_geo.store.editing import require_planner
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.session import Retry, Session
 from wufei_geo.store.values import check_note, clean, optional_note
@@ -103,7 +102,7 @@ class Proposals(Session):
     def _decide(self, conn: Connection, actor: Actor | None, proposal_id: Any) -> tuple[sa.Row, dict[str, Any]]:
         now = self.now()
         who = auth.check_actor(conn, actor, now, self.settings)
-        require_planner(who, "confirm or reject a proposal", "核实", "decide_role")
+        permissions.require(who, "decide_proposal")
         if isinstance(proposal_id, bool) or not isinstance(proposal_id, int):
             raise ValidationError("proposal id must be a whole number", "proposal_id", value=proposal_id)
         row = conn.execute(sa.select(db.proposals).where(db.proposals.c.id == proposal_id)).mappings().first()

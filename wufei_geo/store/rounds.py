@@ -12,12 +12,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth, db
+from wufei_geo import auth, db, permissions
 from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, ValidationError
 from wufei_geo.model import CATEGORIES
 from wufei_geo.store import audit
-from wufei_geo.store.editing import require_planner
 from wufei_geo.store.reads import Reads
 from wufei_geo.store.values import check_text
 
@@ -92,7 +91,7 @@ class Rounds(Reads):
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
             who = auth.check_actor(conn, actor, now, self.settings)
-            require_planner(who, "open an update round", "发起更新轮次", "round_role")
+            permissions.require(who, "manage_rounds")
             if deadline_text is not None and deadline_text < self.today().isoformat():
                 raise ValidationError("the deadline has already passed / 截止日期已过", "round_deadline", field="deadline")
             current = conn.execute(sa.select(db.update_rounds.c.id).where(db.update_rounds.c.status == "open")).first()
@@ -116,7 +115,7 @@ class Rounds(Reads):
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
             who = auth.check_actor(conn, actor, now, self.settings)
-            require_planner(who, "close an update round", "结束更新轮次", "round_role")
+            permissions.require(who, "manage_rounds")
             row = conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first()
             if row is None:
                 raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth, db, site_rules
+from wufei_geo import auth, db, permissions, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, ValidationError
 from wufei_geo.model import (
@@ -24,7 +24,7 @@ from wufei_geo.model import (
     WET_WASTE_MODES,
 )
 from wufei_geo.store import audit
-from wufei_geo.store.editing import confirmed_at, require_planner
+from wufei_geo.store.editing import confirmed_at
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.seeding import seed_row
 from wufei_geo.store.session import Session
@@ -113,7 +113,7 @@ class SiteAdmin(Session):
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
             who = auth.check_actor(conn, actor, now, self.settings)
-            require_planner(who, "set a design capacity", "设定设计能力", "design_role")
+            permissions.require(who, "set_design_capacity")
             site = site_row(conn, site_id)
             if site is None:
                 raise NotFound(f"no site {site_id!r} / 无此站点")

@@ -10,19 +10,18 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth, site_rules
+from wufei_geo import auth, permissions, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import (
     BatchRefused,
     ImplausibleEdit,
     NotFound,
-    PermissionDenied,
     ValidationError,
     WufeiError,
 )
 from wufei_geo.store import audit
 from wufei_geo.store.confirmations import apply_confirm
-from wufei_geo.store.editing import check_may_edit, check_version, confirmed_at, write_site
+from wufei_geo.store.editing import check_version, confirmed_at, write_site
 from wufei_geo.store.proposals import check_none_pending, propose
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.rounds import record_answer
@@ -36,7 +35,7 @@ def _editable_site(conn: Connection, who: Any, site_id: str, expected_version: A
     site = site_row(conn, site_id)
     if site is None:
         raise NotFound(key="error.no_site", params={"site_id": site_id})
-    check_may_edit(who, site)
+    permissions.require(who, "edit_site", site)
     if site["retired"]:
         raise ValidationError(key="error.site_retired", params={"site_id": site_id})
     check_version(conn, site, expected_version, "edit")
@@ -63,14 +62,8 @@ def _changed(site: Mapping[str, Any], changes: Mapping[str, Any], note: str | No
     changed = site_rules.changed_values(site, new)
     if any(k.startswith("baseline_capacity") for k in changed):
         # the capacity an existing facility had before its project (E.11): a planner's figure from a source
-        if who.role not in ("admin", "planner"):
-            raise PermissionDenied("only planners and administrators set a facility's capacity before its project "
-                                   "/ 仅规划人员或管理员可填写项目前能力")
-        if not note:
-            raise ValidationError("a note naming the source of the capacity before the project is required "
-                                  "/ 须在说明中注明项目前能力的来源")
-    if "status" in changed:
-        site_rules.check_note(site["status"], changed["status"], note)
+        permissions.require(who, "set_baseline_capacity", site)
+    site_rules.check_notes(site, changed, note)
     if not changed and not note:
         raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
     return changed
@@ -79,11 +72,10 @@ def _changed(site: Mapping[str, Any], changes: Mapping[str, Any], note: str | No
 def _violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str, Any], who: Any,
                 note: str | None, insist: bool) -> list[site_rules.Violation]:
     """The plausibility rules the edit breaks; ImplausibleEdit unless insisted on with a note."""
-    official = who.role == "town_official"
+    own_town = permissions.town_scope(who)  # a town-bound actor moves sites within their own zone
     moved = "lon" in changed or "lat" in changed
-    zone, quality = own_zone(conn, who.town_code) if official and moved else (None, None)
-    violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=who.town_code if official else None,
-                                         zone_quality=quality)
+    zone, quality = own_zone(conn, own_town) if own_town is not None and moved else (None, None)
+    violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=own_town, zone_quality=quality)
     if violations:
         if not insist:
             raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
@@ -130,7 +122,7 @@ def apply_update(session: Session, conn: Connection, actor: Actor | None, site_i
     changed = _changed(site, changes, note, who, session.today())
     violations = _violations(conn, site, changed, who, note, insist)
     plan = [{"field": k, "old_value": audit.fmt(site[k]), "new_value": audit.fmt(v)} for k, v in audit.audit_order(changed)]
-    proposal = bool(violations) and who.role == "town_official"
+    proposal = bool(violations) and not permissions.may(who, "apply_implausible", site)
     if proposal:
         check_none_pending(conn, site_id)
     if not write:
