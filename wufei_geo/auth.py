@@ -141,15 +141,11 @@ def check_name(name: str) -> str:
     odd = sorted({ch for ch in name if not (unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "So"
                                             or ch in NAME_PUNCTUATION)})
     if odd:
-        raise ValidationError(
-            "user name may hold letters, digits, symbols such as emoji and " + " ".join(repr(c) for c in NAME_PUNCTUATION)
-            + f", not {' '.join(repr(c) for c in odd)} / 用户名含不允许的字符"
-        )
+        raise ValidationError(key="error.name_characters", params={
+            "allowed": " ".join(repr(c) for c in NAME_PUNCTUATION), "chars": " ".join(repr(c) for c in odd)})
     scripts = sorted({sc for sc in map(_script, name) if sc})
     if len(scripts) > 1:
-        raise ValidationError(
-            f"user name mixes look-alike scripts ({', '.join(s.title() for s in scripts)}) / 用户名混用了外形相似的字母"
-        )
+        raise ValidationError(key="error.name_scripts", params={"scripts": ", ".join(s.title() for s in scripts)})
     return name
 
 

@@ -74,6 +74,14 @@ RULES: dict[str, str] = {
     "commissioned_too_early": "a commissioning date before 1949",
     "location_format": "a location that is not (lon, lat, datum) numbers in a known datum",
     "outside_district": "a point outside Qingpu District",
+    "not_existing_facility": "a capacity before the project for a site that is not an existing facility (E.11)",
+    "bad_expected_date": "an expected date not written YYYY, YYYY-MM or YYYY-MM-DD, not a real day, or outside 2000–2100",
+    "villages_not_wet_waste": "served villages for a site that is not a wet-waste facility",
+    "bad_villages": "served villages that are not a list of names, or a name over VILLAGE_NAME_MAX characters",
+    "control_characters": "a village name with control characters",
+    "unknown_category": "a stored row whose category is not one of model.CATEGORIES",
+    "unknown_precision": "a stored row whose precision is not one of model.PRECISIONS",
+    "capacity_norm_mismatch": "a stored row whose normalised capacity is not its value in its unit",
     "note_required": "a status change to suspended/cancelled/decommissioned, or backwards, without a note",
     "note_required_to_insist": "insisting on an implausible edit without a note",
     "baseline_note_required": "a capacity before the project (E.11) without a note naming its source",
@@ -86,9 +94,10 @@ RULES: dict[str, str] = {
 }
 
 
-def refuse(rule: str, message: str, **params: Any) -> ValidationError:
-    """A field-rule refusal with its rule key (raise the result)."""
-    return ValidationError(message, rule, **params)
+def refuse(rule: str, **params: Any) -> ValidationError:
+    """A field-rule refusal (raise the result): its rule key and parameters only; the catalogue's
+    ``rule.<rule>`` words it in each language (tests/test_refusal_keys.py checks every rule)."""
+    return ValidationError(rule=rule, key=f"rule.{rule}", **params)
 
 
 @dataclass(frozen=True)
@@ -122,10 +131,8 @@ def note_required(old_status: Any, new_status: Any) -> bool:
 def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
     if note_required(old_status, new_status) and not note:
         backwards = new_status not in NOTE_REQUIRED_STATUSES
-        why = "backwards" if backwards else f"to {new_status}"
         raise ValidationError(
-            f"a note is required when moving {why} ({old_status} → {new_status}) / 此状态变更须填写说明",
-            "note_required", key="error.note_required_backwards" if backwards else "error.note_required",
+            rule="note_required", key="error.note_required_backwards" if backwards else "error.note_required",
             field="note", old=old_status, new=new_status, old_status=old_status, new_status=new_status,
         )
 
@@ -146,22 +153,19 @@ def parse_number(value: Any, what: str = "capacity", field_name: str = "operatin
     from wufei_geo.units import parse_decimal
 
     if isinstance(value, bool) or value is None:
-        raise refuse("capacity_not_number", f"{what} must be a number / {value!r} 须为数字", field=field_name, value=value)
+        raise refuse("capacity_not_number", field=field_name, value=value)
     try:
         number = parse_decimal(value) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise refuse("capacity_not_number", f"{what} {value!r} is not a number / 能力 {value!r} 须为数字",
-                      field=field_name, value=value) from None
+        raise refuse("capacity_not_number", field=field_name, value=value) from None
     if not math.isfinite(number) or number < 0:
-        raise refuse("capacity_not_number", f"{what} must be a finite number ≥ 0, not {value!r} / 能力须为不小于 0 的数，而非 {value!r}",
-                      field=field_name, value=value)
+        raise refuse("capacity_not_number", field=field_name, value=value)
     return number
 
 
 def parse_status(value: Any) -> str:
     if value not in STATUSES:
-        raise refuse("unknown_status", f"unknown status {value!r}; one of {', '.join(STATUSES)} / 未知状态",
-                     field="status", value=value)
+        raise refuse("unknown_status", field="status", value=value)
     return str(value)
 
 
@@ -176,23 +180,19 @@ def parse_capacity(category: Any, value: Any, unit: Any) -> dict[str, Any]:
         return {"operating_capacity_value": None, "operating_capacity_unit": None, "operating_capacity_norm": None}
     number = parse_number(value)
     if not isinstance(unit, str) or not unit.strip():
-        raise refuse("capacity_unit_missing", "a capacity needs its unit / 能力须注明单位", field="operating_capacity_unit")
+        raise refuse("capacity_unit_missing", field="operating_capacity_unit")
     unit = unit.strip()
     try:
         units.unit_info(unit)
-    except units.UnitError as exc:
-        raise refuse("unknown_unit", f"{exc} / 未知单位", field="operating_capacity_unit", unit=unit) from None
+    except units.UnitError:
+        raise refuse("unknown_unit", field="operating_capacity_unit", unit=unit) from None
     try:
         norm = units.normalise(number, unit, str(category))
-    except units.UnitError as exc:
-        expected = NORM_UNIT.get(str(category))
-        raise refuse(
-            "unit_category_mismatch", f"{exc} (rule unit_category_mismatch) / 单位与类别不符（应为 {expected}）",
-            field="operating_capacity_unit", unit=unit, category=category, expected_unit=expected,
-        ) from None
+    except units.UnitError:
+        raise refuse("unit_category_mismatch", field="operating_capacity_unit", unit=unit, category=category,
+                     expected_unit=NORM_UNIT.get(str(category))) from None
     if not math.isfinite(norm):  # e.g. 1e308 万吨/年: finite as typed, infinite once normalised
-        raise refuse("capacity_too_large", f"capacity {value!r} {unit} is too large / 能力 {value!r} {unit} 数值过大",
-                     field="operating_capacity_value", value=value, unit=unit)
+        raise refuse("capacity_too_large", field="operating_capacity_value", value=value, unit=unit)
     return {"operating_capacity_value": number, "operating_capacity_unit": unit, "operating_capacity_norm": float(norm)}
 
 
@@ -200,7 +200,7 @@ def parse_design_capacity(category: Any, value: Any, unit: Any) -> dict[str, Any
     """Design capacity columns (``capacity_value/unit/norm/norm_unit``), same unit rules."""
     cols = parse_capacity(category, value, unit)
     if cols["operating_capacity_value"] is None:
-        raise refuse("capacity_not_number", "a design capacity needs a value / 须填写设计能力", field="capacity_value")
+        raise refuse("capacity_not_number", field="capacity_value", value=None)
     return {
         "capacity_value": cols["operating_capacity_value"],
         "capacity_unit": cols["operating_capacity_unit"],
@@ -234,24 +234,21 @@ def parse_date(value: Any, today: dt.date) -> str | None:
         if m:
             text = m[1]
     else:
-        raise refuse("date_format", f"commissioning date {value!r} is not a date / 投运日期 {value!r} 无效", field="commissioned", value=value)
+        raise refuse("date_format", field="commissioned", value=value)
     m = _DATE_RE.match(text)
     if not m:
-        raise refuse("date_format", f"commissioning date {text!r}: use YYYY-MM-DD (or YYYY-MM, YYYY) / 投运日期 {text!r} 格式应为 YYYY-MM-DD",
-                     field="commissioned", value=text)
+        raise refuse("date_format", field="commissioned", value=text)
     year, month, day = int(m[1]), m[2], m[3]
     try:
         first_day = dt.date(year, int(month or 1), int(day or 1))
     except ValueError:
-        raise refuse("date_format", f"commissioning date {text!r} does not exist / 投运日期 {text!r} 不存在", field="commissioned", value=text) from None
+        raise refuse("date_format", field="commissioned", value=text) from None
     # one spelling per date: 2021-1-5 is stored as 2021-01-05
     text = f"{year:04d}" + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
     if first_day < EARLIEST_DATE:
-        raise refuse("commissioned_too_early", f"commissioning date {text!r} is implausibly early (before {EARLIEST_DATE}) / 投运日期过早",
-                     field="commissioned", value=text, floor=EARLIEST_DATE.isoformat())
+        raise refuse("commissioned_too_early", field="commissioned", value=text, floor=EARLIEST_DATE.isoformat())
     if first_day > today:
-        raise refuse("commissioned_in_future", f"commissioning date {text!r} is in the future / 投运日期不能晚于今天",
-                     field="commissioned", value=text, today=today.isoformat())
+        raise refuse("commissioned_in_future", field="commissioned", value=text, today=today.isoformat())
     return text
 
 
@@ -260,18 +257,17 @@ def parse_location(location: Any) -> dict[str, Any]:
     import numpy as np
 
     if not isinstance(location, (tuple, list)) or len(location) != 3:
-        raise refuse("location_format", "location must be (lon, lat, datum) / 坐标格式错误", field="location")
+        raise refuse("location_format", field="location")
     lon, lat, datum = location
     if datum not in DATUMS:
-        raise refuse("location_format", f"unknown datum {datum!r}; one of {', '.join(DATUMS)} / 未知坐标系",
-                     field="datum", datum=datum)
+        raise refuse("location_format", field="datum", datum=datum)
     try:
         lon = float(lon.strip().replace(",", "")) if isinstance(lon, str) else float(lon)
         lat = float(lat.strip().replace(",", "")) if isinstance(lat, str) else float(lat)
     except (TypeError, ValueError, AttributeError):
-        raise refuse("location_format", "longitude and latitude must be numbers / 经纬度须为数字", field="lon") from None
+        raise refuse("location_format", field="lon") from None
     if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise refuse("location_format", f"({lon}, {lat}) is not a longitude/latitude pair / 不是经纬度", field="lon")
+        raise refuse("location_format", field="lon")
     if datum != "wgs84":
         from wufei_geo import crs
 
@@ -280,11 +276,7 @@ def parse_location(location: Any) -> dict[str, Any]:
 
     inside = bool(np.asarray(geodata.in_district(np.array([lon]), np.array([lat]))).ravel()[0])
     if not inside:
-        raise refuse(
-            "outside_district",
-            f"({lon:.6f}, {lat:.6f}) WGS-84 is outside Qingpu District (check the datum and the lon/lat order) / 坐标不在青浦区内",
-            field="lon", lon=lon, lat=lat,
-        )
+        raise refuse("outside_district", field="lon", lon=lon, lat=lat)
     return {"lon": round(lon, 7), "lat": round(lat, 7), "precision": "exact", "location_source": "official"}
 
 
@@ -296,7 +288,7 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
     """
     unknown = sorted(set(changes) - EDITABLE_FIELDS)
     if unknown:
-        raise refuse("field_not_editable", f"fields not editable here: {', '.join(unknown)}", fields=unknown)
+        raise refuse("field_not_editable", fields=unknown, names=", ".join(unknown))
     new: dict[str, Any] = {}
     if "status" in changes:
         new["status"] = parse_status(changes["status"])
@@ -311,12 +303,7 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
         new["served_villages"] = parse_villages(site, changes["served_villages"])
     if "baseline_capacity_value" in changes or "baseline_capacity_unit" in changes:
         if not site.get("existing_facility"):
-            raise refuse(
-                "not_existing_facility",
-                f"site {site.get('site_id')} is not an existing facility upgraded by its project: it has no "
-                "capacity before the project / 该站点不是改造的现有设施，无项目前能力",
-                field="baseline_capacity_value",
-            )
+            raise refuse("not_existing_facility", field="baseline_capacity_value", site_id=site.get("site_id"))
         cap = parse_capacity(site.get("category"), changes.get("baseline_capacity_value"),
                              changes.get("baseline_capacity_unit"))
         new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
@@ -335,16 +322,13 @@ def parse_expected(value: Any) -> str | None:
     text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else ""
     m = _DATE_RE.match(text)
     if not m:
-        raise refuse("bad_expected_date", f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计投运日期 {value!r} 格式应为 YYYY-MM-DD",
-                     field="expected_commissioning", value=str(value))
+        raise refuse("bad_expected_date", field="expected_commissioning", value=str(value))
     try:
         dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
     except ValueError:
-        raise refuse("bad_expected_date", f"expected date {text!r} does not exist / 预计投运日期 {text!r} 不存在",
-                     field="expected_commissioning", value=text) from None
+        raise refuse("bad_expected_date", field="expected_commissioning", value=text) from None
     if not EXPECTED_YEARS[0] <= int(m[1]) <= EXPECTED_YEARS[1]:
-        raise refuse("bad_expected_date", f"expected date {text!r} is implausible / 预计投运日期 {text!r} 不合理",
-                     field="expected_commissioning", value=text)
+        raise refuse("bad_expected_date", field="expected_commissioning", value=text)
     return text
 
 
@@ -357,24 +341,22 @@ def parse_villages(site: Mapping[str, Any], value: Any) -> str | None:
     if value is None:
         return None
     if site.get("category") != "wet_waste":
-        raise refuse("villages_not_wet_waste", "only wet-waste facilities serve villages / 仅湿垃圾设施可填写服务行政村",
-                     field="served_villages")
+        raise refuse("villages_not_wet_waste", field="served_villages")
     if isinstance(value, str):
         items = re.split(r"[;,，；、\n]+", value)
     elif isinstance(value, (list, tuple)):
         items = [v if isinstance(v, str) else str(v) for v in value]
     else:
-        raise refuse("bad_villages", "served villages must be a list of village names", field="served_villages")
+        raise refuse("bad_villages", field="served_villages", max=VILLAGE_NAME_MAX)
     names: list[str] = []
     for item in items:
         name = item.strip()
         if not name:
             continue
         if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
-            raise refuse("control_characters", "a village name contains control characters / 含有控制字符",
-                         field="served_villages")
+            raise refuse("control_characters", field="served_villages")
         if len(name) > VILLAGE_NAME_MAX:
-            raise refuse("bad_villages", f"village name too long: {name[:20]}… / 村名过长", field="served_villages")
+            raise refuse("bad_villages", field="served_villages", max=VILLAGE_NAME_MAX)
         if name not in names:
             names.append(name)
     return json.dumps(names, ensure_ascii=False) if names else None
@@ -527,36 +509,37 @@ def implausible_message(violations: list[Violation]) -> str:
 def check_site_row(row: Mapping[str, Any], today: dt.date, accepted: frozenset[str] | set[str] = frozenset()) -> None:
     """Refuse a stored site row the rules could not have produced (restore checks each one).
 
-    Field rules always; the state rules (:data:`STATE_RULES`) unless ``accepted`` names the rule
+    Field rules always; the plausibility rules on a stored value (:func:`capacity_above_design`,
+    :func:`commissioned_before_site`) unless ``accepted`` names the rule
     (a planner/admin confirmed or overrode it: the backup's own audit says so).
     """
     from wufei_geo.model import CATEGORIES, PRECISIONS
 
     sid = row.get("site_id")
     if row.get("category") not in CATEGORIES:
-        raise refuse("unknown_category", f"site {sid}: unknown category {row.get('category')!r}", site_id=sid)
+        raise refuse("unknown_category", site_id=sid, value=row.get("category"))
     if row.get("status") is not None:
         parse_status(row["status"])
     if row.get("precision") not in (None, *PRECISIONS):
-        raise refuse("location_format", f"site {sid}: unknown precision {row.get('precision')!r}", site_id=sid)
+        raise refuse("unknown_precision", site_id=sid, value=row.get("precision"))
     value, unit, norm = row.get("operating_capacity_value"), row.get("operating_capacity_unit"), row.get("operating_capacity_norm")
     if value is not None or unit not in (None, "") or norm is not None:
         cols = parse_capacity(row.get("category"), value, unit)
         if norm is None or not math.isclose(float(norm), cols["operating_capacity_norm"], rel_tol=1e-6, abs_tol=1e-9):
-            raise refuse("capacity_not_number", f"site {sid}: operating capacity {value} {unit} does not normalise to {norm}",
-                         site_id=sid, field="operating_capacity_norm")
+            raise refuse("capacity_norm_mismatch", site_id=sid, field="operating_capacity_norm", value=value, unit=unit,
+                         norm=norm)
         if "capacity_above_design" not in accepted:
             v = capacity_above_design(row, cols["operating_capacity_norm"])
             if v is not None:
-                raise refuse(v.rule, f"site {sid}: {v.message}", site_id=sid, **v.params)
+                raise refuse(v.rule, site_id=sid, **v.params)
     if row.get("commissioned") is not None:
         text = parse_date(row["commissioned"], today)
         if "commissioned_before_site" not in accepted:
             v = commissioned_before_site(row, text)
             if v is not None:
-                raise refuse(v.rule, f"site {sid}: {v.message}", site_id=sid, **v.params)
+                raise refuse(v.rule, site_id=sid, **v.params)
     lon, lat = row.get("lon"), row.get("lat")
     if (lon is None) != (lat is None):
-        raise refuse("location_format", f"site {sid}: a longitude without a latitude (or the reverse)", site_id=sid)
+        raise refuse("location_format", site_id=sid, field="lon")
     if lon is not None:
         parse_location((lon, lat, "wgs84"))

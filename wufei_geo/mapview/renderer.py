@@ -39,7 +39,7 @@ def renderer_js() -> str:
 
 class SiteRenderer(JSCSSMixin, MacroElement):
     """One renderer per map: the string table, labels and colours (JSON) handed to the browser-side
-    renderer in :data:`RENDERER_JS` (``WufeiMap.renderer``), which draws the sites and builds their
+    renderer in :data:`RENDERER_ASSET` (``WufeiMap.renderer``), which draws the sites and builds their
     tooltips and popups.
 
     The JS is a package asset (``wufei_geo/assets/wufei/site_renderer.js``), loaded like Leaflet:

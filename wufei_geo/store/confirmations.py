@@ -25,10 +25,10 @@ def apply_confirm(session: Session, conn: Connection, actor: Actor | None, site_
     who = auth.check_actor(conn, actor, now, session.settings)
     site = site_row(conn, site_id)
     if site is None:
-        raise NotFound(f"no site {site_id!r} / 无此站点")
+        raise NotFound(key="error.no_site", params={"site_id": site_id})
     permissions.require(who, "edit_site", site)
     if site["retired"]:
-        raise ValidationError(f"site {site_id} is retired and cannot be confirmed / 站点已撤销")
+        raise ValidationError(key="error.site_retired", params={"site_id": site_id})
     check_version(conn, site, expected_version, "confirmation")
     note = optional_note(note)  # the one note rule: storable text, at most MAX_NOTE_CHARS
     if not write:
@@ -73,7 +73,7 @@ class Confirmations(Session):
                     errors.append((i, site_id, exc))
             if errors:
                 msg = "; ".join(f"#{i + 1} {sid}: {exc}" for i, sid, exc in errors)
-                raise BatchRefused(f"{len(errors)} of {len(items)} confirmations refused, nothing saved: {msg}", errors)
+                raise BatchRefused(None, errors, key="error.batch", params={"n": len(errors), "total": len(items), "detail": msg})
             return done
 
         return self.run_write(work)

@@ -18,7 +18,7 @@ from wufei_geo.store import audit
 def check_version(conn: Connection, site: Mapping[str, Any], expected_version: Any, started: str) -> None:
     """The change started from the stored version (``started``: what started, for the message)."""
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError(f"expected_version must be the integer version the {started} started from")
+        raise ValidationError(key="error.bad_version", params={"started": started})
     if site["version"] != expected_version:
         raise audit.stale_error(conn, site["site_id"], expected_version, site["version"])
 

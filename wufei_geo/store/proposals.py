@@ -35,10 +35,7 @@ def check_none_pending(conn: Connection, site_id: str) -> None:
     pending = conn.execute(sa.select(db.proposals.c.id).where(
         db.proposals.c.site_id == site_id, db.proposals.c.status == "pending")).first()
     if pending is not None:
-        raise ValidationError(
-            f"site {site_id} already has an edit awaiting confirmation (proposal #{pending[0]}) / 该站点已有待核实的修改",
-            "proposal_pending", proposal_id=pending[0],
-        )
+        raise ValidationError(rule="proposal_pending", key="error.proposal_pending", site_id=site_id, proposal_id=pending[0])
 
 
 def propose(conn: Connection, now: dt.datetime, who: str, site: Mapping[str, Any], changes: Mapping[str, Any],
@@ -70,10 +67,8 @@ def _proposed_values(site: Mapping[str, Any], prop: Mapping[str, Any], proposal_
     new = site_rules.validate_changes(site, changes, today)
     moved = [k for k, old in prop["old_values"].items() if not site_rules.same_value(clean(site[k]), old)]
     if moved:
-        raise ValidationError(
-            f"proposal #{proposal_id} is out of date: {', '.join(moved)} changed since it was proposed; reject it "
-            f"/ 待核实修改已过时，请驳回", "proposal_outdated", proposal_id=proposal_id, fields=moved,
-        )
+        raise ValidationError(rule="proposal_outdated", key="error.proposal_outdated", proposal_id=proposal_id, fields=moved,
+                              names=", ".join(moved))
     return site_rules.changed_values(site, new)
 
 
@@ -104,16 +99,15 @@ class Proposals(Session):
         who = auth.check_actor(conn, actor, now, self.settings)
         permissions.require(who, "decide_proposal")
         if isinstance(proposal_id, bool) or not isinstance(proposal_id, int):
-            raise ValidationError("proposal id must be a whole number", "proposal_id", value=proposal_id)
+            raise ValidationError(rule="proposal_id", key="error.proposal_id", value=proposal_id)
         row = conn.execute(sa.select(db.proposals).where(db.proposals.c.id == proposal_id)).mappings().first()
         if row is None:
-            raise NotFound(f"no proposal #{proposal_id} / 无此待核实修改", "no_proposal", proposal_id=proposal_id)
+            raise NotFound(rule="no_proposal", key="error.no_proposal", proposal_id=proposal_id)
         if row["status"] != "pending":
-            raise ValidationError(f"proposal #{proposal_id} is already {row['status']} / 已处理",
-                                  "proposal_decided", proposal_id=proposal_id, status=row["status"])
+            raise ValidationError(rule="proposal_decided", key="error.proposal_decided", proposal_id=proposal_id,
+                                  status=row["status"])
         if row["proposed_by"] == who.name:
-            raise PermissionDenied(f"{who.name} proposed #{proposal_id} and cannot decide on it / 不能核实自己提交的修改",
-                                   "own_proposal", proposal_id=proposal_id)
+            raise PermissionDenied(rule="own_proposal", key="error.own_proposal", name=who.name, proposal_id=proposal_id)
         return who, proposal_dict(row)
 
     def confirm_proposal(self, actor: Actor | None, proposal_id: int, note: str | None = None) -> dict[str, Any]:
@@ -128,7 +122,7 @@ class Proposals(Session):
             who, prop = self._decide(conn, actor, proposal_id)
             site = site_row(conn, prop["site_id"])
             if site is None or site["retired"]:
-                raise NotFound(f"site {prop['site_id']} no longer exists / 站点已不存在", "no_site", site_id=prop["site_id"])
+                raise NotFound(rule="no_site", key="error.site_gone", site_id=prop["site_id"])
             changed = _proposed_values(site, prop, proposal_id, self.today())
             version = site["version"] + 1
             values = dict(changed, updated_at=now, version=version)
@@ -156,7 +150,7 @@ class Proposals(Session):
         """A planner or administrator (not the proposer) rejects a 待核实 edit, saying why (note
         required); the site is untouched.  Returns the proposal."""
         if not isinstance(note, str) or not note.strip():
-            raise ValidationError("a note is required to reject a proposal / 驳回须填写说明", "note_required", field="note")
+            raise ValidationError(rule="note_required", key="error.reject_note", field="note")
         check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:

@@ -49,11 +49,11 @@ def record_answer(conn: Connection, now: dt.datetime, who: str, site: Mapping[st
 
 def _round_title(title: Any) -> str:
     if not isinstance(title, str) or not title.strip():
-        raise ValidationError("a round needs a title / 请填写轮次标题", "round_title", field="title")
+        raise ValidationError(rule="round_title", key="error.round_title", field="title")
     check_text("the title", title, controls=True)
     title = title.strip()
     if len(title) > 200:
-        raise ValidationError("the title is too long (200 characters at most) / 标题过长", "round_title")
+        raise ValidationError(rule="round_title", key="error.round_title_long", max=200)
     return title
 
 
@@ -63,15 +63,14 @@ def _round_deadline(deadline: Any) -> str | None:
     try:
         return (deadline if isinstance(deadline, dt.date) else dt.date.fromisoformat(str(deadline).strip())).isoformat()
     except ValueError:
-        raise ValidationError(f"the deadline is not a date (YYYY-MM-DD): {deadline!r} / 截止日期格式应为 YYYY-MM-DD",
-                              "round_deadline", field="deadline") from None
+        raise ValidationError(rule="round_deadline", key="error.round_deadline_format", field="deadline", value=deadline) from None
 
 
 def _round_categories(categories: Iterable[str] | None) -> list[str]:
     cat_list = [c for c in CATEGORIES if c in set(categories or [])]
     unknown = sorted(set(categories or []) - set(CATEGORIES))
     if unknown:
-        raise ValidationError(f"unknown categories: {', '.join(map(str, unknown))}", "round_category")
+        raise ValidationError(rule="round_category", key="error.round_category", names=", ".join(map(str, unknown)))
     return cat_list
 
 
@@ -93,11 +92,10 @@ class Rounds(Reads):
             who = auth.check_actor(conn, actor, now, self.settings)
             permissions.require(who, "manage_rounds")
             if deadline_text is not None and deadline_text < self.today().isoformat():
-                raise ValidationError("the deadline has already passed / 截止日期已过", "round_deadline", field="deadline")
+                raise ValidationError(rule="round_deadline", key="error.round_deadline_past", field="deadline")
             current = conn.execute(sa.select(db.update_rounds.c.id).where(db.update_rounds.c.status == "open")).first()
             if current is not None:
-                raise ValidationError(f"round #{current[0]} is still open; close it first / 已有进行中的轮次，请先结束",
-                                      "round_open", round_id=current[0])
+                raise ValidationError(rule="round_open", key="error.round_open", round_id=current[0])
             rid = conn.execute(sa.insert(db.update_rounds).values(
                 title=title, deadline=deadline_text, towns=json.dumps(town_list), categories=json.dumps(cat_list),
                 status="open", opened_by=who.name, opened_at=now).returning(db.update_rounds.c.id)).scalar_one()
@@ -110,7 +108,7 @@ class Rounds(Reads):
     def close_round(self, actor: Actor | None, round_id: int) -> dict[str, Any]:
         """A planner or administrator closes an open round (its answers are kept).  Audited as ``close_round``."""
         if isinstance(round_id, bool) or not isinstance(round_id, int):
-            raise ValidationError("round id must be a whole number", "round_id")
+            raise ValidationError(rule="round_id", key="error.round_id")
 
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
@@ -118,9 +116,9 @@ class Rounds(Reads):
             permissions.require(who, "manage_rounds")
             row = conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first()
             if row is None:
-                raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+                raise NotFound(rule="no_round", key="error.no_round", round_id=round_id)
             if row["status"] != "open":
-                raise ValidationError(f"round #{round_id} is already closed / 轮次已结束", "round_closed", round_id=round_id)
+                raise ValidationError(rule="round_closed", key="error.round_closed", round_id=round_id)
             conn.execute(sa.update(db.update_rounds).where(db.update_rounds.c.id == round_id)
                          .values(status="closed", closed_by=who.name, closed_at=now))
             audit.record(conn, now, who.name, None, None, "close_round", None, None, f"#{round_id} {row['title']}", None, None)
@@ -145,7 +143,7 @@ class Rounds(Reads):
     def get_round(self, round_id: int) -> dict[str, Any]:
         row = self.read(lambda c: c.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first())
         if row is None:
-            raise NotFound(f"no round #{round_id} / 无此轮次", "no_round", round_id=round_id)
+            raise NotFound(rule="no_round", key="error.no_round", round_id=round_id)
         return round_dict(row)
 
     def round_answers(self, round_id: int) -> list[dict[str, Any]]:

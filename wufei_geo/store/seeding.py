@@ -77,7 +77,7 @@ def _seed_value(col: str, value: Any) -> Any:
 def seed_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """A seed record (or an added site) as the values of a ``sites`` row."""
     if not record.get("site_id"):
-        raise ValidationError("seed record without site_id")
+        raise ValidationError(key="error.seed_no_site_id")
     row = {col: _seed_value(col, record[col]) for col in SITE_COLUMNS if col != "version" and col in record}
     row["site_id"] = str(row["site_id"])
     return row
@@ -142,7 +142,7 @@ class Seeding(Session):
         ids = [r["site_id"] for r in rows]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})
-            raise ValidationError(f"duplicate site ids in the seed: {', '.join(dup)}")
+            raise ValidationError(key="error.seed_duplicate_ids", params={"names": ", ".join(dup)})
 
         def work(conn: Connection) -> dict[str, int]:
             now = self.now()

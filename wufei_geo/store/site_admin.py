@@ -51,10 +51,10 @@ def _check_new_record(record: Mapping[str, Any], note: str | None) -> str:
     """The fields every added site needs, text PostgreSQL can store; returns the site id."""
     unknown = sorted(set(record) - set(SITE_COLUMNS) - {"location"})
     if unknown:
-        raise ValidationError(f"unknown fields: {', '.join(unknown)}")
+        raise ValidationError(key="error.unknown_fields", params={"names": ", ".join(unknown)})
     for key in ("site_id", "name_zh", "category"):
         if not isinstance(record.get(key), str) or not record[key].strip():
-            raise ValidationError(f"{key} is required")
+            raise ValidationError(key="error.field_required", params={"field": key})
     for key, value in record.items():
         if isinstance(value, str):
             check_text(key, value, controls=True)
@@ -62,10 +62,9 @@ def _check_new_record(record: Mapping[str, Any], note: str | None) -> str:
         check_note(note)
     sid = record["site_id"].strip()
     if not re.fullmatch(IDENTIFIER_PATTERN, sid):  # it reaches markdown and HTML (issue 15)
-        raise ValidationError(f"site_id {sid!r} must be 1–64 ASCII letters, digits, '.', '_' or '-', "
-                              "starting with a letter or digit (e.g. X.1) / 站点编号格式不符")
+        raise ValidationError(key="error.site_id_format", params={"site_id": sid})
     if record["category"] not in CATEGORIES:
-        raise ValidationError(f"unknown category {record['category']!r}")
+        raise ValidationError(rule="unknown_category", key="rule.unknown_category", value=record["category"])
     return sid
 
 
@@ -81,9 +80,9 @@ def _parse_new_record(record: dict[str, Any], today: dt.date) -> None:
         record["commissioned"] = site_rules.parse_date(record["commissioned"], today)
     record.setdefault("status", "planned")
     if record["status"] not in STATUSES:
-        raise ValidationError(f"unknown status {record['status']!r}")
+        raise ValidationError(rule="unknown_status", key="rule.unknown_status", value=record["status"])
     if record.get("wet_waste_mode") not in (None, *WET_WASTE_MODES):
-        raise ValidationError(f"unknown wet-waste mode {record['wet_waste_mode']!r}")
+        raise ValidationError(key="error.unknown_wet_waste_mode", params={"value": record["wet_waste_mode"]})
     if record.get("town_code") not in (None, ""):
         record["town_code"] = auth.check_town_code(record["town_code"])
     if "location" in record:
@@ -94,7 +93,7 @@ def _parse_new_record(record: dict[str, Any], today: dt.date) -> None:
         record.setdefault("precision", "exact")
     record.setdefault("precision", "unknown")
     if record["precision"] not in PRECISIONS:
-        raise ValidationError(f"unknown precision {record['precision']!r}")
+        raise ValidationError(rule="unknown_precision", key="rule.unknown_precision", value=record["precision"])
 
 
 class SiteAdmin(Session):
@@ -106,8 +105,7 @@ class SiteAdmin(Session):
         source note (required), audited as ``set_design_capacity``; the seed never overwrites it.
         The plausibility rules compare operating capacities against this value."""
         if not isinstance(note, str) or not note.strip():
-            raise ValidationError("a source note is required for a design capacity / 设计能力须注明来源",
-                                  "note_required", field="note")
+            raise ValidationError(rule="note_required", key="error.design_note", field="note")
         check_note(note)
 
         def work(conn: Connection) -> dict[str, Any]:
@@ -116,16 +114,16 @@ class SiteAdmin(Session):
             permissions.require(who, "set_design_capacity")
             site = site_row(conn, site_id)
             if site is None:
-                raise NotFound(f"no site {site_id!r} / 无此站点")
+                raise NotFound(key="error.no_site", params={"site_id": site_id})
             if site["retired"]:
-                raise ValidationError(f"site {site_id} is retired and cannot be edited / 站点已撤销", "retired")
+                raise ValidationError(rule="retired", key="error.site_retired", site_id=site_id)
             if expected_version is not None and site["version"] != expected_version:
                 raise audit.stale_error(conn, site_id, expected_version, site["version"])
             cols = site_rules.parse_design_capacity(site["category"], value, unit)
             comps = _design_components(site, cols, note.strip())
             changed = {k: v for k, v in cols.items() if not site_rules.same_value(site[k], v)}
             if not changed:
-                raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
+                raise ValidationError(rule="nothing_to_change", key="rule.nothing_to_change")
             version = site["version"] + 1
             conn.execute(sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])
                          .values(**cols, capacity_components=json.dumps(comps, ensure_ascii=False), version=version,

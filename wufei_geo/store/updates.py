@@ -45,12 +45,12 @@ def _editable_site(conn: Connection, who: Any, site_id: str, expected_version: A
 def _changes_and_note(changes: Any, note: Any) -> tuple[dict[str, Any], str | None]:
     """The changes without ``note``, and the one note (given as an argument or among the changes)."""
     if not isinstance(changes, Mapping):
-        raise ValidationError("changes must be a mapping of field → value")
+        raise ValidationError(key="error.changes_not_mapping")
     changes = dict(changes)
     if "note" in changes:
         extra = changes.pop("note")
         if note not in (None, "") and extra not in (None, "") and extra != note:
-            raise ValidationError("two different notes given")
+            raise ValidationError(key="error.two_notes")
         note = note if note not in (None, "") else extra
     return changes, optional_note(note)
 
@@ -65,7 +65,7 @@ def _changed(site: Mapping[str, Any], changes: Mapping[str, Any], note: str | No
         permissions.require(who, "set_baseline_capacity", site)
     site_rules.check_notes(site, changed, note)
     if not changed and not note:
-        raise ValidationError("nothing to change / 没有修改", "nothing_to_change")
+        raise ValidationError(rule="nothing_to_change", key="rule.nothing_to_change")
     return changed
 
 
@@ -80,10 +80,8 @@ def _violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str,
         if not insist:
             raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
         if not note:
-            raise ValidationError(
-                "insisting on an implausible edit needs a note saying why the value is right / 坚持提交须填写说明",
-                "note_required_to_insist", field="note", rules=[v.rule for v in violations],
-            )
+            raise ValidationError(rule="note_required_to_insist", key="rule.note_required_to_insist", field="note",
+                rules=[v.rule for v in violations])
     return violations
 
 

@@ -33,14 +33,14 @@ def check_note(note: str) -> str:
     append-only audit)."""
     check_text("the note", note)
     if len(note) > MAX_NOTE_CHARS:
-        raise ValidationError(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,} / 说明过长（最多 {MAX_NOTE_CHARS} 字）")
+        raise ValidationError(key="error.note_too_long", params={"n": len(note), "max": MAX_NOTE_CHARS})
     return note
 
 
 def optional_note(note: Any, check: Any = check_note) -> str | None:
     """An optional note as stored: refused unless text that passes ``check``; stripped; blank → None."""
     if note is not None and not isinstance(note, str):
-        raise ValidationError("the note must be text")
+        raise ValidationError(key="error.note_not_text")
     if note is not None:
         check(note)
     return note.strip() if note and note.strip() else None

@@ -62,7 +62,7 @@ def _zone_set_problems(codes: list[str], gdf: gpd.GeoDataFrame) -> list[str]:
 def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
     """The zones in WGS-84 (``WGS84_CRS``) once every check passed; ValidationError naming every problem."""
     if not isinstance(zones, gpd.GeoDataFrame) or "town_code" not in zones.columns:
-        raise ValidationError("zones must be a GeoDataFrame with a town_code column")
+        raise ValidationError(key="error.zones_frame")
     if zones.crs is None:
         raise ValidationError(key="error.zones_no_crs")
     gdf = zones.to_crs(WGS84_CRS)
@@ -75,8 +75,7 @@ def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
     if whole:
         raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(whole)})
     if warnings and not accept_warnings:
-        raise ValidationError("zones need confirmation of these warnings (accept them explicitly): "
-                              + "; ".join(warnings) + " / 请先确认以上警告")
+        raise ValidationError(key="error.zones_warnings", params={"warnings": "; ".join(warnings)})
     return gdf
 
 
