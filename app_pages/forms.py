@@ -7,14 +7,13 @@ validates every value (``needs_note`` only asks the core's own rule before submi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app_pages.common import err, lang, tr
-from wufei_geo import i18n, site_rules
+from wufei_geo import i18n, site_rules, values
 from wufei_geo.data_texts import localise
 from wufei_geo.model import NORM_UNIT
 
@@ -38,17 +37,13 @@ def show_flash() -> None:
             st.toast(message)
 
 
-def blank(value: Any) -> bool:
-    """No value: None, NaN, pandas NA or empty text."""
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value == ""
+blank = values.is_unknown  # the core's one "is unknown" rule
 
 
 def value_text(value: Any) -> str:
     """A stored value as plain text (unknown → 未知)."""
-    if blank(value):
-        return tr("common.unknown")
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float) or blank(value):
+        return values.number_text(value, "compact", unknown=tr("common.unknown"))
     return str(value)
 
 

@@ -210,8 +210,8 @@ def test_generation_estimate_uses_the_parameters() -> None:
 def test_town_measures_keep_unknown_as_none() -> None:
     sites = frame(site(site_id="W", category="wet_waste", town_code=HUAXIN, capacity_norm=80.0))
     towns = pd.DataFrame([
-        {"code": HUAXIN, "name_zh": "华新镇", "name_en": "Huaxin", "population": 212000, "population_note": "x"},
-        {"code": ZHAOXIANG, "name_zh": "赵巷镇", "name_en": "Zhaoxiang", "population": None, "population_note": None},
+        {"town_code": HUAXIN, "name_zh": "华新镇", "name_en": "Huaxin", "population": 212000, "population_note": "x"},
+        {"town_code": ZHAOXIANG, "name_zh": "赵巷镇", "name_en": "Zhaoxiang", "population": None, "population_note": None},
     ])
     cards = analysis.town_scorecards(sites, [], towns, today=TODAY)
     table = analysis.town_measures(analysis.town_figures(sites, towns, scorecards=cards)).set_index("town_code")

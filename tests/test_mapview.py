@@ -43,7 +43,7 @@ def make_towns() -> pd.DataFrame:
     # seats and populations as in shared/reference/towns.csv
     return pd.DataFrame(
         {
-            "code": ["310118001", "310118102"],
+            "town_code": ["310118001", "310118102"],  # the gazetteer's column (geodata.TOWN_CODE)
             "name_zh": ["夏阳街道", "朱家角镇"],
             "name_en": ["Xiayang Subdistrict", "Zhujiajiao Town"],
             "seat_lon": [121.11588, 121.05696],

@@ -156,8 +156,7 @@ def known_town_codes() -> frozenset[str] | None:
     except ImportError:
         return None
     gaz = geodata.load_gazetteer()
-    column = "code" if "code" in gaz.columns else "town_code"
-    return frozenset(str(c) for c in gaz[column])
+    return frozenset(str(c) for c in gaz[geodata.TOWN_CODE])
 
 
 def valid_towns_text(lang: str = "zh") -> str:
@@ -167,9 +166,8 @@ def valid_towns_text(lang: str = "zh") -> str:
     except ImportError:
         return ""
     gaz = geodata.load_gazetteer()
-    column = "code" if "code" in gaz.columns else "town_code"
     names = gaz["name_en" if lang == "en" else "name_zh"]
-    return ", ".join(f"{c} {n}" for c, n in zip(gaz[column], names, strict=True))
+    return ", ".join(f"{c} {n}" for c, n in zip(gaz[geodata.TOWN_CODE], names, strict=True))
 
 
 def town_names(lang: str = "zh") -> dict[str, str]:
@@ -179,8 +177,7 @@ def town_names(lang: str = "zh") -> dict[str, str]:
     except ImportError:
         return {}
     gaz = geodata.load_gazetteer()
-    column = "code" if "code" in gaz.columns else "town_code"
-    return dict(zip(gaz[column].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+    return dict(zip(gaz[geodata.TOWN_CODE].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
 
 
 def town_code_from(text: Any) -> str:

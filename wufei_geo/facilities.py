@@ -75,7 +75,6 @@ TASK_ITEMS: Final = {"A": 29, "B": 12, "C": 5, "D": 11}
 # Precisions that place a marker on the site's own coordinate (and so need one), and back.
 _POINT_PRECISIONS: Final = frozenset({"exact", "address", "village"})
 _SITE_ID: Final = re.compile(r"^(E\.\d+)-(\d+)$")
-_PARTIAL_DATE: Final = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Relative tolerance between a written norm and value × factor (the files round to 9 digits).
 _NORM_RTOL: Final = 1e-9
 
@@ -413,8 +412,8 @@ def _check_sites(
                 c.add(f, line, "status_as_of", f"{s['status_as_of']!r} is not an ISO date (YYYY-MM-DD)")
         if s["existing_facility"] not in ("", "yes"):
             c.add(f, line, "existing_facility", f"{s['existing_facility']!r}: write yes or leave empty")
-        if s["commissioned"] and not _PARTIAL_DATE.match(s["commissioned"]):
-            c.add(f, line, "commissioned", f"{s['commissioned']!r} is not an ISO date, year-month or year")
+        if s["commissioned"]:
+            _check_date(c, line, s["commissioned"])
         if s["source_ref"] and pid and not re.search(rf"\b{re.escape(pid)}(?!\.?\d)", s["source_ref"]):
             c.add(f, line, "source_ref", f"{s['source_ref']!r} does not name the site's project {pid}")
         point = _check_location(c, line, s)
@@ -422,6 +421,17 @@ def _check_sites(
             points.append(point)
     _check_in_district(c, points)
     return categories
+
+
+def _check_date(c: _Checker, line: int, text: str) -> None:
+    """A commissioning date by the same rule as an edit's (site_rules.parse_date): a seed row this
+    passes is one the app's own restore accepts."""
+    from wufei_geo import i18n, site_rules
+
+    try:
+        site_rules.parse_date(text, dt.date.today())
+    except ValidationError as exc:
+        c.add(SITES_FILE, line, "commissioned", i18n.error_text(exc, "en"))
 
 
 def _check_location(c: _Checker, line: int, s: dict[str, str]) -> tuple[int, float, float, str] | None:

@@ -19,6 +19,7 @@ from wufei_geo.paths import GEODATA_DIR
 
 DISTRICT_FILE = GEODATA_DIR / "district.geojson"
 TOWNS_FILE = GEODATA_DIR / "towns.csv"
+TOWN_CODE = "town_code"  # the gazetteer's (and the zones') town-code column
 ZONES_FILE = GEODATA_DIR / "town_zones.geojson"
 
 
@@ -35,7 +36,7 @@ def _gazetteer() -> pd.DataFrame:
         TOWNS_FILE,
         dtype={"town_code": str, "geonames_id": str, "kind": str, "name_zh": str, "name_en": str},
         keep_default_na=True,
-    )
+    ).rename(columns={"code": TOWN_CODE})  # the one name of the town-code column, from the moment it is read
     df["area_derived"] = df["area_derived"].astype(str).str.lower().eq("true")
     for col in ("population", "villages", "residents_committees"):
         df[col] = df[col].astype("Int64")

@@ -28,6 +28,7 @@ from pyproj import Transformer
 
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS, to_metric_frame
 from wufei_geo.model import PRECISIONS
+from wufei_geo.values import is_unknown
 
 RING_STEP_M = 350.0  # radius step between rings of spread markers
 RING_SPACING_M = 300.0  # arc spacing of positions on a ring
@@ -39,8 +40,7 @@ _TO_M = Transformer.from_crs(WGS84_CRS, METRIC_CRS, always_xy=True)
 _TO_DEG = Transformer.from_crs(METRIC_CRS, WGS84_CRS, always_xy=True)
 
 
-def _is_blank(v: object) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or (isinstance(v, str) and not v.strip())
+_is_blank = is_unknown  # the one "is unknown" rule (wufei_geo/values.py)
 
 
 def _candidates(anchor: tuple[float, float]):

@@ -36,6 +36,7 @@ from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
 from wufei_geo.mapview import tiles
 from wufei_geo.mdtext import md_literal
+from wufei_geo.values import is_unknown, number_text
 
 
 def _ids_key(site_ids: tuple[str, ...]) -> str:
@@ -180,7 +181,7 @@ def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
     name = sites[name_col].where(sites[name_col].notna() & (sites[name_col].astype(str) != ""), sites[other_col])
     cap = [
-        "" if pd.isna(v) else f"{v:g} {i18n.unit_label(u, lang)}".strip()
+        "" if is_unknown(v) else f"{number_text(v, 'compact')} {i18n.unit_label(u, lang)}".strip()
         for v, u in zip(pd.to_numeric(sites["capacity_value"], errors="coerce"), sites["capacity_unit"], strict=False)
     ]
     precision = sites["display_precision"].where(sites["display_precision"].notna(), sites["precision"])

@@ -80,7 +80,7 @@ def _ratio(num: Quantity, den: float | None) -> Quantity:
 def _town_rows(towns: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for town in towns.to_dict("records"):
-        code = _code(town.get("code", town.get("town_code"))) or ""
+        code = _code(town.get("town_code")) or ""
         out.append({**town, "_code": code})
     return out
 

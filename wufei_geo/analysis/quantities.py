@@ -8,6 +8,7 @@ from typing import Any
 
 from wufei_geo.analysis.values import _num
 from wufei_geo.i18n import t
+from wufei_geo.values import number_text
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,8 @@ def quantity(parts: Iterable[tuple[str, float | None]]) -> Quantity:
 
 
 def fmt_number(value: Any) -> str:
-    """1234.5 → '1,234.5'; None → '—' (unknown is never shown as 0)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number):,}"
-    return f"{number:,.2f}".rstrip("0").rstrip(".")
+    """1234.5 → '1,234.5'; None → '—' (unknown is never shown as 0): wufei_geo.values' reading form."""
+    return number_text(value, "reading")
 
 
 def fmt_share(value: float | None) -> str:

@@ -139,7 +139,7 @@ def town_scorecards(
     figures = {f.town_code: f for f in town_figures(sites, towns, params=params)}
     cards: list[TownScorecard] = []
     for town in towns.to_dict("records"):
-        code = _code(town.get("code", town.get("town_code"))) or ""
+        code = _code(town.get("town_code")) or ""
         progress = [
             _progress(tgt, sites, "all", today, confirmation_months)
             for tgt in town_targets
@@ -152,8 +152,8 @@ def town_scorecards(
 
 def _towns_frame(cards: Sequence[TownScorecard]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"code": c.town_code, "name_zh": c.name_zh, "name_en": c.name_en, "population": c.population} for c in cards],
-        columns=["code", "name_zh", "name_en", "population"],
+        [{"town_code": c.town_code, "name_zh": c.name_zh, "name_en": c.name_en, "population": c.population} for c in cards],
+        columns=["town_code", "name_zh", "name_en", "population"],
     )
 
 

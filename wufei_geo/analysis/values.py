@@ -9,15 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, str) and not value.strip()
+from wufei_geo.values import is_unknown as _blank  # the one "is unknown" rule (wufei_geo/values.py)
 
 
 def _text(value: Any) -> str | None:

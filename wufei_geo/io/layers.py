@@ -21,6 +21,7 @@ from wufei_geo.crs import METRIC_CRS, WGS84_CRS, from_wgs84
 from wufei_geo.data_texts import localise
 from wufei_geo.io.tabular import plain_table
 from wufei_geo.model import DISTRICT_CODE, EXPORT_DATUMS, EXPORT_LAYERS, SITE_COLUMNS
+from wufei_geo.values import is_unknown
 
 # Layer names inside a GeoPackage (zones are called town_zones there).
 GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
@@ -282,8 +283,7 @@ _WORD_COLUMNS = {
 }
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, (list, dict, tuple, str)) and bool(pd.isna(value)))
+_missing = is_unknown  # the one "is unknown" rule (wufei_geo/values.py)
 
 
 def header_label(field: str, lang: str) -> str:

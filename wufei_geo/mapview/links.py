@@ -30,7 +30,7 @@ def service_links(
                 p = geom.representative_point()
                 seats[str(code)] = (p.x, p.y)
     if towns is not None and len(towns) and {"seat_lon", "seat_lat"} <= set(towns.columns):
-        code_col = "code" if "code" in towns.columns else "town_code"
+        code_col = "town_code"  # the gazetteer's column, named when it is read (geodata.TOWN_CODE)
         for code, x, y in zip(towns[code_col], towns["seat_lon"], towns["seat_lat"], strict=False):
             if not (_isnull(x) or _isnull(y)):
                 seats[str(code)] = (float(x), float(y))

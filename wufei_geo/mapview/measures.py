@@ -15,7 +15,7 @@ def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str
     col = "name_en" if lang == "en" else "name_zh"
     names: dict[str, str] = {}
     if towns is not None and len(towns):
-        code_col = "code" if "code" in towns.columns else "town_code"
+        code_col = "town_code"  # the gazetteer's column, named when it is read (geodata.TOWN_CODE)
         for code, zh, en in zip(towns[code_col], towns["name_zh"], towns.get("name_en", towns["name_zh"]), strict=False):
             names[str(code)] = str(en if lang == "en" and not _isnull(en) else zh)
     if zones is not None and len(zones):
@@ -33,7 +33,7 @@ def zone_towns(zones: pd.DataFrame, towns: pd.DataFrame | None = None) -> pd.Dat
     })
     pop = pd.Series([None] * len(table), dtype=object)
     if towns is not None and len(towns) and "population" in towns.columns:
-        code_col = "code" if "code" in towns.columns else "town_code"
+        code_col = "town_code"  # the gazetteer's column, named when it is read (geodata.TOWN_CODE)
         pops = pd.to_numeric(towns["population"], errors="coerce")
         pops.index = towns[code_col].astype(str)
         pop = table["town_code"].map(pops)

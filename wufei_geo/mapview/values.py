@@ -1,22 +1,16 @@
-"""Small pure helpers: is a value unknown, and how a number is written."""
+"""How the map writes a number for a label; whether a value is unknown and the plain written
+form are the core's one rule each (wufei_geo/values.py), named here as the map's modules import them."""
 from __future__ import annotations
 
 import math
 
-import pandas as pd
+from wufei_geo.values import is_unknown, number_text
 
-
-def _isnull(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
+_isnull = is_unknown
 
 
 def _fmt_num(value: object) -> str:
-    v = float(value)  # type: ignore[arg-type]
-    return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
+    return number_text(value, "compact")
 
 
 def display_number(value: float) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from wufei_geo import auth, db
 from wufei_geo.errors import StaleVersion
 from wufei_geo.store.session import Session
+from wufei_geo.values import number_text
 
 # Audit actions that record a person's decision: the seed never overwrites their fields.
 USER_ACTIONS = frozenset({"update", "add_site", "retire", "confirm_proposal", "set_design_capacity", "confirm"})
@@ -36,7 +37,7 @@ def fmt(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return number_text(value, "stored", unknown=repr(value))  # NaN stays "nan"
     return str(value)
 
 
