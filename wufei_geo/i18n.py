@@ -11,9 +11,10 @@ section at the END of this file) overlay the .po files until they are folded in 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Final
 
-from wufei_geo import i18n_catalog, model
+from wufei_geo import i18n_catalog, vocabulary
 
 LANGS: Final = ("zh", "en")
 DEFAULT_LANG: Final = "zh"
@@ -21,15 +22,37 @@ DEFAULT_LANG: Final = "zh"
 MESSAGES: dict[str, tuple[str, str]] = dict(i18n_catalog.pairs())
 
 
-def _table(prefix: str, codes) -> dict[str, tuple[str, str]]:
-    return {code: MESSAGES[f"{prefix}.{code}"] for code in codes if f"{prefix}.{code}" in MESSAGES}
+class _LabelTable(Mapping[str, tuple[str, str]]):
+    """code → (zh, en) of a vocabulary (wufei_geo/vocabulary.py), read live from the records and
+    the catalogue: a registered record with its two texts is labelled at once."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+
+    def _codes(self) -> list[str]:
+        return [c for c in vocabulary.VOCABULARIES[self._prefix] if f"{self._prefix}.{c}" in MESSAGES]
+
+    def __getitem__(self, code: str) -> tuple[str, str]:
+        if code not in vocabulary.VOCABULARIES[self._prefix]:
+            raise KeyError(code)
+        return MESSAGES[f"{self._prefix}.{code}"]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes())
+
+    def __len__(self) -> int:
+        return len(self._codes())
+
+
+def _table(prefix: str) -> Mapping[str, tuple[str, str]]:
+    return _LabelTable(prefix)
 
 
 # --- vocabulary: categories, wet-waste modes, statuses, precisions, units (from the catalogue) --
-CATEGORY_LABELS: Final[dict[str, tuple[str, str]]] = _table("category", model.CATEGORIES)
-WET_WASTE_MODE_LABELS: Final[dict[str, tuple[str, str]]] = _table("wet_waste_mode", model.WET_WASTE_MODES)
-STATUS_LABELS: Final[dict[str, tuple[str, str]]] = _table("status", model.STATUSES)
-PRECISION_LABELS: Final[dict[str, tuple[str, str]]] = _table("precision", model.PRECISIONS)
+CATEGORY_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("category")
+WET_WASTE_MODE_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("wet_waste_mode")
+STATUS_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("status")
+PRECISION_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("precision")
 # Units as written in the plan and the normalised ones (model.NORM_UNIT).
 UNIT_LABELS: Final[dict[str, tuple[str, str]]] = {
     key[len("unit."):]: pair for key, pair in MESSAGES.items() if key.startswith("unit.")

@@ -5,68 +5,29 @@ code name each (see docs/ and ../shared/DESIGN.md).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Final
+
+from wufei_geo import vocabulary as _vocab
 
 PLAN_DATE: Final = "2022-10-28"  # 青府发〔2022〕53号, signed 2022-10-28
 DISTRICT_CODE: Final = "310118"
 
-# --- categories (plan term → code name) -------------------------------------
-CATEGORIES: Final[tuple[str, ...]] = (
-    "transfer_station",  # 转运站
-    "wet_waste",  # 湿垃圾处理 (集中 centralised / 就地 on_site)
-    "construction_waste",  # 建筑垃圾资源化
-    "sludge",  # 污泥处置
-    "pv",  # 光伏
-    "hazardous_waste",  # 危险废物
-    "recyclables_hub",  # 两网融合中转站
-    "compression_station",  # 压缩站
-    "medical_waste",  # 医疗废物
-    "bulky_waste",  # 大件垃圾
-    "dump_remediation",  # 非正规堆放点整治
-)
-WET_WASTE_MODES: Final = ("centralised", "on_site")
-
-# Normalised capacity unit per category (DESIGN: t/d for wet waste, transfer, sludge;
-# t/yr for construction and hazardous waste; kW for PV).  Categories whose plan rows
-# give no capacity still get a unit so an official's figure can be validated.
-NORM_UNIT: Final[dict[str, str]] = {
-    "transfer_station": "t/d",
-    "wet_waste": "t/d",
-    "construction_waste": "t/yr",
-    "sludge": "t/d",
-    "pv": "kW",
-    "hazardous_waste": "t/yr",
-    "recyclables_hub": "t/d",
-    "compression_station": "t/d",
-    "medical_waste": "t/d",
-    "bulky_waste": "t/yr",
-    "dump_remediation": "count",
-}
-
-# --- statuses ----------------------------------------------------------------
-STATUSES: Final[tuple[str, ...]] = (
-    "planned",  # 规划中
-    "under_construction",  # 在建
-    "commissioning",  # 试运行
-    "operating",  # 已运行
-    "suspended",  # 暂停
-    "cancelled",  # 取消
-    "decommissioned",  # 已关停
-)
+# --- the fixed vocabularies: views of the records in wufei_geo/vocabulary.py (one definition each) --
+# categories (plan term → code name), each with its normalised capacity unit (DESIGN: t/d for wet
+# waste, transfer, sludge; t/yr for construction and hazardous waste; kW for PV; categories whose
+# plan rows give no capacity still get a unit so an official's figure can be validated)
+CATEGORIES: Final[Sequence[str]] = _vocab.Codes(_vocab.CATEGORY_RECORDS)
+NORM_UNIT: Final[Mapping[str, str]] = _vocab.Field(_vocab.CATEGORY_RECORDS, lambda c: c.norm_unit)
+WET_WASTE_MODES: Final = tuple(_vocab.WET_WASTE_MODE_RECORDS)
+STATUSES: Final[tuple[str, ...]] = tuple(_vocab.STATUS_RECORDS)
 # Forward order of the normal lifecycle; moving to a lower rank is "backwards".
-LIFECYCLE_RANK: Final[dict[str, int]] = {
-    "planned": 0,
-    "under_construction": 1,
-    "commissioning": 2,
-    "operating": 3,
-    "decommissioned": 4,
-}
+LIFECYCLE_RANK: Final[dict[str, int]] = {s.code: s.rank for s in _vocab.STATUS_RECORDS.values() if s.rank is not None}
 # Moving into one of these needs a note (as does any backwards move).
-NOTE_REQUIRED_STATUSES: Final = frozenset({"suspended", "cancelled", "decommissioned"})
-
-# --- location precision, best first -----------------------------------------
-PRECISIONS: Final[tuple[str, ...]] = ("exact", "address", "village", "town", "district", "unknown")
-APPROXIMATE_PRECISIONS: Final = frozenset({"village", "town", "district"})
+NOTE_REQUIRED_STATUSES: Final = frozenset(s.code for s in _vocab.STATUS_RECORDS.values() if s.needs_note)
+# location precision, best first
+PRECISIONS: Final[tuple[str, ...]] = tuple(_vocab.PRECISION_RECORDS)
+APPROXIMATE_PRECISIONS: Final = frozenset(p.code for p in _vocab.PRECISION_RECORDS.values() if p.approximate)
 
 DATUMS: Final = ("wgs84", "gcj02", "bd09")
 

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 from typing import Final
 
-STATUS_COLOURS: Final[dict[str, str]] = {
-    "planned": "#0072B2",
-    "under_construction": "#E69F00",
-    "commissioning": "#56B4E9",
-    "operating": "#009E73",
-    "suspended": "#CC79A7",
-    "cancelled": "#3B3B3B",
-    "decommissioned": "#A0522D",
-}
+from wufei_geo.vocabulary import STATUS_RECORDS
+
+# each status's colour is part of its record (wufei_geo/vocabulary.py)
+STATUS_COLOURS: Final[dict[str, str]] = {s.code: s.colour for s in STATUS_RECORDS.values()}
 # Town shading, light to dark (ColorBrewer Greens, 5 classes); unknown is grey, never a class.
 CHOROPLETH_PALETTE: Final[tuple[str, ...]] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 UNKNOWN_COLOUR: Final = "#b0b0b0"
