@@ -12,10 +12,12 @@ from wufei_geo import i18n, i18n_catalog, permissions, site_rules
 ROOT = Path(__file__).resolve().parents[1]
 REFUSALS = {"WufeiError", "AuthError", "NotAuthenticated", "AccountLocked", "PermissionDenied", "ValidationError",
             "NotFound", "StaleVersion", "StoreUnavailable", "StoreBusy", "BatchRefused"}
-# The modules whose every refusal is keyed.  Not yet keyed (their text is inline "English / 中文"):
-# BackupError (io/archive.py, io/backup*.py), SeedDataError (facilities.py) and the io readers'
-# own ValueError subclasses — listed in docs/architecture.md under "Refusals".
-KEYED = ["wufei_geo/store/*.py", "wufei_geo/auth.py", "wufei_geo/permissions.py", "wufei_geo/site_rules.py"]
+# The modules whose every refusal (of the classes above) is keyed, and where site rules are raised.
+# Not yet keyed (their text is inline "English / 中文"): BackupError (io/archive.py, io/backup*.py),
+# SeedDataError (facilities.py) and the io readers' own ValueError subclasses — see
+# docs/architecture.md, "Where each rule lives".
+KEYED = ["wufei_geo/store/*.py", "wufei_geo/auth.py", "wufei_geo/permissions.py", "wufei_geo/site_rules.py",
+         "wufei_geo/io/backup_rules.py"]
 
 
 def _keyed_modules() -> list[Path]:

@@ -3,7 +3,7 @@
 Bulk import only reads cells and asks the store (``Store.check_update``); the differences it had
 from the store before it did (listed in ``test_bulk_import_and_store_now_agree``) are pinned here.
 Restore checks every restored site row and proposal with the same rules
-(``site_rules.check_site_row``).  SQLite and PostgreSQL through the ``store`` fixture.
+(``io.backup_rules.check_site_row``).  SQLite and PostgreSQL through the ``store`` fixture.
 """
 from __future__ import annotations
 

@@ -8,18 +8,38 @@ were made and every decision behind them: ``facilities/NOTES.md``.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from wufei_geo import units
 from wufei_geo.errors import ValidationError
+from wufei_geo.facilities_files import (
+    CAPACITIES_FILE,
+    CAPACITY_COLUMNS,
+    NORM_RTOL,
+    POINT_PRECISIONS,
+    PROJECT_COLUMNS,
+    PROJECTS_FILE,
+    REQUIRED,
+    SITE_FILE_COLUMNS,
+    SITE_ID_PATTERN,
+    SITE_TEXT_PAIRS,
+    SITES_FILE,
+    TARGET_COLUMNS,
+    TARGET_LEVELS,
+    TARGET_TEXT_PAIRS,
+    TARGETS_FILE,
+    TASK_ITEMS,
+    Problem,
+    SeedDataError,
+    Unreadable,
+    read_rows,
+)
 from wufei_geo.model import (
     CATEGORIES,
     DATUMS,
@@ -32,127 +52,6 @@ from wufei_geo.model import (
     WET_WASTE_MODES,
 )
 from wufei_geo.paths import FACILITIES_DIR
-
-SITES_FILE: Final = "sites.csv"
-CAPACITIES_FILE: Final = "capacities.csv"
-TARGETS_FILE: Final = "targets.csv"
-PROJECTS_FILE: Final = "projects.csv"
-
-#: Columns of ``sites.csv``: the seed part of ``model.SITE_COLUMNS`` plus the source coordinates.
-SITE_FILE_COLUMNS: Final = (
-    "site_id", "project_id", "name_zh", "name_en", "category", "wet_waste_mode", "town_code",
-    "village", "address", "served_towns", "target_year", "target_status", "commissioned",
-    "department", "implementer", "status", "status_as_of", "status_source", "status_source_zh",
-    "src_lon", "src_lat", "src_datum", "precision", "location_source", "location_source_zh", "source_ref",
-    "data_note", "data_note_zh", "existing_facility",
-)
-#: Texts users read that the files give in English with a Chinese version next to them
-#: (``X`` → ``X_zh``): both are filled or both empty (checked by :func:`validate`).
-SITE_TEXT_PAIRS: Final = (("status_source", "status_source_zh"), ("location_source", "location_source_zh"),
-                          ("data_note", "data_note_zh"))
-TARGET_TEXT_PAIRS: Final = (("note", "note_zh"),)
-CAPACITY_COLUMNS: Final = ("site_id", "label", "value", "unit", "norm", "norm_unit", "source_ref")
-TARGET_COLUMNS: Final = (
-    "target_id", "level", "town_code", "category", "wet_waste_mode", "measure", "target_value",
-    "unit", "target_year", "project_ids", "description_zh", "description_en", "source_ref", "note", "note_zh",
-)
-PROJECT_COLUMNS: Final = (
-    "project_id", "name_zh", "name_en", "department", "implementer", "period", "content_zh",
-    "mapped", "source_ref",
-)
-# Required (never empty) per file; every other column may be empty (= unknown).
-_REQUIRED: Final = {
-    SITES_FILE: ("site_id", "project_id", "name_zh", "category", "target_year", "target_status",
-                 "status", "status_as_of", "status_source", "precision", "source_ref"),
-    CAPACITIES_FILE: ("site_id", "label", "value", "unit", "norm", "norm_unit", "source_ref"),
-    TARGETS_FILE: ("target_id", "level", "measure", "target_value", "unit", "target_year",
-                   "description_zh", "source_ref"),
-    PROJECTS_FILE: ("project_id", "name_zh", "department", "period", "mapped", "source_ref"),
-}
-TARGET_LEVELS: Final = ("district", "town")
-#: Items of 附表2 (task list) a target may name, by letter: A.1–A.29, B.1–B.12, C.1–C.5, D.1–D.11.
-TASK_ITEMS: Final = {"A": 29, "B": 12, "C": 5, "D": 11}
-# Precisions that place a marker on the site's own coordinate (and so need one), and back.
-_POINT_PRECISIONS: Final = frozenset({"exact", "address", "village"})
-_SITE_ID: Final = re.compile(r"^(E\.\d+)-(\d+)$")
-# Relative tolerance between a written norm and value × factor (the files round to 9 digits).
-_NORM_RTOL: Final = 1e-9
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in a data file: ``file`` name, ``row`` = line number (1 = header; 0 = the
-    file as a whole), the ``field`` (column) and a ``message`` a person can act on."""
-
-    file: str
-    row: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}: {self.field or '-'}: {self.message}"
-
-
-class SeedDataError(ValidationError):
-    """The files in ``facilities/`` have problems; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the facility data:\n{lines}")
-
-
-class _Unreadable(Exception):
-    """A file that cannot be read at all (missing, wrong encoding, bad header); ``row`` 0 = the
-    file, 1 = its header."""
-
-    def __init__(self, message: str, row: int = 0) -> None:
-        super().__init__(message)
-        self.row = row
-
-
-# --------------------------------------------------------------------------- reading
-def _read(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a UTF-8 CSV (BOM allowed) as ``(line number, {column: stripped text})``."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _Unreadable("file not found") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        hint = ""
-        try:
-            raw.decode("gbk")
-            hint = " (it reads as GBK: save it as UTF-8)"
-        except UnicodeDecodeError:
-            pass
-        raise _Unreadable(f"not UTF-8 text at byte {exc.start}{hint}") from None
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise _Unreadable("empty file: no header row") from None
-    missing = [c for c in columns if c not in header]
-    extra = [h for h in header if h not in columns]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        if extra:
-            parts.append("unknown column(s) " + ", ".join(extra))
-        raise _Unreadable("; ".join(parts) + f" (expected: {', '.join(columns)})", row=1)
-    rows = []
-    line = reader.line_num
-    for record in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        cells = dict(zip(header, (cell.strip() for cell in record), strict=False))
-        if len(record) != len(header):
-            cells["__width__"] = str(len(record))
-        rows.append((start, cells))
-    return rows
 
 
 def _text(value: str | None) -> str | None:
@@ -202,10 +101,10 @@ def load_seed_sites(facilities_dir: Path | str = FACILITIES_DIR, *, check: bool 
         if problems:
             raise SeedDataError(problems)
     components: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for _, cells in _read(folder / CAPACITIES_FILE, CAPACITY_COLUMNS):
+    for _, cells in read_rows(folder / CAPACITIES_FILE, CAPACITY_COLUMNS):
         components[cells["site_id"]].append(_component(cells))
     records = []
-    for _, cells in _read(folder / SITES_FILE, SITE_FILE_COLUMNS):
+    for _, cells in read_rows(folder / SITES_FILE, SITE_FILE_COLUMNS):
         record: dict[str, Any] = {c: None for c in SITE_COLUMNS if c != "version"}
         for column in SITE_FILE_COLUMNS:
             if column in record:
@@ -236,7 +135,7 @@ def load_targets(facilities_dir: Path | str = FACILITIES_DIR) -> list[dict[str, 
     int, empty cells None; ``project_ids`` stays the ``;``-joined text of the file (None = by
     category)."""
     out = []
-    for _, cells in _read(Path(facilities_dir) / TARGETS_FILE, TARGET_COLUMNS):
+    for _, cells in read_rows(Path(facilities_dir) / TARGETS_FILE, TARGET_COLUMNS):
         row: dict[str, Any] = {c: _text(cells[c]) for c in TARGET_COLUMNS}
         row["target_value"] = float(cells["target_value"])
         row["target_year"] = int(cells["target_year"])
@@ -248,7 +147,7 @@ def load_projects(facilities_dir: Path | str = FACILITIES_DIR) -> list[dict[str,
     """The 45 items of 附表3 (name, department, implementer, period as written, content, and
     ``mapped``: whether this tool has sites for it)."""
     out = []
-    for _, cells in _read(Path(facilities_dir) / PROJECTS_FILE, PROJECT_COLUMNS):
+    for _, cells in read_rows(Path(facilities_dir) / PROJECTS_FILE, PROJECT_COLUMNS):
         row: dict[str, Any] = {c: _text(cells[c]) for c in PROJECT_COLUMNS}
         row["mapped"] = cells["mapped"] == "yes"
         out.append(row)
@@ -266,14 +165,14 @@ class _Checker:
 
     def rows(self, name: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]] | None:
         try:
-            rows = _read(self.folder / name, columns)
-        except _Unreadable as exc:
+            rows = read_rows(self.folder / name, columns)
+        except Unreadable as exc:
             self.add(name, exc.row, "", str(exc))
             return None
         for line, cells in rows:
             if "__width__" in cells:
                 self.add(name, line, "", f"{cells['__width__']} cells where the header has {len(columns)}")
-            for column in _REQUIRED[name]:
+            for column in REQUIRED[name]:
                 if not cells.get(column):
                     self.add(name, line, column, "required, but empty")
         return rows
@@ -372,7 +271,7 @@ def _check_sites(
             c.add(f, line, "site_id", f"duplicate site_id {sid} (first on line {seen[sid]})")
         elif sid:
             seen[sid] = line
-            m = _SITE_ID.match(sid)
+            m = SITE_ID_PATTERN.match(sid)
             if not m:
                 c.add(f, line, "site_id", f"{sid!r} is not of the form {{project_id}}-{{n}}, e.g. E.12-3")
             elif pid and m.group(1) != pid:
@@ -449,10 +348,10 @@ def _check_location(c: _Checker, line: int, s: dict[str, str]) -> tuple[int, flo
         c.add(f, line, "src_datum", f"unknown datum {datum!r} (expected one of {', '.join(DATUMS)})")
     elif datum and not has_point:
         c.add(f, line, "src_datum", "a datum without a coordinate")
-    if precision in _POINT_PRECISIONS and not has_point:
+    if precision in POINT_PRECISIONS and not has_point:
         c.add(f, line, "precision",
               f"{precision!r} needs src_lon/src_lat; without a coordinate use town, district or unknown")
-    elif precision in PRECISIONS and precision not in _POINT_PRECISIONS and has_point:
+    elif precision in PRECISIONS and precision not in POINT_PRECISIONS and has_point:
         c.add(f, line, "precision", f"a site with a coordinate is placed there: {precision!r} understates it")
     if precision == "town" and not s["town_code"]:
         c.add(f, line, "precision", "'town' precision needs a town_code")
@@ -520,7 +419,7 @@ def _check_capacities(c: _Checker, categories: dict[str, str] | None) -> None:
                 norm = c.number(f, line, r, "norm")
                 if value is not None and norm is not None:
                     expected = round(value * factor, 9)
-                    if not math.isclose(norm, expected, rel_tol=_NORM_RTOL, abs_tol=1e-9):
+                    if not math.isclose(norm, expected, rel_tol=NORM_RTOL, abs_tol=1e-9):
                         c.add(f, line, "norm", f"{r['norm']} ≠ {r['value']} {r['unit']} = {expected:g} {norm_unit}")
 
 

@@ -2,8 +2,9 @@
 
 Every entry point that changes a site's values goes through here — the 更新 form and the CLI
 (through :meth:`wufei_geo.store.Store.update_site`), bulk import (which only reads cells and then
-asks the store's dry run), and restore (:mod:`wufei_geo.io.backup_rules` checks each restored site row
-with :func:`check_site_row`).  Nothing else re-implements a rule.
+asks the store's dry run), restore (:func:`wufei_geo.io.backup_rules.check_site_row` checks each
+restored site row with these rules) and the seed files' checker (commissioning dates,
+:mod:`wufei_geo.facilities`).  Nothing else re-implements a rule.
 
 Two kinds of rules:
 
@@ -503,43 +504,3 @@ def implausible_message(violations: list[Violation]) -> str:
         ". To keep the value, insist with a note: a town official's edit is then stored as 待核实 (awaiting "
         "confirmation) until a planner confirms it. / 如确认无误，请填写说明后坚持提交：街镇人员的修改将作为“待核实”，经规划人员确认后生效。"
     )
-
-
-# --- a stored row (restore) ------------------------------------------------------------------------
-def check_site_row(row: Mapping[str, Any], today: dt.date, accepted: frozenset[str] | set[str] = frozenset()) -> None:
-    """Refuse a stored site row the rules could not have produced (restore checks each one).
-
-    Field rules always; the plausibility rules on a stored value (:func:`capacity_above_design`,
-    :func:`commissioned_before_site`) unless ``accepted`` names the rule
-    (a planner/admin confirmed or overrode it: the backup's own audit says so).
-    """
-    from wufei_geo.model import CATEGORIES, PRECISIONS
-
-    sid = row.get("site_id")
-    if row.get("category") not in CATEGORIES:
-        raise refuse("unknown_category", site_id=sid, value=row.get("category"))
-    if row.get("status") is not None:
-        parse_status(row["status"])
-    if row.get("precision") not in (None, *PRECISIONS):
-        raise refuse("unknown_precision", site_id=sid, value=row.get("precision"))
-    value, unit, norm = row.get("operating_capacity_value"), row.get("operating_capacity_unit"), row.get("operating_capacity_norm")
-    if value is not None or unit not in (None, "") or norm is not None:
-        cols = parse_capacity(row.get("category"), value, unit)
-        if norm is None or not math.isclose(float(norm), cols["operating_capacity_norm"], rel_tol=1e-6, abs_tol=1e-9):
-            raise refuse("capacity_norm_mismatch", site_id=sid, field="operating_capacity_norm", value=value, unit=unit,
-                         norm=norm)
-        if "capacity_above_design" not in accepted:
-            v = capacity_above_design(row, cols["operating_capacity_norm"])
-            if v is not None:
-                raise refuse(v.rule, site_id=sid, **v.params)
-    if row.get("commissioned") is not None:
-        text = parse_date(row["commissioned"], today)
-        if "commissioned_before_site" not in accepted:
-            v = commissioned_before_site(row, text)
-            if v is not None:
-                raise refuse(v.rule, site_id=sid, **v.params)
-    lon, lat = row.get("lon"), row.get("lat")
-    if (lon is None) != (lat is None):
-        raise refuse("location_format", site_id=sid, field="lon")
-    if lon is not None:
-        parse_location((lon, lat, "wgs84"))

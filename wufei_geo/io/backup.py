@@ -9,7 +9,7 @@ so the file does not depend on the database it came from.
 
 :func:`restore` validates the whole file first (manifest, schema revision, checksums, row
 counts, columns, every value — each site row with the same rules as an edit,
-:func:`wufei_geo.site_rules.check_site_row`; :mod:`wufei_geo.io.backup_rules`) and then replaces the data in ONE transaction: either the
+:func:`wufei_geo.io.backup_rules.check_site_row`) and then replaces the data in ONE transaction: either the
 database afterwards holds exactly the backup, or it is unchanged.
 
 Trust (issue 15): a checksum proves only that a file is whole, not who made it — a hand-edited

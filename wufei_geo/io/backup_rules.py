@@ -1,5 +1,5 @@
 """The rules of live input, applied to every value of a backup before it is restored: each site row
-with the same rules as an edit (:func:`wufei_geo.site_rules.check_site_row`), accounts, audit and
+with the same rules as an edit (:func:`check_site_row`, built on :mod:`wufei_geo.site_rules`), accounts, audit and
 meta texts, proposals, and the zones as a whole (``boundaries.check_whole``)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -183,6 +184,45 @@ def _accepted_rules(audit_rows: list[dict[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
+# --- a stored site row: the rules of an edit --------------------------------------------------
+def check_site_row(row: Mapping[str, Any], today: dt.date, accepted: frozenset[str] | set[str] = frozenset()) -> None:
+    """Refuse a stored site row the rules of an edit (:mod:`wufei_geo.site_rules`) could not have
+    produced (restore checks each one).
+
+    Field rules always; the plausibility rules on a stored value (:func:`capacity_above_design`,
+    :func:`commissioned_before_site`) unless ``accepted`` names the rule
+    (a planner/admin confirmed or overrode it: the backup's own audit says so).
+    """
+    sid = row.get("site_id")
+    if row.get("category") not in CATEGORIES:
+        raise site_rules.refuse("unknown_category", site_id=sid, value=row.get("category"))
+    if row.get("status") is not None:
+        site_rules.parse_status(row["status"])
+    if row.get("precision") not in (None, *PRECISIONS):
+        raise site_rules.refuse("unknown_precision", site_id=sid, value=row.get("precision"))
+    value, unit, norm = row.get("operating_capacity_value"), row.get("operating_capacity_unit"), row.get("operating_capacity_norm")
+    if value is not None or unit not in (None, "") or norm is not None:
+        cols = site_rules.parse_capacity(row.get("category"), value, unit)
+        if norm is None or not math.isclose(float(norm), cols["operating_capacity_norm"], rel_tol=1e-6, abs_tol=1e-9):
+            raise site_rules.refuse("capacity_norm_mismatch", site_id=sid, field="operating_capacity_norm", value=value, unit=unit,
+                         norm=norm)
+        if "capacity_above_design" not in accepted:
+            v = site_rules.capacity_above_design(row, cols["operating_capacity_norm"])
+            if v is not None:
+                raise site_rules.refuse(v.rule, site_id=sid, **v.params)
+    if row.get("commissioned") is not None:
+        text = site_rules.parse_date(row["commissioned"], today)
+        if "commissioned_before_site" not in accepted:
+            v = site_rules.commissioned_before_site(row, text)
+            if v is not None:
+                raise site_rules.refuse(v.rule, site_id=sid, **v.params)
+    lon, lat = row.get("lon"), row.get("lat")
+    if (lon is None) != (lat is None):
+        raise site_rules.refuse("location_format", site_id=sid, field="lon")
+    if lon is not None:
+        site_rules.parse_location((lon, lat, "wgs84"))
+
+
 def check_values(rows: Rows, today: dt.date) -> None:
     """The restored values under the rules of an edit (:mod:`wufei_geo.site_rules`): every site row
     (field rules; the state rules unless the backup's audit shows a person accepted the value) and
@@ -192,7 +232,7 @@ def check_values(rows: Rows, today: dt.date) -> None:
     for row in rows.get("sites", []):
         sid = str(row.get("site_id"))
         try:
-            site_rules.check_site_row(row, today, accepted.get(sid, set()))
+            check_site_row(row, today, accepted.get(sid, set()))
         except ValidationError as exc:
             raise BackupError(f"sites {sid}: {exc}", exc.rule, **exc.params) from exc
         sites[sid] = row
