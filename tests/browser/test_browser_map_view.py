@@ -98,17 +98,26 @@ def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[di
 
 
 def _pick(page: Any, label: str, option: str, multi: bool) -> None:
+    """Choose ``option`` in the sidebar multiselect / main select box ``label``, once the page's
+    script is idle, until the box shows it (a choice that lands while the page reruns is lost)."""
     kind = "stMultiSelect" if multi else "stSelectbox"
     scope = "[data-testid='stSidebar']" if multi else "[data-testid='stMain']"
     box = page.locator(f"{scope} [data-testid='{kind}']").filter(has_text=label).first
-    if multi:
-        box.locator("input").click()
-        box.locator("input").fill(option)
-    else:
-        box.click()
-    page.get_by_role("option", name=option, exact=True).click(timeout=20_000)
-    if multi:
-        page.keyboard.press("Escape")
+    for _attempt in range(3):
+        script_idle(page)
+        if multi:
+            box.locator("input").click()
+            box.locator("input").fill(option)
+            page.get_by_role("option", name=option, exact=True).click(timeout=20_000)
+            page.keyboard.press("Escape")
+        else:
+            choose(page, box, page.get_by_role("option", name=option, exact=True))
+        try:
+            wait_until(page, lambda: option in box.inner_text(), timeout_s=20, what=f"{option} chosen in {label}")
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"could not choose {option!r} in {label!r}")
 
 
 def test_labels_stay_on_their_zones_through_filter_shading_and_language(app: Any, page: Any, catalog: Any, artifacts_dir: Any) -> None:
