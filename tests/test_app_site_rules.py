@@ -79,7 +79,7 @@ def test_official_insists_planner_confirms_totals_follow(store: Store) -> None:
     assert "待核实" in texts(at.success)
     assert at.text_area(key=form_key(at, "upd_note_")).value == ""  # the form is emptied
     (proposal,) = store.proposals()
-    assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design"]
+    assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design", "headline_share"]
     assert store.get_site(SITE)["version"] == before_site["version"]  # the site: untouched
     assert _wet(store) == before_totals  # every total: untouched
     assert "待核实" in texts(at.warning)  # the site shows it

@@ -85,8 +85,8 @@ def _mark_decided(conn: Connection, proposal_id: int, status: str, who: str, now
     p = db.proposals
     guarded_update(conn, p, sa.and_(p.c.id == proposal_id, p.c.status == "pending"),
                    {"status": status, "decided_by": who, "decided_at": now, "decision_note": note},
-                   lambda: ValidationError(f"proposal #{proposal_id} was decided meanwhile / 已被他人处理",
-                                           "proposal_decided", proposal_id=proposal_id, status="decided"))
+                   lambda: ValidationError(None, "proposal_decided", key="error.proposal_decided_meanwhile",
+                                           params={"proposal_id": proposal_id}))
 
 
 class Proposals(Session):
