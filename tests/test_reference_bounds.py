@@ -77,16 +77,23 @@ def test_plausible_market_capacity_passes(plan_store):
     assert _headline(plan_store) == pytest.approx((before or 0) + 3)
 
 
-def test_headline_move_goes_to_planner_whoever_makes_it(plan_store):
-    """E.11's 600 t/d plant going into operation doubles today's figure: an official's edit waits for a
-    planner; a planner insisting is that confirmation, on record as an override."""
+def test_an_officials_edit_moving_the_headline_by_more_than_half_waits_for_a_planner(plan_store, site_record):
+    """A (test) 400 t/d plant of 徐泾 going into operation at its design capacity: no site rule is
+    broken, but 400 t/d is more than half of the 600 t/d goal; the official's edit waits for a
+    planner, who confirms it.  A planner's own edit of the same kind is applied (their confirmation)."""
+    plan_store.seed([site_record(f"T.{i}", town_code=XUJING, capacity_value=400.0, capacity_unit="t/d",
+                                 capacity_norm=400.0, capacity_components=[]) for i in (1, 2)])
+    official = _login(plan_store, "xujing", "town_official", XUJING)
     planner = _login(plan_store, "planner", "planner")
-    site = plan_store.get_site("E.11-1")
-    before = _headline(plan_store)
+    before = _headline(plan_store) or 0
+    edit = {"status": "operating", "operating_capacity_value": 400, "operating_capacity_unit": "t/d"}
     with pytest.raises(ImplausibleEdit) as exc:
-        plan_store.update_site(planner, "E.11-1", {"status": "operating"}, site["version"])
+        plan_store.update_site(official, "T.1", edit, 1)
     assert [v.rule for v in exc.value.violations] == ["headline_share"]
-    assert _headline(plan_store) == before
-    plan_store.update_site(planner, "E.11-1", {"status": "operating"}, site["version"], note="竣工验收", insist=True)
-    assert _headline(plan_store) == pytest.approx((before or 0) + 600)
-    assert [r["field"] for r in plan_store.history("E.11-1") if r["action"] == "override"] == ["headline_share"]
+    assert exc.value.violations[0].params["after"] == pytest.approx(before + 400)
+    pid = plan_store.update_site(official, "T.1", edit, 1, note="验收通过", insist=True)["proposal"]["id"]
+    assert (_headline(plan_store) or 0) == before
+    plan_store.confirm_proposal(planner, pid)
+    assert _headline(plan_store) == pytest.approx(before + 400)
+    plan_store.update_site(planner, "T.2", edit, 1)  # no refusal
+    assert _headline(plan_store) == pytest.approx(before + 800)

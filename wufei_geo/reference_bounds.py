@@ -9,9 +9,12 @@ totals, which the field-level validator does not read):
   gives no capacity for have no bound (nothing cited to compare with).
 * ``headline_share`` — an edit that moves the district's *operating today* capacity of its
   category (the headline "今日运行 … 吨/日") by more than :data:`HEADLINE_SHARE` of the larger of that
-  headline and the plan's district goal.  Whoever makes it: a town official's insisted edit
-  becomes 待核实, a planner's or administrator's insisted edit is their confirmation (an
-  ``override`` audit row), as for every soft rule.
+  headline and the plan's district goal, made by a town official (form, CLI or bulk import): it
+  becomes 待核实 when insisted on, and takes effect when a planner confirms it.  A planner's or
+  administrator's own edit is that confirmation (documented decision: the plan's own milestones —
+  E.11's 600 t/d, E.21's 500,000 t/yr going into operation — move a headline by 100 %, and the
+  people who decide on 待核实 need not confirm themselves); their typos are still caught by
+  ``capacity_above_bound`` / ``capacity_above_design`` / ``capacity_jump``.
 """
 from __future__ import annotations
 

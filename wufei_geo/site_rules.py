@@ -84,7 +84,7 @@ RULES: dict[str, str] = {
     "outside_own_zone": "a town official moving a site out of their own town's zone",
     # soft rules that need the plan's data or the district totals (wufei_geo.reference_bounds)
     "capacity_above_bound": "no design capacity and no previous value: above the plan's largest facility of its kind",
-    "headline_share": "an edit moving the district's capacity operating today by more than half (of it or the goal)",
+    "headline_share": "a town official's edit moving the district's capacity operating today by more than half",
 }
 
 

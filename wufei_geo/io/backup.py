@@ -161,7 +161,10 @@ def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[
     secret = installation_secret(store)
     members: dict[str, bytes] = {}
     tables: dict[str, Any] = {}
-    with engine.connect() as conn, conn.begin():  # one consistent snapshot
+    # one consistent snapshot: SQLite's read transaction is one; PostgreSQL's default READ COMMITTED
+    # gives every statement its own, so an edit committed between two tables' reads would be half in it
+    snapshot = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**snapshot) as conn, conn.begin():
         for table in BACKUP_TABLES:
             # the signing secret stays with the installation
             lines = archive.table_lines(conn, table, skip=(lambda row: row["key"] == SECRET_KEY) if table is db.meta else None)

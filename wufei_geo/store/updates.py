@@ -77,12 +77,14 @@ def _changed(site: Mapping[str, Any], changes: Mapping[str, Any], note: str | No
     return changed
 
 
-def _reference_violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str, Any]) -> list[site_rules.Violation]:
-    """The rules that need the plan's bounds or the district's totals (:mod:`wufei_geo.reference_bounds`)."""
+def _reference_violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str, Any],
+                          official: bool) -> list[site_rules.Violation]:
+    """The rules that need the plan's bounds or the district's totals (:mod:`wufei_geo.reference_bounds`;
+    ``headline_share`` for town officials: a planner's or administrator's edit is a planner's confirmation)."""
     out = []
     if "operating_capacity_norm" in changed:
         out.append(reference_bounds.capacity_above_bound(site, changed["operating_capacity_norm"]))
-    if {"status", "operating_capacity_norm", "baseline_capacity_norm"} & set(changed):
+    if official and {"status", "operating_capacity_norm", "baseline_capacity_norm"} & set(changed):
         s = db.sites
         rows = conn.execute(sa.select(*[s.c[c] for c in reference_bounds.HEADLINE_COLUMNS])
                             .where(s.c.category == site["category"], s.c.retired == sa.false())).mappings().all()
@@ -97,7 +99,7 @@ def _violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str,
     moved = "lon" in changed or "lat" in changed
     zone, quality = own_zone(conn, who.town_code) if official and moved else (None, None)
     violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=who.town_code if official else None,
-                                         zone_quality=quality) + _reference_violations(conn, site, changed)
+                                         zone_quality=quality) + _reference_violations(conn, site, changed, official)
     if violations:
         if not insist:
             raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
