@@ -124,10 +124,26 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLE).casefold()
 
 
+def _marked_letters(name: str) -> list[str]:
+    """The letters of ``name`` (NFD-decomposed) that carry a combining mark, each with its marks, NFC."""
+    parts = unicodedata.normalize("NFD", name)
+    out = []
+    for i, ch in enumerate(parts):
+        if not unicodedata.category(ch).startswith("L"):
+            continue
+        j = i + 1
+        while j < len(parts) and unicodedata.category(parts[j]).startswith("M"):
+            j += 1
+        if j > i + 1:
+            out.append(unicodedata.normalize("NFC", parts[i:j]))
+    return out
+
+
 def check_name(name: str) -> str:
     """A user name: NFKC-normalised, 1–64 characters after trimming, no control or invisible
-    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, letters from at most
-    one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
+    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, no combining marks
+    (not even inside a precomposed letter: ``admiń`` would pass for ``admin``), letters from at
+    most one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
     if not isinstance(name, str):
         raise ValidationError(key="error.name_text")
     name = unicodedata.normalize("NFKC", name).strip()
@@ -145,6 +161,11 @@ def check_name(name: str) -> str:
             "user name may hold letters, digits, symbols such as emoji and " + " ".join(repr(c) for c in NAME_PUNCTUATION)
             + f", not {' '.join(repr(c) for c in odd)} / 用户名含不允许的字符"
         )
+    # a combining mark on a letter, also inside a precomposed one (ń = n + U+0301): admiń beside
+    # admin.  Marks on symbols stay (the emoji variation selector U+FE0F of ♻️).
+    marked = sorted(set(_marked_letters(name)))
+    if marked:
+        raise ValidationError(key="error.name_marks", params={"chars": " ".join(marked)})
     scripts = sorted({sc for sc in map(_script, name) if sc})
     if len(scripts) > 1:
         raise ValidationError(

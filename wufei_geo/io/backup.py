@@ -60,6 +60,9 @@ class RestorePreview:
     accounts: list[dict[str, Any]]  # name, role, town_code, disabled — of the backup
     new_accounts: list[str]  # in the backup, not in the database now
     audit_rows_differing: int  # current audit rows (same id) the backup has otherwise or not at all
+    # accounts of the database now that the backup changes: {name, changes: [(what, now, after)]}
+    # (role, town, disabled, password, lock-out) or removes (changes == [("removed", …)])
+    changed_accounts: tuple[dict[str, Any], ...] = ()
 
     @property
     def trusted(self) -> bool:
@@ -79,6 +82,9 @@ class RestorePreview:
             for a in self.accounts) if self.accounts else "accounts it brings: none")
         if self.new_accounts:
             out.append("accounts not in the database now: " + ", ".join(self.new_accounts))
+        for acc in self.changed_accounts:
+            out.append(f"account {acc['name']} changes / 账户变更: " + "; ".join(
+                f"{what} {now!s} → {after!s}" for what, now, after in acc["changes"]))
         if self.audit_rows_differing:
             out.append(f"audit: {self.audit_rows_differing} current audit row(s) differ from or are missing in the backup")
         return out
@@ -207,7 +213,8 @@ def preview(store: Any, path: str | Path | IO[bytes]) -> RestorePreview:
     trust = _trust(_existing_secret(store), manifest_bytes, signature)
     engine = _engine(store)
     with engine.connect() as conn:
-        current_names = {n for (n,) in conn.execute(sa.select(db.users.c.name))}
+        current_users = {r["name"]: dict(r) for r in conn.execute(sa.select(db.users)).mappings()}
+        current_names = set(current_users)
         kinds = {c.name: archive.kind(c) for c in db.audit.columns}
         backup_audit = {r["id"]: {k: archive.to_json(r.get(k), kinds[k]) for k in kinds} for r in rows["audit"]}
         differing = 0
@@ -224,7 +231,34 @@ def preview(store: Any, path: str | Path | IO[bytes]) -> RestorePreview:
         accounts=accounts,
         new_accounts=sorted(a["name"] for a in accounts if a["name"] not in current_names),
         audit_rows_differing=differing,
+        changed_accounts=_changed_accounts(current_users, rows["users"]),
     )
+
+
+def _changed_accounts(current: dict[str, dict[str, Any]], restored: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Every account of the database now that the restore changes or removes, with what changes
+    (an existing account re-bound to another town, given a role, another password, unlocked …)."""
+    after = {r["name"]: r for r in restored}
+    out = []
+    for name in sorted(current):
+        now = current[name]
+        if name not in after:
+            out.append({"name": name, "changes": [("removed / 删除", now["role"], "—")]})
+            continue
+        new = after[name]
+        changes = [(label, now.get(key) or "—", new.get(key) or "—")
+                   for key, label in (("role", "role / 角色"), ("town_code", "town / 街镇"))
+                   if (now.get(key) or None) != (new.get(key) or None)]
+        if bool(now.get("disabled")) != bool(new.get("disabled")):
+            changes.append(("disabled / 停用", bool(now.get("disabled")), bool(new.get("disabled"))))
+        if now.get("password_hash") != new.get("password_hash"):
+            changes.append(("password / 密码", "…", "another / 另一密码"))
+        if (now.get("locked_until") is None) != (new.get("locked_until") is None):
+            changes.append(("lock-out / 锁定", "locked" if now.get("locked_until") else "—",
+                            "locked" if new.get("locked_until") else "—"))
+        if changes:
+            out.append({"name": name, "changes": changes})
+    return tuple(out)
 
 
 def _reset_sequences(conn: Connection) -> None:
