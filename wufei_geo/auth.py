@@ -6,7 +6,8 @@ There is no default account and no default password: the first administrator is 
 with ``wufei-geo users add NAME --role admin`` on the machine that holds the database.
 
 A log-in opens a session: a random token given to the caller, stored only as its SHA-256.
-Sessions expire after ``Settings.session_idle_minutes`` without activity.  After
+Sessions expire after ``Settings.session_idle_minutes`` without activity, and
+``Settings.session_max_hours`` after the log-in however active.  After
 ``Settings.lockout_attempts`` consecutive wrong passwords the account is locked for
 ``Settings.lockout_minutes``.
 
@@ -260,7 +261,7 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
     s, u = db.sessions, db.users
     row = conn.execute(
         sa.select(
-            s.c.id.label("session_id"), s.c.last_seen_at, s.c.ended,
+            s.c.id.label("session_id"), s.c.created_at, s.c.last_seen_at, s.c.ended,
             u.c.id.label("user_id"), u.c.name, u.c.role, u.c.town_code, u.c.disabled,
         )
         .join(u, u.c.id == s.c.user_id)
@@ -270,6 +271,8 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
         raise NotAuthenticated(key="error.session_ended")
     if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         raise NotAuthenticated(key="error.session_expired")
+    if now - row.created_at > dt.timedelta(hours=settings.session_max_hours):
+        raise NotAuthenticated(key="error.session_too_old", params={"hours": settings.session_max_hours})
     if row.disabled:
         raise NotAuthenticated(key="error.account_disabled", params={"name": row.name})
     return row

@@ -30,6 +30,9 @@ class Settings:
     db_url: str = ""
     public_read: bool = True  # map readable without login; editing always needs login
     session_idle_minutes: int = 30
+    # A session ends this many hours after its log-in however active it is (a stolen or forgotten
+    # session does not live for ever by being used).
+    session_max_hours: int = 12
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     tianditu_token: str = ""  # 天地图 key; the basemap is hidden when empty
@@ -46,6 +49,7 @@ _ENV = {
     "db_url": "WUFEI_DB_URL",
     "public_read": "WUFEI_PUBLIC_READ",
     "session_idle_minutes": "WUFEI_SESSION_IDLE_MINUTES",
+    "session_max_hours": "WUFEI_SESSION_MAX_HOURS",
     "lockout_attempts": "WUFEI_LOCKOUT_ATTEMPTS",
     "lockout_minutes": "WUFEI_LOCKOUT_MINUTES",
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
