@@ -42,6 +42,10 @@ class Settings:
     # The forecast trusts a status only when a person confirmed it within this many months
     # (issue 11: an edit confirms; older statuses make the forecast say it cannot tell).
     status_confirmation_months: int = 12
+    # The file holding the installation's backup-signing secret (empty: beside a SQLite database
+    # file, ``<database>.secret``; on PostgreSQL the database's meta table).  Kept apart from the
+    # database it protects: a restore after the database was lost still verifies the backup.
+    signing_secret_file: str = ""
     generation: GenerationParameters = field(default_factory=GenerationParameters)
 
 
@@ -55,6 +59,7 @@ _ENV = {
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
     "placeholder_points": "WUFEI_PLACEHOLDER_POINTS",
     "status_confirmation_months": "WUFEI_STATUS_CONFIRMATION_MONTHS",
+    "signing_secret_file": "WUFEI_SIGNING_SECRET_FILE",
 }
 
 
