@@ -23,7 +23,7 @@ TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
 PASSWORD = "correct horse battery"
 # environment settings a developer's shell may carry that would change what a test sees
 SETTINGS_ENV = ("WUFEI_CONFIG", "WUFEI_SESSION_IDLE_MINUTES", "WUFEI_LOCKOUT_ATTEMPTS", "WUFEI_LOCKOUT_MINUTES",
-                "WUFEI_STATUS_CONFIRMATION_MONTHS")
+                "WUFEI_STATUS_CONFIRMATION_MONTHS", "WUFEI_SESSION_MAX_HOURS", "WUFEI_SIGNING_SECRET_FILE")
 # a town official of 赵巷镇 and a planner
 OFFICIAL_AND_PLANNER = (("zhaoxiang", "town_official", TOWN), ("planner1", "planner", None))
 

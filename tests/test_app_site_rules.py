@@ -79,7 +79,7 @@ def test_official_insists_planner_confirms_totals_follow(store: Store) -> None:
     assert "待核实" in texts(at.success)
     assert at.text_area(key=form_key(at, "upd_note_")).value == ""  # the form is emptied
     (proposal,) = store.proposals()
-    assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design"]
+    assert proposal["proposed_by"] == "zhaoxiang" and proposal["rule_keys"] == ["capacity_above_design", "headline_share"]
     assert store.get_site(SITE)["version"] == before_site["version"]  # the site: untouched
     assert _wet(store) == before_totals  # every total: untouched
     assert "待核实" in texts(at.warning)  # the site shows it
@@ -168,3 +168,22 @@ def test_planner_rejects_and_sets_a_design_capacity(store: Store) -> None:
     assert not pt.exception, pt.exception
     assert store.get_site(SITE)["capacity_norm"] == 8.0
     assert store.history(site_id=SITE)[0]["action"] == "set_design_capacity"
+
+
+def test_market_site_typo_is_worded_with_the_plans_bound_and_the_headline(tmp_path, monkeypatch) -> None:
+    """E.13-5 (徐泾菜市场, no design capacity, no previous value) at 5000 t/d by its official: the page
+    names the plan's largest on-site facility (80 t/d, 附表3 E.12) and the headline move, in Chinese."""
+    store = app_store(tmp_path, monkeypatch, users=(("xujing", "town_official", "310118106"),))
+    try:
+        at = _open("xujing")
+        _pick(at, "E.13-5")
+        before_site, before_totals = store.get_site("E.13-5"), _wet(store)
+        at.selectbox(key=form_key(at, "upd_status_")).set_value("operating")
+        _capacity(at, "5000", "t/d")
+        _save(at)
+        errors = texts(at.error)
+        assert "规划中同类最大设施的 80 吨/日（E.12-2，附表3 E.12）" in errors, errors
+        assert "全区今日运行能力" in errors and "须规划人员确认" in errors, errors
+        assert store.get_site("E.13-5")["version"] == before_site["version"] and _wet(store) == before_totals
+    finally:
+        store.close()

@@ -159,3 +159,27 @@ def test_a_name_no_account_can_have_is_a_wrong_login_on_both_databases(store):
         with pytest.raises(NotAuthenticated, match="(?i)wrong user name or password") as info:
             auth.authenticate(store, name, "whatever-password")
         assert info.value.key == "error.wrong_login"
+
+
+def test_session_ends_at_its_absolute_lifetime_however_active(store, clock):
+    store.clock = clock
+    auth.create_user(store, "qian", "planner", None, PASSWORD)
+    actor = auth.authenticate(store, "qian", PASSWORD)
+    step = store.settings.session_idle_minutes - 1
+    used = 0
+    while used + step < store.settings.session_max_hours * 60:  # active all the time: the idle timer never runs out
+        clock.advance(minutes=step)
+        used += step
+        assert auth.resume(store, actor.token).name == "qian"
+    clock.advance(minutes=step)
+    with pytest.raises(NotAuthenticated) as exc:
+        auth.resume(store, actor.token)
+    assert exc.value.key == "error.session_too_old" and exc.value.params == {"hours": store.settings.session_max_hours}
+    assert auth.authenticate(store, "qian", PASSWORD).name == "qian"  # a new log-in starts a new lifetime
+
+
+def test_session_lifetime_is_a_setting(monkeypatch):
+    from wufei_geo.config import load_settings
+
+    monkeypatch.setenv("WUFEI_SESSION_MAX_HOURS", "2")
+    assert load_settings().session_max_hours == 2

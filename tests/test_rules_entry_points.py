@@ -89,7 +89,7 @@ def test_bulk_import_insist_column_makes_a_proposal_and_totals_wait(five, offici
     plan = bulk_import.plan_import(five, official, _csv([cells]), "u.csv", "en")
     assert plan.ok and plan.rows[0].proposal and "(待核实)" in plan.summary_lines()[0]
     report = bulk_import.apply_import(five, official, _csv([cells]), "u.csv", "en")
-    assert report.applied and report.results[0]["proposal"]["rule_keys"] == ["capacity_above_design", "capacity_jump"]
+    assert report.applied and report.results[0]["proposal"]["rule_keys"] == ["capacity_above_design", "capacity_jump", "headline_share"]
     assert _wet(five) == 7.0 and five.get_site("E.12-1")["operating_capacity_norm"] == 5.0
     five.confirm_proposal(planner, report.results[0]["proposal"]["id"])
     assert _wet(five) == 5002.0

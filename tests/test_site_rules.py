@@ -109,7 +109,7 @@ def test_official_insists_totals_unchanged_planner_confirms_totals_change(store,
     out = store.update_site(official, "E.12-1", {"operating_capacity_value": 5000, "operating_capacity_unit": "t/d"},
                             five["version"], "扩建后实测 5000", insist=True)
     proposal = out["proposal"]
-    assert proposal["status"] == "pending" and proposal["rule_keys"] == ["capacity_above_design", "capacity_jump"]
+    assert proposal["status"] == "pending" and proposal["rule_keys"] == ["capacity_above_design", "capacity_jump", "headline_share"]
     assert proposal["proposed_by"] == "xiayang" and proposal["new_values"]["operating_capacity_norm"] == 5000.0
     # the site and every total are untouched; the site is flagged 待核实
     site = store.get_site("E.12-1")
@@ -194,7 +194,7 @@ def test_planner_insisting_applies_with_an_override_row(store, five, planner):
 def test_dry_run_says_it_would_be_a_proposal(store, five, official):
     plan = store.check_update(official, "E.12-1", {"operating_capacity_value": 5000, "operating_capacity_unit": "t/d"},
                               five["version"], "insist", insist=True)
-    assert plan["proposal"] is True and plan["rules"] == ["capacity_above_design", "capacity_jump"]
+    assert plan["proposal"] is True and plan["rules"] == ["capacity_above_design", "capacity_jump", "headline_share"]
     assert store.proposals() == []
 
 

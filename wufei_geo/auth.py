@@ -6,7 +6,8 @@ There is no default account and no default password: the first administrator is 
 with ``wufei-geo users add NAME --role admin`` on the machine that holds the database.
 
 A log-in opens a session: a random token given to the caller, stored only as its SHA-256.
-Sessions expire after ``Settings.session_idle_minutes`` without activity.  After
+Sessions expire after ``Settings.session_idle_minutes`` without activity, and
+``Settings.session_max_hours`` after the log-in however active.  After
 ``Settings.lockout_attempts`` consecutive wrong passwords the account is locked for
 ``Settings.lockout_minutes``.
 
@@ -124,10 +125,26 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLE).casefold()
 
 
+def _marked_letters(name: str) -> list[str]:
+    """The letters of ``name`` (NFD-decomposed) that carry a combining mark, each with its marks, NFC."""
+    parts = unicodedata.normalize("NFD", name)
+    out = []
+    for i, ch in enumerate(parts):
+        if not unicodedata.category(ch).startswith("L"):
+            continue
+        j = i + 1
+        while j < len(parts) and unicodedata.category(parts[j]).startswith("M"):
+            j += 1
+        if j > i + 1:
+            out.append(unicodedata.normalize("NFC", parts[i:j]))
+    return out
+
+
 def check_name(name: str) -> str:
     """A user name: NFKC-normalised, 1–64 characters after trimming, no control or invisible
-    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, letters from at most
-    one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
+    format characters, only letters/digits/symbols and ``NAME_PUNCTUATION``, no combining marks
+    (not even inside a precomposed letter: ``admiń`` would pass for ``admin``), letters from at
+    most one of Latin/Cyrillic/Greek (issue 15: look-alikes, markup)."""
     if not isinstance(name, str):
         raise ValidationError(key="error.name_text")
     name = unicodedata.normalize("NFKC", name).strip()
@@ -143,6 +160,11 @@ def check_name(name: str) -> str:
     if odd:
         raise ValidationError(key="error.name_characters", params={
             "allowed": " ".join(repr(c) for c in NAME_PUNCTUATION), "chars": " ".join(repr(c) for c in odd)})
+    # a combining mark on a letter, also inside a precomposed one (ń = n + U+0301): admiń beside
+    # admin.  Marks on symbols stay (the emoji variation selector U+FE0F of ♻️).
+    marked = sorted(set(_marked_letters(name)))
+    if marked:
+        raise ValidationError(key="error.name_marks", params={"chars": " ".join(marked)})
     scripts = sorted({sc for sc in map(_script, name) if sc})
     if len(scripts) > 1:
         raise ValidationError(key="error.name_scripts", params={"scripts": ", ".join(s.title() for s in scripts)})
@@ -232,7 +254,7 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
     s, u = db.sessions, db.users
     row = conn.execute(
         sa.select(
-            s.c.id.label("session_id"), s.c.last_seen_at, s.c.ended,
+            s.c.id.label("session_id"), s.c.created_at, s.c.last_seen_at, s.c.ended,
             u.c.id.label("user_id"), u.c.name, u.c.role, u.c.town_code, u.c.disabled,
         )
         .join(u, u.c.id == s.c.user_id)
@@ -242,6 +264,8 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
         raise NotAuthenticated(key="error.session_ended")
     if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         raise NotAuthenticated(key="error.session_expired")
+    if now - row.created_at > dt.timedelta(hours=settings.session_max_hours):
+        raise NotAuthenticated(key="error.session_too_old", params={"hours": settings.session_max_hours})
     if row.disabled:
         raise NotAuthenticated(key="error.account_disabled", params={"name": row.name})
     return row

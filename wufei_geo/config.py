@@ -30,6 +30,9 @@ class Settings:
     db_url: str = ""
     public_read: bool = True  # map readable without login; editing always needs login
     session_idle_minutes: int = 30
+    # A session ends this many hours after its log-in however active it is (a stolen or forgotten
+    # session does not live for ever by being used).
+    session_max_hours: int = 12
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     tianditu_token: str = ""  # 天地图 key; the basemap is hidden when empty
@@ -39,6 +42,10 @@ class Settings:
     # The forecast trusts a status only when a person confirmed it within this many months
     # (issue 11: an edit confirms; older statuses make the forecast say it cannot tell).
     status_confirmation_months: int = 12
+    # The file holding the installation's backup-signing secret (empty: beside a SQLite database
+    # file, ``<database>.secret``; on PostgreSQL the database's meta table).  Kept apart from the
+    # database it protects: a restore after the database was lost still verifies the backup.
+    signing_secret_file: str = ""
     generation: GenerationParameters = field(default_factory=GenerationParameters)
 
 
@@ -46,11 +53,13 @@ _ENV = {
     "db_url": "WUFEI_DB_URL",
     "public_read": "WUFEI_PUBLIC_READ",
     "session_idle_minutes": "WUFEI_SESSION_IDLE_MINUTES",
+    "session_max_hours": "WUFEI_SESSION_MAX_HOURS",
     "lockout_attempts": "WUFEI_LOCKOUT_ATTEMPTS",
     "lockout_minutes": "WUFEI_LOCKOUT_MINUTES",
     "tianditu_token": "WUFEI_TIANDITU_TOKEN",
     "placeholder_points": "WUFEI_PLACEHOLDER_POINTS",
     "status_confirmation_months": "WUFEI_STATUS_CONFIRMATION_MONTHS",
+    "signing_secret_file": "WUFEI_SIGNING_SECRET_FILE",
 }
 
 

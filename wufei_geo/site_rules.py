@@ -92,6 +92,9 @@ RULES: dict[str, str] = {
     "capacity_jump": "operating capacity more than 10× above (or below) the previous value",
     "commissioned_before_site": "a plan project commissioned before the plan's period began (2021-01-01)",
     "outside_own_zone": "a town official moving a site out of their own town's zone",
+    # soft rules that need the plan's data or the district totals (wufei_geo.reference_bounds)
+    "capacity_above_bound": "no design capacity and no previous value: above the plan's largest facility of its kind",
+    "headline_share": "a town official's edit moving the district's capacity operating today by more than half",
 }
 
 

@@ -40,6 +40,7 @@ GROUP_TITLES = {
     "accounts": "Accounts under attack (round two)",
     "restore": "Restoring backups (round two)",
     "store": "What the store holds (round two: planted with SQL)",
+    "concurrency": "Parallel writers on every check-then-write (round three)",
 }
 
 
@@ -107,6 +108,14 @@ def render(records: list[dict]) -> str:
         lines.append(f"| {title} | {tried} / {len(ids)} | {len(mine)} | {n['refused']} | {n['stored_literally']} | "
                      f"{n['rendered_safely']} | {n['accepted_correctly']} | {n['fault_survived']} |")
     lines.append("")
+    raced = [r for r in records if r["group"] == "concurrency"]
+    if raced:
+        lines += ["## Round three (issue 27): parallel writers on every check-then-write", "",
+                  "| class | entry point | attempts | lost or doubled |", "|---|---|---:|---:|"]
+        for r in sorted(raced, key=lambda r: (r["case"], r["entry"])):
+            lines.append(f"| `{_cell(r['case'])}` | {_cell(r['entry'])} | {int(r['figures'].get('attempts', 0))} | "
+                         f"{int(r['figures'].get('updates_lost', 0))} |")
+        lines.append("")
     by_group: dict[str, list[dict]] = collections.defaultdict(list)
     for r in records:
         by_group[r["group"]].append(r)

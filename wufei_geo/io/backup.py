@@ -14,9 +14,11 @@ database afterwards holds exactly the backup, or it is unchanged.
 
 Trust (issue 15): a checksum proves only that a file is whole, not who made it — a hand-edited
 backup with recomputed checksums could add an administrator or rewrite the audit.  So every
-backup is signed with a per-installation secret (32 random bytes, created on first use and kept
-in the ``meta`` table under ``installation_secret``; it is never written into a backup and a
-restore keeps the current one).  A backup that is unsigned, signed by another installation or
+backup is signed with a per-installation secret (32 random bytes, created on first use, kept in a
+file apart from the database — ``<database>.secret`` beside a SQLite file, or the
+``signing_secret_file`` setting — and in the ``meta`` table under ``installation_secret``; it is
+never written into a backup and a restore keeps the current one, so a restore after the database
+was lost still verifies).  A backup that is unsigned, signed by another installation or
 changed after signing is restored only when the administrator explicitly accepts it
 (``accept_unsigned``: CLI ``--accept-unsigned``, a checkbox on the 数据 page).  Whatever the
 signature, every value is validated with the rules of live input, and the restore preview lists
@@ -29,6 +31,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +63,9 @@ class RestorePreview:
     accounts: list[dict[str, Any]]  # name, role, town_code, disabled — of the backup
     new_accounts: list[str]  # in the backup, not in the database now
     audit_rows_differing: int  # current audit rows (same id) the backup has otherwise or not at all
+    # accounts of the database now that the backup changes: {name, changes: [(what, now, after)]}
+    # (role, town, disabled, password, lock-out) or removes (changes == [("removed", …)])
+    changed_accounts: tuple[dict[str, Any], ...] = ()
 
     @property
     def trusted(self) -> bool:
@@ -79,21 +85,72 @@ class RestorePreview:
             for a in self.accounts) if self.accounts else "accounts it brings: none")
         if self.new_accounts:
             out.append("accounts not in the database now: " + ", ".join(self.new_accounts))
+        for acc in self.changed_accounts:
+            out.append(f"account {acc['name']} changes / 账户变更: " + "; ".join(
+                f"{what} {now!s} → {after!s}" for what, now, after in acc["changes"]))
         if self.audit_rows_differing:
             out.append(f"audit: {self.audit_rows_differing} current audit row(s) differ from or are missing in the backup")
         return out
 
 
 # --- the installation's secret and signatures -------------------------------------------
+def secret_file(store: Any) -> Path | None:
+    """Where this installation keeps its signing secret: the ``signing_secret_file`` setting, else
+    beside a SQLite database file (``<database>.secret``); None = only the database's ``meta``."""
+    settings = getattr(store, "settings", None)
+    configured = str(getattr(settings, "signing_secret_file", "") or "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    url = _engine(store).url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database) + ".secret")
+    return None
+
+
+def _meta_secret(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == SECRET_KEY)).scalar()
+
+
+def _read_secret_file(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    try:
+        if len(bytes.fromhex(text)) < 16:
+            raise ValueError("too short")
+    except ValueError:  # a damaged file is an error, never silently replaced
+        raise BackupError(None, "secret_file", key="error.secret_file_damaged", params={"path": str(path)}) from None
+    return text
+
+
+def _write_secret_file(path: Path, value: str) -> str:
+    """Create ``path`` holding ``value`` (mode 600) unless it exists; returns what the file holds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    try:
+        os.link(tmp, path)  # atomic and exclusive: two first uses at once keep one secret
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_secret_file(path) or value
+
+
 def installation_secret(store: Any) -> bytes:
-    """This installation's signing secret, created on first use (kept in ``meta``)."""
+    """This installation's signing secret, created on first use: kept in :func:`secret_file` (an
+    existing installation's secret in ``meta`` moves there) and in ``meta``."""
     engine = _engine(store)
-
-    def current() -> str | None:
-        with engine.connect() as conn:
-            return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == SECRET_KEY)).scalar()
-
-    value = current()
+    path = secret_file(store)
+    if path is not None:
+        held = _read_secret_file(path)
+        if held is not None:
+            return bytes.fromhex(held)
+    value = _meta_secret(engine)
     if value is None:
         try:
             with engine.connect().execution_options(**{db.WRITE_OPTION: True}) as conn, conn.begin():
@@ -101,14 +158,17 @@ def installation_secret(store: Any) -> bytes:
                     conn.execute(sa.insert(db.meta).values(key=SECRET_KEY, value=secrets.token_hex(32)))
         except sa.exc.IntegrityError:  # another process created it at the same moment
             pass
-        value = current()
+        value = _meta_secret(engine)
+    if path is not None:
+        value = _write_secret_file(path, str(value))
     return bytes.fromhex(str(value))
 
 
 def _existing_secret(store: Any) -> bytes | None:
     """The secret if this installation has one (reading never creates it)."""
-    with _engine(store).connect() as conn:
-        value = conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == SECRET_KEY)).scalar()
+    path = secret_file(store)
+    held = _read_secret_file(path) if path is not None else None
+    value = held or _meta_secret(_engine(store))
     return bytes.fromhex(str(value)) if value else None
 
 
@@ -161,7 +221,10 @@ def backup(store: Any, path: str | Path | IO[bytes], actor: Any = None) -> dict[
     secret = installation_secret(store)
     members: dict[str, bytes] = {}
     tables: dict[str, Any] = {}
-    with engine.connect() as conn, conn.begin():  # one consistent snapshot
+    # one consistent snapshot: SQLite's read transaction is one; PostgreSQL's default READ COMMITTED
+    # gives every statement its own, so an edit committed between two tables' reads would be half in it
+    snapshot = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**snapshot) as conn, conn.begin():
         for table in BACKUP_TABLES:
             # the signing secret stays with the installation
             lines = archive.table_lines(conn, table, skip=(lambda row: row["key"] == SECRET_KEY) if table is db.meta else None)
@@ -204,7 +267,8 @@ def preview(store: Any, path: str | Path | IO[bytes]) -> RestorePreview:
     trust = _trust(_existing_secret(store), manifest_bytes, signature)
     engine = _engine(store)
     with engine.connect() as conn:
-        current_names = {n for (n,) in conn.execute(sa.select(db.users.c.name))}
+        current_users = {r["name"]: dict(r) for r in conn.execute(sa.select(db.users)).mappings()}
+        current_names = set(current_users)
         kinds = {c.name: archive.kind(c) for c in db.audit.columns}
         backup_audit = {r["id"]: {k: archive.to_json(r.get(k), kinds[k]) for k in kinds} for r in rows["audit"]}
         differing = 0
@@ -221,7 +285,34 @@ def preview(store: Any, path: str | Path | IO[bytes]) -> RestorePreview:
         accounts=accounts,
         new_accounts=sorted(a["name"] for a in accounts if a["name"] not in current_names),
         audit_rows_differing=differing,
+        changed_accounts=_changed_accounts(current_users, rows["users"]),
     )
+
+
+def _changed_accounts(current: dict[str, dict[str, Any]], restored: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Every account of the database now that the restore changes or removes, with what changes
+    (an existing account re-bound to another town, given a role, another password, unlocked …)."""
+    after = {r["name"]: r for r in restored}
+    out = []
+    for name in sorted(current):
+        now = current[name]
+        if name not in after:
+            out.append({"name": name, "changes": [("removed / 删除", now["role"], "—")]})
+            continue
+        new = after[name]
+        changes = [(label, now.get(key) or "—", new.get(key) or "—")
+                   for key, label in (("role", "role / 角色"), ("town_code", "town / 街镇"))
+                   if (now.get(key) or None) != (new.get(key) or None)]
+        if bool(now.get("disabled")) != bool(new.get("disabled")):
+            changes.append(("disabled / 停用", bool(now.get("disabled")), bool(new.get("disabled"))))
+        if now.get("password_hash") != new.get("password_hash"):
+            changes.append(("password / 密码", "…", "another / 另一密码"))
+        if (now.get("locked_until") is None) != (new.get("locked_until") is None):
+            changes.append(("lock-out / 锁定", "locked" if now.get("locked_until") else "—",
+                            "locked" if new.get("locked_until") else "—"))
+        if changes:
+            out.append({"name": name, "changes": changes})
+    return tuple(out)
 
 
 def _reset_sequences(conn: Connection) -> None:

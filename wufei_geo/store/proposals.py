@@ -15,6 +15,7 @@ from wufei_geo import auth, db, permissions, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, PermissionDenied, ValidationError
 from wufei_geo.store import audit
+from wufei_geo.store.atomic import for_write
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.session import Retry, Session
 from wufei_geo.store.values import check_note, clean, optional_note
@@ -72,6 +73,16 @@ def _proposed_values(site: Mapping[str, Any], prop: Mapping[str, Any], proposal_
     return site_rules.changed_values(site, new)
 
 
+def _mark_decided(conn: Connection, proposal_id: int, status: str, who: str, now: dt.datetime,
+                  note: str | None) -> None:
+    """pending → ``status``, only while still pending (else the decision fails, nothing kept)."""
+    p = db.proposals
+    guarded_update(conn, p, sa.and_(p.c.id == proposal_id, p.c.status == "pending"),
+                   {"status": status, "decided_by": who, "decided_at": now, "decision_note": note},
+                   lambda: ValidationError(None, "proposal_decided", key="error.proposal_decided_meanwhile",
+                                           params={"proposal_id": proposal_id}))
+
+
 class Proposals(Session):
     """待核实 proposals."""
 
@@ -100,7 +111,9 @@ class Proposals(Session):
         permissions.require(who, "decide_proposal")
         if isinstance(proposal_id, bool) or not isinstance(proposal_id, int):
             raise ValidationError(rule="proposal_id", key="error.proposal_id", value=proposal_id)
-        row = conn.execute(sa.select(db.proposals).where(db.proposals.c.id == proposal_id)).mappings().first()
+        # locked until the decision commits: a confirm and a reject of one proposal queue, the second
+        # then finds it decided
+        row = conn.execute(for_write(conn, sa.select(db.proposals).where(db.proposals.c.id == proposal_id))).mappings().first()
         if row is None:
             raise NotFound(rule="no_proposal", key="error.no_proposal", proposal_id=proposal_id)
         if row["status"] != "pending":
@@ -128,10 +141,10 @@ class Proposals(Session):
             values = dict(changed, updated_at=now, version=version)
             if changed:
                 values.update(status_as_of=self.today().isoformat(), status_source=f"official: {prop['proposed_by']}")
-            res = conn.execute(sa.update(db.sites).where(db.sites.c.site_id == site["site_id"],
-                                                        db.sites.c.version == site["version"]).values(**values))
-            if res.rowcount != 1:
-                raise Retry(site["site_id"])
+            guarded_update(conn, db.sites, sa.and_(db.sites.c.site_id == site["site_id"],
+                                                   db.sites.c.version == site["version"]), values,
+                           lambda: Retry(site["site_id"]))
+            _mark_decided(conn, proposal_id, "confirmed", who.name, now, note)
             why = f"#{proposal_id} {prop['proposed_by']}: {prop['note']}" + (f" | {note}" if note else "")
             for k, v in audit.audit_order(changed):
                 audit.record(conn, now, who.name, site["site_id"], site["town_code"], "confirm_proposal", k,
@@ -139,8 +152,6 @@ class Proposals(Session):
             for rule in prop["rule_keys"]:
                 audit.record(conn, now, who.name, site["site_id"], site["town_code"], "confirm_proposal", "rule",
                              None, rule, why, version)
-            conn.execute(sa.update(db.proposals).where(db.proposals.c.id == proposal_id, db.proposals.c.status == "pending")
-                         .values(status="confirmed", decided_by=who.name, decided_at=now, decision_note=note))
             auth.touch(conn, who.session_id, now)
             return stored_site(conn, site["site_id"])
 
@@ -156,8 +167,7 @@ class Proposals(Session):
         def work(conn: Connection) -> dict[str, Any]:
             now = self.now()
             who, prop = self._decide(conn, actor, proposal_id)
-            conn.execute(sa.update(db.proposals).where(db.proposals.c.id == proposal_id, db.proposals.c.status == "pending")
-                         .values(status="rejected", decided_by=who.name, decided_at=now, decision_note=note.strip()))
+            _mark_decided(conn, proposal_id, "rejected", who.name, now, note.strip())
             audit.record(conn, now, who.name, prop["site_id"], prop["town_code"], "reject_proposal", None, None,
                          f"#{proposal_id}", note.strip(), None)
             auth.touch(conn, who.session_id, now)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from wufei_geo import db
 from wufei_geo.errors import NotFound
 from wufei_geo.model import SITE_COLUMNS
+from wufei_geo.store.atomic import for_write
 from wufei_geo.store.session import Session
 from wufei_geo.store.values import hashable
 
@@ -23,8 +24,9 @@ _FLOAT_COLUMNS = ("capacity_value", "capacity_norm", "operating_capacity_value",
 
 
 def site_row(conn: Connection, site_id: str) -> Mapping[str, Any] | None:
-    """The stored row of a site, or None."""
-    return conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().first()
+    """The stored row of a site, or None; in a write transaction the row stays locked until it
+    ends (:func:`wufei_geo.store.atomic.for_write`): what a writer checked is what it changes."""
+    return conn.execute(for_write(conn, sa.select(db.sites).where(db.sites.c.site_id == site_id))).mappings().first()
 
 
 def stored_site(conn: Connection, site_id: str) -> dict[str, Any]:

@@ -17,8 +17,12 @@ from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, ValidationError
 from wufei_geo.model import CATEGORIES
 from wufei_geo.store import audit
+from wufei_geo.store.atomic import for_write, guarded_update, serialise
 from wufei_geo.store.reads import Reads
 from wufei_geo.store.values import check_text
+
+# The rule "one round open at a time" (no row holds it: every opener takes this lock first).
+OPEN_ROUND_RULE = "update_rounds.one_open"
 
 
 def round_dict(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,7 +43,9 @@ def in_scope(rnd: Mapping[str, Any], town_code: Any, category: Any) -> bool:
 
 def record_answer(conn: Connection, now: dt.datetime, who: str, site: Mapping[str, Any], answer: str) -> None:
     """Keep a confirmation or edit as an answer to every open round whose scope has the site."""
-    for row in conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.status == "open")).mappings():
+    # share-locked: a round closing meanwhile either waits for this answer or is no longer open
+    query = for_write(conn, sa.select(db.update_rounds).where(db.update_rounds.c.status == "open"), shared=True)
+    for row in conn.execute(query).mappings().all():
         rnd = round_dict(row)
         if in_scope(rnd, site["town_code"], site["category"]):
             conn.execute(sa.insert(db.round_answers).values(
@@ -93,6 +99,7 @@ class Rounds(Reads):
             permissions.require(who, "manage_rounds")
             if deadline_text is not None and deadline_text < self.today().isoformat():
                 raise ValidationError(rule="round_deadline", key="error.round_deadline_past", field="deadline")
+            serialise(conn, OPEN_ROUND_RULE)  # two planners opening at once: the second sees the first's round
             current = conn.execute(sa.select(db.update_rounds.c.id).where(db.update_rounds.c.status == "open")).first()
             if current is not None:
                 raise ValidationError(rule="round_open", key="error.round_open", round_id=current[0])
@@ -114,13 +121,15 @@ class Rounds(Reads):
             now = self.now()
             who = auth.check_actor(conn, actor, now, self.settings)
             permissions.require(who, "manage_rounds")
-            row = conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().first()
+            r = db.update_rounds
+            row = conn.execute(for_write(conn, sa.select(r).where(r.c.id == round_id))).mappings().first()
             if row is None:
                 raise NotFound(rule="no_round", key="error.no_round", round_id=round_id)
             if row["status"] != "open":
                 raise ValidationError(rule="round_closed", key="error.round_closed", round_id=round_id)
-            conn.execute(sa.update(db.update_rounds).where(db.update_rounds.c.id == round_id)
-                         .values(status="closed", closed_by=who.name, closed_at=now))
+            guarded_update(conn, r, sa.and_(r.c.id == round_id, r.c.status == "open"),
+                           {"status": "closed", "closed_by": who.name, "closed_at": now},
+                           lambda: ValidationError(rule="round_closed", key="error.round_closed", round_id=round_id))
             audit.record(conn, now, who.name, None, None, "close_round", None, None, f"#{round_id} {row['title']}", None, None)
             auth.touch(conn, who.session_id, now)
             return round_dict(conn.execute(sa.select(db.update_rounds).where(db.update_rounds.c.id == round_id)).mappings().one())

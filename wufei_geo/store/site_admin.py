@@ -24,6 +24,7 @@ from wufei_geo.model import (
     WET_WASTE_MODES,
 )
 from wufei_geo.store import audit
+from wufei_geo.store.atomic import guarded_update
 from wufei_geo.store.editing import confirmed_at
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.seeding import seed_row
@@ -125,9 +126,12 @@ class SiteAdmin(Session):
             if not changed:
                 raise ValidationError(rule="nothing_to_change", key="rule.nothing_to_change")
             version = site["version"] + 1
-            conn.execute(sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])
-                         .values(**cols, capacity_components=json.dumps(comps, ensure_ascii=False), version=version,
-                                 updated_at=now))
+            # the site row is locked since it was read (site_row); the version guard keeps the rule
+            # local: no audit row below unless the site really changed
+            guarded_update(conn, db.sites, sa.and_(db.sites.c.site_id == site_id, db.sites.c.version == site["version"]),
+                           dict(cols, capacity_components=json.dumps(comps, ensure_ascii=False), version=version,
+                                updated_at=now),
+                           lambda: audit.stale_error(conn, site_id, site["version"], None))
             for k in ("capacity_value", "capacity_unit", "capacity_norm"):
                 if k in changed:
                     audit.record(conn, now, who.name, site_id, site["town_code"], "set_design_capacity", k,
@@ -180,12 +184,9 @@ class SiteAdmin(Session):
             if site["retired"]:
                 raise ValidationError(key="error.already_retired", params={"site_id": site_id})
             version = site["version"] + 1
-            res = conn.execute(
-                sa.update(db.sites).where(db.sites.c.site_id == site_id, db.sites.c.version == site["version"])
-                .values(retired=True, version=version, updated_at=now)
-            )
-            if res.rowcount != 1:
-                raise audit.stale_error(conn, site_id, site["version"], site["version"] + 1)
+            guarded_update(conn, db.sites, sa.and_(db.sites.c.site_id == site_id, db.sites.c.version == site["version"]),
+                           {"retired": True, "version": version, "updated_at": now},
+                           lambda: audit.stale_error(conn, site_id, site["version"], site["version"] + 1))
             audit.record(conn, now, by, site_id, site["town_code"], "retire", "retired", "false", "true", note.strip(), version)
             return stored_site(conn, site_id)
 

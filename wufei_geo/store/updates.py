@@ -8,9 +8,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wufei_geo import auth, permissions, site_rules
+from wufei_geo import auth, db, permissions, reference_bounds, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import (
     BatchRefused,
@@ -69,13 +70,29 @@ def _changed(site: Mapping[str, Any], changes: Mapping[str, Any], note: str | No
     return changed
 
 
+def _reference_violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str, Any],
+                          official: bool) -> list[site_rules.Violation]:
+    """The rules that need the plan's bounds or the district's totals (:mod:`wufei_geo.reference_bounds`;
+    ``headline_share`` for town officials: a planner's or administrator's edit is a planner's confirmation)."""
+    out = []
+    if "operating_capacity_norm" in changed:
+        out.append(reference_bounds.capacity_above_bound(site, changed["operating_capacity_norm"]))
+    if official and {"status", "operating_capacity_norm", "baseline_capacity_norm"} & set(changed):
+        s = db.sites
+        rows = conn.execute(sa.select(*[s.c[c] for c in reference_bounds.HEADLINE_COLUMNS])
+                            .where(s.c.category == site["category"], s.c.retired == sa.false())).mappings().all()
+        out.append(reference_bounds.headline_share(site, changed, rows))
+    return [v for v in out if v is not None]
+
+
 def _violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str, Any], who: Any,
                 note: str | None, insist: bool) -> list[site_rules.Violation]:
     """The plausibility rules the edit breaks; ImplausibleEdit unless insisted on with a note."""
     own_town = permissions.town_scope(who)  # a town-bound actor moves sites within their own zone
     moved = "lon" in changed or "lat" in changed
     zone, quality = own_zone(conn, own_town) if own_town is not None and moved else (None, None)
-    violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=own_town, zone_quality=quality)
+    violations = site_rules.plausibility(site, changed, own_zone=zone, own_town=own_town, zone_quality=quality) \
+        + _reference_violations(conn, site, changed, own_town is not None)
     if violations:
         if not insist:
             raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
