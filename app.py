@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import login
-from app_pages.common import get_store, language_switched, tr
+from app_pages.common import error_page, get_store, language_switched, tr
 from wufei_geo import auth
 from wufei_geo.config import load_settings
 
@@ -27,13 +27,17 @@ st.sidebar.radio(
 )
 st.sidebar.caption(tr("app.title"))
 
-# With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one).
-public_read = load_settings().public_read
-if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
-    st.title(tr("app.title"))
-    st.info(tr("login.read_needed"))
-    login.login_form(get_store())
-    st.stop()
+
+
+def _guard() -> None:
+    """With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one)."""
+    public_read = load_settings().public_read
+    if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
+        st.title(tr("app.title"))
+        st.info(tr("login.read_needed"))
+        login.login_form(get_store())
+        st.stop()
+
 
 map_page = st.Page("app_pages/pages/map.py", title=tr("page.map"), icon=":material/map:", url_path="map")
 
@@ -50,4 +54,11 @@ pages = [
     st.Page("app_pages/pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
     st.Page("app_pages/pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
 ]
-st.navigation(pages).run()
+# No traceback ever reaches a visitor: whatever a page raises becomes the one error page (both
+# languages, a reference), the details go to the server log (common.error_page).  Streamlit's own
+# stop/rerun signals are BaseExceptions and pass through.
+try:
+    _guard()
+    st.navigation(pages).run()
+except Exception as exc:  # noqa: BLE001
+    error_page(exc)

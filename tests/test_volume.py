@@ -1,0 +1,118 @@
+"""No volume of stored data takes a reader down (issue 27): hundreds of town-only sites in one town,
+the seed's own town-only sites, and 100,000 located sites — every page renders (AppTest, as a visitor
+and as an administrator), every CLI read answers, and what cannot be drawn is said.
+
+The data is written straight into the database (``tests/volume_data.py``) and shared per module:
+building it through the store's writers would take minutes and test nothing the readers see."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import volume_data
+from tests.apptest_helpers import PAGES, app_store, log_in, open_page, texts
+from wufei_geo import cli, locate
+from wufei_geo.catalog import load_catalog
+from wufei_geo.store import Store
+
+ADMIN = ("admin", "admin", None)
+
+
+def _store(tmp_path_factory: pytest.TempPathFactory, fill) -> str:
+    """The URL of a fresh seeded store with an administrator, filled by ``fill(store)``."""
+    tmp = tmp_path_factory.mktemp("volume")
+    with pytest.MonkeyPatch.context() as mp:
+        store = app_store(tmp, mp, users=[ADMIN])
+    fill(store)
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    return url
+
+
+@pytest.fixture(scope="module")
+def town_heavy_url(tmp_path_factory) -> str:
+    return _store(tmp_path_factory, lambda s: volume_data.add_town_only_sites(s, 400))
+
+
+@pytest.fixture
+def town_heavy(town_heavy_url, monkeypatch) -> Store:
+    monkeypatch.setenv("WUFEI_DB_URL", town_heavy_url)
+    store = Store.open(town_heavy_url)
+    yield store
+    store.close()
+
+
+def _all_pages_render(lang: str) -> list[str]:
+    """Open every page as a visitor, then the 更新 and 数据 pages as the administrator; the
+    texts of warnings seen on the way."""
+    seen = []
+    for name in ("map", "capacity", "towns", "update", "data"):
+        at = open_page(PAGES[name], lang)
+        assert not at.exception, (name, at.exception)
+        seen.append(texts(at.warning))
+    at = log_in(open_page(PAGES["data"], lang), "admin")
+    assert not at.exception
+    assert [u for u in at.get("file_uploader")], "the administrator's 数据 page has its uploads"
+    at.switch_page(PAGES["update"]).run()
+    assert not at.exception, at.exception
+    return seen
+
+
+def test_town_only_sites_that_do_not_fit_become_one_counted_marker(town_heavy):
+    catalog = load_catalog(town_heavy)
+    sites = catalog.sites
+    heavy = sites[sites["town_code"] == volume_data.TOWN]
+    town_only = heavy[heavy["display_precision"] == "town"]
+    assert len(town_only) >= 400
+    # one marker: every town-only site of the town at the same point, counted
+    assert town_only[["display_lon", "display_lat"]].drop_duplicates().shape[0] == 1
+    assert set(town_only[locate.STACK_COLUMN]) == {len(town_only)}
+    # other towns keep their own markers, spread as before
+    others = sites[(sites["town_code"] != volume_data.TOWN) & sites["display_lon"].notna()]
+    assert set(others[locate.STACK_COLUMN]) == {1}
+    assert any(f"{len(town_only)} sites of 赵巷镇" in w for w in catalog.warnings)
+
+
+def test_the_seeds_town_only_sites_are_spread_one_marker_each(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'seed.sqlite'}")
+    sites = load_catalog(store).sites
+    town_only = sites[sites["display_precision"] == "town"]
+    assert len(town_only) >= 5
+    assert set(town_only[locate.STACK_COLUMN]) == {1}
+    assert town_only[["display_lon", "display_lat"]].drop_duplicates().shape[0] == len(town_only)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_renders_with_400_town_only_sites_in_one_town(town_heavy, lang):
+    seen = "\n".join(_all_pages_render(lang))
+    assert "赵巷镇" in seen  # the pages say what they drew as one marker
+
+
+def _cli(capsys, *args: str) -> str:
+    code = cli.main(["--lang", "en", *args])
+    out = capsys.readouterr()
+    assert code == 0, (args, out.err[-2000:])
+    assert "Traceback" not in out.err
+    return out.out
+
+
+def _cli_reads_answer(capsys, tmp_path: Path, n_min: int) -> None:
+    rows = json.loads(_cli(capsys, "sites", "--json"))
+    assert len(rows.get("features", rows) if isinstance(rows, dict) else rows) >= n_min
+    assert _cli(capsys, "sites").strip()
+    assert json.loads(_cli(capsys, "capacity", "--json"))
+    assert json.loads(_cli(capsys, "towns", "--json"))
+    for fmt in ("csv", "xlsx", "geojson", "gpkg"):
+        out = tmp_path / f"sites.{fmt}"
+        _cli(capsys, "export", "--format", fmt, "-o", str(out))
+        assert out.stat().st_size > 0
+    for suffix in ("xlsx", "html"):
+        out = tmp_path / f"report.{suffix}"
+        _cli(capsys, "report", "-o", str(out))
+        assert out.stat().st_size > 0
+
+
+def test_every_cli_read_answers_with_400_town_only_sites_in_one_town(town_heavy, capsys, tmp_path):
+    _cli_reads_answer(capsys, tmp_path, 400)
