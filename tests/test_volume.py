@@ -116,3 +116,30 @@ def _cli_reads_answer(capsys, tmp_path: Path, n_min: int) -> None:
 
 def test_every_cli_read_answers_with_400_town_only_sites_in_one_town(town_heavy, capsys, tmp_path):
     _cli_reads_answer(capsys, tmp_path, 400)
+
+
+# ---- 100,000 located sites ----------------------------------------------------------------------------
+N_LOCATED = 100_000
+
+
+@pytest.fixture(scope="module")
+def located_url(tmp_path_factory) -> str:
+    return _store(tmp_path_factory, lambda s: volume_data.add_located_sites(s, N_LOCATED))
+
+
+@pytest.fixture
+def located(located_url, monkeypatch) -> Store:
+    monkeypatch.setenv("WUFEI_DB_URL", located_url)
+    store = Store.open(located_url)
+    yield store
+    store.close()
+
+
+@pytest.mark.slow
+def test_100k_located_sites_every_page_renders(located):
+    _all_pages_render("zh")
+
+
+@pytest.mark.slow
+def test_100k_located_sites_every_cli_read_answers(located, capsys, tmp_path):
+    _cli_reads_answer(capsys, tmp_path, N_LOCATED)
