@@ -22,6 +22,8 @@ from wufei_geo import catalog, cli, db
 from wufei_geo.errors import StoreUnavailable
 from wufei_geo.store import Store
 
+from .results import record
+
 
 @pytest.fixture
 def read_only_url(tmp_path, monkeypatch) -> str:
@@ -49,6 +51,8 @@ def test_a_read_only_database_still_reads_and_names_a_refused_write(read_only_ur
                                             .values(version=db.sites.c.version + 1)))
     assert refused.value.key == "error.db_read_only"
     assert store.get_site(site["site_id"])["version"] == site["version"]
+    record("faults", "db-read-only", "store (reads, catalog; a write)", "fault_survived",
+           f"{len(sites)} sites read; the write refused: {refused.value}")
 
 
 def test_the_cli_reads_a_read_only_database_and_names_a_refused_write(read_only_url, capsys, monkeypatch):
@@ -62,6 +66,8 @@ def test_the_cli_reads_a_read_only_database_and_names_a_refused_write(read_only_
     out = capsys.readouterr()
     assert code != 0 and "Traceback" not in out.err
     assert "read-only" in (out.out + out.err).lower(), out
+    record("faults", "db-read-only", "cli:sites / cli:users add", "fault_survived",
+           "sites listed; users add refused: " + (out.out + out.err).strip().splitlines()[-1])
 
 
 def test_the_pages_read_a_read_only_database(read_only_url):
@@ -73,6 +79,8 @@ def test_the_pages_read_a_read_only_database(read_only_url):
     assert not at.exception
     shown = " ".join(str(e.value) for e in [*at.error, *at.warning]).lower().replace("\\", "")
     assert "read-only" in shown, shown
+    record("faults", "db-read-only", "app: every page (visitor), log-in", "fault_survived",
+           "every page rendered; the log-in refused: " + shown[:120])
 
 
 def _error_page_texts(at) -> str:
@@ -105,6 +113,8 @@ def test_a_failing_page_shows_the_error_page_and_logs_the_details(tmp_path, monk
     ref = shown.split("reference `")[1][:8]
     logged = caplog.text
     assert ref in logged and "secret" in logged  # the details are in the server log
+    record("faults", f"page-{fault}", "app: map page (error page)", "fault_survived",
+           f"one error page in both languages, reference {ref} in the server log, no traceback shown")
 
 
 def test_an_unreadable_database_is_named_on_the_error_page(tmp_path, monkeypatch):
@@ -121,3 +131,5 @@ def test_an_unreadable_database_is_named_on_the_error_page(tmp_path, monkeypatch
     assert not at.exception
     shown = _error_page_texts(at)
     assert "页面暂时无法显示" in shown and "full" in shown, shown
+    record("faults", "db-full-read", "app: capacity page (error page)", "fault_survived",
+           "the error page names the full disk in both languages, no traceback")

@@ -47,7 +47,9 @@ def add_located_sites(store: Any, n: int) -> None:
     a stored coordinate)."""
     from bench import synthetic
 
-    frame = pd.DataFrame(synthetic.synthetic_sites(n).drop(columns="geometry"))
+    frame = pd.DataFrame(synthetic.synthetic_sites(n + n // 20 + 10).drop(columns="geometry"))
+    frame = frame[frame["display_lon"].notna()].head(n).copy()  # the bench's "unknown" ones have no point
+    assert len(frame) == n
     frame["lon"], frame["lat"] = frame["display_lon"], frame["display_lat"]
     frame["precision"] = np.where(frame["precision"].isin(["town", "unknown"]), "exact", frame["precision"])
     frame["site_id"] = [f"VOL.L{i + 1:06d}" for i in range(n)]
