@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import login, registry
-from app_pages.common import get_store, language_switched, tr
+from app_pages.common import error_page, get_store, language_switched, tr
 from wufei_geo import auth
 from wufei_geo.config import load_settings
 
@@ -28,13 +28,16 @@ st.sidebar.radio(
 )
 st.sidebar.caption(tr("app.title"))
 
-# With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one).
-public_read = load_settings().public_read
-if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
-    st.title(tr("app.title"))
-    st.info(tr("login.read_needed"))
-    login.login_form(get_store())
-    st.stop()
+
+def _guard() -> None:
+    """With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one)."""
+    public_read = load_settings().public_read
+    if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
+        st.title(tr("app.title"))
+        st.info(tr("login.read_needed"))
+        login.login_form(get_store())
+        st.stop()
+
 
 # every page comes from the one page list (app_pages/registry.py); the first is the default
 page_list = [st.Page(p.path, title=tr(p.title_key), icon=p.icon, url_path=p.name) for p in registry.PAGES]
@@ -46,4 +49,11 @@ def _open_default() -> None:
 
 
 pages = [st.Page(_open_default, title=default_page.title, url_path="home", default=True, visibility="hidden"), *page_list]
-st.navigation(pages).run()
+# No traceback ever reaches a visitor: whatever a page raises becomes the one error page (both
+# languages, a reference), the details go to the server log (common.error_page).  Streamlit's own
+# stop/rerun signals are BaseExceptions and pass through.
+try:
+    _guard()
+    st.navigation(pages).run()
+except Exception as exc:  # noqa: BLE001
+    error_page(exc)

@@ -293,3 +293,44 @@ def show_table(data: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(data, placeholder=tr("common.unknown"), **kwargs)
+
+
+# ---- the one error page (issue 27) ----------------------------------------------------------------
+_log = None
+
+
+def _logger() -> Any:
+    global _log
+    if _log is None:
+        from streamlit.logger import get_logger
+
+        _log = get_logger("wufei_geo.app")
+    return _log
+
+
+def error_page(exc: BaseException) -> None:
+    """What a visitor sees when a page fails: one page in both languages with a reference, never a
+    traceback; the traceback goes to the server log under that reference.  A fault the core names
+    (database read-only, disk full, server lost — ``store.failure_message``) is said as such.
+
+    ``WUFEI_RAISE_PAGE_ERRORS=1`` (set by the test suite only) re-raises after drawing the page, so
+    a failing page still fails a test instead of hiding behind this one."""
+    import os
+    import uuid
+
+    from sqlalchemy.exc import DBAPIError
+
+    from wufei_geo.errors import StoreUnavailable
+    from wufei_geo.store.session import failure_message
+
+    ref = uuid.uuid4().hex[:8]
+    _logger().error("page failed (reference %s)", ref, exc_info=exc)
+    named = failure_message(exc) if isinstance(exc, (DBAPIError, StoreUnavailable)) else None
+    with st.container(key="wufei_error_page"):
+        for code in (lang(), "en" if lang() == "zh" else "zh"):
+            st.error(i18n.t("error_page.title", code), icon=":material/error:")
+            if named:
+                st.markdown(md_literal(named.split(" / ")[0 if code == "en" else -1]))
+            st.markdown(i18n.t("error_page.body", code, ref=ref))
+    if os.environ.get("WUFEI_RAISE_PAGE_ERRORS") == "1":
+        raise exc

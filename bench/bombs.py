@@ -131,3 +131,56 @@ def _col(i: int) -> str:
         i, r = divmod(i - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_MINIMAL_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>"),
+    "_rels/.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
+        f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_REL_NS}">'
+        f'<Relationship Id="rId1" Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL_NS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+}
+
+
+def xlsx_shared_string(n_rows: int = 1_850, cols: int = 50, n_chars: int = 20_000) -> tuple[bytes, str]:
+    """An XLSX of about 8.7 kB whose every body cell points at ONE shared string of ``n_chars``
+    characters (issue 27): every size bound passes (file, unpacked size, rows, cells, characters
+    per cell), yet the cells expand to ``n_rows * cols * n_chars`` characters (1,850 rows × 50 cells × 20,000 = 1.85 thousand million)."""
+    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN_NS}" count="3" uniqueCount="3">'
+           f'<si><t>site_id</t></si><si><t>note</t></si><si><t>{"废" * n_chars}</t></si></sst>')
+    row = "<row>" + '<c t="s"><v>2</v></c>' * cols + "</row>"
+
+    def chunks():
+        yield (_HEADER + '<sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row>').encode()
+        done = 0
+        while done < n_rows:
+            step = min(1000, n_rows - done)
+            yield (row * step).encode()
+            done += step
+        yield b"</sheetData></worksheet>"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for name, text in _MINIMAL_PARTS.items():
+            dst.writestr(_deflated(name), text)
+        dst.writestr(_deflated("xl/sharedStrings.xml"), sst)
+        with dst.open(_deflated("xl/worksheets/sheet1.xml"), "w") as fh:
+            for chunk in chunks():
+                fh.write(chunk)
+    return out.getvalue(), "shared-string.xlsx"

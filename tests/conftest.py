@@ -30,6 +30,13 @@ def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
 
 
+@pytest.fixture(autouse=True)
+def _page_errors_fail_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that fails shows the error page (app_pages.common.error_page) and, in tests, is
+    re-raised too, so ``at.exception`` still catches it (tests of the error page itself unset it)."""
+    monkeypatch.setenv("WUFEI_RAISE_PAGE_ERRORS", "1")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite:///{tmp_path / 'wufei.sqlite'}"

@@ -180,6 +180,15 @@ def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return sites, warnings
 
 
+def _stack_warnings(stacked: dict[str, int], towns: pd.DataFrame) -> list[str]:
+    """Say which towns' sites are drawn as one counted marker (``locate.STACK_COLUMN``)."""
+    names = dict(zip(towns["town_code"].astype(str), towns["name_zh"], strict=False))
+    return [f"{count} sites of {names.get(code, code) if code else 'the district'} have no coordinate and do not fit "
+            f"around its seat: they are shown as one marker counting {count} (the tables list them) / "
+            f"{names.get(code, code) if code else '区级'} {count} 个无坐标站点无法分开标注，合并为一个计数标记（表格中逐个列出）"
+            for code, count in sorted(stacked.items())]
+
+
 def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_points: bool = False) -> Catalog:
     """Everything a reader needs, located and flagged, in one object.  Never fails because of what
     the store holds: unusable zones or values degrade to the approximate zones / unknown, and
@@ -195,6 +204,7 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
         warnings.append(_fallback_warning([f"sites cannot be placed in them ({exc})"]))
         zones = geodata.load_default_zones()
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
+    warnings += _stack_warnings(sites.attrs.get("stacked", {}), towns)
     sites["overdue"] = overdue_mask(sites, today)
     # issue 12: status not confirmed within the configured period (the map badges it; colour stays)
     months = getattr(getattr(store, "settings", None), "status_confirmation_months", freshness.DEFAULT_CONFIRMATION_MONTHS)

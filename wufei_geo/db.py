@@ -13,6 +13,8 @@ PostgreSQL: through psycopg 3 (``postgresql+psycopg://``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +230,7 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     if memory:
         kwargs["poolclass"] = StaticPool
-    else:
+    elif not str(sa_url.database).startswith("file:"):  # a URI filename (?mode=ro&uri=true) names a file as it is
         Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, **kwargs)
 
@@ -240,8 +242,14 @@ def make_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         if not memory:
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = NORMAL")
+            try:
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.OperationalError as exc:
+                # A read-only file or a full disk refuses the switch to WAL; reading is still
+                # possible in the file's own journal mode, and a write is then refused with its
+                # named cause (store.session.storage_refusal), never every read (issue 27).
+                logging.getLogger(__name__).warning("SQLite journal mode unchanged (%s): reads only", exc)
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -48,7 +48,9 @@ def stale_flags(sites: pd.DataFrame, today: dt.date | None = None,
                 months: int = DEFAULT_CONFIRMATION_MONTHS) -> pd.Series:
     """True where a site's status was not confirmed within ``months`` before ``today``."""
     today = today or dt.date.today()
-    return pd.Series([not status_confirmed(r, today, months) for r in sites.to_dict("records")],
+    # one column, not every row as a dict: 100,000 sites took seconds per call (issue 27)
+    column = sites["status_confirmed_at"].tolist() if "status_confirmed_at" in sites.columns else [None] * len(sites)
+    return pd.Series([not status_confirmed({"status_confirmed_at": v}, today, months) for v in column],
                      index=sites.index, dtype=bool)
 
 

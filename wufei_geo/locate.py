@@ -11,6 +11,9 @@
 * Several markers at one seat are spread deterministically (sorted by ``site_id``) on rings of
   about 350 m, 700 m, … around the seat, keeping every marker inside its zone and at least
   ``MIN_GAP_M`` from every other marker, so none hide each other.
+* When a town's markers do not all fit (hundreds of town-only sites, or a zone already covered
+  by located sites), placement degrades instead of failing: the town's sites become one counted
+  marker at the seat (``STACK_COLUMN``).  The cost is bounded whatever the data holds.
 
 All measuring is done in ``crs.METRIC_CRS``; output is in ``crs.WGS84_CRS``.  Zones without a CRS
 are refused, never assumed WGS-84 (the CRS rule of ``crs.py``).
@@ -35,6 +38,11 @@ RING_SPACING_M = 300.0  # arc spacing of positions on a ring
 MIN_GAP_M = 150.0  # no two spread markers closer than this
 EDGE_MARGIN_M = 100.0  # keep spread markers this far inside their zone
 MAX_RINGS = 60
+# How many sites share a marker: 1 for a site's own marker; N for each of the N sites of a town
+# whose markers could not all be spread (too many for the zone, or the zone already full of
+# located sites): they are then drawn as ONE counted marker at the town's anchor, and the
+# frame's ``attrs["stacked"]`` maps the town code ("" = district) to that count.
+STACK_COLUMN = "stack_size"
 
 _TO_M = Transformer.from_crs(WGS84_CRS, METRIC_CRS, always_xy=True)
 _TO_DEG = Transformer.from_crs(METRIC_CRS, WGS84_CRS, always_xy=True)
@@ -43,40 +51,52 @@ _TO_DEG = Transformer.from_crs(METRIC_CRS, WGS84_CRS, always_xy=True)
 _is_blank = is_unknown  # the one "is unknown" rule (wufei_geo/values.py)
 
 
-def _candidates(anchor: tuple[float, float]):
-    """Anchor first, then rings of positions around it (deterministic order)."""
-    yield anchor
+def _candidates(anchor: tuple[float, float]) -> np.ndarray:
+    """Anchor first, then rings of positions around it (deterministic order), as an (n, 2) array.
+
+    Positions of one anchor are at least ``MIN_GAP_M`` apart from each other (arc spacing ≥
+    ``RING_SPACING_M``, rings ``RING_STEP_M`` apart), so only other markers need checking; there
+    are at most about 13,000 of them (``MAX_RINGS``): the cost of a town is bounded whatever it holds."""
+    xs, ys = [np.array([anchor[0]])], [np.array([anchor[1]])]
     for ring in range(1, MAX_RINGS + 1):
         r = ring * RING_STEP_M
         n = max(6, int(2 * math.pi * r / RING_SPACING_M))
-        start = ring * 0.5  # rotate successive rings so they do not line up
-        for k in range(n):
-            a = start + 2 * math.pi * k / n
-            yield anchor[0] + r * math.cos(a), anchor[1] + r * math.sin(a)
+        a = ring * 0.5 + 2 * math.pi * np.arange(n) / n  # rotate successive rings so they do not line up
+        xs.append(anchor[0] + r * np.cos(a))
+        ys.append(anchor[1] + r * np.sin(a))
+    return np.column_stack([np.concatenate(xs), np.concatenate(ys)])
 
 
 def _spread(anchor: tuple[float, float], count: int, area: shapely.Geometry | None,
-            placed: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    inner = None
+            located: shapely.STRtree | None, spread: list[tuple[float, float]]) -> list[tuple[float, float]] | None:
+    """``count`` positions around ``anchor`` inside ``area`` (``EDGE_MARGIN_M`` in where the zone
+    allows) and ``MIN_GAP_M`` from every located and already spread marker; None when they do not
+    all fit (the caller then stacks the town's sites into one counted marker)."""
+    cands = _candidates(anchor)
+    if count > len(cands):
+        return None
+    keep = np.ones(len(cands), dtype=bool)
     if area is not None and not area.is_empty:
         inner = area.buffer(-EDGE_MARGIN_M)
         if inner.is_empty or not inner.contains(shapely.Point(anchor)):
             inner = area
         shapely.prepare(inner)
-    out: list[tuple[float, float]] = []
-    pts = np.array(placed, dtype=float).reshape(-1, 2)
-    for x, y in _candidates(anchor):
-        if len(out) == count:
-            break
-        if inner is not None and (x, y) != anchor and not shapely.contains_xy(inner, x, y):
-            continue
-        if len(pts) and np.min(np.hypot(pts[:, 0] - x, pts[:, 1] - y)) < MIN_GAP_M:
-            continue
-        out.append((x, y))
-        pts = np.vstack([pts, [x, y]])
-    if len(out) < count:
-        raise ValueError(f"could not spread {count} markers around {anchor} inside their zone")
-    return out
+        keep[1:] = shapely.contains_xy(inner, cands[1:, 0], cands[1:, 1])  # the anchor itself may sit anywhere
+    cands = cands[keep]
+    if located is not None and len(cands):
+        hit = located.query(shapely.points(cands), predicate="dwithin", distance=MIN_GAP_M * (1 - 1e-9))[0]
+        cands = np.delete(cands, np.unique(hit), axis=0)
+    if spread and len(cands):
+        pts = np.asarray(spread, dtype=float)
+        near = np.zeros(len(cands), dtype=bool)
+        for start in range(0, len(pts), 512):  # bounded memory: 512 markers at a time
+            chunk = pts[start:start + 512]
+            d = np.hypot(cands[:, None, 0] - chunk[None, :, 0], cands[:, None, 1] - chunk[None, :, 1])
+            near |= (d < MIN_GAP_M).any(axis=1)
+        cands = cands[~near]
+    if len(cands) < count:
+        return None
+    return [(float(x), float(y)) for x, y in cands[:count]]
 
 
 def locate_sites(
@@ -121,10 +141,13 @@ def locate_sites(
     seats = {str(c): (float(x), float(y)) for c, x, y in zip(gazetteer["town_code"], gazetteer["seat_lon"],
                                                              gazetteer["seat_lat"], strict=False)}
     groups = _anchor_groups(np.flatnonzero(~has_xy), towns, prec, seats, placeholder_points, disp_p)
-    placed: list[tuple[float, float]] = []
+    located = None
     if has_xy.any():
         ex, ey = _TO_M.transform(lon[has_xy], lat[has_xy])
-        placed.extend(zip(np.atleast_1d(ex), np.atleast_1d(ey), strict=False))
+        located = shapely.STRtree(shapely.points(np.atleast_1d(ex), np.atleast_1d(ey)))
+    spread: list[tuple[float, float]] = []
+    stack = np.ones(n, dtype=np.int64)
+    stacked: dict[str, int] = {}
     zone_geom_m, district_m = _metric_areas(zones, district)
     for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
         members = sorted(groups[key], key=lambda i: ids[i])
@@ -135,8 +158,13 @@ def locate_sites(
                 anchor = area.point_on_surface().coords[0]  # official zone that misses the seat
         else:
             area, anchor = district_m, _TO_M.transform(*district_seat)
-        spots = _spread(tuple(anchor), len(members), area, placed)
-        placed.extend(spots)
+        spots = _spread(tuple(anchor), len(members), area, located, spread)
+        if spots is None:  # they do not fit: one counted marker at the anchor (see STACK_COLUMN)
+            spots = [tuple(anchor)] * len(members)
+            stack[members] = len(members)
+            stacked[key] = len(members)
+        else:
+            spread.extend(spots)
         xs, ys = _TO_DEG.transform([p[0] for p in spots], [p[1] for p in spots])
         for i, x, y in zip(members, np.atleast_1d(xs), np.atleast_1d(ys), strict=False):
             disp_x[i], disp_y[i], disp_p[i] = x, y, "town" if key else "district"
@@ -144,10 +172,13 @@ def locate_sites(
     df["display_lon"] = disp_x
     df["display_lat"] = disp_y
     df["display_precision"] = disp_p
+    df[STACK_COLUMN] = stack
     shown = np.isfinite(disp_x) & np.isfinite(disp_y)
     geom = np.full(n, None, dtype=object)
     geom[shown] = shapely.points(disp_x[shown], disp_y[shown])
-    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs=WGS84_CRS), crs=WGS84_CRS)
+    out = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geom, index=df.index, crs=WGS84_CRS), crs=WGS84_CRS)
+    out.attrs["stacked"] = stacked
+    return out
 
 
 def _column(df: pd.DataFrame, name: str, missing: object) -> pd.Series:

@@ -172,3 +172,11 @@ ROUND_TWO: dict[str, tuple[str, ...]] = {
     "User names (NFKC, case, look-alikes)": (
         "user-case", "user-upper", "user-fullwidth", "user-cyrillic-a", "user-all-cyrillic", "user-greek-o", "user-nfkc"),
 }
+
+# ---- round three (issue 27), volume, expansion and faults (hard-volume) ----
+# The classes of tests/hostile/test_round3_*.py; the report lists each with its counts.
+ROUND_THREE_VOLUME: dict[str, tuple[str, ...]] = {
+    "What a file expands to (shared strings)": ("xlsx-shared-string-8.7kB",),
+    "No volume of stored data takes a reader down": ("town-only-400", "seed-town-only", "located-100k"),
+    "Faults named, reads kept": ("db-read-only", "db-full-read", "page-bug", "page-database"),
+}

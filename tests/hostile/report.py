@@ -21,6 +21,7 @@ from tests.hostile.corpus import (
     CAPACITY_CASES,
     COORD_CASES,
     NOT_A_USER_NAME,
+    ROUND_THREE_VOLUME,
     ROUND_TWO,
     SPREADSHEET_CASES,
     TEXT_CASES,
@@ -41,6 +42,7 @@ GROUP_TITLES = {
     "restore": "Restoring backups (round two)",
     "store": "What the store holds (round two: planted with SQL)",
     "concurrency": "Parallel writers on every check-then-write (round three)",
+    "volume": "Volume of stored data (round three: every page and CLI read)",
 }
 
 
@@ -63,14 +65,15 @@ def _cell(text: str) -> str:
 def render(records: list[dict]) -> str:
     outcomes = collections.Counter(r["outcome"] for r in records)
     {(r["group"], r["case"]) for r in records}
-    input_groups = ("text", "values", "files", "accounts", "restore", "store")
+    input_groups = ("text", "values", "files", "accounts", "restore", "store", "volume")
     inputs = {(r["group"], r["case"]) for r in records if r["group"] in input_groups}
     lost = sum(int(r["figures"].get("updates_lost", 0)) for r in records)
     partial = sum(int(r["figures"].get("partial_writes", 0)) for r in records)
     dialogs = sum(int(r["figures"].get("dialogs", 0)) for r in records)
     first_round = len(TEXT_CASES) + len(CAPACITY_CASES) + len(COORD_CASES) + len(SPREADSHEET_CASES) + len(BOUNDARY_CASES)
     round_two = {c for ids in ROUND_TWO.values() for c in ids} - {c.id for c in TEXT_CASES}
-    corpus = first_round + len(round_two)
+    round_three = {c for ids in ROUND_THREE_VOLUME.values() for c in ids}
+    corpus = first_round + len(round_two) + len(round_three)
     latest = max((r["at"] for r in records), default="—")
     lines = [
         "# Reliability: hostile input, faults and intruders",
@@ -84,7 +87,8 @@ def render(records: list[dict]) -> str:
         "",
         "| figure | value |",
         "|---|---:|",
-        f"| bad inputs in the corpus (`tests/hostile/corpus.py`; round two: {len(round_two)}) | {corpus} |",
+        f"| bad inputs in the corpus (`tests/hostile/corpus.py`; round two: {len(round_two)}, "
+        f"round three: {len(round_three)}) | {corpus} |",
         f"| bad inputs tried (distinct cases with a recorded outcome) | {len(inputs)} |",
         f"| input × entry-point checks | {sum(1 for r in records if r['group'] in input_groups)} |",
         f"| refused correctly (clear message, database unchanged) | {outcomes['refused']} |",
@@ -93,6 +97,7 @@ def render(records: list[dict]) -> str:
         f"| legitimate variants read correctly (GBK, BOM, GCJ-02, kg/d) | {outcomes['accepted_correctly']} |",
         f"| faults survived (before-or-after, integrity ok, clear message) | {outcomes['fault_survived']} |",
         f"| properties held (hypothesis) | {outcomes['property_held']} |",
+        f"| volume drawn as far as possible, the rest said (round three) | {outcomes['degraded_and_said']} |",
         f"| browser dialogs opened by payloads | {dialogs} |",
         f"| partial writes found | {partial} |",
         f"| **updates lost** | **{lost}** |",
@@ -116,6 +121,15 @@ def render(records: list[dict]) -> str:
             lines.append(f"| `{_cell(r['case'])}` | {_cell(r['entry'])} | {int(r['figures'].get('attempts', 0))} | "
                          f"{int(r['figures'].get('updates_lost', 0))} |")
         lines.append("")
+    lines += ["## Round three (issue 27): volume, what a file expands to, faults", "",
+              "| class | cases tried / in the corpus | checks | refused | read correctly | degraded and said | "
+              "faults survived |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for title, ids in ROUND_THREE_VOLUME.items():
+        mine = [r for r in records if r["case"] in ids]
+        n = collections.Counter(r["outcome"] for r in mine)
+        lines.append(f"| {title} | {len({r['case'] for r in mine})} / {len(ids)} | {len(mine)} | {n['refused']} | "
+                     f"{n['accepted_correctly']} | {n['degraded_and_said']} | {n['fault_survived']} |")
+    lines.append("")
     by_group: dict[str, list[dict]] = collections.defaultdict(list)
     for r in records:
         by_group[r["group"]].append(r)
@@ -134,8 +148,10 @@ def render(records: list[dict]) -> str:
               for cid in SPREADSHEET_CASES + BOUNDARY_CASES]
     lines += [f"| `{cid}` | round two: {_cell(title)} (see `tests/hostile/`) |"
               for title, ids in ROUND_TWO.items() for cid in ids if cid in round_two]
+    lines += [f"| `{cid}` | round three: {_cell(title)} (see `test_round3_*.py`) |"
+              for title, ids in ROUND_THREE_VOLUME.items() for cid in ids]
     lines.append("")
-    missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES) | round_two)
+    missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES) | round_two | round_three)
     missing = [c for c in missing if not any(r["case"] == c for r in records)]
     if missing:
         lines += ["## Not tried in the recorded run", "", ", ".join(f"`{c}`" for c in missing), ""]

@@ -24,6 +24,7 @@ OUTCOMES = (
     "accepted_correctly",  # a legitimate variant (GBK, UTF-8-BOM, GCJ-02 …) read right
     "fault_survived",  # a crash/fault left the database before-or-after, never between
     "property_held",  # a property-based test held for all generated examples
+    "degraded_and_said",  # volume a reader cannot draw whole: drawn as far as it can, the rest said (issue 27)
 )
 
 

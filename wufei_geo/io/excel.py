@@ -68,16 +68,29 @@ def _count_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lang: str) -> N
 
 def schema_columns(data: bytes) -> dict[str, str] | None:
     """header → schema name from an exported workbook's header sheet, or None when it has none
-    (bulk import reads people's workbooks back with it)."""
+    (bulk import reads people's workbooks back with it).  Only that sheet is read, within the same
+    bounds as any table (:func:`wufei_geo.io.tabular.bounded_rows`): another sheet is never
+    expanded, and a header sheet that passes a bound is no header sheet."""
     try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, engine="openpyxl", nrows=200)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - not a workbook we made: no map
         return None
-    for lang in ("zh", "en"):
-        sheet = sheets.get(i18n.t("export.sheet.headers", lang))
-        if sheet is not None and sheet.shape[1] >= 2:
-            return dict(zip(sheet.iloc[:, 0].astype(str), sheet.iloc[:, 1].astype(str), strict=False))
-    return None
+    try:
+        for lang in ("zh", "en"):
+            name = i18n.t("export.sheet.headers", lang)
+            if name not in book.sheetnames:
+                continue
+            sheet = book[name]
+            sheet.reset_dimensions()
+            try:
+                rows = bounded_rows(sheet.iter_rows(max_row=200, values_only=True), lang)
+            except Exception:  # noqa: BLE001 - past a bound: not our header sheet
+                return None
+            pairs = [r[:2] for r in rows[1:] if len(r) >= 2]
+            return dict(pairs) if pairs else None
+        return None
+    finally:
+        book.close()
 
 
 def to_xlsx_bytes(layer: str, gdf: gpd.GeoDataFrame, lang: str | None = None) -> bytes:

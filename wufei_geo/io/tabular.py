@@ -23,6 +23,12 @@ MAX_ROWS = 100_000
 MAX_COLUMNS = 100
 MAX_CELLS = 2_000_000
 MAX_CELL_CHARS = 20_000
+# What a table EXPANDS to (issue 27): the text of all its cells together, counted as the rows are
+# read.  An XLSX cell is a reference into the shared strings, so 8.7 kB of references to one
+# 20,000-character string passed every bound above and expanded to gigabytes once the cells were
+# copied; a CSV can never hold more text than its bytes.  32 Mi characters is more than a
+# 100,000-site export sent back holds (~20 Mi) and keeps a read of a table within ~0.5 GB.
+MAX_TABLE_CHARS = 32 * 1024 * 1024
 
 
 def msg(key: str, lang: str, **fmt: Any) -> str:
@@ -109,7 +115,7 @@ def too_big(what: str, lang: str, **fmt: Any) -> ImportFileError:
 def bounded_rows(rows: Any, lang: str) -> list[list[str]]:
     """Rows (lists of cell texts) taken one at a time, refusing once any bound is passed."""
     out: list[list[str]] = []
-    cells = 0
+    cells = chars = 0
     for row in rows:
         cells_here = ["" if v is None else str(v) for v in row]
         while cells_here and cells_here[-1] == "":
@@ -124,6 +130,9 @@ def bounded_rows(rows: Any, lang: str) -> list[list[str]]:
         long = next((v for v in cells_here if len(v) > MAX_CELL_CHARS), None)
         if long is not None:
             raise too_big("cell", lang, row=len(out) + 1, n=len(long), limit=MAX_CELL_CHARS)
+        chars += sum(map(len, cells_here))
+        if chars > MAX_TABLE_CHARS:
+            raise too_big("chars", lang, row=len(out) + 1, limit=MAX_TABLE_CHARS)
         out.append(cells_here)
     return out
 
