@@ -81,7 +81,7 @@ IDENTIFIER_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 MAX_NOTE_CHARS: Final = 10_000
 
 # --- roles -------------------------------------------------------------------
-ROLES: Final = ("admin", "planner", "town_official")
+ROLES: Final = ("admin", "planner", "town_official", "department")
 
 # --- targets (facilities/targets.csv) -----------------------------------------
 # How a target is measured (docs/architecture.md → Targets); computed by wufei_geo/analysis/.
@@ -156,6 +156,11 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
     "location_source",
     "source_ref",  # table + row of the plan, e.g. "附表3 E.12"
     "data_note",
+    # issue 23: what indicators #58, #49, #47 read (null = unknown until entered)
+    "online_monitoring",  # 在线监管: yes | no
+    "online_monitoring_since",  # ISO date the monitoring went online
+    "pollution_insurance",  # 环境污染责任保险 (hazardous-waste operators): yes | no
+    "investment_yuan",  # 投资 in 元
     "retired",
     "version",
 )
