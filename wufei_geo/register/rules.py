@@ -51,9 +51,9 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule("at_least", False, _at_least, "≥ 目标值", "≥ the target"),
         Rule("greater_than", False, _greater, "> 目标值", "> the target"),
-        Rule("not_above_baseline", False, _not_above, "不增加：≤ 2020 年值", "not increased: ≤ the 2020 value"),
-        Rule("not_below_baseline", False, _not_below, "不降低：≥ 2020 年值", "not lowered: ≥ the 2020 value"),
-        Rule("below_baseline", False, _below, "下降：< 2020 年值", "falls: < the 2020 value"),
+        Rule("not_above_baseline", False, _not_above, "≤ 2020 年值", "≤ the 2020 value"),
+        Rule("not_below_baseline", False, _not_below, "≥ 2020 年值", "≥ the 2020 value"),
+        Rule("below_baseline", False, _below, "< 2020 年值", "< the 2020 value"),
         # a grade: the reported text equals the target text (compared in assess, not as a number)
         Rule("equals_text", False, _never, "等于目标等级", "equals the target grade"),
         Rule("judgement", True, _never, "需规划人员判断", "a planner's judgement"),
