@@ -295,7 +295,7 @@ def create_user(
 ) -> dict[str, Any]:
     """Create an account; ``town_official`` needs a town code, other roles must not have one;
     ``department`` needs one of the plan's departments (issue 23), other roles must not have one."""
-    from wufei_geo.register.permissions import check_department
+    from wufei_geo.departments import check_department
 
     name = check_name(name)
     if role not in ROLES:

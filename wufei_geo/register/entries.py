@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wufei_geo.departments import department_key
 from wufei_geo.facilities import load_targets
 from wufei_geo.paths import FACILITIES_DIR
 from wufei_geo.register.measures import Measure, indicator_measure, target_measure
@@ -26,11 +26,6 @@ KINDS: tuple[str, ...] = ("required", "optional", "self_selected", "facility")
 AREAS: tuple[str, ...] = ("source_reduction", "utilisation", "disposal", "support", "public", "facility")
 # The plan's construction period ends on this date (一、（三）): the default assessment date.
 PLAN_END_YEAR = 2025
-
-
-def department_key(name: str) -> str:
-    """A department name compared as the plan writes it across line breaks (no whitespace)."""
-    return re.sub(r"\s+", "", name or "")
 
 
 @dataclass(frozen=True)

@@ -8,33 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wufei_geo.errors import PermissionDenied, ValidationError
-from wufei_geo.register.entries import Entry, department_key, read_indicators
+from wufei_geo.departments import departments
+from wufei_geo.errors import PermissionDenied
+from wufei_geo.register.entries import Entry
 
-
-def departments() -> tuple[str, ...]:
-    """Every 主要责任部门 of 附表1, in the order they first appear."""
-    seen: dict[str, None] = {}
-    for e in read_indicators():
-        for d in e.departments:
-            seen.setdefault(d, None)
-    return tuple(seen)
-
-
-def check_department(role: str, department: str | None) -> str | None:
-    """The department of a new account: required (one of :func:`departments`) for the
-    ``department`` role, refused for every other role."""
-    text = department_key(department or "")
-    if role != "department":
-        if text:
-            raise ValidationError(key="error.role_no_department", params={"role": role})
-        return None
-    if not text:
-        raise ValidationError(key="error.department_required", params={"allowed": "、".join(departments())})
-    if text not in departments():
-        raise ValidationError(key="error.unknown_department",
-                              params={"department": department, "allowed": "、".join(departments())})
-    return text
+__all__ = ["department_may_report", "departments", "may_report", "require_may_report", "require_planner"]
 
 
 def department_may_report(department: str | None, entry: Entry) -> bool:
