@@ -49,5 +49,6 @@ pages = [
     st.Page("app_pages/pages/towns.py", title=tr("page.towns"), icon=":material/location_city:", url_path="towns"),
     st.Page("app_pages/pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
     st.Page("app_pages/pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
+    st.Page("app_pages/pages/indicators.py", title=tr("page.indicators"), icon=":material/checklist:", url_path="indicators"),
 ]
 st.navigation(pages).run()

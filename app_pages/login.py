@@ -99,7 +99,7 @@ def act(
 
 
 def role_label(role: str) -> str:
-    return tr(f"role.{role}") if role in ("admin", "planner", "town_official") else role
+    return tr(f"role.{role}") if role in ("admin", "planner", "town_official", "department") else role
 
 
 def login_form(store: Any) -> auth.Actor | None:

@@ -70,9 +70,9 @@ def _open():
 
 
 def _list(args: argparse.Namespace) -> int:
+    from wufei_geo.departments import department_key
     from wufei_geo.i18n import t
     from wufei_geo.register.assess import PLAN_DEADLINE, assess, summary
-    from wufei_geo.departments import department_key
     from wufei_geo.register.texts import latest_text, summary_lines, target_text
 
     as_of = args.as_of or PLAN_DEADLINE
