@@ -42,7 +42,7 @@ def _assessment(version: str, as_of: dt.date) -> list[Assessment]:
 
 
 def _filters(L: str) -> dict[str, str]:
-    keep_across_language("reg_area", "reg_kind", "reg_status")
+    keep_across_language("reg_area", "reg_kind", "reg_department", "reg_status")
     c1, c2, c3, c4 = st.columns(4)
     area = c1.selectbox(tr("register.page.area"), [ALL, *AREAS], key="reg_area",
                         format_func=lambda a: tr("register.page.all") if a == ALL else area_label(a, L))
@@ -93,7 +93,9 @@ def _chart(a: Assessment, values: list[dict[str, Any]], L: str) -> None:
     data = pd.DataFrame(points)
     x = alt.X("year:O", title=tr("register.chart.year"))
     y = alt.Y("value:Q", title=e.unit_of_values if e.unit_of_values not in ("", "—") else tr("register.chart.value"))
-    layers = [alt.Chart(data).mark_line(point=True).encode(x=x, y=y, color=alt.Color("what:N", title=None))]
+    layers = [alt.Chart(data).mark_line(color="#90a4ae").encode(x=x, y=y),
+              alt.Chart(data).mark_point(filled=True, size=80).encode(
+                  x=x, y=y, color=alt.Color("what:N", title=None), tooltip=["year:O", "value:Q", "what:N"])]
     goal = e.target_value if e.target_value is not None else (e.baseline_value if e.rule.endswith("baseline") else None)
     if goal is not None:
         rule_frame = pd.DataFrame({"value": [goal], "label": [f"{e.target_year}: {target_text(e, L)}"]})
@@ -156,13 +158,14 @@ def _detail(a: Assessment, rows: list[Assessment], catalog: Any, L: str) -> None
                                   tr("register.col.value"): v["text"] if v["value"] is None else v["value"],
                                   tr("register.col.source"): v["source"], tr("register.col.by"): v["entered_by"],
                                   tr("register.col.state"): tr(f"register.value.{v['status']}"),
-                                  tr("register.col.note"): v["note"]} for v in values]))
+                                  tr("register.col.note"): v["note"] or ""} for v in values]))
     history = reporting.value_history(store, e.id)
     if history:
         st.markdown(f"**{tr('register.page.history')}**")
         show_table(pd.DataFrame([{tr("register.col.when"): h["at_local"], tr("register.col.by"): h["user_name"],
-                                  tr("register.col.action"): h["action"], tr("register.col.value"): h["new_value"],
-                                  tr("register.col.note"): h["note"]} for h in history]))
+                                  tr("register.col.action"): tr(f"register.action.{h['action']}"),
+                                  tr("register.col.value"): h["new_value"], tr("register.col.note"): h["note"] or ""}
+                                 for h in history]))
     if e.town_code:
         _town_map(a, rows, catalog, L)
     _forms(a, L)
@@ -225,6 +228,7 @@ def render() -> None:
         return
     ids = [a.entry.id for a in shown]
     names = {a.entry.id: a.entry.name(L) for a in shown}
+    keep_across_language("reg_entry")
     picked = st.selectbox(tr("register.page.pick"), ids, key="reg_entry", format_func=lambda i: f"{i} · {names[i]}")
     _detail(next(a for a in shown if a.entry.id == picked), rows, catalog, L)
 
