@@ -77,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
     p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,
                    help=f"what shades the towns on the PDF briefing's map (default: {DEFAULT_BRIEFING_MEASURE})")
+    p.add_argument("--assessment", action="store_true",
+                   help="write the assessment of the register instead (.pdf: summary, not met and not measured by department)")
+    p.add_argument("--as-of", type=_date, default=None, help="the assessment's date (default 2025-12-31)")
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_report)
@@ -229,6 +232,10 @@ def cmd_towns(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.assessment:
+        from wufei_geo.commands.indicators import write_assessment
+
+        return write_assessment(args)
     from wufei_geo import analysis
     from wufei_geo.analysis import report_figures
     from wufei_geo.filters import apply_filters, filters_text

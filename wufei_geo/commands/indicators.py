@@ -159,3 +159,25 @@ def _decide(args: argparse.Namespace) -> int:
         return 0
 
     return _with_actor(args, work)
+
+
+def write_assessment(args: argparse.Namespace) -> int:
+    """``wufei-geo report --assessment -o FILE.pdf`` (the report command's assessment branch)."""
+    from pathlib import Path
+
+    from wufei_geo.i18n import t
+    from wufei_geo.register.assess import PLAN_DEADLINE, assess
+    from wufei_geo.reports.assessment_pdf import assessment_pdf
+    from wufei_geo.reports.briefing_pdf import BriefingFontError
+
+    if not str(args.output).lower().endswith(".pdf"):
+        return fail("the assessment is written as .pdf / 终期评估输出为 .pdf")
+    as_of = args.as_of or PLAN_DEADLINE
+    store = _open()
+    try:
+        data = assessment_pdf(assess(store, as_of), as_of, args.lang, generated=args.today or store.today())
+    except BriefingFontError as exc:
+        return fail(t(exc.key, args.lang, **exc.params))
+    Path(args.output).write_bytes(data)
+    print(f"wrote {args.output}")
+    return 0
