@@ -51,6 +51,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     j.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     j.set_defaults(func=_judge)
 
+    w = sub.add_parser("workbook", help="write a department's workbook of indicators to fill in (.xlsx)")
+    w.add_argument("-o", "--output", required=True)
+    w.add_argument("--department", help="the department (default: every reported indicator)")
+    w.add_argument("--year", type=int, default=2025, help="the year filled in on every row (default 2025)")
+    w.set_defaults(func=_workbook)
+
+    im = sub.add_parser("import", help="import values from a CSV or XLSX (dry run unless --apply)")
+    im.add_argument("file")
+    im.add_argument("--apply", action="store_true", help="write the values (all or none)")
+    im.add_argument("--user", required=True)
+    im.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    im.set_defaults(func=_import)
+
     pe = sub.add_parser("pending", help="list values waiting as 待核实")
     pe.add_argument("--json", action="store_true")
     pe.set_defaults(func=_pending)
@@ -181,3 +194,41 @@ def write_assessment(args: argparse.Namespace) -> int:
     Path(args.output).write_bytes(data)
     print(f"wrote {args.output}")
     return 0
+
+
+def _workbook(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wufei_geo.departments import check_department
+    from wufei_geo.io.value_import import department_workbook
+
+    try:
+        department = check_department("department", args.department) if args.department else None
+    except WufeiError as exc:
+        return fail(exc)
+    Path(args.output).write_bytes(department_workbook(department, args.lang, args.year))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from wufei_geo.io.bulk_import import read_file
+    from wufei_geo.io.tabular import ImportFileError
+    from wufei_geo.io.value_import import apply_values, plan_values
+
+    def work(store, actor) -> int:
+        try:
+            data = read_file(args.file, args.lang)
+            result = (apply_values if args.apply else plan_values)(store, actor, data, str(args.file), args.lang)
+        except ImportFileError as exc:
+            return fail(str(exc))
+        for r in result.rows:
+            state = f"✗ {printable(r.error)}" if r.error else ("待核实" if r.pending else "✓")
+            print(f"{r.row:>4}  {printable(r.item['entry_id'])}  {printable(r.item['year'])}: "
+                  f"{printable(r.item['value'])}  {state}")
+        if result.errors:
+            return fail(f"{len(result.errors)} rows refused; nothing written / {len(result.errors)} 行被拒绝，未写入")
+        print(("written" if args.apply else "dry run: nothing written") + f" ({len(result.rows)} rows)")
+        return 0
+
+    return _with_actor(args, work)

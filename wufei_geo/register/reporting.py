@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wufei_geo import auth, db
-from wufei_geo.errors import ImplausibleEdit, NotFound, ValidationError
+from wufei_geo.errors import BatchRefused, ImplausibleEdit, NotFound, ValidationError, WufeiError
 from wufei_geo.register.entries import Entry, entry_by_id
 from wufei_geo.register.permissions import require_may_report, require_planner
 from wufei_geo.register.value_rules import check_value, plausibility
@@ -44,38 +44,68 @@ def _previous(conn: Connection, entry_id: str, year: int) -> float | None:
     return None if row is None else float(row.value)
 
 
+def _write_value(conn: Connection, store: Store, who: Any, now: dt.datetime, item: dict[str, Any]) -> dict[str, Any]:
+    """Check and write one value (see :func:`report_value`) inside the caller's transaction."""
+    entry = _entry(item.get("entry_id"))
+    note = item.get("note")
+    note = check_note(note.strip()) if isinstance(note, str) and note.strip() else None
+    require_may_report(who, entry)
+    checked = check_value(entry, item.get("year"), item.get("value"), item.get("source"), store.today().year)
+    violations = plausibility(entry, checked, _previous(conn, entry.id, checked.year))
+    status = "accepted"
+    if violations:
+        if not item.get("insist") or not note:
+            raise ImplausibleEdit("; ".join(v.message for v in violations), violations)
+        status = "accepted" if who.role in ("admin", "planner") else "pending"
+    row = {"entry_id": entry.id, "year": checked.year, "value": checked.value, "text": checked.text,
+           "source": checked.source, "note": note, "status": status, "entered_by": who.name,
+           "entered_at": now, "rules": json.dumps([v.as_dict() for v in violations], ensure_ascii=False)
+           if violations else None}
+    new_id = conn.execute(sa.insert(db.indicator_values).values(**row)).inserted_primary_key[0]
+    action = "propose_value" if status == "pending" else ("override_value" if violations else "report_value")
+    shown = checked.text if checked.text is not None else audit.fmt(checked.value)
+    audit.record(conn, now, who.name, None, None, action, entry.id, None, f"{checked.year}: {shown}",
+                 note or checked.source, None)
+    return {**row, "id": new_id}
+
+
 def report_value(store: Store, actor: Any, entry_id: Any, year: Any, value: Any, source: Any,
                  note: str | None = None, insist: bool = False) -> dict[str, Any]:
     """Enter a value of a register entry for a year.  Refusals raise and write nothing.
 
     An implausible value raises ImplausibleEdit unless ``insist`` with a note: a planner's or an
-    administrator's is then accepted (audited ``override``), a department's is stored as
+    administrator's is then accepted (audited ``override_value``), a department's is stored as
     ``pending`` (待核实) and counts only once a planner confirms it."""
-    entry = _entry(entry_id)
-    note = check_note(note.strip()) if isinstance(note, str) and note.strip() else None
+    _entry(entry_id)
+    item = {"entry_id": entry_id, "year": year, "value": value, "source": source, "note": note, "insist": insist}
 
     def work(conn: Connection) -> dict[str, Any]:
         now = store.now()
         who = auth.check_actor(conn, actor, now, store.settings)
-        require_may_report(who, entry)
-        checked = check_value(entry, year, value, source, store.today().year)
-        violations = plausibility(entry, checked, _previous(conn, entry.id, checked.year))
-        status = "accepted"
-        if violations:
-            if not insist or not note:
-                raise ImplausibleEdit("; ".join(v.message for v in violations), violations)
-            status = "accepted" if who.role in ("admin", "planner") else "pending"
-        row = {"entry_id": entry.id, "year": checked.year, "value": checked.value, "text": checked.text,
-               "source": checked.source, "note": note, "status": status, "entered_by": who.name,
-               "entered_at": now, "rules": json.dumps([v.as_dict() for v in violations], ensure_ascii=False)
-               if violations else None}
-        new_id = conn.execute(sa.insert(db.indicator_values).values(**row)).inserted_primary_key[0]
-        action = "propose_value" if status == "pending" else ("override_value" if violations else "report_value")
-        shown = checked.text if checked.text is not None else audit.fmt(checked.value)
-        audit.record(conn, now, who.name, None, None, action, entry.id, None, f"{checked.year}: {shown}",
-                     note or checked.source, None)
+        row = _write_value(conn, store, who, now, item)
         auth.touch(conn, who.session_id, now)
-        return {**row, "id": new_id}
+        return row
+
+    return store.run_write(work)
+
+
+def report_values(store: Store, actor: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several values in ONE transaction (the bulk import): all are written, or none —
+    BatchRefused lists every refusal as ``(index, entry_id, error)``."""
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        now = store.now()
+        who = auth.check_actor(conn, actor, now, store.settings)
+        rows, errors = [], []
+        for i, item in enumerate(items):
+            try:
+                rows.append(_write_value(conn, store, who, now, item))
+            except WufeiError as exc:
+                errors.append((i, str(item.get("entry_id")), exc))
+        if errors:
+            raise BatchRefused(None, errors, key="error.batch_values", params={"n": len(errors)})
+        auth.touch(conn, who.session_id, now)
+        return rows
 
     return store.run_write(work)
 
