@@ -44,3 +44,21 @@ def test_cli_writes_the_assessment_pdf(sqlite_url, monkeypatch, capsys, tmp_path
     assert data.startswith(b"%PDF") and len(data) > 5000
     assert auth  # the module is imported for the fixtures' bcrypt speed-up
     assert TEST_PASSWORD
+
+
+def test_workbook_has_a_register_sheet(store, make_user):
+    import openpyxl
+    import pandas as pd
+
+    from wufei_geo.reports.workbook import workbook_bytes
+
+    planner = make_user("planner")
+    reporting.report_value(store, planner, "27", 2025, 210, "年报")
+    data = workbook_bytes([], [], pd.DataFrame(columns=["site_id"]), lang="en", register=assess(store))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb["Register (assessment)"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:4] == ("No.", "Kind", "Area", "Indicator or target") and len(rows) == 103
+    row27 = next(r for r in rows if r[0] == "27")
+    assert (row27[7], row27[8], row27[12].lower()) == (210, 2025, "met")
+    assert next(r for r in rows if r[0] == "26")[7] is None  # never 0

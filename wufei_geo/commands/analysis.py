@@ -270,9 +270,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             path = Path(args.output)
             path.write_bytes(data)
         else:
+            from wufei_geo.register.assess import PLAN_DEADLINE, assess
+            from wufei_geo.store import Store
+
             path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
                                 generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
-                                confirmation_months=months)
+                                confirmation_months=months, register=assess(Store.open(), args.as_of or PLAN_DEADLINE))
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1
