@@ -180,3 +180,21 @@ def test_cli_lists_sets_and_refuses_another_departments_indicator(sqlite_url, mo
     code, out, _ = _run(monkeypatch, capsys, "indicators")
     assert "62 项指标：已达标 1，未达标 0，未测量 44，待判断 17" in out
     assert "40 项设施目标" in out
+
+
+def test_values_and_judgements_survive_backup_and_restore(store, dept, make_user, tmp_path):
+    from wufei_geo.io import backup
+
+    planner = make_user("planner")
+    reporting.report_value(store, dept, "27", 2025, 210, "年报")
+    reporting.judge(store, planner, "35", dt.date(2025, 12, 31), "met", "已印发")
+    path = tmp_path / "b.zip"
+    backup.backup(store, path)
+    url = f"sqlite:///{tmp_path / 'restored.sqlite'}"
+    target = Store.open(url, seed=False, settings=Settings(db_url=url))
+    try:
+        backup.restore(target, path, accept_unsigned=True)
+        by = _by_id(target)
+        assert (by["27"].reading.value, by["27"].status, by["35"].status) == (210, "met", "met")
+    finally:
+        target.close()

@@ -238,7 +238,8 @@ meta = sa.Table(
 )
 
 # Tables whose content is the data (alembic_version is bookkeeping).
-DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers, meta)
+DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers,
+                                     indicator_values, indicator_judgements, meta)
 
 
 def normalise_url(url: str) -> str:
