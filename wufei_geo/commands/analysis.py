@@ -114,6 +114,7 @@ def _status_line(by_status: dict[str, Any], lang: str) -> str:
 def cmd_capacity(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
     from wufei_geo.analysis import fmt_number
+    from wufei_geo.analysis.measures import site_measure
     from wufei_geo.i18n import t
     from wufei_geo.reports.texts import (
         achieved_text,
@@ -164,7 +165,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
               f"{t('analysis.col.achieved', lang)} {achieved_text(item, lang)} · "
               f"{t('analysis.col.registered', lang)} {registered_text(item, lang)} · "
               f"{t('analysis.col.year_reached', lang)} {reached_year_text(item, lang)} · {state}")
-        if item.measure != "untracked" and item.measured:
+        if site_measure(item.measure).tracked and item.measured:
             print(f"      {t('analysis.by_status', lang)}: {_status_line(item.by_status, lang)}")
         if item.forecast_state == "cannot_tell":
             print("      " + forecast_text(item, lang))
@@ -174,6 +175,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 def cmd_towns(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
     from wufei_geo.analysis import fmt_number, report_figures
+    from wufei_geo.analysis.measures import site_measure
     from wufei_geo.filters import apply_filters, filters_text
     from wufei_geo.i18n import t
     from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
@@ -207,7 +209,7 @@ def cmd_towns(args: argparse.Namespace) -> int:
         print("    " + " · ".join(f"{t('analysis.measure.' + m, lang)} {analysis.fmt_measure(fig.values[m], m, lang)}"
                                   for m in analysis.TOWN_MEASURES))
         for item in card.targets:
-            if item.measure == "untracked":
+            if not site_measure(item.measure).tracked:
                 value = t("analysis.state.untracked", lang)
             else:
                 value = (f"{achieved_text(item, lang)} / {fmt_number(item.target)} {unit_text(item.unit, lang)} · "
