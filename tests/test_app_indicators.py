@@ -59,3 +59,5 @@ def test_department_reports_its_own_indicator_and_is_refused_another(tmp_path, m
     assert not at.exception
     assert "不能填报指标 17" in texts(at.error)
     assert [v["entry_id"] for v in reporting.values(store, status=None)] == ["27"]
+    # the bulk section offers the department's own workbook
+    assert at.selectbox(key=f"reg_bulk_department_{LVHUA}").value == LVHUA

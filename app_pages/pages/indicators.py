@@ -13,9 +13,20 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import catalog_and_version, get_store, keep_across_language, lang, show_table, tr
+from app_pages.common import (
+    catalog_and_version,
+    file_uploader,
+    get_store,
+    keep_across_language,
+    lang,
+    show_table,
+    tr,
+)
+from app_pages.downloads import download
 from app_pages.login import act, current_actor, login_form, user_bar
 from wufei_geo.departments import departments
+from wufei_geo.io.tabular import ImportFileError
+from wufei_geo.io.value_import import apply_values, department_workbook, plan_values
 from wufei_geo.mdtext import md_literal
 from wufei_geo.register import reporting
 from wufei_geo.register.assess import PLAN_DEADLINE, STATUSES, Assessment, assess, summary
@@ -204,6 +215,48 @@ def _forms(a: Assessment, L: str) -> None:
                     done=lambda _row: _flash(tr("register.judge.saved")))
 
 
+def _bulk(L: str) -> None:
+    """The department workbook (download) and its import (dry run, then all rows or none)."""
+    store = get_store()
+    actor = current_actor(store)
+    st.subheader(tr("register.bulk.title"))
+    own = actor.department if actor is not None and actor.department else None
+    options = [ALL, *departments()]
+    dept = st.selectbox(tr("register.page.department"), options, index=options.index(own) if own else 0,
+                        key=f"reg_bulk_department_{own or ALL}", format_func=lambda d: tr("register.page.all") if d == ALL else d)
+    chosen = None if dept == ALL else dept
+    download(tr("register.bulk.download"), lambda: department_workbook(chosen, L),
+             f"wufei-indicators-{chosen or 'all'}.xlsx", key="reg_bulk_xlsx")
+    if actor is None:
+        return
+    upload = file_uploader(tr("register.bulk.upload"), ["xlsx", "csv"], key="reg_bulk_file")
+    if upload is None:
+        return
+    data, name = upload.getvalue(), upload.name
+    left, right = st.columns(2)
+    result = None
+    try:
+        if left.button(tr("register.bulk.dry_run"), key="reg_bulk_dry"):
+            result = act(store, lambda who: plan_values(store, who, data, name, L))
+        if right.button(tr("register.bulk.apply"), key="reg_bulk_apply", type="primary"):
+            result = act(store, lambda who: apply_values(store, who, data, name, L))
+    except ImportFileError as exc:
+        st.error(md_literal(str(exc)))
+        return
+    if result is None:
+        return
+    show_table(pd.DataFrame([{tr("register.bulk.row"): r.row, tr("register.col.id"): r.item["entry_id"],
+                              tr("register.col.year"): r.item["year"], tr("register.col.value"): r.item["value"],
+                              tr("register.bulk.result"): r.error or (tr("register.value.pending") if r.pending else "✓")}
+                             for r in result.rows]))
+    if result.errors:
+        st.error(tr("register.bulk.refused", n=len(result.errors)))
+    elif result.applied:
+        st.success(tr("register.bulk.applied", n=len(result.rows)))
+    else:
+        st.info(tr("register.bulk.checked", n=len(result.rows)))
+
+
 def _flash(message: str) -> None:
     """Say it after the rerun that shows the new figures."""
     st.session_state[FLASH_KEY] = message
@@ -225,12 +278,14 @@ def render() -> None:
     shown = [a for a in rows if _keep(a, filters)]
     _table(shown, L)
     if not shown:
+        _bulk(L)
         return
     ids = [a.entry.id for a in shown]
     names = {a.entry.id: a.entry.name(L) for a in shown}
     keep_across_language("reg_entry")
     picked = st.selectbox(tr("register.page.pick"), ids, key="reg_entry", format_func=lambda i: f"{i} · {names[i]}")
     _detail(next(a for a in shown if a.entry.id == picked), rows, catalog, L)
+    _bulk(L)
 
 
 render()
