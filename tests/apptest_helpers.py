@@ -16,7 +16,7 @@ from wufei_geo.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
-PAGES = {name: f"app_pages/pages/{name}.py" for name in ("map", "capacity", "towns", "update", "data")}
+PAGES = {name: f"app_pages/pages/{name}.py" for name in ("map", "capacity", "towns", "update", "data", "indicators")}
 UPDATE_PAGE = PAGES["update"]
 TOWN = "310118105"  # 赵巷镇: five sites in the plan's seed
 PASSWORD = "correct horse battery"
