@@ -97,7 +97,8 @@ def _list(args: argparse.Namespace) -> int:
         state = i18n.t("cli.users.disabled", L) if u["disabled"] else (
             i18n.t("cli.users.locked", L, until=auth.shanghai_time(u["locked_until"])) if u["locked_until"]
             else i18n.t("cli.users.active", L))
-        town = f"{u['town_code']} {names.get(u['town_code'], '')}".strip() if u["town_code"] else "—"
+        town = f"{u['town_code']} {names.get(u['town_code'], '')}".strip() if u["town_code"] else (
+            u.get("department") or "—")  # issue 23: a department account shows its department here
         print(f"{u['name']}\t{i18n.t('role.' + u['role'], L)}\t{town}\t{state}")
     return 0
 
