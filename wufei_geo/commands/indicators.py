@@ -10,7 +10,7 @@ import json
 from wufei_geo.commands import fail
 from wufei_geo.commands.status import printable
 from wufei_geo.commands.users import read_password
-from wufei_geo.errors import ValidationError, WufeiError
+from wufei_geo.errors import WufeiError
 
 STATUS_CHOICES = ("met", "not_met", "unmeasured", "judgement")
 
@@ -83,7 +83,7 @@ def _open():
 
 
 def _list(args: argparse.Namespace) -> int:
-    from wufei_geo.departments import department_key
+    from wufei_geo.departments import check_department
     from wufei_geo.i18n import t
     from wufei_geo.register.assess import PLAN_DEADLINE, assess, summary
     from wufei_geo.register.texts import latest_text, summary_lines, target_text
@@ -91,11 +91,11 @@ def _list(args: argparse.Namespace) -> int:
     as_of = args.as_of or PLAN_DEADLINE
     rows = assess(_open(), as_of)
     if args.department:
-        key = department_key(args.department)
+        try:
+            key = check_department("department", args.department)
+        except WufeiError as exc:
+            return fail(exc)
         rows = [a for a in rows if key in a.entry.departments]
-        if not rows:
-            return fail(ValidationError(key="error.unknown_department", params={
-                "department": args.department, "allowed": "…"}))
     if args.status:
         rows = [a for a in rows if a.status == args.status]
     if args.json:
