@@ -126,3 +126,20 @@ def test_the_forty_targets_join_the_register() -> None:
     c2 = [e for e in targets if e.id.endswith("C.2-blocks")]
     assert len(c2) == 11 and all(e.measure.kind == "places" for e in c2)
     assert len(entries) == 102 and len({e.id for e in entries}) == 102
+
+
+def test_validate_checks_the_indicators_file(tmp_path) -> None:
+    import shutil
+
+    from wufei_geo.register.entries import check_indicators
+
+    assert check_indicators() == []
+    for name in ("indicators.csv", "NOTES.md"):
+        shutil.copy(FACILITIES_DIR / name, tmp_path / name)
+    text = (tmp_path / "indicators.csv").read_text(encoding="utf-8")
+    broken = text.replace(",区农业农村委,reported,%,tonnage_baseline_rate,附表1 #23", ",,reported,%,tonnage_baseline_rate,附表1 #23")
+    broken = broken.replace(",不增加,not_above_baseline,区生态环境局,reported,,,附表1 #1", ",不增加,not_above_baseline,区生态环境局,reported,,nowhere,附表1 #1")
+    (tmp_path / "indicators.csv").write_text(broken, encoding="utf-8")
+    problems = check_indicators(tmp_path)
+    assert any(p.startswith("indicators.csv:24: departments") for p in problems), problems
+    assert any(p.startswith("indicators.csv:2: reading") for p in problems), problems

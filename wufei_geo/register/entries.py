@@ -136,3 +136,38 @@ def entry_by_id(entry_id: str, facilities_dir: Path | str = FACILITIES_DIR) -> E
         if e.id == str(entry_id).strip():
             return e
     raise KeyError(entry_id)
+
+
+def check_indicators(facilities_dir: Path | str = FACILITIES_DIR) -> list[str]:
+    """Problems of ``indicators.csv`` as ``file:row: field: message`` lines (empty: fine): the 62
+    numbers in order, known kinds, rules and measures, a number where a rule compares one, the
+    departments (only #11 has none, see NOTES), every reading written in NOTES.md."""
+    from wufei_geo.register.readings import readings
+
+    path = Path(facilities_dir) / INDICATORS_FILE
+    try:
+        entries = read_indicators(facilities_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"{path}: {exc}"]
+    problems = []
+    notes = readings(facilities_dir)
+
+    def add(line: int, field_name: str, message: str) -> None:
+        problems.append(f"{INDICATORS_FILE}:{line}: {field_name}: {message}")
+
+    if [e.id for e in entries] != [str(n) for n in range(1, 63)]:
+        add(1, "number", "the rows must be 附表1's numbers 1–62 in order")
+    for line, e in enumerate(entries, start=2):
+        if e.kind not in KINDS[:3]:
+            add(line, "kind", f"{e.kind!r} is not required, optional or self_selected")
+        if e.area not in AREAS[:5]:
+            add(line, "area", f"unknown area {e.area!r}")
+        if e.rule in ("at_least", "greater_than") and e.target_value is None:
+            add(line, "target_value", f"the rule {e.rule} needs a number")
+        if e.rule.endswith("baseline") and e.baseline_value is None:
+            add(line, "baseline_value", f"the rule {e.rule} compares with the 2020 value, which is empty")
+        if not e.departments and e.id != "11":
+            add(line, "departments", "empty (only #11 names no department in the plan)")
+        if e.reading and e.reading not in notes:
+            add(line, "reading", f"facilities/NOTES.md has no '#### reading: {e.reading}'")
+    return problems
