@@ -71,4 +71,6 @@ def test_department_reports_a_value_on_the_page(app: Any, page: Any, artifacts_d
     page.get_by_text("English", exact=True).first.click()
     page.get_by_text("62 indicators: met 1, not met 0, not measured 44, needs judgement 17").first.wait_for(
         timeout=60_000)
+    page.get_by_text("Reported values and their sources").first.wait_for(timeout=60_000)
+    wait_until(page, lambda: page.get_by_text("填报数值与来源").count() == 0, what="the rerun in English to finish")
     page.screenshot(path=str(artifacts_dir / "indicators-en.png"), full_page=False)
