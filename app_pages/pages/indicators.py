@@ -40,6 +40,7 @@ from wufei_geo.register.texts import (
     status_label,
     summary_lines,
     target_text,
+    value_unit,
 )
 
 ALL = "__all__"
@@ -103,7 +104,7 @@ def _chart(a: Assessment, values: list[dict[str, Any]], L: str) -> None:
         return
     data = pd.DataFrame(points)
     x = alt.X("year:O", title=tr("register.chart.year"))
-    y = alt.Y("value:Q", title=e.unit_of_values if e.unit_of_values not in ("", "—") else tr("register.chart.value"))
+    y = alt.Y("value:Q", title=value_unit(e, L) or tr("register.chart.value"))
     layers = [alt.Chart(data).mark_line(color="#90a4ae").encode(x=x, y=y),
               alt.Chart(data).mark_point(filled=True, size=80).encode(
                   x=x, y=y, color=alt.Color("what:N", title=None), tooltip=["year:O", "value:Q", "what:N"])]
@@ -196,7 +197,7 @@ def _forms(a: Assessment, L: str) -> None:
             st.markdown(f"**{tr('register.form.title')}**")
             year = st.number_input(tr("register.col.year"), min_value=2021, max_value=2100, value=2025, step=1,
                                    key=f"reg_year_{e.id}")
-            value = st.text_input(tr("register.col.value") + (f" ({e.unit_of_values})" if e.unit_of_values not in ("", "—") else ""),
+            value = st.text_input(tr("register.col.value") + (f" ({value_unit(e, L)})" if value_unit(e, L) else ""),
                                   key=f"reg_value_{e.id}_v")
             source = st.text_input(tr("register.col.source"), key=f"reg_source_{e.id}")
             note = st.text_input(tr("register.col.note"), key=f"reg_note_{e.id}")

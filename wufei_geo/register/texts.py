@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from wufei_geo.analysis.quantities import fmt_number
-from wufei_geo.i18n import t
+from wufei_geo.i18n import MESSAGES, t
 from wufei_geo.register.entries import Entry
 from wufei_geo.register.readings import reading_text
 from wufei_geo.register.rules import rule
@@ -40,9 +40,19 @@ def summary_lines(counts: dict[str, dict[str, int]], lang: str = "zh", as_of: dt
     return lines
 
 
-def _unit(entry: Entry, lang: str) -> str:
+def value_unit(entry: Entry, lang: str = "zh") -> str:
+    """The unit of the entry's values in ``lang`` (the plan's Chinese units get an English label);
+    empty when the plan gives none."""
     unit = entry.unit_of_values
-    return "" if unit in ("", "—") else f" {unit}"
+    if unit in ("", "—"):
+        return ""
+    key = f"register.unit.{unit}"
+    return t(key, lang) if key in MESSAGES else unit
+
+
+def _unit(entry: Entry, lang: str) -> str:
+    unit = value_unit(entry, lang)
+    return f" {unit}" if unit else ""
 
 
 def latest_text(assessment: Any, lang: str = "zh") -> str:
