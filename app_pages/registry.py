@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("towns", ":material/location_city:"),
     PageSpec("update", ":material/edit_note:"),
     PageSpec("data", ":material/database:"),
+    PageSpec("indicators", ":material/checklist:"),
 )
 
 # name → the page's script path (what AppTest's ``switch_page`` takes)

@@ -67,6 +67,7 @@ class Actor:
     name: str
     role: str
     town_code: str | None
+    department: str | None = None  # issue 23: a department account's plan department
 
     def __repr__(self) -> str:  # never print the token
         return f"Actor(name={self.name!r}, role={self.role!r}, town_code={self.town_code!r})"
@@ -255,7 +256,7 @@ def live_session(conn: Connection, token: str | None, now: dt.datetime, settings
     row = conn.execute(
         sa.select(
             s.c.id.label("session_id"), s.c.created_at, s.c.last_seen_at, s.c.ended,
-            u.c.id.label("user_id"), u.c.name, u.c.role, u.c.town_code, u.c.disabled,
+            u.c.id.label("user_id"), u.c.name, u.c.role, u.c.town_code, u.c.department, u.c.disabled,
         )
         .join(u, u.c.id == s.c.user_id)
         .where(s.c.token_hash == _token_hash(token))
@@ -305,12 +306,17 @@ def _audit_user_event(conn: Connection, now: dt.datetime, by: str, action: str, 
 
 
 def create_user(
-    store: Store, name: str, role: str, town_code: str | None, password: str, actor: Actor | None = None
+    store: Store, name: str, role: str, town_code: str | None, password: str, actor: Actor | None = None,
+    department: str | None = None,
 ) -> dict[str, Any]:
-    """Create an account; ``town_official`` needs a town code, other roles must not have one."""
+    """Create an account; ``town_official`` needs a town code, other roles must not have one;
+    ``department`` needs one of the plan's departments (issue 23), other roles must not have one."""
+    from wufei_geo.departments import check_department
+
     name = check_name(name)
     if role not in ROLES:
         raise ValidationError(key="error.unknown_role", params={"role": role, "allowed": ", ".join(ROLES)})
+    department = check_department(role, department)
     if ROLES[role].town_bound:
         if town_code is None or str(town_code).strip() == "":
             raise ValidationError(key="error.town_required")
@@ -331,12 +337,14 @@ def create_user(
             raise ValidationError(key="error.user_exists", params={"name": clash[0]})
         conn.execute(
             sa.insert(db.users).values(
-                name=name, role=role, town_code=town_code, password_hash=password_hash,
+                name=name, role=role, town_code=town_code, department=department, password_hash=password_hash,
                 disabled=False, failed_logins=0, locked_until=None, created_at=now,
             )
         )
-        _audit_user_event(conn, now, by, "user_add", name, role + (f" {town_code}" if town_code else ""))
-        return {"name": name, "role": role, "town_code": town_code, "disabled": False, "created_at": now}
+        _audit_user_event(conn, now, by, "user_add", name,
+                          role + (f" {town_code}" if town_code else "") + (f" {department}" if department else ""))
+        return {"name": name, "role": role, "town_code": town_code, "department": department, "disabled": False,
+                "created_at": now}
 
     return store.run_write(work)
 
@@ -346,7 +354,7 @@ def list_users(store: Store) -> list[dict[str, Any]]:
     u = db.users
     with store.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(u.c.name, u.c.role, u.c.town_code, u.c.disabled, u.c.failed_logins, u.c.locked_until, u.c.created_at)
+            sa.select(u.c.name, u.c.role, u.c.town_code, u.c.department, u.c.disabled, u.c.failed_logins, u.c.locked_until, u.c.created_at)
             .order_by(u.c.name)
         ).mappings().all()
     return [dict(r) for r in rows]
@@ -446,7 +454,8 @@ def authenticate(store: Store, name: str, password: str) -> Actor:
                 token_hash=_token_hash(token), user_id=row.id, created_at=now, last_seen_at=now, ended=False
             )
         )
-        return ("ok", Actor(token=token, user_id=row.id, name=row.name, role=row.role, town_code=row.town_code))
+        return ("ok", Actor(token=token, user_id=row.id, name=row.name, role=row.role, town_code=row.town_code,
+                              department=row.department))
 
     outcome, value = store.run_write(work)
     if outcome == "ok":
@@ -465,7 +474,8 @@ def resume(store: Store, token: str) -> Actor:
         now = store.now()
         row = live_session(conn, token, now, store.settings)
         touch(conn, row.session_id, now)
-        return Actor(token=token, user_id=row.user_id, name=row.name, role=row.role, town_code=row.town_code)
+        return Actor(token=token, user_id=row.user_id, name=row.name, role=row.role, town_code=row.town_code,
+                     department=row.department)
 
     return store.run_write(work)
 

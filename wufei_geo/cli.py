@@ -49,6 +49,14 @@ EXAMPLES: dict[str, str] = {
     "rounds list": "wufei-geo rounds list --json",
     "rounds progress": "wufei-geo rounds progress 1",
     "serve": "wufei-geo serve --server.port 8501",
+    "indicators": "wufei-geo indicators --department 区绿化市容局 --status unmeasured",
+    "indicators set": "wufei-geo indicators set 27 --year 2025 --value 210 --source 区绿化市容局年报 --user lvhua",
+    "indicators judge": "wufei-geo indicators judge 35 met --note 已印发实施方案 --user planner1",
+    "indicators pending": "wufei-geo indicators pending --json",
+    "indicators workbook": "wufei-geo indicators workbook -o lvhua.xlsx --department 区绿化市容局",
+    "indicators import": "wufei-geo indicators import lvhua.xlsx --user lvhua --apply",
+    "indicators confirm": "wufei-geo indicators confirm 3 --user planner1 --note 电话核实",
+    "indicators reject": "wufei-geo indicators reject 3 --user planner1 --note 数值有误",
 }
 # Help for options and arguments whose command module gives none.
 OPTION_HELP: dict[tuple[str, str], str] = {

@@ -56,6 +56,7 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 
 _FLOAT_COLUMNS = {
+    "investment_yuan",
     "capacity_value",
     "capacity_norm",
     "operating_capacity_value",
@@ -97,6 +98,7 @@ users = sa.Table(
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("town_code", sa.String(9), nullable=True),
+    sa.Column("department", sa.Text, nullable=True),  # issue 23: a department account's plan department
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
@@ -198,6 +200,38 @@ round_answers = sa.Table(
     sa.Column("answered_at", UTCDateTime, nullable=False),
 )
 
+# --- issue 23: the register (migration 0013r_register) -------------------------------------
+indicator_values = sa.Table(
+    "indicator_values",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(64), nullable=False, index=True),  # plan number or target id
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("text", sa.Text, nullable=True),  # a grade (等级) as written
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # accepted | pending (待核实) | rejected
+    sa.Column("entered_by", sa.Text, nullable=False),
+    sa.Column("entered_at", UTCDateTime, nullable=False),
+    sa.Column("rules", sa.Text, nullable=True),  # JSON: the plausibility rules a pending value broke
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True),
+)
+indicator_judgements = sa.Table(
+    "indicator_judgements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(64), nullable=False, index=True),
+    sa.Column("as_of", sa.String(10), nullable=False),  # ISO date the judgement speaks for
+    sa.Column("verdict", sa.String(16), nullable=False),  # met | not_met
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("judged_by", sa.Text, nullable=False),
+    sa.Column("judged_at", UTCDateTime, nullable=False),
+)
+# --- end issue 23 ---------------------------------------------------------------------------
+
 meta = sa.Table(
     "meta",
     metadata,
@@ -206,7 +240,8 @@ meta = sa.Table(
 )
 
 # Tables whose content is the data (alembic_version is bookkeeping).
-DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers, meta)
+DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers,
+                                     indicator_values, indicator_judgements, meta)
 
 
 def normalise_url(url: str) -> str:

@@ -114,6 +114,11 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
     "location_source",
     "source_ref",  # table + row of the plan, e.g. "附表3 E.12"
     "data_note",
+    # issue 23: what indicators #58, #49, #47 read (null = unknown until entered)
+    "online_monitoring",  # 在线监管: yes | no
+    "online_monitoring_since",  # ISO date the monitoring went online
+    "pollution_insurance",  # 环境污染责任保险 (hazardous-waste operators): yes | no
+    "investment_yuan",  # 投资 in 元
     "retired",
     "version",
 )

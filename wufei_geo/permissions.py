@@ -33,6 +33,7 @@ class Action:
     refusal: str = "error.may_not"
     rule: str | None = None
     per_town: bool = False
+    per_department: bool = False  # about one register entry: a department-bound role reaches its own
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Role:
     name: str
     actions: frozenset[str]
     town_bound: bool = False
+    department_bound: bool = False  # its accounts carry one of the plan's departments
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
@@ -57,15 +59,23 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("decide_proposal", rule="decide_role"),  # confirm or reject a 待核实 proposal
     # accounts, official boundaries, backup and restore, adding and retiring sites
     Action("administer", refusal="error.admin_only"),
+    # enter a value of a register entry (indicator or target); a department only its own entries
+    Action("report_value", refusal="error.role_may_not_report", per_department=True),
+    # an insisted implausible register value counts at once (a department's waits as 待核实)
+    Action("accept_implausible_value"),
+    # record a judgement on a qualitative entry; confirm or reject a 待核实 register value
+    Action("judge_register", refusal="error.register_planner_only"),
 )}
 
 _PLANNING = frozenset({"edit_site", "apply_implausible", "set_baseline_capacity", "set_design_capacity",
-                       "manage_rounds", "decide_proposal"})
+                       "manage_rounds", "decide_proposal", "report_value", "accept_implausible_value",
+                       "judge_register"})
 
 ROLES: dict[str, Role] = {r.name: r for r in (
     Role("admin", _PLANNING | {"administer"}),
     Role("planner", _PLANNING),
     Role("town_official", frozenset({"edit_site"}), town_bound=True),
+    Role("department", frozenset({"report_value"}), department_bound=True),
 )}
 
 
@@ -78,6 +88,12 @@ def town_scope(actor: Any) -> str | None:
     """The one town an actor's view and changes are limited to (None: every town)."""
     role = role_of(actor)
     return getattr(actor, "town_code", None) if role is not None and role.town_bound else None
+
+
+def department_scope(actor: Any) -> str | None:
+    """The one plan department a department-bound actor reports for (None: not bound)."""
+    role = role_of(actor)
+    return getattr(actor, "department", None) if role is not None and role.department_bound else None
 
 
 def _town_of(thing: Any) -> Any:
@@ -93,6 +109,11 @@ def may(actor: Any, action: str, thing: Any = None) -> bool:
     if role.town_bound and spec.per_town:
         own = getattr(actor, "town_code", None)
         return own is not None and _town_of(thing) is not None and str(_town_of(thing)) == str(own)
+    if role.department_bound and spec.per_department:
+        # THE department rule: a department reports only the entries its department owns (the
+        # entry's 主要责任部门 include it)
+        own = getattr(actor, "department", None)
+        return own is not None and thing is not None and bool(thing.owned_by(own))
     return True
 
 
@@ -101,6 +122,10 @@ def require(actor: Any, action: str, thing: Any = None) -> None:
     if may(actor, action, thing):
         return
     spec, role = ACTIONS[action], role_of(actor)
+    if role is not None and action in role.actions and spec.per_department and role.department_bound:
+        raise PermissionDenied(key="error.other_department", params={
+            "name": getattr(actor, "name", None), "department": getattr(actor, "department", None) or "",
+            "entry": getattr(thing, "id", None), "owners": "、".join(getattr(thing, "departments", ())) or "—"})
     if role is not None and action in role.actions and spec.per_town and thing is not None:
         town = _town_of(thing)
         raise PermissionDenied(

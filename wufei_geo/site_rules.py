@@ -47,7 +47,8 @@ from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STA
 
 EDITABLE_FIELDS = frozenset(
     {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note",
-     "expected_commissioning", "served_villages", "baseline_capacity_value", "baseline_capacity_unit"}
+     "expected_commissioning", "served_villages", "baseline_capacity_value", "baseline_capacity_unit",
+     *("online_monitoring", "online_monitoring_since", "pollution_insurance", "investment_yuan")}  # issue 23
 )
 EXPECTED_YEARS = (2000, 2100)  # an expected commissioning year outside this range is a typo
 VILLAGE_NAME_MAX = 64
@@ -87,6 +88,8 @@ RULES: dict[str, str] = {
     "note_required_to_insist": "insisting on an implausible edit without a note",
     "baseline_note_required": "a capacity before the project (E.11) without a note naming its source",
     "nothing_to_change": "an edit that changes nothing",
+    "not_yes_no": "a yes/no attribute (online monitoring, insurance) that is not yes, no or unknown",
+    "insurance_not_hazardous": "pollution liability insurance on a site that is not a hazardous-waste operator",
     # soft (plausibility) rules
     "capacity_above_design": "operating capacity above the site's design capacity",
     "capacity_jump": "operating capacity more than 10× above (or below) the previous value",
@@ -313,6 +316,45 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
         new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
     if "location" in changes:
         new.update(parse_location(changes["location"]))
+    new.update(parse_indicator_attributes(site, changes, today))
+    return new
+
+
+# --- issue 23: the site attributes indicators #58, #49, #47 read -------------------------------
+_YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "是": "yes", "有": "yes",
+           "no": "no", "n": "no", "false": "no", "0": "no", "否": "no", "无": "no",
+           "": None, "unknown": None, "未知": None}
+
+
+def parse_yes_no(value: Any, field_name: str) -> str | None:
+    """yes | no | None (unknown) from the words people write (是/否, yes/no, 未知)."""
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    if key not in _YES_NO:
+        raise refuse("not_yes_no", f"{field_name}: {value!r} is not yes/no/unknown / 须为 是/否/未知",
+                     field=field_name, value=value)
+    return _YES_NO[key]
+
+
+def parse_indicator_attributes(site: Mapping[str, Any], changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """Online monitoring (+ since when), pollution liability insurance (hazardous-waste sites
+    only) and investment in 元 (≥ 0); None clears a value back to unknown."""
+    new: dict[str, Any] = {}
+    if "online_monitoring" in changes:
+        new["online_monitoring"] = parse_yes_no(changes["online_monitoring"], "online_monitoring")
+    if "online_monitoring_since" in changes:
+        new["online_monitoring_since"] = parse_date(changes["online_monitoring_since"], today)
+    if "pollution_insurance" in changes:
+        answer = parse_yes_no(changes["pollution_insurance"], "pollution_insurance")
+        if answer is not None and site.get("category") != "hazardous_waste":
+            raise refuse("insurance_not_hazardous", "pollution liability insurance is recorded for hazardous-waste "
+                         "operators only / 环境污染责任保险仅记录危险废物经营单位", field="pollution_insurance",
+                         category=site.get("category"))
+        new["pollution_insurance"] = answer
+    if "investment_yuan" in changes:
+        value = changes["investment_yuan"]
+        new["investment_yuan"] = None if value in (None, "") else parse_number(value, "investment", "investment_yuan")
     return new
 
 

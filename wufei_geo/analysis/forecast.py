@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wufei_geo.analysis.values import _date_end, _year
 from wufei_geo.freshness import status_confirmed
 
-_VILLAGE_MEASURES = ("village_count", "served_village_count")
+if TYPE_CHECKING:
+    from wufei_geo.analysis.measures import SiteMeasure
 
 
 def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
@@ -41,10 +42,9 @@ def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months
     return expected.year, expected.year, []
 
 
-def _forecast_parts(rows: list[dict[str, Any]], measure: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+def _forecast_parts(rows: list[dict[str, Any]], how: SiteMeasure) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """The parts of a forecast (earliest year ``e``, latest year ``l``, ``amount``: None = unknown,
     village ``keys``, ``fact``: in the target state) and why each site is uncertain."""
-    inf = math.inf
     reasons: dict[str, list[str]] = {}
     parts: list[dict[str, Any]] = []
     for r in rows:
@@ -52,44 +52,19 @@ def _forecast_parts(rows: list[dict[str, Any]], measure: str) -> tuple[list[dict
             continue
         if r["reasons"]:
             reasons.setdefault(r["site_id"], []).extend(r["reasons"])
-        if measure == "capacity":
-            amount = r["capacity"]
-            base = r.get("baseline")
-            if base is not None:  # an existing facility: there already, at its baseline
-                _, cap = base
-                parts.append({"e": -inf, "l": -inf, "amount": cap, "keys": None, "fact": True})
-                if cap is None:
-                    reasons.setdefault(r["site_id"], []).append("unknown_existing_capacity")
-                elif amount is not None:
-                    amount = max(amount - cap, 0.0)
-            if amount is None:
-                reasons.setdefault(r["site_id"], []).append("unknown_capacity")
-            parts.append({"e": r["earliest"], "l": r["latest"], "amount": amount, "keys": None, "fact": r["fact"]})
-        elif measure in _VILLAGE_MEASURES:
-            keys = r["village_keys"] if measure == "served_village_count" else (
-                [r["village_key"]] if r["village_key"] else [])
-            if keys is None:
-                reasons.setdefault(r["site_id"], []).append("no_served_villages")
-            parts.append({"e": r["earliest"], "l": r["latest"], "amount": None if keys is None else 0.0,
-                          "keys": keys, "fact": r["fact"]})
-        else:
-            parts.append({"e": r["earliest"], "l": r["latest"], "amount": 1.0, "keys": None, "fact": r["fact"]})
+        parts.extend(how.forecast_part(r, reasons))
     return parts, reasons
 
 
-def _total(selected: list[dict[str, Any]], measure: str, upper: bool) -> float:
+def _total(selected: list[dict[str, Any]], how: SiteMeasure, upper: bool) -> float:
     """What ``selected`` parts add up to (``upper``: a part of unknown amount may bring anything)."""
     if upper and any(p["amount"] is None for p in selected):
         return math.inf
-    if measure in _VILLAGE_MEASURES:
-        return float(len({k for p in selected if p["keys"] for k in p["keys"]}))
-    if measure == "served":
-        return 1.0 if selected else 0.0
-    return float(sum(p["amount"] for p in selected if p["amount"] is not None))
+    return how.forecast_total(selected)
 
 
 def _forecast(
-    rows: list[dict[str, Any]], measure: str, target_value: float | None
+    rows: list[dict[str, Any]], how: SiteMeasure, target_value: float | None
 ) -> tuple[int | None, str, list[str], dict[str, list[str]]]:
     """(reached_year, forecast_state, forecast_basis, reasons per site) — see the package docstring.
 
@@ -97,13 +72,13 @@ def _forecast(
     L(y) counts the parts certainly there by y, U(y) the parts possibly there (infinite when a
     part of unknown amount may be).  The target is reached in Y when L(Y) ≥ target and
     U(Y - 1) < target; never with the registered sites when U(∞) < target."""
-    parts, reasons = _forecast_parts(rows, measure)
+    parts, reasons = _forecast_parts(rows, how)
 
     def lower(y: float) -> float:
-        return _total([p for p in parts if p["l"] <= y], measure, False)
+        return _total([p for p in parts if p["l"] <= y], how, False)
 
     def upper(y: float) -> float:
-        return _total([p for p in parts if p["e"] <= y], measure, True)
+        return _total([p for p in parts if p["e"] <= y], how, True)
 
     basis = [sid for sid in dict.fromkeys(r["site_id"] for r in rows) if sid in reasons]
     if target_value is None:
@@ -113,7 +88,7 @@ def _forecast(
         if lower(y) >= target_value:
             if upper(y - 1) < target_value:
                 # reached: the sites in the target state alone get there; expected: expected dates do
-                facts = _total([p for p in parts if p["fact"] and p["l"] <= y], measure, False)
+                facts = _total([p for p in parts if p["fact"] and p["l"] <= y], how, False)
                 state = "reached" if facts >= target_value else "expected"
                 return int(y), state, [], reasons
             return None, "cannot_tell", basis, reasons

@@ -12,11 +12,10 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.analysis.forecast import _forecast, _placement
-from wufei_geo.analysis.quantities import Quantity, quantity
+from wufei_geo.analysis.measures import SiteMeasure, site_measure
+from wufei_geo.analysis.quantities import Quantity
 from wufei_geo.analysis.sites import (
     _UNDER_WAY,
-    _pursued_statuses,
-    _target_status,
     baseline_capacity,
     matching_sites,
     operating_today_capacity,
@@ -26,7 +25,7 @@ from wufei_geo.analysis.sites import (
 )
 from wufei_geo.analysis.values import _code, _float, _num, _targets_list, _text, _year
 from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, stale_flags
-from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
+from wufei_geo.model import COUNTS_TOWARD, STATUSES
 
 YEARS: tuple[int, ...] = tuple(range(2021, 2027))
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
@@ -97,31 +96,8 @@ class TargetProgress:
 
 
 def _value_of(rows: list[dict[str, Any]], measure: str) -> float:
-    if measure == "capacity":
-        return float(sum(r["capacity"] for r in rows if r["capacity"] is not None))
-    if measure == "village_count":
-        return float(len({r["village_key"] for r in rows if r["village_key"]}))
-    if measure == "served_village_count":
-        return float(len({k for r in rows if r["village_keys"] for k in r["village_keys"]}))
-    if measure == "served":
-        return 1.0 if rows else 0.0
-    return float(len(rows))
-
-
-def _by_status(rows: list[dict[str, Any]], measure: str) -> dict[str, float | int]:
-    if measure in ("village_count", "served_village_count"):
-        # each village once, at its most advanced status
-        rank = {s: i for i, s in enumerate(("cancelled", "suspended", "planned", "under_construction",
-                                            "commissioning", "operating", "decommissioned"))}
-        best: dict[str, str] = {}
-        for r in rows:
-            keys = [r["village_key"]] if measure == "village_count" else (r["village_keys"] or [])
-            for key in keys:
-                if key and (key not in best or rank[r["status"]] > rank[best[key]]):
-                    best[key] = r["status"]
-        return {s: sum(1 for v in best.values() if v == s) for s in STATUSES}
-    return {s: _num(_value_of([r for r in rows if r["status"] == s], measure)) for s in STATUSES}
-
+    """What ``rows`` add up to under the named measure (the record's :meth:`SiteMeasure.total`)."""
+    return site_measure(measure).total(rows)
 
 
 # --------------------------------------------------------------------------- the steps of one target
@@ -131,6 +107,7 @@ class _Target:
 
     row: Mapping[str, Any]
     measure: str
+    how: SiteMeasure  # the measure's record
     value: float | None
     year: int | None
     state: str  # the target state: operating (decommissioned for closures)
@@ -140,33 +117,36 @@ class _Target:
 
 def _read_target(target: Mapping[str, Any], counts_toward: str) -> _Target:
     measure = _text(target.get("measure")) or ""
-    if measure not in MEASURES:
-        raise ValueError(f"target {target.get('target_id')}: unknown measure {measure!r}")
-    applies_mode = target.get("category") == "wet_waste" and measure == "capacity" and not _text(
+    try:
+        how = site_measure(measure)
+    except ValueError:
+        raise ValueError(f"target {target.get('target_id')}: unknown measure {measure!r}") from None
+    applies_mode = target.get("category") == "wet_waste" and how.reads_capacity and not _text(
         target.get("wet_waste_mode")
     )
     return _Target(
         row=target,
         measure=measure,
+        how=how,
         value=_float(target.get("target_value")),
         year=_year(target.get("target_year")),
-        state=_target_status(measure),
-        pursued=frozenset(_pursued_statuses(measure)),
+        state=how.target_status,
+        pursued=frozenset(how.pursued),
         counted=counts_toward if applies_mode else "all",
     )
 
 
 def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, months: int) -> dict[str, Any]:
     """One matching site as the target sees it: its amount, villages, placement in time."""
-    measure = tgt.measure
+    how = tgt.how
     village = _text(rec.get("village"))
     town = _code(rec.get("town_code")) or ""
-    served = served_villages(rec.get("served_villages")) if measure == "served_village_count" else None
+    served = served_villages(rec.get("served_villages")) if how.reads_served_villages else None
     earliest = latest = None
     why: list[str] = []
-    if rec["status"] in tgt.pursued and measure != "untracked":
+    if rec["status"] in tgt.pursued and how.tracked:
         earliest, latest, why = _placement(rec, tgt.state, today, months)
-    baseline = baseline_capacity(rec) if measure == "capacity" else (False, None)
+    baseline = baseline_capacity(rec) if how.reads_capacity else (False, None)
     return {
         "site_id": rec["site_id"],
         "project_id": _text(rec.get("project_id")),
@@ -184,10 +164,10 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
         "commissioned": _text(rec.get("commissioned")),
         "expected_commissioning": _text(rec.get("expected_commissioning")),
         "target_year": _year(rec.get("target_year")),
-        "capacity": site_capacity(rec) if measure == "capacity" else None,
+        "capacity": site_capacity(rec) if how.reads_capacity else None,
         "capacity_unit": _text(rec.get("capacity_norm_unit")),
         "baseline": baseline if baseline[0] else None,
-        "today": operating_today_capacity(rec) if measure == "capacity" else (False, None),
+        "today": operating_today_capacity(rec) if how.reads_capacity else (False, None),
         "earliest": earliest,
         "latest": latest,
         "reasons": why,
@@ -207,7 +187,7 @@ def _site_rows(
     sites: pd.DataFrame, tgt: _Target, today: dt.date, months: int
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The sites that count toward the target, and their rows (:func:`_site_row`)."""
-    matched = pd.DataFrame() if tgt.measure == "untracked" else matching_sites(sites, tgt.row, tgt.counted)
+    matched = pd.DataFrame() if not tgt.how.tracked else matching_sites(sites, tgt.row, tgt.counted)
     overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
     # records of plain values, not a (Geo)Series per row: iterrows cost seconds at 100,000 sites
     records = pd.DataFrame(matched).drop(columns="geometry", errors="ignore").to_dict("records") if len(matched) else []
@@ -235,26 +215,11 @@ class _Totals:
     registered_share: float | None = None
 
 
-def _villages(selected: list[dict[str, Any]], measure: str) -> Quantity:
-    unknown_ids = tuple(r["site_id"] for r in selected if r["village_keys"] is None)
-    known = [r for r in selected if r["village_keys"] is not None]
-    if unknown_ids and not known:
-        return Quantity(None, unknown_ids)
-    return Quantity(_num(_value_of(known, measure)), unknown_ids)
-
-
 def _quantities(rows: list[dict[str, Any]], tgt: _Target) -> tuple[Quantity, Quantity, Quantity]:
     """(achieved today, registered after the projects, the existing facilities' part of today)."""
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
     achieved_rows = [r for r in rows if r["status"] == tgt.state]
-    if tgt.measure == "capacity":
-        today_q = quantity((r["site_id"], r["today"][1]) for r in rows if r["today"][0])
-        existing = quantity((r["site_id"], r["baseline"][1]) for r in rows if r["baseline"] is not None)
-        return today_q, quantity((r["site_id"], r["capacity"]) for r in pursued_rows), existing
-    if tgt.measure == "served_village_count":
-        return _villages(achieved_rows, tgt.measure), _villages(pursued_rows, tgt.measure), Quantity(0)
-    return (Quantity(_num(_value_of(achieved_rows, tgt.measure))),
-            Quantity(_num(_value_of(pursued_rows, tgt.measure))), Quantity(0))
+    return tgt.how.quantities(rows, achieved_rows, pursued_rows)
 
 
 def _state(rows: list[dict[str, Any]], target_value: float | None, achieved: float | int | None) -> str:
@@ -267,8 +232,8 @@ def _state(rows: list[dict[str, Any]], target_value: float | None, achieved: flo
 
 
 def _totals(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Totals:
-    if tgt.measure == "untracked" or not measured:
-        return _Totals(state="untracked" if tgt.measure == "untracked" else "unmeasured")
+    if not tgt.how.tracked or not measured:
+        return _Totals(state="untracked" if not tgt.how.tracked else "unmeasured")
     today_q, reg_q, existing = _quantities(rows, tgt)
     achieved, registered, goal = today_q.value, reg_q.value, tgt.value
     out = _Totals(
@@ -278,7 +243,7 @@ def _totals(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Totals
         achieved_unknown=list(today_q.unknown_sites),
         unknown=list(reg_q.unknown_sites),
         existing=existing,
-        by_status=_by_status(rows, tgt.measure),
+        by_status=tgt.how.by_status(rows),
     )
     if goal is not None:
         out.gap = None if achieved is None else _num(max(goal - achieved, 0.0))
@@ -300,7 +265,7 @@ class _Outlook:
     undated: list[str] = field(default_factory=list)
 
 
-def _projection(dated: list[dict[str, Any]], measure: str) -> list[dict[str, Any]]:
+def _projection(dated: list[dict[str, Any]], how: SiteMeasure) -> list[dict[str, Any]]:
     """Cumulative amount per year of :data:`YEARS`, by status, of the sites placed in a year."""
     projection = []
     for year in YEARS:
@@ -308,28 +273,25 @@ def _projection(dated: list[dict[str, Any]], measure: str) -> list[dict[str, Any
         projection.append(
             {
                 "year": year,
-                "cumulative": _num(_value_of(upto, measure)),
-                "by_status": {
-                    s: _num(_value_of([r for r in upto if r["status"] == s], measure))
-                    for s in _pursued_statuses(measure)
-                },
+                "cumulative": _num(how.total(upto)),
+                "by_status": {s: _num(how.total([r for r in upto if r["status"] == s])) for s in how.pursued},
             }
         )
     return projection
 
 
 def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlook:
-    if tgt.measure == "untracked":
+    if not tgt.how.tracked:
         return _Outlook(state="untracked")
     if not measured:
         return _Outlook(state="unmeasured")
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
     # the chart: only sites placed in a year by dates people gave (never today's date)
     dated = [r for r in pursued_rows if r["year"] is not None]
-    reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.measure, tgt.value)
+    reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.how, tgt.value)
     return _Outlook(
         state=state,
-        projection=_projection(dated, tgt.measure),
+        projection=_projection(dated, tgt.how),
         reached_year=reached_year,
         basis=basis,
         reasons=reasons,
@@ -345,14 +307,14 @@ def _reached_by(outlook: _Outlook, target_year: int | None) -> bool | None:
 
 def _by_mode(sites: pd.DataFrame, tgt: _Target) -> dict[str, dict[str, float | int]]:
     """A wet-waste capacity target's capacity by status, split by mode (centralised, on site)."""
-    if tgt.row.get("category") != "wet_waste" or tgt.measure != "capacity":
+    if tgt.row.get("category") != "wet_waste" or not tgt.how.reads_capacity:
         return {}
     everything = matching_sites(sites, tgt.row, "all")
     by_mode: dict[str, dict[str, float | int]] = {}
     for mode in ("centralised", "on_site"):
         part = everything[everything["wet_waste_mode"] == mode]
         caps = [{"status": s["status"], "capacity": site_capacity(s)} for s in part.to_dict("records")]
-        by_mode[mode] = {s: _num(_value_of([c for c in caps if c["status"] == s], "capacity")) for s in STATUSES}
+        by_mode[mode] = {s: _num(tgt.how.total([c for c in caps if c["status"] == s])) for s in STATUSES}
     return by_mode
 
 
@@ -366,10 +328,10 @@ def _progress(
     """One target against ``sites``: the named steps above, put together."""
     tgt = _read_target(target, counts_toward)
     matched, rows = _site_rows(sites, tgt, today, confirmation_months)
-    measured = tgt.measure != "served_village_count" or any(r["village_keys"] is not None for r in rows)
+    measured = tgt.how.measured(rows)
     totals = _totals(rows, tgt, measured)
     outlook = _outlook(rows, tgt, measured)
-    overdue = (tgt.measure != "untracked" and measured and tgt.year is not None and tgt.year < today.year
+    overdue = (tgt.how.tracked and measured and tgt.year is not None and tgt.year < today.year
                and totals.state != "met")
     stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
     return TargetProgress(
@@ -444,7 +406,7 @@ def capacity_report(
 def wet_waste_progress(report: Sequence[TargetProgress]) -> TargetProgress | None:
     """The headline target: the district's wet-waste treatment capacity (600 t/d)."""
     for item in report:
-        if item.category == "wet_waste" and item.measure == "capacity" and item.level == "district":
+        if item.category == "wet_waste" and site_measure(item.measure).reads_capacity and item.level == "district":
             return item
     return None
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from wufei_geo.analysis.measures import site_measure
 from wufei_geo.analysis.values import _blank, _code, _codes, _float, _ids, _text
 from wufei_geo.model import COUNTS_TOWARD
 
@@ -19,12 +20,9 @@ _NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissi
 _UNDER_WAY = frozenset({"under_construction", "commissioning", "operating", "decommissioned"})
 
 
-def _target_status(measure: str) -> str:
-    return "decommissioned" if measure == "closure_count" else "operating"
-
-
 def _pursued_statuses(measure: str) -> tuple[str, ...]:
-    return ("planned", "under_construction", "commissioning", _target_status(measure))
+    """The statuses of a site on its way to the measure's target state (the record's)."""
+    return site_measure(measure).pursued
 
 
 def site_capacity(row: Mapping[str, Any]) -> float | None:
@@ -85,7 +83,7 @@ def matching_sites(
         mask &= sites["wet_waste_mode"] == mode
     elif (
         target.get("category") == "wet_waste"
-        and target.get("measure") == "capacity"
+        and site_measure(str(target.get("measure"))).reads_capacity
         and counts_toward != "all"
     ):
         mask &= sites["wet_waste_mode"] == counts_toward
@@ -94,7 +92,7 @@ def matching_sites(
         mask &= sites["project_id"].isin(projects)
     if _text(target.get("level")) == "town":
         town = _code(target.get("town_code"))
-        if target.get("measure") == "served":
+        if site_measure(str(target.get("measure"))).town_by_served:
             mask &= sites["served_towns"].map(lambda v: town in [_code(x) for x in _ids(v)])
         else:
             mask &= _codes(sites["town_code"]) == (town or "")

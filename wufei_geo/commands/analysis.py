@@ -77,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
     p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,
                    help=f"what shades the towns on the PDF briefing's map (default: {DEFAULT_BRIEFING_MEASURE})")
+    p.add_argument("--assessment", action="store_true",
+                   help="write the assessment of the register instead (.pdf: summary, not met and not measured by department)")
+    p.add_argument("--as-of", type=_date, default=None, help="the assessment's date (default 2025-12-31)")
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_report)
@@ -111,6 +114,7 @@ def _status_line(by_status: dict[str, Any], lang: str) -> str:
 def cmd_capacity(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
     from wufei_geo.analysis import fmt_number
+    from wufei_geo.analysis.measures import site_measure
     from wufei_geo.i18n import t
     from wufei_geo.reports.texts import (
         achieved_text,
@@ -161,7 +165,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
               f"{t('analysis.col.achieved', lang)} {achieved_text(item, lang)} · "
               f"{t('analysis.col.registered', lang)} {registered_text(item, lang)} · "
               f"{t('analysis.col.year_reached', lang)} {reached_year_text(item, lang)} · {state}")
-        if item.measure != "untracked" and item.measured:
+        if site_measure(item.measure).tracked and item.measured:
             print(f"      {t('analysis.by_status', lang)}: {_status_line(item.by_status, lang)}")
         if item.forecast_state == "cannot_tell":
             print("      " + forecast_text(item, lang))
@@ -171,6 +175,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 def cmd_towns(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
     from wufei_geo.analysis import fmt_number, report_figures
+    from wufei_geo.analysis.measures import site_measure
     from wufei_geo.filters import apply_filters, filters_text
     from wufei_geo.i18n import t
     from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
@@ -204,7 +209,7 @@ def cmd_towns(args: argparse.Namespace) -> int:
         print("    " + " · ".join(f"{t('analysis.measure.' + m, lang)} {analysis.fmt_measure(fig.values[m], m, lang)}"
                                   for m in analysis.TOWN_MEASURES))
         for item in card.targets:
-            if item.measure == "untracked":
+            if not site_measure(item.measure).tracked:
                 value = t("analysis.state.untracked", lang)
             else:
                 value = (f"{achieved_text(item, lang)} / {fmt_number(item.target)} {unit_text(item.unit, lang)} · "
@@ -229,6 +234,10 @@ def cmd_towns(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.assessment:
+        from wufei_geo.commands.indicators import write_assessment
+
+        return write_assessment(args)
     from wufei_geo import analysis
     from wufei_geo.analysis import report_figures
     from wufei_geo.filters import apply_filters, filters_text
@@ -263,9 +272,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             path = Path(args.output)
             path.write_bytes(data)
         else:
+            from wufei_geo.register.assess import PLAN_DEADLINE, assess
+            from wufei_geo.store import Store
+
             path = write_report(args.output, report, cards, catalog.sites, lang=args.lang, params=params,
                                 generated=args.today, figures=figures, filters_text=filters_text(flt, args.lang),
-                                confirmation_months=months)
+                                confirmation_months=months, register=assess(Store.open(), args.as_of or PLAN_DEADLINE))
     except (ValueError, OSError) as exc:
         print(f"wufei-geo report: {exc}", file=sys.stderr)
         return 1

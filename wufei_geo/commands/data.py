@@ -22,6 +22,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     args.dir = args.dir or FACILITIES_DIR
     problems = facilities.validate(args.dir)
+    indicators = Path(args.dir) / "indicators.csv"
+    if indicators.exists():  # issue 23: 附表1's indicators (a folder without them is checked without)
+        from wufei_geo.register.entries import check_indicators
+
+        problems += check_indicators(args.dir)
     if problems:
         for problem in problems:
             print(problem)
@@ -34,5 +39,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"OK {args.dir}: {len(projects)} projects, {len(sites)} sites, "
         f"{components} capacity components, {len(targets)} targets"
+        + (", 62 indicators" if indicators.exists() else "")
     )
     return 0

@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--lon", help="longitude (with --lat and --datum)")
     e.add_argument("--lat", help="latitude")
     e.add_argument("--datum", choices=DATUMS, default="wgs84")
+    # issue 23: what indicators #58, #49, #47 read (empty text: back to unknown)
+    e.add_argument("--online-monitoring", help="online monitoring (在线监管): yes, no or unknown")
+    e.add_argument("--online-monitoring-since", help="the date online monitoring started (YYYY-MM-DD, YYYY-MM, YYYY)")
+    e.add_argument("--pollution-insurance", help="pollution liability insurance (hazardous-waste operators): yes, no, unknown")
+    e.add_argument("--investment", help="the site's investment in yuan (元)")
     e.add_argument("--note", help="why (required for some status changes and to --insist)")
     e.add_argument("--insist", action="store_true",
                    help="keep a value the plausibility rules question (a town official's edit becomes 待核实)")
@@ -100,6 +105,11 @@ def _edit(args: argparse.Namespace) -> int:
         changes["commissioned"] = args.commissioned
     if args.lon is not None or args.lat is not None:
         changes["location"] = (args.lon, args.lat, args.datum)
+    for name in ("online_monitoring", "online_monitoring_since", "pollution_insurance"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name) or None
+    if args.investment is not None:
+        changes["investment_yuan"] = args.investment or None
 
     def work(store: Any, actor: Any) -> int:
         version = args.expect_version if args.expect_version is not None else store.get_site(args.site_id)["version"]

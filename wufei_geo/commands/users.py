@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--role", required=True, choices=tuple(ROLES))
     a.add_argument("--town", help="the official's town: its 9-digit code (310118106) or its name (徐泾镇, 徐泾, "
                                   "Xujing); required for town_official")
+    a.add_argument("--department", help="the plan department a department account reports for (主要责任部门 of "
+                                        "附表1, e.g. 区绿化市容局); required for department")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     a.set_defaults(func=_add)
 
@@ -64,10 +66,11 @@ def _add(args: argparse.Namespace) -> int:
         password = read_password(args, f"Password for {args.name}: ", confirm=True)
         store = _open()
         town = auth.town_code_from(args.town) if args.town else None
-        user = auth.create_user(store, args.name, args.role, town, password)
+        user = auth.create_user(store, args.name, args.role, town, password, department=args.department)
     except WufeiError as exc:
         return _fail(exc)
     town = f" ({user['town_code']})" if user["town_code"] else ""
+    town += f" ({user['department']})" if user.get("department") else ""
     print(f"created {user['name']}: {user['role']}{town}")
     return 0
 
@@ -94,7 +97,8 @@ def _list(args: argparse.Namespace) -> int:
         state = i18n.t("cli.users.disabled", L) if u["disabled"] else (
             i18n.t("cli.users.locked", L, until=auth.shanghai_time(u["locked_until"])) if u["locked_until"]
             else i18n.t("cli.users.active", L))
-        town = f"{u['town_code']} {names.get(u['town_code'], '')}".strip() if u["town_code"] else "—"
+        town = f"{u['town_code']} {names.get(u['town_code'], '')}".strip() if u["town_code"] else (
+            u.get("department") or "—")  # issue 23: a department account shows its department here
         print(f"{u['name']}\t{i18n.t('role.' + u['role'], L)}\t{town}\t{state}")
     return 0
 

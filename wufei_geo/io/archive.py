@@ -36,6 +36,7 @@ MAX_MEMBERS = 16
 MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024  # the whole backup unpacked (README: memory bound)
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
 BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.update_rounds, db.round_answers,
+                                        db.indicator_values, db.indicator_judgements,  # issue 23: the register
                                         db.audit, db.meta)
 Rows = dict[str, list[dict[str, Any]]]
 

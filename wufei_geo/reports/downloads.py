@@ -43,14 +43,16 @@ def report_bytes(
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
     confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
+    register: Sequence[Any] | None = None,
 ) -> bytes:
     """The workbook (``xlsx``) or the HTML briefing (``html``) as bytes; the town figures are
-    ``figures``, else those of ``sites``."""
+    ``figures``, else those of ``sites``; ``register``: the assessment's rows for the workbook's
+    register sheet (issue 23)."""
     if figures is None:
         figures = report_figures(sites, scorecards, params)
     if kind == "xlsx":
         return workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
-                              filters_text=filters_text)
+                              filters_text=filters_text, register=register)
     return briefing_html(report, scorecards, lang=lang, params=params, generated=generated, figures=figures,
                          filters_text=filters_text, confirmation_months=confirmation_months).encode("utf-8")
 

@@ -16,6 +16,7 @@ from wufei_geo.analysis import (
     fmt_quantity,
     fmt_share,
 )
+from wufei_geo.analysis.measures import site_measure
 from wufei_geo.i18n import MESSAGES, category_label, t, unit_label
 
 
@@ -33,13 +34,13 @@ def unit_text(unit: str, lang: str) -> str:
 
 
 def _what(item: TargetProgress) -> str:
-    return "villages" if item.measure == "served_village_count" else "capacity"
+    return "villages" if site_measure(item.measure).reads_served_villages else "capacity"
 
 
 def _total_text(item: TargetProgress, q: Quantity, lang: str, short: bool) -> str:
     """A target's total written by the one formatter; 未测量 for an unmeasured target, — for an
     untracked one."""
-    if item.measure == "untracked":
+    if not site_measure(item.measure).tracked:
         return "—"
     if not item.measured:
         return t("analysis.state.unmeasured", lang)

@@ -168,15 +168,22 @@ def workbook_bytes(
     params: GenerationParameters | None = None,
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
+    register: Sequence[Any] | None = None,
 ) -> bytes:
     """xlsx: targets, wet waste by status (and by year), town scorecards with the town figures
-    (``figures``, else those of ``sites``), sites, parameters."""
+    (``figures``, else those of ``sites``), sites, parameters; with ``register`` (the assessment's
+    rows, issue 23) a register sheet after the targets."""
     params = params or GenerationParameters()
     if figures is None:
         figures = report_figures(sites, scorecards, params)
     wb = Workbook()
     wb.remove(wb.active)
     _targets_sheet(wb, report, scorecards, lang)
+    if register is not None:
+        from wufei_geo.reports.register_sheet import register_rows
+
+        header, rows = register_rows(register, lang)
+        _sheet(wb, t("workbook.sheet.register", lang), header, rows)
     _sheet(wb, t("analysis.report.sheet.wet", lang),
            ["status", t("field.status", lang), "all", "centralised", "on_site"],
            _wet_rows(wet_waste_progress(report), lang))

@@ -20,7 +20,7 @@ from wufei_geo.store.session import Session
 from wufei_geo.store.values import hashable
 
 _FLOAT_COLUMNS = ("capacity_value", "capacity_norm", "operating_capacity_value", "operating_capacity_norm",
-                  "baseline_capacity_value", "baseline_capacity_norm", "lon", "lat")
+                  "baseline_capacity_value", "baseline_capacity_norm", "lon", "lat", "investment_yuan")
 
 
 def site_row(conn: Connection, site_id: str) -> Mapping[str, Any] | None:

@@ -1,0 +1,49 @@
+"""The plan's departments (主要责任部门 of 附表1, read from ``facilities/indicators.csv``): how a
+name is compared, the list, and the department of a new account (issue 23).  A leaf module:
+accounts (``auth``) and the register both read it."""
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from pathlib import Path
+
+from wufei_geo.errors import ValidationError
+from wufei_geo.paths import FACILITIES_DIR
+
+
+def department_key(name: str) -> str:
+    """A department name compared as the plan writes it across line breaks (no whitespace)."""
+    return re.sub(r"\s+", "", name or "")
+
+
+@functools.lru_cache(maxsize=4)
+def _departments(facilities_dir: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    with (Path(facilities_dir) / "indicators.csv").open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            for part in (row.get("departments") or "").split(";"):
+                if department_key(part):
+                    seen.setdefault(department_key(part), None)
+    return tuple(seen)
+
+
+def departments(facilities_dir: Path | str = FACILITIES_DIR) -> tuple[str, ...]:
+    """Every department of 附表1, in the order they first appear."""
+    return _departments(str(facilities_dir))
+
+
+def check_department(role: str, department: str | None) -> str | None:
+    """The department of a new account: required (one of :func:`departments`) for the
+    ``department`` role, refused for every other role."""
+    text = department_key(department or "")
+    if role != "department":
+        if text:
+            raise ValidationError(key="error.role_no_department", params={"role": role})
+        return None
+    if not text:
+        raise ValidationError(key="error.department_required", params={"allowed": "、".join(departments())})
+    if text not in departments():
+        raise ValidationError(key="error.unknown_department",
+                              params={"department": department, "allowed": "、".join(departments())})
+    return text
