@@ -61,3 +61,26 @@ def test_department_reports_its_own_indicator_and_is_refused_another(tmp_path, m
     assert [v["entry_id"] for v in reporting.values(store, status=None)] == ["27"]
     # the bulk section offers the department's own workbook
     assert at.selectbox(key=f"reg_bulk_department_{LVHUA}").value == LVHUA
+
+
+def test_update_page_edits_the_site_attributes_the_indicators_read(tmp_path, monkeypatch):
+    from tests.apptest_helpers import UPDATE_PAGE
+
+    store = _store(tmp_path, monkeypatch)
+    at = log_in(open_page(UPDATE_PAGE), "planner1")
+    at.selectbox(key="update_pick").set_value("E.1-1").run()
+    assert not at.exception
+    site = store.get_site("E.1-1")
+    k = f"E.1-1_{site['version']}"
+    at.radio(key=f"upd_attr_mon_{k}").set_value("yes")
+    at.radio(key=f"upd_attr_ins_{k}").set_value("no")
+    at.text_input(key=f"upd_attr_inv_{k}").input("250000000")
+    at.button(key=f"upd_attr_save_{k}").click().run()
+    assert not at.exception
+    site = store.get_site("E.1-1")
+    assert (site["online_monitoring"], site["pollution_insurance"], site["investment_yuan"]) == ("yes", "no", 2.5e8)
+    # not a hazardous-waste site: no insurance question
+    at.selectbox(key="update_pick").set_value("E.8-1").run()
+    k8 = f"E.8-1_{store.get_site('E.8-1')['version']}"
+    assert f"upd_attr_mon_{k8}" in [r.key for r in at.radio]
+    assert f"upd_attr_ins_{k8}" not in [r.key for r in at.radio]

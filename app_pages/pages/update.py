@@ -47,6 +47,7 @@ from app_pages.forms import (
     unit_options,
     value_text,
 )
+from app_pages.site_attributes import site_attributes
 from wufei_geo import analysis, i18n, mapview, permissions
 from wufei_geo.errors import ImplausibleEdit, StaleVersion, WufeiError
 from wufei_geo.mdtext import md_literal
@@ -207,6 +208,7 @@ def _site_section(page: _Page, site: dict[str, Any]) -> None:
         login.act(page.store, lambda actor: page.store.confirm_site(actor, site_id, version),
                   done=lambda _: flash(tr("confirm.site_done", site_id=md_literal(site_id))))
     _edit_form(page, site, version)
+    site_attributes(page.store, site, version, OPENED_KEY)  # issue 23: what indicators #47/#49/#58 read
     if page.planner:
         _design_capacity(page, site, version)
 

@@ -13,7 +13,12 @@ from wufei_geo import permissions
 from wufei_geo.departments import departments
 from wufei_geo.register.entries import Entry
 
-__all__ = ["departments", "may_report", "require_may_report", "require_planner"]
+__all__ = ["department_may_report", "departments", "may_report", "require_may_report", "require_planner"]
+
+
+def department_may_report(department: str | None, entry: Entry) -> bool:
+    """Whether a department account of ``department`` may report ``entry`` (its 主要责任部门)."""
+    return may_report("department", department, entry)
 
 
 def may_report(role: str, department: str | None, entry: Entry) -> bool:
