@@ -36,8 +36,11 @@ def departments(facilities_dir: Path | str = FACILITIES_DIR) -> tuple[str, ...]:
 def check_department(role: str, department: str | None) -> str | None:
     """The department of a new account: required (one of :func:`departments`) for the
     ``department`` role, refused for every other role."""
+    from wufei_geo import permissions
+
     text = department_key(department or "")
-    if role != "department":
+    bound = permissions.ROLES.get(role)
+    if bound is None or not bound.department_bound:
         if text:
             raise ValidationError(key="error.role_no_department", params={"role": role})
         return None

@@ -316,48 +316,13 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
         new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
     if "location" in changes:
         new.update(parse_location(changes["location"]))
+    from wufei_geo.indicator_attributes import parse_indicator_attributes
+
     new.update(parse_indicator_attributes(site, changes, today))
     return new
 
 
 # --- issue 23: the site attributes indicators #58, #49, #47 read -------------------------------
-_YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "是": "yes", "有": "yes",
-           "no": "no", "n": "no", "false": "no", "0": "no", "否": "no", "无": "no",
-           "": None, "unknown": None, "未知": None}
-
-
-def parse_yes_no(value: Any, field_name: str) -> str | None:
-    """yes | no | None (unknown) from the words people write (是/否, yes/no, 未知)."""
-    if value is None:
-        return None
-    key = str(value).strip().lower()
-    if key not in _YES_NO:
-        raise refuse("not_yes_no", f"{field_name}: {value!r} is not yes/no/unknown / 须为 是/否/未知",
-                     field=field_name, value=value)
-    return _YES_NO[key]
-
-
-def parse_indicator_attributes(site: Mapping[str, Any], changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-    """Online monitoring (+ since when), pollution liability insurance (hazardous-waste sites
-    only) and investment in 元 (≥ 0); None clears a value back to unknown."""
-    new: dict[str, Any] = {}
-    if "online_monitoring" in changes:
-        new["online_monitoring"] = parse_yes_no(changes["online_monitoring"], "online_monitoring")
-    if "online_monitoring_since" in changes:
-        new["online_monitoring_since"] = parse_date(changes["online_monitoring_since"], today)
-    if "pollution_insurance" in changes:
-        answer = parse_yes_no(changes["pollution_insurance"], "pollution_insurance")
-        if answer is not None and site.get("category") != "hazardous_waste":
-            raise refuse("insurance_not_hazardous", "pollution liability insurance is recorded for hazardous-waste "
-                         "operators only / 环境污染责任保险仅记录危险废物经营单位", field="pollution_insurance",
-                         category=site.get("category"))
-        new["pollution_insurance"] = answer
-    if "investment_yuan" in changes:
-        value = changes["investment_yuan"]
-        new["investment_yuan"] = None if value in (None, "") else parse_number(value, "investment", "investment_yuan")
-    return new
-
-
 def parse_expected(value: Any) -> str | None:
     """An expected date of reaching the target state: YYYY, YYYY-MM or YYYY-MM-DD; a past date is
     allowed (it then shows as overdue and the forecast will not use it); empty clears it."""

@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 from openpyxl.styles import Font, PatternFill
 
-from wufei_geo import auth
+from wufei_geo import auth, permissions
 from wufei_geo.errors import BatchRefused, NotFound, WufeiError
 from wufei_geo.i18n import error_text, t
 from wufei_geo.io.bulk_import import read_table
@@ -130,7 +130,7 @@ def plan_values(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
             broken = plausibility(entry, checked, previous[key])
             if broken and not (r.item["insist"] and r.item["note"]):
                 r.error = "; ".join(v.message for v in broken)
-            r.pending = bool(broken) and who.role == "department"
+            r.pending = bool(broken) and not permissions.may(who, "accept_implausible_value")
         except WufeiError as exc:
             r.error = error_text(exc, lang)
     return ValueImport(rows)

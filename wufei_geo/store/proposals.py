@@ -15,7 +15,7 @@ from wufei_geo import auth, db, permissions, site_rules
 from wufei_geo.auth import Actor
 from wufei_geo.errors import NotFound, PermissionDenied, ValidationError
 from wufei_geo.store import audit
-from wufei_geo.store.atomic import for_write
+from wufei_geo.store.atomic import for_write, guarded_update
 from wufei_geo.store.reads import site_row, stored_site
 from wufei_geo.store.session import Retry, Session
 from wufei_geo.store.values import check_note, clean, optional_note
