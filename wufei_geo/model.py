@@ -93,6 +93,7 @@ MEASURES: Final[tuple[str, ...]] = (
     "served",
     "untracked",
     "served_village_count",
+    "place_count",  # places of the type in `category` (issue 24: C.2 零浪费街区; wufei_geo/places/measures.py)
 )
 # Every per-town figure (computed once in wufei_geo.analysis.town_figures).
 TOWN_MEASURES: Final[tuple[str, ...]] = (
