@@ -73,3 +73,24 @@ EDITABLE_FIELDS: Final[tuple[str, ...]] = (
     "name_zh", "name_en", "place_type", "town_code", "address", "location", "area", "precision",
     "location_source", "status", "status_as_of", "status_source", "responsible_unit", "data_note",
 )
+
+
+def type_label(code: object, lang: str = "zh") -> str:
+    """A place type's name in ``lang`` (the code itself when unknown)."""
+    from wufei_geo import i18n
+
+    record = PLACE_TYPE.get(str(code))
+    return i18n.t(record.label_key, lang) if record else i18n.t("common.unknown", lang) if code is None else str(code)
+
+
+def status_label(code: object, lang: str = "zh") -> str:
+    """A place status's name in ``lang``."""
+    from wufei_geo import i18n
+
+    record = PLACE_STATUS.get(str(code))
+    return i18n.t(record.label_key, lang) if record else i18n.t("common.unknown", lang) if code is None else str(code)
+
+
+def glyph(code: object, lang: str = "zh") -> str:
+    record = PLACE_TYPE.get(str(code))
+    return "?" if record is None else record.glyph[1 if lang == "en" else 0]
