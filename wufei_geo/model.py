@@ -111,7 +111,7 @@ DEFAULT_BRIEFING_MEASURE: Final = "wet_waste_tpd"
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 
 # --- exports (docs/schema.md) -------------------------------------------------------
-EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district")
+EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district", "places")  # places: issue 24
 EXPORT_DATUMS: Final[tuple[str, ...]] = ("wgs84", "gcj02")
 
 # --- the stable site schema (exports, the store's frame, the map) ------------
