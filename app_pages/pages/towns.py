@@ -31,6 +31,7 @@ from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
 from wufei_geo.mdtext import md_literal
+from wufei_geo.places.vocab import status_label as place_status_label
 from wufei_geo.reports.choropleth import scorecard_choropleth
 from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
 
@@ -159,7 +160,8 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.achieved"): achieved_text(item, L),
                         tr("analysis.col.registered"): registered_text(item, L),
                         tr("analysis.by_status"): ", ".join(
-                            f"{status_label(s, L)} {fmt_number(v)}" for s, v in item.by_status.items() if v),
+                            f"{(place_status_label if item.measure == 'place_count' else status_label)(s, L)} "
+                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v),
                         tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
                         tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
                         tr("analysis.col.source"): item.source_ref,

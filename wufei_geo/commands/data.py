@@ -22,6 +22,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     args.dir = args.dir or FACILITIES_DIR
     problems = facilities.validate(args.dir)
+    if (Path(args.dir) / "places.csv").exists():  # issue 24: the seed places, same field rules as an add
+        from wufei_geo.places.seed import validate_seed
+
+        problems += validate_seed(args.dir)
     if problems:
         for problem in problems:
             print(problem)
