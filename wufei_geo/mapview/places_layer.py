@@ -7,7 +7,6 @@ legend box.  Every text a person typed is escaped here (names, sources, notes).
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ from branca.element import MacroElement, Template
 
 from wufei_geo import auth
 from wufei_geo.i18n import precision_label, t
+from wufei_geo.mapview.escape import safe_json
 from wufei_geo.mapview.geometry import _geom_for_display, to_display_datum
 from wufei_geo.places.located import area_geometry
 from wufei_geo.places.vocab import PLACE_STATUS, PLACE_STATUSES, PLACE_TYPE, glyph, status_label, type_label
@@ -97,42 +97,71 @@ def _marker_html(row: dict[str, Any], lang: str) -> str:
             f"{pending}'>{html.escape(glyph(code, lang))}</div>")
 
 
-def add_places(m: folium.Map, places: pd.DataFrame | None, lang: str, basemap: str = "none") -> None:
-    """The places layer and its legend on ``m`` (located places: ``display_lon``/``display_lat``,
-    ``area``); a place with no display point and no area is not drawn (no invented point)."""
-    if places is None:
-        return
-    group = folium.FeatureGroup(name=t(LAYER_NAME_KEY, lang, n=len(places)), show=True)
+def place_features(places: pd.DataFrame, lang: str, basemap: str = "none") -> list[dict[str, Any]]:
+    """What the layer draws, per place: ``{id, lat, lon, icon, tip, popup, area}`` (area: GeoJSON of its
+    outline in the basemap's datum, or None; lat/lon None when it has no display point).  Every
+    text is escaped HTML; a place with neither a point nor an area is left out (no invented point)."""
     towns = auth.town_names(lang)
-    shown = 0
+    out = []
     for row in places.to_dict("records"):
         area = area_geometry(row.get("area"))
-        popup = popup_html(row, lang, towns)
-        tip = _esc(_name(row, lang))
-        code = row.get("place_type")
-        colour = PLACE_TYPE[code].colour if code in PLACE_TYPE else "#444"
-        if area is not None:
-            shape = _geom_for_display(area, basemap, decimals=6)
-            folium.GeoJson(
-                json.loads(json.dumps(shapely.geometry.mapping(shape))),
-                style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.18},
-                tooltip=folium.Tooltip(tip), popup=folium.Popup(popup, parse_html=False, max_width=320),
-            ).add_to(group)
         x, y = row.get("display_lon"), row.get("display_lat")
-        if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
-            shown += area is not None
+        has_point = x is not None and y is not None and bool(np.isfinite(x) and np.isfinite(y))
+        if area is None and not has_point:
             continue
-        dx, dy = to_display_datum(np.array([x]), np.array([y]), basemap)
-        folium.Marker(
-            location=(round(float(dy[0]), 6), round(float(dx[0]), 6)),
-            icon=folium.DivIcon(html=_marker_html(row, lang), icon_size=(32, 32), icon_anchor=(16, 16),
-                                class_name="wf-place-icon"),
-            tooltip=folium.Tooltip(tip), popup=folium.Popup(popup, parse_html=False, max_width=320),
-        ).add_to(group)
-        shown += 1
+        code = row.get("place_type")
+        item: dict[str, Any] = {"id": str(row.get("place_id")), "lat": None, "lon": None,
+                                "icon": _marker_html(row, lang), "tip": _esc(_name(row, lang)),
+                                "popup": popup_html(row, lang, towns), "area": None,
+                                "colour": PLACE_TYPE[code].colour if code in PLACE_TYPE else "#444"}
+        if has_point:
+            dx, dy = to_display_datum(np.array([x]), np.array([y]), basemap)
+            item["lat"], item["lon"] = round(float(dy[0]), 6), round(float(dx[0]), 6)
+        if area is not None:
+            item["area"] = shapely.geometry.mapping(_geom_for_display(area, basemap, decimals=6))
+        out.append(item)
+    return out
+
+
+def add_places(m: folium.Map, places: pd.DataFrame | None, lang: str, basemap: str = "none") -> None:
+    """The places layer (its own entry in the layer control) and its legend on ``m``."""
+    if places is None:
+        return
+    features = place_features(places, lang, basemap) if len(places) else []
+    group = folium.FeatureGroup(name=t(LAYER_NAME_KEY, lang, n=len(features)), show=True)
+    group.add_child(PlaceMarkers(features))
     group.add_to(m)
     present = [c for c in PLACE_TYPE if c in set(places["place_type"])] if len(places) else []
     m.add_child(PlacesLegend(legend_html(lang, present)))
+
+
+class PlaceMarkers(MacroElement):
+    """The places drawn into their feature group with plain Leaflet (no jQuery: the app serves
+    Leaflet only): a divIcon marker per point, a polygon per area, popups and tooltips of the
+    escaped HTML built above; the data travels as :func:`safe_json`."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (group, items) {
+            items.forEach(function (p) {
+                if (p.area) {
+                    L.geoJSON(p.area, {style: {color: p.colour, weight: 2, fillColor: p.colour, fillOpacity: 0.18}})
+                        .bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
+                }
+                if (p.lat !== null) {
+                    var icon = L.divIcon({html: p.icon, className: 'wf-place-icon', iconSize: [32, 32], iconAnchor: [16, 16]});
+                    var mk = L.marker([p.lat, p.lon], {icon: icon, placeId: p.id});
+                    mk.bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
+                }
+            });
+        })({{ this._parent.get_name() }}, {{ this.items_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, features: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._name = "PlaceMarkers"
+        self.items_json = safe_json(features)
 
 
 def legend_html(lang: str, types: Iterable[str]) -> str:
@@ -174,6 +203,4 @@ class PlacesLegend(MacroElement):
     def __init__(self, body: str) -> None:
         super().__init__()
         self._name = "PlacesLegend"
-        from wufei_geo.mapview.escape import safe_json
-
         self.body_json = safe_json(body)
