@@ -60,3 +60,23 @@ def place_table(shown: pd.DataFrame, L: str) -> None:
     }))
     if (~located).any():
         st.caption(tr("places.table.unlocated", n=int((~located).sum())))
+
+
+def town_places(catalog: Any, town_code: str | None, L: str) -> None:
+    """The 街镇 page's list of one town's places (what exists, at which status), as escaped lines."""
+    from wufei_geo.mdtext import md_literal
+
+    places = getattr(catalog, "places", None)
+    if places is None or town_code is None:
+        return
+    mine = places[places["town_code"] == town_code]
+    st.markdown("**" + tr("places.town.title", n=len(mine)) + "**")
+    if not len(mine):
+        st.caption(tr("places.town.none"))
+        return
+    for row in mine.to_dict("records"):
+        name = row["name_en"] if L == "en" and isinstance(row.get("name_en"), str) and row["name_en"] else row["name_zh"]
+        claim = (" · " + i18n.t("places.map.claim", L, status=status_label(row["claim_status"], L))
+                 if isinstance(row.get("claim_status"), str) else "")
+        st.markdown("- " + md_literal(f"{name} — {type_label(row['place_type'], L)} — "
+                                      f"{status_label(row['status'], L)}{claim} ({row['place_id']})"))

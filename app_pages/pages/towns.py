@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import places_map
 from app_pages.common import (
     filtered_sites,
     get_catalog,
@@ -52,6 +53,7 @@ def render() -> None:
     card = _town_map(catalog, cards, figures, flt, L)
     st.subheader(f"{md_literal(_name(card, L))} — {tr(f'analysis.state.{card.state}')}")
     _targets(card, L)
+    places_map.town_places(catalog, card.town_code, L)  # issue 24: the town's places
     _generation(card, L)
     _sites(card, L)
     _figures(figures, flt, L)

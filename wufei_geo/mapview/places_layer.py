@@ -92,8 +92,8 @@ def _marker_html(row: dict[str, Any], lang: str) -> str:
     outline = PLACE_TYPE[code].colour if code in PLACE_TYPE else "#444"
     dashed = "dashed" if row.get("display_precision") in ("town", "district", "village") else "solid"
     pending = "box-shadow:0 0 0 2px #fff,0 0 0 4px #e6550d;" if row.get("claim_status") else ""
-    return (f"<div class='wf-place' style='width:26px;height:26px;border-radius:5px;background:{fill};"
-            f"border:3px {dashed} {outline};color:#fff;font:bold 12px/26px sans-serif;text-align:center;"
+    return (f"<div class='wf-place' style='width:22px;height:22px;border-radius:5px;background:{fill};"
+            f"border:3px {dashed} {outline};color:#fff;font:bold 11px/22px sans-serif;text-align:center;"
             f"{pending}'>{html.escape(glyph(code, lang))}</div>")
 
 
@@ -149,7 +149,7 @@ class PlaceMarkers(MacroElement):
                         .bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
                 }
                 if (p.lat !== null) {
-                    var icon = L.divIcon({html: p.icon, className: 'wf-place-icon', iconSize: [32, 32], iconAnchor: [16, 16]});
+                    var icon = L.divIcon({html: p.icon, className: 'wf-place-icon', iconSize: [28, 28], iconAnchor: [14, 32]});
                     var mk = L.marker([p.lat, p.lon], {icon: icon, placeId: p.id});
                     mk.bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
                 }
