@@ -45,42 +45,49 @@ def _field_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("places", help="places: zero-waste cells, 零浪费街区, education bases, showcases")
+    p = subparsers.add_parser("places", help="places: zero-waste cells, 零浪费街区, education bases, showcases",
+                              epilog="example: wufei-geo places --json > places.json")
     p.add_argument("--json", action="store_true", help="JSON: the places in the export schema (WGS-84)")
     p.set_defaults(func=_list)
     sub = p.add_subparsers(dest="places_command")
-    a = sub.add_parser("add", help="add a place (town officials: in their own town)")
-    a.add_argument("place_id")
+    a = sub.add_parser("add", help="add a place (town officials: in their own town)",
+                       epilog="example: wufei-geo places add XJ-B1 --name-zh 徐泾零浪费街区 --type zero_waste_block "
+                              "--town 徐泾镇 --user xujing")
+    a.add_argument("place_id", help="the new place's id (letters, digits, '.', '_', '-'), e.g. XJ-B1")
     _field_options(a)
     _account_options(a)
     a.set_defaults(func=_add)
-    s = sub.add_parser("set", help="change a place's fields (town officials: their own town's places)")
-    s.add_argument("place_id")
+    s = sub.add_parser("set", help="change a place's fields (town officials: their own town's places)",
+                       epilog="example: wufei-geo places set XJ-B1 --status built --source 区验收文件 --user xujing")
+    s.add_argument("place_id", help="the place to change")
     _field_options(s)
     s.add_argument("--expect-version", type=int, help="refuse if the place changed since this version")
     _account_options(s)
     s.set_defaults(func=_set)
-    c = sub.add_parser("confirm", help="confirm a place's status unchanged")
-    c.add_argument("place_id")
-    c.add_argument("--expect-version", type=int)
-    c.add_argument("--note")
+    c = sub.add_parser("confirm", help="confirm a place's status unchanged",
+                       epilog="example: wufei-geo places confirm XJ-B1 --user xujing --note 电话核实")
+    c.add_argument("place_id", help="the place whose status is still true")
+    c.add_argument("--expect-version", type=int, help="refuse if the place changed since this version")
+    c.add_argument("--note", help="optional note")
     _account_options(c)
     c.set_defaults(func=_confirm)
     for name, approve, text in (("approve", True, "approve an official's claim (planners, administrators)"),
                                 ("reject", False, "reject an official's claim, saying why (--note)")):
-        d = sub.add_parser(name, help=text)
-        d.add_argument("place_id")
-        d.add_argument("--note", required=not approve)
+        d = sub.add_parser(name, help=text, epilog=f"example: wufei-geo places {name} XJ-B1 --user planner1 --note 已核实")
+        d.add_argument("place_id", help="the place whose claim is decided")
+        d.add_argument("--note", required=not approve, help="why (required to reject)")
         _account_options(d)
         d.set_defaults(func=_decide, approve=approve)
-    h = sub.add_parser("history", help="who changed what on a place (times in Asia/Shanghai)")
-    h.add_argument("place_id", nargs="?")
-    h.add_argument("--json", action="store_true")
+    h = sub.add_parser("history", help="who changed what on a place (times in Asia/Shanghai)",
+                       epilog="example: wufei-geo places history XJ-B1")
+    h.add_argument("place_id", nargs="?", help="one place (default: every place)")
+    h.add_argument("--json", action="store_true", help="JSON rows instead of lines")
     h.set_defaults(func=_history)
 
     i = subparsers.add_parser("import-places", help="bulk-import places from a CSV/XLSX (administrators; dry run "
-                                                    "unless --apply)")
-    i.add_argument("file")
+                                                    "unless --apply)",
+                              epilog="example: wufei-geo import-places places.xlsx --user admin --apply")
+    i.add_argument("file", help="the CSV (UTF-8 or GBK) or XLSX file: place_id, name_zh, place_type, town, lon, lat …")
     _account_options(i)
     i.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
     i.set_defaults(func=_import)
