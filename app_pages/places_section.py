@@ -121,8 +121,10 @@ def _edit_form(store: Any, places: pd.DataFrame, town_names: dict[str, str], L: 
         precision = c2.selectbox(tr("places.field.precision"), [_NONE, *PRECISIONS], key=f"pl_edit_precision_{pid}",
                                  format_func=lambda p: i18n.precision_label(p, L) if p else "—")
         note = st.text_input(tr("places.field.note"), key=f"pl_edit_note_{pid}")
-        if not st.form_submit_button(tr("places.update.save_button")):
-            return
+        submitted = st.form_submit_button(tr("places.update.save_button"))
+    _place_history(store, pid, L)
+    if not submitted:
+        return
     changes: dict[str, Any] = {}
     if status != place["status"]:
         changes["status"] = status
@@ -157,3 +159,19 @@ def _claims(store: Any, claims: list[dict[str, Any]], town_names: dict[str, str]
             if c2.button(tr("places.update.reject"), key=f"pl_reject_{pid}"):
                 login.act(store, lambda who, p=pid, n=note: place_book(store).decide_claim(who, p, False, n or None),
                           done=lambda p: flash(md_literal(tr("places.update.rejected", place_id=p["place_id"]))))
+
+
+def _place_history(store: Any, place_id: str, L: str) -> None:
+    """Who changed what on the place (times in Asia/Shanghai)."""
+    rows = place_book(store).history(place_id=place_id)
+    if not rows:
+        return
+    st.caption(tr("places.update.history", place_id=place_id))
+    show_table(pd.DataFrame({
+        tr("places.history.at"): [r["at_local"] for r in rows],
+        tr("places.history.who"): [r["user_name"] for r in rows],
+        tr("places.history.action"): [r["action"] for r in rows],
+        tr("places.history.change"): [f"{r['field']}: {r['old_value'] or '—'} → {r['new_value'] or '—'}" if r["field"]
+                                      else (r["new_value"] or "") for r in rows],
+        tr("places.field.note"): [r["note"] or "" for r in rows],
+    }))
