@@ -148,3 +148,15 @@ def test_counts_for_the_register_38_and_43(store, planner):
     assert table.loc[XIAYANG, "cell_community"] == 1 and table.loc[XIAYANG, "cell_school"] == 0
     assert measures.cells_by_type_and_town(frame, counted_only=False).loc[XIAYANG].sum() == 2
     assert measures.water_towns(frame)["achieved"] == 1
+
+
+def test_the_seed_is_written_once_and_never_over_a_persons_change(store, planner):
+    book = place_book(store)  # seeds on first use
+    assert book.seed_from_file() == 0  # the database already holds the file: nothing written
+    base = book.get("PL-EDU-2")
+    book.update(planner, "PL-EDU-2", {"status": "creating", "status_source": "区教育局通知"}, base["version"])
+    changed = [dict(r, name_zh="改过的名字") if r["place_id"] == "PL-EDU-2" else r for r in seed.load_seed_places()]
+    assert book.seed_from_file(changed) == 0  # a person changed it: the seed leaves it alone
+    assert book.get("PL-EDU-2")["status"] == "creating"
+    renamed = [dict(r, name_en="Liantang base") if r["place_id"] == "PL-EDU-3" else r for r in seed.load_seed_places()]
+    assert book.seed_from_file(renamed) == 1 and book.get("PL-EDU-3")["name_en"] == "Liantang base"

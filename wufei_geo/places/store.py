@@ -13,7 +13,6 @@ over a place a person changed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,7 +28,6 @@ from wufei_geo.places.vocab import COUNTED_STATUSES, PLACE_COLUMNS
 from wufei_geo.store.values import check_note, clean, optional_note
 
 SEED_USER = "seed"
-SEED_META_KEY = "places_seed_hash"
 # Actions that record a person's change (the seed leaves such a place alone).
 USER_ACTIONS = frozenset({"add", "update", "approve_claim", "reject_claim", "claim", "confirm", "import"})
 # Fields an edit writes besides the changed ones (not audited one by one).
@@ -379,43 +377,49 @@ class PlaceBook:
 
     # ------------------------------------------------------------------ seed
     def seed_from_file(self, records: Sequence[Mapping[str, Any]] | None = None) -> int:
-        """Write the seed places (``facilities/places.csv``) when the file changed: new ones are
-        added, a seeded one a person never changed is refreshed; returns how many were written."""
+        """Write the seed places (``facilities/places.csv``): a missing one is added, a seeded one a
+        person never changed is refreshed when the file says otherwise; nothing is written (no
+        transaction at all) when the database already holds the file.  Returns how many were written."""
         from wufei_geo.places.seed import load_seed_places
 
-        records = load_seed_places() if records is None else list(records)
-        digest = hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
-        meta = self.store.read(lambda c: c.execute(
-            sa.select(db.meta.c.value).where(db.meta.c.key == SEED_META_KEY)).scalar())
-        if meta == digest:
+        wanted = [self._seed_row(rec) for rec in (load_seed_places() if records is None else records)]
+
+        def stale(conn: Connection) -> list[dict[str, Any]]:
+            touched = {r[0] for r in conn.execute(sa.select(db.place_audit.c.place_id).where(
+                db.place_audit.c.action.in_(USER_ACTIONS)).distinct())}
+            out = []
+            for row in wanted:
+                existing = place_row(conn, row["place_id"])
+                if existing is None or (row["place_id"] not in touched
+                                        and any(not _same(existing.get(k), v) for k, v in row.items())):
+                    out.append(row)
+            return out
+
+        if not self.store.read(stale):
             return 0
 
         def work(conn: Connection) -> int:
             now = self.store.now()
-            touched = {r[0] for r in conn.execute(sa.select(db.place_audit.c.place_id).where(
-                db.place_audit.c.action.in_(USER_ACTIONS)).distinct())}
-            written = 0
-            for rec in records:
-                row = {c: clean(rec.get(c)) for c in PLACE_COLUMNS if c not in ("retired", "version")}
-                row["status_log"] = json.dumps([{"status": row["status"], "as_of": row["status_as_of"],
-                                                 "source": row["status_source"], "by": SEED_USER}], ensure_ascii=False)
-                row["status_confirmed_at"] = row["status_as_of"]
-                row["status_confirmed_by"] = SEED_USER
+            rows = stale(conn)
+            for row in rows:
                 existing = place_row(conn, row["place_id"])
                 if existing is None:
                     conn.execute(sa.insert(db.places).values(**row, retired=False, version=1, updated_at=now))
-                    written += 1
-                elif row["place_id"] not in touched and any(not _same(existing.get(k), v) for k, v in row.items()):
+                else:
                     conn.execute(sa.update(db.places).where(db.places.c.place_id == row["place_id"])
                                  .values(**row, version=existing["version"] + 1, updated_at=now))
-                    written += 1
-            if conn.execute(sa.select(db.meta.c.key).where(db.meta.c.key == SEED_META_KEY)).first():
-                conn.execute(sa.update(db.meta).where(db.meta.c.key == SEED_META_KEY).values(value=digest))
-            else:
-                conn.execute(sa.insert(db.meta).values(key=SEED_META_KEY, value=digest))
-            return written
+            return len(rows)
 
         return self.store.run_write(work)
+
+    @staticmethod
+    def _seed_row(rec: Mapping[str, Any]) -> dict[str, Any]:
+        row = {c: clean(rec.get(c)) for c in PLACE_COLUMNS if c not in ("retired", "version")}
+        row["status_log"] = json.dumps([{"status": row["status"], "as_of": row["status_as_of"],
+                                         "source": row["status_source"], "by": SEED_USER}], ensure_ascii=False)
+        row["status_confirmed_at"] = row["status_as_of"]
+        row["status_confirmed_by"] = SEED_USER
+        return row
 
 
 def _same(old: Any, new: Any) -> bool:
