@@ -152,3 +152,26 @@ def test_exports_carry_the_places_and_a_places_area_as_polygon(env, tmp_path, mo
     if shutil.which("ogrinfo"):
         out = subprocess.run(["ogrinfo", "-so", str(gpkg)], capture_output=True, text=True, check=True).stdout
         assert "places" in out
+
+
+def test_hostile_text_in_a_place_is_escaped_on_the_map_and_neutralised_in_csv(env):
+    from wufei_geo import auth, mapview
+    from wufei_geo.errors import ValidationError
+    from wufei_geo.mapview.places_layer import place_features
+
+    auth.create_user(env, "pl3", "planner", None, PW)
+    planner = auth.authenticate(env, "pl3", PW)
+    hostile = "=HYPERLINK(\"x\")<img src=x onerror=alert(1)>{{7*7}}</script>"
+    place_book(env).add(planner, {"place_id": "H-1", "name_zh": hostile, "place_type": "cell_school",
+                                  "town_code": XIAYANG, "responsible_unit": "<b>单位</b>"})
+    with pytest.raises(ValidationError):
+        place_book(env).add(planner, {"place_id": "H-2", "name_zh": "bad\x00name", "place_type": "cell_school"})
+    cat = catalog.load_catalog(env)
+    feature = next(f for f in place_features(cat.places, "zh") if f["id"] == "H-1")
+    for text in (feature["popup"], feature["tip"]):
+        assert "<img" not in text and "{{" not in text and "</script" not in text
+        assert "&lt;img" in text
+    page = mapview.build_map(cat.sites, cat.zones, cat.district, towns=cat.towns, places=cat.places).get_root().render()
+    assert "onerror=alert(1)>" not in page and "{{7*7}}" not in page
+    csv = exports.export_bytes(cat, "csv", "places").decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv
