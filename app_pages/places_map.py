@@ -30,10 +30,10 @@ def place_filters(catalog: Any, L: str) -> pd.DataFrame:
     with st.sidebar:
         st.subheader(tr("places.filter.header"))
         types = st.multiselect(tr("places.filter.type"), opts["flt_place_type"], format_func=lambda c: type_label(c, L),
-                               key="flt_place_type", placeholder=tr("common.all"))
+                               key="flt_place_type", placeholder=tr("common.all"), select_all=False)
         statuses = st.multiselect(tr("places.filter.status"), opts["flt_place_status"],
                                   format_func=lambda s: status_label(s, L), key="flt_place_status",
-                                  placeholder=tr("common.all"))
+                                  placeholder=tr("common.all"), select_all=False)
         query = st.text_input(tr("places.filter.search"), key="flt_place_search")
     places = getattr(catalog, "places", None)
     return filter_places(places, types or (), statuses or (), query or "") if places is not None else pd.DataFrame()

@@ -71,21 +71,21 @@ def _add_form(store: Any, town_names: dict[str, str], actor: Any, L: str) -> Non
         c1, c2 = st.columns(2)
         pid = c1.text_input(tr("places.field.id"), key="pl_add_id")
         ptype = c2.selectbox(tr("places.field.type"), [p.code for p in PLACE_TYPES],
-                             format_func=lambda c: type_label(c, L), key="pl_add_type")
+                             format_func=lambda c: type_label(c, L), key="pl_add_type", placeholder=tr("common.choose"))
         name_zh = c1.text_input(tr("places.field.name_zh"), key="pl_add_name_zh")
         name_en = c2.text_input(tr("places.field.name_en"), key="pl_add_name_en")
         default = towns.index(actor.town_code) if actor.town_code in towns else 0
         town = c1.selectbox(tr("places.field.town"), towns, index=default, format_func=lambda c: town_names.get(c, c),
-                            key="pl_add_town")
+                            key="pl_add_town", placeholder=tr("common.choose"))
         status = c2.selectbox(tr("places.field.status"), [s.code for s in PLACE_STATUSES if s.code != "withdrawn"],
-                              index=1, format_func=lambda s: status_label(s, L), key="pl_add_status")
+                              index=1, format_func=lambda s: status_label(s, L), key="pl_add_status", placeholder=tr("common.choose"))
         source = c1.text_input(tr("places.field.status_source"), key="pl_add_source")
         as_of = c2.text_input(tr("places.field.status_as_of"), key="pl_add_as_of", placeholder="YYYY-MM-DD")
         address = c1.text_input(tr("places.field.address"), key="pl_add_address")
         unit = c2.text_input(tr("places.field.unit"), key="pl_add_unit")
         lon = c1.text_input(tr("places.field.lon"), key="pl_add_lon")
         lat = c2.text_input(tr("places.field.lat"), key="pl_add_lat")
-        datum = c1.selectbox(tr("places.field.datum"), list(DATUMS), key="pl_add_datum")
+        datum = c1.selectbox(tr("places.field.datum"), list(DATUMS), key="pl_add_datum", placeholder=tr("common.choose"))
         note = c2.text_input(tr("places.field.note"), key="pl_add_note")
         if not st.form_submit_button(tr("places.update.add_button")):
             return
@@ -100,7 +100,7 @@ def _edit_form(store: Any, places: pd.DataFrame, town_names: dict[str, str], L: 
     ids = list(places["place_id"])
     names = {r["place_id"]: _name(r, L) for r in places.to_dict("records")}
     pid = st.selectbox(tr("places.update.pick"), ids, format_func=lambda p: f"{p} · {names.get(p, '')}",
-                       key="pl_edit_pick")
+                       key="pl_edit_pick", placeholder=tr("common.choose"))
     place = place_book(store).get(pid)
     towns = list(town_names)
     with st.form("pl_edit"):
@@ -108,18 +108,18 @@ def _edit_form(store: Any, places: pd.DataFrame, town_names: dict[str, str], L: 
         c1, c2 = st.columns(2)
         codes = [s.code for s in PLACE_STATUSES]
         status = c1.selectbox(tr("places.field.status"), codes, index=codes.index(place["status"]),
-                              format_func=lambda s: status_label(s, L), key=f"pl_edit_status_{pid}")
+                              format_func=lambda s: status_label(s, L), key=f"pl_edit_status_{pid}", placeholder=tr("common.choose"))
         town = c2.selectbox(tr("places.field.town"), [_NONE, *towns],
                             index=([_NONE, *towns].index(place["town_code"]) if place["town_code"] in towns else 0),
                             format_func=lambda c: town_names.get(c, tr("places.update.no_town")) if c else
-                            tr("places.update.no_town"), key=f"pl_edit_town_{pid}")
+                            tr("places.update.no_town"), key=f"pl_edit_town_{pid}", placeholder=tr("common.choose"))
         source = c1.text_input(tr("places.field.status_source"), key=f"pl_edit_source_{pid}")
         as_of = c2.text_input(tr("places.field.status_as_of"), key=f"pl_edit_as_of_{pid}", placeholder="YYYY-MM-DD")
         lon = c1.text_input(tr("places.field.lon"), key=f"pl_edit_lon_{pid}")
         lat = c2.text_input(tr("places.field.lat"), key=f"pl_edit_lat_{pid}")
-        datum = c1.selectbox(tr("places.field.datum"), list(DATUMS), key=f"pl_edit_datum_{pid}")
+        datum = c1.selectbox(tr("places.field.datum"), list(DATUMS), key=f"pl_edit_datum_{pid}", placeholder=tr("common.choose"))
         precision = c2.selectbox(tr("places.field.precision"), [_NONE, *PRECISIONS], key=f"pl_edit_precision_{pid}",
-                                 format_func=lambda p: i18n.precision_label(p, L) if p else "—")
+                                 format_func=lambda p: i18n.precision_label(p, L) if p else "—", placeholder=tr("common.choose"))
         note = st.text_input(tr("places.field.note"), key=f"pl_edit_note_{pid}")
         submitted = st.form_submit_button(tr("places.update.save_button"))
     _place_history(store, pid, L)
