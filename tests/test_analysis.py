@@ -322,8 +322,9 @@ def test_shipped_other_targets(shipped) -> None:
 
 
 # Town scorecards from 附表3 (E.9 closures, E.10 served towns, E.12 villages, E.13 markets, E.15 hubs)
-# and 附表2 C.2 (two zero-waste blocks per town: untracked).  Nothing is under way in the plan, so
-# every tracked town target is not_started; towns with only C.2 have no (tracked) target.
+# and 附表2 C.2 (two zero-waste blocks per town: counted from approved places since issue 24 — none
+# on a fresh store).  Nothing is under way in the plan, so every town target is not_started; the
+# numbers below are the site targets, C.2 comes on top in every town.
 #   town: (tracked targets, sites located in the town)
 EXPECTED_TOWNS = {
     "310118001": (0, 1),  # 夏阳: E.40 PV at the district government compound
@@ -348,8 +349,8 @@ def test_shipped_town_scorecards(shipped) -> None:
     assert set(cards) == set(EXPECTED_TOWNS)
     for code, (tracked, n_sites) in EXPECTED_TOWNS.items():
         card = cards[code]
-        assert card.counts == {"met": 0, "in_progress": 0, "not_started": tracked, "untracked": 1}, code
-        assert card.state == ("no_target" if tracked == 0 else "not_started"), code
+        assert card.counts == {"met": 0, "in_progress": 0, "not_started": tracked + 1, "untracked": 0}, code
+        assert card.state == "not_started", code
         assert len(card.sites) == n_sites, (code, card.sites)
     # 重固: two villages planned (徐姚村 10 t/d, 毛家角村 0.5 t/d) → 10.5 t/d located there
     chonggu = cards["310118109"]
@@ -414,7 +415,7 @@ def test_status_change_moves_totals_year_and_scorecard(shipped) -> None:
     zhaoxiang = cards["310118105"]
     closure = next(t for t in zhaoxiang.targets if t.measure == "closure_count")
     assert closure.state == "met" and closure.achieved == 1 and not closure.overdue
-    assert zhaoxiang.counts == {"met": 1, "in_progress": 0, "not_started": 3, "untracked": 1}
+    assert zhaoxiang.counts == {"met": 1, "in_progress": 0, "not_started": 4, "untracked": 0}  # C.2 counted
     assert zhaoxiang.state == "in_progress"
     district = {r.id: r for r in analysis.capacity_report(cat.sites, cat.targets, today=TODAY)}
     assert district["D-compression-closures"].achieved == 1

@@ -74,12 +74,12 @@ def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
 
 # --- 街镇: no None where a figure is not tracked, no English-only label -------------------------
 
-def test_towns_page_shows_dash_for_untracked_targets_and_a_chinese_source_label(store: Store) -> None:
-    at = open_page(PAGES["towns"])  # the first town: 夏阳街道, with an untracked target (C.2)
+def test_towns_page_counts_c2_blocks_and_shows_a_chinese_source_label(store: Store) -> None:
+    at = open_page(PAGES["towns"])  # the first town: 夏阳街道; C.2 is counted from places (issue 24)
     targets = at.dataframe[1].value
-    untracked = targets[targets["状态"] == "本系统不跟踪"]
-    assert len(untracked)
-    assert set(untracked["已达成"]) == {"—"} and set(untracked["已登记"]) == {"—"}
+    blocks = targets[targets["目标编号"].str.endswith("C.2-blocks")]
+    assert len(blocks) == 1
+    assert set(blocks["已达成"]) == {"0 个街区"} and set(blocks["状态"]) == {"未启动"}
     captions = [c.value for c in at.caption]
     assert any(c.startswith("人口口径（数据来源原文）：") for c in captions), captions
     overview = at.dataframe[0].value

@@ -151,9 +151,9 @@ def test_gpkg_has_three_layers_fields_table_and_descriptions(catalog, tmp_path):
 def test_ogrinfo_reads_every_layer_with_crs(catalog, tmp_path):
     path = exports.write_export(tmp_path / "all.gpkg", catalog, "gpkg", layer=None)
     out = subprocess.run(["ogrinfo", "-so", "-al", str(path)], capture_output=True, text=True, check=True).stdout
-    for layer in ("sites", "town_zones", "district", "fields"):
+    for layer in ("sites", "town_zones", "district", "places", "fields"):
         assert f"Layer name: {layer}" in out
-    assert out.count('ID["EPSG",4326]') == 3  # three spatial layers, each with its CRS
+    assert out.count('ID["EPSG",4326]') == 4  # four spatial layers (places: issue 24), each with its CRS
     assert "Feature Count: 3" in out
     geojson = tmp_path / "sites.geojson"
     geojson.write_bytes(exports.export_bytes(catalog, "geojson", "sites"))

@@ -274,7 +274,8 @@ def test_town_targets(targets):
     assert towns("-E.9-closures") == {ZHAOXIANG: 1, XUJING: 1, HUAXIN: 1, CHONGGU: 1, BAIHE: 1, JINZE: 1}
     assert towns("-E.10-served") == {ZHUJIAJIAO: 1, LIANTANG: 1, JINZE: 1}
     blocks = [t for tid, t in targets.items() if tid.endswith("-C.2-blocks")]
-    assert len(blocks) == 11 and {t["measure"] for t in blocks} == {"untracked"}
+    assert len(blocks) == 11 and {t["measure"] for t in blocks} == {"place_count"}  # issue 24: counted from approved places
+    assert {t["category"] for t in blocks} == {"zero_waste_block"}
     assert {t["town_code"] for t in blocks} == set(geodata.load_gazetteer()["town_code"].astype(str))
     assert {t["target_value"] for t in blocks} == {2}  # 确保每个街镇创建2个“零浪费”街区
 
@@ -284,7 +285,7 @@ def test_every_named_target_is_matched_by_exactly_the_named_sites(sites, targets
     (the analysis rule) add up to the target: the data and the targets tell one story."""
     frame = pd.DataFrame(sites)
     for tid, t in targets.items():
-        if t["measure"] == "untracked":
+        if t["measure"] in ("untracked", "place_count"):  # place_count: places, not sites
             continue
         matched = analysis.matching_sites(frame, t)
         assert len(matched), tid

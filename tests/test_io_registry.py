@@ -33,7 +33,7 @@ def test_the_registry_names_the_files_each_reader_takes():
 
 def test_export_layers_and_datums_stay_in_the_model():
     assert not hasattr(model, "EXPORT_FORMATS")  # one owner: io/formats.py
-    assert model.EXPORT_LAYERS == ("sites", "zones", "district")
+    assert model.EXPORT_LAYERS == ("sites", "zones", "district", "places")
 
 
 @pytest.mark.parametrize("name", tiles.BASEMAPS)

@@ -18,6 +18,9 @@ import pandas as pd
 from wufei_geo import facilities, freshness, geodata, locate
 from wufei_geo.crs import WGS84_CRS
 from wufei_geo.model import PRECISIONS
+from wufei_geo.places.located import locate_places
+from wufei_geo.places.measures import attach_place_counts
+from wufei_geo.places.store import place_book
 
 if TYPE_CHECKING:
     from wufei_geo.store import Store
@@ -36,6 +39,8 @@ class Catalog:
     # What could not be used as stored (issue 15: the catalog degrades, it never raises): e.g.
     # official zones that fail the whole-file checks, so the approximate zones are used instead.
     warnings: tuple[str, ...] = ()
+    # issue 24: the live places, located (wufei_geo.places.located); their counts are in ``targets``
+    places: gpd.GeoDataFrame | None = None
 
     @property
     def zones_are_official(self) -> bool:
@@ -216,11 +221,21 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
     # so not in any total); the map can badge it, ``store.proposals(site_id=...)`` has the details.
     pending = store.pending_site_ids() if hasattr(store, "pending_site_ids") else set()
     sites["pending"] = sites["site_id"].astype(str).isin(pending).astype(bool)
+    places = _located_places(store, zones, towns, fresh_today, months)
     return Catalog(
         sites=sites,
         zones=zones,
         district=geodata.load_district(),
         towns=towns,
-        targets=facilities.load_targets(),
+        targets=attach_place_counts(facilities.load_targets(), places),
         warnings=tuple(warnings),
+        places=places,
     )
+
+
+def _located_places(store: Store, zones: gpd.GeoDataFrame, towns: pd.DataFrame, today: dt.date,
+                    months: int) -> gpd.GeoDataFrame | None:
+    """The store's live places, located (None for a store without places, e.g. a test double)."""
+    if not hasattr(store, "run_write"):
+        return None
+    return locate_places(place_book(store).frame(), zones, towns, today, months)

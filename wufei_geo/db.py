@@ -239,6 +239,44 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=True),
 )
 
+# --- places (issue 24: cells, 零浪费街区, education bases, showcases; wufei_geo/places/) ---
+# The column order is the place schema (wufei_geo.places.vocab.PLACE_COLUMNS reads it from here).
+places = sa.Table(
+    "places",
+    metadata,
+    sa.Column("place_id", sa.String(64), primary_key=True),
+    *[sa.Column(n, sa.Text, nullable=True) for n in ("name_zh", "name_en", "place_type", "town_code", "address")],
+    sa.Column("lon", sa.Float, nullable=True),  # WGS-84 point
+    sa.Column("lat", sa.Float, nullable=True),
+    *[sa.Column(n, sa.Text, nullable=True) for n in (
+        "area",  # GeoJSON outline (WGS-84)
+        "precision", "location_source", "status", "status_as_of", "status_source",
+        "status_log",  # JSON [{status, as_of, source, by, at}]
+        "status_confirmed_at", "status_confirmed_by", "approved_by", "approved_at",
+        "claim_status", "claim_source", "claim_as_of", "claim_note", "claim_by", "claim_at",  # 待核实 claim
+        "responsible_unit", "source_ref", "data_note")],
+    sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", UTCDateTime, nullable=True),
+)
+
+place_audit = sa.Table(
+    "place_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("place_id", sa.String(64), nullable=False, index=True),
+    sa.Column("town_code", sa.String(9), nullable=True, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("field", sa.String(64), nullable=True),
+    sa.Column("old_value", sa.Text, nullable=True),
+    sa.Column("new_value", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("place_version", sa.Integer, nullable=True),
+)
+# --- end places ---
+
 # Tables whose content is the data (alembic_version is bookkeeping).
 DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers,
                                      indicator_values, indicator_judgements, meta)

@@ -448,7 +448,8 @@ def _check_targets(c: _Checker, projects: dict[str, dict[str, str]] | None, town
             seen[tid] = line
         c.choice(f, line, t, "level", TARGET_LEVELS)
         c.choice(f, line, t, "measure", MEASURES)
-        c.choice(f, line, t, "category", CATEGORIES)
+        if t["measure"] != "place_count":  # a place_count target names a place type (checked by wufei_geo.places)
+            c.choice(f, line, t, "category", CATEGORIES)
         c.choice(f, line, t, "wet_waste_mode", WET_WASTE_MODES)
         c.year(f, line, t, "target_year")
         level, town, category, measure = t["level"], t["town_code"], t["category"], t["measure"]

@@ -51,6 +51,7 @@ MEASURES: Final[tuple[str, ...]] = (
     "served",
     "untracked",
     "served_village_count",
+    "place_count",  # places of the type in `category` (issue 24: C.2 零浪费街区; wufei_geo/places/measures.py)
 )
 # Every per-town figure (computed once in wufei_geo.analysis.town_figures).
 TOWN_MEASURES: Final[tuple[str, ...]] = (
@@ -68,7 +69,7 @@ DEFAULT_BRIEFING_MEASURE: Final = "wet_waste_tpd"
 COUNTS_TOWARD: Final[tuple[str, ...]] = ("all", *WET_WASTE_MODES)
 
 # --- exports (docs/schema.md) -------------------------------------------------------
-EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district")
+EXPORT_LAYERS: Final[tuple[str, ...]] = ("sites", "zones", "district", "places")  # places: issue 24
 EXPORT_DATUMS: Final[tuple[str, ...]] = ("wgs84", "gcj02")
 
 # --- the stable site schema (exports, the store's frame, the map) ------------

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import folium_adapter
+from app_pages import folium_adapter, places_map
 from app_pages.common import (
     catalog_and_version,
     catalog_version,
@@ -52,8 +52,10 @@ def _ids_key(site_ids: tuple[str, ...]) -> str:
 # The filters, the shading, the basemap and the selected site live in the URL's query, so a
 # copied link opens the same view.  The URL is read when it carries a view this page did not
 # write itself (a link opened, or typed); otherwise the page writes its state to it.
-URL_LISTS = {"cat": "flt_category", "status": "flt_status", "town": "flt_town", "year": "flt_year"}
-URL_ONE = {"q": "flt_search", "shade": "map_choropleth", "base": "map_basemap", "site": "map_selected"}
+URL_LISTS = {"cat": "flt_category", "status": "flt_status", "town": "flt_town", "year": "flt_year",
+             **places_map.URL_LISTS}
+URL_ONE = {"q": "flt_search", "shade": "map_choropleth", "base": "map_basemap", "site": "map_selected",
+           **places_map.URL_ONE}
 URL_SIG_KEY = "map_url_sig"
 
 
@@ -71,7 +73,7 @@ def _view_from_url(choices: dict[str, list[str]]) -> None:
         st.session_state[key] = [v for v in wanted if v in choices[key]]
     for name, key in URL_ONE.items():
         value = params.get(name)
-        if key == "flt_search":
+        if key in ("flt_search", "flt_place_search"):
             st.session_state[key] = value or ""
         elif key == "map_selected":
             st.session_state[key] = value or None
@@ -100,7 +102,8 @@ def _controls(catalog: Any, token: str, L: str) -> tuple[pd.DataFrame, str, str]
     """The view from the URL, the sidebar filters, the basemap and shading choices: (shown, basemap, shading)."""
     basemaps = tiles.available_basemaps(token)
     choro_options = ["none", *mapview.CHOROPLETH_MEASURES]
-    _view_from_url({**filter_choices(catalog), "map_basemap": basemaps, "map_choropleth": choro_options})
+    _view_from_url({**filter_choices(catalog), "map_basemap": basemaps, "map_choropleth": choro_options,
+                    **places_map.choices()})
     keep_across_language("map_basemap", "map_choropleth")
     shown = filtered_sites(catalog, sidebar_filters(catalog))
     col_a, col_b = st.columns(2)
@@ -131,6 +134,7 @@ def _map_component(
     token: str = "",
     _sites: pd.DataFrame | None = None,
     _catalog: Any = None,
+    _places: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The component arguments of this map, computed once (:mod:`app_pages.folium_adapter`).
 
@@ -140,7 +144,7 @@ def _map_component(
     another filter, language, shading or a saved edit redraws the open Leaflet map in place
     instead of reloading the map's iframe (``folium_adapter.live_args``).
     """
-    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, token)
+    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, token, _places)
     args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
     return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}")
 
@@ -157,7 +161,8 @@ def _site_texts(version: str, lang: str, _catalog: Any) -> mapview.SiteTexts:
     return mapview.site_texts(cat.sites, lang, mapview.town_names(cat.zones, cat.towns, lang))
 
 
-def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, token: str):
+def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, token: str,
+               places: pd.DataFrame | None = None):
     return mapview.build_map(
         sites,
         cat.zones,
@@ -169,6 +174,7 @@ def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: 
         tianditu_token=token,
         asset_base=leaflet_asset_base(),
         texts=_site_texts(version, lang, cat),
+        places=places,
     )
 
 
@@ -280,14 +286,16 @@ def render() -> None:
     st.title(tr("map.title"))
     token = load_settings().tianditu_token.strip()
     shown, basemap, choropleth = _controls(catalog, token, L)
+    shown_places = places_map.place_filters(catalog, L)  # issue 24: places, their own layer
     ids = tuple(shown["site_id"].astype(str))
-    ids_key = _ids_key(ids)
+    ids_key = _ids_key(ids + tuple(f"place:{p}" for p in shown_places.get("place_id", [])))
     selected = st.session_state.get("map_selected")
     if selected is not None and selected not in ids:
         selected = None
     # The selection is shown in the table and the line above it, not drawn into the map: a map that
     # changed with every click would be rebuilt in the browser, closing the popup the user just opened.
-    args = _map_component(version, ids_key, basemap, L, choropleth, token, _sites=shown, _catalog=catalog)
+    args = _map_component(version, ids_key, basemap, L, choropleth, token, _sites=shown, _catalog=catalog,
+                          _places=shown_places)
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(args, ids, selected)
@@ -300,6 +308,7 @@ def render() -> None:
         st.caption(tr("map.no_location", n=len(unlocated)))
     if selected is not None:
         table = _selected_first(table, shown, selected, L)
+    places_map.place_table(shown_places, L)  # above the sites' table, which stays the page's last
     st.subheader(tr("map.table"))
     show_table(table)
     st.caption(tr("map.share_hint"))

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import places_map
 from app_pages.common import (
     filtered_sites,
     get_catalog,
@@ -31,6 +32,7 @@ from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
 from wufei_geo.mdtext import md_literal
+from wufei_geo.places.vocab import status_label as place_status_label
 from wufei_geo.reports.choropleth import scorecard_choropleth
 from wufei_geo.reports.texts import achieved_text, registered_text, target_label, unit_text
 
@@ -51,6 +53,7 @@ def render() -> None:
     card = _town_map(catalog, cards, figures, flt, L)
     st.subheader(f"{md_literal(_name(card, L))} — {tr(f'analysis.state.{card.state}')}")
     _targets(card, L)
+    places_map.town_places(catalog, card.town_code, L)  # issue 24: the town's places
     _generation(card, L)
     _sites(card, L)
     _figures(figures, flt, L)
@@ -159,7 +162,8 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.achieved"): achieved_text(item, L),
                         tr("analysis.col.registered"): registered_text(item, L),
                         tr("analysis.by_status"): ", ".join(
-                            f"{status_label(s, L)} {fmt_number(v)}" for s, v in item.by_status.items() if v),
+                            f"{(place_status_label if item.measure == 'place_count' else status_label)(s, L)} "
+                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v),
                         tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
                         tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
                         tr("analysis.col.source"): item.source_ref,

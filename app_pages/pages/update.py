@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import login, update_rounds
+from app_pages import login, places_section, update_rounds
 from app_pages.common import (
     get_catalog,
     get_store,
@@ -111,6 +111,7 @@ def render() -> None:
     if site is not None:
         _site_section(page, site)
     _proposals(page)
+    places_section.render_section(store, actor, town_names, L)  # issue 24: places of the town
     _history(page, site)
     if permissions.may(actor, "administer"):
         _admin(page)

@@ -37,7 +37,7 @@ def test_placeholders_and_uploaders_speak_chinese(app: Any, page: Any, artifacts
     page.locator("[data-testid='stSidebar'] input[placeholder='全部']").first.wait_for(timeout=90_000)
     placeholders = page.evaluate(
         "() => Array.from(document.querySelectorAll('[data-testid=stSidebar] input')).map(i => i.placeholder)")
-    assert placeholders.count("全部") == 4 and not [p for p in placeholders if p.startswith("Choose")], placeholders
+    assert placeholders.count("全部") == 6 and not [p for p in placeholders if p.startswith("Choose")], placeholders
 
     open_from_sidebar(page, "数据", page.get_by_label("用户名"))
     page.get_by_label("用户名").fill(ADMIN)

@@ -41,6 +41,9 @@ class SiteMeasure:
     tracked: bool = True
     # a town target matches the sites that serve the town (``served_towns``), not the sites in it
     town_by_served: bool = False
+    # counts places, not sites (C.2 零浪费街区): the catalog attaches the count to the target row
+    # (``place_counts``, wufei_geo.places.measures.attach_place_counts)
+    counts_places: bool = False
 
     @property
     def reads_served_villages(self) -> bool:
@@ -180,6 +183,7 @@ SITE_MEASURES: dict[str, SiteMeasure] = {
         AnySiteMeasure("served", town_by_served=True),
         SiteMeasure("untracked", tracked=False),
         VillageMeasure("served_village_count", served=True),
+        SiteMeasure("place_count", counts_places=True),
     )
 }
 assert tuple(SITE_MEASURES) == MEASURES, "model.MEASURES and SITE_MEASURES must name the same measures"

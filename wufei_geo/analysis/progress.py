@@ -81,6 +81,9 @@ class TargetProgress:
     by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
     # issue 12: the sites behind this figure whose status was not confirmed within the period
     stale_sites: list[str] = field(default_factory=list)
+    # issue 24: the places behind a place_count target (C.2), approved ones in ``places_counted``
+    places: list[str] = field(default_factory=list)
+    places_counted: list[str] = field(default_factory=list)
 
     @property
     def achieved_quantity(self) -> Quantity:
@@ -187,7 +190,7 @@ def _site_rows(
     sites: pd.DataFrame, tgt: _Target, today: dt.date, months: int
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The sites that count toward the target, and their rows (:func:`_site_row`)."""
-    matched = pd.DataFrame() if not tgt.how.tracked else matching_sites(sites, tgt.row, tgt.counted)
+    matched = pd.DataFrame() if not tgt.how.tracked or tgt.how.counts_places else matching_sites(sites, tgt.row, tgt.counted)
     overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
     # records of plain values, not a (Geo)Series per row: iterrows cost seconds at 100,000 sites
     records = pd.DataFrame(matched).drop(columns="geometry", errors="ignore").to_dict("records") if len(matched) else []
@@ -234,6 +237,8 @@ def _state(rows: list[dict[str, Any]], target_value: float | None, achieved: flo
 def _totals(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Totals:
     if not tgt.how.tracked or not measured:
         return _Totals(state="untracked" if not tgt.how.tracked else "unmeasured")
+    if tgt.how.counts_places:
+        return _place_totals(tgt)
     today_q, reg_q, existing = _quantities(rows, tgt)
     achieved, registered, goal = today_q.value, reg_q.value, tgt.value
     out = _Totals(
@@ -285,6 +290,8 @@ def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlo
         return _Outlook(state="untracked")
     if not measured:
         return _Outlook(state="unmeasured")
+    if tgt.how.counts_places:
+        return _place_outlook(tgt)
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
     # the chart: only sites placed in a year by dates people gave (never today's date)
     dated = [r for r in pursued_rows if r["year"] is not None]
@@ -329,6 +336,8 @@ def _progress(
     tgt = _read_target(target, counts_toward)
     matched, rows = _site_rows(sites, tgt, today, confirmation_months)
     measured = tgt.how.measured(rows)
+    if tgt.how.counts_places:  # counted by the catalog (places.measures.attach_place_counts)
+        measured = "place_counts" in target
     totals = _totals(rows, tgt, measured)
     outlook = _outlook(rows, tgt, measured)
     overdue = (tgt.how.tracked and measured and tgt.year is not None and tgt.year < today.year
@@ -375,7 +384,32 @@ def _progress(
         overdue_sites=[r["site_id"] for r in rows if r["overdue"]],
         state=totals.state,
         by_mode=_by_mode(sites, tgt),
+        places=list(target.get("place_counts", {}).get("ids", [])),
+        places_counted=list(target.get("place_counts", {}).get("achieved_ids", [])),
     )
+
+
+# --------------------------------------------------------------------------- issue 24: place counts
+# A place_count target (C.2) counts places, not sites: the catalog attaches the count to the target
+# row (``place_counts``, from wufei_geo.places.measures); these two turn it into totals and outlook.
+def _place_totals(tgt: _Target) -> _Totals:
+    counts = tgt.row["place_counts"]
+    achieved, registered, goal = counts["achieved"], counts["registered"], tgt.value
+    state = "met" if goal is not None and achieved >= goal else "in_progress" if registered else "not_started"
+    out = _Totals(state=state, achieved=achieved, registered=registered, by_status=dict(counts["by_status"]))
+    if goal:
+        out.gap, out.registered_gap = _num(max(goal - achieved, 0.0)), _num(max(goal - registered, 0.0))
+        out.share, out.registered_share = round(achieved / goal, 6), round(registered / goal, 6)
+    return out
+
+
+def _place_outlook(tgt: _Target) -> _Outlook:
+    counts, goal = tgt.row["place_counts"], tgt.value
+    if goal is not None and counts["achieved"] >= goal:
+        return _Outlook(state="reached")
+    if goal is not None and counts["registered"] < goal:
+        return _Outlook(state="not_reachable")
+    return _Outlook(state="cannot_tell")
 
 
 # --------------------------------------------------------------------------- the district report

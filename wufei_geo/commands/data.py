@@ -27,6 +27,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from wufei_geo.register.entries import check_indicators
 
         problems += check_indicators(args.dir)
+    if (Path(args.dir) / "places.csv").exists():  # issue 24: the seed places, same field rules as an add
+        from wufei_geo.places.seed import validate_seed
+
+        problems += validate_seed(args.dir)
     if problems:
         for problem in problems:
             print(problem)

@@ -19,12 +19,14 @@ import shapely
 from wufei_geo import i18n
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS, from_wgs84
 from wufei_geo.data_texts import localise
+from wufei_geo.io import place_layer
 from wufei_geo.io.tabular import plain_table
 from wufei_geo.model import DISTRICT_CODE, EXPORT_DATUMS, EXPORT_LAYERS, SITE_COLUMNS
+from wufei_geo.places import vocab as place_vocab
 from wufei_geo.values import is_unknown
 
 # Layer names inside a GeoPackage (zones are called town_zones there).
-GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district"}
+GPKG_LAYER = {"sites": "sites", "zones": "town_zones", "district": "district", "places": "places"}
 
 # Marker position and how precise it is, after the site columns.
 # capacity_all: every capacity component in words (issue 11: E.5's three components travel in every
@@ -127,7 +129,9 @@ LAYER_DESCRIPTIONS = {
     "sites": "Qingpu zero-waste plan (青府发〔2022〕53号) facility sites; geometry = map marker.",
     "zones": "Qingpu town zones (街镇); boundary_quality says whether approximate (示意范围) or official.",
     "district": "Qingpu District (青浦区) outline.",
+    "places": place_layer.LAYER_DESCRIPTION,  # issue 24
 }
+FIELD_DESCRIPTIONS["places"] = place_layer.FIELD_DESCRIPTIONS
 
 
 class ExportError(ValueError):
@@ -138,6 +142,7 @@ class CatalogLike(Protocol):
     sites: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
     district: gpd.GeoDataFrame
+    # and, optionally, ``places`` (issue 24; a catalog without it exports an empty places layer)
 
 
 # --- coordinate handling ------------------------------------------------------
@@ -268,6 +273,8 @@ def layer_frame(catalog: CatalogLike, layer: str, datum: str = "wgs84", sites: p
         return zones_layer(catalog.zones, datum)
     if layer == "district":
         return district_layer(catalog.district, datum)
+    if layer == "places":
+        return place_layer.places_layer(getattr(catalog, "places", None), check_datum(datum))
     raise ExportError(f"unknown layer {layer!r}; choose one of {', '.join(EXPORT_LAYERS)}")
 
 
@@ -305,6 +312,10 @@ def people_table(layer: str, gdf: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataF
         "status": i18n.status_label, "category": i18n.category_label, "precision": i18n.precision_label,
         "wet_waste_mode": i18n.wet_waste_mode_label,
     }
+    if layer == "places":  # issue 24: a place's type and status are the places' own words
+        labels = {**labels, "status": place_vocab.status_label}
+        if "place_type" in table.columns:
+            table["place_type"] = [None if _missing(v) else place_vocab.type_label(v, lang) for v in table["place_type"]]
     for column in table.columns:
         kind = _WORD_COLUMNS.get(column)
         if kind:

@@ -29,6 +29,7 @@ from wufei_geo.mapview.payload import (
     _Strings,
     site_payloads,
 )
+from wufei_geo.mapview.places_layer import add_places
 from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
@@ -61,6 +62,7 @@ def build_map(
     selected_site: str | None = None,
     asset_base: str | None = None,
     texts: SiteTexts | None = None,
+    places: pd.DataFrame | None = None,
 ) -> folium.Map:
     """The facility map of ``sites`` (already filtered) over the town zones and district outline.
 
@@ -99,6 +101,7 @@ def build_map(
     badges = [b for b in MARKER_BADGES if b.column in sites.columns]
     m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
     m.add_child(MetricScale())
+    add_places(m, places, lang, basemap)  # issue 24: places are their own layer (None: none drawn)
     folium.LayerControl(collapsed=True).add_to(m)
     if asset_base is not None:
         use_local_assets(m, asset_base)

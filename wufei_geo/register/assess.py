@@ -132,6 +132,11 @@ def assess_entry(entry: Entry, ctx: Context) -> Assessment:
 def assess(store: Store, as_of: dt.date = PLAN_DEADLINE, entries: Iterable[Entry] | None = None,
            counter: PlaceCounter | None = None) -> list[Assessment]:
     """Every entry (default: the whole register) as of the end of ``as_of``."""
+    if counter is None and place_counter() is None:  # the places' own count, as of the date
+        from wufei_geo.places.measures import place_counter as places_counter
+        from wufei_geo.places.store import place_book
+
+        counter = places_counter(place_book(store).frame())
     ctx = Context(store, as_of, counter)
     return [assess_entry(e, ctx) for e in (load_register() if entries is None else entries)]
 

@@ -65,7 +65,8 @@ class Reads(Session):
             n, total = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(db.sites.c.version), 0))).one()
             last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(db.audit.c.id), 0))).scalar()
             zones = conn.execute(sa.select(sa.func.count()).select_from(db.zones)).scalar()
-            return f"{n}:{total}:{last}:{zones}"
+            places = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(db.places.c.version), 0))).one()
+            return f"{n}:{total}:{last}:{zones}:{places[0]}:{places[1]}"  # places: issue 24
 
         return self.read(work)
 
