@@ -13,7 +13,7 @@ import streamlit as st
 from app_pages import login
 from app_pages.common import show_table, tr
 from app_pages.forms import flash
-from wufei_geo import i18n
+from wufei_geo import i18n, permissions
 from wufei_geo.mdtext import md_literal
 from wufei_geo.model import DATUMS, PRECISIONS
 from wufei_geo.places.store import place_book
@@ -31,9 +31,10 @@ def render_section(store: Any, actor: Any, town_names: dict[str, str], L: str) -
     """The section, in an expander (open while claims wait for a planner)."""
     book = place_book(store)
     places = book.frame()
-    mine = places if actor.role in ("planner", "admin") else places[places["town_code"] == actor.town_code]
+    own_town = permissions.town_scope(actor)
+    mine = places if own_town is None else places[places["town_code"] == own_town]
     claims = book.pending_claims()
-    planner = actor.role in ("planner", "admin")
+    planner = permissions.may(actor, "decide_place_claim")
     with st.expander(tr("places.update.header", n=len(mine)), expanded=bool(planner and claims)):
         st.caption(tr("places.update.help"))
         _list(mine, town_names, L)

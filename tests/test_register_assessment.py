@@ -131,8 +131,9 @@ def test_site_attributes_are_validated(store, site_record, clock):
     assert (site["online_monitoring"], site["online_monitoring_since"]) == ("yes", "2024-03")
 
 
-def test_zero_waste_blocks_are_counted_by_an_injected_counter(store):
-    assert _status(store, "310118001-C.2-blocks").status == "unmeasured"
+def test_zero_waste_blocks_are_counted_from_the_places_or_an_injected_counter(store):
+    # the places' own count: no approved 零浪费街区 in a fresh store is 0 of 2, not 未测量
+    assert _status(store, "310118001-C.2-blocks").status == "not_met"
     calls = []
 
     def count(place_type, town, as_of):
@@ -142,3 +143,18 @@ def test_zero_waste_blocks_are_counted_by_an_injected_counter(store):
     assert _status(store, "310118001-C.2-blocks", counter=count).status == "met"
     assert _status(store, "310118002-C.2-blocks", counter=count).status == "not_met"
     assert calls[0] == ("zero_waste_block", "310118001", DEADLINE)
+
+
+def test_a_place_counts_with_the_status_it_had_on_the_assessment_date():
+    import pandas as pd
+
+    from wufei_geo.places.measures import place_counter
+
+    log = ('[{"status": "creating", "at": "2025-06-01T08:00:00+00:00"},'
+           ' {"status": "built", "at": "2026-02-01T08:00:00+00:00"}]')
+    places = pd.DataFrame([{"place_id": "B1", "place_type": "zero_waste_block", "town_code": "310118106",
+                            "status": "built", "status_log": log, "retired": False}])
+    count = place_counter(places)
+    assert count("zero_waste_block", "310118106", DEADLINE) == 0  # approved only after the deadline
+    assert count("zero_waste_block", "310118106", dt.date(2026, 3, 1)) == 1
+    assert count("zero_waste_block", "310118105", dt.date(2026, 3, 1)) == 0

@@ -65,16 +65,21 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("accept_implausible_value"),
     # record a judgement on a qualitative entry; confirm or reject a 待核实 register value
     Action("judge_register", refusal="error.register_planner_only"),
+    # add, update or confirm a place (零浪费街区, 无废细胞 …); a town-bound role only in its town
+    Action("edit_place", refusal="error.place_role", rule="place_role", per_town=True),
+    # set a place 已建成 / 已命名 (the step that counts); an official's such change is a claim
+    Action("set_counted_place_status", refusal="error.place_role", rule="place_role"),
+    Action("decide_place_claim", refusal="error.place_role", rule="place_role"),  # approve or reject a claim
 )}
 
 _PLANNING = frozenset({"edit_site", "apply_implausible", "set_baseline_capacity", "set_design_capacity",
                        "manage_rounds", "decide_proposal", "report_value", "accept_implausible_value",
-                       "judge_register"})
+                       "judge_register", "edit_place", "set_counted_place_status", "decide_place_claim"})
 
 ROLES: dict[str, Role] = {r.name: r for r in (
     Role("admin", _PLANNING | {"administer"}),
     Role("planner", _PLANNING),
-    Role("town_official", frozenset({"edit_site"}), town_bound=True),
+    Role("town_official", frozenset({"edit_site", "edit_place"}), town_bound=True),
     Role("department", frozenset({"report_value"}), department_bound=True),
 )}
 

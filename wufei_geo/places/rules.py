@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from wufei_geo import auth, site_rules
+from wufei_geo import auth, permissions, site_rules
 from wufei_geo.errors import PermissionDenied, ValidationError
 from wufei_geo.model import DATUMS, IDENTIFIER_PATTERN, PRECISIONS
 from wufei_geo.places.vocab import COUNTED_STATUSES, PLACE_STATUS, PLACE_TYPE
@@ -21,16 +21,20 @@ MAX_NAME_CHARS = 200
 MAX_TEXT_CHARS = 2_000
 MAX_AREA_CHARS = 200_000  # GeoJSON text of one outline
 PLACE_ACTIONS = ("add", "update", "confirm", "set_counted_status", "decide_claim", "import", "retire")
+# each place action is one action of the permission owner
+_PERMISSION = {"add": "edit_place", "update": "edit_place", "confirm": "edit_place",
+               "set_counted_status": "set_counted_place_status", "decide_claim": "decide_place_claim",
+               "import": "administer", "retire": "administer"}
 
 
 # --------------------------------------------------------------------------- THE permission rule
 def may_place(who: Any, action: str, place: Mapping[str, Any] | None = None) -> bool:
     """Whether ``who`` (a live session row or Actor: ``role``, ``town_code``, ``name``) may do
     ``action`` to ``place`` (a place dict; for ``add``/``update`` the town before AND after count:
-    the store asks once per town).  Every place-permission rule is here:
+    the store asks once per town).  The roles' rights are :mod:`wufei_geo.permissions`' actions:
 
-    * ``add``, ``update``, ``confirm``: planners and administrators in any town; a town official
-      only in their own town (a place with no town is the district's: not an official's).
+    * ``add``, ``update``, ``confirm`` (``edit_place``): planners and administrators in any town; a
+      town official only in their own town (a place with no town is the district's: not an official's).
     * ``set_counted_status`` (已建成 / 已命名 — the step that counts toward a target): planners and
       administrators; an official's such change becomes a 待核实 claim instead.
     * ``decide_claim`` (approve or reject a claim): planners and administrators, never the claimant.
@@ -38,17 +42,9 @@ def may_place(who: Any, action: str, place: Mapping[str, Any] | None = None) -> 
     """
     if action not in PLACE_ACTIONS:
         raise ValueError(f"unknown place action {action!r}")
-    role = getattr(who, "role", None)
-    if role == "admin":
-        return not (action == "decide_claim" and place is not None and place.get("claim_by") == who.name)
-    if action in ("import", "retire"):
+    if action == "decide_claim" and place is not None and place.get("claim_by") == getattr(who, "name", None):
         return False
-    if role == "planner":
-        return not (action == "decide_claim" and place is not None and place.get("claim_by") == who.name)
-    if role == "town_official" and action in ("add", "update", "confirm"):
-        town = None if place is None else place.get("town_code")
-        return town is not None and town == who.town_code
-    return False
+    return permissions.may(who, _PERMISSION[action], place)
 
 
 def require_place(who: Any, action: str, place: Mapping[str, Any] | None = None) -> None:
@@ -58,7 +54,7 @@ def require_place(who: Any, action: str, place: Mapping[str, Any] | None = None)
     params = {"name": getattr(who, "name", None), "role": getattr(who, "role", None),
               "place_id": (place or {}).get("place_id"), "town": getattr(who, "town_code", None),
               "place_town": (place or {}).get("town_code")}
-    if action in ("add", "update", "confirm") and getattr(who, "role", None) == "town_official":
+    if _PERMISSION[action] == "edit_place" and permissions.town_scope(who) is not None:
         raise PermissionDenied(key="error.place_other_town", params=params, rule="place_other_town")
     if action == "decide_claim" and place is not None and place.get("claim_by") == getattr(who, "name", None):
         raise PermissionDenied(key="error.place_own_claim", params=params, rule="own_claim")

@@ -17,7 +17,7 @@ from alembic import op
 from wufei_geo.db import UTCDateTime
 
 revision = "0013p_places"
-down_revision = "0012_rounds"
+down_revision = "0013r_register"
 branch_labels = None
 depends_on = None
 
