@@ -97,6 +97,13 @@ def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[di
     return labels
 
 
+def _shown_choice(box: Any, multi: bool) -> str:
+    """What a multiselect shows as chosen (its chips' text) or a select box (its input's value)."""
+    if multi:
+        return box.inner_text()
+    return box.evaluate("el => [...el.querySelectorAll('input')].map(i => i.value).join('\\n')")
+
+
 def _pick(page: Any, label: str, option: str, multi: bool) -> None:
     """Choose ``option`` in the sidebar multiselect / main select box ``label``, once the page's
     script is idle, until the box shows it (a choice that lands while the page reruns is lost)."""
@@ -113,7 +120,7 @@ def _pick(page: Any, label: str, option: str, multi: bool) -> None:
         else:
             choose(page, box, page.get_by_role("option", name=option, exact=True))
         try:
-            wait_until(page, lambda: option in box.inner_text(), timeout_s=20, what=f"{option} chosen in {label}")
+            wait_until(page, lambda: option in _shown_choice(box, multi), timeout_s=20, what=f"{option} chosen in {label}")
             return
         except TimeoutError:
             continue
