@@ -221,7 +221,7 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
     # so not in any total); the map can badge it, ``store.proposals(site_id=...)`` has the details.
     pending = store.pending_site_ids() if hasattr(store, "pending_site_ids") else set()
     sites["pending"] = sites["site_id"].astype(str).isin(pending).astype(bool)
-    places = _located_places(store, zones, towns, fresh_today, months)
+    places = _located_places(store, zones, towns, fresh_today, months, sites)
     return Catalog(
         sites=sites,
         zones=zones,
@@ -234,8 +234,8 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
 
 
 def _located_places(store: Store, zones: gpd.GeoDataFrame, towns: pd.DataFrame, today: dt.date,
-                    months: int) -> gpd.GeoDataFrame | None:
+                    months: int, sites: pd.DataFrame) -> gpd.GeoDataFrame | None:
     """The store's live places, located (None for a store without places, e.g. a test double)."""
     if not hasattr(store, "run_write"):
         return None
-    return locate_places(place_book(store).frame(), zones, towns, today, months)
+    return locate_places(place_book(store).frame(), zones, towns, today, months, occupied=sites)

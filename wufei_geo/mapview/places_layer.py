@@ -149,7 +149,7 @@ class PlaceMarkers(MacroElement):
                         .bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
                 }
                 if (p.lat !== null) {
-                    var icon = L.divIcon({html: p.icon, className: 'wf-place-icon', iconSize: [28, 28], iconAnchor: [14, 32]});
+                    var icon = L.divIcon({html: p.icon, className: 'wf-place-icon', iconSize: [28, 28], iconAnchor: [14, 30]});
                     var mk = L.marker([p.lat, p.lon], {icon: icon, placeId: p.id});
                     mk.bindPopup(p.popup, {maxWidth: 320}).bindTooltip(p.tip).addTo(group);
                 }

@@ -30,10 +30,12 @@ def area_geometry(text: object):  # -> shapely geometry | None
 
 
 def locate_places(places: pd.DataFrame, zones: gpd.GeoDataFrame, towns: pd.DataFrame,
-                  today: dt.date | None = None, months: int = freshness.DEFAULT_CONFIRMATION_MONTHS
-                  ) -> gpd.GeoDataFrame:
+                  today: dt.date | None = None, months: int = freshness.DEFAULT_CONFIRMATION_MONTHS,
+                  occupied: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """The live places with ``display_lon, display_lat, display_precision, has_area, stale, pending``
-    and a geometry (area, else display point; None when nothing better than the district is known)."""
+    and a geometry (area, else display point; None when nothing better than the district is known).
+    ``occupied``: points already drawn (the sites' ``display_lon``/``display_lat``) that places
+    placed by their town are spread around, so a place's marker never hides a site's."""
     if places is None or not len(places):
         empty = pd.DataFrame(columns=[*PLACE_COLUMNS, "display_lon", "display_lat", "display_precision",
                                       "has_area", "stale", "pending"])
@@ -45,7 +47,14 @@ def locate_places(places: pd.DataFrame, zones: gpd.GeoDataFrame, towns: pd.DataF
         if geom is not None and pd.isna(probe.at[i, "lon"]):
             point = geom.representative_point()
             probe.at[i, "lon"], probe.at[i, "lat"] = point.x, point.y
-    placed = locate.locate_sites(probe, zones, towns)
+    extra = 0
+    if occupied is not None and len(occupied):
+        pts = occupied[["display_lon", "display_lat"]].dropna()
+        extra = len(pts)
+        probe = pd.concat([probe, pd.DataFrame({"site_id": [f"\x00{i}" for i in range(extra)], "town_code": None,
+                                                 "lon": pts["display_lon"].to_numpy(), "lat": pts["display_lat"].to_numpy(),
+                                                 "precision": "exact"})], ignore_index=True)
+    placed = locate.locate_sites(probe, zones, towns).iloc[: len(df)].reset_index(drop=True)
     df["display_lon"] = placed["display_lon"].to_numpy()
     df["display_lat"] = placed["display_lat"].to_numpy()
     df["display_precision"] = placed["display_precision"].to_numpy()
