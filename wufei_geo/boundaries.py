@@ -351,3 +351,20 @@ def _district_problems(out: gpd.GeoDataFrame, metric: gpd.GeoDataFrame, district
         if share < MIN_SHARE_INSIDE:
             problems.append(f"{r.town_code} {r.name_zh}: only {share:.0%} lies inside the Qingpu district outline "
                             f"(+{DISTRICT_BUFFER_M / 1000:g} km); wrong CRS, shifted (GCJ-02?) or another area")
+
+
+# ---- stored zones checked once (issue 27) -----------------------------------------------------------
+# The meta key under which the store keeps the digest of the zones it checked as a whole when they
+# were imported (or restored, whose rules check them too): a reader whose stored zones have that
+# digest does not check them again — with the finest accepted file that check took minutes per load.
+CHECKED_ZONES_META_KEY = "zones_checked_digest"
+
+
+def stored_zones_digest(rows: list[tuple[str, str]]) -> str:
+    """SHA-256 over (town code, geometry text as stored) of every stored zone, in town-code order."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for code, geometry in sorted((str(c), str(g)) for c, g in rows):
+        h.update(code.encode() + b"\0" + geometry.encode() + b"\0")
+    return h.hexdigest()

@@ -81,29 +81,51 @@ def current_zones(store: Store) -> gpd.GeoDataFrame:
     return usable_zones(store)[0]
 
 
-_ZONE_VERDICTS: dict[str, list[str]] = {}  # content hash of the stored zones → their problems
+# content digest of the stored zones → (the zones, their problems): parsed, validated and (unless the
+# import already did) checked as a whole once per content and process, not on every load (issue 27:
+# the finest accepted boundary file made every catalog load take minutes)
+_ZONES_READ: dict[str, tuple[gpd.GeoDataFrame | None, list[str]]] = {}
 
 
 def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[str]]:
     """The stored official zones and what makes them unusable ([] when usable).  Never raises:
     the rows are parsed one by one (no Infinity/NaN, valid non-empty polygons), then checked as a
-    whole (:func:`wufei_geo.boundaries.check_whole`; the verdict is cached per content)."""
-    import hashlib
-    import json
-
-    import shapely
+    whole (:func:`wufei_geo.boundaries.check_whole`) unless the store recorded that it checked
+    exactly these zones when they were imported.  The result is kept per content digest."""
     import sqlalchemy as sa
-    from shapely.geometry import shape
 
     from wufei_geo import boundaries, db
 
+    def _read(conn: Any) -> tuple[list[Any], str | None]:
+        rows = conn.execute(sa.select(db.zones).order_by(db.zones.c.town_code)).mappings().all()
+        checked = conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == boundaries.CHECKED_ZONES_META_KEY)).scalar()
+        return rows, checked
+
     try:
-        rows = store.read(lambda c: c.execute(sa.select(db.zones).order_by(db.zones.c.town_code)).mappings().all())
+        rows, checked = store.read(_read)
     except Exception as exc:  # noqa: BLE001 — an unreadable table degrades like a bad one
         return None, [f"the stored zones cannot be read ({type(exc).__name__})"]
     if not rows:
         return None, []
-    digest = hashlib.sha256(json.dumps([[r["town_code"], r["geometry"]] for r in rows]).encode()).hexdigest()
+    digest = boundaries.stored_zones_digest([(r["town_code"], r["geometry"]) for r in rows])
+    key = f"{digest}|{checked == digest}"
+    if key not in _ZONES_READ:
+        if len(_ZONES_READ) > 4:
+            _ZONES_READ.clear()
+        zones, problems = _parse_zones(rows)
+        if zones is not None and not problems:
+            zones.attrs["digest"] = digest  # locate keeps what it derives from these zones under it
+            problems = [] if checked == digest else _whole_problems(zones)
+        _ZONES_READ[key] = (zones, problems)
+    return _ZONES_READ[key]
+
+
+def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
+    import json
+
+    import shapely
+    from shapely.geometry import shape
+
     problems: list[str] = []
     data, geoms = [], []
 
@@ -126,19 +148,20 @@ def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[s
         geoms.append(geom)
     if problems:
         return None, problems
-    zones = gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS)
-    if digest not in _ZONE_VERDICTS:
-        known = set(geodata.load_gazetteer().town_code.astype(str))
-        verdict = [f"missing towns: {', '.join(sorted(known - set(zones.town_code.astype(str))))}"] \
-            if known - set(zones.town_code.astype(str)) else []
-        if not verdict:
-            try:
-                verdict = boundaries.check_whole(zones)[0]
-            except Exception as exc:  # noqa: BLE001
-                verdict = [f"the stored zones cannot be checked ({type(exc).__name__}: {exc})"]
-        _ZONE_VERDICTS.clear() if len(_ZONE_VERDICTS) > 64 else None
-        _ZONE_VERDICTS[digest] = verdict
-    return zones, _ZONE_VERDICTS[digest]
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS), []
+
+
+def _whole_problems(zones: gpd.GeoDataFrame) -> list[str]:
+    from wufei_geo import boundaries
+
+    known = set(geodata.load_gazetteer().town_code.astype(str))
+    missing = known - set(zones.town_code.astype(str))
+    if missing:
+        return [f"missing towns: {', '.join(sorted(missing))}"]
+    try:
+        return boundaries.check_whole(zones)[0]
+    except Exception as exc:  # noqa: BLE001
+        return [f"the stored zones cannot be checked ({type(exc).__name__}: {exc})"]
 
 
 def _fallback_warning(problems: list[str]) -> str:
@@ -152,7 +175,7 @@ def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[str]]:
     approximate default with a warning naming the problems."""
     zones, problems = _stored_zone_problems(store)
     if zones is not None and not problems:
-        return zones, []
+        return zones.copy(), []  # the parsed zones are kept per content: readers get their own frame
     if problems:
         return geodata.load_default_zones(), [_fallback_warning(problems)]
     return geodata.load_default_zones(), []

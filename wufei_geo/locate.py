@@ -68,7 +68,8 @@ def _candidates(anchor: tuple[float, float]) -> np.ndarray:
 
 
 def _spread(anchor: tuple[float, float], count: int, area: shapely.Geometry | None,
-            located: shapely.STRtree | None, spread: list[tuple[float, float]]) -> list[tuple[float, float]] | None:
+            located: shapely.STRtree | None, spread: list[tuple[float, float]],
+            inner: shapely.Geometry | None = None) -> list[tuple[float, float]] | None:
     """``count`` positions around ``anchor`` inside ``area`` (``EDGE_MARGIN_M`` in where the zone
     allows) and ``MIN_GAP_M`` from every located and already spread marker; None when they do not
     all fit (the caller then stacks the town's sites into one counted marker)."""
@@ -77,7 +78,7 @@ def _spread(anchor: tuple[float, float], count: int, area: shapely.Geometry | No
         return None
     keep = np.ones(len(cands), dtype=bool)
     if area is not None and not area.is_empty:
-        inner = area.buffer(-EDGE_MARGIN_M)
+        inner = area.buffer(-EDGE_MARGIN_M) if inner is None else inner
         if inner.is_empty or not inner.contains(shapely.Point(anchor)):
             inner = area
         shapely.prepare(inner)
@@ -148,7 +149,7 @@ def locate_sites(
     spread: list[tuple[float, float]] = []
     stack = np.ones(n, dtype=np.int64)
     stacked: dict[str, int] = {}
-    zone_geom_m, district_m = _metric_areas(zones, district)
+    zone_geom_m, district_m, inners = _metric_areas(zones, district)
     for key in sorted(groups, key=lambda k: (k == "", k)):  # towns by code, district last
         members = sorted(groups[key], key=lambda i: ids[i])
         if key:
@@ -158,7 +159,14 @@ def locate_sites(
                 anchor = area.point_on_surface().coords[0]  # official zone that misses the seat
         else:
             area, anchor = district_m, _TO_M.transform(*district_seat)
-        spots = _spread(tuple(anchor), len(members), area, located, spread)
+        inner = None
+        if area is not None and not area.is_empty:
+            if key not in inners:
+                shrunk = area.buffer(-EDGE_MARGIN_M)
+                shapely.prepare(shrunk)  # before it is shared (preparing is not thread-safe)
+                inners[key] = shrunk
+            inner = inners[key]
+        spots = _spread(tuple(anchor), len(members), area, located, spread, inner)
         if spots is None:  # they do not fit: one counted marker at the anchor (see STACK_COLUMN)
             spots = [tuple(anchor)] * len(members)
             stack[members] = len(members)
@@ -204,8 +212,29 @@ def _anchor_groups(unplaced: np.ndarray, towns: list[str | None], prec: list[str
     return groups
 
 
-def _metric_areas(zones: gpd.GeoDataFrame | None, district: gpd.GeoDataFrame | None) -> tuple[dict, Any]:
-    """(town code → its zone in metres, the district in metres or None)."""
+# What placement derives from zones that carry a content digest (``attrs["digest"]``, set by the
+# catalog for stored zones): their metric geometry and inner buffers, computed once per content
+# (issue 27: with the finest accepted boundary file they cost seconds on every load).
+_DERIVED: dict[str, tuple[dict, Any, dict]] = {}
+
+
+def _metric_areas(zones: gpd.GeoDataFrame | None, district: gpd.GeoDataFrame | None) -> tuple[dict, Any, dict]:
+    """(town code → its zone in metres, the district in metres or None, a memo of inner buffers by
+    town code); kept per zones digest and district."""
+    digest = zones.attrs.get("digest") if zones is not None else None
+    if digest and district is not None and len(district):
+        import hashlib
+
+        key = digest + hashlib.sha256(shapely.to_wkb(district.geometry.iloc[0])).hexdigest()
+        if key not in _DERIVED:
+            if len(_DERIVED) > 2:
+                _DERIVED.clear()
+            _DERIVED[key] = (*_compute_metric_areas(zones, district), {})
+        return _DERIVED[key]
+    return (*_compute_metric_areas(zones, district), {})
+
+
+def _compute_metric_areas(zones: gpd.GeoDataFrame | None, district: gpd.GeoDataFrame | None) -> tuple[dict, Any]:
     zone_geom_m: dict[str, Any] = {}
     if zones is not None and len(zones):
         zm = to_metric_frame(zones, "the town zones")

@@ -108,11 +108,17 @@ class Zones(Session):
         def col(name: str, i: int) -> Any:
             return clean(gdf[name].iloc[i]) if name in gdf.columns else None
 
+        texts = [json.dumps(mapping(g)) for g in gdf.geometry]
+
         def work(conn: Connection) -> None:
             now = self.now()
             by = auth.require_admin(conn, actor, now, self.settings)
             old = {r["town_code"]: r for r in conn.execute(sa.select(db.zones)).mappings()}
             conn.execute(sa.delete(db.zones))
+            # checked as a whole above: readers need not check them again (issue 27)
+            conn.execute(sa.delete(db.meta).where(db.meta.c.key == boundaries.CHECKED_ZONES_META_KEY))
+            conn.execute(sa.insert(db.meta).values(key=boundaries.CHECKED_ZONES_META_KEY,
+                                                   value=boundaries.stored_zones_digest(list(zip(codes, texts, strict=True)))))
             for i, code in enumerate(codes):
                 quality = col("boundary_quality", i) or "official"
                 area = round(float(areas.iloc[i]), 3)
@@ -120,7 +126,7 @@ class Zones(Session):
                     sa.insert(db.zones).values(
                         town_code=code, name_zh=col("name_zh", i), name_en=col("name_en", i),
                         boundary_quality=quality, area_km2=area,
-                        geometry=json.dumps(mapping(gdf.geometry.iloc[i])), source=source, imported_at=now,
+                        geometry=texts[i], source=source, imported_at=now,
                     )
                 )
                 prev = old.get(code)
