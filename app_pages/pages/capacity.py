@@ -21,9 +21,12 @@ from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
 from wufei_geo.reports.chart import wet_waste_chart_altair
 from wufei_geo.reports.texts import (
     achieved_text,
+    answer_sentence,
+    blockers_table,
     existing_line,
     forecast_text,
     headline_text,
+    marked_share,
     reached_year_text,
     registered_line,
     registered_text,
@@ -36,6 +39,7 @@ def render() -> None:
     L = lang()
     catalog = get_catalog()
     st.title(tr("analysis.title"))
+    top = st.container()  # the five-second answer, filled once the report is known
 
     keep_across_language("analysis_counts_toward")
     counts_toward = st.radio(
@@ -55,6 +59,8 @@ def render() -> None:
         st.warning(tr("analysis.report.no_wet_target"))
     else:
         unit = unit_text(wet.unit, L)
+        with top:
+            _answer(wet, L)
         _wet_headline(wet, unit, months, L)
         _progress_chart(wet, unit, L)
         _wet_tables(wet, unit, L)
@@ -62,15 +68,27 @@ def render() -> None:
     _downloads(report, catalog, settings, months, L)
 
 
+def _answer(wet: Any, L: str) -> None:
+    """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
+    st.markdown("**" + md_literal(answer_sentence(wet, L)) + "**")
+    table = blockers_table(wet, L)
+    if table.rows:
+        st.caption(tr("answer.title"))
+        show_table(pd.DataFrame(table.rows, columns=table.header))
+
+
 def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
-    """The wet-waste goal: tiles, the headline, what counts and what is unknown or overdue."""
+    """The wet-waste goal: tiles, the headline, what counts (the blocking sites are above)."""
     c1, c2, c3, c4 = st.columns(4)
     # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
-    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
-    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True), fmt_share(wet.share),
+    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below;
+    # a share resting on a total with unknown parts is marked as a lower bound)
+    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True),
+              marked_share(wet.share, wet.achieved_lower_bound, L),
               delta_color="off", delta_arrow="off", help=achieved_text(wet, L))
     c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L, short=True),
-              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off", help=registered_text(wet, L))
+              marked_share(wet.registered_share, wet.registered_lower_bound, L), delta_color="off",
+              delta_arrow="off", help=registered_text(wet, L))
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
@@ -78,16 +96,10 @@ def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
     if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
         st.write(md_literal(existing_line(wet, L)))
     st.write(md_literal(registered_line(wet, L)))
-    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md_literal(forecast_text(wet, L)))
+    if wet.forecast_state != "cannot_tell":  # cannot tell: the sentence and the table above say why
+        st.write(md_literal(forecast_text(wet, L)))
     if wet.note:
         st.caption(f"{md_literal(wet.source_ref)} · {md_literal(localise(wet.note, L))}")
-    if wet.unknown_capacity_sites["count"]:
-        st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
-                   + ": " + md_literal(", ".join(wet.unknown_capacity_sites["ids"])))
-    if wet.overdue_sites:
-        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md_literal(", ".join(wet.overdue_sites))))
-    if wet.undated_sites:
-        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md_literal(", ".join(wet.undated_sites))))
     st.caption(tr("analysis.forecast_rule", months=months))
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.analysis.forecast import _forecast, _placement
+from wufei_geo.analysis.projection import PLAN_START, projection
 from wufei_geo.analysis.quantities import Quantity, quantity
 from wufei_geo.analysis.sites import (
     _UNDER_WAY,
@@ -28,7 +29,8 @@ from wufei_geo.analysis.values import _code, _float, _num, _targets_list, _text,
 from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, stale_flags
 from wufei_geo.model import COUNTS_TOWARD, MEASURES, STATUSES
 
-YEARS: tuple[int, ...] = tuple(range(2021, 2027))
+# The plan's years (the chart runs on to the latest expected date: ``projection.projection_years``).
+YEARS: tuple[int, ...] = tuple(range(PLAN_START, 2026))
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
 
 
@@ -82,6 +84,9 @@ class TargetProgress:
     by_mode: dict[str, dict[str, float | int]] = field(default_factory=dict)
     # issue 12: the sites behind this figure whose status was not confirmed within the period
     stale_sites: list[str] = field(default_factory=list)
+    # a total with unknown parts is a lower bound ("≥"): said in a field, not only in the text
+    achieved_lower_bound: bool = False
+    registered_lower_bound: bool = False
 
     @property
     def achieved_quantity(self) -> Quantity:
@@ -167,12 +172,16 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
     if rec["status"] in tgt.pursued and measure != "untracked":
         earliest, latest, why = _placement(rec, tgt.state, today, months)
     baseline = baseline_capacity(rec) if measure == "capacity" else (False, None)
+    existing = rec.get("existing_facility")
+    upgraded = measure == "capacity" and not (existing is None or existing != existing) and bool(existing)
+    expected = _text(rec.get("expected_commissioning"))
     return {
         "site_id": rec["site_id"],
         "project_id": _text(rec.get("project_id")),
         "name_zh": _text(rec.get("name_zh")),
         "name_en": _text(rec.get("name_en")),
         "town_code": _code(rec.get("town_code")),
+        "department": _text(rec.get("department")),
         "wet_waste_mode": _text(rec.get("wet_waste_mode")),
         "village": village,
         "village_key": f"{town}/{village}" if village else None,
@@ -187,6 +196,8 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
         "capacity": site_capacity(rec) if measure == "capacity" else None,
         "capacity_unit": _text(rec.get("capacity_norm_unit")),
         "baseline": baseline if baseline[0] else None,
+        "existing": (True, _float(rec.get("baseline_capacity_norm"))) if upgraded else None,
+        "expected_year": _year(expected[:4]) if expected else None,
         "today": operating_today_capacity(rec) if measure == "capacity" else (False, None),
         "earliest": earliest,
         "latest": latest,
@@ -200,7 +211,8 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
 
 
 # Row keys the analysis needs but a TargetProgress does not show.
-_HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"})
+_HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact",
+                     "existing", "expected_year"})
 
 
 def _site_rows(
@@ -298,36 +310,19 @@ class _Outlook:
     undated: list[str] = field(default_factory=list)
 
 
-def _projection(dated: list[dict[str, Any]], measure: str) -> list[dict[str, Any]]:
-    """Cumulative amount per year of :data:`YEARS`, by status, of the sites placed in a year."""
-    projection = []
-    for year in YEARS:
-        upto = [r for r in dated if r["year"] <= year]
-        projection.append(
-            {
-                "year": year,
-                "cumulative": _num(_value_of(upto, measure)),
-                "by_status": {
-                    s: _num(_value_of([r for r in upto if r["status"] == s], measure))
-                    for s in _pursued_statuses(measure)
-                },
-            }
-        )
-    return projection
-
-
 def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlook:
     if tgt.measure == "untracked":
         return _Outlook(state="untracked")
     if not measured:
         return _Outlook(state="unmeasured")
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
-    # the chart: only sites placed in a year by dates people gave (never today's date)
-    dated = [r for r in pursued_rows if r["year"] is not None]
+    # the chart: sites placed in a year only by dates people gave (never today's date), the rest
+    # in the bar of unknown year; the baseline of upgraded facilities in every year before theirs
     reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.measure, tgt.value)
     return _Outlook(
         state=state,
-        projection=_projection(dated, tgt.measure),
+        projection=projection(pursued_rows, tgt.measure, _pursued_statuses(tgt.measure), tgt.year,
+                              _value_of),
         reached_year=reached_year,
         basis=basis,
         reasons=reasons,
@@ -371,6 +366,8 @@ def _progress(
                and totals.state != "met")
     stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
     return TargetProgress(
+        achieved_lower_bound=bool(totals.achieved_unknown),
+        registered_lower_bound=bool(totals.unknown),
         stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",

@@ -56,7 +56,13 @@ from wufei_geo.i18n import status_label, t  # noqa: E402
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
 from wufei_geo.reports.chart import draw_wet_waste_chart  # noqa: E402
-from wufei_geo.reports.texts import Table, headline_lines, targets_table, towns_table  # noqa: E402
+from wufei_geo.reports.texts import (  # noqa: E402
+    Table,
+    answer_sentence,
+    blockers_table,
+    targets_table,
+    towns_table,
+)
 
 A4_INCHES = (8.27, 11.69)
 DEFAULT_MEASURE = DEFAULT_BRIEFING_MEASURE
@@ -237,11 +243,9 @@ _LINE_STYLE = {"headline": (8.5, "bold", "#111111"), "text": (6.5, "normal", "#1
                "warn": (6.5, "normal", "#B00020"), "note": (5.2, "normal", "#444444")}
 
 
-def _headline_lines(wet: TargetProgress, lang: str, months: int) -> list[tuple[str, float, str, str]]:
-    """(text, size, weight, colour) lines of the headline: the texts of the HTML briefing and the CLI,
-    then the forecast's rule."""
-    lines = [*headline_lines(wet, lang), (t("analysis.forecast_rule", lang, months=months), "note")]
-    return [(text, *_LINE_STYLE[kind]) for text, kind in lines]
+# The table of the sites that block the answer has at most this many rows on the page (the rest
+# counted in its last row): the head's height is bounded whatever the data.
+BLOCKER_ROWS = 6
 
 
 # --------------------------------------------------------------------------- the page
@@ -255,11 +259,22 @@ def _draw_head(fig: plt.Figure, wet: TargetProgress | None, lang: str, generated
     if wet is None:
         fig.text(0.05, y, t("analysis.report.no_wet_target", lang), fontsize=8, va="top")
         return y
-    for text, size, weight, colour in _headline_lines(wet, lang, months):
-        body = _fill(text, int(wrap * 6.5 / size))
-        fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
-        y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1]
-    return y
+    size, weight, colour = _LINE_STYLE["headline"]
+    size = 7.5
+    body = _fill(answer_sentence(wet, lang), int(wrap * 6.5 / size))
+    fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
+    y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1] + 0.004
+    table = blockers_table(wet, lang, limit=BLOCKER_ROWS)
+    if table.rows:
+        y -= 0.016  # the table's title sits above its axes
+        height = 0.012 * (len(table.rows) + 1) + 0.012
+        _table(fig.add_axes((0.05, y - height, 0.90, height)), table, [0.46, 0.30, 0.24],
+               t("answer.title", lang), lang)
+        y -= height + 0.004
+    size, weight, colour = _LINE_STYLE["note"]
+    fig.text(0.05, y, _fill(t("analysis.forecast_rule", lang, months=months), int(wrap * 6.5 / size)),
+             fontsize=size, color=colour, va="top")
+    return y - 2 * size * 1.3 / 72 / A4_INCHES[1]
 
 
 def _draw_foot(fig: plt.Figure, lang: str) -> None:
