@@ -323,6 +323,9 @@ def parse_expected(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         value = value.date()
     text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else ""
+    stamp = _DATETIME_RE.match(text)  # a spreadsheet's date cell read as text
+    if stamp:
+        text = stamp[1]
     m = _DATE_RE.match(text)
     if not m:
         raise refuse("bad_expected_date", f"expected date {value!r}: use YYYY-MM-DD, YYYY-MM or YYYY / 预计投运日期 {value!r} 格式应为 YYYY-MM-DD",
