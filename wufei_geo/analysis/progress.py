@@ -210,6 +210,12 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
     }
 
 
+# The site columns a target's row reads (_site_row, _placement, status_confirmed, the capacities).
+_ROW_COLUMNS = ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "department",
+                "wet_waste_mode", "village", "served_villages", "status", "status_as_of", "status_source",
+                "status_confirmed_at", "commissioned", "expected_commissioning", "target_year", "capacity_norm",
+                "capacity_norm_unit", "operating_capacity_norm", "existing_facility", "baseline_capacity_norm")
+
 # Row keys the analysis needs but a TargetProgress does not show.
 _HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact",
                      "existing", "expected_year"})
@@ -221,10 +227,10 @@ def _site_rows(
     """The sites that count toward the target, and their rows (:func:`_site_row`)."""
     matched = pd.DataFrame() if tgt.measure == "untracked" else matching_sites(sites, tgt.row, tgt.counted)
     overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
-    rows = [
-        _site_row(site.to_dict(), late, tgt, today, months)
-        for (_, site), late in zip(matched.iterrows(), overdue.tolist(), strict=False)
-    ]
+    # only the columns a row reads, as plain records (not iterrows: 100,000 sites in seconds)
+    records = matched[[c for c in _ROW_COLUMNS if c in matched.columns]].to_dict("records")
+    rows = [_site_row(site, late, tgt, today, months)
+            for site, late in zip(records, overdue.tolist(), strict=False)]
     return matched, rows
 
 
