@@ -26,6 +26,6 @@ def download(label: str, build: Callable[[], bytes | str], file_name: str, *, ke
 def offer_report_downloads(key_prefix: str, report: Sequence[Any], cards: Sequence[Any], sites: Any,
                            **options: Any) -> None:
     """The buttons of the core's report downloads (:func:`wufei_geo.reports.downloads.downloads`:
-    the workbook and the HTML briefing), keys ``<key_prefix>_xlsx``, ``<key_prefix>_html``."""
+    the workbook and the PDF briefing), keys ``<key_prefix>_xlsx``, ``<key_prefix>_pdf``."""
     for label, name, build, _mime in report_files(report, cards, sites, **options):
         download(label, build, name, key=f"{key_prefix}_{name.rsplit('.', 1)[-1]}")

@@ -464,7 +464,7 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
     text = capsys.readouterr().out
     assert "Operating today unknown (capacity of 1 site(s) unknown); goal 600 t/d" in text
     assert "(capacity of 7 site(s) unknown)" in text
-    assert "Cannot tell when the goal is reached" in text
+    assert text.startswith("What runs today is unknown because the existing capacity of")  # the answer first
     assert "4,282.8" in text
 
     assert main(["towns", "--json", "--today", "2024-06-01"]) == 0
@@ -472,8 +472,7 @@ def test_cli_capacity_json_and_towns_match_analysis(shipped, capsys, tmp_path) -
     assert len(towns) == 11
     assert {t["town_code"]: len(t["sites"]) for t in towns} == {k: v[1] for k, v in EXPECTED_TOWNS.items()}
 
-    for name in ("brief.html", "book.xlsx"):
-        assert main(["report", "-o", str(tmp_path / name), "--today", "2024-06-01"]) == 0
-        assert (tmp_path / name).stat().st_size > 1000
-    assert "700.5" in (tmp_path / "brief.html").read_text(encoding="utf-8")
+    assert main(["report", "-o", str(tmp_path / "book.xlsx"), "--today", "2024-06-01"]) == 0
+    assert (tmp_path / "book.xlsx").stat().st_size > 1000
+    assert main(["report", "-o", str(tmp_path / "brief.html")]) == 1  # one briefing: the PDF
     assert main(["report", "-o", str(tmp_path / "x.docx")]) == 1

@@ -56,7 +56,7 @@ def test_capacity_page_shows_the_analysis_numbers(catalog, lang):
     # the other targets are listed with the same registered share (PV: 4,282.8 of 300,000 kW)
     pv = next(r for r in analysis.capacity_report(catalog.sites, catalog.targets) if r.category == "pv")
     assert fmt_share(pv.registered_share) in text and fmt_number(pv.registered) in text
-    assert {b.key for b in at.get("download_button")} == {"capacity_dl_xlsx", "capacity_dl_html", "capacity_dl_pdf"}
+    assert {b.key for b in at.get("download_button")} == {"capacity_dl_xlsx", "capacity_dl_pdf"}
 
 
 def test_capacity_page_choice_of_what_counts(catalog):

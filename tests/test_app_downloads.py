@@ -28,7 +28,6 @@ BUILDERS = (
     (bulk_import, "template_xlsx"),
     (excel, "town_workbook"),
     (report_downloads, "workbook_bytes"),
-    (report_downloads, "briefing_html"),
     (briefing_pdf, "briefing_pdf"),
 )
 
@@ -67,10 +66,10 @@ def test_no_page_builds_a_download_on_a_rerun(store, calls: Counter) -> None:
     at.text_input(key="flt_search").input("湿").run()
     at.run()
     at = open_page(PAGES["capacity"])
-    assert {"capacity_dl_xlsx", "capacity_dl_html", "capacity_dl_pdf"} <= _download_keys(at)
+    assert {"capacity_dl_xlsx", "capacity_dl_pdf"} <= _download_keys(at)
     at.run()
     at = open_page(PAGES["towns"])
-    assert {"towns_dl_xlsx", "towns_dl_html"} <= _download_keys(at)
+    assert {"towns_dl_xlsx", "towns_dl_pdf"} <= _download_keys(at)  # one briefing: the PDF
     at.run()
     at = log_in(open_page(PAGES["update"]), "zhaoxiang")
     assert "workbook_download" in _download_keys(at)
@@ -108,11 +107,13 @@ def test_report_downloads_are_the_core_files(store) -> None:
     catalog = load_catalog(store)
     targets = analysis.capacity_report(catalog.sites, catalog.targets)
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
-    lazy = report_files(targets, cards, catalog.sites, lang="zh", params=None, confirmation_months=12)
+    lazy = report_files(targets, cards, catalog.sites, lang="zh", params=None, confirmation_months=12,
+                        zones=catalog.zones, district=catalog.district)
     assert all(callable(build) for _, _, build, _ in lazy)
     built = {name: build() for _, name, build, _ in lazy}  # the clicks
-    html_name = next(name for name in built if name.endswith(".html"))
-    assert built[html_name] == report_bytes("html", targets, cards, catalog.sites, lang="zh", confirmation_months=12)
+    assert not [name for name in built if name.endswith(".html")]  # the HTML briefing is retired
+    pdf_name = next(name for name in built if name.endswith(".pdf"))
+    assert built[pdf_name].startswith(b"%PDF")
     xlsx_name = next(name for name in built if name.endswith(".xlsx"))
     eager_xlsx = report_bytes("xlsx", targets, cards, catalog.sites, lang="zh", confirmation_months=12)
     lazy_book, eager_book = load_workbook(io.BytesIO(built[xlsx_name])), load_workbook(io.BytesIO(eager_xlsx))

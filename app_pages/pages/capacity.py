@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
-from app_pages.downloads import download, offer_report_downloads
+from app_pages.downloads import offer_report_downloads
 from wufei_geo import analysis
 from wufei_geo.analysis import fmt_number, fmt_share
 from wufei_geo.config import load_settings
@@ -183,27 +183,18 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
 
 
 def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:
-    """The workbook, the HTML and the PDF briefing: each built when its button is clicked."""
+    """The workbook and the one briefing (the PDF with the map): each built when its button is clicked."""
     params = st.session_state.get("analysis_params") or settings.generation
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
-    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
-                           confirmation_months=months)
-
-    # The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+    # what shades the towns on the briefing's map (bound when the buttons are drawn)
     brief_measure = st.selectbox(
         tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
         index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
         placeholder=tr("common.choose"),
     )
-
-    def briefing() -> bytes:
-        from wufei_geo.reports.briefing_pdf import briefing_pdf
-
-        return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=L,
-                            measure=brief_measure, params=params, confirmation_months=months)
-
-    download(tr("analysis.report.download_pdf"), briefing,
-             f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf")
+    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
+                           confirmation_months=months, zones=catalog.zones, district=catalog.district,
+                           measure=brief_measure)
 
 
 render()

@@ -57,8 +57,11 @@ def render() -> None:
     report = analysis.capacity_report(catalog.sites, catalog.targets,
                                       counts_toward=st.session_state.get("analysis_counts_toward", "all"),
                                       confirmation_months=settings.status_confirmation_months)
-    offer_report_downloads("towns_dl", report, cards, catalog.sites, lang=L, params=params, figures=figures,
-                           filters_text=filters_text(flt, L), confirmation_months=settings.status_confirmation_months)
+    # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
+    offer_report_downloads("towns_dl", report, cards, filtered_sites(catalog, flt), lang=L, params=params,
+                           figures=figures, filters_text=filters_text(flt, L),
+                           confirmation_months=settings.status_confirmation_months, zones=catalog.zones,
+                           district=catalog.district)
 
 
 def _source_label(field: str, value: str) -> str:

@@ -65,14 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_towns)
 
     p = subparsers.add_parser(
-        "report", help="write the one-page PDF briefing (.pdf), the Excel workbook (.xlsx) or the HTML briefing (.html)",
+        "report", help="write the one-page PDF briefing (.pdf) or the Excel workbook (.xlsx)",
         description="Write the briefing or the workbook; the output file's suffix chooses the format.",
         epilog="Examples:\n  wufei-geo report -o brief.pdf\n  wufei-geo report -o brief-en.pdf --lang en "
                "--measure site_count\n  wufei-geo report -o qingpu.xlsx",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-o", "--output", required=True,
-                   help="output file: .pdf (one A4 page with a map), .xlsx (workbook) or .html (printable page)")
+                   help="output file: .pdf (the briefing: one A4 page with a map) or .xlsx (workbook)")
     p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
     p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,

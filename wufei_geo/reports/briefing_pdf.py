@@ -207,7 +207,7 @@ def _num_text(value: float) -> str:
     return fmt_number(value)
 
 
-def _short(text: str) -> str:
+def label_value(text: str) -> str:
     """A shaded value without its caveat ('≥ 80 吨/日（1 个站点能力未知）' → '≥ 80 吨/日'): the
     legend and the town summary below carry the caveat; the label stays two lines."""
     for sep in ("（", " ("):
@@ -245,7 +245,7 @@ def _town_labels(ax: plt.Axes, zones: Any, district: Any, lang: str) -> None:
     for row in sorted(zones.itertuples(), key=lambda r: -r.geometry.area):
         name = getattr(row, "name_en" if lang == "en" else "name_zh", None) or row.town_code
         anchor = row.geometry.representative_point()
-        label = ax.annotate(f"{name}\n{_short(row.shade_['text'])}", (anchor.x, anchor.y), ha="center", va="center",
+        label = ax.annotate(f"{name}\n{label_value(row.shade_['text'])}", (anchor.x, anchor.y), ha="center", va="center",
                             fontsize=4.6, color="#111111", linespacing=1.05, zorder=5,
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
         best = None  # (hard cost, soft cost, point, box)

@@ -5,15 +5,14 @@ A bar with an unknown part is labelled "≥ …" (or 未知 when nothing of it i
 
 One definition, :func:`capacity_chart` — which statuses are stacked in which order, their labels
 and colours (:mod:`wufei_geo.palette`), the totals over the bars, the goal line and its label, the
-axis and its ticks — and three renderers that only draw it: :func:`wet_waste_chart_svg` (the HTML
-briefing: inline SVG, no script), :func:`draw_wet_waste_chart` (the PDF briefing: matplotlib
-axes) and :func:`wet_waste_chart_altair` (the capacity page: an Altair chart with tooltips).
+axis and its ticks — and two renderers that only draw it: :func:`draw_wet_waste_chart` (the PDF
+briefing: matplotlib axes) and :func:`wet_waste_chart_altair` (the capacity page: an Altair chart
+with tooltips).
 The numbers are the analysis core's (``TargetProgress.projection``)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from wufei_geo.analysis import TargetProgress, fmt_number
@@ -114,70 +113,6 @@ def _total_text(point: dict[str, Any], lang: str) -> str:
     if not point["cumulative"]:
         return t("common.unknown", lang)
     return "≥ " + fmt_number(point["cumulative"])
-
-
-# --------------------------------------------------------------------------- SVG (HTML briefing)
-def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640, height: int = 250) -> str:
-    """:func:`capacity_chart` as inline SVG (every text escaped)."""
-    chart = capacity_chart(item, lang)
-    left, right, top, bottom = 56, 150, 24, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    band = plot_w / max(len(chart.years), 1)
-    bar_w = band * 0.6
-
-    def y_of(value: float) -> float:
-        return top + plot_h - plot_h * value / chart.top
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart.title)}" '
-        'font-family="sans-serif" font-size="11">',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
-    ]
-    for value in chart.ticks:
-        y = y_of(value)
-        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt_number(round(value)))}</text>'
-        )
-    parts.append(
-        f'<text x="12" y="{top + plot_h / 2:.1f}" transform="rotate(-90 12 {top + plot_h / 2:.1f})" '
-        f'text-anchor="middle">{escape(chart.unit)}</text>'
-    )
-    for i, year in enumerate(chart.years):
-        x = left + band * i + (band - bar_w) / 2
-        base = 0.0
-        for s in chart.series:
-            value = s.values[i]
-            if value <= 0:
-                continue
-            y_top, y_bottom = y_of(base + value), y_of(base)
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" height="{y_bottom - y_top:.1f}" '
-                f'fill="{s.colour}"><title>{year} {escape(s.label)}: {escape(fmt_number(value))} '
-                f"{escape(chart.unit)}</title></rect>"
-            )
-            base += value
-        parts.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{y_of(base) - 3:.1f}" text-anchor="middle">'
-            f"{escape(chart.total_texts[i])}</text>"
-        )
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{year}</text>')
-    if chart.goal is not None:
-        y = y_of(chart.goal)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GOAL_COLOUR}" '
-            'stroke-width="2" stroke-dasharray="6 3"/>'
-        )
-        parts.append(f'<text x="{left + 4}" y="{y - 5:.1f}" fill="{GOAL_COLOUR}">{escape(chart.goal_label)}</text>')
-    legend_y = top
-    for s in reversed(chart.series):
-        parts.append(f'<rect x="{left + plot_w + 8}" y="{legend_y}" width="10" height="10" fill="{s.colour}"/>')
-        parts.append(f'<text x="{left + plot_w + 22}" y="{legend_y + 9}">{escape(s.label)}</text>')
-        legend_y += 16
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # --------------------------------------------------------------------------- matplotlib (PDF briefing)
