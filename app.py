@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import login
+from app_pages import inbox_panel, login
 from app_pages.common import get_store, language_switched, tr
 from wufei_geo import auth
 from wufei_geo.config import load_settings
@@ -35,6 +35,8 @@ if not public_read and not auth.can_read(public_read, login.current_actor(get_st
     login.login_form(get_store())
     st.stop()
 
+# what waits for the logged-in user: its count after 更新 in the navigation, the list on top of every page
+waiting = inbox_panel.inbox_items(get_store(), login.current_actor(get_store()))
 map_page = st.Page("app_pages/pages/map.py", title=tr("page.map"), icon=":material/map:", url_path="map")
 
 
@@ -47,7 +49,10 @@ pages = [
     map_page,
     st.Page("app_pages/pages/capacity.py", title=tr("page.capacity"), icon=":material/bar_chart:", url_path="capacity"),
     st.Page("app_pages/pages/towns.py", title=tr("page.towns"), icon=":material/location_city:", url_path="towns"),
-    st.Page("app_pages/pages/update.py", title=tr("page.update"), icon=":material/edit_note:", url_path="update"),
+    st.Page("app_pages/pages/update.py", title=tr("page.update") + inbox_panel.nav_suffix(waiting),
+            icon=":material/edit_note:", url_path="update"),
     st.Page("app_pages/pages/data.py", title=tr("page.data"), icon=":material/database:", url_path="data"),
 ]
-st.navigation(pages).run()
+current = st.navigation(pages)
+inbox_panel.show_inbox(waiting)
+current.run()

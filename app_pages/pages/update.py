@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import login, update_rounds
+from app_pages import inbox_panel, login, update_rounds
 from app_pages.common import (
     get_catalog,
     get_store,
@@ -84,9 +84,13 @@ def render() -> None:
     town_names = mapview.town_names(catalog.zones, catalog.towns, L)
     login.user_bar(store, actor, town_names.get(actor.town_code) if actor.town_code else None)
     show_flash()
+    # opened from the inbox on a 待核实 proposal: its form first (the site's form is chosen below)
+    focus = st.session_state.pop(inbox_panel.FOCUS_KEY, None)
     page = _Page(store, actor, catalog, town_names,
                  {str(r["site_id"]): site_name(r, L) for r in catalog.sites.to_dict("records")}, L)
 
+    if focus == "proposal":
+        _proposals(page)
     # issue 12: the open update round (officials: what it asks of their town; planners: progress)
     current_round = store.current_round()
     round_todo = update_rounds.round_banner(store, actor, current_round, town_names)
@@ -103,7 +107,8 @@ def render() -> None:
     site = _picked_site(page, site_ids)
     if site is not None:
         _site_section(page, site)
-    _proposals(page)
+    if focus != "proposal":
+        _proposals(page)
     _history(page, site)
     if actor.role == "admin":
         _admin(page)
