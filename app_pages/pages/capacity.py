@@ -161,7 +161,6 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
         pd.DataFrame(
             [
                 {
-                    tr("analysis.col.target_id"): item.id,
                     tr("analysis.col.description"): target_label(item, L),
                     tr("analysis.col.goal"): item.target,
                     tr("analysis.col.unit"): unit_text(item.unit, L),

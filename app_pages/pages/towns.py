@@ -154,7 +154,6 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
             pd.DataFrame(
                 [
                     {
-                        tr("analysis.col.target_id"): item.id,
                         tr("analysis.col.description"): target_label(item, L),
                         tr("analysis.col.goal"): item.target,
                         tr("analysis.col.unit"): unit_text(item.unit, L),
