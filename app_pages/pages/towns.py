@@ -22,7 +22,7 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
-from app_pages.downloads import offer_report_downloads
+from app_pages.downloads import download, offer_report_downloads
 from app_pages.forms import confirmed_text
 from wufei_geo import analysis, mapview
 from wufei_geo.analysis import fmt_number, fmt_share, report_figures
@@ -54,6 +54,7 @@ def render() -> None:
     _generation(card, L)
     _sites(card, L)
     _figures(figures, flt, L)
+    _gaps(catalog, cards, L)
     report = analysis.capacity_report(catalog.sites, catalog.targets,
                                       counts_toward=st.session_state.get("analysis_counts_toward", "all"),
                                       confirmation_months=settings.status_confirmation_months)
@@ -62,6 +63,20 @@ def render() -> None:
                            figures=figures, filters_text=filters_text(flt, L),
                            confirmation_months=settings.status_confirmation_months, zones=catalog.zones,
                            district=catalog.district)
+
+
+def _gaps(catalog: Any, cards: Any, L: str) -> None:
+    """The town gap table (the core's): sortable (numbers stay numbers, unknown shows 未知), and as CSV."""
+    from wufei_geo.analysis.gaps import town_gaps
+    from wufei_geo.io.tabular import people_csv
+    from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
+
+    st.subheader(tr("workbook.sheet.town_gaps"))
+    frame = pd.DataFrame(town_gap_rows(town_gaps(catalog.sites, cards), L),
+                         columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS])
+    show_table(frame)
+    st.caption(tr("gaps.caption"))
+    download(tr("gaps.download"), lambda: people_csv(frame), "wufei-town-gaps.csv", key="towns_gaps_csv")
 
 
 def _source_label(field: str, value: str) -> str:

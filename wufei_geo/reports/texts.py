@@ -19,6 +19,7 @@ from wufei_geo.analysis import (
     fmt_share,
     missing_counts,
 )
+from wufei_geo.analysis.gaps import TownGap
 from wufei_geo.i18n import MESSAGES, category_label, t, unit_label
 
 
@@ -283,3 +284,35 @@ def blockers_table(wet: TargetProgress, lang: str, towns: dict[str, str] | None 
     if len(shown) < len(found):
         rows.append([t("answer.more_sites", lang, n=len(found) - len(shown)), "", ""])
     return Table(header, rows, frozenset())
+
+
+# --------------------------------------------------------------------------- the town gap table
+# Its columns (stable names: the workbook's schema; headers are t("workbook.col.<name>")).
+TOWN_GAP_COLUMNS: tuple[str, ...] = (
+    "town", "gap_registered_tpd", "gap_registered_unknown", "gap_operating_tpd", "gap_generation_tpd", "gap_tpd",
+    "gap_types_present", "gap_types_missing", "gap_undated_count", "gap_undated_sites",
+)
+TOWN_GAP_NUMERIC = frozenset({"gap_registered_tpd", "gap_registered_unknown", "gap_operating_tpd",
+                              "gap_generation_tpd", "gap_tpd", "gap_undated_count"})
+
+
+def town_gap_rows(gaps: Sequence[TownGap], lang: str) -> list[list[object]]:
+    """The town gap table's rows in :data:`TOWN_GAP_COLUMNS` order: numbers stay numbers (sortable),
+    an unknown stays None (written 未知 by every view), a lower/upper bound is said in the next column
+    (the count of sites of unknown capacity) and in the gap's own note."""
+    sep = ", " if lang == "en" else "、"
+    rows: list[list[object]] = []
+    for g in gaps:
+        rows.append([
+            g.name_en if lang == "en" else g.name_zh,
+            g.registered_tpd,
+            len(g.registered_unknown_sites),
+            None if g.operating_unknown_sites and not g.operating_tpd else g.operating_tpd,
+            g.generation_tpd,
+            g.gap_tpd,
+            sep.join(category_label(c, lang) for c in g.types_present) or "—",
+            sep.join(category_label(c, lang) for c in g.types_missing) or "—",
+            len(g.undated_sites),
+            ", ".join(g.undated_sites) or "—",
+        ])
+    return rows
