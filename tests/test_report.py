@@ -85,7 +85,7 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
     path = downloads.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters",
+    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Town gaps", "Sites", "Estimate parameters",
                              "Headers"]
     targets = {row[0]: row for row in wb["Targets"].iter_rows(min_row=2, values_only=True)}
     header = _schema_headers(wb, "Targets")
