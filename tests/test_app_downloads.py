@@ -122,3 +122,33 @@ def test_report_downloads_are_the_core_files(store) -> None:
         assert [[c.value for c in row] for row in lazy_book[sheet].iter_rows()] == \
             [[c.value for c in row] for row in eager_book[sheet].iter_rows()]
     assert TOWN in {c.town_code for c in cards}
+
+
+def test_a_repeated_download_is_served_at_once_until_the_data_changes(store, calls: Counter,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The briefing is built once per data version and options: a second click (or another session)
+    gets the same bytes without building; a saved edit builds it again."""
+    from app_pages import cached
+    from wufei_geo import auth
+
+    builders: dict[str, Any] = {}
+    monkeypatch.setattr(downloads, "download", lambda label, build, name, *, key, where=None:
+                        builders.__setitem__(key, build))
+
+    def offer() -> None:
+        report, cards = cached.capacity_report("all", 12), cached.town_scorecards(None, 12)
+        catalog = cached.get_catalog()
+        downloads.offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang="zh",
+                                         confirmation_months=12, zones=catalog.zones, district=catalog.district)
+
+    offer()
+    first = builders["capacity_dl_pdf"]()
+    offer()  # a rerun, or another session's page
+    assert builders["capacity_dl_pdf"]() == first and calls["briefing_pdf"] == 1
+    assert cached.capacity_report("all", 12) is cached.capacity_report("all", 12)  # computed once
+    planner = auth.authenticate(store, "planner1", "correct horse battery")
+    site = store.get_site("E.12-1")
+    store.update_site(planner, "E.12-1", {"expected_commissioning": "2029"}, site["version"])
+    offer()
+    builders["capacity_dl_pdf"]()
+    assert calls["briefing_pdf"] == 2  # a new data version: built again

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import cached
 from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
 from app_pages.downloads import offer_report_downloads
 from wufei_geo import analysis
@@ -51,8 +52,7 @@ def render() -> None:
     )
     settings = load_settings()
     months = settings.status_confirmation_months
-    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
-                                      confirmation_months=months)
+    report = cached.capacity_report(counts_toward, months)  # once per data version and parameters
     wet = analysis.wet_waste_progress(report)
 
     if wet is None:
@@ -184,7 +184,7 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
 def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:
     """The workbook and the one briefing (the PDF with the map): each built when its button is clicked."""
     params = st.session_state.get("analysis_params") or settings.generation
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
+    cards = cached.town_scorecards(params, months)
     # what shades the towns on the briefing's map (bound when the buttons are drawn)
     brief_measure = st.selectbox(
         tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages import cached
 from app_pages.common import (
     filtered_sites,
     get_catalog,
@@ -42,8 +43,7 @@ def render() -> None:
     st.title(tr("analysis.towns.title"))
     settings = load_settings()
     params = _parameters(settings.generation)
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params,
-                                     confirmation_months=settings.status_confirmation_months)
+    cards = cached.town_scorecards(params, settings.status_confirmation_months)  # once per data version
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
     figures = report_figures(filtered_sites(catalog, flt), cards, params)
     st.caption(analysis.indicative_caveat(L))
@@ -55,9 +55,8 @@ def render() -> None:
     _sites(card, L)
     _figures(figures, flt, L)
     _gaps(catalog, cards, L)
-    report = analysis.capacity_report(catalog.sites, catalog.targets,
-                                      counts_toward=st.session_state.get("analysis_counts_toward", "all"),
-                                      confirmation_months=settings.status_confirmation_months)
+    report = cached.capacity_report(st.session_state.get("analysis_counts_toward", "all"),
+                                    settings.status_confirmation_months)
     # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
     offer_report_downloads("towns_dl", report, cards, filtered_sites(catalog, flt), lang=L, params=params,
                            figures=figures, filters_text=filters_text(flt, L),
