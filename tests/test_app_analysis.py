@@ -9,7 +9,13 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import PAGES, open_page
 from wufei_geo import analysis, i18n
 from wufei_geo.analysis import fmt_number, fmt_share
-from wufei_geo.reports.texts import answer_sentence, blockers_table, reached_year_text, registered_text
+from wufei_geo.reports.texts import (
+    answer_sentence,
+    blockers_table,
+    reached_year_text,
+    registered_text,
+    target_label,
+)
 
 
 @pytest.fixture()
@@ -84,7 +90,9 @@ def test_towns_page_shows_scorecards_and_follows_the_parameters(catalog):
     huaxin = next(c for c in cards if c.town_code == "310118107")
     assert f"about {fmt_number(huaxin.generation.generation_tpd)} t/d" in _texts(at)
     tables = [d.value for d in at.dataframe]
-    assert any(len(t) == len(huaxin.targets) and set(t[i18n.t("analysis.col.target_id", "en")]) == {x.id for x in huaxin.targets}
+    # the town's targets by their descriptions (raw target ids are no words for people)
+    described = {target_label(x, "en") for x in huaxin.targets}
+    assert any(len(t) == len(huaxin.targets) and set(t[i18n.t("analysis.col.description", "en")]) == described
                for t in tables)
     assert any(len(t) == len(huaxin.sites) and set(t.iloc[:, 0]) == set(huaxin.sites) for t in tables)
     # editing the wet share for the session changes the estimate: 212,000 × 1.1 × 0.5 / 1000 = 116.6 t/d
