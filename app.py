@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import login, registry
+from app_pages import inbox_panel, login, registry
 from app_pages.common import error_page, get_store, language_switched, tr
 from wufei_geo import auth
 from wufei_geo.config import load_settings
@@ -39,21 +39,26 @@ def _guard() -> None:
         st.stop()
 
 
-# every page comes from the one page list (app_pages/registry.py); the first is the default
-page_list = [st.Page(p.path, title=tr(p.title_key), icon=p.icon, url_path=p.name) for p in registry.PAGES]
-default_page = page_list[0]
-
-
 def _open_default() -> None:
     st.switch_page(default_page, query_params=st.query_params.to_dict())
 
 
-pages = [st.Page(_open_default, title=default_page.title, url_path="home", default=True, visibility="hidden"), *page_list]
 # No traceback ever reaches a visitor: whatever a page raises becomes the one error page (both
 # languages, a reference), the details go to the server log (common.error_page).  Streamlit's own
 # stop/rerun signals are BaseExceptions and pass through.
 try:
     _guard()
-    st.navigation(pages).run()
+    # what waits for the logged-in user: its count beside its page in the navigation, the list on
+    # top of every page
+    waiting = inbox_panel.inbox_items(get_store(), login.current_actor(get_store()))
+    # every page comes from the one page list (app_pages/registry.py); the first is the default
+    page_list = [st.Page(p.path, title=tr(p.title_key) + (inbox_panel.nav_suffix(waiting) if p.inbox else ""),
+                         icon=p.icon, url_path=p.name) for p in registry.PAGES]
+    default_page = page_list[0]
+    pages = [st.Page(_open_default, title=default_page.title, url_path="home", default=True, visibility="hidden"),
+             *page_list]
+    current = st.navigation(pages)
+    inbox_panel.show_inbox(waiting)
+    current.run()
 except Exception as exc:  # noqa: BLE001
     error_page(exc)

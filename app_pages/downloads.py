@@ -8,6 +8,7 @@ button is drawn.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,14 @@ def download(label: str, build: Callable[[], bytes | str], file_name: str, *, ke
 def offer_report_downloads(key_prefix: str, report: Sequence[Any], cards: Sequence[Any], sites: Any,
                            **options: Any) -> None:
     """The buttons of the core's report downloads (:func:`wufei_geo.reports.downloads.downloads`:
-    the workbook and the HTML briefing), keys ``<key_prefix>_xlsx``, ``<key_prefix>_html``."""
+    the workbook and the PDF briefing), keys ``<key_prefix>_xlsx``, ``<key_prefix>_pdf``."""
+    from app_pages.cached import cached_file
+
+    # the file is built once per data version and these options (the report and the scorecards are
+    # themselves the data version's); a repeated download is served at once
+    simple = tuple(sorted((k, v) for k, v in options.items()
+                          if isinstance(v, (str, int, float, bool, type(None))) or dataclasses.is_dataclass(v)))
     for label, name, build, _mime in report_files(report, cards, sites, **options):
-        download(label, build, name, key=f"{key_prefix}_{name.rsplit('.', 1)[-1]}")
+        kind = name.rsplit(".", 1)[-1]
+        key = (key_prefix, kind, len(sites), simple)
+        download(label, cached_file(key, build), name, key=f"{key_prefix}_{kind}")

@@ -18,6 +18,7 @@ class PageSpec:
 
     name: str
     icon: str
+    inbox: bool = False  # its navigation title carries the count of what waits in the inbox
 
     @property
     def path(self) -> str:
@@ -33,7 +34,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("map", ":material/map:"),
     PageSpec("capacity", ":material/bar_chart:"),
     PageSpec("towns", ":material/location_city:"),
-    PageSpec("update", ":material/edit_note:"),
+    PageSpec("update", ":material/edit_note:", inbox=True),
     PageSpec("data", ":material/database:"),
     PageSpec("indicators", ":material/checklist:"),
 )

@@ -109,12 +109,15 @@ def workbook_download(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] 
     """The town's update workbook: officials their own town, planners and administrators any town."""
     town = permissions.town_scope(actor)
     if town is None:
-        codes = [str(c) for c in catalog.zones["town_code"]]
+        # the towns, then the district-level sites (no town: the planners' to keep)
+        codes = [str(c) for c in catalog.zones["town_code"]] + [excel.DISTRICT]
+        names = {**town_names, excel.DISTRICT: tr("round.district_sites")}
         keep_across_language("workbook_town")
-        town = st.selectbox(tr("workbook.town"), codes, format_func=lambda c: town_names.get(c, c), key="workbook_town", placeholder=tr("common.choose"))
+        town = st.selectbox(tr("workbook.town"), codes, format_func=lambda c: names.get(c, c), key="workbook_town",
+                            placeholder=tr("common.choose"))
     if not town:
         return
-    name = town_names.get(str(town), str(town))
+    name = tr("round.district_sites") if town == excel.DISTRICT else town_names.get(str(town), str(town))
     sites = catalog.sites
     months = store.settings.status_confirmation_months
     download(tr("workbook.download", town=md_literal(name)),
@@ -137,7 +140,8 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
         # st.table (an HTML table, at most 11 rows): its cells are markdown, so every text is escaped
         st.table(
             pd.DataFrame({
-                tr("round.col_town"): [md_literal(town_names.get(p["town_code"], p["town_code"])) for p in progress],
+                tr("round.col_town"): [md_literal(tr("round.district_sites") if p["assigned_to"] == "planner"
+                                                  else town_names.get(p["town_code"], p["town_code"])) for p in progress],
                 tr("round.col_answered"): [p["answered"] for p in progress],
                 tr("round.col_total"): [p["total"] for p in progress],
                 tr("round.col_progress"): [f"{p['answered']} / {p['total']}" for p in progress],
@@ -151,7 +155,8 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
                 show_table(pd.DataFrame({
                     tr("round.col_at"): [a["answered_at_local"] for a in reversed(answers)],
                     tr("round.col_by"): [a["answered_by"] for a in reversed(answers)],
-                    tr("round.col_town"): [town_names.get(str(a["town_code"]), str(a["town_code"])) for a in reversed(answers)],
+                    tr("round.col_town"): [town_names.get(str(a["town_code"]), str(a["town_code"])) if a["town_code"]
+                                           else tr("round.district_sites") for a in reversed(answers)],
                     tr("round.col_site"): [a["site_id"] for a in reversed(answers)],
                     tr("round.col_answer"): [tr(f"round.answer.{a['answer']}") for a in reversed(answers)],
                 }))

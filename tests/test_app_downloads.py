@@ -28,7 +28,6 @@ BUILDERS = (
     (bulk_import, "template_xlsx"),
     (excel, "town_workbook"),
     (report_downloads, "workbook_bytes"),
-    (report_downloads, "briefing_html"),
     (briefing_pdf, "briefing_pdf"),
 )
 
@@ -67,10 +66,10 @@ def test_no_page_builds_a_download_on_a_rerun(store, calls: Counter) -> None:
     at.text_input(key="flt_search").input("湿").run()
     at.run()
     at = open_page(PAGES["capacity"])
-    assert {"capacity_dl_xlsx", "capacity_dl_html", "capacity_dl_pdf"} <= _download_keys(at)
+    assert {"capacity_dl_xlsx", "capacity_dl_pdf"} <= _download_keys(at)
     at.run()
     at = open_page(PAGES["towns"])
-    assert {"towns_dl_xlsx", "towns_dl_html"} <= _download_keys(at)
+    assert {"towns_dl_xlsx", "towns_dl_pdf"} <= _download_keys(at)  # one briefing: the PDF
     at.run()
     at = log_in(open_page(PAGES["update"]), "zhaoxiang")
     assert "workbook_download" in _download_keys(at)
@@ -108,11 +107,13 @@ def test_report_downloads_are_the_core_files(store) -> None:
     catalog = load_catalog(store)
     targets = analysis.capacity_report(catalog.sites, catalog.targets)
     cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
-    lazy = report_files(targets, cards, catalog.sites, lang="zh", params=None, confirmation_months=12)
+    lazy = report_files(targets, cards, catalog.sites, lang="zh", params=None, confirmation_months=12,
+                        zones=catalog.zones, district=catalog.district)
     assert all(callable(build) for _, _, build, _ in lazy)
     built = {name: build() for _, name, build, _ in lazy}  # the clicks
-    html_name = next(name for name in built if name.endswith(".html"))
-    assert built[html_name] == report_bytes("html", targets, cards, catalog.sites, lang="zh", confirmation_months=12)
+    assert not [name for name in built if name.endswith(".html")]  # the HTML briefing is retired
+    pdf_name = next(name for name in built if name.endswith(".pdf"))
+    assert built[pdf_name].startswith(b"%PDF")
     xlsx_name = next(name for name in built if name.endswith(".xlsx"))
     eager_xlsx = report_bytes("xlsx", targets, cards, catalog.sites, lang="zh", confirmation_months=12)
     lazy_book, eager_book = load_workbook(io.BytesIO(built[xlsx_name])), load_workbook(io.BytesIO(eager_xlsx))
@@ -121,3 +122,33 @@ def test_report_downloads_are_the_core_files(store) -> None:
         assert [[c.value for c in row] for row in lazy_book[sheet].iter_rows()] == \
             [[c.value for c in row] for row in eager_book[sheet].iter_rows()]
     assert TOWN in {c.town_code for c in cards}
+
+
+def test_a_repeated_download_is_served_at_once_until_the_data_changes(store, calls: Counter,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The briefing is built once per data version and options: a second click (or another session)
+    gets the same bytes without building; a saved edit builds it again."""
+    from app_pages import cached
+    from wufei_geo import auth
+
+    builders: dict[str, Any] = {}
+    monkeypatch.setattr(downloads, "download", lambda label, build, name, *, key, where=None:
+                        builders.__setitem__(key, build))
+
+    def offer() -> None:
+        report, cards = cached.capacity_report("all", 12), cached.town_scorecards(None, 12)
+        catalog = cached.get_catalog()
+        downloads.offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang="zh",
+                                         confirmation_months=12, zones=catalog.zones, district=catalog.district)
+
+    offer()
+    first = builders["capacity_dl_pdf"]()
+    offer()  # a rerun, or another session's page
+    assert builders["capacity_dl_pdf"]() == first and calls["briefing_pdf"] == 1
+    assert cached.capacity_report("all", 12) is cached.capacity_report("all", 12)  # computed once
+    planner = auth.authenticate(store, "planner1", "correct horse battery")
+    site = store.get_site("E.12-1")
+    store.update_site(planner, "E.12-1", {"expected_commissioning": "2029"}, site["version"])
+    offer()
+    builders["capacity_dl_pdf"]()
+    assert calls["briefing_pdf"] == 2  # a new data version: built again

@@ -136,20 +136,6 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
-def _briefing(flt: Filters, tmp_path, names: dict[str, str]) -> dict[str, dict[str, str]]:
-    from wufei_geo.cli import main
-
-    path = tmp_path / "brief.html"
-    assert main(["report", "-o", str(path), *_cli_args(flt)]) == 0
-    parser = _Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    table = parser.tables[-1]  # the towns table
-    header = table[0]
-    cols = {m: header.index(t(f"analysis.measure.{m}", "zh")) for m in analysis.TOWN_MEASURES}
-    by_name = {row[0]: row for row in table[1:]}
-    return {code: {m: by_name[name][i] for m, i in cols.items()} for code, name in names.items()}
-
-
 def _fragments(path) -> list[tuple[float, float, str]]:
     """(x, y, text) of every text fragment of the PDF's page, in drawing order (pypdf)."""
     import pypdf
@@ -230,17 +216,15 @@ def test_every_view_shows_the_same_town_figures(edited, capsys, flt) -> None:
     shading = _map(catalog, flt)
     printed = _json(flt, capsys)
     book = _workbook(flt, tmp_path)
-    brief = _briefing(flt, tmp_path, names)
     pdf_measure = "capacity_vs_generation" if flt.statuses else "wet_waste_tpd"
     pdf_rows, pdf_text = _pdf(flt, tmp_path, names, pdf_measure)
     page = _page(flt)
-    assert set(core) == set(printed) == set(book) == set(brief) == set(page) == set(shading) and len(core) == 11
+    assert set(core) == set(printed) == set(book) == set(page) == set(shading) and len(core) == 11
     for code, measures in core.items():
         for m, (value, text) in measures.items():
             where = (code, m)
             assert printed[code][m] == (value, text), where
             assert book[code][m] == (value, text), where
-            assert brief[code][m] == text, where
             assert page[code][m] == text, where
             if m in mapview.CHOROPLETH_MEASURES:
                 assert shading[code][m] == (value, text), where
@@ -255,4 +239,5 @@ def test_every_view_shows_the_same_town_figures(edited, capsys, flt) -> None:
                card.counts["not_started"], *(measures[m][1] for m in briefing_pdf.summary_measures(pdf_measure))]
         assert pdf_rows[code] == _flat("".join(map(str, row))), code
         assert shades[code]["text"] == measures[pdf_measure][1]
-        assert _flat(card.name_zh + shades[code]["text"]) in pdf_text, code
+        # the label: the name and the value (its caveat is in the legend and the summary row)
+        assert _flat(card.name_zh + briefing_pdf.label_value(shades[code]["text"])) in pdf_text, code

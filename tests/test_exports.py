@@ -203,7 +203,9 @@ def test_cli_sites_json_and_gpkg_export_of_the_plan(seeded, tmp_path, capsys):
     assert e5 and len(e5[0]["capacity_components"]) == 3  # all three of the plan's E.5 components
     assert all(s["datum"] == "wgs84" for s in listed)
     assert main(["sites"]) == 0
-    assert "E.5-1" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    # for people: words, not the codes (wet_waste, planned)
+    assert "E.5-1" in table and "规划中" in table and "planned" not in table and "wet_waste" not in table
 
     out = tmp_path / "all.gpkg"
     assert main(["export", "--format", "gpkg", "-o", str(out)]) == 0

@@ -50,7 +50,8 @@ def test_reached_year_from_actual_and_confirmed_expected_dates() -> None:
     item = progress(X, Y)
     assert item.reached_year == 2026 and item.forecast_state == "expected" and item.forecast_basis == []
     assert item.reached_by_target_year is False  # 2026 > 2025
-    assert [p["cumulative"] for p in item.projection] == [0, 0, 40, 40, 40, 110]  # 2021 … 2026
+    # 2021 … 2026 (the latest expected date), then the bar of unknown year (nothing)
+    assert [p["cumulative"] for p in item.projection] == [0, 0, 40, 40, 40, 110, 0]
     assert "2026" in texts.forecast_text(item, "en") and "after the target year 2025" in texts.forecast_text(item, "en")
 
 

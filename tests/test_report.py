@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ from wufei_geo import analysis
 from wufei_geo.config import GenerationParameters
 from wufei_geo.model import SITE_COLUMNS
 from wufei_geo.palette import UNKNOWN_COLOUR
-from wufei_geo.reports import briefing_html, chart, choropleth, downloads
+from wufei_geo.reports import chart, choropleth, downloads
 
 TODAY = dt.date(2024, 6, 1)
 HOSTILE = '<img src=x onerror=alert(1)>"><script>alert(1)</script>'
@@ -86,7 +85,7 @@ def test_workbook_has_the_numbers(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
     path = downloads.write_report(tmp_path / "r.xlsx", rep, cards, sites, lang="en")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Sites", "Estimate parameters",
+    assert wb.sheetnames == ["Targets", "Wet waste by status", "Town scorecards", "Town gaps", "Sites", "Estimate parameters",
                              "Headers"]
     targets = {row[0]: row for row in wb["Targets"].iter_rows(min_row=2, values_only=True)}
     header = _schema_headers(wb, "Targets")
@@ -131,32 +130,21 @@ def test_workbook_in_chinese_has_chinese_headers_and_words(data, tmp_path: Path)
     assert "已运行" in status_rows and "operating" not in status_rows
 
 
-def test_html_briefing_is_escaped_and_self_contained(data) -> None:
-    rep, cards, _, _ = data
-    html = briefing_html.briefing_html(rep, cards, lang="zh", generated=TODAY)
-    assert "<img src=x" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "<script" not in html.lower() and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
-    assert "@page { size: A4" in html and "<svg" in html
-    assert "今日运行 80 吨/日；目标 600 吨/日" in html
-    assert "≥ 680 吨/日（1 个站点能力未知）" in html
-    en = briefing_html.briefing_html(rep, cards, lang="en", generated=TODAY)
-    assert "Operating today 80 t/d; goal 600 t/d" in en and "Huaxin Town" in en
-
-
 def test_unsupported_suffix_is_refused(data, tmp_path: Path) -> None:
     rep, cards, sites, _ = data
-    with pytest.raises(ValueError, match="xlsx or .html"):
-        downloads.write_report(tmp_path / "r.pdf", rep, cards, sites)
-    assert not (tmp_path / "r.pdf").exists()
+    # one briefing: the HTML briefing is retired
+    with pytest.raises(ValueError, match="xlsx or .pdf"):
+        downloads.write_report(tmp_path / "r.html", rep, cards, sites)
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_chart_has_a_bar_per_status_and_the_goal_line(data) -> None:
     rep, _, _, _ = data
-    svg = chart.wet_waste_chart_svg(analysis.wet_waste_progress(rep), "en")
-    assert svg.count("<rect") >= 4 and "goal 600 t/d" in svg
-    # 2023: 80 operating; 2025: + 600 planned → the 2025 label reads 680
-    assert ">680<" in svg and ">80<" in svg
+    drawn = chart.capacity_chart(analysis.wet_waste_progress(rep), "en")
+    assert [s.status for s in drawn.series][-4:] == list(chart.CHART_STATUSES) and drawn.goal_label == "goal 600 t/d"
+    # 2023: 80 operating; 2025: + 600 planned → the 2025 label reads 680; then the bar of unknown year
+    labels = dict(zip(drawn.years, drawn.total_texts, strict=True))
+    assert labels["2023"] == "80" and labels["2025"] == "680" and drawn.years[-1] == "year unknown"
 
 
 def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
@@ -179,63 +167,3 @@ def _chromium_or_skip() -> str:
     return path
 
 
-@pytest.mark.browser
-def test_briefing_prints_to_one_or_two_a4_pages(data, tmp_path: Path) -> None:
-    executable = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    rep, cards, _, _ = data
-    html_path = tmp_path / "briefing.html"
-    html_path.write_text(briefing_html.briefing_html(rep, cards, lang="en", generated=TODAY), encoding="utf-8")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto(html_path.as_uri())
-            text = page.inner_text("body")
-            pdf = page.pdf(prefer_css_page_size=True)
-        finally:
-            browser.close()
-    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-    assert 1 <= pages <= 2, pages
-    assert "Operating today 80 t/d; goal 600 t/d" in text and "Huaxin Town" in text
-    assert HOSTILE in text  # shown as literal text
-    width_height = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
-    assert width_height and abs(float(width_height.group(1)) - 595.92) < 2  # A4 width in points
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_shipped_briefing_prints_to_one_or_two_a4_pages(tmp_path: Path, monkeypatch, lang: str) -> None:
-    """The briefing of the shipped data (8 district targets, 11 towns) through the CLI, printed."""
-    executable = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    from wufei_geo.cli import main
-
-    monkeypatch.setenv("WUFEI_DB_URL", str(tmp_path / "wufei.sqlite"))
-    out = tmp_path / "briefing.html"
-    assert main(["report", "-o", str(out), "--lang", lang, "--today", TODAY.isoformat()]) == 0
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.goto(out.as_uri())
-            text = page.inner_text("body")
-            pdf = page.pdf(prefer_css_page_size=True)
-        finally:
-            browser.close()
-    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-    assert 1 <= pages <= 2, pages
-    # 700.5 t/d registered (600 E.11 + 100.5 E.12), 7 sites of unknown capacity, PV 4,282.8 kW
-    if lang == "en":
-        # issue 11: operating today is unknown (the 国清 plant's existing capacity), never 0
-        assert "Operating today unknown (capacity of 1 site(s) unknown); goal 600 t/d" in text
-        assert "≥ 700.5 t/d (capacity of 7 site(s) unknown)" in text
-        assert "4,282.8" in text and "Baihe Town" in text and "Cannot tell when the goal is reached" in text
-    else:
-        assert "今日运行 未知（1 个站点能力未知）；目标 600 吨/日" in text
-        assert "≥ 700.5 吨/日（7 个站点能力未知）" in text
-        assert "4,282.8" in text and "白鹤镇" in text and "无法判断何时达到目标" in text

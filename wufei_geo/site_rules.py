@@ -331,6 +331,9 @@ def parse_expected(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         value = value.date()
     text = value.isoformat() if isinstance(value, dt.date) else str(value).strip() if isinstance(value, (str, int)) else ""
+    stamp = _DATETIME_RE.match(text)  # a spreadsheet's date cell read as text
+    if stamp:
+        text = stamp[1]
     m = _DATE_RE.match(text)
     if not m:
         raise refuse("bad_expected_date", field="expected_commissioning", value=str(value))

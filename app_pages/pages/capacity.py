@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import cached
 from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
-from app_pages.downloads import download, offer_report_downloads
+from app_pages.downloads import offer_report_downloads
 from wufei_geo import analysis
 from wufei_geo.analysis import fmt_number, fmt_share
 from wufei_geo.config import load_settings
@@ -21,9 +22,12 @@ from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
 from wufei_geo.reports.chart import wet_waste_chart_altair
 from wufei_geo.reports.texts import (
     achieved_text,
+    answer_sentence,
+    blockers_table,
     existing_line,
     forecast_text,
     headline_text,
+    marked_share,
     reached_year_text,
     registered_line,
     registered_text,
@@ -36,6 +40,7 @@ def render() -> None:
     L = lang()
     catalog = get_catalog()
     st.title(tr("analysis.title"))
+    top = st.container()  # the five-second answer, filled once the report is known
 
     keep_across_language("analysis_counts_toward")
     counts_toward = st.radio(
@@ -47,14 +52,15 @@ def render() -> None:
     )
     settings = load_settings()
     months = settings.status_confirmation_months
-    report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward,
-                                      confirmation_months=months)
+    report = cached.capacity_report(counts_toward, months)  # once per data version and parameters
     wet = analysis.wet_waste_progress(report)
 
     if wet is None:
         st.warning(tr("analysis.report.no_wet_target"))
     else:
         unit = unit_text(wet.unit, L)
+        with top:
+            _answer(wet, L)
         _wet_headline(wet, unit, months, L)
         _progress_chart(wet, unit, L)
         _wet_tables(wet, unit, L)
@@ -62,15 +68,27 @@ def render() -> None:
     _downloads(report, catalog, settings, months, L)
 
 
+def _answer(wet: Any, L: str) -> None:
+    """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
+    st.markdown("**" + md_literal(answer_sentence(wet, L)) + "**")
+    table = blockers_table(wet, L)
+    if table.rows:
+        st.caption(tr("answer.title"))
+        show_table(pd.DataFrame(table.rows, columns=table.header))
+
+
 def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
-    """The wet-waste goal: tiles, the headline, what counts and what is unknown or overdue."""
+    """The wet-waste goal: tiles, the headline, what counts (the blocking sites are above)."""
     c1, c2, c3, c4 = st.columns(4)
     # every figure written by the core's one formatter ("≥ 80 吨/日（1 个站点能力未知）", 未知 …)
-    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below)
-    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True), fmt_share(wet.share),
+    # (tiles: the short form, "≥"/未知 still say it; the full text with the count is just below;
+    # a share resting on a total with unknown parts is marked as a lower bound)
+    c1.metric(tr("analysis.metric.operating_today"), achieved_text(wet, L, short=True),
+              marked_share(wet.share, wet.achieved_lower_bound, L),
               delta_color="off", delta_arrow="off", help=achieved_text(wet, L))
     c2.metric(tr("analysis.metric.after_projects"), registered_text(wet, L, short=True),
-              fmt_share(wet.registered_share), delta_color="off", delta_arrow="off", help=registered_text(wet, L))
+              marked_share(wet.registered_share, wet.registered_lower_bound, L), delta_color="off",
+              delta_arrow="off", help=registered_text(wet, L))
     c3.metric(tr("analysis.col.goal"), f"{fmt_number(wet.target)} {unit}", str(wet.target_year or ""),
               delta_color="off", delta_arrow="off")
     c4.metric(tr("analysis.col.year_reached"), reached_year_text(wet, L))
@@ -78,16 +96,10 @@ def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
     if wet.existing_capacity["value"] != 0 or wet.existing_capacity["unknown_sites"]:
         st.write(md_literal(existing_line(wet, L)))
     st.write(md_literal(registered_line(wet, L)))
-    (st.warning if wet.forecast_state == "cannot_tell" else st.write)(md_literal(forecast_text(wet, L)))
+    if wet.forecast_state != "cannot_tell":  # cannot tell: the sentence and the table above say why
+        st.write(md_literal(forecast_text(wet, L)))
     if wet.note:
         st.caption(f"{md_literal(wet.source_ref)} · {md_literal(localise(wet.note, L))}")
-    if wet.unknown_capacity_sites["count"]:
-        st.warning(tr("analysis.unknown_capacity", n=wet.unknown_capacity_sites["count"])
-                   + ": " + md_literal(", ".join(wet.unknown_capacity_sites["ids"])))
-    if wet.overdue_sites:
-        st.error(tr("analysis.overdue_sites", n=len(wet.overdue_sites), ids=md_literal(", ".join(wet.overdue_sites))))
-    if wet.undated_sites:
-        st.info(tr("analysis.unplaced", n=len(wet.undated_sites), ids=md_literal(", ".join(wet.undated_sites))))
     st.caption(tr("analysis.forecast_rule", months=months))
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
@@ -149,7 +161,6 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
         pd.DataFrame(
             [
                 {
-                    tr("analysis.col.target_id"): item.id,
                     tr("analysis.col.description"): target_label(item, L),
                     tr("analysis.col.goal"): item.target,
                     tr("analysis.col.unit"): unit_text(item.unit, L),
@@ -171,27 +182,18 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
 
 
 def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:
-    """The workbook, the HTML and the PDF briefing: each built when its button is clicked."""
+    """The workbook and the one briefing (the PDF with the map): each built when its button is clicked."""
     params = st.session_state.get("analysis_params") or settings.generation
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, confirmation_months=months)
-    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
-                           confirmation_months=months)
-
-    # The one-page PDF briefing (map, chart, targets, towns): drawn only when the button is clicked.
+    cards = cached.town_scorecards(params, months)
+    # what shades the towns on the briefing's map (bound when the buttons are drawn)
     brief_measure = st.selectbox(
         tr("briefing.measure"), analysis.TOWN_MEASURES, format_func=lambda m: tr(f"analysis.measure.{m}"),
         index=analysis.TOWN_MEASURES.index(DEFAULT_MEASURE), key="capacity_brief_measure",
         placeholder=tr("common.choose"),
     )
-
-    def briefing() -> bytes:
-        from wufei_geo.reports.briefing_pdf import briefing_pdf
-
-        return briefing_pdf(report, cards, catalog.zones, catalog.sites, district=catalog.district, lang=L,
-                            measure=brief_measure, params=params, confirmation_months=months)
-
-    download(tr("analysis.report.download_pdf"), briefing,
-             f"wufei-qingpu-briefing-{pd.Timestamp.now(tz='Asia/Shanghai'):%Y%m%d}.pdf", key="capacity_dl_pdf")
+    offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
+                           confirmation_months=months, zones=catalog.zones, district=catalog.district,
+                           measure=brief_measure)
 
 
 render()

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import places_map
+from app_pages import cached, places_map
 from app_pages.common import (
     filtered_sites,
     get_catalog,
@@ -23,7 +23,7 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
-from app_pages.downloads import offer_report_downloads
+from app_pages.downloads import download, offer_report_downloads
 from app_pages.forms import confirmed_text
 from wufei_geo import analysis, mapview
 from wufei_geo.analysis import fmt_number, fmt_share, report_figures
@@ -44,8 +44,7 @@ def render() -> None:
     st.title(tr("analysis.towns.title"))
     settings = load_settings()
     params = _parameters(settings.generation)
-    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params,
-                                     confirmation_months=settings.status_confirmation_months)
+    cards = cached.town_scorecards(params, settings.status_confirmation_months)  # once per data version
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
     figures = report_figures(filtered_sites(catalog, flt), cards, params)
     st.caption(analysis.indicative_caveat(L))
@@ -57,11 +56,28 @@ def render() -> None:
     _generation(card, L)
     _sites(card, L)
     _figures(figures, flt, L)
-    report = analysis.capacity_report(catalog.sites, catalog.targets,
-                                      counts_toward=st.session_state.get("analysis_counts_toward", "all"),
-                                      confirmation_months=settings.status_confirmation_months)
-    offer_report_downloads("towns_dl", report, cards, catalog.sites, lang=L, params=params, figures=figures,
-                           filters_text=filters_text(flt, L), confirmation_months=settings.status_confirmation_months)
+    _gaps(catalog, cards, L)
+    report = cached.capacity_report(st.session_state.get("analysis_counts_toward", "all"),
+                                    settings.status_confirmation_months)
+    # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
+    offer_report_downloads("towns_dl", report, cards, filtered_sites(catalog, flt), lang=L, params=params,
+                           figures=figures, filters_text=filters_text(flt, L),
+                           confirmation_months=settings.status_confirmation_months, zones=catalog.zones,
+                           district=catalog.district)
+
+
+def _gaps(catalog: Any, cards: Any, L: str) -> None:
+    """The town gap table (the core's): sortable (numbers stay numbers, unknown shows 未知), and as CSV."""
+    from wufei_geo.analysis.gaps import town_gaps
+    from wufei_geo.io.tabular import people_csv
+    from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
+
+    st.subheader(tr("workbook.sheet.town_gaps"))
+    frame = pd.DataFrame(town_gap_rows(town_gaps(catalog.sites, cards), L),
+                         columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS])
+    show_table(frame)
+    st.caption(tr("gaps.caption"))
+    download(tr("gaps.download"), lambda: people_csv(frame), "wufei-town-gaps.csv", key="towns_gaps_csv")
 
 
 def _source_label(field: str, value: str) -> str:
@@ -154,7 +170,6 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
             pd.DataFrame(
                 [
                     {
-                        tr("analysis.col.target_id"): item.id,
                         tr("analysis.col.description"): target_label(item, L),
                         tr("analysis.col.goal"): item.target,
                         tr("analysis.col.unit"): unit_text(item.unit, L),

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages import login, places_section, update_rounds
+from app_pages import inbox_panel, login, places_section, update_rounds
 from app_pages.common import (
     get_catalog,
     get_store,
@@ -91,9 +91,13 @@ def render() -> None:
     town_names = mapview.town_names(catalog.zones, catalog.towns, L)
     login.user_bar(store, actor, town_names.get(actor.town_code) if actor.town_code else None)
     show_flash()
+    # opened from the inbox on a 待核实 proposal: its form first (the site's form is chosen below)
+    focus = st.session_state.pop(inbox_panel.FOCUS_KEY, None)
     page = _Page(store, actor, catalog, town_names,
                  {str(r["site_id"]): site_name(r, L) for r in catalog.sites.to_dict("records")}, L)
 
+    if focus == "proposal":
+        _proposals(page)
     # issue 12: the open update round (officials: what it asks of their town; planners: progress)
     current_round = store.current_round()
     round_todo = update_rounds.round_banner(store, actor, current_round, town_names)
@@ -110,7 +114,8 @@ def render() -> None:
     site = _picked_site(page, site_ids)
     if site is not None:
         _site_section(page, site)
-    _proposals(page)
+    if focus != "proposal":
+        _proposals(page)
     places_section.render_section(store, actor, town_names, L)  # issue 24: places of the town
     _history(page, site)
     if permissions.may(actor, "administer"):
@@ -159,6 +164,11 @@ def _site_list(page: _Page, round_todo: set[str]) -> pd.DataFrame:
     return sites
 
 
+def _confirmer(name: str) -> str:
+    """Who last confirmed a status: a user's name, or the plan itself (the seed's stamp)."""
+    return tr("current.confirmer_plan") if str(name).split(" ", 1)[0] == "plan" else str(name)
+
+
 def _pick_changed() -> None:
     st.session_state[SITE_KEY] = st.session_state["update_pick"]
     st.session_state.pop(CLICK_KEY, None)
@@ -204,7 +214,7 @@ def _site_section(page: _Page, site: dict[str, Any]) -> None:
     _site_header(page, site)
     # issue 12: the status still holds → one click (the core checks the rights and the version)
     st.caption(tr("confirm.last", at=md_literal(confirmed_text(site.get("status_confirmed_at"))))
-               + ("" if blank(site.get("status_confirmed_by")) else f" · {md_literal(site.get('status_confirmed_by'))}"))
+               + ("" if blank(site.get("status_confirmed_by")) else f" · {md_literal(_confirmer(site['status_confirmed_by']))}"))
     if st.button(tr("confirm.site_button"), key=f"upd_confirm_{site_id}_{version}"):
         login.act(page.store, lambda actor: page.store.confirm_site(actor, site_id, version),
                   done=lambda _: flash(tr("confirm.site_done", site_id=md_literal(site_id))))
@@ -223,16 +233,19 @@ def _site_header(page: _Page, site: dict[str, Any]) -> None:
     with st.expander(tr("update.current", version=site["version"]), expanded=False):
         # st.table renders its cells as markdown: every value is escaped (a user name reaches
         # the status source, e.g. "official: **x**"), so each shows as the literal text.
+        field_col, value_col = tr("current.col.field"), tr("current.col.value")
         st.table(
             pd.DataFrame(
                 {
-                    "field": [
+                    field_col: [
                         tr("field.category"), tr("field.town"), tr("field.status"), tr("field.status_as_of"),
                         tr("field.status_source"), tr("field.capacity"), tr("field.operating_capacity"),
                         tr("field.commissioned"), tr("field.target_year"), tr("field.lon"), tr("field.lat"),
                         tr("field.precision"), tr("field.location_source"), tr("field.source_ref"),
+                        tr("field.expected_commissioning"), tr("field.served_villages"),
+                        tr("current.baseline_capacity"),
                     ],
-                    "value": [md_literal(v) for v in (
+                    value_col: [md_literal(v) for v in (
                         i18n.category_label(site.get("category"), L),
                         town_names.get(str(site.get("town_code")), value_text(site.get("town_code"))),
                         i18n.status_label(site.get("status"), L),
@@ -247,9 +260,13 @@ def _site_header(page: _Page, site: dict[str, Any]) -> None:
                         i18n.precision_label(site.get("precision"), L),
                         source_text("location_source", site.get("location_source")),
                         value_text(site.get("source_ref")),
+                        value_text(site.get("expected_commissioning")),
+                        "、".join(analysis.served_villages(site.get("served_villages")) or []) or tr("common.unknown"),
+                        amount_text(site.get("baseline_capacity_value"), site.get("baseline_capacity_unit"))
+                        if site.get("existing_facility") else "—",
                     )],
                 }
-            ).set_index("field")
+            ).set_index(field_col)
         )
 
 
@@ -420,7 +437,7 @@ def _save(page: _Page, site: dict[str, Any], version: int, changes: dict[str, An
         if isinstance(exc, ImplausibleEdit):
             st.session_state[INSIST_KEY] = {"site_id": site_id, "version": version, "rules": exc.rules}
             lines = [rule_text(v.rule, v.params, v.message, town_names) for v in exc.violations]
-            flash(tr("update.implausible", rules=", ".join(exc.rules)) + "\n\n" + "\n\n".join(md_literal(t) for t in lines)
+            flash(tr("current.implausible", n=len(exc.rules)) + "\n\n" + "\n\n".join(md_literal(t) for t in lines)
                   + "\n\n" + tr("update.rule_design",
                                 design=md_literal(amount_text(site.get("capacity_value"), site.get("capacity_unit"))))
                   + "\n\n" + tr("update.insist_help"), "error")

@@ -10,6 +10,8 @@ question always gets the same number.  One module per responsibility:
 * ``sites`` — a site's capacity (operating, after the projects, the baseline of an upgrade), the
   sites that count toward a target, the overdue rule;
 * ``forecast`` — the placement of a site in time and the year a target is reached;
+* ``projection`` — the chart's amounts per year (to the latest expected date) and of unknown year;
+* ``answer`` — the sites that block the answer, what they lack and who can supply it;
 * ``progress`` — one target against the sites (:class:`TargetProgress`, in named steps) and the
   district report (:func:`capacity_report`, :func:`wet_waste_progress`);
 * ``generation`` — the INDICATIVE wet-waste generation estimate;
@@ -59,6 +61,7 @@ Rules (the why):
 """
 from __future__ import annotations
 
+from wufei_geo.analysis.answer import MISSING_KINDS, Blocker, blockers, missing_counts
 from wufei_geo.analysis.figures import (
     MAP_MEASURES,
     MEASURE_UNITS,
@@ -102,6 +105,7 @@ from wufei_geo.freshness import (  # the staleness rule (issue 12; the catalog u
 from wufei_geo.model import COUNTS_TOWARD, TOWN_MEASURES
 
 __all__ = [
+    "MISSING_KINDS", "Blocker", "blockers", "missing_counts",
     "COUNTS_TOWARD", "DEFAULT_CONFIRMATION_MONTHS", "INDICATIVE_CAVEAT_EN",
     "INDICATIVE_CAVEAT_ZH", "MAP_MEASURES", "MEASURE_UNITS", "STATES", "TOWN_MEASURES", "YEARS", "ChoroplethScale",
     "GenerationEstimate", "Quantity", "TargetProgress", "TownFigures", "TownScorecard", "baseline_capacity",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from wufei_geo.analysis.forecast import _forecast, _placement
 from wufei_geo.analysis.measures import SiteMeasure, site_measure
+from wufei_geo.analysis.projection import PLAN_START, projection
 from wufei_geo.analysis.quantities import Quantity
 from wufei_geo.analysis.sites import (
     _UNDER_WAY,
@@ -27,7 +28,8 @@ from wufei_geo.analysis.values import _code, _float, _num, _targets_list, _text,
 from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, stale_flags
 from wufei_geo.model import COUNTS_TOWARD, STATUSES
 
-YEARS: tuple[int, ...] = tuple(range(2021, 2027))
+# The plan's years (the chart runs on to the latest expected date: ``projection.projection_years``).
+YEARS: tuple[int, ...] = tuple(range(PLAN_START, 2026))
 STATES: tuple[str, ...] = ("met", "in_progress", "not_started", "untracked", "no_target", "unmeasured")
 
 
@@ -84,6 +86,9 @@ class TargetProgress:
     # issue 24: the places behind a place_count target (C.2), approved ones in ``places_counted``
     places: list[str] = field(default_factory=list)
     places_counted: list[str] = field(default_factory=list)
+    # a total with unknown parts is a lower bound ("≥"): said in a field, not only in the text
+    achieved_lower_bound: bool = False
+    registered_lower_bound: bool = False
 
     @property
     def achieved_quantity(self) -> Quantity:
@@ -150,12 +155,16 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
     if rec["status"] in tgt.pursued and how.tracked:
         earliest, latest, why = _placement(rec, tgt.state, today, months)
     baseline = baseline_capacity(rec) if how.reads_capacity else (False, None)
+    existing = rec.get("existing_facility")
+    upgraded = how.reads_capacity and not (existing is None or existing != existing) and bool(existing)
+    expected = _text(rec.get("expected_commissioning"))
     return {
         "site_id": rec["site_id"],
         "project_id": _text(rec.get("project_id")),
         "name_zh": _text(rec.get("name_zh")),
         "name_en": _text(rec.get("name_en")),
         "town_code": _code(rec.get("town_code")),
+        "department": _text(rec.get("department")),
         "wet_waste_mode": _text(rec.get("wet_waste_mode")),
         "village": village,
         "village_key": f"{town}/{village}" if village else None,
@@ -170,6 +179,8 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
         "capacity": site_capacity(rec) if how.reads_capacity else None,
         "capacity_unit": _text(rec.get("capacity_norm_unit")),
         "baseline": baseline if baseline[0] else None,
+        "existing": (True, _float(rec.get("baseline_capacity_norm"))) if upgraded else None,
+        "expected_year": _year(expected[:4]) if expected else None,
         "today": operating_today_capacity(rec) if how.reads_capacity else (False, None),
         "earliest": earliest,
         "latest": latest,
@@ -182,8 +193,15 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
     }
 
 
+# The site columns a target's row reads (_site_row, _placement, status_confirmed, the capacities).
+_ROW_COLUMNS = ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "department",
+                "wet_waste_mode", "village", "served_villages", "status", "status_as_of", "status_source",
+                "status_confirmed_at", "commissioned", "expected_commissioning", "target_year", "capacity_norm",
+                "capacity_norm_unit", "operating_capacity_norm", "existing_facility", "baseline_capacity_norm")
+
 # Row keys the analysis needs but a TargetProgress does not show.
-_HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact"})
+_HIDDEN = frozenset({"village_key", "village_keys", "baseline", "today", "earliest", "latest", "reasons", "fact",
+                     "existing", "expected_year"})
 
 
 def _site_rows(
@@ -192,12 +210,10 @@ def _site_rows(
     """The sites that count toward the target, and their rows (:func:`_site_row`)."""
     matched = pd.DataFrame() if not tgt.how.tracked or tgt.how.counts_places else matching_sites(sites, tgt.row, tgt.counted)
     overdue = overdue_flags(matched, today) if len(matched) else pd.Series([], dtype=bool)
-    # records of plain values, not a (Geo)Series per row: iterrows cost seconds at 100,000 sites
-    records = pd.DataFrame(matched).drop(columns="geometry", errors="ignore").to_dict("records") if len(matched) else []
-    rows = [
-        _site_row(rec, late, tgt, today, months)
-        for rec, late in zip(records, overdue.tolist(), strict=False)
-    ]
+    # only the columns a row reads, as plain records (not iterrows: 100,000 sites in seconds)
+    records = matched[[c for c in _ROW_COLUMNS if c in matched.columns]].to_dict("records")
+    rows = [_site_row(site, late, tgt, today, months)
+            for site, late in zip(records, overdue.tolist(), strict=False)]
     return matched, rows
 
 
@@ -270,21 +286,6 @@ class _Outlook:
     undated: list[str] = field(default_factory=list)
 
 
-def _projection(dated: list[dict[str, Any]], how: SiteMeasure) -> list[dict[str, Any]]:
-    """Cumulative amount per year of :data:`YEARS`, by status, of the sites placed in a year."""
-    projection = []
-    for year in YEARS:
-        upto = [r for r in dated if r["year"] <= year]
-        projection.append(
-            {
-                "year": year,
-                "cumulative": _num(how.total(upto)),
-                "by_status": {s: _num(how.total([r for r in upto if r["status"] == s])) for s in how.pursued},
-            }
-        )
-    return projection
-
-
 def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlook:
     if not tgt.how.tracked:
         return _Outlook(state="untracked")
@@ -293,12 +294,12 @@ def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlo
     if tgt.how.counts_places:
         return _place_outlook(tgt)
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
-    # the chart: only sites placed in a year by dates people gave (never today's date)
-    dated = [r for r in pursued_rows if r["year"] is not None]
+    # the chart: sites placed in a year only by dates people gave (never today's date), the rest
+    # in the bar of unknown year; the baseline of upgraded facilities in every year before theirs
     reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.how, tgt.value)
     return _Outlook(
         state=state,
-        projection=_projection(dated, tgt.how),
+        projection=projection(pursued_rows, tgt.how, tgt.how.pursued, tgt.year),
         reached_year=reached_year,
         basis=basis,
         reasons=reasons,
@@ -344,6 +345,8 @@ def _progress(
                and totals.state != "met")
     stale = stale_flags(matched, today, confirmation_months) if len(matched) else pd.Series([], dtype=bool)
     return TargetProgress(
+        achieved_lower_bound=bool(totals.achieved_unknown),
+        registered_lower_bound=bool(totals.unknown),
         stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
         id=str(target.get("target_id")),
         level=_text(target.get("level")) or "district",

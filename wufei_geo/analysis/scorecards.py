@@ -60,6 +60,10 @@ def _town_state(progress: Sequence[TargetProgress]) -> str:
 
 
 
+_CARD_COLUMNS = ("site_id", "project_id", "name_zh", "name_en", "category", "status", "status_as_of",
+                 "capacity_norm", "capacity_norm_unit", "operating_capacity_norm", "target_year", "_overdue")
+
+
 def _town_site_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """One of a town's sites as its scorecard lists it."""
     return {
@@ -81,9 +85,12 @@ def _scorecard(town: Mapping[str, Any], progress: list[TargetProgress], mine: pd
                params: GenerationParameters, today: dt.date, confirmation_months: int) -> TownScorecard:
     """One town's scorecard from its targets' progress, its live sites (``mine``) and its figures."""
     code = figures.town_code
+    # only the columns read, as plain records (a town of 10,000 sites: not every column of every row)
+    cols = [c for c in _CARD_COLUMNS if c in mine.columns]
+    records = mine[cols].to_dict("records")
     wet = [
         {"site_id": r["site_id"], "status": r["status"], "capacity": site_capacity(r)}
-        for r in mine[mine["category"] == "wet_waste"].to_dict("records")
+        for r in records if r["category"] == "wet_waste"
     ]
     registered = figures.values["wet_waste_tpd"]
     operating = figures.values["wet_waste_operating_tpd"]
@@ -97,7 +104,7 @@ def _scorecard(town: Mapping[str, Any], progress: list[TargetProgress], mine: pd
         counts={s: sum(1 for p in progress if p.state == s) for s in STATES[:4]},
         targets=progress,
         sites=mine["site_id"].tolist(),
-        site_rows=[_town_site_row(r) for r in mine.to_dict("records")],
+        site_rows=[_town_site_row(r) for r in records],
         sites_by_status={s: int((mine["status"] == s).sum()) for s in STATUSES},
         wet_waste_by_status={s: _num(_value_of([w for w in wet if w["status"] == s], "capacity")) for s in STATUSES},
         wet_waste_unknown_capacity_sites=wet_unknown,

@@ -65,14 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_towns)
 
     p = subparsers.add_parser(
-        "report", help="write the one-page PDF briefing (.pdf), the Excel workbook (.xlsx) or the HTML briefing (.html)",
+        "report", help="write the one-page PDF briefing (.pdf) or the Excel workbook (.xlsx)",
         description="Write the briefing or the workbook; the output file's suffix chooses the format.",
         epilog="Examples:\n  wufei-geo report -o brief.pdf\n  wufei-geo report -o brief-en.pdf --lang en "
                "--measure site_count\n  wufei-geo report -o qingpu.xlsx",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-o", "--output", required=True,
-                   help="output file: .pdf (one A4 page with a map), .xlsx (workbook) or .html (printable page)")
+                   help="output file: .pdf (the briefing: one A4 page with a map) or .xlsx (workbook)")
     p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
                    help="which wet-waste sites count toward the 600 t/d goal (default: all)")
     p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,
@@ -113,11 +113,13 @@ def _status_line(by_status: dict[str, Any], lang: str) -> str:
 
 def cmd_capacity(args: argparse.Namespace) -> int:
     from wufei_geo import analysis
-    from wufei_geo.analysis import fmt_number
+    from wufei_geo.analysis import blockers, fmt_number
     from wufei_geo.analysis.measures import site_measure
     from wufei_geo.i18n import t
     from wufei_geo.reports.texts import (
         achieved_text,
+        answer_sentence,
+        blockers_table,
         existing_line,
         forecast_text,
         headline_text,
@@ -131,13 +133,23 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     catalog = _catalog()
     report = analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=args.counts_toward,
                                       today=args.today, confirmation_months=_months())
+    wet = analysis.wet_waste_progress(report)
     if args.json:
-        _print_json([item.to_dict() for item in report])
+        # each target with the sites that block its answer; the headline target with its sentence
+        _print_json([{**item.to_dict(), "blockers": [b.to_dict() for b in blockers(item)],
+                      **({"answer": answer_sentence(item, args.lang)} if item is wet else {})}
+                     for item in report])
         return 0
     lang = args.lang
-    wet = analysis.wet_waste_progress(report)
     if wet is not None:
         unit = unit_text(wet.unit, lang)
+        print(answer_sentence(wet, lang))
+        table = blockers_table(wet, lang)
+        if table.rows:
+            print("  " + t("answer.title", lang) + ":")
+            for row in table.rows:
+                print("    " + " | ".join(cell for cell in row if cell))
+        print()
         print(t("analysis.title", lang))
         print("  " + t("analysis.counts_toward", lang) + ": " + t("analysis.counts." + wet.counts_toward, lang))
         print("  " + headline_text(wet, lang))
@@ -150,8 +162,11 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         if wet.unknown_capacity_sites["count"]:
             print("  " + t("analysis.unknown_capacity", lang, n=wet.unknown_capacity_sites["count"])
                   + ": " + ", ".join(wet.unknown_capacity_sites["ids"]))
-        print("  " + forecast_text(wet, lang))
-        print("  " + " ".join(f"{p['year']}:{fmt_number(p['cumulative'])}" for p in wet.projection) + f" {unit}")
+        if wet.forecast_state != "cannot_tell":  # cannot tell: the sentence and the table say why
+            print("  " + forecast_text(wet, lang))
+        print("  " + " ".join(
+            f"{t('chart.unknown_year', lang) if p['undated'] else p['year']}:"
+            f"{'≥ ' if p['lower_bound'] else ''}{fmt_number(p['cumulative'])}" for p in wet.projection) + f" {unit}")
         if wet.overdue_sites:
             print("  " + t("analysis.overdue_sites", lang, n=len(wet.overdue_sites), ids=", ".join(wet.overdue_sites)))
         print()

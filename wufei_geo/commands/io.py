@@ -16,6 +16,8 @@ from wufei_geo.model import EXPORT_DATUMS, EXPORT_LAYERS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sites", help="list the current sites (table, or JSON in the export schema)")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                   help="language of the table: zh or en (default: the locale)")
     p.add_argument("--json", action="store_true", help="JSON: a list of sites in the export schema (WGS-84)")
     _placeholder_option(p)
     p.set_defaults(func=cmd_sites)
@@ -94,7 +96,9 @@ def cmd_sites(args: argparse.Namespace) -> int:
         print(json.dumps([f["properties"] for f in features], ensure_ascii=False, indent=1))
         return 0
     cols = ["site_id", "project_id", "name_zh", "category", "town_code", "status", "capacity_norm", "capacity_norm_unit", "precision"]
-    frame = table[cols].astype(object).where(table[cols].notna(), "")
+    # for people: headers as labels, category/status/precision as words (the export's table for people)
+    people, _mapping = layers.people_table("sites", table[[*cols, "geometry"]], args.lang)
+    frame = people.astype(object).where(people.notna(), "")
     print(frame.to_string(index=False))
     return 0
 

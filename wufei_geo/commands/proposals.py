@@ -24,12 +24,17 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    e = subparsers.add_parser("edit", help="edit a site's status, operating capacity, commissioning date or location")
+    e = subparsers.add_parser("edit", help="edit a site's status, capacity, commissioning or expected date, served villages or location")
     e.add_argument("site_id")
     e.add_argument("--status", choices=STATUSES)
     e.add_argument("--operating-capacity", help="capacity in operation, e.g. 5 (with --unit)")
-    e.add_argument("--unit", help="unit of --operating-capacity, e.g. t/d, kg/d, kW")
+    e.add_argument("--unit", help="unit of --operating-capacity or --baseline-capacity, e.g. t/d, kg/d, kW")
     e.add_argument("--commissioned", help="YYYY-MM-DD, YYYY-MM or YYYY")
+    e.add_argument("--expected-commissioning", help="expected commissioning date: YYYY-MM-DD, YYYY-MM or YYYY")
+    e.add_argument("--served-villages", help="the villages a wet-waste facility serves, separated by ; , or 、")
+    e.add_argument("--baseline-capacity",
+                   help="planners: the capacity an upgraded facility had before its project (with --unit and a "
+                        "--note naming the source)")
     e.add_argument("--lon", help="longitude (with --lat and --datum)")
     e.add_argument("--lat", help="latitude")
     e.add_argument("--datum", choices=DATUMS, default="wgs84")
@@ -98,11 +103,18 @@ def _edit(args: argparse.Namespace) -> int:
     changes: dict[str, Any] = {}
     if args.status:
         changes["status"] = args.status
-    if args.operating_capacity is not None or args.unit is not None:
+    if args.operating_capacity is not None or (args.unit is not None and args.baseline_capacity is None):
         changes["operating_capacity_value"] = args.operating_capacity
         changes["operating_capacity_unit"] = args.unit
+    if args.baseline_capacity is not None:
+        changes["baseline_capacity_value"] = args.baseline_capacity
+        changes["baseline_capacity_unit"] = args.unit
     if args.commissioned is not None:
         changes["commissioned"] = args.commissioned
+    if args.expected_commissioning is not None:
+        changes["expected_commissioning"] = args.expected_commissioning
+    if args.served_villages is not None:
+        changes["served_villages"] = args.served_villages
     if args.lon is not None or args.lat is not None:
         changes["location"] = (args.lon, args.lat, args.datum)
     for name in ("online_monitoring", "online_monitoring_since", "pollution_insurance"):

@@ -1,7 +1,9 @@
 """Bulk updates of sites from a spreadsheet (CSV in UTF-8/GBK, or XLSX) with the export's columns.
 
 Only the editable columns matter — ``status``, ``operating_capacity_value`` +
-``operating_capacity_unit``, ``commissioned``, ``lon``/``lat`` + ``datum``, ``note``, ``insist`` — plus
+``operating_capacity_unit``, ``commissioned``, ``lon``/``lat`` + ``datum``, ``note``, ``insist``,
+``confirm``, ``expected_commissioning``, ``served_villages`` (names split on ; , 、), and for planners
+``baseline_capacity_value`` + ``baseline_capacity_unit`` (the note names the source) — plus
 ``site_id`` (required) and ``version`` (optional: the version the row was exported at, so an
 edit made meanwhile by someone else is reported instead of overwritten).  Other columns are
 ignored, so an export can be edited and sent back as is.  An empty cell means "no change".
@@ -42,6 +44,12 @@ EDITABLE_COLUMNS = (
     "note",
     "insist",
     "confirm",
+    # the data the forecast and the villages target depend on (any editor of the site), and the
+    # capacity an upgraded facility had before its project (planners, with a source note)
+    "expected_commissioning",
+    "served_villages",
+    "baseline_capacity_value",
+    "baseline_capacity_unit",
 )
 TEMPLATE_COLUMNS = ("site_id", "version", "name_zh", *EDITABLE_COLUMNS)
 @dataclass(frozen=True)
@@ -308,6 +316,13 @@ def _row_changes(raw: dict[str, Any], site_id: str, statuses: dict[str, str], er
         changes["operating_capacity_unit"] = unit_text or None
     if raw.get("commissioned"):
         changes["commissioned"] = raw["commissioned"]
+    for column in ("expected_commissioning", "served_villages"):
+        if raw.get(column):
+            changes[column] = raw[column]
+    value_text, unit_text = raw.get("baseline_capacity_value", ""), raw.get("baseline_capacity_unit", "")
+    if value_text or unit_text:
+        changes["baseline_capacity_value"] = value_text or None
+        changes["baseline_capacity_unit"] = unit_text or None
     lon_text, lat_text = raw.get("lon", ""), raw.get("lat", "")
     if lon_text or lat_text:
         datum = (raw.get("datum") or "").strip().lower()
@@ -354,6 +369,15 @@ def _diffs(site: dict[str, Any], changes: list[dict[str, Any]]) -> list[FieldCha
         out.append(FieldChange("operating_capacity", old_text, f"{value} {unit or ''}".strip()))
     if "commissioned" in new:
         out.append(FieldChange("commissioned", site.get("commissioned"), new["commissioned"]))
+    for column in ("expected_commissioning", "served_villages"):
+        if column in new:
+            out.append(FieldChange(column, site.get(column), new[column]))
+    if any(k.startswith("baseline_capacity") for k in new):
+        old = site.get("baseline_capacity_value")
+        old_text = None if old is None else f"{old} {site.get('baseline_capacity_unit') or ''}".strip()
+        value = new.get("baseline_capacity_value", _show(old))
+        unit = new.get("baseline_capacity_unit", site.get("baseline_capacity_unit"))
+        out.append(FieldChange("baseline_capacity", old_text, f"{value} {unit or ''}".strip()))
     if "lon" in new or "lat" in new:
         old_lon, old_lat = site.get("lon"), site.get("lat")
         old = None if old_lon is None else f"{float(old_lon):.6f}, {float(old_lat):.6f} (wgs84)"
@@ -474,6 +498,11 @@ def template_xlsx(sites: pd.DataFrame | None = None) -> bytes:
             ("operating_capacity_value", "运行能力数值 ≥ 0 / capacity in operation"),
             ("operating_capacity_unit", "如 t/d、kW / e.g. t/d, kW"),
             ("commissioned", "YYYY-MM-DD, YYYY-MM 或 YYYY"),
+            ("expected_commissioning", "预计投运日期 YYYY-MM-DD、YYYY-MM 或 YYYY / expected commissioning date"),
+            ("served_villages", "服务行政村，用 ；、, 分隔（仅湿垃圾设施）/ served villages, separated by ; , 、"),
+            ("baseline_capacity_value, baseline_capacity_unit",
+             "改造前现有能力及单位（仅规划人员；说明中注明来源）/ capacity before the upgrade and its unit "
+             "(planners only; name the source in the note)"),
             ("lon, lat, datum", "坐标及坐标系 wgs84 / gcj02 / bd09"),
             ("note", "说明（暂停、取消、关停或状态回退时必填）/ note (required for suspend, cancel, close or a backwards move)"),
             ("confirm", "填 是/yes：确认状态无变化（其他列留空或不变）/ yes: confirm the status unchanged"),

@@ -154,6 +154,8 @@ WORKBOOK_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("运行能力", "operating_capacity_value", True),
     ("能力单位", "operating_capacity_unit", True),
     ("投运日期", "commissioned", True),
+    ("预计投运日期", "expected_commissioning", True),
+    ("服务行政村", "served_villages", True),
     ("状态最近确认", "status_confirmed_at", False),
     ("确认无变化", "confirm", True),
     ("说明", "note", True),
@@ -204,9 +206,15 @@ def town_workbook(sites: pd.DataFrame, town_code: str, town_name: str = "", roun
     return buf.getvalue()
 
 
+DISTRICT = "district"  # the workbook of the district-level sites (no town): the planners'
+
+
 def _town_sites(sites: pd.DataFrame, town_code: str) -> pd.DataFrame:
-    """The town's live (not retired) sites, by site id."""
-    live = sites[(sites["town_code"].astype("string") == str(town_code))]
+    """The town's live (not retired) sites, by site id (:data:`DISTRICT`: the sites of no town)."""
+    if town_code == DISTRICT:
+        live = sites[sites["town_code"].isna() | (sites["town_code"].astype("string") == "")]
+    else:
+        live = sites[(sites["town_code"].astype("string") == str(town_code))]
     if "retired" in live.columns:
         live = live[~live["retired"].fillna(False).astype(bool)]
     return live.sort_values("site_id", kind="stable")
@@ -222,6 +230,14 @@ def _workbook_value(code: str, value: Any) -> Any:
         value = None if _cell(value) is None else int(value)
     elif code in ("confirm", "note"):
         value = None
+    elif code == "served_villages" and _cell(value) is not None:
+        import json
+
+        try:
+            names = json.loads(str(value))
+        except ValueError:
+            names = [str(value)]
+        value = "、".join(str(v) for v in names) if isinstance(names, list) else str(value)
     return _cell(value)
 
 

@@ -3,8 +3,7 @@
 * ``texts`` — the sentences and tables every output shares (headline, targets, towns), written by
   the analysis core's formatters;
 * ``chart`` — THE capacity-vs-goal chart (600 t/d): one definition (:func:`chart.capacity_chart`)
-  drawn as SVG (HTML briefing), with matplotlib (PDF briefing) and with Altair (the capacity page);
-* ``briefing_html`` — the one-page HTML briefing;
+  drawn with matplotlib (PDF briefing) and with Altair (the capacity page);
 * ``briefing_pdf`` — the one-page A4 PDF briefing (matplotlib + geopandas);
 * ``workbook`` — the Excel workbook;
 * ``choropleth`` — the towns shaded by a town figure (folium, the 街镇 page);

@@ -56,7 +56,13 @@ from wufei_geo.i18n import status_label, t  # noqa: E402
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
 from wufei_geo.reports.chart import draw_wet_waste_chart  # noqa: E402
-from wufei_geo.reports.texts import Table, headline_lines, targets_table, towns_table  # noqa: E402
+from wufei_geo.reports.texts import (  # noqa: E402
+    Table,
+    answer_sentence,
+    blockers_table,
+    targets_table,
+    towns_table,
+)
 
 A4_INCHES = (8.27, 11.69)
 DEFAULT_MEASURE = DEFAULT_BRIEFING_MEASURE
@@ -139,20 +145,15 @@ def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, figu
            linestyle="--" if approx else "-", rasterized=True)
     if district is not None and len(district):
         district.to_crs(WGS84_CRS).boundary.plot(ax=ax, color="#222222", linewidth=0.9, rasterized=True)
-    for row in z.itertuples():
-        name = getattr(row, "name_en" if lang == "en" else "name_zh", None) or row.town_code
-        p = row.geometry.representative_point()
-        ax.annotate(f"{name}\n{_two_lines(row.shade_['text'])}", (p.x, p.y), ha="center", va="center",
-                    fontsize=4.6, color="#111111", linespacing=1.05,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
+    ax.set_axis_off()
+    ax.set_aspect(1 / 0.856)  # 1/cos(31.15°): degrees look square at Qingpu's latitude
+    _town_labels(ax, z, district, lang)
     pts = sites.dropna(subset=["display_lon", "display_lat"]) if "display_lon" in sites.columns else sites.iloc[0:0]
     for status in STATUS_COLOURS:
         sub = pts[pts["status"] == status]
         if len(sub):
             ax.scatter(sub["display_lon"], sub["display_lat"], s=9, c=STATUS_COLOURS[status],
                        edgecolors="white", linewidths=0.3, zorder=3, rasterized=True)
-    ax.set_axis_off()
-    ax.set_aspect(1 / 0.856)  # 1/cos(31.15°): degrees look square at Qingpu's latitude
     ax.set_title(t("briefing.map_title", lang, measure=scale.title))
     # the town classes (the core's labels and colours) and unknown, then the site statuses shown
     classes = [Patch(facecolor=c, edgecolor="#555555", linewidth=0.3, label=lab)
@@ -165,12 +166,108 @@ def _draw_map(ax: plt.Axes, zones: Any, district: Any, sites: pd.DataFrame, figu
     legend = ax.legend(handles=classes, loc="upper right", fontsize=4.8, frameon=False, handlelength=1,
                        borderaxespad=0, title=scale.title, title_fontsize=5)
     ax.add_artist(legend)
+    note = unlocated_note(sites, pts, lang)
+    if note:
+        ax.text(0.0, 0.0, _fill(note, 110), transform=ax.transAxes, fontsize=4.8, color="#B00020", va="top")
     present = [s for s in STATUS_COLOURS if (pts["status"] == s).any()]
     handles = [Line2D([], [], marker="o", linestyle="", markersize=3.5, markerfacecolor=STATUS_COLOURS[s],
                       markeredgecolor="white", markeredgewidth=0.3, label=status_label(s, lang)) for s in present]
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=4.8, frameon=False, handlelength=1,
                   borderaxespad=0, title=t("field.status", lang), title_fontsize=5)
+
+
+UNLOCATED_LISTED = 3  # the largest sites not drawn, named under the map
+
+
+def unlocated_note(sites: pd.DataFrame, drawn: pd.DataFrame, lang: str) -> str | None:
+    """How many sites the map does not draw (no location, not even a town) and the largest of them
+    by capacity — they still count in every total."""
+    from wufei_geo.reports.texts import unit_text
+
+    missing = sites.drop(index=drawn.index, errors="ignore")
+    if not len(missing):
+        return None
+    cap = pd.to_numeric(missing.get("capacity_norm", pd.Series(index=missing.index, dtype=float)), errors="coerce")
+    unit = missing.get("capacity_norm_unit", pd.Series(index=missing.index, dtype=object)).astype("string")
+    # one scale for ranking: tonnes a day (t/yr ÷ 365); other units (kW, counts) after every mass
+    rank = cap.where(unit == "t/d", cap / 365).where(unit.isin(["t/d", "t/yr"]), -1 / (1 + cap))
+    largest = missing.assign(_cap=cap, _rank=rank).dropna(subset=["_cap"]).nlargest(UNLOCATED_LISTED, "_rank")
+    name_col = "name_en" if lang == "en" else "name_zh"
+    names = [f"{r.get(name_col) or r.get('name_zh') or r['site_id']} {_num_text(r['_cap'])} "
+             f"{unit_text(str(r.get('capacity_norm_unit') or ''), lang)}".strip()
+             for r in largest.to_dict("records")]
+    sep = ", " if lang == "en" else "、"
+    return t("briefing.unlocated", lang, n=len(missing), largest=sep.join(names) or "—")
+
+
+def _num_text(value: float) -> str:
+    from wufei_geo.analysis import fmt_number
+
+    return fmt_number(value)
+
+
+def label_value(text: str) -> str:
+    """A shaded value without its caveat ('≥ 80 吨/日（1 个站点能力未知）' → '≥ 80 吨/日'): the
+    legend and the town summary below carry the caveat; the label stays two lines."""
+    for sep in ("（", " ("):
+        if sep in text:
+            return text.split(sep, 1)[0]
+    return text
+
+
+def _candidates(geom: Any, anchor: Any, n: int = 9) -> list[tuple[float, float]]:
+    """Points inside a town's zone, nearest to its anchor first: where its label may go."""
+    import numpy as np
+    import shapely
+
+    minx, miny, maxx, maxy = geom.bounds
+    xs, ys = np.meshgrid(np.linspace(minx, maxx, n + 2)[1:-1], np.linspace(miny, maxy, n + 2)[1:-1])
+    inside = shapely.contains_xy(geom, xs.ravel(), ys.ravel())
+    pts = [(anchor.x, anchor.y)] + [(float(x), float(y)) for x, y in zip(xs.ravel()[inside], ys.ravel()[inside],
+                                                                        strict=True)]
+    return sorted(pts, key=lambda p: (p[0] - anchor.x) ** 2 + ((p[1] - anchor.y) * 1.17) ** 2)
+
+
+def _town_labels(ax: plt.Axes, zones: Any, district: Any, lang: str) -> None:
+    """Each town's name and value, at the spot nearest its anchor where the label overlaps no other
+    label and lies inside the district (in both languages: measured, not guessed)."""
+    from shapely.geometry import box
+    from shapely.ops import unary_union
+
+    ax.apply_aspect()
+    renderer = ax.figure.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    outline = unary_union(list(district.to_crs(WGS84_CRS).geometry)) if district is not None and len(district) \
+        else unary_union(list(zones.geometry))
+    placed: list[Any] = []
+    # the largest towns first: they have the most room to give way
+    for row in sorted(zones.itertuples(), key=lambda r: -r.geometry.area):
+        name = getattr(row, "name_en" if lang == "en" else "name_zh", None) or row.town_code
+        anchor = row.geometry.representative_point()
+        label = ax.annotate(f"{name}\n{label_value(row.shade_['text'])}", (anchor.x, anchor.y), ha="center", va="center",
+                            fontsize=4.6, color="#111111", linespacing=1.05, zorder=5,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
+        best = None  # (hard cost, soft cost, point, box)
+        # a smaller type only when no spot at the usual size is clear of other labels and the edge
+        for size in (4.6, 4.1, 3.7):
+            label.set_fontsize(size)
+            for x, y in _candidates(row.geometry, anchor, 13):
+                label.xy = (x, y)
+                (x0, y0), (x1, y1) = to_data.transform(label.get_window_extent(renderer).get_points())
+                rect = box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+                hard = sum(rect.intersection(p).area for p in placed) + rect.difference(outline).area
+                soft = rect.difference(row.geometry).area
+                if best is None or (hard, soft) < (best[0], best[1]):
+                    best = (hard, soft, (x, y), rect, size)
+                if hard < 1e-12 and soft < 1e-12:
+                    break
+            if best is not None and best[0] < 1e-12:
+                break
+        assert best is not None
+        label.set_fontsize(best[4])
+        label.xy = best[2]
+        placed.append(best[3])
 
 
 def _cjk(text: str) -> bool:
@@ -237,11 +334,9 @@ _LINE_STYLE = {"headline": (8.5, "bold", "#111111"), "text": (6.5, "normal", "#1
                "warn": (6.5, "normal", "#B00020"), "note": (5.2, "normal", "#444444")}
 
 
-def _headline_lines(wet: TargetProgress, lang: str, months: int) -> list[tuple[str, float, str, str]]:
-    """(text, size, weight, colour) lines of the headline: the texts of the HTML briefing and the CLI,
-    then the forecast's rule."""
-    lines = [*headline_lines(wet, lang), (t("analysis.forecast_rule", lang, months=months), "note")]
-    return [(text, *_LINE_STYLE[kind]) for text, kind in lines]
+# The table of the sites that block the answer has at most this many rows on the page (the rest
+# counted in its last row): the head's height is bounded whatever the data.
+BLOCKER_ROWS = 6
 
 
 # --------------------------------------------------------------------------- the page
@@ -255,11 +350,22 @@ def _draw_head(fig: plt.Figure, wet: TargetProgress | None, lang: str, generated
     if wet is None:
         fig.text(0.05, y, t("analysis.report.no_wet_target", lang), fontsize=8, va="top")
         return y
-    for text, size, weight, colour in _headline_lines(wet, lang, months):
-        body = _fill(text, int(wrap * 6.5 / size))
-        fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
-        y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1]
-    return y
+    size, weight, colour = _LINE_STYLE["headline"]
+    size = 7.5
+    body = _fill(answer_sentence(wet, lang), int(wrap * 6.5 / size))
+    fig.text(0.05, y, body, fontsize=size, fontweight=weight, color=colour, va="top")
+    y -= (body.count("\n") + 1) * size * 1.3 / 72 / A4_INCHES[1] + 0.004
+    table = blockers_table(wet, lang, limit=BLOCKER_ROWS)
+    if table.rows:
+        y -= 0.016  # the table's title sits above its axes
+        height = 0.012 * (len(table.rows) + 1) + 0.012
+        _table(fig.add_axes((0.05, y - height, 0.90, height)), table, [0.46, 0.30, 0.24],
+               t("answer.title", lang), lang)
+        y -= height + 0.004
+    size, weight, colour = _LINE_STYLE["note"]
+    fig.text(0.05, y, _fill(t("analysis.forecast_rule", lang, months=months), int(wrap * 6.5 / size)),
+             fontsize=size, color=colour, va="top")
+    return y - 2 * size * 1.3 / 72 / A4_INCHES[1]
 
 
 def _draw_foot(fig: plt.Figure, lang: str) -> None:
@@ -309,7 +415,7 @@ def briefing_figure(
             draw_wet_waste_chart(ax_chart, wet, lang)
         else:
             ax_chart.set_axis_off()
-        top -= 0.37
+        top -= 0.385
         _table(fig.add_axes((0.05, top - 0.15, 0.90, 0.15)),
                targets_table(([wet] if wet is not None else []) + district_items, lang),
                [0.30, 0.10, 0.14, 0.14, 0.07, 0.09, 0.16], t("briefing.targets_title", lang), lang)

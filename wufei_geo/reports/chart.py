@@ -1,17 +1,18 @@
-"""THE capacity chart: cumulative wet-waste capacity per year (2021–2026), stacked by status, with
-the goal line (600 t/d).
+"""THE capacity chart: cumulative wet-waste capacity per year — from the plan's start to the later of
+the target year and the latest expected date, then one bar for capacity whose year is unknown —
+stacked by status over the existing capacity of upgraded plants, with the goal line (600 t/d).
+A bar with an unknown part is labelled "≥ …" (or 未知 when nothing of it is known), never 0.
 
 One definition, :func:`capacity_chart` — which statuses are stacked in which order, their labels
 and colours (:mod:`wufei_geo.palette`), the totals over the bars, the goal line and its label, the
-axis and its ticks — and three renderers that only draw it: :func:`wet_waste_chart_svg` (the HTML
-briefing: inline SVG, no script), :func:`draw_wet_waste_chart` (the PDF briefing: matplotlib
-axes) and :func:`wet_waste_chart_altair` (the capacity page: an Altair chart with tooltips).
+axis and its ticks — and two renderers that only draw it: :func:`draw_wet_waste_chart` (the PDF
+briefing: matplotlib axes) and :func:`wet_waste_chart_altair` (the capacity page: an Altair chart
+with tooltips).
 The numbers are the analysis core's (``TargetProgress.projection``)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from wufei_geo.analysis import TargetProgress, fmt_number
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # Stack order of the chart (bottom first); the legend lists them top first, as stacked.
 CHART_STATUSES: tuple[str, ...] = ("operating", "commissioning", "under_construction", "planned")
 GOAL_COLOUR = "#D55E00"
+EXISTING_COLOUR = "#9E9E9E"  # the existing plants' baseline, under the stack
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ class CapacityChart:
     unit: str  # the value axis' title
     year_title: str
     status_title: str
-    years: tuple[int, ...]
-    series: tuple[Series, ...]  # stacked bottom first
-    totals: tuple[float | int, ...]  # cumulative per year: the label over each bar
+    years: tuple[str, ...]  # the bars' labels: the years, then 年份未知 (the undated bar)
+    series: tuple[Series, ...]  # stacked bottom first (the existing plants first)
+    totals: tuple[float | int, ...]  # cumulative per year (the undated bar: what it adds)
+    total_texts: tuple[str, ...]  # the label over each bar: "405", "≥ 5", 未知
     ticks: tuple[float, ...]  # the value axis, from 0 to its top
     goal: float | None
     goal_label: str
@@ -60,7 +63,7 @@ class CapacityChart:
     def rows(self) -> list[dict[str, Any]]:
         """The stack as a long table: year, status label, stack order, colour, value."""
         return [
-            {"year": str(year), "status": s.label, "order": i, "colour": s.colour, "value": s.values[k]}
+            {"year": year, "status": s.label, "order": i, "colour": s.colour, "value": s.values[k]}
             for k, year in enumerate(self.years)
             for i, s in enumerate(self.series)
         ]
@@ -78,107 +81,56 @@ def _nice_step(raw: float) -> float:
 def capacity_chart(item: TargetProgress, lang: str = "zh") -> CapacityChart:
     """The chart of a capacity target (the 600 t/d goal): the one definition every output draws."""
     unit = unit_text(item.unit, lang)
-    peak = max([float(p["cumulative"]) for p in item.projection] + [float(item.target or 0)] + [1.0])
+    points = item.projection
+    peak = max([float(p["cumulative"]) for p in points] + [float(item.target or 0)] + [1.0])
     step = _nice_step(peak * 1.08 / 4)
     top = step * math.ceil(peak * 1.08 / step)
+    series = [Series(status, status_label(status, lang), STATUS_COLOURS[status],
+                     tuple(float(p["by_status"].get(status, 0) or 0) for p in points))
+              for status in CHART_STATUSES]
+    if any(p.get("existing") or p.get("existing") is None for p in points if not p.get("undated")):
+        series.insert(0, Series("existing", t("chart.existing", lang), EXISTING_COLOUR,
+                                tuple(float(p.get("existing") or 0) for p in points)))
     return CapacityChart(
         title=t("analysis.chart_title", lang),
         unit=unit,
         year_title=t("analysis.year", lang),
         status_title=t("field.status", lang),
-        years=tuple(int(p["year"]) for p in item.projection),
-        series=tuple(
-            Series(status, status_label(status, lang), STATUS_COLOURS[status],
-                   tuple(float(p["by_status"].get(status, 0) or 0) for p in item.projection))
-            for status in CHART_STATUSES
-        ),
-        totals=tuple(p["cumulative"] for p in item.projection),
+        years=tuple(t("chart.unknown_year", lang) if p.get("undated") else str(p["year"]) for p in points),
+        series=tuple(series),
+        totals=tuple(p["cumulative"] for p in points),
+        total_texts=tuple(_total_text(p, lang) for p in points),
         ticks=tuple(step * k for k in range(int(round(top / step)) + 1)),
         goal=None if item.target is None else float(item.target),
         goal_label=t("analysis.target_line", lang, target=fmt_number(item.target), unit=unit),
     )
 
 
-# --------------------------------------------------------------------------- SVG (HTML briefing)
-def wet_waste_chart_svg(item: TargetProgress, lang: str = "zh", width: int = 640, height: int = 250) -> str:
-    """:func:`capacity_chart` as inline SVG (every text escaped)."""
-    chart = capacity_chart(item, lang)
-    left, right, top, bottom = 56, 150, 24, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    band = plot_w / max(len(chart.years), 1)
-    bar_w = band * 0.6
-
-    def y_of(value: float) -> float:
-        return top + plot_h - plot_h * value / chart.top
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart.title)}" '
-        'font-family="sans-serif" font-size="11">',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
-    ]
-    for value in chart.ticks:
-        y = y_of(value)
-        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt_number(round(value)))}</text>'
-        )
-    parts.append(
-        f'<text x="12" y="{top + plot_h / 2:.1f}" transform="rotate(-90 12 {top + plot_h / 2:.1f})" '
-        f'text-anchor="middle">{escape(chart.unit)}</text>'
-    )
-    for i, year in enumerate(chart.years):
-        x = left + band * i + (band - bar_w) / 2
-        base = 0.0
-        for s in chart.series:
-            value = s.values[i]
-            if value <= 0:
-                continue
-            y_top, y_bottom = y_of(base + value), y_of(base)
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" height="{y_bottom - y_top:.1f}" '
-                f'fill="{s.colour}"><title>{year} {escape(s.label)}: {escape(fmt_number(value))} '
-                f"{escape(chart.unit)}</title></rect>"
-            )
-            base += value
-        parts.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{y_of(base) - 3:.1f}" text-anchor="middle">'
-            f"{escape(fmt_number(chart.totals[i]))}</text>"
-        )
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{year}</text>')
-    if chart.goal is not None:
-        y = y_of(chart.goal)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GOAL_COLOUR}" '
-            'stroke-width="2" stroke-dasharray="6 3"/>'
-        )
-        parts.append(f'<text x="{left + 4}" y="{y - 5:.1f}" fill="{GOAL_COLOUR}">{escape(chart.goal_label)}</text>')
-    legend_y = top
-    for s in reversed(chart.series):
-        parts.append(f'<rect x="{left + plot_w + 8}" y="{legend_y}" width="10" height="10" fill="{s.colour}"/>')
-        parts.append(f'<text x="{left + plot_w + 22}" y="{legend_y + 9}">{escape(s.label)}</text>')
-        legend_y += 16
-    parts.append("</svg>")
-    return "".join(parts)
+def _total_text(point: dict[str, Any], lang: str) -> str:
+    """The label over a bar: the total; "≥ total" when a part is unknown; 未知 when nothing is known."""
+    if not point.get("lower_bound"):
+        return fmt_number(point["cumulative"])
+    if not point["cumulative"]:
+        return t("common.unknown", lang)
+    return "≥ " + fmt_number(point["cumulative"])
 
 
 # --------------------------------------------------------------------------- matplotlib (PDF briefing)
 def draw_wet_waste_chart(ax: plt.Axes, item: TargetProgress, lang: str = "zh") -> None:
     """:func:`capacity_chart` drawn on matplotlib axes."""
     chart = capacity_chart(item, lang)
-    years = list(chart.years)
+    years = list(range(len(chart.years)))
     base = [0.0] * len(years)
     for s in chart.series:
         ax.bar(years, s.values, bottom=base, color=s.colour, width=0.6, label=s.label)
         base = [b + h for b, h in zip(base, s.values, strict=True)]
-    for x, total in zip(years, chart.totals, strict=True):
-        ax.text(x, float(total), fmt_number(total), ha="center", va="bottom", fontsize=5.5)
+    for x, total, text in zip(years, chart.totals, chart.total_texts, strict=True):
+        ax.text(x, float(total), text, ha="center", va="bottom", fontsize=5.5)
     if chart.goal is not None:
         ax.axhline(chart.goal, color=GOAL_COLOUR, linestyle=(0, (6, 3)), linewidth=1.2)
         ax.text(years[0] - 0.4 if years else 0, chart.goal, chart.goal_label, color=GOAL_COLOUR, va="bottom",
                 fontsize=6)
-    ax.set_xticks(years)
+    ax.set_xticks(years, list(chart.years), fontsize=5.5)
     ax.set_yticks(chart.ticks, [fmt_number(round(v)) for v in chart.ticks])
     ax.set_ylim(0, chart.top)
     ax.set_ylabel(chart.unit)
@@ -200,19 +152,19 @@ def wet_waste_chart_altair(item: TargetProgress, lang: str = "zh") -> alt.LayerC
     y_axis = alt.Axis(values=list(chart.ticks), format=",.0f")
     colour = alt.Scale(domain=[s.label for s in chart.series], range=[s.colour for s in chart.series])
     bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("year:O", title=chart.year_title, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("year:O", title=chart.year_title, axis=alt.Axis(labelAngle=0), sort=list(chart.years)),
         y=alt.Y("sum(value):Q", title=chart.unit, scale=y_scale, axis=y_axis),
         color=alt.Color("status:N", scale=colour, title=chart.status_title,
                         legend=alt.Legend(values=[s.label for s in reversed(chart.series)])),
         order=alt.Order("order:Q"),
         tooltip=["year", "status", alt.Tooltip("value:Q", format=",.1f")],
     )
-    totals = pd.DataFrame({"year": [str(y) for y in chart.years],
+    totals = pd.DataFrame({"year": list(chart.years),
                            "total": [float(v) for v in chart.totals],
-                           "text": [fmt_number(v) for v in chart.totals]})
+                           "text": list(chart.total_texts)})
     layers: list[Any] = [
         bars,
-        alt.Chart(totals).mark_text(dy=-6).encode(x="year:O", y=alt.Y("total:Q", scale=y_scale), text="text:N"),
+        alt.Chart(totals).mark_text(dy=-6).encode(x=alt.X("year:O", sort=list(chart.years)), y=alt.Y("total:Q", scale=y_scale), text="text:N"),
     ]
     if chart.goal is not None:
         goal = pd.DataFrame({"goal": [chart.goal], "label": [chart.goal_label]})

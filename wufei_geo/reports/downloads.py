@@ -1,5 +1,6 @@
-"""The report files: written by suffix (``.xlsx`` workbook, ``.html`` briefing) for the CLI, and
-the downloads the pages offer."""
+"""The report files: written by suffix (``.xlsx`` workbook, ``.pdf`` briefing) for the CLI, and
+the downloads the pages offer.  There is one briefing — the one-page PDF with the map; the HTML
+briefing (two printed pages without a map) is retired."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,14 +21,13 @@ from wufei_geo.analysis import (
 from wufei_geo.config import GenerationParameters
 from wufei_geo.i18n import t
 from wufei_geo.io.formats import MIME
-from wufei_geo.reports.briefing_html import briefing_html
 from wufei_geo.reports.workbook import workbook_bytes
 
 # kind → (suffixes, MIME type, file name stem, label key)
 KINDS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "xlsx": ((".xlsx",), MIME["xlsx"],
              "wufei-qingpu", "analysis.report.download_xlsx"),
-    "html": ((".html", ".htm"), MIME["html"], "wufei-qingpu-briefing", "analysis.report.download_html"),
+    "pdf": ((".pdf",), MIME["pdf"], "wufei-qingpu-briefing", "analysis.report.download_pdf"),
 }
 
 
@@ -44,28 +44,35 @@ def report_bytes(
     filters_text: str | None = None,
     confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
     register: Sequence[Any] | None = None,
+    zones: Any = None,
+    district: Any = None,
+    measure: str | None = None,
 ) -> bytes:
-    """The workbook (``xlsx``) or the HTML briefing (``html``) as bytes; the town figures are
-    ``figures``, else those of ``sites``; ``register``: the assessment's rows for the workbook's
-    register sheet (issue 23)."""
+    """The workbook (``xlsx``) or the one-page PDF briefing (``pdf``: needs the town ``zones``; the map
+    draws ``sites``) as bytes; the town figures are ``figures``, else those of ``sites``;
+    ``register``: the assessment's rows for the workbook's register sheet."""
     if figures is None:
         figures = report_figures(sites, scorecards, params)
     if kind == "xlsx":
         return workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
                               filters_text=filters_text, register=register)
-    return briefing_html(report, scorecards, lang=lang, params=params, generated=generated, figures=figures,
-                         filters_text=filters_text, confirmation_months=confirmation_months).encode("utf-8")
+    from wufei_geo.model import DEFAULT_BRIEFING_MEASURE
+    from wufei_geo.reports.briefing_pdf import briefing_pdf
+
+    return briefing_pdf(report, scorecards, zones, sites, district=district, lang=lang,
+                        measure=measure or DEFAULT_BRIEFING_MEASURE, generated=generated, params=params,
+                        figures=figures, filters_text=filters_text, confirmation_months=confirmation_months)
 
 
 def write_report(path: str | Path, report: Sequence[TargetProgress], scorecards: Sequence[TownScorecard],
                  sites: pd.DataFrame, **options: Any) -> Path:
-    """Write ``.xlsx`` or ``.html``/``.htm`` by the file's suffix (``options`` as :func:`report_bytes`);
+    """Write ``.xlsx`` or ``.pdf`` by the file's suffix (``options`` as :func:`report_bytes`);
     anything else is refused."""
     path = Path(path)
     suffix = path.suffix.lower()
     kind = next((k for k, (suffixes, *_rest) in KINDS.items() if suffix in suffixes), None)
     if kind is None:
-        raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .html")
+        raise ValueError(f"unsupported report format {suffix or '(none)'!r}: use .xlsx or .pdf")
     path.write_bytes(report_bytes(kind, report, scorecards, sites, **options))
     return path
 
@@ -73,7 +80,8 @@ def write_report(path: str | Path, report: Sequence[TargetProgress], scorecards:
 def downloads(report: Sequence[TargetProgress], scorecards: Sequence[TownScorecard], sites: pd.DataFrame, *,
               lang: str = "zh", generated: dt.date | None = None,
               **options: Any) -> list[tuple[str, str, Callable[[], bytes], str]]:
-    """(label, file name, builder, MIME type) of the two downloads the pages offer (``options`` as
+    """(label, file name, builder, MIME type) of the two downloads the pages offer (the workbook and
+    the PDF briefing) (``options`` as
     :func:`report_bytes`).  Nothing is built here: a page's button calls the builder when clicked."""
     generated = generated or dt.date.today()
     stamp = generated.strftime("%Y%m%d")

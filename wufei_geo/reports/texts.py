@@ -7,15 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wufei_geo.analysis import (
+    Blocker,
     Quantity,
     TargetProgress,
     TownFigures,
     TownScorecard,
+    blockers,
     fmt_measure,
     fmt_number,
     fmt_quantity,
     fmt_share,
+    missing_counts,
 )
+from wufei_geo.analysis.gaps import TownGap
 from wufei_geo.analysis.measures import site_measure
 from wufei_geo.i18n import MESSAGES, category_label, t, unit_label
 
@@ -179,3 +183,137 @@ def towns_table(cards: Sequence[TownScorecard], figures: Sequence[TownFigures], 
             *[fmt_measure(fig.values[m] if fig else None, m, lang) for m in measures],
         ])
     return Table(header, rows, frozenset(range(2, 5 + len(measures))))
+
+
+# --------------------------------------------------------------------------- the five-second answer
+def marked_share(share: float | None, lower_bound: bool, lang: str) -> str:
+    """A share of the goal; one that rests on a total with unknown parts is marked as a lower bound."""
+    if share is None:
+        return "—"
+    text = fmt_share(share)
+    return t("answer.share_lower_bound", lang, share=text) if lower_bound else text
+
+
+def _site_name(b: Blocker, lang: str) -> str:
+    return (b.name_en if lang == "en" else b.name_zh) or b.name_zh or b.site_id
+
+
+def _sep(lang: str) -> str:
+    return ", " if lang == "en" else "、"
+
+
+def _today_clause(wet: TargetProgress, found: Sequence[Blocker], lang: str) -> str:
+    unit = unit_text(wet.unit, lang)
+    if wet.achieved is None:
+        why = [b for b in found if b.site_id in wet.achieved_unknown_sites]
+        sites = _sep(lang).join(f"{_site_name(b, lang)}（{b.site_id}）" if lang != "en"
+                                else f"{_site_name(b, lang)} ({b.site_id})" for b in why[:2])
+        what = t("answer.kind." + (why[0].missing[0] if why else "capacity"), lang)
+        return t("answer.today.unknown", lang, sites=sites or ", ".join(wet.achieved_unknown_sites), what=what)
+    value = f"{fmt_number(wet.achieved)} {unit}"
+    if wet.achieved_lower_bound:
+        return t("answer.today.partial", lang, value=value, n=len(wet.achieved_unknown_sites),
+                 share=marked_share(wet.share, True, lang))
+    return t("answer.today.known", lang, value=value, share=marked_share(wet.share, False, lang))
+
+
+def _when_clause(wet: TargetProgress, found: Sequence[Blocker], lang: str) -> str:
+    state = wet.forecast_state
+    if state in ("reached", "expected") and wet.reached_year is not None:
+        if wet.target_year is not None and wet.reached_year > wet.target_year:
+            return t("answer.when.late", lang, year=wet.reached_year, target_year=wet.target_year)
+        return t("answer.when.reached" if state == "reached" else "answer.when.expected", lang,
+                 year=wet.reached_year)
+    if state == "not_reachable":
+        return t("answer.when.not_reachable", lang, gap=fmt_number(wet.registered_gap),
+                 unit=unit_text(wet.unit, lang))
+    counts = missing_counts(list(found))
+    missing = _sep(lang).join(t("answer.missing." + kind, lang, n=n) for kind, n in counts.items())
+    return t("answer.when.cannot_tell", lang, missing=missing or "—")
+
+
+def answer_sentence(wet: TargetProgress, lang: str) -> str:
+    """THE first sentence of the capacity page, the briefing and ``wufei-geo capacity``: what runs
+    today (or why that is unknown), what the plan's projects add, when the goal is reached (or what
+    exactly is missing to tell)."""
+    found = blockers(wet)
+    registered = registered_text(wet, lang)
+    plan = t("answer.plan", lang, registered=registered, target=fmt_number(wet.target),
+             unit=unit_text(wet.unit, lang), share=marked_share(wet.registered_share, wet.registered_lower_bound,
+                                                                lang))
+    text = t("answer.sentence", lang, today=_today_clause(wet, found, lang), plan=plan,
+             when=_when_clause(wet, found, lang))
+    return text[:1].upper() + text[1:]
+
+
+def _town_names(lang: str) -> dict[str, str]:
+    from wufei_geo.geodata import load_gazetteer
+
+    gaz = load_gazetteer()
+    column = "code" if "code" in gaz.columns else "town_code"
+    return dict(zip(gaz[column].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+
+
+def fixer_text(b: Blocker, lang: str, towns: dict[str, str] | None = None) -> str:
+    """Who can supply what a blocking site lacks: its town's official, the district planners."""
+    if towns is None and "town_official" in b.fixers:
+        towns = _town_names(lang)
+    parts = []
+    for role in b.fixers:
+        if role == "town_official":
+            town = (towns or {}).get(b.town_code or "", b.town_code or "")
+            parts.append(t("answer.fixer.town_official", lang, town=town))
+        else:
+            dept = f"（{b.department}）" if b.department and lang != "en" else (
+                f" ({b.department})" if b.department else "")
+            parts.append(t("answer.fixer.planner", lang) + dept)
+    return ("; " if lang == "en" else "；").join(parts)
+
+
+def blockers_table(wet: TargetProgress, lang: str, towns: dict[str, str] | None = None,
+                   limit: int | None = None) -> Table:
+    """The sites that block the answer: site, what is missing, who can fix it (largest first).
+    ``limit``: at most that many rows, the rest counted in a last row (the printed page)."""
+    found = blockers(wet)
+    if towns is None:
+        towns = _town_names(lang)
+    header = [t("answer.col.site", lang), t("answer.col.missing", lang), t("answer.col.fixer", lang)]
+    shown = found if limit is None or len(found) <= limit else found[: max(limit - 1, 0)]
+    rows = [[f"{b.site_id} {_site_name(b, lang)}",
+             _sep(lang).join(t("answer.kind." + k, lang) for k in b.missing),
+             fixer_text(b, lang, towns)] for b in shown]
+    if len(shown) < len(found):
+        rows.append([t("answer.more_sites", lang, n=len(found) - len(shown)), "", ""])
+    return Table(header, rows, frozenset())
+
+
+# --------------------------------------------------------------------------- the town gap table
+# Its columns (stable names: the workbook's schema; headers are t("workbook.col.<name>")).
+TOWN_GAP_COLUMNS: tuple[str, ...] = (
+    "town", "gap_registered_tpd", "gap_registered_unknown", "gap_operating_tpd", "gap_generation_tpd", "gap_tpd",
+    "gap_types_present", "gap_types_missing", "gap_undated_count", "gap_undated_sites",
+)
+TOWN_GAP_NUMERIC = frozenset({"gap_registered_tpd", "gap_registered_unknown", "gap_operating_tpd",
+                              "gap_generation_tpd", "gap_tpd", "gap_undated_count"})
+
+
+def town_gap_rows(gaps: Sequence[TownGap], lang: str) -> list[list[object]]:
+    """The town gap table's rows in :data:`TOWN_GAP_COLUMNS` order: numbers stay numbers (sortable),
+    an unknown stays None (written 未知 by every view), a lower/upper bound is said in the next column
+    (the count of sites of unknown capacity) and in the gap's own note."""
+    sep = ", " if lang == "en" else "、"
+    rows: list[list[object]] = []
+    for g in gaps:
+        rows.append([
+            g.name_en if lang == "en" else g.name_zh,
+            g.registered_tpd,
+            len(g.registered_unknown_sites),
+            None if g.operating_unknown_sites and not g.operating_tpd else g.operating_tpd,
+            g.generation_tpd,
+            g.gap_tpd,
+            sep.join(category_label(c, lang) for c in g.types_present) or "—",
+            sep.join(category_label(c, lang) for c in g.types_missing) or "—",
+            len(g.undated_sites),
+            ", ".join(g.undated_sites) or "—",
+        ])
+    return rows

@@ -23,6 +23,7 @@ from wufei_geo.analysis import (
     report_figures,
     wet_waste_progress,
 )
+from wufei_geo.analysis.gaps import town_gaps
 from wufei_geo.config import GenerationParameters
 from wufei_geo.data_texts import localise
 from wufei_geo.i18n import (
@@ -35,7 +36,15 @@ from wufei_geo.i18n import (
 )
 from wufei_geo.model import SITE_COLUMNS, STATUSES
 from wufei_geo.reports.chart import CHART_STATUSES
-from wufei_geo.reports.texts import achieved_text, forecast_text, registered_text, target_label, unit_text
+from wufei_geo.reports.texts import (
+    TOWN_GAP_COLUMNS,
+    achieved_text,
+    forecast_text,
+    registered_text,
+    target_label,
+    town_gap_rows,
+    unit_text,
+)
 
 
 def _safe(value: Any) -> Any:
@@ -188,6 +197,8 @@ def workbook_bytes(
            ["status", t("field.status", lang), "all", "centralised", "on_site"],
            _wet_rows(wet_waste_progress(report), lang))
     _towns_sheet(wb, scorecards, figures, lang)
+    _sheet(wb, t("workbook.sheet.town_gaps", lang), list(TOWN_GAP_COLUMNS),
+           town_gap_rows(town_gaps(sites, scorecards), lang))
     _sites_sheet(wb, sites, lang)
     _params_sheet(wb, params, filters_text, lang)
     _for_people(wb, lang)

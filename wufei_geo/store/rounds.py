@@ -34,10 +34,17 @@ def round_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     return d
 
 
+# The "town" of the district-level sites (no town) in a round's progress: they are the planners' to
+# answer (or the responsible department's once departments have accounts).
+DISTRICT = "district"
+
+
 def in_scope(rnd: Mapping[str, Any], town_code: Any, category: Any) -> bool:
+    """A site is asked about when its category is in scope and its town is — a district-level site
+    (no town) whenever the round covers the whole district (no towns named)."""
     towns, cats = rnd["towns"], rnd["categories"]
-    if town_code in (None, ""):
-        return False  # a site of no town belongs to no town's answer list
+    if town_code in (None, "") or (isinstance(town_code, float) and town_code != town_code):
+        return not towns and (not cats or category in cats)
     return (not towns or str(town_code) in towns) and (not cats or category in cats)
 
 
@@ -167,29 +174,38 @@ class Rounds(Reads):
         return out
 
     def round_sites(self, round_id: int, town_code: str | None = None) -> pd.DataFrame:
-        """The live sites in a round's scope (optionally of one town), with ``answered`` (bool)."""
+        """The live sites in a round's scope (optionally of one town; :data:`DISTRICT`: the sites of no
+        town), with ``answered`` (bool)."""
         rnd = self.get_round(round_id)
         sites = self.sites_frame()
         mask = [in_scope(rnd, t, c) for t, c in zip(sites["town_code"], sites["category"], strict=True)]
         sites = sites[pd.Series(mask, index=sites.index, dtype=bool)]
-        if town_code is not None:
+        if town_code == DISTRICT:
+            sites = sites[sites["town_code"].isna() | (sites["town_code"].astype("string") == "")]
+        elif town_code is not None:
             sites = sites[sites["town_code"].astype("string") == str(town_code)]
         answered = {a["site_id"] for a in self.round_answers(round_id)}
         return sites.assign(answered=sites["site_id"].astype(str).isin(answered).astype(bool)).reset_index(drop=True)
 
     def round_progress(self, round_id: int) -> list[dict[str, Any]]:
         """Per town in the round's scope: ``{town_code, total, answered, last_answer_at, last_answer_at_local,
-        last_answer_by}`` — answered = sites with at least one answer (town order: by code)."""
+        last_answer_by, assigned_to}`` — answered = sites with at least one answer (town order: by code;
+        the district-level sites last, as :data:`DISTRICT`, assigned to the planners)."""
         rnd = self.get_round(round_id)
         sites = self.round_sites(round_id)
         answers = self.round_answers(round_id)
-        codes = rnd["towns"] or sorted({str(c) for c in sites["town_code"].dropna()} | {str(a["town_code"]) for a in answers if a["town_code"]})
+        codes = rnd["towns"] or sorted({str(c) for c in sites["town_code"].dropna() if str(c)}
+                                       | {str(a["town_code"]) for a in answers if a["town_code"]})
+        no_town = sites["town_code"].isna() | (sites["town_code"].astype("string") == "")
+        if no_town.any():
+            codes = [*codes, DISTRICT]
         out = []
         for code in codes:
-            mine = sites[sites["town_code"].astype("string") == code]
-            last = [a for a in answers if a["town_code"] == code]
+            mine = sites[no_town] if code == DISTRICT else sites[sites["town_code"].astype("string") == code]
+            last = [a for a in answers if (a["town_code"] or DISTRICT) == code]
             out.append({
-                "town_code": code, "total": int(len(mine)), "answered": int(mine["answered"].sum()),
+                "town_code": code, "assigned_to": "planner" if code == DISTRICT else "town_official",
+                "total": int(len(mine)), "answered": int(mine["answered"].sum()),
                 "last_answer_at": last[-1]["answered_at"] if last else None,
                 "last_answer_at_local": last[-1]["answered_at_local"] if last else None,
                 "last_answer_by": last[-1]["answered_by"] if last else None,

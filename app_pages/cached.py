@@ -1,0 +1,77 @@
+"""No waiting for the same answer twice: the analysis' figures and tables and the report files,
+computed once per data version and parameters and shared by every session.
+
+The key is the store's data version (:func:`app_pages.common.catalog_version`) plus every
+parameter the result depends on (what counts toward the goal, the estimate's parameters, the
+confirmation period, today's date, the language, the map's measure, the filters).  A saved edit
+changes the data version, so nothing stale is ever served.  Results are shared between sessions:
+callers must not modify them.  The files are kept in a small LRU (:data:`FILES_KEPT` entries)."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from app_pages.common import catalog_version, get_catalog
+from wufei_geo import analysis
+
+FILES_KEPT = 16
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _report(version: str, counts_toward: str, months: int, today: dt.date) -> list[Any]:
+    catalog = get_catalog()
+    return analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward, today=today,
+                                    confirmation_months=months)
+
+
+def capacity_report(counts_toward: str, months: int) -> list[Any]:
+    """:func:`analysis.capacity_report` of the current data (once per data version and parameters)."""
+    return _report(catalog_version(), counts_toward, months, dt.date.today())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _scorecards(version: str, params: Any, months: int, today: dt.date) -> list[Any]:
+    catalog = get_catalog()
+    return analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=today,
+                                    confirmation_months=months)
+
+
+def town_scorecards(params: Any, months: int) -> list[Any]:
+    """:func:`analysis.town_scorecards` of the current data (once per data version and parameters)."""
+    return _scorecards(catalog_version(), params, months, dt.date.today())
+
+
+class _Files:
+    """A bounded LRU of built files, safe across sessions' threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.lock, self.data = size, threading.Lock(), OrderedDict()
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        value = build()  # outside the lock: two first clicks may both build; both get the same bytes
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def _files() -> _Files:
+    return _Files(FILES_KEPT)
+
+
+def cached_file(key: tuple[Any, ...], build: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A builder that serves the file of ``key`` (plus the data version) at once when it was built
+    before: a repeated download does not build the briefing again."""
+    full = (catalog_version(), dt.date.today(), *key)
+    return lambda: _files().get(full, build)
