@@ -140,7 +140,7 @@ def planner_rounds(store: Any, actor: Any, catalog: Any, rnd: dict[str, Any] | N
         # st.table (an HTML table, at most 11 rows): its cells are markdown, so every text is escaped
         st.table(
             pd.DataFrame({
-                tr("round.col_town"): [md_literal(tr("round.district_sites") if p["assigned_to"] == "planner"
+                tr("round.col_town"): [md_literal(tr("round.district_sites") if p["town_code"] == excel.DISTRICT
                                                   else town_names.get(p["town_code"], p["town_code"])) for p in progress],
                 tr("round.col_answered"): [p["answered"] for p in progress],
                 tr("round.col_total"): [p["total"] for p in progress],

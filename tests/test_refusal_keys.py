@@ -17,8 +17,7 @@ REFUSALS = {"WufeiError", "AuthError", "NotAuthenticated", "AccountLocked", "Per
 # SeedDataError (facilities.py) and the io readers' own ValueError subclasses — see
 # docs/architecture.md, "Where each rule lives".
 KEYED = ["wufei_geo/store/*.py", "wufei_geo/auth.py", "wufei_geo/permissions.py", "wufei_geo/site_rules.py",
-         "wufei_geo/io/backup_rules.py", "wufei_geo/reference_bounds.py",
-         "wufei_geo/indicator_attributes.py"]
+         "wufei_geo/io/backup_rules.py", "wufei_geo/reference_bounds.py"]
 
 
 def _keyed_modules() -> list[Path]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from wufei_geo import facilities, freshness, geodata, locate
 from wufei_geo.crs import WGS84_CRS
+from wufei_geo.freshness import overdue_mask  # the overdue rule (read here as catalog.overdue_mask too)
 from wufei_geo.model import PRECISIONS
 from wufei_geo.places.located import locate_places
 from wufei_geo.places.measures import attach_place_counts
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from wufei_geo.store import Store
 
 # Sites that are not expected to reach their target state any more.
-_NOT_PURSUED = frozenset({"cancelled"})
 
 
 @dataclass(frozen=True)
@@ -45,23 +45,6 @@ class Catalog:
     @property
     def zones_are_official(self) -> bool:
         return bool((self.zones["boundary_quality"] == "official").all())
-
-
-def overdue_mask(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Series:
-    """True where the target year has passed and the site has not reached its target state.
-
-    A target year counts as passed once that calendar year is over (2025 → from 2026-01-01).
-    Cancelled sites are not flagged: nobody is pursuing them any more.
-    """
-    year = (today or dt.date.today()).year
-    target_year = pd.to_numeric(sites["target_year"], errors="coerce")
-    target_status = sites["target_status"].fillna("operating")
-    return (
-        target_year.notna()
-        & (target_year < year)
-        & (sites["status"] != target_status)
-        & ~sites["status"].isin(_NOT_PURSUED)
-    ).astype(bool)
 
 
 def _last_change_text(change: dict[str, Any] | None) -> str | None:

@@ -67,3 +67,24 @@ def freshness(sites: pd.DataFrame, today: dt.date | None = None,
     stamps = [w for w in (_text(v) for v in column) if w]
     return {"sites": int(len(live)), "confirmed": int((~stale).sum()), "stale": int(stale.sum()),
             "last_confirmed_at": max(stamps) if stamps else None}
+
+
+# A site nobody pursues any more is never overdue.
+_NOT_PURSUED = frozenset({"cancelled"})
+
+
+def overdue_mask(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Series:
+    """True where the target year has passed and the site has not reached its target state.
+
+    A target year counts as passed once that calendar year is over (2025 → from 2026-01-01).
+    Cancelled sites are not flagged: nobody is pursuing them any more.
+    """
+    year = (today or dt.date.today()).year
+    target_year = pd.to_numeric(sites["target_year"], errors="coerce")
+    target_status = sites["target_status"].fillna("operating")
+    return (
+        target_year.notna()
+        & (target_year < year)
+        & (sites["status"] != target_status)
+        & ~sites["status"].isin(_NOT_PURSUED)
+    ).astype(bool)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from wufei_geo import permissions
 from wufei_geo.i18n import t
 
 # The statuses in which a site still needs an expected commissioning date.
@@ -68,7 +69,8 @@ def register(provider: Provider) -> Provider:
 
 
 def _planner(actor: Any) -> bool:
-    return getattr(actor, "role", None) in ("planner", "admin")
+    """A district planner (or administrator): who decides proposals and keeps the district's sites."""
+    return permissions.may(actor, "decide_proposal")
 
 
 def _live(sites: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from typing import Any
 
 from wufei_geo.errors import ValidationError
 from wufei_geo.model import DATUMS, LIFECYCLE_RANK, NORM_UNIT, NOTE_REQUIRED_STATUSES, STATUSES
+from wufei_geo.site_rule_keys import RULES  # noqa: F401  (the registry of rule keys, read as site_rules.RULES)
 
 EDITABLE_FIELDS = frozenset(
     {"status", "operating_capacity_value", "operating_capacity_unit", "commissioned", "location", "note",
@@ -62,43 +63,6 @@ _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?$")  # Excel dates read as text
 _PLAN_PROJECT_RE = re.compile(r"^E\.\d+$")
 
-# Stable rule keys (exc.rule) → what they mean.  SOFT rules may be insisted on with a note.
-RULES: dict[str, str] = {
-    "field_not_editable": "a field that cannot be edited here",
-    "unknown_status": "a status that is not one of model.STATUSES",
-    "capacity_not_number": "a capacity that is not a finite number ≥ 0",
-    "capacity_unit_missing": "a capacity without its unit (or a unit without a value)",
-    "unknown_unit": "a unit the system does not know",
-    "unit_category_mismatch": "a unit that does not fit the site's category (MW for wet waste)",
-    "capacity_too_large": "a capacity that overflows once normalised",
-    "date_format": "a commissioning date not written YYYY, YYYY-MM or YYYY-MM-DD, or not a real day",
-    "commissioned_in_future": "a commissioning date after today (Asia/Shanghai)",
-    "commissioned_too_early": "a commissioning date before 1949",
-    "location_format": "a location that is not (lon, lat, datum) numbers in a known datum",
-    "outside_district": "a point outside Qingpu District",
-    "not_existing_facility": "a capacity before the project for a site that is not an existing facility (E.11)",
-    "bad_expected_date": "an expected date not written YYYY, YYYY-MM or YYYY-MM-DD, not a real day, or outside 2000–2100",
-    "villages_not_wet_waste": "served villages for a site that is not a wet-waste facility",
-    "bad_villages": "served villages that are not a list of names, or a name over VILLAGE_NAME_MAX characters",
-    "control_characters": "a village name with control characters",
-    "unknown_category": "a stored row whose category is not one of model.CATEGORIES",
-    "unknown_precision": "a stored row whose precision is not one of model.PRECISIONS",
-    "capacity_norm_mismatch": "a stored row whose normalised capacity is not its value in its unit",
-    "note_required": "a status change to suspended/cancelled/decommissioned, or backwards, without a note",
-    "note_required_to_insist": "insisting on an implausible edit without a note",
-    "baseline_note_required": "a capacity before the project (E.11) without a note naming its source",
-    "nothing_to_change": "an edit that changes nothing",
-    "not_yes_no": "a yes/no attribute (online monitoring, insurance) that is not yes, no or unknown",
-    "insurance_not_hazardous": "pollution liability insurance on a site that is not a hazardous-waste operator",
-    # soft (plausibility) rules
-    "capacity_above_design": "operating capacity above the site's design capacity",
-    "capacity_jump": "operating capacity more than 10× above (or below) the previous value",
-    "commissioned_before_site": "a plan project commissioned before the plan's period began (2021-01-01)",
-    "outside_own_zone": "a town official moving a site out of their own town's zone",
-    # soft rules that need the plan's data or the district totals (wufei_geo.reference_bounds)
-    "capacity_above_bound": "no design capacity and no previous value: above the plan's largest facility of its kind",
-    "headline_share": "a town official's edit moving the district's capacity operating today by more than half",
-}
 
 
 def refuse(rule: str, **params: Any) -> ValidationError:
@@ -316,13 +280,45 @@ def validate_changes(site: Mapping[str, Any], changes: Mapping[str, Any], today:
         new.update({k.replace("operating_", "baseline_"): v for k, v in cap.items()})
     if "location" in changes:
         new.update(parse_location(changes["location"]))
-    from wufei_geo.indicator_attributes import parse_indicator_attributes
-
     new.update(parse_indicator_attributes(site, changes, today))
     return new
 
 
 # --- issue 23: the site attributes indicators #58, #49, #47 read -------------------------------
+_YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "是": "yes", "有": "yes",
+           "no": "no", "n": "no", "false": "no", "0": "no", "否": "no", "无": "no",
+           "": None, "unknown": None, "未知": None}
+
+
+def parse_yes_no(value: Any, field_name: str) -> str | None:
+    """yes | no | None (unknown) from the words people write (是/否, yes/no, 未知)."""
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    if key not in _YES_NO:
+        raise refuse("not_yes_no", field=field_name, value=value)
+    return _YES_NO[key]
+
+
+def parse_indicator_attributes(site: Mapping[str, Any], changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """Online monitoring (+ since when), pollution liability insurance (hazardous-waste sites
+    only) and investment in 元 (≥ 0); None clears a value back to unknown."""
+    new: dict[str, Any] = {}
+    if "online_monitoring" in changes:
+        new["online_monitoring"] = parse_yes_no(changes["online_monitoring"], "online_monitoring")
+    if "online_monitoring_since" in changes:
+        new["online_monitoring_since"] = parse_date(changes["online_monitoring_since"], today)
+    if "pollution_insurance" in changes:
+        answer = parse_yes_no(changes["pollution_insurance"], "pollution_insurance")
+        if answer is not None and site.get("category") != "hazardous_waste":
+            raise refuse("insurance_not_hazardous", field="pollution_insurance", category=site.get("category"))
+        new["pollution_insurance"] = answer
+    if "investment_yuan" in changes:
+        value = changes["investment_yuan"]
+        new["investment_yuan"] = None if value in (None, "") else parse_number(value, "investment", "investment_yuan")
+    return new
+
+
 def parse_expected(value: Any) -> str | None:
     """An expected date of reaching the target state: YYYY, YYYY-MM or YYYY-MM-DD; a past date is
     allowed (it then shows as overdue and the forecast will not use it); empty clears it."""

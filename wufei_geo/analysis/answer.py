@@ -22,7 +22,7 @@ from wufei_geo.analysis.progress import TargetProgress
 
 MISSING_KINDS: tuple[str, ...] = ("existing_capacity", "capacity", "expected_date", "expected_date_passed",
                                   "status_confirmation", "served_villages")
-FIXERS: tuple[str, ...] = ("town_official", "planner")
+FIXERS: tuple[str, ...] = ("town", "district")  # the site's town official, the district planners
 
 _FROM_REASON = {
     "no_expected_date": "expected_date",
@@ -54,7 +54,7 @@ class Blocker:
 
 
 def _fixers(missing: tuple[str, ...], town_code: str | None) -> tuple[str, ...]:
-    roles = {"planner" if (kind in _PLANNERS_ONLY or not town_code) else "town_official" for kind in missing}
+    roles = {"district" if (kind in _PLANNERS_ONLY or not town_code) else "town" for kind in missing}
     return tuple(r for r in FIXERS if r in roles)
 
 

@@ -55,7 +55,7 @@ def operating_today_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None
 
 def overdue_flags(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Series:
     """The catalog's overdue rule (target year over, target state not reached), for ``today``."""
-    from wufei_geo.catalog import overdue_mask
+    from wufei_geo.freshness import overdue_mask
 
     if sites.empty:
         return pd.Series([], dtype=bool, index=sites.index)

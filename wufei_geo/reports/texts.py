@@ -256,11 +256,11 @@ def _town_names(lang: str) -> dict[str, str]:
 
 def fixer_text(b: Blocker, lang: str, towns: dict[str, str] | None = None) -> str:
     """Who can supply what a blocking site lacks: its town's official, the district planners."""
-    if towns is None and "town_official" in b.fixers:
+    if towns is None and "town" in b.fixers:
         towns = _town_names(lang)
     parts = []
-    for role in b.fixers:
-        if role == "town_official":
+    for who in b.fixers:
+        if who == "town":
             town = (towns or {}).get(b.town_code or "", b.town_code or "")
             parts.append(t("answer.fixer.town_official", lang, town=town))
         else:
