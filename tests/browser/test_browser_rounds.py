@@ -14,7 +14,7 @@ import pytest
 from wufei_geo import auth
 from wufei_geo.store import Store
 
-from .harness import choose, open_from_sidebar, running_app, sqlite_url, wait_until
+from .harness import choose, open_from_sidebar, running_app, script_idle, sqlite_url, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,12 +73,14 @@ def test_official_answers_the_round_and_the_planner_sees_it(app: Any, page: Any,
         has=page.get_by_text("状态", exact=True)).first
     option = page.get_by_role("option", name="已运行", exact=True)
     choose(page, status_box, option)  # a click lost to a rerun opens the list again
+    script_idle(page)  # a click while the page reruns is lost
     page.get_by_role("button", name="保存").click()
     page.get_by_text(f"已保存 {changed}").first.wait_for(timeout=60_000)
     wait_until(page, lambda: len(_answers(app)) == 1, what="the edit to count as an answer")
 
     # confirm two: the per-site buttons of the list (only the sites still to confirm are shown)
     for n in (2, 3):
+        script_idle(page)  # a click while the page reruns is lost
         page.get_by_role("button", name="确认无变化", exact=True).first.click()
         wait_until(page, lambda n=n: len(_answers(app)) == n, what=f"{n} answers")
         page.get_by_text("已确认 1 个站点无变化").first.wait_for(timeout=60_000)
