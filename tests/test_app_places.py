@@ -59,8 +59,8 @@ def test_the_data_page_imports_places_for_administrators_after_a_dry_run(tmp_pat
     store = app_store(tmp_path, monkeypatch, (("admin1", "admin", None),))
     at = log_in(open_page("app_pages/pages/data.py"), "admin1")
     assert not at.exception, at.exception
-    from wufei_geo.io import place_import
     from wufei_geo import auth
+    from wufei_geo.io import place_import
 
     actor = auth.authenticate(store, "admin1", "correct horse battery")
     data = "place_id,name_zh,place_type,town\nD-1,盈浦街区,zero_waste_block,盈浦街道\n".encode()
