@@ -53,3 +53,17 @@ def test_an_official_adds_in_their_town_only_and_a_planner_approves(tmp_path, mo
     assert not at.exception, at.exception
     done = place_book(store).get("XJ-B")
     assert (done["status"], done["approved_by"], done["claim_status"]) == ("built", "planner1", None)
+
+
+def test_the_data_page_imports_places_for_administrators_after_a_dry_run(tmp_path, monkeypatch):
+    store = app_store(tmp_path, monkeypatch, (("admin1", "admin", None),))
+    at = log_in(open_page("app_pages/pages/data.py"), "admin1")
+    assert not at.exception, at.exception
+    from wufei_geo import auth
+    from wufei_geo.io import place_import
+
+    actor = auth.authenticate(store, "admin1", "correct horse battery")
+    data = "place_id,name_zh,place_type,town\nD-1,盈浦街区,zero_waste_block,盈浦街道\n".encode()
+    report = place_import.import_places(store, actor, data, "p.csv")
+    assert report.ok and not {"D-1"} & set(place_book(store).frame()["place_id"])
+    assert any("批量导入场所" in e.proto.label for e in at.expander)

@@ -57,6 +57,10 @@ def test_two_approved_blocks_meet_xujings_c2_and_no_other_town_changes(store, ma
         assert done["status"] == "built" and done["approved_by"] == "planner" and done["claim_status"] is None
     after = c2_states(store)
     assert after[XUJING] == ("met", 2, 2)
+    cat = catalog.load_catalog(store)  # the town shading's "targets met" share moves with it
+    cards = analysis.town_scorecards(cat.sites, cat.targets, cat.towns)
+    share = {f.town_code: f.values["targets_met_share"].value for f in analysis.report_figures(cat.sites, cards)}
+    assert share[XUJING] and share[XUJING] > 0 and not share["310118001"]
     assert {k: v for k, v in after.items() if k != XUJING} == {k: v for k, v in before.items() if k != XUJING}
     actions = [r["action"] for r in book.history(place_id="XJ-1")]
     assert actions == ["approve_claim", "claim", "add"]

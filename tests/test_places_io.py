@@ -175,3 +175,26 @@ def test_hostile_text_in_a_place_is_escaped_on_the_map_and_neutralised_in_csv(en
     assert "onerror=alert(1)>" not in page and "{{7*7}}" not in page
     csv = exports.export_bytes(cat, "csv", "places").decode("utf-8-sig")
     assert "'=HYPERLINK" in csv
+
+
+def test_bulk_import_reads_xlsx_with_address_and_town(env):
+    import openpyxl
+
+    from wufei_geo import auth
+
+    auth.create_user(env, "ad2", "admin", None, PW)
+    admin = auth.authenticate(env, "ad2", PW)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["place_id", "name_zh", "place_type", "town", "address", "status"])
+    ws.append(["X-1", "赵巷社区", "无废细胞·社区", "赵巷镇", "赵巷镇某路 8 号", "创建中"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    dry = place_import.import_places(env, admin, buf.getvalue(), "p.xlsx")
+    assert dry.ok and dry.dry_run and [r["action"] for r in dry.rows] == ["add"]
+    assert "X-1" not in set(place_book(env).frame()["place_id"])
+    done = place_import.import_places(env, admin, buf.getvalue(), "p.xlsx", apply=True)
+    assert done.ok
+    x1 = place_book(env).get("X-1")
+    assert (x1["place_type"], x1["town_code"], x1["status"], x1["precision"], x1["lon"]) == (
+        "cell_community", "310118105", "creating", "town", None)

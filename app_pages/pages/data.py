@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common, login
+from app_pages import common, login, places_import
 from app_pages.common import (
     err,
     get_catalog,
@@ -239,6 +239,7 @@ def render() -> None:
     if permissions.may(actor, "administer"):
         st.divider()
         _boundaries(catalog)
+        places_import.render_section(actor)  # issue 24: places, all rows or none
         st.divider()
         _backup()
 
