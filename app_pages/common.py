@@ -134,9 +134,16 @@ def catalog_and_version() -> tuple[Catalog, str]:
     two always agree and a rerun asks the database once instead of twice."""
     url = load_settings().db_url
     data_version = get_store().data_version()
-    catalog = _catalog(url, data_version)
+    catalog = _loaded_catalog(url, data_version)
     show_catalog_warnings(catalog)
     return catalog, f"{url}|{data_version}"
+
+
+def _loaded_catalog(url: str, data_version: str) -> Catalog:
+    """The cached catalog; while a new data version is loaded (seconds with 100,000 sites or the
+    finest boundaries), a progress message says so (issue 27)."""
+    with st.spinner(tr("catalog.loading"), show_time=True):
+        return _catalog(url, data_version)
 
 
 def show_catalog_warnings(catalog: Catalog) -> None:
@@ -150,7 +157,7 @@ def get_catalog() -> Catalog:
 
     Shared between sessions: callers must not modify it in place (copy first)."""
     url = load_settings().db_url
-    catalog = _catalog(url, get_store().data_version())
+    catalog = _loaded_catalog(url, get_store().data_version())
     show_catalog_warnings(catalog)
     return catalog
 

@@ -164,3 +164,15 @@ def test_100k_located_sites_every_page_renders(located):
 @pytest.mark.slow
 def test_100k_located_sites_every_cli_read_answers(located, capsys, tmp_path):
     _cli_reads_answer(capsys, tmp_path, N_LOCATED, "located-100k")
+
+
+def test_sites_json_is_printed_in_parts_with_the_same_text(town_heavy, capsys, monkeypatch):
+    """``sites --json`` converts JSON_CHUNK_ROWS rows at a time (bounded memory) and prints the
+    same text as one ``json.dumps(rows, indent=1)``."""
+    from wufei_geo.commands import io as cli_io
+
+    whole = _cli(capsys, "sites", "--json")
+    monkeypatch.setattr(cli_io, "JSON_CHUNK_ROWS", 7)
+    assert _cli(capsys, "sites", "--json") == whole
+    rows = json.loads(whole)
+    assert whole == json.dumps(rows, ensure_ascii=False, indent=1) + "\n"

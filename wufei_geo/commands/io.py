@@ -85,15 +85,31 @@ def _err(message: object) -> int:
     return 1
 
 
+JSON_CHUNK_ROWS = 2_000  # sites --json converts and prints this many rows at a time (bounded memory)
+
+
+def _print_json_rows(table: Any, convert: Any) -> None:
+    """Print ``convert(part)`` of every part of ``table`` as ONE JSON list, ``JSON_CHUNK_ROWS`` rows
+    at a time: the same text as ``json.dumps(rows, indent=1)`` without holding every row twice
+    (issue 27: 3 GB for 100,000 sites)."""
+    out = sys.stdout
+    first = True
+    for start in range(0, len(table), JSON_CHUNK_ROWS):
+        for row in convert(table.iloc[start:start + JSON_CHUNK_ROWS]):
+            text = json.dumps(row, ensure_ascii=False, indent=1).replace("\n", "\n ")
+            out.write(("[\n " if first else ",\n ") + text)
+            first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from wufei_geo.io import geofiles, layers
 
     catalog = _load_catalog(args)
     table = layers.sites_layer(catalog.sites)
     if args.json:
-        body = geofiles.to_geojson_bytes("sites", table, "wgs84")
-        features = json.loads(body)["features"]
-        print(json.dumps([f["properties"] for f in features], ensure_ascii=False, indent=1))
+        _print_json_rows(table, lambda part: [f["properties"] for f in
+                                              json.loads(geofiles.to_geojson_bytes("sites", part, "wgs84"))["features"]])
         return 0
     cols = ["site_id", "project_id", "name_zh", "category", "town_code", "status", "capacity_norm", "capacity_norm_unit", "precision"]
     # for people: headers as labels, category/status/precision as words (the export's table for people)
