@@ -28,11 +28,12 @@ from bench import (
     fig_peers,
     fig_running,
     fig_store,
+    fig_switch,
 )
 from bench.core import Figure, machine_info, render_markdown, render_text
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits", "peers", "running")
+FIGURES = ("map", "rerun", "assign", "writers", "browser", "cli", "limits", "peers", "running", "switch")
 
 
 def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
@@ -85,7 +86,10 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
             raw = fig_running.measure(colds=2, loads=4, cycles=2)
         return [fig_running.figure(raw), fig_running.phases_figure(raw)]
 
-    return {"running": running, "peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
+    def switch() -> list[Figure]:
+        return [fig_switch.figure(fig_switch.measure(repeats=3 if quick else 9))]
+
+    return {"switch": switch, "running": running, "peers": peers, "map": fig_maps, "rerun": rerun, "assign": assign, "writers": writers, "browser": browser, "cli": cli, "limits": limits}
 
 
 class FigureTimeout(Exception):

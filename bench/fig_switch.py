@@ -1,0 +1,70 @@
+"""Figure 10: a page switch of the running app against a page of the same Streamlit elements fed
+constant data (``bench/app_peers/constant_pages.py``), side by side, medians.
+
+Measured in-process with Streamlit's AppTest (the script run the server does on a switch; the
+browser's drawing is figure 9's): the app is opened on the map once (caches warm, as a server
+that has run), then each repeat switches map → 湿垃圾能力 and map → 街镇 and times the switch's
+script run; the peer runs the same element kinds from constants.  The ratio is the app's median
+over the peer's: the goal is ≤ 1.3× (issue 25, 8)."""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.core import Figure, Goal, fmt_ratio, fmt_s
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PAGES = {"capacity": "app_pages/pages/capacity.py", "towns": "app_pages/pages/towns.py"}
+GOAL = 1.3
+
+
+def measure(repeats: int = 7) -> dict[str, Any]:
+    from streamlit.testing.v1 import AppTest
+
+    tmp = tempfile.mkdtemp(prefix="wufei-bench-switch-")
+    os.environ["WUFEI_DB_URL"] = f"sqlite:///{Path(tmp) / 'w.sqlite'}"
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=300)
+    app.run()
+    raw: dict[str, Any] = {"repeats": repeats, "app": {}, "peer": {}}
+    for name, path in PAGES.items():
+        app.switch_page(path).run()  # the first visit: caches filled, as on a server that has run
+        times = []
+        for _ in range(repeats):
+            app.switch_page("app_pages/pages/map.py").run()
+            start = time.perf_counter()
+            app.switch_page(path).run()
+            times.append(time.perf_counter() - start)
+        raw["app"][name] = times
+        peer_times = []
+        peer = AppTest.from_file(str(REPO_ROOT / "bench" / "app_peers" / "constant_pages.py"), default_timeout=120)
+        peer.query_params["page"] = name
+        peer.run()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            peer.run()
+            peer_times.append(time.perf_counter() - start)
+        raw["peer"][name] = peer_times
+    return raw
+
+
+def figure(raw: dict[str, Any]) -> Figure:
+    rows, goals = [], []
+    for name in PAGES:
+        ours, peer = statistics.median(raw["app"][name]), statistics.median(raw["peer"][name])
+        ratio = ours / peer if peer else float("inf")
+        rows.append([f"map → {name}", fmt_s(ours), fmt_s(peer), fmt_ratio(ratio)])
+        goals.append(Goal(f"switch to {name} ≤ {GOAL}× the constant-data page", fmt_ratio(ratio), ratio <= GOAL))
+    return Figure(key="10 switch", title="10. Page switch vs the same elements fed constant data (AppTest, medians)",
+                  columns=["switch", "wufei-geo", "constant-data page", "ratio"], rows=rows, goals=goals,
+                  notes=[f"{raw['repeats']} switches each, medians; script run only (the browser's drawing is "
+                         "figure 9's); the app's caches warm (a first visit before timing)"], raw=raw)
+
+
+if __name__ == "__main__":
+    from bench.core import render_text
+
+    print(render_text(figure(measure(5))))
