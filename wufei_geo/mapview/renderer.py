@@ -59,6 +59,10 @@ class SiteRenderer(JSCSSMixin, MacroElement):
         .wf-zone-label:before{display:none}
         .wf-same{margin-top:4px;border-top:1px solid #ddd;padding-top:3px;font-size:12px}
         .wf-same ul{margin:2px 0 0 14px;padding:0}
+        .wf-stack{font-size:12px;line-height:1.35}
+        .wf-stack ul{margin:3px 0 0 16px;padding:0}
+        .wf-stack li{margin:2px 0}
+        .wf-stack-back{display:block;font-size:12px;margin-bottom:3px}
         </style>
         {% if this.inline_js %}<script>{{ this.inline_js }}</script>{% endif %}
         {% endmacro %}
