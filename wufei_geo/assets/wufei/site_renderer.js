@@ -163,6 +163,15 @@
         if (pile) { R.openPile(map, pile); return; }
         hit.layer._open(hit.i);
       });
+      // an open popup is never under the legend: the legend folds while it is open
+      map.on('popupopen', function () {
+        var d = document.querySelector('.wf-legend details');
+        if (d && d.open) { d.open = false; R._legendFolded = true; }
+      });
+      map.on('popupclose', function () {
+        var d = document.querySelector('.wf-legend details');
+        if (d && R._legendFolded && !map._popup) { d.open = true; R._legendFolded = false; }
+      });
       // the view reaches whoever listens (the app writes it into the address) without a rerun
       map.on('moveend', function () { if (R.onView) R.onView(map); });
     };
@@ -288,7 +297,15 @@
       if (msg.focus && R._selected) {
         var s = R._selected, ll = s.layer._latlng(s.i);
         map.setView(ll, Math.max(map.getZoom(), R.focusZoom), {animate: false});
-        s.layer._open(s.i);
+        // the popup is measured once Leaflet's stylesheet applies (the component appends it
+        // without waiting): centred across, down the map only as far as the popup needs
+        whenStyled(map, function () {
+          s.layer._open(s.i, null, true);
+          var pop = map.getContainer().querySelector('.leaflet-popup'), H = map.getSize().y;
+          var top = pop ? pop.getBoundingClientRect().top - map.getContainer().getBoundingClientRect().top : H;
+          if (top < 10) map.panBy([0, -Math.min(10 - top, H / 2 - 20)], {animate: false});
+          R.focused = String(s.layer.siteId(s.i));
+        });
       }
       R.applied = (R.applied || 0) + 1;
     };
@@ -304,6 +321,13 @@
       return null;
     };
     return R;
+  }
+
+  // run fn once Leaflet's stylesheet applies to the map (its panes are positioned), at most ~10 s on
+  function whenStyled(map, fn, tries) {
+    var pane = map.getPane('popupPane');
+    if ((pane && getComputedStyle(pane).position === 'absolute') || (tries || 0) > 600) { fn(); return; }
+    L.Util.requestAnimFrame(function () { whenStyled(map, fn, (tries || 0) + 1); });
   }
 
   // --- drawing ---------------------------------------------------------------------------------
@@ -553,7 +577,7 @@
 
       // the site's popup (shared by the sites at the same point), and a click event for listeners
       // (streamlit-folium reads e.layer.toGeoJSON().properties.site_id)
-      _open: function (i, pile) {
+      _open: function (i, pile, noPan) {
         var R = this._R, A = this._A, map = this._map, p = R.props(A.D, i), ll = this._latlng(i), cat = this._cat;
         var same = R.at(A.qx[i], A.qy[i]), content = R.pop(cat, p, A.D, same);
         if (pile) {  // opened from a stack's list: a way back to the list
@@ -566,7 +590,9 @@
           box.insertBefore(back, box.firstChild);
           content = box;
         }
-        L.popup({maxWidth: 380, offset: [0, 7 - p.r / 2]}).setLatLng(ll).setContent(content).openOn(map);
+        // never taller than the map less room for the marker: a long popup scrolls
+        var maxH = Math.max(160, map.getSize().y - 140);
+        L.popup({maxWidth: 380, maxHeight: maxH, offset: [0, 7 - p.r / 2], autoPan: !noPan}).setLatLng(ll).setContent(content).openOn(map);
         var feature = {type: 'Feature', properties: p, geometry: {type: 'Point', coordinates: [ll.lng, ll.lat]}};
         this.fire('click', {latlng: ll, layer: {feature: feature, toGeoJSON: function () { return feature; }}});
       },
