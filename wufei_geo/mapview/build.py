@@ -192,7 +192,7 @@ def zone_shading(sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame |
     scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
     choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
                   "colours": scale.colours, "unknown_colour": scale.unknown_colour,
-                  "extra": list(getattr(scale, "extra", ()))}
+                  "counts": scale.counts, "unknown_count": scale.unknown_count}
     return shades, choro_info
 
 

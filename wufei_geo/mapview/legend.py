@@ -127,16 +127,16 @@ def legend_html(
         right.append(f"<div>{e(t('legend.approx_zone', lang))}</div>")
     if choropleth:
         right.append(f"<i>{e(choropleth['label'])}</i>")
-        # the class labels (rounded breaks with units) and colours come from the analysis core
-        for label, colour in zip(choropleth["labels"], choropleth["colours"], strict=False):
-            right.append(
-                f'<div><span class="wf-bx" style="background:{colour}"></span>{e(label)}</div>'
-            )
-        for label, colour in choropleth.get("extra", ()):
-            right.append(f'<div><span class="wf-bx" style="background:{colour}"></span>{e(label)}</div>')
-        right.append(
-            f'<div><span class="wf-bx" style="background:{UNKNOWN_COLOUR}"></span>{e(t("legend.unknown_value", lang))}</div>'
-        )
+        # the classes (rounded breaks with units, "none" its own class) and colours come from the
+        # analysis core; a class no town falls in is left out, each row says how many towns it holds
+        counts = choropleth.get("counts") or [1] * len(choropleth["labels"])
+        for label, colour, count in zip(choropleth["labels"], choropleth["colours"], counts, strict=False):
+            if count:
+                right.append(row(f'<span class="wf-bx" style="background:{colour};outline:1px solid #ccc"></span>',
+                                 label, count))
+        if choropleth.get("unknown_count", 1):
+            right.append(row(f'<span class="wf-bx" style="background:{UNKNOWN_COLOUR}"></span>',
+                             t("legend.unknown_value", lang), choropleth.get("unknown_count")))
     if basemap_datum(basemap) == "gcj02":
         right.append(f"<div style='max-width:150px'>{e(t('map.basemap_amap_note', lang))}</div>")
     # the states most shown sites share: counted here, not drawn on every marker

@@ -784,25 +784,30 @@
     for (var c in zones) if (c !== code && inZone(zones[c], latlng)) return true;
     return false;
   }
-  // a moved label's centre stays in its own town (without the town's zone: in no other town's)
-  function inOwnZone(zones, code, latlng) {
-    return zones[code] ? inZone(zones[code], latlng) : !inOtherZone(zones, code, latlng);
+  // where a moved label's centre may go: 0 = its own town, 1 = another town of the district (only
+  // where its own town has no clear spot; the leader line ties it to its anchor), -1 = outside
+  // the district (never: "Chonggu Town" once went 90 px north of it)
+  function spotTier(zones, code, latlng) {
+    if (!zones[code]) return inOtherZone(zones, code, latlng) ? -1 : 0;
+    if (inZone(zones[code], latlng)) return 0;
+    return inOtherZone(zones, code, latlng) ? 1 : -1;
   }
   function clearSpot(map, d, sites, boxes, zones) {
-    var a = d.a, w = d.w, h = d.h;
+    var a = d.a, w = d.w, h = d.h, code = d.t.options.wfCode;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
     var rx = w + LABEL_FAR, ry = h + LABEL_FAR;
     sites = sites.filter(function (c) { return Math.abs(c.x - a.x) < rx + c.r && Math.abs(c.y - a.y) < ry + c.r; });
-    var least = covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
+    // a spot's cost: what covers it first, then the tier (own town before the rest of the district)
+    var least = 2 * covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
     if (!least) return best;
     var tries = labelMoves(w, h);
     for (var k = 0; k < tries.length && least; k++) {
-      var dx = tries[k][0], dy = tries[k][1], n = covered(labelBox(a, w, h, dx, dy), sites, boxes, least);
-      // the name stays in its own town: a label moved into the next zone would name the wrong
-      // town, one moved outside the district names none
-      if (n < least && inOwnZone(zones, d.t.options.wfCode, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) {
-        least = n; best = [dx, dy];
-      }
+      var dx = tries[k][0], dy = tries[k][1];
+      var n = covered(labelBox(a, w, h, dx, dy), sites, boxes, Math.ceil(least / 2));
+      if (2 * n >= least) continue;
+      var tier = spotTier(zones, code, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)));
+      if (tier < 0 || 2 * n + tier >= least) continue;
+      least = 2 * n + tier; best = [dx, dy];
     }
     return best;
   }
