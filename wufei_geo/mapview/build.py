@@ -30,7 +30,7 @@ from wufei_geo.mapview.payload import (
     _Strings,
     site_payloads,
 )
-from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
+from wufei_geo.mapview.renderer import FitDistrict, MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
 from wufei_geo.mapview.values import _isnull
@@ -84,8 +84,9 @@ def build_map(
     renderer = _site_renderer(strings, popup_tables, lang, badge_plan(mapped_sites(sites)).drawn_bits)
     m.add_child(renderer)
     rname = renderer.get_name()
+    fit = None
     if district is not None and len(district):
-        _add_district(m, district, basemap, lang)
+        fit = _add_district(m, district, basemap, lang)
     if zone_layer is not None:
         zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
         zone_layer.add_to(m)
@@ -101,6 +102,8 @@ def build_map(
     m.add_child(Legend(legend_html(lang, mapped_sites(sites), choro_info, basemap, approx_zones=zones_approximate(zones))))
     m.add_child(MetricScale())
     folium.LayerControl(collapsed=True).add_to(m)
+    if fit is not None:  # after the zones and the legend: it keeps the legend off them
+        m.add_child(FitDistrict(fit, renderer))
     if asset_base is not None:
         use_local_assets(m, asset_base)
     return m
@@ -248,8 +251,9 @@ def _site_renderer(strings: _Strings, popup_tables: dict, lang: str, badge_on: i
     )
 
 
-def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str) -> None:
-    """The district outline, and the opening view that holds the whole district."""
+def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str) -> list[list[float]]:
+    """The district outline, and the opening view that holds the whole district (a first guess
+    for a ~900×600 px map; the browser fits it to the map's real size: its bounds are returned)."""
     d_feats = []
     for geom in district.geometry:
         g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
@@ -259,11 +263,10 @@ def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str
                 kind="district").add_to(m)
     minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
     blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
-    # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
-    # district a little right of and below centre so the legend (top-left) has the empty north-west
-    # beside it and covers no part of the district.  No fitBounds:
-    # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
-    # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
+    # The first guess holds the whole district in a ~900×600 px map, a little right of and below
+    # centre so the legend (top-left) has the empty north-west beside it.  The browser then fits
+    # it once per map (FitDistrict), not on every redraw: Leaflet's fitBounds on every rerun gave
+    # another opening zoom after each (10.5 on a first load, 11 after a language switch).
     px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
     # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
     m.location = [
@@ -271,6 +274,7 @@ def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str
         float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
     ]
     m.options["zoom"] = DISTRICT_ZOOM
+    return [[float(blat.min()), float(blon.min())], [float(blat.max()), float(blon.max())]]
 
 
 def _add_site_layers(m: folium.Map, payloads: dict[str, dict], renderer: SiteRenderer, lang: str) -> None:

@@ -36,7 +36,7 @@ class Legend(MacroElement):
         {% macro html(this, kwargs) %}
         <div id="{{ this.get_name() }}" class="wf-legend" style="position:absolute;z-index:9999;top:10px;left:50px;
           background:rgba(255,255,255,.94);padding:5px 8px;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3);
-          font:11px/1.35 sans-serif;max-width:340px">{{ this.body }}</div>
+          font:11px/1.35 sans-serif;max-width:390px">{{ this.body }}</div>
         <style>.wf-legend summary{cursor:pointer;font-weight:bold}
         .wf-legend .wf-lg{display:grid;grid-template-columns:auto auto;column-gap:12px;margin-top:3px}
         .wf-legend i{color:#444;display:block;margin-top:2px}

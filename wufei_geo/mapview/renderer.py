@@ -217,3 +217,23 @@ class MetricScale(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "MetricScale"
+
+
+class FitDistrict(MacroElement):
+    """The opening view: the district as large as the map allows with the legend beside it, not
+    over it (``WufeiMap.fitDistrict``: measured in the browser, once per map — a later drawing
+    keeps the user's view).  ``bounds``: ``[[south, west], [north, east]]``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        WufeiMap.fitDistrict({{ this.renderer.get_name() }}, {{ this._parent.get_name() }}, {{ this.bounds_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], renderer: SiteRenderer) -> None:
+        super().__init__()
+        self._name = "FitDistrict"
+        self.bounds_json = json.dumps(bounds)
+        self.renderer = renderer

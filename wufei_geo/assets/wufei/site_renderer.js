@@ -825,6 +825,65 @@
     return out.sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; });
   }
 
+  // The opening view: the largest zoom (in steps of the map's zoom snap) at which the district's
+  // bounds b fit the map and the legend covers no town — centred, or moved towards the
+  // bottom-right as far as the legend needs.  Once per map: a later drawing (another language or
+  // shading) keeps the user's view; a view from the address or a linked site comes after it.
+  function fitDistrict(R, map, b) {
+    if (map.__wfFitted) return;
+    map.__wfFitted = true;
+    var size = map.getSize(), pad = 10, step = map.options.zoomSnap || 0.25, box = null;
+    if (!size.x || !size.y) return;
+    var legend = document.querySelector('.wf-legend');
+    if (legend) {
+      var c = map.getContainer().getBoundingClientRect(), r = legend.getBoundingClientRect();
+      box = {x0: r.left - c.left - 4, y0: r.top - c.top - 4, x1: r.right - c.left + 4, y1: r.bottom - c.top + 4};
+    }
+    var rings = [];  // every zone ring as normalised Web Mercator coordinates
+    Object.keys(R.zones || {}).forEach(function (code) {
+      (function walk(a) {
+        if (!a.length) return;
+        if (a[0].lat === undefined) { a.forEach(walk); return; }
+        rings.push(a.map(function (p) { return [mercX(p.lng), mercY(p.lat)]; }));
+      })(R.zones[code].getLatLngs());
+    });
+    var x0 = mercX(b[0][1]), y0 = mercY(b[1][0]), x1 = mercX(b[1][1]), y1 = mercY(b[0][0]);
+    function hits(S, ox, oy) {  // does the legend box meet a zone with the bounds' corner at (ox, oy)?
+      if (!box) return false;
+      for (var k = 0; k < rings.length; k++) {
+        var ring = rings[k], pts = ring.map(function (p) { return [(p[0] - x0) * S + ox, (p[1] - y0) * S + oy]; });
+        for (var i = 0; i < pts.length; i++)
+          if (pts[i][0] >= box.x0 && pts[i][0] <= box.x1 && pts[i][1] >= box.y0 && pts[i][1] <= box.y1) return true;
+        for (var t = 0; t <= 1.0001; t += 0.1) {
+          var probe = [[box.x0 + t * (box.x1 - box.x0), box.y1], [box.x1, box.y0 + t * (box.y1 - box.y0)]];
+          for (var q = 0; q < probe.length; q++) if (inPx(pts, probe[q])) return true;
+        }
+      }
+      return false;
+    }
+    for (var z = Math.floor(map.getMaxZoom() / step) * step; z >= map.getMinZoom(); z -= step) {
+      var S = 256 * Math.pow(2, z), bw = (x1 - x0) * S, bh = (y1 - y0) * S;
+      if (bw > size.x - 2 * pad || bh > size.y - 2 * pad) continue;
+      var cx = (size.x - bw) / 2, cy = (size.y - bh) / 2, mx = size.x - pad - bw, my = size.y - pad - bh;
+      for (var t = 0; t <= 1.0001; t += 0.125) {
+        var ox = cx + (mx - cx) * t, oy = cy + (my - cy) * t;
+        if (hits(S, ox, oy)) continue;
+        var centre = L.latLng(unmercLat(y0 + (size.y / 2 - oy) / S), (x0 + (size.x / 2 - ox) / S - 0.5) * 360);
+        map.setView(centre, z, {animate: false});
+        R.fitZoom = z;
+        return;
+      }
+    }
+  }
+  function inPx(pts, p) {
+    var inside = false;
+    for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      var a = pts[i], b = pts[j];
+      if ((a[1] > p[1]) !== (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]) inside = !inside;
+    }
+    return inside;
+  }
+
   // the legend starts folded on a map narrower than minPx
   function foldLegend(legendId, mapId, minPx) {
     var d = document.querySelector('#' + legendId + ' details');
@@ -833,7 +892,7 @@
 
   global.WufeiMap = {
     renderer: renderer, zoneOptions: zoneOptions, districtOptions: districtOptions, linkOptions: linkOptions,
-    zoneLabels: zoneLabels, foldLegend: foldLegend, esc: esc,
+    zoneLabels: zoneLabels, foldLegend: foldLegend, fitDistrict: fitDistrict, esc: esc,
     // the page's message (filter, selection, emphasis) to the map drawn last: see R.apply
     apply: function (map, msg) { if (global.WufeiMap.current) global.WufeiMap.current.apply(map, msg); }
   };
