@@ -74,7 +74,7 @@ def test_every_site_of_the_stack_at_zhaoxiangs_seat_can_be_reached(app: Any, pag
     page.screenshot(path=str(artifacts_dir / "map-stack-open-zh.png"), full_page=False)
     for site_id in entries:
         frame.locator(f".wf-stack-entry[data-site='{site_id}']").click()
-        text = wait_until(page, lambda sid=site_id: (t := _popup_text(frame)) if sid in _popup_text(frame) else None,
+        text = wait_until(page, lambda sid=site_id: t if sid in (t := _popup_text(frame)) else None,
                           what=f"the popup of {site_id}")
         name = sites.loc[sites["site_id"] == site_id, "name_zh"].iloc[0]
         assert name in text

@@ -30,7 +30,14 @@ from wufei_geo.mapview.payload import (
     _Strings,
     site_payloads,
 )
-from wufei_geo.mapview.renderer import FitDistrict, MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
+from wufei_geo.mapview.renderer import (
+    FitDistrict,
+    MetricScale,
+    SafeGeoJson,
+    SiteLayer,
+    SiteRenderer,
+    ZoneLabels,
+)
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
 from wufei_geo.mapview.values import _isnull
