@@ -44,6 +44,54 @@ if (!window.__wfShow) {
     window.__wfToken = token;
   };
 
+  // The page's filters reach the map before the rerun: the sidebar's chips are read as soon as
+  // they change and the sites they let through are shown at once.  ``spec``: {options: {widget
+  // key: {chip label: base64 bit set of the sites that option lets through}}, search: bit set
+  // of the sites the search text lets through, or null} — every set computed by the page from
+  // the core's filter rule (wufei_geo.filters); here they are only combined: OR within a widget,
+  // AND across widgets.  The page's message after the rerun applies the same set (no redraw).
+  window.__wfWatchFilters = function (spec) {
+    window.__wfFilterSpec = spec;
+    var top = window.parent, doc;
+    try { doc = top.document; } catch (e) { return; }
+    if (window.__wfFilterObs || top === window) return;
+    var sidebar = doc.querySelector('[data-testid="stSidebar"]');
+    if (!sidebar) return;
+    var bits = function (b64) { var s = atob(b64), out = new Uint8Array(s.length);
+      for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return out; };
+    var run = function () {
+      var sp = window.__wfFilterSpec, R = window.WufeiMap && window.WufeiMap.current;
+      if (!sp || !R || !R.layers) return;
+      var n = R.siteCount(), nb = (n + 7) >> 3, acc = new Uint8Array(nb).fill(255), k;
+      if (sp.search) { var s = bits(sp.search); for (k = 0; k < nb; k++) acc[k] &= s[k] || 0; }
+      for (var key in sp.options) {
+        var box = doc.querySelector('.st-key-' + key);
+        if (!box) continue;
+        var chips = box.querySelectorAll('[data-testid="stMultiSelectTagsContainer"] [data-tag] [title]');
+        if (!chips.length) continue;
+        var any = new Uint8Array(nb);
+        for (var c = 0; c < chips.length; c++) {
+          var m = sp.options[key][chips[c].getAttribute('title')];
+          if (m === undefined) return;  // a chip the spec does not know: the page's message decides
+          var b = bits(m);
+          for (k = 0; k < nb; k++) any[k] |= b[k] || 0;
+        }
+        for (k = 0; k < nb; k++) acc[k] &= any[k];
+      }
+      if (n & 7) acc[nb - 1] &= (1 << (n & 7)) - 1;
+      var str = '';
+      for (k = 0; k < nb; k++) str += String.fromCharCode(acc[k]);
+      if (R.applyMask(btoa(str))) {
+        window.__wfPreviews = (window.__wfPreviews || 0) + 1;
+        window.__wfPreviewBefore = R.applied || 0;  // how many of the page's messages had arrived
+      }
+    };
+    var obs = new top.MutationObserver(run);
+    obs.observe(sidebar, {subtree: true, childList: true, attributes: true, attributeFilter: ['title']});
+    window.__wfFilterObs = obs;
+    window.addEventListener('pagehide', function () { obs.disconnect(); });
+  };
+
   window.__wfFollowView = function () {
     var M = window.map;
     if (!M || M.__wfFollows) return;

@@ -27,6 +27,7 @@ from app_pages.common import (
     catalog_and_version,
     catalog_version,
     filter_choices,
+    filter_labels,
     filtered_sites,
     keep_across_language,
     lang,
@@ -167,14 +168,25 @@ def _map_component(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _message(version: str, ids_key: str, basemap: str, lang: str, choropleth: str, selected: str | None,
-             focus: bool, _order: list[str] | None = None, _shown: pd.DataFrame | None = None,
+             focus: bool, search: str = "", _order: list[str] | None = None, _shown: pd.DataFrame | None = None,
              _catalog: Any = None) -> str:
     """The open map's message for the shown sites (``ids_key``), as the script that applies it."""
     cat = _catalog
     msg = map_message.map_message(_order or [], _shown, cat.zones, cat.towns, lang=lang, basemap=basemap,
                                   choropleth=None if choropleth == "none" else choropleth,
                                   selected=selected, focus=focus)
-    return "WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");"
+    spec = {"options": _option_masks(version, lang, _order=_order, _catalog=cat),
+            "search": map_message.search_mask(_order or [], cat.sites, search)}
+    # the map applies the message; the app's runtime then follows the sidebar's chips itself
+    return ("WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");\n"
+            "if (window.__wfWatchFilters) __wfWatchFilters(" + mapview.safe_json(spec) + ");")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _option_masks(version: str, lang: str, _order: list[str] | None = None, _catalog: Any = None) -> dict:
+    """Per sidebar option, the sites it lets through (``map_message.option_masks``), once per
+    data version and language."""
+    return map_message.option_masks(_order or [], _catalog.sites, filter_labels(_catalog, lang))
 
 
 def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
@@ -323,8 +335,8 @@ def render() -> None:
     focus = (bool(st.session_state.pop("map_focus", False)) and selected is not None
              and f"{MAP_KEY}-{basemap}" not in st.session_state)
     args, order = _map_component(version, basemap, L, choropleth, token, _catalog=catalog)
-    script = _message(version, ids_key, basemap, L, choropleth, selected, focus, _order=order, _shown=shown,
-                      _catalog=catalog)
+    script = _message(version, ids_key, basemap, L, choropleth, selected, focus,
+                      str(st.session_state.get("flt_search") or ""), _order=order, _shown=shown, _catalog=catalog)
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(folium_adapter.with_message(args, script), ids, selected, focus)

@@ -166,7 +166,10 @@ def test_a_filter_reaches_the_open_map_as_a_message(app: Any, page: Any, catalog
     # the same map (no new drawing of it): the message was applied to it
     assert map_frame(page) == frame
     assert frame.evaluate("window.__wfToken") == token
-    assert _applied(frame) > applied
+    wait_until(page, lambda: _applied(frame) > applied, what="the page's message after the rerun")
+    # the map showed the filter's sites from the chip the user picked, before the rerun's message came
+    assert frame.evaluate("window.__wfPreviews") >= 1
+    assert frame.evaluate("window.__wfPreviewBefore") == applied
     drawn = {m["site_id"] for m in site_markers(frame)}
     assert drawn == set(wet.loc[wet["display_lon"].notna(), "site_id"].astype(str))
     # the legend lists what is on the map: one category, with its count

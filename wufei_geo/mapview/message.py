@@ -16,6 +16,7 @@ import folium
 import numpy as np
 import pandas as pd
 
+from wufei_geo.filters import Filters, apply_filters
 from wufei_geo.mapview.build import shade_properties, zone_shading, zones_approximate
 from wufei_geo.mapview.emphasis import badge_plan
 from wufei_geo.mapview.geometry import mapped_sites
@@ -70,3 +71,30 @@ def map_message(
             msg["zones"] = {str(c): shade_properties(str(c), lang, shades, choro_info) for c in zones["town_code"]}
     msg["legend"] = legend_html(lang, located, choro_info, basemap, approx_zones=zones_approximate(zones))
     return msg
+
+
+# the sidebar's multiselects and the Filters field each one sets
+_WIDGET_FIELDS = {"flt_category": "categories", "flt_status": "statuses", "flt_town": "towns", "flt_year": "years"}
+
+
+def option_masks(order: list[str], sites: pd.DataFrame, labels: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Per filter widget, per option (by the label its chip shows): the bit set over ``order`` of
+    the sites that option alone lets through — by the core's rule (:func:`apply_filters`), so
+    the map can combine chips the user just picked before the page reruns (OR within a widget,
+    AND across widgets).  ``labels``: widget key → {option code: label}."""
+    located = mapped_sites(sites)
+    out: dict[str, dict[str, str]] = {}
+    for key, options in labels.items():
+        field_name = _WIDGET_FIELDS[key]
+        out[key] = {
+            label: shown_mask(order, set(apply_filters(located, Filters(**{field_name: (code,)}))["site_id"].astype(str)))
+            for code, label in options.items()
+        }
+    return out
+
+
+def search_mask(order: list[str], sites: pd.DataFrame, search: str) -> str | None:
+    """The bit set of the sites the search text lets through (None: no search)."""
+    if not search.strip():
+        return None
+    return shown_mask(order, set(apply_filters(mapped_sites(sites), Filters(search=search))["site_id"].astype(str)))

@@ -258,17 +258,28 @@
     // zones: {code: {fill, mtext, mshort, mvalue}} (shading of the shown sites) or null;
     // legend: the legend's HTML for the shown sites; select: the selected site id or null;
     // focus: centre on the selected site and open its popup (a link was opened).
-    R.apply = function (map, msg) {
-      var bytes = atob(msg.mask || ''), off = 0;
+    // the sites shown: a base64 bit set over every site in layer order (null: all); false when
+    // it is the set already shown (nothing is drawn again)
+    R.applyMask = function (b64) {
+      if (b64 === R._maskB64) return false;
+      R._maskB64 = b64;
+      var bytes = atob(b64 || ''), off = 0;
       R.layers.forEach(function (layer) {
         var n = layer._A.n, mask = new Uint8Array(n), count = 0;
         for (var i = 0; i < n; i++) {
-          var k = off + i, on = msg.mask === null ? 1 : (bytes.charCodeAt(k >> 3) >> (k & 7)) & 1;
+          var k = off + i, on = b64 === null ? 1 : (bytes.charCodeAt(k >> 3) >> (k & 7)) & 1;
           mask[i] = on; count += on;
         }
         off += n;
         layer._setMask(mask, count);
       });
+      if (R._canvas) R._canvas.requestDraw();
+      return true;
+    };
+    R.siteCount = function () { return R.layers.reduce(function (a, l) { return a + l._A.n; }, 0); };
+
+    R.apply = function (map, msg) {
+      R.applyMask(msg.mask === undefined ? null : msg.mask);
       R.badgeOn = msg.badges === undefined ? -1 : msg.badges;
       R._selected = null;
       if (msg.select) R.layers.forEach(function (layer) {
