@@ -113,7 +113,18 @@ def live_args(args: dict[str, Any], key: str) -> dict[str, Any]:
              + _replace_once(args["script"], "var map_div = L.map(", "map_div = L.map(") + "\n});\n")
     later = (runtime + "__wfShow(" + json.dumps(token) + ", " + html + ", function () {\n" + args["script"]
              + "\n});\n__wfFollowView();\n")
-    return {**args, "key": key, "script": first, "html": '<div id="wf_html">' + args["html"] + "</div>", "feature_group": later}
+    return {**args, "key": key, "script": first, "html": '<div id="wf_html">' + args["html"] + "</div>", "feature_group": later,
+            "token": token}
+
+
+def already_shown(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` of :func:`live_args` for a browser whose open map already shows this map (same
+    component, same token): without the map itself (~2 × the map's script, re-sent and parsed on
+    every rerun for nothing).  streamlit-folium reads ``script`` and ``html`` only when it creates
+    the map, and a ``feature_group`` of the same token is a no-op; only what follows the map (the
+    page's message, :func:`with_message`) still runs.  The caller must know the browser has the map:
+    the component existed in this session and was last sent this token."""
+    return {**args, "script": "", "html": "", "feature_group": "/* map " + args["token"] + " shown */\n"}
 
 
 def with_message(args: dict[str, Any], script: str) -> dict[str, Any]:

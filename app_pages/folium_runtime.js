@@ -81,7 +81,7 @@ if (!window.__wfShow) {
       if (n & 7) acc[nb - 1] &= (1 << (n & 7)) - 1;
       var str = '';
       for (k = 0; k < nb; k++) str += String.fromCharCode(acc[k]);
-      if (R.applyMask(btoa(str))) {
+      if (R.applyMask(btoa(str), true)) {
         window.__wfPreviews = (window.__wfPreviews || 0) + 1;
         window.__wfPreviewBefore = R.applied || 0;  // how many of the page's messages had arrived
       }

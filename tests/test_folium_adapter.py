@@ -104,3 +104,12 @@ def test_a_message_rides_after_the_map_it_follows(catalog: Any) -> None:
     # the runtime is the asset, not a copy in Python
     assert folium_adapter.runtime_js() in live["script"]
     assert folium_adapter.RUNTIME_JS_PATH.name == "folium_runtime.js"
+
+
+def test_a_map_already_shown_is_not_sent_again(catalog: Any) -> None:
+    live = folium_adapter.live_args(folium_adapter.component_args(_map(catalog), "map", RETURNED), key="map-none")
+    slim = folium_adapter.already_shown(live)
+    assert slim["script"] == "" and slim["html"] == "" and live["token"] in slim["feature_group"]
+    assert len(slim["feature_group"]) < 100 < len(live["feature_group"])
+    assert {k: v for k, v in slim.items() if k not in ("script", "html", "feature_group")} == \
+        {k: v for k, v in live.items() if k not in ("script", "html", "feature_group")}

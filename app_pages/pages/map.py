@@ -263,15 +263,20 @@ def _react_once(state_key: str, picked: str | None, ids: tuple[str, ...], select
         st.rerun()
 
 
-def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None, focus: bool) -> None:
+def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None, focus: bool, message: str) -> None:
     """The map; a clicked marker selects its site."""
     # The view of the address (a link, or the page opened again) is handed over once, when the map
     # is new in the browser, and kept as it was (the component moves the map only when it changes):
     # a map that is already showing keeps its own view.  A link that names a site centres on it.
-    if args["key"] not in st.session_state:
+    fresh = args["key"] not in st.session_state
+    if fresh:
         st.session_state["map_view_start"] = {} if focus else _url_view()
     view = st.session_state.get("map_view_start", {})
-    out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
+    # the map the open iframe already shows is not sent again: only the message that follows it
+    if not fresh and st.session_state.get("map_sent_token") == args["token"]:
+        args = folium_adapter.already_shown(args)
+    st.session_state["map_sent_token"] = args["token"]
+    out = _show_map(folium_adapter.with_message(args, message), height=600, center=view.get("center"), zoom=view.get("zoom"))
     if not out:
         return
     drawing = out.get("last_active_drawing") or {}
@@ -339,7 +344,7 @@ def render() -> None:
                       str(st.session_state.get("flt_search") or ""), _order=order, _shown=shown, _catalog=catalog)
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
-    _map(folium_adapter.with_message(args, script), ids, selected, focus)
+    _map(args, ids, selected, focus, script)
     unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
     table = _table(catalog, version, shown, L)
     if len(unlocated):

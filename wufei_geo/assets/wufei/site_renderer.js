@@ -260,7 +260,7 @@
     // focus: centre on the selected site and open its popup (a link was opened).
     // the sites shown: a base64 bit set over every site in layer order (null: all); false when
     // it is the set already shown (nothing is drawn again)
-    R.applyMask = function (b64) {
+    R.applyMask = function (b64, now) {
       if (b64 === R._maskB64) return false;
       R._maskB64 = b64;
       var bytes = atob(b64 || ''), off = 0;
@@ -273,7 +273,8 @@
         off += n;
         layer._setMask(mask, count);
       });
-      if (R._canvas) R._canvas.requestDraw();
+      // now: drawn at once (a preview while the page is busy; the next frame may be far off)
+      if (R._canvas) { if (now && R._canvas._map) R._canvas._redraw(); else R._canvas.requestDraw(); }
       return true;
     };
     R.siteCount = function () { return R.layers.reduce(function (a, l) { return a + l._A.n; }, 0); };
