@@ -211,6 +211,19 @@ def _filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str,
     }
 
 
+def filter_labels(catalog: Catalog, L: str) -> dict[str, dict[str, str]]:
+    """Widget key → {option code: the label its chip shows} of the sidebar's multiselects (the
+    map reads the chips the user picks before the page reruns)."""
+    town_names, options = _filter_options(catalog, L)
+    fmt = {
+        "flt_category": lambda c: i18n.category_label(c, L),
+        "flt_status": lambda s: i18n.status_label(s, L),
+        "flt_town": lambda c: i18n.t("filter.no_town", L) if c == UNKNOWN else town_names.get(c, c),
+        "flt_year": lambda y: i18n.t("filter.no_year", L) if y == UNKNOWN else y,
+    }
+    return {key: {o: fmt[key](o) for o in options[key]} for key in fmt}
+
+
 def filter_choices(catalog: Catalog) -> dict[str, list[str]]:
     """Widget key → the options of each sidebar filter (to check values that come from a URL)."""
     return _filter_options(catalog, lang())[1]

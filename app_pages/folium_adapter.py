@@ -24,9 +24,11 @@ Nothing outside this module imports ``streamlit_folium``'s private names.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -75,49 +77,22 @@ def component_args(m: folium.Map, key: str, returned_objects: Iterable[str]) -> 
     }
 
 
-# Run by the first render (prefixed to the map's script) and by every later map (the
-# ``feature_group`` argument): ``__wfShow(token, html, draw)`` draws a map into the one Leaflet map
-# of the iframe.  While ``draw`` runs, ``L.map`` answers the existing map, and every layer added to
-# the map, control added, and map event handler registered is recorded; the next map removes them
-# first.  The legend and other HTML of the map live in ``#wf_html`` and are replaced with it.
-_RUNTIME_JS = """
-if (!window.__wfShow) {
-  window.__wfShow = function (token, html, draw) {
-    if (window.__wfToken === token) return;
-    var M = window.map, added = window.__wfAdded || {layers: [], controls: [], events: []};
-    if (M) {
-      added.controls.forEach(function (c) { try { c.remove(); } catch (e) {} });
-      added.layers.forEach(function (l) { try { M.removeLayer(l); } catch (e) {} });
-      added.events.forEach(function (a) { try { M.off.apply(M, a); } catch (e) {} });
-    }
-    var box = document.getElementById('wf_html');
-    if (box && html !== null) box.innerHTML = html;
-    var now = {layers: [], controls: [], events: []}, own = false;
-    var P = L.Map.prototype, C = L.Control.prototype;
-    var orig = {map: L.map, add: P.addLayer, on: P.on, ctl: C.addTo};
-    // What the map does for itself is not the drawing's and is never undone: what its constructor
-    // adds (zoom control, zoom animation, the handlers' events) at the first render, and its
-    // renderers (one per pane, created on first use, shared by every later drawing) with their
-    // view events — a renderer that lost them stays drawn at the old zoom.
-    L.map = M ? function () { return M; } : function () {
-      own = true;
-      try { return orig.map.apply(this, arguments); } finally { own = false; }
-    };
-    P.addLayer = function (l) { if (!own && !(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
-    P.on = function (types, fn, context) {
-      var ctx = typeof types === 'object' ? fn : context;
-      if (!own && !(ctx instanceof L.Renderer)) now.events.push(Array.prototype.slice.call(arguments));
-      return orig.on.apply(this, arguments);
-    };
-    C.addTo = function () { if (!own) now.controls.push(this); return orig.ctl.apply(this, arguments); };
-    try { draw(); } finally {
-      L.map = orig.map; P.addLayer = orig.add; P.on = orig.on; C.addTo = orig.ctl;
-    }
-    window.__wfAdded = now;
-    window.__wfToken = token;
-  };
-}
-"""
+# The runtime that keeps one Leaflet map per iframe and writes its view into the address: a
+# package asset beside this module (see its header).
+RUNTIME_JS_PATH = Path(__file__).with_name("folium_runtime.js")
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_js() -> str:
+    return RUNTIME_JS_PATH.read_text(encoding="utf-8")
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    """``text`` with its one ``old`` replaced; an error when folium's output no longer has it
+    exactly once (an upgrade changed it: the page would break silently otherwise)."""
+    if text.count(old) != 1:
+        raise ValueError(f"folium's map script has {text.count(old)} occurrences of {old!r}, expected 1")
+    return text.replace(old, new, 1)
 
 
 def live_args(args: dict[str, Any], key: str) -> dict[str, Any]:
@@ -133,10 +108,31 @@ def live_args(args: dict[str, Any], key: str) -> dict[str, Any]:
     # the map's own script creates ``map_div`` (a global at the first render; inside the function
     # at a later one, where L.map answers the open map); the frontend appends
     # ``window.map = map_div`` to the first render's script.
-    first = (_RUNTIME_JS + "var map_div;\n__wfShow(" + json.dumps(token) + ", null, function () {\n"
-             + args["script"].replace("var map_div = L.map(", "map_div = L.map(", 1) + "\n});\n")
-    later = _RUNTIME_JS + "__wfShow(" + json.dumps(token) + ", " + html + ", function () {\n" + args["script"] + "\n});\n"
-    return {**args, "key": key, "script": first, "html": '<div id="wf_html">' + args["html"] + "</div>", "feature_group": later}
+    runtime = runtime_js()
+    first = (runtime + "var map_div;\n__wfShow(" + json.dumps(token) + ", null, function () {\n"
+             + _replace_once(args["script"], "var map_div = L.map(", "map_div = L.map(") + "\n});\n")
+    later = (runtime + "__wfShow(" + json.dumps(token) + ", " + html + ", function () {\n" + args["script"]
+             + "\n});\n__wfFollowView();\n")
+    return {**args, "key": key, "script": first, "html": '<div id="wf_html">' + args["html"] + "</div>", "feature_group": later,
+            "token": token}
+
+
+def already_shown(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` of :func:`live_args` for a browser whose open map already shows this map (same
+    component, same token): without the map itself (~2 × the map's script, re-sent and parsed on
+    every rerun for nothing).  streamlit-folium reads ``script`` and ``html`` only when it creates
+    the map, and a ``feature_group`` of the same token is a no-op; only what follows the map (the
+    page's message, :func:`with_message`) still runs.  The caller must know the browser has the map:
+    the component existed in this session and was last sent this token."""
+    return {**args, "script": "", "html": "", "feature_group": "/* map " + args["token"] + " shown */\n"}
+
+
+def with_message(args: dict[str, Any], script: str) -> dict[str, Any]:
+    """``args`` of :func:`live_args` that also run ``script`` in the open map after it is drawn
+    (e.g. the page's filter for the map, ``WufeiMap.apply(window.map, …)``).  streamlit-folium
+    evaluates ``feature_group`` only when it changed: a new message costs its own bytes, the map
+    it follows is a no-op when already shown."""
+    return {**args, "feature_group": args["feature_group"] + script + "\n"}
 
 
 def show(args: dict[str, Any], *, key: str, returned_objects: Iterable[str], height: int, center: Any, zoom: Any,

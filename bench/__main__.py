@@ -83,7 +83,7 @@ def _plan(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         if quick:
             raw = fig_running.measure(colds=1, loads=1, cycles=1)
         else:
-            raw = fig_running.measure(colds=2, loads=4, cycles=2)
+            raw = fig_running.measure(colds=1, loads=10, cycles=2)  # ≥ 10 samples of each measure
         return [fig_running.figure(raw), fig_running.phases_figure(raw)]
 
     def switch() -> list[Figure]:

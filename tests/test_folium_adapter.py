@@ -86,3 +86,30 @@ def test_live_args_keep_one_map_and_carry_the_next_one_whole(catalog: Any) -> No
     assert la["html"] == '<div id="wf_html">' + a["html"] + "</div>"
     for name in ("header", "css_links", "js_links", "default", "id"):
         assert la[name] == a[name]
+
+
+def test_a_rewrite_of_folium_output_that_finds_nothing_fails_loudly(catalog: Any) -> None:
+    args = folium_adapter.component_args(_map(catalog), "map", RETURNED)
+    changed = {**args, "script": args["script"].replace("var map_div = L.map(", "let map_div = L.map(")}
+    with pytest.raises(ValueError, match="map_div"):
+        folium_adapter.live_args(changed, key="map-none")
+
+
+def test_a_message_rides_after_the_map_it_follows(catalog: Any) -> None:
+    live = folium_adapter.live_args(folium_adapter.component_args(_map(catalog), "map", RETURNED), key="map-none")
+    sent = folium_adapter.with_message(live, "WufeiMap.apply(window.map, {});")
+    assert sent["feature_group"].startswith(live["feature_group"])
+    assert sent["feature_group"].rstrip().endswith("WufeiMap.apply(window.map, {});")
+    assert sent["script"] == live["script"] and sent["key"] == live["key"]
+    # the runtime is the asset, not a copy in Python
+    assert folium_adapter.runtime_js() in live["script"]
+    assert folium_adapter.RUNTIME_JS_PATH.name == "folium_runtime.js"
+
+
+def test_a_map_already_shown_is_not_sent_again(catalog: Any) -> None:
+    live = folium_adapter.live_args(folium_adapter.component_args(_map(catalog), "map", RETURNED), key="map-none")
+    slim = folium_adapter.already_shown(live)
+    assert slim["script"] == "" and slim["html"] == "" and live["token"] in slim["feature_group"]
+    assert len(slim["feature_group"]) < 100 < len(live["feature_group"])
+    assert {k: v for k, v in slim.items() if k not in ("script", "html", "feature_group")} == \
+        {k: v for k, v in live.items() if k not in ("script", "html", "feature_group")}

@@ -61,7 +61,7 @@ def test_shading_classes_are_rounded_with_units():
     sites = sample_sites()
     html = render(mapview.build_map(sites, make_zones(), make_district(), towns=make_towns(), choropleth="wet_waste_tpd"))
     assert "0.754717" not in html
-    assert "吨/日</div>" in html  # each class row carries the unit
+    assert "吨/日 <span class=\"wf-n\">" in html  # each class row carries the unit, then its towns
 
 
 def test_town_labels_sit_at_an_anchor_inside_their_zone():

@@ -228,11 +228,20 @@ def test_class_breaks_are_round_and_labelled_with_units() -> None:
     for f, v in zip(figures, [0.5, 5, 10, 80, None], strict=True):
         f.values["wet_waste_tpd"] = analysis.Quantity(v) if v is not None else analysis.Quantity(None, ("S",))
     scale, shades = analysis.town_shading(figures, "wet_waste_tpd", "zh")
-    assert scale.labels == ["0 – 5 吨/日", "5 – 10 吨/日", "10 – 100 吨/日"]
-    assert [shades[c]["class"] for c in "abcde"] == [0, 0, 1, 2, None]
+    # classes that do not overlap: "none" its own class, each edge in the class below it
+    assert scale.labels == ["无设施（0）", "> 0 – 5 吨/日", "> 5 – 10 吨/日", "> 10 – 100 吨/日"]
+    assert [shades[c]["class"] for c in "abcde"] == [1, 1, 2, 3, None]
+    assert scale.counts == [0, 2, 1, 1] and scale.unknown_count == 1
     assert shades["e"]["fill"] == palette.UNKNOWN_COLOUR and shades["e"]["text"] == "未知（1 个站点能力未知）"
+    # a town with no facility: its own colour, neither the lowest shade nor unknown
+    figures[0].values["wet_waste_tpd"] = analysis.Quantity(0)
+    scale, shades = analysis.town_shading(figures, "wet_waste_tpd", "zh")
+    assert shades["a"]["class"] == 0 and shades["a"]["fill"] == palette.NO_FACILITY_COLOUR
+    assert len({palette.NO_FACILITY_COLOUR, palette.UNKNOWN_COLOUR, *scale.colours[1:]}) == len(scale.colours) + 1
     en = analysis.choropleth_scale(figures, "wet_waste_tpd", "en")
-    assert en.labels[-1] == "10 – 100 t/d"
+    assert en.labels[0] == "no facility (0)" and en.labels[-1] == "> 10 – 100 t/d"
+    counts = analysis.choropleth_scale(figures, "site_count", "en")
+    assert counts.labels[0] == "no sites (0)"
 
 
 def test_one_status_palette_for_map_and_charts() -> None:

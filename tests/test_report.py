@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -154,6 +155,10 @@ def test_scorecard_choropleth_escapes_and_marks_unknown(data) -> None:
     html = m.get_root().render()
     assert "<img src=x onerror" not in html
     assert "unknown" in html and UNKNOWN_COLOUR in html
+    # the map names its towns: every zone's name on it, escaped
+    names = [str(n) for n in zones["name_en"]]
+    assert html.count('wf-town-name') == len(zones)
+    assert all(escape(n) in html for n in names)
     with pytest.raises(ValueError):
         choropleth.scorecard_choropleth(zones, figures, "nonsense")
 

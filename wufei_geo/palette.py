@@ -11,6 +11,8 @@ from wufei_geo.vocabulary import STATUS_RECORDS
 
 # each status's colour is part of its record (wufei_geo/vocabulary.py)
 STATUS_COLOURS: Final[dict[str, str]] = {s.code: s.colour for s in STATUS_RECORDS.values()}
-# Town shading, light to dark (ColorBrewer Greens, 5 classes); unknown is grey, never a class.
+# Town shading, light to dark (ColorBrewer Greens; the lightest is left for none); unknown is grey, never a class.
 CHOROPLETH_PALETTE: Final[tuple[str, ...]] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 UNKNOWN_COLOUR: Final = "#b0b0b0"
+# A town with no site / no facility (the value 0): its own class, lighter than every shade.
+NO_FACILITY_COLOUR: Final = "#ffffff"

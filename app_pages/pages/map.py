@@ -1,14 +1,17 @@
 """地图 / Map: every facility by town, with the same filtered set in a table below.
 
-The map is built by :func:`wufei_geo.mapview.build_map`; what ``st_folium`` would derive from it
-on every rerun (the rendered page, its Leaflet script, header, asset links) is derived once and
-cached per (data version, digest of the filtered site ids, basemap, language, choropleth) —
-:func:`_map_component`, through :mod:`app_pages.folium_adapter` (the one user of
-streamlit-folium's private names) — and handed to streamlit-folium's component on each rerun,
-under a key that stays while the basemap stays, so the browser redraws its open map in place.  What does not depend on the filter is computed once
-per (data version, language) and sliced by it: every site's popup texts (:func:`_site_texts`)
-and the display table (:func:`_full_table`), so a filter change at 10,000 sites stays cheap.  The view (centre/zoom) is kept in session state so a filter
-change or a click does not re-centre the map.
+The map holds every site the filters may show: it is built by :func:`wufei_geo.mapview.build_map`
+from the whole catalog once per (data version, basemap, language, shading) and what
+``st_folium`` would derive from it (the rendered page, its Leaflet script, header, asset links)
+is derived once too — :func:`_map_component`, through :mod:`app_pages.folium_adapter` (the one
+user of streamlit-folium's private names).  A filter (the one set the table and the exports
+use too) reaches the open map as a small message (:func:`wufei_geo.mapview.message.map_message`:
+a bit per site, the shading and legend of the shown sites, the selection) that the map applies
+in place, before the rest of the page is drawn again.  What does not depend on the filter is
+computed once per (data version, language) and sliced by it: every site's popup texts
+(:func:`_site_texts`) and the display table (:func:`_full_table`).  The map reports clicks only:
+panning and zooming never rerun the page; the map writes its view into the address itself
+(``view=lat,lng,zoom``), and a link with a view opens there.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from app_pages.common import (
     catalog_and_version,
     catalog_version,
     filter_choices,
+    filter_labels,
     filtered_sites,
     keep_across_language,
     lang,
@@ -34,6 +38,7 @@ from app_pages.common import (
 )
 from wufei_geo import i18n, mapview
 from wufei_geo.config import load_settings
+from wufei_geo.mapview import message as map_message
 from wufei_geo.mapview import tiles
 from wufei_geo.mdtext import md_literal
 from wufei_geo.values import is_unknown, number_text
@@ -57,10 +62,23 @@ URL_LISTS = {"cat": "flt_category", "status": "flt_status", "town": "flt_town", 
 URL_ONE = {"q": "flt_search", "shade": "map_choropleth", "base": "map_basemap", "site": "map_selected",
            **places_map.URL_ONE}
 URL_SIG_KEY = "map_url_sig"
+# the map's view, written into the address by the map itself (folium_runtime.js), never by a rerun
+URL_VIEW = "view"
 
 
 def _url_sig(params: dict[str, str]) -> str:
-    return json.dumps(sorted(params.items()), ensure_ascii=False)
+    return json.dumps(sorted((k, v) for k, v in params.items() if k != URL_VIEW), ensure_ascii=False)
+
+
+def _url_view() -> dict[str, Any]:
+    """``{center, zoom}`` of the address's ``view=lat,lng,zoom`` ({} when absent or malformed)."""
+    try:
+        lat, lng, zoom = (float(v) for v in st.query_params.get(URL_VIEW, "").split(","))
+    except ValueError:
+        return {}
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180 and 0 <= zoom <= mapview.MAX_ZOOM):
+        return {}
+    return {"center": (lat, lng), "zoom": zoom}
 
 
 def _view_from_url(choices: dict[str, list[str]]) -> None:
@@ -77,6 +95,8 @@ def _view_from_url(choices: dict[str, list[str]]) -> None:
             st.session_state[key] = value or ""
         elif key == "map_selected":
             st.session_state[key] = value or None
+            # a link that names a site: the map centres on it and opens its popup, once
+            st.session_state["map_focus"] = bool(value)
         elif value in choices[key]:
             st.session_state[key] = value
         else:
@@ -88,6 +108,8 @@ def _view_to_url() -> None:
     for name, key in URL_LISTS.items():
         if st.session_state.get(key):
             params[name] = ",".join(str(v) for v in st.session_state[key])
+    if st.query_params.get(URL_VIEW):  # the map's own, kept as it wrote it
+        params[URL_VIEW] = st.query_params[URL_VIEW]
     defaults = {"map_choropleth": "none", "map_basemap": "none"}
     for name, key in URL_ONE.items():
         value = st.session_state.get(key)
@@ -121,32 +143,57 @@ MAP_KEY = "map"
 # within 10 s without a reload).  The check is one cheap query (Store.data_version); the page —
 # and with it the map — reruns only when the answer differs from the data this page shows.
 LIVE_CHECK_S = 4
-MAP_RETURNED = ("last_active_drawing", "last_object_clicked", "center", "zoom")
+# clicks only: a reported centre or zoom would rerun the page on every pan and zoom
+MAP_RETURNED = ("last_active_drawing", "last_object_clicked")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _map_component(
     version: str,
-    ids_key: str,
     basemap: str,
     lang: str,
     choropleth: str,
     token: str = "",
-    _sites: pd.DataFrame | None = None,
+    places_key: str = "",
     _catalog: Any = None,
     _places: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """The component arguments of this map, computed once (:mod:`app_pages.folium_adapter`).
+) -> tuple[dict[str, Any], list[str]]:
+    """(the component arguments of the map of every site and of the filtered places
+    (``places_key``: their ids' digest), the site ids in its drawing order), computed once per
+    (data version, basemap, language, shading, places) (:mod:`app_pages.folium_adapter`).
 
-    Keyed on the data version and the digest of the filtered ids (``ids_key``); the filtered
-    frame (``_sites``) and the catalog of ``version`` (``_catalog``) are not hashed, only read on
-    a miss.  The component key depends only on the basemap (the page header differs by basemap):
-    another filter, language, shading or a saved edit redraws the open Leaflet map in place
-    instead of reloading the map's iframe (``folium_adapter.live_args``).
+    The catalog of ``version`` (``_catalog``) is not hashed, only read on a miss.  The component
+    key depends only on the basemap (the page header differs by basemap): another language,
+    shading or a saved edit redraws the open Leaflet map in place instead of reloading the map's
+    iframe (``folium_adapter.live_args``); a filter is a message to it (:func:`_message`).
     """
-    m = _build_map(_catalog, version, _sites, basemap, lang, choropleth, token, _places)
+    m = _build_map(_catalog, version, _catalog.sites, basemap, lang, choropleth, token, _places)
+    order = map_message.site_order(m)
     args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
-    return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}")
+    return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}"), order
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _message(version: str, ids_key: str, basemap: str, lang: str, choropleth: str, selected: str | None,
+             focus: bool, search: str = "", _order: list[str] | None = None, _shown: pd.DataFrame | None = None,
+             _catalog: Any = None) -> str:
+    """The open map's message for the shown sites (``ids_key``), as the script that applies it."""
+    cat = _catalog
+    msg = map_message.map_message(_order or [], _shown, cat.zones, cat.towns, lang=lang, basemap=basemap,
+                                  choropleth=None if choropleth == "none" else choropleth,
+                                  selected=selected, focus=focus)
+    spec = {"options": _option_masks(version, lang, _order=_order, _catalog=cat),
+            "search": map_message.search_mask(_order or [], cat.sites, search)}
+    # the map applies the message; the app's runtime then follows the sidebar's chips itself
+    return ("WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");\n"
+            "if (window.__wfWatchFilters) __wfWatchFilters(" + mapview.safe_json(spec) + ");")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _option_masks(version: str, lang: str, _order: list[str] | None = None, _catalog: Any = None) -> dict:
+    """Per sidebar option, the sites it lets through (``map_message.option_masks``), once per
+    data version and language."""
+    return map_message.option_masks(_order or [], _catalog.sites, filter_labels(_catalog, lang))
 
 
 def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
@@ -225,18 +272,22 @@ def _react_once(state_key: str, picked: str | None, ids: tuple[str, ...], select
         st.rerun()
 
 
-def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None) -> None:
-    """The map; the view it reports is kept, a clicked marker selects its site."""
-    # The last view is handed over only when this map is new in the browser (another filter, or the
-    # user comes back to the page): a map that is already showing keeps its own view.  Handing it over
-    # on every rerun made the map and the page chase each other's previous view, rerunning endlessly.
-    view = st.session_state.get("map_view", {}) if args["key"] not in st.session_state else {}
-    out = _show_map(args, height=600, center=view.get("center"), zoom=view.get("zoom"))
+def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None, focus: bool, message: str) -> None:
+    """The map; a clicked marker selects its site."""
+    # The view of the address (a link, or the page opened again) is handed over once, when the map
+    # is new in the browser, and kept as it was (the component moves the map only when it changes):
+    # a map that is already showing keeps its own view.  A link that names a site centres on it.
+    fresh = args["key"] not in st.session_state
+    if fresh:
+        st.session_state["map_view_start"] = {} if focus else _url_view()
+    view = st.session_state.get("map_view_start", {})
+    # the map the open iframe already shows is not sent again: only the message that follows it
+    if not fresh and st.session_state.get("map_sent_token") == args["token"]:
+        args = folium_adapter.already_shown(args)
+    st.session_state["map_sent_token"] = args["token"]
+    out = _show_map(folium_adapter.with_message(args, message), height=600, center=view.get("center"), zoom=view.get("zoom"))
     if not out:
         return
-    if out.get("center") and out.get("zoom"):
-        c = out["center"]
-        st.session_state["map_view"] = {"center": (c["lat"], c["lng"]), "zoom": out["zoom"]}
     drawing = out.get("last_active_drawing") or {}
     clicked = (drawing.get("properties") or {}).get("site_id") if isinstance(drawing, dict) else None
     if clicked:
@@ -292,13 +343,20 @@ def render() -> None:
     selected = st.session_state.get("map_selected")
     if selected is not None and selected not in ids:
         selected = None
-    # The selection is shown in the table and the line above it, not drawn into the map: a map that
-    # changed with every click would be rebuilt in the browser, closing the popup the user just opened.
-    args = _map_component(version, ids_key, basemap, L, choropleth, token, _sites=shown, _catalog=catalog,
-                          _places=shown_places)
+    # The selection is marked in the open map by the message (a ring; no rebuild, so the popup the
+    # user just opened stays), and shown in the table and the line above it.
+    # a link's site is centred once, when its map is new in the browser: a URL read again later (a
+    # rerun that raced the address) must not pull the map away from what the user is doing
+    focus = (bool(st.session_state.pop("map_focus", False)) and selected is not None
+             and f"{MAP_KEY}-{basemap}" not in st.session_state)
+    places_key = _ids_key(tuple(str(p) for p in shown_places.get("place_id", [])))
+    args, order = _map_component(version, basemap, L, choropleth, token, places_key, _catalog=catalog,
+                                 _places=shown_places)
+    script = _message(version, ids_key, basemap, L, choropleth, selected, focus,
+                      str(st.session_state.get("flt_search") or ""), _order=order, _shown=shown, _catalog=catalog)
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
-    _map(args, ids, selected)
+    _map(args, ids, selected, focus, script)
     unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
     table = _table(catalog, version, shown, L)
     if len(unlocated):

@@ -197,12 +197,14 @@ _SITES_JS = """() => {
   });
   return out;
 }"""
-# Site markers on the map: the sites of every shown site layer that has drawn (each has its marker
-# on the canvas when its place is in view; an unclustered layer — the app's 38 sites — draws each).
+# Site markers on the map: the sites the page's filter shows of every shown site layer that has
+# drawn (each has its marker on the canvas when its place is in view; an unclustered layer — the
+# app's 38 sites — draws each).  The app's map holds every site and the filter reaches it as a
+# message (``shownCount``: the sites of the layer that pass it).
 _MARKERS_JS = """() => {
   const map = window.map || Object.values(window).find(v => window.L && v instanceof L.Map);
   let n = 0;
-  if (map) map.eachLayer(l => { if (l.siteId && l.drawings > 0) n += l._A.n; });
+  if (map) map.eachLayer(l => { if (l.siteId && l.drawings > 0) n += l.shownCount; });
   return n;
 }"""
 _COUNT_RE = r"(?:显示|Showing)\s*(\d+)\s*/\s*(\d+)"

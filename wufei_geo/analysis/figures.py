@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from wufei_geo.analysis.scorecards import TownScorecard
 
 # The measures the facility map offers for shading (the same figures, filtered like the map).
-MAP_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "capacity_per_10k")
+# Registered capacity and, beside it, what operates today: the map can show what runs now.
+MAP_MEASURES: tuple[str, ...] = ("site_count", "wet_waste_tpd", "wet_waste_operating_tpd", "capacity_per_10k")
 MEASURE_UNITS: dict[str, str] = {
     "site_count": "sites",
     "wet_waste_tpd": "t/d",

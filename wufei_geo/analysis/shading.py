@@ -1,10 +1,11 @@
 """How a town figure shades a map: round class breaks, their labels and colours
-(:class:`ChoroplethScale`), and per town the value, text, class and fill (:func:`town_shading`)."""
+(:class:`ChoroplethScale`: "none" its own class, edges that say which side they belong to), and
+per town the value, text, class and fill (:func:`town_shading`)."""
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wufei_geo.analysis.figures import (
@@ -69,8 +70,13 @@ def _break_text(value: float, measure: str) -> str:
 
 @dataclass
 class ChoroplethScale:
-    """Classes of a town shading: ``breaks`` b0 < b1 < …; class i holds values in (b_i, b_i+1]
-    (the first also b0); ``labels`` with units, ``colours`` per class, grey for unknown."""
+    """Classes of a town shading that do not overlap and say which side an edge belongs to.
+
+    Class 0 holds the value 0 alone — no site / no facility, its own pale colour, never the
+    lowest shade; with ``breaks`` b0 = 0 < b1 < …, class i ≥ 1 holds the values in
+    (b_(i-1), b_i], labelled "> b_(i-1) – b_i" (counts: "b_(i-1)+1 – b_i").  Unknown is grey
+    and no class.  ``labels`` and ``colours`` per class (units in the labels); ``counts``: towns
+    per class of the figures the scale was made from, ``unknown_count`` the towns unknown."""
 
     measure: str
     title: str
@@ -79,14 +85,18 @@ class ChoroplethScale:
     colours: list[str]
     unknown_colour: str
     unknown_label: str
+    counts: list[int] = field(default_factory=list)
+    unknown_count: int = 0
 
     def class_of(self, value: float | None) -> int | None:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
+        if value <= 1e-12:
+            return 0
         for i in range(len(self.breaks) - 1):
             if value <= self.breaks[i + 1] + 1e-9:
-                return i
-        return max(len(self.breaks) - 2, 0)
+                return i + 1
+        return max(len(self.breaks) - 1, 0)
 
     def colour_of(self, value: float | None) -> str:
         k = self.class_of(value)
@@ -96,33 +106,38 @@ class ChoroplethScale:
         return asdict(self)
 
 
+# what a town with the value 0 has: no site at all, or no (wet-waste) facility; other measures say "0"
+_ZERO_KEYS = {"site_count": "analysis.shading.no_sites", "wet_waste_tpd": "analysis.shading.no_facility",
+              "wet_waste_operating_tpd": "analysis.shading.none_operating",
+              "capacity_per_10k": "analysis.shading.no_facility", "capacity_vs_generation": "analysis.shading.no_facility"}
+
+
 def choropleth_scale(figures: Sequence[TownFigures], measure: str, lang: str = "zh") -> ChoroplethScale:
     """The class breaks, labels and colours of ``measure`` over ``figures`` (shares in %)."""
-    from wufei_geo.palette import CHOROPLETH_PALETTE, UNKNOWN_COLOUR
+    from wufei_geo.palette import CHOROPLETH_PALETTE, NO_FACILITY_COLOUR, UNKNOWN_COLOUR
 
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown town measure {measure!r}; expected one of {TOWN_MEASURES}")
     share = MEASURE_UNITS[measure] == "share"
     scale = 100.0 if share else 1.0
     values = [float(f.values[measure].value) * scale for f in figures if f.values[measure].value is not None]
-    breaks = [b / scale for b in nice_breaks(values, len(CHOROPLETH_PALETTE), integer=measure in _COUNT_MEASURES)]
+    # the palette's lightest shade is too close to "none" to tell apart: the classes use the others
+    shades = CHOROPLETH_PALETTE[1:]
+    breaks = [b / scale for b in nice_breaks(values, len(shades), integer=measure in _COUNT_MEASURES)]
     unit = measure_unit_text(measure, lang)
-    labels: list[str] = []
-    if len(breaks) == 1:
-        labels = [f"{_break_text(0.0, measure)} {unit}".strip()]
-        colours = [CHOROPLETH_PALETTE[0]]
-    else:
-        n = len(breaks) - 1
-        for i in range(n):
-            lo, hi = breaks[i], breaks[i + 1]
-            if measure in _COUNT_MEASURES and i > 0:
-                text = _break_text(hi, measure) if hi <= lo + 1 else f"{_break_text(lo + 1, measure)} – {_break_text(hi, measure)}"
-            else:
-                text = f"{_break_text(lo, measure)} – {_break_text(hi, measure)}"
-            labels.append(f"{text} {unit}".strip())
-        step = (len(CHOROPLETH_PALETTE) - 1) / max(n - 1, 1)
-        colours = [CHOROPLETH_PALETTE[round(i * step)] for i in range(n)]
-    return ChoroplethScale(
+    zero = t(_ZERO_KEYS[measure], lang) if measure in _ZERO_KEYS else f"{_break_text(0.0, measure)} {unit}".strip()
+    labels, colours = [zero], [NO_FACILITY_COLOUR]
+    n = len(breaks) - 1
+    for i in range(n):
+        lo, hi = breaks[i], breaks[i + 1]
+        if measure in _COUNT_MEASURES:
+            text = _break_text(hi, measure) if hi <= lo + 1 else f"{_break_text(lo + 1, measure)} – {_break_text(hi, measure)}"
+        else:
+            text = f"> {_break_text(lo, measure)} – {_break_text(hi, measure)}"
+        labels.append(f"{text} {unit}".strip())
+    step = (len(shades) - 1) / max(n - 1, 1)
+    colours += [shades[round(i * step)] for i in range(n)]
+    out = ChoroplethScale(
         measure=measure,
         title=t(f"analysis.measure.{measure}", lang),
         breaks=breaks,
@@ -131,6 +146,15 @@ def choropleth_scale(figures: Sequence[TownFigures], measure: str, lang: str = "
         unknown_colour=UNKNOWN_COLOUR,
         unknown_label=t("common.unknown", lang),
     )
+    out.counts = [0] * len(labels)
+    for f in figures:
+        v = f.values[measure].value
+        k = out.class_of(None if v is None else float(v))
+        if k is None:
+            out.unknown_count += 1
+        else:
+            out.counts[k] += 1
+    return out
 
 
 def town_shading(

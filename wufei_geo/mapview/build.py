@@ -11,6 +11,7 @@ from branca.element import Element
 
 from wufei_geo import analysis, i18n, model
 from wufei_geo.i18n import t
+from wufei_geo.mapview.emphasis import DETAIL_ZOOM, badge_plan
 from wufei_geo.mapview.geometry import (
     _feature_collection,
     _geom_for_display,
@@ -18,7 +19,7 @@ from wufei_geo.mapview.geometry import (
     mapped_sites,
     to_display_datum,
 )
-from wufei_geo.mapview.legend import Legend, _legend_html
+from wufei_geo.mapview.legend import Legend, legend_html
 from wufei_geo.mapview.links import service_links
 from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, town_figures, town_names
 from wufei_geo.mapview.payload import (
@@ -30,7 +31,14 @@ from wufei_geo.mapview.payload import (
     site_payloads,
 )
 from wufei_geo.mapview.places_layer import add_places
-from wufei_geo.mapview.renderer import MetricScale, SafeGeoJson, SiteLayer, SiteRenderer, ZoneLabels
+from wufei_geo.mapview.renderer import (
+    FitDistrict,
+    MetricScale,
+    SafeGeoJson,
+    SiteLayer,
+    SiteRenderer,
+    ZoneLabels,
+)
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
 from wufei_geo.mapview.values import _isnull
@@ -42,6 +50,7 @@ DEFAULT_CENTER = (31.15394, 121.11408)
 DISTRICT_ZOOM = 10.5  # Qingpu district seat (GeoNames 1797798)
 # the opening view puts the district this far right of / below the map's centre (legend room)
 LEGEND_ROOM_PX = (60, 40)
+FOCUS_ZOOM = 14  # a site a link names is shown at least this close
 
 
 def _zone_label(row: Any, lang: str) -> str:
@@ -81,11 +90,12 @@ def build_map(
     strings = _Strings()
     payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
     zone_layer, zone_labels, choro_info = _zone_layer(sites, zones, towns, basemap, lang, choropleth)
-    renderer = _site_renderer(strings, popup_tables, lang)
+    renderer = _site_renderer(strings, popup_tables, lang, badge_plan(mapped_sites(sites)).drawn_bits)
     m.add_child(renderer)
     rname = renderer.get_name()
+    fit = None
     if district is not None and len(district):
-        _add_district(m, district, basemap, lang)
+        fit = _add_district(m, district, basemap, lang)
     if zone_layer is not None:
         zone_layer.options_js = zone_layer.options_js.replace("{renderer}", rname)
         zone_layer.add_to(m)
@@ -98,11 +108,12 @@ def build_map(
     _add_site_layers(m, payloads, renderer, lang)
     if selected_site is not None:
         _add_selection(m, sites, selected_site, basemap)
-    badges = [b for b in MARKER_BADGES if b.column in sites.columns]
-    m.add_child(Legend(_legend_html(lang, [c for c in model.CATEGORIES if c in payloads], choro_info, basemap, badges)))
+    m.add_child(Legend(legend_html(lang, mapped_sites(sites), choro_info, basemap, approx_zones=zones_approximate(zones))))
     m.add_child(MetricScale())
     add_places(m, places, lang, basemap)  # issue 24: places are their own layer (None: none drawn)
     folium.LayerControl(collapsed=True).add_to(m)
+    if fit is not None:  # after the zones and the legend: it keeps the legend off them
+        m.add_child(FitDistrict(fit, renderer))
     if asset_base is not None:
         use_local_assets(m, asset_base)
     return m
@@ -159,15 +170,8 @@ def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataF
     """(the zones layer, the zone labels at their anchors, the choropleth's legend info) — None/[]/None without zones."""
     if zones is None or not len(zones):
         return None, [], None
-    approx_any = (zones.get("boundary_quality") == "approximate").any() if "boundary_quality" in zones else False
-    layer_name = t("map.zones_approx" if approx_any else "map.zones", lang)
-    # values, classes, labels and colours: the analysis core's (one owner, issue 11)
-    choro_info: dict | None = None
-    shades: dict[str, dict] | None = None
-    if choropleth:
-        scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
-        choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
-                      "colours": scale.colours, "unknown_colour": scale.unknown_colour}
+    layer_name = t("map.zones_approx" if zones_approximate(zones) else "map.zones", lang)
+    shades, choro_info = zone_shading(sites, zones, towns, lang, choropleth)
     feats, labels = [], []
     for row in zones.itertuples(index=False):
         geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
@@ -186,22 +190,42 @@ def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataF
     return SafeGeoJson(_feature_collection(feats), layer_name, zone_opts, kind="zones"), labels, choro_info
 
 
+def zones_approximate(zones: pd.DataFrame | None) -> bool:
+    """Whether any zone's boundary is approximate (the legend then explains the dashed outline)."""
+    return bool(zones is not None and "boundary_quality" in zones and (zones["boundary_quality"] == "approximate").any())
+
+
+def zone_shading(sites: pd.DataFrame, zones: pd.DataFrame, towns: pd.DataFrame | None, lang: str,
+                 choropleth: str | None) -> tuple[dict[str, dict] | None, dict | None]:
+    """(town code → shade, the legend's shading info) of ``sites`` — (None, None) unshaded.
+
+    Values, classes, labels and colours are the analysis core's (one owner, issue 11)."""
+    if not choropleth:
+        return None, None
+    scale, shades = analysis.town_shading(town_figures(sites, zones, towns), choropleth, lang)
+    choro_info = {"label": t(f"choropleth.{choropleth}", lang), "labels": scale.labels,
+                  "colours": scale.colours, "unknown_colour": scale.unknown_colour,
+                  "counts": scale.counts, "unknown_count": scale.unknown_count}
+    return shades, choro_info
+
+
+def shade_properties(code: str, lang: str, shades: dict[str, dict], choro_info: dict) -> dict[str, object]:
+    """The properties a shaded zone carries (fill, texts, value) for town ``code``."""
+    unknown = t("common.unknown", lang)
+    shade = shades.get(code) or {"value": None, "text": unknown, "label": unknown, "fill": UNKNOWN_COLOUR}
+    return {"mlabel": choro_info["label"], "fill": shade["fill"], "mtext": shade["text"],
+            "mshort": shade["label"], "mvalue": shade["value"]}
+
+
 def _zone_properties(row: Any, lang: str, shades: dict[str, dict] | None, choro_info: dict | None) -> dict[str, object]:
     approx = getattr(row, "boundary_quality", None) == "approximate"
     props: dict[str, object] = {"name": _zone_label(row, lang), "approx": approx, "code": str(row.town_code)}
     if shades is not None and choro_info is not None:
-        unknown = t("common.unknown", lang)
-        shade = shades.get(str(row.town_code)) or {"value": None, "text": unknown, "label": unknown,
-                                                   "fill": UNKNOWN_COLOUR}
-        props["mlabel"] = choro_info["label"]
-        props["fill"] = shade["fill"]
-        props["mtext"] = shade["text"]
-        props["mshort"] = shade["label"]
-        props["mvalue"] = shade["value"]
+        props.update(shade_properties(str(row.town_code), lang, shades, choro_info))
     return props
 
 
-def _site_renderer(strings: _Strings, popup_tables: dict, lang: str) -> SiteRenderer:
+def _site_renderer(strings: _Strings, popup_tables: dict, lang: str, badge_on: int) -> SiteRenderer:
     """The renderer asset's per-map configuration: string table, labels, colours, badges."""
     return SiteRenderer(
         {
@@ -220,7 +244,13 @@ def _site_renderer(strings: _Strings, popup_tables: dict, lang: str) -> SiteRend
                 "overdue": t("field.overdue", lang),
                 "yes": t("common.yes", lang),
                 "same": t("map.same_place", lang),
+                "stack": t("map.stack.tip", lang),
+                "stackList": t("map.stack.list", lang),
+                "stackBack": t("map.stack.back", lang),
             },
+            "detailZoom": DETAIL_ZOOM,
+            "badgeOn": badge_on,  # the badges drawn (emphasis.badge_plan); the others are in the legend
+            "focusZoom": FOCUS_ZOOM,
             # [column, glyph, label, fill, text colour, corner] of each marker badge, in bit order
             # (style.MARKER_BADGES)
             "badges": [[b.column, b.glyph, t(b.label_key, lang), b.colour, b.text_colour, b.corner] for b in MARKER_BADGES],
@@ -231,8 +261,9 @@ def _site_renderer(strings: _Strings, popup_tables: dict, lang: str) -> SiteRend
     )
 
 
-def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str) -> None:
-    """The district outline, and the opening view that holds the whole district."""
+def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str) -> list[list[float]]:
+    """The district outline, and the opening view that holds the whole district (a first guess
+    for a ~900×600 px map; the browser fits it to the map's real size: its bounds are returned)."""
     d_feats = []
     for geom in district.geometry:
         g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
@@ -242,11 +273,10 @@ def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str
                 kind="district").add_to(m)
     minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
     blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)
-    # The opening view holds the whole district in a ~900×600 px map at a fixed zoom, the
-    # district a little right of and below centre so the legend (top-left) has the empty north-west
-    # beside it and covers no part of the district.  No fitBounds:
-    # it ran at whatever size streamlit-folium's frame had at that moment, so the opening zoom
-    # changed from one rerun to the next (10.5 on a first load, 11 after a language switch).
+    # The first guess holds the whole district in a ~900×600 px map, a little right of and below
+    # centre so the legend (top-left) has the empty north-west beside it.  The browser then fits
+    # it once per map (FitDistrict), not on every redraw: Leaflet's fitBounds on every rerun gave
+    # another opening zoom after each (10.5 on a first load, 11 after a language switch).
     px_per_deg = 256 * 2**DISTRICT_ZOOM / 360
     # (north-south: ~1.17 px per px of longitude at 31°N in Web Mercator)
     m.location = [
@@ -254,6 +284,7 @@ def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str
         float(blon.mean()) - LEGEND_ROOM_PX[0] / px_per_deg,
     ]
     m.options["zoom"] = DISTRICT_ZOOM
+    return [[float(blat.min()), float(blon.min())], [float(blat.max()), float(blon.max())]]
 
 
 def _add_site_layers(m: folium.Map, payloads: dict[str, dict], renderer: SiteRenderer, lang: str) -> None:

@@ -59,6 +59,7 @@ def service_links(
                     },
                     "properties": {
                         "label": t("map.served_by", lang, station=station_name, town=names.get(code, code)),
+                        "site_id": str(row.site_id),  # the map hides the link with its station
                     },
                 }
             )

@@ -59,6 +59,10 @@ class SiteRenderer(JSCSSMixin, MacroElement):
         .wf-zone-label:before{display:none}
         .wf-same{margin-top:4px;border-top:1px solid #ddd;padding-top:3px;font-size:12px}
         .wf-same ul{margin:2px 0 0 14px;padding:0}
+        .wf-stack{font-size:12px;line-height:1.35}
+        .wf-stack ul{margin:3px 0 0 16px;padding:0}
+        .wf-stack li{margin:2px 0}
+        .wf-stack-back{display:block;font-size:12px;margin-bottom:3px}
         </style>
         {% if this.inline_js %}<script>{{ this.inline_js }}</script>{% endif %}
         {% endmacro %}
@@ -213,3 +217,23 @@ class MetricScale(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "MetricScale"
+
+
+class FitDistrict(MacroElement):
+    """The opening view: the district as large as the map allows with the legend beside it, not
+    over it (``WufeiMap.fitDistrict``: measured in the browser, once per map — a later drawing
+    keeps the user's view).  ``bounds``: ``[[south, west], [north, east]]``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        WufeiMap.fitDistrict({{ this.renderer.get_name() }}, {{ this._parent.get_name() }}, {{ this.bounds_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], renderer: SiteRenderer) -> None:
+        super().__init__()
+        self._name = "FitDistrict"
+        self.bounds_json = json.dumps(bounds)
+        self.renderer = renderer

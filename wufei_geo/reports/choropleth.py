@@ -11,6 +11,24 @@ import pandas as pd
 
 from wufei_geo.analysis import TOWN_MEASURES, TownFigures, town_shading
 from wufei_geo.i18n import t
+from wufei_geo.mapview.geometry import label_anchor
+
+
+def _name_label(m: folium.Map, geometry: object, name: str) -> None:
+    """The town's name at a point well inside its zone (the same anchor as the facility map's)."""
+    anchor = label_anchor(geometry)
+    if anchor is None:
+        return
+    folium.Marker(
+        (anchor[1], anchor[0]),
+        icon=folium.DivIcon(
+            html=('<div class="wf-town-name" style="position:absolute;transform:translate(-50%,-50%);'
+                  'white-space:nowrap;font:11px/1.2 sans-serif;background:rgba(255,255,255,.7);padding:0 3px;'
+                  f'pointer-events:none">{escape(name)}</div>'),
+            icon_size=(0, 0),
+        ),
+        interactive=False,
+    ).add_to(m)
 
 
 def scorecard_choropleth(
@@ -55,6 +73,7 @@ def scorecard_choropleth(
         ).add_to(m)
         minx, miny, maxx, maxy = row["geometry"].bounds
         bounds += [(miny, minx), (maxy, maxx)]
+        _name_label(m, row["geometry"], str(name or code))
     if bounds:
         m.fit_bounds([[min(b[0] for b in bounds), min(b[1] for b in bounds)],
                       [max(b[0] for b in bounds), max(b[1] for b in bounds)]])

@@ -38,7 +38,8 @@
     var sc = R.scale, minPx = R.minPx;
     function val(v) { return v === null ? '<span class="wf-unk">' + esc(R.unknown) + '</span>' : esc(v); }
     R.esc = esc;
-    R.layers = [];  // every site layer of this map (shown or not), for the same-place lookup
+    R.layers = [];
+    global.WufeiMap.current = R;  // the renderer of the map drawn last (the page's messages go to it)  // every site layer of this map (shown or not), for the same-place lookup
 
     // popup text j of site p in layer payload D: undefined = row not applicable, null = unknown
     function fv(D, p, j) {
@@ -85,7 +86,7 @@
         var A = layer._A, lo = 0, hi = A.n;
         while (lo < hi) { var mid = (lo + hi) >> 1; if (A.qx[mid] < qx) lo = mid + 1; else hi = mid; }
         for (var i = lo; i < A.n && A.qx[i] === qx; i++)
-          if (A.qy[i] === qy) out.push([layer._cat, R.props(A.D, i), A.D]);
+          if (A.qy[i] === qy && layer._shown(i)) out.push([layer._cat, R.props(A.D, i), A.D]);
       });
       return out;
     };
@@ -145,9 +146,9 @@
         if (key === R._tipKey) return;
         R._tipKey = key;
         if (!hit || hit.kind !== 'site') { map.closeTooltip(R._tip); return; }
-        var A = hit.layer._A, p = R.props(A.D, hit.i);
+        var A = hit.layer._A, p = R.props(A.D, hit.i), pile = R.pileOf(hit.layer, hit.i);
         R._tip.options.offset = [0, -p.r / 2];
-        R._tip.setLatLng(hit.latlng).setContent(R.tip(hit.layer._cat, p, A.D));
+        R._tip.setLatLng(hit.latlng).setContent(pile ? R.pileTip(pile) : R.tip(hit.layer._cat, p, A.D));
         map.openTooltip(R._tip);
       });
       map.on('tooltipopen', function (e) {
@@ -158,8 +159,167 @@
         var hit = R._hit(map, e.latlng);
         if (!hit) return;
         if (hit.kind === 'group') { hit.layer._zoomTo(hit.g); return; }
+        var pile = R.pileOf(hit.layer, hit.i);
+        if (pile) { R.openPile(map, pile); return; }
         hit.layer._open(hit.i);
       });
+      // an open popup is never under the legend: the legend folds while it is open
+      map.on('popupopen', function () {
+        var d = document.querySelector('.wf-legend details');
+        if (d && d.open) { d.open = false; R._legendFolded = true; }
+      });
+      map.on('popupclose', function () {
+        var d = document.querySelector('.wf-legend details');
+        if (d && R._legendFolded && !map._popup) { d.open = true; R._legendFolded = false; }
+      });
+      // the view reaches whoever listens (the app writes it into the address) without a rerun
+      map.on('moveend', function () { if (R.onView) R.onView(map); });
+    };
+
+    // --- stacks: sites drawn on top of one another at this zoom ------------------------------
+    // After each drawing, sites whose markers overlap so that one hides another (centres closer
+    // than the mean of their radii) form a stack: it is drawn with a count, its tooltip says how
+    // many sites it holds, and a click lists them, each entry opening that site's popup.
+    R.pileOf = function (layer, i) {
+      var pile = R._pileOf && R._pileOf.get(layer._leaflet_id + ':' + i);
+      return pile && pile.members.length > 1 ? pile : null;
+    };
+    function memberName(m) { var p = R.props(m.layer._A.D, m.i); return p; }
+    R.pileTip = function (pile) {
+      var h = '<b>' + esc(R.lab.stack.replace('{n}', pile.members.length)) + '</b>';
+      pile.members.slice(0, 8).forEach(function (m) { h += '<br>' + esc(memberName(m).n); });
+      if (pile.members.length > 8) h += '<br>…';
+      return h;
+    };
+    R.openPile = function (map, pile) {
+      var box = document.createElement('div');
+      box.className = 'wf-pop wf-stack';
+      var head = document.createElement('b');
+      head.textContent = R.lab.stackList.replace('{n}', pile.members.length);
+      box.appendChild(head);
+      var ul = document.createElement('ul');
+      pile.members.forEach(function (m) {
+        var p = memberName(m), st = p.s >= 0 ? R.st[p.s] : null, li = document.createElement('li');
+        var a = document.createElement('a');
+        a.href = '#'; a.className = 'wf-stack-entry'; a.setAttribute('data-site', p.site_id);
+        a.textContent = p.n + ' (' + p.site_id + ')';
+        a.addEventListener('click', function (ev) { ev.preventDefault(); m.layer._open(m.i, pile); });
+        li.appendChild(a);
+        var note = document.createElement('span');
+        note.textContent = ' · ' + R.cat[m.layer._cat] + ' · ' + (st ? st[0] : R.unknown);
+        li.appendChild(note);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+      var top = pile.members[pile.members.length - 1];
+      L.popup({maxWidth: 380, offset: [0, 7 - top.r]}).setLatLng(top.layer._latlng(top.i)).setContent(box).openOn(map);
+    };
+
+    // stacks of the last drawing: union of overlapping drawn sites on a screen grid
+    R._findPiles = function () {
+      var items = [], cells = new Map(), CELL = 40;
+      R.layers.forEach(function (layer) {
+        if (!layer._map) return;
+        layer.drawn.forEach(function (d) {
+          if (d.kind === 'site') items.push({layer: layer, i: d.i, x: d.x, y: d.y, r: d.r});
+        });
+      });
+      var parent = items.map(function (_, k) { return k; });
+      function find(k) { while (parent[k] !== k) { parent[k] = parent[parent[k]]; k = parent[k]; } return k; }
+      items.forEach(function (it, k) {
+        var cx = Math.floor(it.x / CELL), cy = Math.floor(it.y / CELL);
+        for (var gx = cx - 1; gx <= cx + 1; gx++) for (var gy = cy - 1; gy <= cy + 1; gy++) {
+          var list = cells.get(gx * 67108864 + gy);
+          if (!list) continue;
+          list.forEach(function (j) {
+            var o = items[j], dx = o.x - it.x, dy = o.y - it.y, lim = (o.r + it.r) / 2;
+            if (dx * dx + dy * dy < lim * lim) parent[find(j)] = find(k);
+          });
+        }
+        var key = cx * 67108864 + cy;
+        (cells.get(key) || cells.set(key, []).get(key)).push(k);
+      });
+      var piles = new Map(), pileOf = new Map();
+      items.forEach(function (it, k) {
+        var root = find(k), pile = piles.get(root);
+        if (!pile) { pile = {members: []}; piles.set(root, pile); }
+        pile.members.push(it);
+        pileOf.set(it.layer._leaflet_id + ':' + it.i, pile);
+      });
+      R._pileOf = pileOf;
+      R.piles = [];
+      piles.forEach(function (p) { if (p.members.length > 1) R.piles.push(p); });
+      return R.piles;
+    };
+
+    // --- the filter, the selection and the emphasis, sent by the page as one small message ------
+    // mask: base64 bit set over every site of every layer in layer order (bit set = shown);
+    // badges: bit set of the marker badges drawn (the others are summarised in the legend);
+    // zones: {code: {fill, mtext, mshort, mvalue}} (shading of the shown sites) or null;
+    // legend: the legend's HTML for the shown sites; select: the selected site id or null;
+    // focus: centre on the selected site and open its popup (a link was opened).
+    // the sites shown: a base64 bit set over every site in layer order (null: all); false when
+    // it is the set already shown (nothing is drawn again)
+    R.applyMask = function (b64, now) {
+      if (b64 === R._maskB64) return false;
+      R._maskB64 = b64;
+      var bytes = atob(b64 || ''), off = 0;
+      R.layers.forEach(function (layer) {
+        var n = layer._A.n, mask = new Uint8Array(n), count = 0;
+        for (var i = 0; i < n; i++) {
+          var k = off + i, on = b64 === null ? 1 : (bytes.charCodeAt(k >> 3) >> (k & 7)) & 1;
+          mask[i] = on; count += on;
+        }
+        off += n;
+        layer._setMask(mask, count);
+      });
+      // now: drawn at once (a preview while the page is busy; the next frame may be far off)
+      if (R._canvas) { if (now && R._canvas._map) R._canvas._redraw(); else R._canvas.requestDraw(); }
+      return true;
+    };
+    R.siteCount = function () { return R.layers.reduce(function (a, l) { return a + l._A.n; }, 0); };
+
+    R.apply = function (map, msg) {
+      R.applyMask(msg.mask === undefined ? null : msg.mask);
+      R.badgeOn = msg.badges === undefined ? -1 : msg.badges;
+      R._selected = null;
+      if (msg.select) R.layers.forEach(function (layer) {
+        for (var i = 0; i < layer._A.n; i++) if (String(layer.siteId(i)) === msg.select && layer._shown(i)) R._selected = {layer: layer, i: i};
+      });
+      (R.links || []).forEach(function (l) {
+        var on = !l.site || R.layers.some(function (layer) { return layer._shownId(l.site); });
+        l.layer.setStyle({opacity: on ? 0.9 : 0}); l.layer.options.interactive = on;
+      });
+      if (msg.zones && R.zones) Object.keys(R.zones).forEach(function (code) {
+        var z = R.zones[code], p = z.feature.properties, v = msg.zones[code];
+        if (!v) return;
+        for (var key in v) p[key] = v[key];
+        z.setStyle(zoneOptions(R).style(z.feature));
+        if (R.labelTips && R.labelTips[code]) R.labelTips[code].setContent(labelHtml(R, {name: p.name, sub: p.mshort}));
+      });
+      if (msg.legend !== undefined) {
+        var box = document.querySelector('.wf-legend');
+        if (box) {
+          var d = box.querySelector('details'), open = d ? d.open : true;
+          box.innerHTML = msg.legend;
+          d = box.querySelector('details'); if (d) d.open = open;
+        }
+      }
+      if (R._canvas) R._canvas.requestDraw();
+      if (msg.focus && R._selected) {
+        var s = R._selected, ll = s.layer._latlng(s.i);
+        map.setView(ll, Math.max(map.getZoom(), R.focusZoom), {animate: false});
+        // the popup is measured once Leaflet's stylesheet applies (the component appends it
+        // without waiting): centred across, down the map only as far as the popup needs
+        whenStyled(map, function () {
+          s.layer._open(s.i, null, true);
+          var pop = map.getContainer().querySelector('.leaflet-popup'), H = map.getSize().y;
+          var top = pop ? pop.getBoundingClientRect().top - map.getContainer().getBoundingClientRect().top : H;
+          if (top < 10) map.panBy([0, -Math.min(10 - top, H / 2 - 20)], {animate: false});
+          R.focused = String(s.layer.siteId(s.i));
+        });
+      }
+      R.applied = (R.applied || 0) + 1;
     };
 
     R._hit = function (map, latlng) {
@@ -173,6 +333,13 @@
       return null;
     };
     return R;
+  }
+
+  // run fn once Leaflet's stylesheet applies to the map (its panes are positioned), at most ~10 s on
+  function whenStyled(map, fn, tries) {
+    var pane = map.getPane('popupPane');
+    if ((pane && getComputedStyle(pane).position === 'absolute') || (tries || 0) > 600) { fn(); return; }
+    L.Util.requestAnimFrame(function () { whenStyled(map, fn, (tries || 0) + 1); });
   }
 
   // --- drawing ---------------------------------------------------------------------------------
@@ -191,6 +358,9 @@
       ctx.beginPath(); ctx.arc(x, y, r - 2, 0, TAU); ctx.fillStyle = colour; ctx.fill();
     }
     if (glyph) stampText(ctx, glyph, 'bold 11px sans-serif', '#ffffff', x, y);
+    bits &= R.badgeOn === undefined ? -1 : R.badgeOn;
+    // below the detail zoom one state per site at most: the first in MARKER_BADGES order
+    if (bits && R._zoom < R.detailZoom) bits &= -bits;
     if (!bits) return;
     var half = R.badgePx / 2;
     for (var k = 0; k < R.badges.length; k++) {
@@ -223,6 +393,14 @@
       textSprites.set(key, sp);
     }
     ctx.drawImage(sp.cv, x - sp.w / 2, y - sp.h / 2, sp.w, sp.h);
+  }
+
+  // the number of sites in a stack, in a small dark bubble at its top-right
+  function drawCount(ctx, x, y, n) {
+    var r = n < 10 ? 7 : 9;
+    ctx.beginPath(); ctx.arc(x, y, r + 1, 0, TAU); ctx.fillStyle = '#ffffff'; ctx.fill();
+    ctx.beginPath(); ctx.arc(x, y, r, 0, TAU); ctx.fillStyle = '#222222'; ctx.fill();
+    stampText(ctx, String(n), 'bold 10px sans-serif', '#ffffff', x, y);
   }
 
   function groupRadius(n) { return n < 10 ? 14 : n < 100 ? 17 : n < 1000 ? 20 : 23; }
@@ -280,6 +458,16 @@
         var layers = this._R.layers, t0 = performance.now();
         for (var k = 0; k < layers.length; k++)
           if (layers[k]._map) layers[k]._drawOn(this._ctx, map, b);
+        var R = this._R, ctx = this._ctx, o = map.getPixelOrigin();
+        R._findPiles().forEach(function (pile) {
+          var top = pile.members[pile.members.length - 1];
+          drawCount(ctx, top.x - o.x + top.r * 0.75, top.y - o.y - top.r * 0.75, pile.members.length);
+        });
+        if (R._selected && R._selected.layer._map) {
+          var s = R._selected, sx = s.layer._A.mx[s.i] * 256 * Math.pow(2, map.getZoom()) - o.x;
+          var sy = s.layer._A.my[s.i] * 256 * Math.pow(2, map.getZoom()) - o.y;
+          ctx.beginPath(); ctx.arc(sx, sy, 20, 0, TAU); ctx.lineWidth = 4; ctx.strokeStyle = '#00bcd4'; ctx.stroke();
+        }
         (this.drawMs = this.drawMs || []).push(performance.now() - t0);  // each drawing's time (diagnostics)
         map.fire('wf:sitesdrawn');  // the town labels step out of the way of what was drawn
       }
@@ -295,6 +483,8 @@
         this._A = R.decode(D);
         this._glyph = R.glyph[cat];
         this._groupsZoom = null;
+        this._mask = null;     // Uint8Array: 1 = shown by the page's filter (null: all)
+        this.shownCount = this._A.n;
         this.represented = 0;  // sites on screen after the last drawing (a group counts as its sites)
         this.drawn = [];       // what the last drawing put on screen: [{kind, i | g, n, x, y, r, colour}]
       },
@@ -312,12 +502,20 @@
         if (this._R._canvas) this._R._canvas.requestDraw();
       },
 
+      _shown: function (i) { return !this._mask || this._mask[i] === 1; },
+      _shownId: function (id) {
+        for (var i = 0; i < this._A.n; i++) if (String(this.siteId(i)) === id) return this._shown(i);
+        return false;
+      },
+      _setMask: function (mask, count) { this._mask = mask; this.shownCount = count; this._groupsZoom = null; },
+
       // groups of this layer's sites at zoom z: one per grid cell of cellPx screen pixels
       _groups: function (z) {
         if (this._groupsZoom === z) return this._grp;
         var A = this._A, R = this._R, S = 256 * Math.pow(2, z), cell = R.cellPx, cells = new Map();
         var nst = R.st.length + 1, out = [];
         for (var i = 0; i < A.n; i++) {
+          if (!this._shown(i)) continue;
           var px = A.mx[i] * S, py = A.my[i] * S, key = Math.floor(px / cell) * 67108864 + Math.floor(py / cell);
           var g = cells.get(key);
           if (g === undefined) {
@@ -339,7 +537,10 @@
         var R = this._R, A = this._A, z = map.getZoom(), S = 256 * Math.pow(2, z);
         var o = map.getPixelOrigin(), pad = 40, drawn = [], represented = 0, glyph = this._glyph;
         var minX = b.min.x - pad, minY = b.min.y - pad, maxX = b.max.x + pad, maxY = b.max.y + pad;
+        var mask = this._mask;
+        R._zoom = z;
         function site(i) {
+          if (mask && !mask[i]) return;
           var x = A.mx[i] * S - o.x, y = A.my[i] * S - o.y;
           if (x < minX || x > maxX || y < minY || y > maxY) return;
           var c = A.D.c[i], s = (c & 7) - 1, d = R.minPx + (c >> 6);
@@ -388,10 +589,22 @@
 
       // the site's popup (shared by the sites at the same point), and a click event for listeners
       // (streamlit-folium reads e.layer.toGeoJSON().properties.site_id)
-      _open: function (i) {
+      _open: function (i, pile, noPan) {
         var R = this._R, A = this._A, map = this._map, p = R.props(A.D, i), ll = this._latlng(i), cat = this._cat;
-        var same = R.at(A.qx[i], A.qy[i]);
-        L.popup({maxWidth: 380, offset: [0, 7 - p.r / 2]}).setLatLng(ll).setContent(R.pop(cat, p, A.D, same)).openOn(map);
+        var same = R.at(A.qx[i], A.qy[i]), content = R.pop(cat, p, A.D, same);
+        if (pile) {  // opened from a stack's list: a way back to the list
+          var box = document.createElement('div');
+          box.innerHTML = content;
+          var back = document.createElement('a');
+          back.href = '#'; back.className = 'wf-stack-back';
+          back.textContent = R.lab.stackBack.replace('{n}', pile.members.length);
+          back.addEventListener('click', function (ev) { ev.preventDefault(); R.openPile(map, pile); });
+          box.insertBefore(back, box.firstChild);
+          content = box;
+        }
+        // never taller than the map less room for the marker: a long popup scrolls
+        var maxH = Math.max(160, map.getSize().y - 140);
+        L.popup({maxWidth: 380, maxHeight: maxH, offset: [0, 7 - p.r / 2], autoPan: !noPan}).setLatLng(ll).setContent(content).openOn(map);
         var feature = {type: 'Feature', properties: p, geometry: {type: 'Point', coordinates: [ll.lng, ll.lat]}};
         this.fire('click', {latlng: ll, layer: {feature: feature, toGeoJSON: function () { return feature; }}});
       },
@@ -431,7 +644,10 @@
   function linkOptions(R) {
     return {
       style: function () { return {color: '#e8950c', weight: 2, dashArray: '6 4', opacity: 0.9}; },
-      onEachFeature: function (f, layer) { layer.bindTooltip(R.esc(f.properties.label)); }
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(R.esc(f.properties.label));
+        (R.links = R.links || []).push({layer: layer, site: f.properties.site_id});  // hidden with its station
+      }
     };
   }
 
@@ -444,11 +660,12 @@
     if (!map.getPane('wfLabels')) {
       var pane = map.createPane('wfLabels'); pane.style.zIndex = 450; pane.style.pointerEvents = 'none';
     }
+    R.labelTips = {};
     Z.forEach(function (z) {
-      var html = R.esc(z.name) + (z.sub !== undefined ? '<br><small>' + R.esc(z.sub) + '</small>' : '');
       var t = L.tooltip({permanent: true, direction: 'center', className: 'wf-zone-label', interactive: false,
-                         opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(html);
+                         opacity: 1, pane: 'wfLabels', wfCode: z.code}).setLatLng([z.lat, z.lng]).setContent(labelHtml(R, z));
       t.addTo(G);
+      R.labelTips[z.code] = t;
     });
     // a label moved well off its anchor is tied to it by a thin leader line (same pane, no events)
     var leaders = L.layerGroup();
@@ -508,6 +725,10 @@
     });
     [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
     return G;
+  }
+
+  function labelHtml(R, z) {
+    return R.esc(z.name) + (z.sub !== undefined && z.sub !== null ? '<br><small>' + R.esc(z.sub) + '</small>' : '');
   }
 
   // Every site and group the last canvas drawing put on screen, as circles in container pixels.
@@ -575,21 +796,30 @@
     for (var c in zones) if (c !== code && inZone(zones[c], latlng)) return true;
     return false;
   }
+  // where a moved label's centre may go: 0 = its own town, 1 = another town of the district (only
+  // where its own town has no clear spot; the leader line ties it to its anchor), -1 = outside
+  // the district (never: "Chonggu Town" once went 90 px north of it)
+  function spotTier(zones, code, latlng) {
+    if (!zones[code]) return inOtherZone(zones, code, latlng) ? -1 : 0;
+    if (inZone(zones[code], latlng)) return 0;
+    return inOtherZone(zones, code, latlng) ? 1 : -1;
+  }
   function clearSpot(map, d, sites, boxes, zones) {
-    var a = d.a, w = d.w, h = d.h;
+    var a = d.a, w = d.w, h = d.h, code = d.t.options.wfCode;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
     var rx = w + LABEL_FAR, ry = h + LABEL_FAR;
     sites = sites.filter(function (c) { return Math.abs(c.x - a.x) < rx + c.r && Math.abs(c.y - a.y) < ry + c.r; });
-    var least = covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
+    // a spot's cost: what covers it first, then the tier (own town before the rest of the district)
+    var least = 2 * covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
     if (!least) return best;
     var tries = labelMoves(w, h);
     for (var k = 0; k < tries.length && least; k++) {
-      var dx = tries[k][0], dy = tries[k][1], n = covered(labelBox(a, w, h, dx, dy), sites, boxes, least);
-      // the name stays in its own town (or just outside the district): a label moved into the
-      // next zone would name the wrong town
-      if (n < least && !inOtherZone(zones, d.t.options.wfCode, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)))) {
-        least = n; best = [dx, dy];
-      }
+      var dx = tries[k][0], dy = tries[k][1];
+      var n = covered(labelBox(a, w, h, dx, dy), sites, boxes, Math.ceil(least / 2));
+      if (2 * n >= least) continue;
+      var tier = spotTier(zones, code, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)));
+      if (tier < 0 || 2 * n + tier >= least) continue;
+      least = 2 * n + tier; best = [dx, dy];
     }
     return best;
   }
@@ -607,6 +837,65 @@
     return out.sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; });
   }
 
+  // The opening view: the largest zoom (in steps of the map's zoom snap) at which the district's
+  // bounds b fit the map and the legend covers no town — centred, or moved towards the
+  // bottom-right as far as the legend needs.  Once per map: a later drawing (another language or
+  // shading) keeps the user's view; a view from the address or a linked site comes after it.
+  function fitDistrict(R, map, b) {
+    if (map.__wfFitted) return;
+    map.__wfFitted = true;
+    var size = map.getSize(), pad = 10, step = map.options.zoomSnap || 0.25, box = null;
+    if (!size.x || !size.y) return;
+    var legend = document.querySelector('.wf-legend');
+    if (legend) {
+      var c = map.getContainer().getBoundingClientRect(), r = legend.getBoundingClientRect();
+      box = {x0: r.left - c.left - 4, y0: r.top - c.top - 4, x1: r.right - c.left + 4, y1: r.bottom - c.top + 4};
+    }
+    var rings = [];  // every zone ring as normalised Web Mercator coordinates
+    Object.keys(R.zones || {}).forEach(function (code) {
+      (function walk(a) {
+        if (!a.length) return;
+        if (a[0].lat === undefined) { a.forEach(walk); return; }
+        rings.push(a.map(function (p) { return [mercX(p.lng), mercY(p.lat)]; }));
+      })(R.zones[code].getLatLngs());
+    });
+    var x0 = mercX(b[0][1]), y0 = mercY(b[1][0]), x1 = mercX(b[1][1]), y1 = mercY(b[0][0]);
+    function hits(S, ox, oy) {  // does the legend box meet a zone with the bounds' corner at (ox, oy)?
+      if (!box) return false;
+      for (var k = 0; k < rings.length; k++) {
+        var ring = rings[k], pts = ring.map(function (p) { return [(p[0] - x0) * S + ox, (p[1] - y0) * S + oy]; });
+        for (var i = 0; i < pts.length; i++)
+          if (pts[i][0] >= box.x0 && pts[i][0] <= box.x1 && pts[i][1] >= box.y0 && pts[i][1] <= box.y1) return true;
+        for (var t = 0; t <= 1.0001; t += 0.1) {
+          var probe = [[box.x0 + t * (box.x1 - box.x0), box.y1], [box.x1, box.y0 + t * (box.y1 - box.y0)]];
+          for (var q = 0; q < probe.length; q++) if (inPx(pts, probe[q])) return true;
+        }
+      }
+      return false;
+    }
+    for (var z = Math.floor(map.getMaxZoom() / step) * step; z >= map.getMinZoom(); z -= step) {
+      var S = 256 * Math.pow(2, z), bw = (x1 - x0) * S, bh = (y1 - y0) * S;
+      if (bw > size.x - 2 * pad || bh > size.y - 2 * pad) continue;
+      var cx = (size.x - bw) / 2, cy = (size.y - bh) / 2, mx = size.x - pad - bw, my = size.y - pad - bh;
+      for (var t = 0; t <= 1.0001; t += 0.125) {
+        var ox = cx + (mx - cx) * t, oy = cy + (my - cy) * t;
+        if (hits(S, ox, oy)) continue;
+        var centre = L.latLng(unmercLat(y0 + (size.y / 2 - oy) / S), (x0 + (size.x / 2 - ox) / S - 0.5) * 360);
+        map.setView(centre, z, {animate: false});
+        R.fitZoom = z;
+        return;
+      }
+    }
+  }
+  function inPx(pts, p) {
+    var inside = false;
+    for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      var a = pts[i], b = pts[j];
+      if ((a[1] > p[1]) !== (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]) inside = !inside;
+    }
+    return inside;
+  }
+
   // the legend starts folded on a map narrower than minPx
   function foldLegend(legendId, mapId, minPx) {
     var d = document.querySelector('#' + legendId + ' details');
@@ -615,6 +904,8 @@
 
   global.WufeiMap = {
     renderer: renderer, zoneOptions: zoneOptions, districtOptions: districtOptions, linkOptions: linkOptions,
-    zoneLabels: zoneLabels, foldLegend: foldLegend, esc: esc
+    zoneLabels: zoneLabels, foldLegend: foldLegend, fitDistrict: fitDistrict, esc: esc,
+    // the page's message (filter, selection, emphasis) to the map drawn last: see R.apply
+    apply: function (map, msg) { if (global.WufeiMap.current) global.WufeiMap.current.apply(map, msg); }
   };
 })(window);

@@ -1,0 +1,108 @@
+/* wufei-geo: the runtime of app_pages/folium_adapter.py in streamlit-folium's map iframe.
+ *
+ * Run by the first render (prefixed to the map's script) and by every later map (the component's
+ * ``feature_group`` argument): ``__wfShow(token, html, draw)`` draws a map into the one Leaflet
+ * map of the iframe.  While ``draw`` runs, ``L.map`` answers the existing map, and every layer
+ * added to the map, control added, and map event handler registered is recorded; the next map
+ * removes them first.  The legend and other HTML of the map live in ``#wf_html`` and are replaced
+ * with it.  ``__wfFollowView()`` writes the map's view into the page's address after every move,
+ * without telling Streamlit (no rerun): a copied link then opens the same view.
+ */
+if (!window.__wfShow) {
+  window.__wfShow = function (token, html, draw) {
+    if (window.__wfToken === token) return;
+    var M = window.map, added = window.__wfAdded || {layers: [], controls: [], events: []};
+    if (M) {
+      added.controls.forEach(function (c) { try { c.remove(); } catch (e) {} });
+      added.layers.forEach(function (l) { try { M.removeLayer(l); } catch (e) {} });
+      added.events.forEach(function (a) { try { M.off.apply(M, a); } catch (e) {} });
+    }
+    var box = document.getElementById('wf_html');
+    if (box && html !== null) box.innerHTML = html;
+    var now = {layers: [], controls: [], events: []}, own = false;
+    var P = L.Map.prototype, C = L.Control.prototype;
+    var orig = {map: L.map, add: P.addLayer, on: P.on, ctl: C.addTo};
+    // What the map does for itself is not the drawing's and is never undone: what its constructor
+    // adds (zoom control, zoom animation, the handlers' events) at the first render, and its
+    // renderers (one per pane, created on first use, shared by every later drawing) with their
+    // view events — a renderer that lost them stays drawn at the old zoom.
+    L.map = M ? function () { return M; } : function () {
+      own = true;
+      try { return orig.map.apply(this, arguments); } finally { own = false; }
+    };
+    P.addLayer = function (l) { if (!own && !(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
+    P.on = function (types, fn, context) {
+      var ctx = typeof types === 'object' ? fn : context;
+      if (!own && !(ctx instanceof L.Renderer)) now.events.push(Array.prototype.slice.call(arguments));
+      return orig.on.apply(this, arguments);
+    };
+    C.addTo = function () { if (!own) now.controls.push(this); return orig.ctl.apply(this, arguments); };
+    try { draw(); } finally {
+      L.map = orig.map; P.addLayer = orig.add; P.on = orig.on; C.addTo = orig.ctl;
+    }
+    window.__wfAdded = now;
+    window.__wfToken = token;
+  };
+
+  // The page's filters reach the map before the rerun: the sidebar's chips are read as soon as
+  // they change and the sites they let through are shown at once.  ``spec``: {options: {widget
+  // key: {chip label: base64 bit set of the sites that option lets through}}, search: bit set
+  // of the sites the search text lets through, or null} — every set computed by the page from
+  // the core's filter rule (wufei_geo.filters); here they are only combined: OR within a widget,
+  // AND across widgets.  The page's message after the rerun applies the same set (no redraw).
+  window.__wfWatchFilters = function (spec) {
+    window.__wfFilterSpec = spec;
+    var top = window.parent, doc;
+    try { doc = top.document; } catch (e) { return; }
+    if (window.__wfFilterObs || top === window) return;
+    var sidebar = doc.querySelector('[data-testid="stSidebar"]');
+    if (!sidebar) return;
+    var bits = function (b64) { var s = atob(b64), out = new Uint8Array(s.length);
+      for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return out; };
+    var run = function () {
+      var sp = window.__wfFilterSpec, R = window.WufeiMap && window.WufeiMap.current;
+      if (!sp || !R || !R.layers) return;
+      var n = R.siteCount(), nb = (n + 7) >> 3, acc = new Uint8Array(nb).fill(255), k;
+      if (sp.search) { var s = bits(sp.search); for (k = 0; k < nb; k++) acc[k] &= s[k] || 0; }
+      for (var key in sp.options) {
+        var box = doc.querySelector('.st-key-' + key);
+        if (!box) continue;
+        var chips = box.querySelectorAll('[data-testid="stMultiSelectTagsContainer"] [data-tag] [title]');
+        if (!chips.length) continue;
+        var any = new Uint8Array(nb);
+        for (var c = 0; c < chips.length; c++) {
+          var m = sp.options[key][chips[c].getAttribute('title')];
+          if (m === undefined) return;  // a chip the spec does not know: the page's message decides
+          var b = bits(m);
+          for (k = 0; k < nb; k++) any[k] |= b[k] || 0;
+        }
+        for (k = 0; k < nb; k++) acc[k] &= any[k];
+      }
+      if (n & 7) acc[nb - 1] &= (1 << (n & 7)) - 1;
+      var str = '';
+      for (k = 0; k < nb; k++) str += String.fromCharCode(acc[k]);
+      if (R.applyMask(btoa(str), true)) {
+        window.__wfPreviews = (window.__wfPreviews || 0) + 1;
+        window.__wfPreviewBefore = R.applied || 0;  // how many of the page's messages had arrived
+      }
+    };
+    var obs = new top.MutationObserver(run);
+    obs.observe(sidebar, {subtree: true, childList: true, attributes: true, attributeFilter: ['title']});
+    window.__wfFilterObs = obs;
+    window.addEventListener('pagehide', function () { obs.disconnect(); });
+  };
+
+  window.__wfFollowView = function () {
+    var M = window.map;
+    if (!M || M.__wfFollows) return;
+    M.__wfFollows = true;
+    M.on('moveend', function () {
+      try {
+        var c = M.getCenter(), top = window.parent, q = new URLSearchParams(top.location.search);
+        q.set('view', c.lat.toFixed(5) + ',' + c.lng.toFixed(5) + ',' + M.getZoom());
+        top.history.replaceState(top.history.state, '', top.location.pathname + '?' + q.toString());
+        window.__wfViewWrites = (window.__wfViewWrites || 0) + 1;
+      } catch (e) { /* a page of another origin: the view stays in the map */ }
+    });
+  };
+}
