@@ -24,7 +24,7 @@ def test_lines_list_what_is_owed_by_department(store, make_user):
     rows = assess(store)
     zh = [text for _kind, text in _lines(rows, "zh", dt.date(2025, 12, 31), dt.date(2026, 3, 1))]
     assert "62 项指标：已达标 0，未达标 1，未测量 44，待判断 17" in zh
-    i = zh.index("未达标（29 项），按责任部门")  # 1 indicator, 28 targets (no sites in this store)
+    i = zh.index("未达标（40 项），按责任部门")  # 1 indicator, 39 targets (no sites or places in this store)
     assert zh[i + 1] == "区绿化市容局（1）" and zh[i + 2].startswith("26  生活垃圾回收利用率 — 40 % (2025) / 45")
     assert any(line.startswith("区生态环境局（") for line in zh)
     en = [text for _kind, text in _lines(rows, "en", dt.date(2025, 12, 31), dt.date(2026, 3, 1))]

@@ -50,3 +50,32 @@ def check_department(role: str, department: str | None) -> str | None:
         raise ValidationError(key="error.unknown_department",
                               params={"department": department, "allowed": "、".join(departments())})
     return text
+
+
+# The departments' names in English: our translation (the plan names them in Chinese only), keyed
+# by the name as 附表1 writes it.  A department missing here is shown as written.
+DEPARTMENT_EN: dict[str, str] = {
+    "区生态环境局": "District Ecology and Environment Bureau",
+    "区经委": "District Economic Commission",
+    "区发改委": "District Development and Reform Commission",
+    "区农业农村委": "District Agriculture and Rural Affairs Commission",
+    "区建设管理委": "District Construction Management Commission",
+    "区绿化市容局": "District Landscaping and City Appearance Bureau",
+    "上海市青浦邮政管理局": "Qingpu Postal Administration",
+    "各快递企业": "Express-delivery companies",
+    "区综合整治办": "District Comprehensive Improvement Office",
+    "区精细化办": "District Fine Management Office",
+    "区规资局": "District Planning and Natural Resources Bureau",
+    "区卫生健康委": "District Health Commission",
+    "区水务局": "District Water Affairs Bureau",
+    "生态文明建设领导小组办公室": "Office of the Ecological Civilisation Leading Group",
+    "“无废城市”建设工作专班": "Zero-waste city task force",
+    "区财政局": "District Finance Bureau",
+    "区科委": "District Science and Technology Commission",
+    "公安分局": "Qingpu Public Security Sub-bureau",
+}
+
+
+def department_label(name: str, lang: str = "zh") -> str:
+    """A department's name in the reader's language (English: our translation, else as written)."""
+    return DEPARTMENT_EN.get(department_key(name), name) if lang == "en" else name

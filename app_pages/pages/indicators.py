@@ -24,7 +24,8 @@ from app_pages.common import (
 )
 from app_pages.downloads import download
 from app_pages.login import act, current_actor, login_form, user_bar
-from wufei_geo.departments import departments
+from wufei_geo import mapview
+from wufei_geo.departments import department_label, departments
 from wufei_geo.io.tabular import ImportFileError
 from wufei_geo.io.value_import import apply_values, department_workbook, plan_values
 from wufei_geo.mdtext import md_literal
@@ -56,13 +57,13 @@ def _assessment(version: str, as_of: dt.date) -> list[Assessment]:
 def _filters(L: str) -> dict[str, str]:
     keep_across_language("reg_area", "reg_kind", "reg_department", "reg_status")
     c1, c2, c3, c4 = st.columns(4)
-    area = c1.selectbox(tr("register.page.area"), [ALL, *AREAS], key="reg_area",
+    area = c1.selectbox(tr("register.page.area"), [ALL, *AREAS], key="reg_area", placeholder=tr("common.choose"),
                         format_func=lambda a: tr("register.page.all") if a == ALL else area_label(a, L))
-    kind = c2.selectbox(tr("register.page.kind"), [ALL, *KINDS], key="reg_kind",
+    kind = c2.selectbox(tr("register.page.kind"), [ALL, *KINDS], key="reg_kind", placeholder=tr("common.choose"),
                         format_func=lambda k: tr("register.page.all") if k == ALL else kind_label(k, L))
-    dept = c3.selectbox(tr("register.page.department"), [ALL, *departments()], key="reg_department",
-                        format_func=lambda d: tr("register.page.all") if d == ALL else d)
-    status = c4.selectbox(tr("register.page.status"), [ALL, *STATUSES], key="reg_status",
+    dept = c3.selectbox(tr("register.page.department"), [ALL, *departments()], key="reg_department", placeholder=tr("common.choose"),
+                        format_func=lambda d: tr("register.page.all") if d == ALL else department_label(d, L))
+    status = c4.selectbox(tr("register.page.status"), [ALL, *STATUSES], key="reg_status", placeholder=tr("common.choose"),
                           format_func=lambda s: tr("register.page.all") if s == ALL else status_label(s, L))
     return {"area": area, "kind": kind, "department": dept, "status": status}
 
@@ -79,7 +80,7 @@ def _table(rows: list[Assessment], L: str) -> None:
         tr("register.col.id"): a.entry.id,
         tr("register.col.name"): a.entry.name(L),
         tr("register.col.kind"): kind_label(a.entry.kind, L),
-        tr("register.col.department"): "、".join(a.entry.departments) or "—",
+        tr("register.col.department"): ("; " if L == "en" else "、").join(department_label(d, L) for d in a.entry.departments) or "—",
         tr("register.col.baseline"): baseline_text(a.entry, L),
         tr("register.col.latest"): latest_text(a, L),
         tr("register.col.target"): target_text(a.entry, L),
@@ -147,9 +148,10 @@ def _town_map(a: Assessment, rows: list[Assessment], catalog: Any, L: str) -> No
 def _detail(a: Assessment, rows: list[Assessment], catalog: Any, L: str) -> None:
     e = a.entry
     st.subheader(f"{e.id} · {md_literal(e.name(L))}")
+    owners = ("; " if L == "en" else "、").join(department_label(d, L) for d in e.departments) or "—"
     facts = [f"{tr('register.col.status')}: **{status_label(a.status, L)}**",
              f"{tr('register.col.kind')}: {kind_label(e.kind, L)}", f"{tr('register.page.area')}: {area_label(e.area, L)}",
-             f"{tr('register.col.department')}: {md_literal('、'.join(e.departments) or '—')}",
+             f"{tr('register.col.department')}: {md_literal(owners)}",
              f"{tr('register.col.baseline')}: {md_literal(baseline_text(e, L))}",
              f"{tr('register.col.latest')}: {md_literal(latest_text(a, L))}",
              f"{tr('register.col.target')}: {md_literal(target_text(e, L))}",
@@ -224,7 +226,7 @@ def _bulk(L: str) -> None:
     own = actor.department if actor is not None and actor.department else None
     options = [ALL, *departments()]
     dept = st.selectbox(tr("register.page.department"), options, index=options.index(own) if own else 0,
-                        key=f"reg_bulk_department_{own or ALL}", format_func=lambda d: tr("register.page.all") if d == ALL else d)
+                        key=f"reg_bulk_department_{own or ALL}", placeholder=tr("common.choose"), format_func=lambda d: tr("register.page.all") if d == ALL else department_label(d, L))
     chosen = None if dept == ALL else dept
     download(tr("register.bulk.download"), lambda: department_workbook(chosen, L),
              f"wufei-indicators-{chosen or 'all'}.xlsx", key="reg_bulk_xlsx")
@@ -282,9 +284,14 @@ def render() -> None:
         _bulk(L)
         return
     ids = [a.entry.id for a in shown]
-    names = {a.entry.id: a.entry.name(L) for a in shown}
+    towns = mapview.town_names(catalog.zones, catalog.towns, L)
+    # an indicator by its plan number; a facility target by its town and words (never its code)
+    names = {a.entry.id: (f"#{a.entry.id} · " if a.entry.source == "indicator" else
+                          f"{towns.get(str(a.entry.town_code), '')} · " if a.entry.town_code else "") + a.entry.name(L)
+             for a in shown}
     keep_across_language("reg_entry")
-    picked = st.selectbox(tr("register.page.pick"), ids, key="reg_entry", format_func=lambda i: f"{i} · {names[i]}")
+    picked = st.selectbox(tr("register.page.pick"), ids, key="reg_entry", format_func=lambda i: names[i],
+                          placeholder=tr("common.choose"))
     _detail(next(a for a in shown if a.entry.id == picked), rows, catalog, L)
     _bulk(L)
 

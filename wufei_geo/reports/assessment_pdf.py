@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from wufei_geo.departments import department_label
 from wufei_geo.i18n import t  # noqa: E402
 from wufei_geo.register.assess import Assessment, summary  # noqa: E402
 from wufei_geo.register.texts import latest_text, summary_lines, target_text  # noqa: E402
@@ -28,7 +29,7 @@ def _owner_groups(rows: Sequence[Assessment], lang: str) -> dict[str, list[Asses
     """Entries by department (an entry of several departments under each; none: a note)."""
     groups: dict[str, list[Assessment]] = {}
     for a in rows:
-        owners = a.entry.departments or (
+        owners = tuple(department_label(d, lang) for d in a.entry.departments) or (
             (t("assessment.facility_owner", lang),) if a.entry.source == "target" else (t("assessment.no_owner", lang),))
         for d in owners:
             groups.setdefault(d, []).append(a)
