@@ -75,3 +75,29 @@ def cached_file(key: tuple[Any, ...], build: Callable[[], bytes]) -> Callable[[]
     before: a repeated download does not build the briefing again."""
     full = (catalog_version(), dt.date.today(), *key)
     return lambda: _files().get(full, build)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _figures(version: str, filters: Any, params: Any, months: int, today: dt.date) -> list[Any]:
+    from wufei_geo.filters import apply_filters
+
+    catalog = get_catalog()
+    return analysis.report_figures(apply_filters(catalog.sites, filters), _scorecards(version, params, months, today),
+                                   params)
+
+
+def town_figures(filters: Any, params: Any, months: int) -> list[Any]:
+    """The town figures of the sites passing ``filters`` (once per data version, filters, parameters)."""
+    return _figures(catalog_version(), filters, params, months, dt.date.today())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _gaps(version: str, params: Any, months: int, today: dt.date) -> list[Any]:
+    from wufei_geo.analysis.gaps import town_gaps
+
+    return town_gaps(get_catalog().sites, _scorecards(version, params, months, today))
+
+
+def town_gaps(params: Any, months: int) -> list[Any]:
+    """The town gap table's rows of the current data (once per data version and parameters)."""
+    return _gaps(catalog_version(), params, months, dt.date.today())

@@ -48,6 +48,8 @@ def test_every_page_reads_as_plain_words(tmp_path: Path, monkeypatch: pytest.Mon
         # raw target ids (D-wet-waste-capacity, T-310118105-…) and rule ids (capacity_above_design)
         assert not re.search(r"\b[DT]-[a-z0-9-]+-[a-z-]+\b", text), re.findall(r"\b[DT]-[a-z0-9-]+", text)
         assert not [rule for rule in RULES if re.search(rf"\b{rule}\b", text)]
+        # a repository path is no reading for people
+        assert not re.search(r"\b(?:facilities|geodata|docs|wufei_geo)/\S+", text)
         # a unit written twice in a row ("0 吨/日 吨/日")
         assert not re.search(r"(吨/日|吨/年|千瓦|t/d|t/yr|kW)\s+\1", text), re.findall(r".{12}(?:吨/日|t/d)\s+(?:吨/日|t/d)", text)
         if lang == "zh":  # English words in the Chinese prose (codes, "plan", "field" …)

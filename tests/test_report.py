@@ -1,5 +1,5 @@
-"""report: the Excel workbook, the one-page HTML briefing (escaped, self-contained, 1–2 A4
-pages in headless Chromium) and the scorecard choropleth."""
+"""report: the Excel workbook, the capacity chart's definition, the report files by suffix (the
+HTML briefing is retired: one briefing, the PDF) and the scorecard choropleth."""
 from __future__ import annotations
 
 import datetime as dt

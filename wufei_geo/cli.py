@@ -26,6 +26,7 @@ EXAMPLES: dict[str, str] = {
     "sites": "wufei-geo sites --json > sites.json",
     "export": "wufei-geo export -o qingpu.gpkg --format gpkg --datum wgs84",
     "import-sites": "wufei-geo import-sites updates.xlsx --user admin --apply",
+    "inbox": "wufei-geo inbox --user planner1 --json",
     "backup": "wufei-geo backup wufei-backup.zip",
     "restore": "wufei-geo restore wufei-backup.zip --yes",
     "status": "wufei-geo status set E.12-1 operating --user zhaoxiang --note 已投运",

@@ -199,8 +199,8 @@ def total(items: list[InboxItem]) -> int:
 
 def item_text(item: InboxItem, lang: str) -> str:
     """One line of the inbox in the reader's language (typed notes are added by the caller, escaped)."""
-    return t(f"inbox.item.{item.kind}", lang, n=item.count, site=item.site_id or "", id=item.proposal_id or "",
-             **item.params)
+    values = {"n": item.count, "site": item.site_id or "", "id": item.proposal_id or "", **item.params}
+    return t(f"inbox.item.{item.kind}", lang, **values)
 
 
 def headline(items: list[InboxItem], lang: str) -> str:

@@ -26,7 +26,7 @@ from app_pages.common import (
 from app_pages.downloads import download, offer_report_downloads
 from app_pages.forms import confirmed_text
 from wufei_geo import analysis, mapview
-from wufei_geo.analysis import fmt_number, fmt_share, report_figures
+from wufei_geo.analysis import fmt_number, fmt_share
 from wufei_geo.config import GenerationParameters, load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
@@ -46,7 +46,7 @@ def render() -> None:
     params = _parameters(settings.generation)
     cards = cached.town_scorecards(params, settings.status_confirmation_months)  # once per data version
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
-    figures = report_figures(filtered_sites(catalog, flt), cards, params)
+    figures = cached.town_figures(flt, params, settings.status_confirmation_months)
     st.caption(analysis.indicative_caveat(L))
     _overview(cards, settings.status_confirmation_months, L)
     card = _town_map(catalog, cards, figures, flt, L)
@@ -56,7 +56,7 @@ def render() -> None:
     _generation(card, L)
     _sites(card, L)
     _figures(figures, flt, L)
-    _gaps(catalog, cards, L)
+    _gaps(cached.town_gaps(params, settings.status_confirmation_months), L)
     report = cached.capacity_report(st.session_state.get("analysis_counts_toward", "all"),
                                     settings.status_confirmation_months)
     # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
@@ -66,14 +66,13 @@ def render() -> None:
                            district=catalog.district)
 
 
-def _gaps(catalog: Any, cards: Any, L: str) -> None:
+def _gaps(gaps: Any, L: str) -> None:
     """The town gap table (the core's): sortable (numbers stay numbers, unknown shows 未知), and as CSV."""
-    from wufei_geo.analysis.gaps import town_gaps
     from wufei_geo.io.tabular import people_csv
     from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
 
     st.subheader(tr("workbook.sheet.town_gaps"))
-    frame = pd.DataFrame(town_gap_rows(town_gaps(catalog.sites, cards), L),
+    frame = pd.DataFrame(town_gap_rows(gaps, L),
                          columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS])
     show_table(frame)
     st.caption(tr("gaps.caption"))

@@ -87,7 +87,7 @@ def test_bad_store_contents_degrade_everywhere(env, case: str, monkeypatch, caps
                 ("export", "--format", "csv", "--layer", "sites", "-o", str(tmp_path / "s.csv")),
                 ("export", "--format", "gpkg", "-o", str(tmp_path / "all.gpkg")),
                 ("export", "--format", "geojson", "--layer", "zones", "-o", str(tmp_path / "z.geojson")),
-                ("report", "-o", str(tmp_path / "r.xlsx")), ("report", "-o", str(tmp_path / "r.html"))]
+                ("report", "-o", str(tmp_path / "r.xlsx")), ("report", "-o", str(tmp_path / "r.pdf"))]
     for argv in commands:
         code, out, err = run_cli(monkeypatch, capsys, *argv)
         assert "Traceback" not in err + out, (argv, err)
@@ -129,7 +129,7 @@ def test_bad_store_contents_degrade_on_postgresql(pg_url: str, case: str, monkey
             _plant_zones(store, case)
         cat = catalog.load_catalog(store)
         assert len(cat.sites) >= 3 and (case == "bad-values" or cat.warnings)
-        for argv in (("sites",), ("capacity",), ("towns",), ("report", "-o", str(tmp_path / "r.html")),
+        for argv in (("sites",), ("capacity",), ("towns",), ("report", "-o", str(tmp_path / "r.pdf")),
                      ("export", "--format", "csv", "--layer", "sites", "-o", str(tmp_path / "s.csv"))):
             code, out, err = run_cli(monkeypatch, capsys, *argv)
             assert code == 0 and "Traceback" not in out + err, (argv, err)

@@ -8,13 +8,18 @@ matplotlib is a long-maintained library the geo stack already builds on — no b
 HTML-to-PDF engine.
 
 This module only PRESENTS the analysis core's figures (issue 11: one owner for every number):
-the headline lines and both tables are :mod:`wufei_geo.reports.texts`' (the same as the HTML
-briefing, the capacity page and the CLI); the chart is :mod:`wufei_geo.reports.chart`'s (the one
-capacity chart, drawn here with matplotlib); the town summary is
-:func:`analysis.report_figures` written by :func:`analysis.fmt_measure` (as the workbook, the HTML
-briefing, the 街镇 page and ``towns --json``); the map's values, classes, legend labels and
+the answer sentence, the table of the sites that block it and both tables are
+:mod:`wufei_geo.reports.texts`' (the same as the capacity page and the CLI); the chart is
+:mod:`wufei_geo.reports.chart`'s (the one capacity chart, drawn here with matplotlib); the town
+summary is :func:`analysis.report_figures` written by :func:`analysis.fmt_measure` (as the
+workbook, the 街镇 page and ``towns --json``); the map's values, classes, legend labels and
 colours are :func:`analysis.town_shading`'s, the status colours :mod:`wufei_geo.palette`'s.
 Unknown is written unknown (未知 / "≥ …（n 个站点能力未知）"), never 0.
+
+At volume: the head is bounded (at most :data:`BLOCKER_ROWS` blocking sites, the rest counted), the
+sites the map cannot draw are counted under it with the largest named (:func:`unlocated_note`),
+town labels are measured and placed clear of each other inside the district.  100,000 sites: ~92 s
+and ~1 GB peak on the development box (most of it the analysis).
 
 Chinese text needs a CJK font.  The module looks for one installed on the machine
 (Debian: ``fonts-wqy-microhei``; also Noto/Source Han Sans CJK) and refuses with
@@ -394,7 +399,7 @@ def briefing_figure(
 
     ``sites``: the sites drawn on the map (the filtered ones when a filter is in force); the town
     figures are ``figures`` (the core's, for the filter named by ``filters_text``), else those of
-    ``sites`` (:func:`analysis.report_figures`, as the workbook and the HTML briefing)."""
+    ``sites`` (:func:`analysis.report_figures`, as the workbook)."""
     if measure not in TOWN_MEASURES:
         raise ValueError(f"unknown measure {measure!r}; one of {', '.join(TOWN_MEASURES)}")
     font = cjk_font()

@@ -128,16 +128,18 @@ def draw_wet_waste_chart(ax: plt.Axes, item: TargetProgress, lang: str = "zh") -
         ax.text(x, float(total), text, ha="center", va="bottom", fontsize=5.5)
     if chart.goal is not None:
         ax.axhline(chart.goal, color=GOAL_COLOUR, linestyle=(0, (6, 3)), linewidth=1.2)
-        ax.text(years[0] - 0.4 if years else 0, chart.goal, chart.goal_label, color=GOAL_COLOUR, va="bottom",
+        # under the line at the left: clear of the legend above it and of the later, taller bars
+        ax.text(years[0] - 0.4 if years else 0, chart.goal, chart.goal_label, color=GOAL_COLOUR, va="top",
                 fontsize=6)
-    ax.set_xticks(years, list(chart.years), fontsize=5.5)
+    ax.set_xticks(years, [y.replace(" ", "\n") for y in chart.years], fontsize=5.5)
     ax.set_yticks(chart.ticks, [fmt_number(round(v)) for v in chart.ticks])
     ax.set_ylim(0, chart.top)
     ax.set_ylabel(chart.unit)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(chart.title)
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=5, frameon=False, loc="center left")
+    ax.legend(handles[::-1], labels[::-1], fontsize=5, frameon=True, facecolor="white", edgecolor="none",
+              framealpha=0.9, loc="upper left")
 
 
 # --------------------------------------------------------------------------- Altair (capacity page)
