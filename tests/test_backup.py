@@ -205,3 +205,21 @@ def test_cli_backup_and_restore_asks_unless_yes(sqlite_url, tmp_path, monkeypatc
     assert _export(store) == expected
     assert store.get_site(first["site_id"])["status"] == "under_construction"
     store.close()
+
+
+def test_places_and_their_history_travel_in_the_backup(store, admin, tmp_path):
+    from wufei_geo.places.store import place_book
+
+    place_book(store).add(admin, {"place_id": "XY-B1", "name_zh": "夏阳零浪费街区", "place_type": "zero_waste_block",
+                                  "town_code": XIAYANG, "status": "built", "status_source": "区绿化市容局验收"})
+    path = tmp_path / "wufei.backup.zip"
+    manifest = backup.backup(store, path)
+    assert manifest["tables"]["places"]["rows"] == len(_rows(store, db.places)) > 1  # the seeded ones too
+    target = _open(f"sqlite:///{tmp_path / 'restored.sqlite'}")
+    try:
+        backup.restore(target, path, accept_unsigned=True)
+        assert _rows(target, db.places) == _rows(store, db.places)
+        assert _rows(target, db.place_audit) == _rows(store, db.place_audit)
+        assert place_book(target).get("XY-B1")["status"] == "built"
+    finally:
+        target.close()

@@ -279,7 +279,7 @@ place_audit = sa.Table(
 
 # Tables whose content is the data (alembic_version is bookkeeping).
 DATA_TABLES: tuple[sa.Table, ...] = (sites, users, sessions, audit, zones, proposals, update_rounds, round_answers,
-                                     indicator_values, indicator_judgements, meta)
+                                     indicator_values, indicator_judgements, places, place_audit, meta)
 
 
 def normalise_url(url: str) -> str:

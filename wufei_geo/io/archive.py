@@ -37,6 +37,7 @@ MAX_UNCOMPRESSED_BYTES = 128 * 1024 * 1024  # the whole backup unpacked (README:
 # Order matters for restore: parents before children (sessions → users FK is cleared first).
 BACKUP_TABLES: tuple[sa.Table, ...] = (db.users, db.sites, db.zones, db.proposals, db.update_rounds, db.round_answers,
                                         db.indicator_values, db.indicator_judgements,  # issue 23: the register
+                                        db.places, db.place_audit,  # issue 24: places and their history
                                         db.audit, db.meta)
 Rows = dict[str, list[dict[str, Any]]]
 

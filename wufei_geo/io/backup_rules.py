@@ -228,6 +228,7 @@ def check_values(rows: Rows, today: dt.date) -> None:
     (field rules; the state rules unless the backup's audit shows a person accepted the value) and
     every proposal (known status and site, readable JSON, a pending one's values still valid)."""
     accepted = _accepted_rules(rows.get("audit", []))
+    _check_places(rows.get("places", []))
     sites = {}
     for row in rows.get("sites", []):
         sid = str(row.get("site_id"))
@@ -257,3 +258,16 @@ def check_values(rows: Rows, today: dt.date) -> None:
                 site_rules.validate_changes(site, changes, today)
             except ValidationError as exc:
                 raise BackupError(f"{where}: {exc}", exc.rule, **exc.params) from exc
+
+
+def _check_places(places: list[dict[str, Any]]) -> None:
+    """Every restored place has a known type and status (the rest of a place is text the app
+    escapes wherever it shows it)."""
+    from wufei_geo.places.vocab import PLACE_STATUS, PLACE_TYPE
+
+    for row in places:
+        where = f"places {row.get('place_id')!r}"
+        if row.get("place_type") not in PLACE_TYPE:
+            raise BackupError(f"{where}: unknown place type {row.get('place_type')!r}", "place_type")
+        if row.get("status") not in PLACE_STATUS:
+            raise BackupError(f"{where}: unknown status {row.get('status')!r}", "place_status")
