@@ -23,12 +23,12 @@ def test_lines_list_what_is_owed_by_department(store, make_user):
     reporting.report_value(store, planner, "26", 2025, 40, "年报")
     rows = assess(store)
     zh = [text for _kind, text in _lines(rows, "zh", dt.date(2025, 12, 31), dt.date(2026, 3, 1))]
-    assert "62 项指标：已达标 0，未达标 1，未测量 44，待判断 17" in zh
-    i = zh.index("未达标（40 项），按责任部门")  # 1 indicator, 39 targets (no sites or places in this store)
+    assert "62 项指标：已达标 0，未达标 2，未测量 43，待判断 17" in zh  # #26 and #43 (0 of 1 无废水乡镇)
+    i = zh.index("未达标（41 项），按责任部门")  # 2 indicators, 39 targets (no sites or places in this store)
     assert zh[i + 1] == "区绿化市容局（1）" and zh[i + 2].startswith("26  生活垃圾回收利用率 — 40 % (2025) / 45")
     assert any(line.startswith("区生态环境局（") for line in zh)
     en = [text for _kind, text in _lines(rows, "en", dt.date(2025, 12, 31), dt.date(2026, 3, 1))]
-    assert "62 indicators: met 0, not met 1, not measured 44, needs judgement 17" in en
+    assert "62 indicators: met 0, not met 2, not measured 43, needs judgement 17" in en
     assert "No department named in the plan (1)" in en  # #11
 
 

@@ -158,3 +158,16 @@ def test_a_place_counts_with_the_status_it_had_on_the_assessment_date():
     assert count("zero_waste_block", "310118106", DEADLINE) == 0  # approved only after the deadline
     assert count("zero_waste_block", "310118106", dt.date(2026, 3, 1)) == 1
     assert count("zero_waste_block", "310118105", dt.date(2026, 3, 1)) == 0
+
+
+def test_water_towns_and_cells_are_counted_from_the_places(store):
+    calls = []
+
+    def count(place_type, town, as_of):
+        calls.append(place_type)
+        return 1 if place_type == "water_town" else 2
+
+    assert _status(store, "43", counter=count).status == "met"  # 1 approved 无废水乡镇, goal 1
+    cells = _status(store, "38", counter=count)
+    assert cells.reading.value == 2.0 * 7  # seven kinds of cell, two each
+    assert {c for c in calls if c != "water_town"} and "cell_school" not in calls

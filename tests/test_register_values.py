@@ -37,13 +37,13 @@ def _by_id(store):
 def test_fresh_database_every_reported_entry_unmeasured_never_zero(store):
     rows = _by_id(store)
     reported = [a for a in rows.values() if a.entry.measure.kind == "reported"]
-    assert len(reported) == 59
+    assert len(reported) == 57  # 62 less #47/#49/#58 (sites) and #38/#43 (places)
     for a in reported:
         d = a.to_dict()
         assert d["latest"] is None
         assert a.status in ("unmeasured", "judgement")
         assert a.reading.value is None
-    assert summary(rows.values())["indicator"] == {"total": 62, "met": 0, "not_met": 0, "unmeasured": 45,
+    assert summary(rows.values())["indicator"] == {"total": 62, "met": 0, "not_met": 1, "unmeasured": 44,  # #43: 0 of 1 无废水乡镇 (places)
                                                    "judgement": 17}
 
 
@@ -178,7 +178,7 @@ def test_cli_lists_sets_and_refuses_another_departments_indicator(sqlite_url, mo
     code, out, _ = _run(monkeypatch, capsys, "indicators", "--json", "--department", LVHUA, "--status", "met")
     assert [r["id"] for r in json.loads(out)] == ["27"]
     code, out, _ = _run(monkeypatch, capsys, "indicators")
-    assert "62 项指标：已达标 1，未达标 0，未测量 44，待判断 17" in out
+    assert "62 项指标：已达标 1，未达标 1，未测量 43，待判断 17" in out  # #43: 0 of 1 无废水乡镇
     assert "40 项设施目标" in out
 
 

@@ -172,18 +172,27 @@ class PlaceCountMeasure:
 
     place_type: str
     kind: str = "places"
+    # more types counted together (附表1 #38: every kind of 无废城市细胞); default: ``place_type`` alone
+    also: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return f"places:{self.place_type}"
 
     def value(self, ctx: Context, entry: Entry) -> Reading:
-        count = ctx.count_places(self.place_type, entry.town_code)
-        if count is None:
+        counts = [ctx.count_places(t, entry.town_code) for t in (self.place_type, *self.also)]
+        if any(c is None for c in counts):
             return Reading()
-        return Reading(measured=True, value=float(count), year=ctx.as_of.year)
+        return Reading(measured=True, value=float(sum(counts)), year=ctx.as_of.year)
 
 
+def _cell_types() -> tuple[str, ...]:
+    from wufei_geo.places.vocab import INDICATOR_38_TYPES
+
+    return tuple(INDICATOR_38_TYPES)  # the seven kinds #38 names (机关 … 村镇)
+
+
+_CELL_TYPES = _cell_types()
 Measure = ReportedMeasure | SiteTargetMeasure | SiteShareMeasure | SiteSumMeasure | PlaceCountMeasure
 # the main utilisation/disposal facilities (#58; facilities/NOTES.md → reading from_sites)
 MAIN_FACILITIES = ("wet_waste", "construction_waste", "sludge", "hazardous_waste", "medical_waste", "bulky_waste")
@@ -192,6 +201,9 @@ INDICATOR_MEASURES: dict[str, Measure] = {
     "online_monitoring_share": SiteShareMeasure("online_monitoring", MAIN_FACILITIES),
     "insurance_share": SiteShareMeasure("pollution_insurance", ("hazardous_waste",)),
     "investment_total": SiteSumMeasure("investment_yuan", scale=1e8),
+    # counted from the approved places (wufei_geo.places): #43 无废水乡镇, #38 the 无废城市细胞 of the kinds it names
+    "water_towns": PlaceCountMeasure("water_town"),
+    "cells": PlaceCountMeasure(_CELL_TYPES[0], also=_CELL_TYPES[1:]),
 }
 # C.2 (附表2): the zero-waste blocks are places, counted per town.
 PLACE_TARGETS: dict[str, str] = {"C.2": "zero_waste_block"}
