@@ -46,6 +46,21 @@ def town_scorecards(params: Any, months: int) -> list[Any]:
     return _scorecards(catalog_version(), params, months, dt.date.today())
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _register(version: str, as_of: dt.date) -> list[Any]:
+    from wufei_geo.register.assess import assess
+
+    return assess(get_store(), as_of)
+
+
+def register_assessment() -> list[Any]:
+    """The register assessed at the plan's deadline (the workbook's register sheet), once per data
+    version; pages pass the function itself so it runs only when a workbook is built."""
+    from wufei_geo.register.assess import PLAN_DEADLINE
+
+    return _register(catalog_version(), PLAN_DEADLINE)
+
+
 class _Files:
     """A bounded LRU of built files, safe across sessions' threads."""
 

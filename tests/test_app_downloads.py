@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app_pages import downloads
-from tests.apptest_helpers import PAGES, TOWN, app_store, log_in, open_page
+from tests.apptest_helpers import PAGES, REPO, TOWN, app_store, log_in, open_page
 from wufei_geo import analysis
 from wufei_geo.io import bulk_import, excel, exports
 from wufei_geo.reports import briefing_pdf
@@ -152,3 +152,29 @@ def test_a_repeated_download_is_served_at_once_until_the_data_changes(store, cal
     offer()
     builders["capacity_dl_pdf"]()
     assert calls["briefing_pdf"] == 2  # a new data version: built again
+
+
+def test_the_pages_workbook_carries_the_register_assessed_only_when_built(store) -> None:
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.i18n import t
+    from wufei_geo.register.assess import PLAN_DEADLINE, assess
+
+    catalog = load_catalog(store)
+    targets = analysis.capacity_report(catalog.sites, catalog.targets)
+    cards = analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns)
+    assessed = []
+
+    def register():
+        assessed.append(1)
+        return assess(store, PLAN_DEADLINE)
+
+    lazy = report_files(targets, cards, catalog.sites, lang="zh", params=None, confirmation_months=12,
+                        zones=catalog.zones, district=catalog.district, register=register)
+    assert assessed == []  # nothing assessed before the click
+    xlsx = next(build for _, name, build, _ in lazy if name.endswith(".xlsx"))()
+    book = load_workbook(io.BytesIO(xlsx))
+    assert assessed == [1] and t("workbook.sheet.register", "zh") in book.sheetnames
+    sheet = book[t("workbook.sheet.register", "zh")]
+    assert sheet.max_row - 1 == 62 + 40  # one row per register entry
+    for page in ("capacity", "towns"):  # both pages hand the register to their workbook
+        assert "register=cached.register_assessment" in (REPO / "app_pages" / "pages" / f"{page}.py").read_text("utf-8")

@@ -193,7 +193,7 @@ def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) ->
     )
     offer_report_downloads("capacity_dl", report, cards, catalog.sites, lang=L, params=params,
                            confirmation_months=months, zones=catalog.zones, district=catalog.district,
-                           measure=brief_measure)
+                           measure=brief_measure, register=cached.register_assessment)
 
 
 render()

@@ -63,7 +63,7 @@ def render() -> None:
     offer_report_downloads("towns_dl", report, cards, filtered_sites(catalog, flt), lang=L, params=params,
                            figures=figures, filters_text=filters_text(flt, L),
                            confirmation_months=settings.status_confirmation_months, zones=catalog.zones,
-                           district=catalog.district)
+                           district=catalog.district, register=cached.register_assessment)
 
 
 def _gaps(gaps: Any, L: str) -> None:

@@ -43,17 +43,20 @@ def report_bytes(
     figures: Sequence[TownFigures] | None = None,
     filters_text: str | None = None,
     confirmation_months: int = DEFAULT_CONFIRMATION_MONTHS,
-    register: Sequence[Any] | None = None,
+    register: Sequence[Any] | Callable[[], Sequence[Any]] | None = None,
     zones: Any = None,
     district: Any = None,
     measure: str | None = None,
 ) -> bytes:
     """The workbook (``xlsx``) or the one-page PDF briefing (``pdf``: needs the town ``zones``; the map
     draws ``sites``) as bytes; the town figures are ``figures``, else those of ``sites``;
-    ``register``: the assessment's rows for the workbook's register sheet."""
+    ``register``: the assessment's rows for the workbook's register sheet (or the function that
+    gives them, called only when the workbook is built)."""
     if figures is None:
         figures = report_figures(sites, scorecards, params)
     if kind == "xlsx":
+        if callable(register):
+            register = register()
         return workbook_bytes(report, scorecards, sites, lang=lang, params=params, figures=figures,
                               filters_text=filters_text, register=register)
     from wufei_geo.model import DEFAULT_BRIEFING_MEASURE
