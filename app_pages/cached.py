@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import catalog_version, get_catalog
+from app_pages.common import catalog_version, get_catalog, get_store
 from wufei_geo import analysis
 
 FILES_KEPT = 16
