@@ -176,5 +176,8 @@ def test_the_pages_workbook_carries_the_register_assessed_only_when_built(store)
     assert assessed == [1] and t("workbook.sheet.register", "zh") in book.sheetnames
     sheet = book[t("workbook.sheet.register", "zh")]
     assert sheet.max_row - 1 == 62 + 40  # one row per register entry
+    from app_pages import cached
+
+    assert len(cached.register_assessment()) == 62 + 40  # what the pages hand over, on the app's store
     for page in ("capacity", "towns"):  # both pages hand the register to their workbook
         assert "register=cached.register_assessment" in (REPO / "app_pages" / "pages" / f"{page}.py").read_text("utf-8")
