@@ -58,7 +58,7 @@ def test_update_page_shows_history_and_last_change_in_chinese(store: Store) -> N
     assert "operating_capacity_unit" not in set(history["字段"])
 
     current = at.table[0].value
-    assert str(current.loc["状态来源", "value"]).replace("\\", "") == "街镇/管理人员录入: zhaoxiang"
+    assert str(current.loc["状态来源", "当前值"]).replace("\\", "") == "街镇/管理人员录入: zhaoxiang"
 
 
 # --- 湿垃圾能力: shares and the target year are not "changes" --------------------------------
@@ -77,7 +77,7 @@ def test_capacity_metrics_carry_no_delta_arrows(store: Store) -> None:
 def test_towns_page_counts_c2_blocks_and_shows_a_chinese_source_label(store: Store) -> None:
     at = open_page(PAGES["towns"])  # the first town: 夏阳街道; C.2 is counted from places (issue 24)
     targets = at.dataframe[1].value
-    blocks = targets[targets["目标编号"].str.endswith("C.2-blocks")]
+    blocks = targets[targets["内容"].str.contains("零浪费”街区")]  # C.2, named by its words (no raw target id)
     assert len(blocks) == 1
     assert set(blocks["已达成"]) == {"0 个街区"} and set(blocks["状态"]) == {"未启动"}
     captions = [c.value for c in at.caption]
