@@ -99,3 +99,18 @@ def test_lint_imports_keeps_every_contract():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 kept, 0 broken" in result.stdout
+
+
+def test_analysis_modules_share_helpers_by_public_names():
+    """A helper one analysis module takes from another is the package's internal API: public names
+    (underscore names stay inside their module)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [*(root / "wufei_geo" / "analysis").glob("*.py"), root / "wufei_geo" / "register" / "assess.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wufei_geo.analysis"):
+                found += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert not found, found

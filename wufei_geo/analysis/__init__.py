@@ -45,7 +45,7 @@ Rules (the why):
   for closures).  *Registered* is everything still pursued: planned, under construction,
   commissioning, in the target state.  Suspended and cancelled sites are reported
   separately and count toward neither.
-* The forecast (``forecast._forecast``) places each pursued site in a year only from dates people
+* The forecast (``forecast.forecast_outlook``) places each pursued site in a year only from dates people
   gave: the actual commissioning date of a site in the target state (else the year of its
   status date, by which it was there), or the expected date (``expected_commissioning``) of a
   site not there yet — and only when its status was confirmed within

@@ -11,8 +11,8 @@ import pandas as pd
 
 from wufei_geo.analysis.generation import generation_estimate
 from wufei_geo.analysis.quantities import Quantity, fmt_quantity, quantity
-from wufei_geo.analysis.sites import _live, _pursued_statuses, operating_today_capacity, site_capacity
-from wufei_geo.analysis.values import _code, _codes, _float, _num, _text
+from wufei_geo.analysis.sites import live_sites, operating_today_capacity, pursued_statuses, site_capacity
+from wufei_geo.analysis.values import code_of, codes_of, float_of, plain_number, text_of
 from wufei_geo.config import GenerationParameters
 from wufei_geo.i18n import t
 from wufei_geo.model import TOWN_MEASURES
@@ -32,7 +32,7 @@ MEASURE_UNITS: dict[str, str] = {
     "capacity_vs_generation": "share",
     "targets_met_share": "share",
 }
-_COUNT_MEASURES = frozenset({"site_count"})
+COUNT_MEASURES = frozenset({"site_count"})
 
 
 @dataclass
@@ -75,14 +75,14 @@ def _ratio(num: Quantity, den: float | None) -> Quantity:
         return Quantity(None)
     if num.value is None:
         return Quantity(None, num.unknown_sites)
-    return Quantity(_num(round(float(num.value) / den, 6)), num.unknown_sites)
+    return Quantity(plain_number(round(float(num.value) / den, 6)), num.unknown_sites)
 
 
 def _town_rows(towns: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for town in towns.to_dict("records"):
-        code = _code(town.get("town_code")) or ""
-        out.append({**town, "_code": code})
+        code = code_of(town.get("town_code")) or ""
+        out.append({**town, "code_of": code})
     return out
 
 
@@ -108,20 +108,20 @@ def town_figures(
       which judge targets on all sites; unknown without them).
     """
     params = params or GenerationParameters()
-    live = _live(sites)
-    town_col = _codes(live["town_code"]) if len(live) else pd.Series([], dtype=object)
+    live = live_sites(sites)
+    town_col = codes_of(live["town_code"]) if len(live) else pd.Series([], dtype=object)
     cards = {c.town_code: c for c in scorecards or ()}
-    pursued = set(_pursued_statuses("capacity"))
+    pursued = set(pursued_statuses("capacity"))
     out: list[TownFigures] = []
     for town in _town_rows(towns):
-        code = town["_code"]
+        code = town["code_of"]
         mine = live[town_col == code] if len(live) else live
         wet = mine[mine["category"] == "wet_waste"].to_dict("records") if len(mine) else []
         registered = quantity((r["site_id"], site_capacity(r)) for r in wet if r["status"] in pursued)
         operating = quantity(
             (r["site_id"], cap) for r in wet for counts, cap in [operating_today_capacity(r)] if counts
         )
-        population = _float(town.get("population"))
+        population = float_of(town.get("population"))
         gen = generation_estimate(population, None, params)
         generation = Quantity(None) if gen is None else Quantity(gen.generation_tpd)
         card = cards.get(code)
@@ -129,7 +129,7 @@ def town_figures(
         if card is not None:
             tracked = [tp for tp in card.targets if tp.state not in ("untracked", "unmeasured")]
             if tracked:
-                met_share = Quantity(_num(round(card.counts["met"] / len(tracked), 6)))
+                met_share = Quantity(plain_number(round(card.counts["met"] / len(tracked), 6)))
         values = {
             "site_count": Quantity(len(mine)),
             "wet_waste_tpd": registered,
@@ -139,7 +139,7 @@ def town_figures(
             "capacity_vs_generation": _ratio(registered, None if gen is None else gen.generation_tpd),
             "targets_met_share": met_share,
         }
-        out.append(TownFigures(code, _text(town.get("name_zh")) or code, _text(town.get("name_en")) or code, values))
+        out.append(TownFigures(code, text_of(town.get("name_zh")) or code, text_of(town.get("name_en")) or code, values))
     return out
 
 

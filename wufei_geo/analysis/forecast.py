@@ -7,14 +7,14 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wufei_geo.analysis.values import _date_end, _year
+from wufei_geo.analysis.values import date_end, year_of
 from wufei_geo.freshness import status_confirmed
 
 if TYPE_CHECKING:
     from wufei_geo.analysis.measures import SiteMeasure
 
 
-def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
+def placement(row: Mapping[str, Any], target_state: str, today: dt.date, months: int) -> tuple[float, float, list[str]]:
     """(earliest, latest) year a pursued site reaches the target state, and why it is uncertain.
 
     In the target state: by its commissioning year (a fact), else by the year of its status date
@@ -23,15 +23,15 @@ def _placement(row: Mapping[str, Any], target_state: str, today: dt.date, months
     this one on, or never (latest = inf)."""
     inf = math.inf
     if row["status"] == target_state:
-        year = _year(row.get("commissioned")) if target_state == "operating" else None
+        year = year_of(row.get("commissioned")) if target_state == "operating" else None
         if year is not None:
             return year, year, []
-        year = _year(row.get("status_as_of"))
+        year = year_of(row.get("status_as_of"))
         return (-inf, year, []) if year is not None else (-inf, inf, ["no_date"])
     reasons = []
     if not status_confirmed(row, today, months):
         reasons.append("status_unconfirmed")
-    expected = _date_end(row.get("expected_commissioning"))
+    expected = date_end(row.get("expected_commissioning"))
     if expected is None:
         reasons.append("no_expected_date")
     elif expected < today:
@@ -63,7 +63,7 @@ def _total(selected: list[dict[str, Any]], how: SiteMeasure, upper: bool) -> flo
     return how.forecast_total(selected)
 
 
-def _forecast(
+def forecast_outlook(
     rows: list[dict[str, Any]], how: SiteMeasure, target_value: float | None
 ) -> tuple[int | None, str, list[str], dict[str, list[str]]]:
     """(reached_year, forecast_state, forecast_basis, reasons per site) — see the package docstring.

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.analysis.scorecards import TownScorecard
-from wufei_geo.analysis.sites import _live
-from wufei_geo.analysis.values import _codes, _num
+from wufei_geo.analysis.sites import live_sites
+from wufei_geo.analysis.values import codes_of, plain_number
 
 _UNFINISHED = ("planned", "under_construction", "commissioning")
 
@@ -42,8 +42,8 @@ class TownGap:
 
 def town_gaps(sites: pd.DataFrame, cards: Sequence[TownScorecard]) -> list[TownGap]:
     """One :class:`TownGap` per scorecard (its order)."""
-    live = _live(sites)
-    towns = _codes(live["town_code"]) if len(live) else pd.Series([], dtype=str)
+    live = live_sites(sites)
+    towns = codes_of(live["town_code"]) if len(live) else pd.Series([], dtype=str)
     out = []
     for card in cards:
         mine = live[towns == card.town_code]
@@ -55,7 +55,7 @@ def town_gaps(sites: pd.DataFrame, cards: Sequence[TownScorecard]) -> list[TownG
         generation = card.generation.generation_tpd if card.generation is not None else None
         gap = None
         if generation is not None and reg["value"] is not None:
-            gap = _num(max(float(generation) - float(reg["value"]), 0.0))
+            gap = plain_number(max(float(generation) - float(reg["value"]), 0.0))
         out.append(TownGap(
             town_code=card.town_code, name_zh=card.name_zh, name_en=card.name_en,
             registered_tpd=reg["value"], registered_unknown_sites=tuple(reg["unknown_sites"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wufei_geo.analysis.values import _float, _num
+from wufei_geo.analysis.values import float_of, plain_number
 from wufei_geo.config import GenerationParameters
 
 INDICATIVE_CAVEAT_ZH = (
@@ -57,7 +57,7 @@ def generation_estimate(
     unknown_capacity_sites: int = 0,
 ) -> GenerationEstimate | None:
     """population × per-capita (kg/person/day) × wet share → t/d; None when population is unknown."""
-    pop = _float(population)
+    pop = float_of(population)
     if pop is None or pop <= 0:
         return None
     generation = pop * params.per_capita_kg_day * params.wet_share / 1000.0
@@ -69,8 +69,8 @@ def generation_estimate(
         wet_share=params.wet_share,
         wet_share_source=params.wet_share_source,
         generation_tpd=round(generation, 3),
-        capacity_operating_tpd=None if capacity_operating_tpd is None else _num(capacity_operating_tpd),
-        capacity_registered_tpd=None if capacity_registered_tpd is None else _num(capacity_registered_tpd),
+        capacity_operating_tpd=None if capacity_operating_tpd is None else plain_number(capacity_operating_tpd),
+        capacity_registered_tpd=None if capacity_registered_tpd is None else plain_number(capacity_registered_tpd),
         unknown_capacity_sites=unknown_capacity_sites,
         coverage_registered=round(capacity_registered_tpd / generation, 4)
         if generation and capacity_registered_tpd is not None else None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wufei_geo.analysis.quantities import Quantity, quantity
-from wufei_geo.analysis.values import _num
+from wufei_geo.analysis.values import plain_number
 from wufei_geo.model import MEASURES, STATUSES
 
 Row = dict[str, Any]
@@ -60,7 +60,7 @@ class SiteMeasure:
         return float(len(rows))
 
     def by_status(self, rows: Sequence[Row]) -> dict[str, float | int]:
-        return {s: _num(self.total([r for r in rows if r["status"] == s])) for s in STATUSES}
+        return {s: plain_number(self.total([r for r in rows if r["status"] == s])) for s in STATUSES}
 
     def measured(self, rows: Sequence[Row]) -> bool:
         """Whether the rows tell anything at all (False: 未测量)."""
@@ -68,7 +68,7 @@ class SiteMeasure:
 
     def quantities(self, rows: Sequence[Row], achieved: Sequence[Row], pursued: Sequence[Row]) -> tuple[Quantity, Quantity, Quantity]:
         """(achieved today, registered after the projects, the existing facilities' part of today)."""
-        return Quantity(_num(self.total(achieved))), Quantity(_num(self.total(pursued))), Quantity(0)
+        return Quantity(plain_number(self.total(achieved))), Quantity(plain_number(self.total(pursued))), Quantity(0)
 
     def forecast_part(self, r: Row, reasons: dict[str, list[str]]) -> list[dict[str, Any]]:
         """The forecast's parts of one row (and why it is uncertain, into ``reasons``)."""
@@ -152,12 +152,12 @@ class VillageMeasure(SiteMeasure):
 
     def _villages(self, selected: Sequence[Row]) -> Quantity:
         if not self.served:
-            return Quantity(_num(self.total(selected)))
+            return Quantity(plain_number(self.total(selected)))
         unknown_ids = tuple(r["site_id"] for r in selected if r["village_keys"] is None)
         known = [r for r in selected if r["village_keys"] is not None]
         if unknown_ids and not known:
             return Quantity(None, unknown_ids)
-        return Quantity(_num(self.total(known)), unknown_ids)
+        return Quantity(plain_number(self.total(known)), unknown_ids)
 
     def quantities(self, rows: Sequence[Row], achieved: Sequence[Row], pursued: Sequence[Row]) -> tuple[Quantity, Quantity, Quantity]:
         return self._villages(achieved), self._villages(pursued), Quantity(0)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from wufei_geo.analysis.forecast import _forecast, _placement
+from wufei_geo.analysis.forecast import forecast_outlook, placement
 from wufei_geo.analysis.measures import SiteMeasure, site_measure
 from wufei_geo.analysis.projection import PLAN_START, projection
 from wufei_geo.analysis.quantities import Quantity
 from wufei_geo.analysis.sites import (
-    _UNDER_WAY,
+    UNDER_WAY,
     baseline_capacity,
     matching_sites,
     operating_today_capacity,
@@ -24,7 +24,7 @@ from wufei_geo.analysis.sites import (
     served_villages,
     site_capacity,
 )
-from wufei_geo.analysis.values import _code, _float, _num, _targets_list, _text, _year
+from wufei_geo.analysis.values import code_of, float_of, plain_number, targets_list, text_of, year_of
 from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, stale_flags
 from wufei_geo.model import COUNTS_TOWARD, STATUSES
 
@@ -103,7 +103,7 @@ class TargetProgress:
 
 
 
-def _value_of(rows: list[dict[str, Any]], measure: str) -> float:
+def value_of(rows: list[dict[str, Any]], measure: str) -> float:
     """What ``rows`` add up to under the named measure (the record's :meth:`SiteMeasure.total`)."""
     return site_measure(measure).total(rows)
 
@@ -124,20 +124,20 @@ class _Target:
 
 
 def _read_target(target: Mapping[str, Any], counts_toward: str) -> _Target:
-    measure = _text(target.get("measure")) or ""
+    measure = text_of(target.get("measure")) or ""
     try:
         how = site_measure(measure)
     except ValueError:
         raise ValueError(f"target {target.get('target_id')}: unknown measure {measure!r}") from None
-    applies_mode = target.get("category") == "wet_waste" and how.reads_capacity and not _text(
+    applies_mode = target.get("category") == "wet_waste" and how.reads_capacity and not text_of(
         target.get("wet_waste_mode")
     )
     return _Target(
         row=target,
         measure=measure,
         how=how,
-        value=_float(target.get("target_value")),
-        year=_year(target.get("target_year")),
+        value=float_of(target.get("target_value")),
+        year=year_of(target.get("target_year")),
         state=how.target_status,
         pursued=frozenset(how.pursued),
         counted=counts_toward if applies_mode else "all",
@@ -147,40 +147,40 @@ def _read_target(target: Mapping[str, Any], counts_toward: str) -> _Target:
 def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, months: int) -> dict[str, Any]:
     """One matching site as the target sees it: its amount, villages, placement in time."""
     how = tgt.how
-    village = _text(rec.get("village"))
-    town = _code(rec.get("town_code")) or ""
+    village = text_of(rec.get("village"))
+    town = code_of(rec.get("town_code")) or ""
     served = served_villages(rec.get("served_villages")) if how.reads_served_villages else None
     earliest = latest = None
     why: list[str] = []
     if rec["status"] in tgt.pursued and how.tracked:
-        earliest, latest, why = _placement(rec, tgt.state, today, months)
+        earliest, latest, why = placement(rec, tgt.state, today, months)
     baseline = baseline_capacity(rec) if how.reads_capacity else (False, None)
     existing = rec.get("existing_facility")
     upgraded = how.reads_capacity and not (existing is None or existing != existing) and bool(existing)
-    expected = _text(rec.get("expected_commissioning"))
+    expected = text_of(rec.get("expected_commissioning"))
     return {
         "site_id": rec["site_id"],
-        "project_id": _text(rec.get("project_id")),
-        "name_zh": _text(rec.get("name_zh")),
-        "name_en": _text(rec.get("name_en")),
-        "town_code": _code(rec.get("town_code")),
-        "department": _text(rec.get("department")),
-        "wet_waste_mode": _text(rec.get("wet_waste_mode")),
+        "project_id": text_of(rec.get("project_id")),
+        "name_zh": text_of(rec.get("name_zh")),
+        "name_en": text_of(rec.get("name_en")),
+        "town_code": code_of(rec.get("town_code")),
+        "department": text_of(rec.get("department")),
+        "wet_waste_mode": text_of(rec.get("wet_waste_mode")),
         "village": village,
         "village_key": f"{town}/{village}" if village else None,
         "village_keys": None if served is None else [f"{town}/{v}" for v in served],
         "status": rec["status"],
-        "status_as_of": _text(rec.get("status_as_of")),
-        "status_source": _text(rec.get("status_source")),
-        "status_confirmed_at": _text(rec.get("status_confirmed_at")),
-        "commissioned": _text(rec.get("commissioned")),
-        "expected_commissioning": _text(rec.get("expected_commissioning")),
-        "target_year": _year(rec.get("target_year")),
+        "status_as_of": text_of(rec.get("status_as_of")),
+        "status_source": text_of(rec.get("status_source")),
+        "status_confirmed_at": text_of(rec.get("status_confirmed_at")),
+        "commissioned": text_of(rec.get("commissioned")),
+        "expected_commissioning": text_of(rec.get("expected_commissioning")),
+        "target_year": year_of(rec.get("target_year")),
         "capacity": site_capacity(rec) if how.reads_capacity else None,
-        "capacity_unit": _text(rec.get("capacity_norm_unit")),
+        "capacity_unit": text_of(rec.get("capacity_norm_unit")),
         "baseline": baseline if baseline[0] else None,
-        "existing": (True, _float(rec.get("baseline_capacity_norm"))) if upgraded else None,
-        "expected_year": _year(expected[:4]) if expected else None,
+        "existing": (True, float_of(rec.get("baseline_capacity_norm"))) if upgraded else None,
+        "expected_year": year_of(expected[:4]) if expected else None,
         "today": operating_today_capacity(rec) if how.reads_capacity else (False, None),
         "earliest": earliest,
         "latest": latest,
@@ -193,7 +193,7 @@ def _site_row(rec: dict[str, Any], late: bool, tgt: _Target, today: dt.date, mon
     }
 
 
-# The site columns a target's row reads (_site_row, _placement, status_confirmed, the capacities).
+# The site columns a target's row reads (_site_row, placement, status_confirmed, the capacities).
 _ROW_COLUMNS = ("site_id", "project_id", "name_zh", "name_en", "category", "town_code", "department",
                 "wet_waste_mode", "village", "served_villages", "status", "status_as_of", "status_source",
                 "status_confirmed_at", "commissioned", "expected_commissioning", "target_year", "capacity_norm",
@@ -245,7 +245,7 @@ def _state(rows: list[dict[str, Any]], target_value: float | None, achieved: flo
     if (target_value is not None and achieved is not None and achieved >= target_value
             and (achieved > 0 or target_value == 0)):
         return "met"
-    if any(r["status"] in _UNDER_WAY for r in rows):
+    if any(r["status"] in UNDER_WAY for r in rows):
         return "in_progress"
     return "not_started"
 
@@ -267,8 +267,8 @@ def _totals(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Totals
         by_status=tgt.how.by_status(rows),
     )
     if goal is not None:
-        out.gap = None if achieved is None else _num(max(goal - achieved, 0.0))
-        out.registered_gap = None if registered is None else _num(max(goal - registered, 0.0))
+        out.gap = None if achieved is None else plain_number(max(goal - achieved, 0.0))
+        out.registered_gap = None if registered is None else plain_number(max(goal - registered, 0.0))
         out.share = round(achieved / goal, 6) if goal and achieved is not None else None
         out.registered_share = round(registered / goal, 6) if goal and registered is not None else None
     return out
@@ -296,7 +296,7 @@ def _outlook(rows: list[dict[str, Any]], tgt: _Target, measured: bool) -> _Outlo
     pursued_rows = [r for r in rows if r["status"] in tgt.pursued]
     # the chart: sites placed in a year only by dates people gave (never today's date), the rest
     # in the bar of unknown year; the baseline of upgraded facilities in every year before theirs
-    reached_year, state, basis, reasons = _forecast(pursued_rows, tgt.how, tgt.value)
+    reached_year, state, basis, reasons = forecast_outlook(pursued_rows, tgt.how, tgt.value)
     return _Outlook(
         state=state,
         projection=projection(pursued_rows, tgt.how, tgt.how.pursued, tgt.year),
@@ -322,11 +322,11 @@ def _by_mode(sites: pd.DataFrame, tgt: _Target) -> dict[str, dict[str, float | i
     for mode in ("centralised", "on_site"):
         part = everything[everything["wet_waste_mode"] == mode]
         caps = [{"status": s["status"], "capacity": site_capacity(s)} for s in part.to_dict("records")]
-        by_mode[mode] = {s: _num(tgt.how.total([c for c in caps if c["status"] == s])) for s in STATUSES}
+        by_mode[mode] = {s: plain_number(tgt.how.total([c for c in caps if c["status"] == s])) for s in STATUSES}
     return by_mode
 
 
-def _progress(
+def target_progress(
     target: Mapping[str, Any],
     sites: pd.DataFrame,
     counts_toward: str,
@@ -349,18 +349,18 @@ def _progress(
         registered_lower_bound=bool(totals.unknown),
         stale_sites=[str(sid) for sid, old in zip(matched.get("site_id", []), stale.tolist(), strict=False) if old],
         id=str(target.get("target_id")),
-        level=_text(target.get("level")) or "district",
-        town_code=_code(target.get("town_code")),
-        category=_text(target.get("category")) or "",
-        wet_waste_mode=_text(target.get("wet_waste_mode")),
+        level=text_of(target.get("level")) or "district",
+        town_code=code_of(target.get("town_code")),
+        category=text_of(target.get("category")) or "",
+        wet_waste_mode=text_of(target.get("wet_waste_mode")),
         measure=tgt.measure,
-        target=None if tgt.value is None else _num(tgt.value),
-        unit=_text(target.get("unit")) or "",
+        target=None if tgt.value is None else plain_number(tgt.value),
+        unit=text_of(target.get("unit")) or "",
         target_year=tgt.year,
-        description_zh=_text(target.get("description_zh")) or "",
-        description_en=_text(target.get("description_en")) or "",
-        source_ref=_text(target.get("source_ref")) or "",
-        note=_text(target.get("note")) or "",
+        description_zh=text_of(target.get("description_zh")) or "",
+        description_en=text_of(target.get("description_en")) or "",
+        source_ref=text_of(target.get("source_ref")) or "",
+        note=text_of(target.get("note")) or "",
         counts_toward=tgt.counted,
         target_status=tgt.state,
         by_status=totals.by_status,
@@ -401,7 +401,7 @@ def _place_totals(tgt: _Target) -> _Totals:
     state = "met" if goal is not None and achieved >= goal else "in_progress" if registered else "not_started"
     out = _Totals(state=state, achieved=achieved, registered=registered, by_status=dict(counts["by_status"]))
     if goal:
-        out.gap, out.registered_gap = _num(max(goal - achieved, 0.0)), _num(max(goal - registered, 0.0))
+        out.gap, out.registered_gap = plain_number(max(goal - achieved, 0.0)), plain_number(max(goal - registered, 0.0))
         out.share, out.registered_share = round(achieved / goal, 6), round(registered / goal, 6)
     return out
 
@@ -434,9 +434,9 @@ def capacity_report(
         raise ValueError(f"counts_toward must be one of {', '.join(COUNTS_TOWARD)}, not {counts_toward!r}")
     today = today or dt.date.today()
     return [
-        _progress(tgt, sites, counts_toward, today, confirmation_months)
-        for tgt in _targets_list(targets)
-        if (_text(tgt.get("level")) or "district") == "district"
+        target_progress(tgt, sites, counts_toward, today, confirmation_months)
+        for tgt in targets_list(targets)
+        if (text_of(tgt.get("level")) or "district") == "district"
     ]
 
 

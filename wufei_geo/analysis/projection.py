@@ -81,7 +81,7 @@ def projection(rows: Sequence[dict[str, Any]], how: SiteMeasure, statuses: Seque
                target_year: int | None) -> list[dict[str, Any]]:
     """The points of the chart (see the module docstring) for the pursued ``rows`` of a target
     measured by ``how`` (its record says how rows add up, e.g. distinct villages)."""
-    from wufei_geo.analysis.values import _num
+    from wufei_geo.analysis.values import plain_number
 
     points = []
     for year in projection_years(rows, target_year):
@@ -90,10 +90,10 @@ def projection(rows: Sequence[dict[str, Any]], how: SiteMeasure, statuses: Seque
         existing, ex_unknown = _existing(rows, year) if how.reads_capacity else (0.0, [])
         points.append({
             "year": year, "undated": False,
-            "cumulative": _num(total + existing),
-            "by_status": {s: _num(v) for s, v in by_status.items()},
+            "cumulative": plain_number(total + existing),
+            "by_status": {s: plain_number(v) for s, v in by_status.items()},
             # unknown stays unknown: None when the baseline of every upgraded facility is unknown
-            "existing": None if ex_unknown and not existing else _num(existing),
+            "existing": None if ex_unknown and not existing else plain_number(existing),
             "lower_bound": bool(unknown or ex_unknown),
             "unknown_sites": sorted(set(unknown) | set(ex_unknown)),
         })
@@ -101,8 +101,8 @@ def projection(rows: Sequence[dict[str, Any]], how: SiteMeasure, statuses: Seque
     total, by_status, unknown = _amounts(undated, how, statuses, minus_existing=True)
     points.append({
         "year": None, "undated": True,
-        "cumulative": _num(total),
-        "by_status": {s: _num(v) for s, v in by_status.items()},
+        "cumulative": plain_number(total),
+        "by_status": {s: plain_number(v) for s, v in by_status.items()},
         "existing": 0,
         "lower_bound": bool(unknown),
         "unknown_sites": sorted(set(unknown)),

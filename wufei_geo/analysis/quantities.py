@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from wufei_geo.analysis.values import _num
+from wufei_geo.analysis.values import plain_number
 from wufei_geo.i18n import t
 from wufei_geo.values import number_text
 
@@ -39,7 +39,7 @@ def quantity(parts: Iterable[tuple[str, float | None]]) -> Quantity:
             known.append(float(value))
     if unknown and not known:
         return Quantity(None, tuple(unknown))
-    return Quantity(_num(sum(known)), tuple(unknown))
+    return Quantity(plain_number(sum(known)), tuple(unknown))
 
 
 def fmt_number(value: Any) -> str:

@@ -11,9 +11,17 @@ import pandas as pd
 
 from wufei_geo.analysis.figures import TownFigures, town_figures
 from wufei_geo.analysis.generation import GenerationEstimate, generation_estimate
-from wufei_geo.analysis.progress import STATES, TargetProgress, _progress, _value_of
-from wufei_geo.analysis.sites import _live, overdue_flags, site_capacity
-from wufei_geo.analysis.values import _code, _codes, _float, _num, _targets_list, _text, _year
+from wufei_geo.analysis.progress import STATES, TargetProgress, target_progress, value_of
+from wufei_geo.analysis.sites import live_sites, overdue_flags, site_capacity
+from wufei_geo.analysis.values import (
+    code_of,
+    codes_of,
+    float_of,
+    plain_number,
+    targets_list,
+    text_of,
+    year_of,
+)
 from wufei_geo.config import GenerationParameters
 from wufei_geo.freshness import DEFAULT_CONFIRMATION_MONTHS, freshness
 from wufei_geo.model import SITE_COLUMNS, STATUSES
@@ -68,15 +76,15 @@ def _town_site_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """One of a town's sites as its scorecard lists it."""
     return {
         "site_id": r["site_id"],
-        "project_id": _text(r.get("project_id")),
-        "name_zh": _text(r.get("name_zh")),
-        "name_en": _text(r.get("name_en")),
+        "project_id": text_of(r.get("project_id")),
+        "name_zh": text_of(r.get("name_zh")),
+        "name_en": text_of(r.get("name_en")),
         "category": r["category"],
         "status": r["status"],
-        "status_as_of": _text(r.get("status_as_of")),
+        "status_as_of": text_of(r.get("status_as_of")),
         "capacity": site_capacity(r),
-        "capacity_unit": _text(r.get("capacity_norm_unit")),
-        "target_year": _year(r.get("target_year")),
+        "capacity_unit": text_of(r.get("capacity_norm_unit")),
+        "target_year": year_of(r.get("target_year")),
         "overdue": bool(r["_overdue"]),
     }
 
@@ -95,27 +103,27 @@ def _scorecard(town: Mapping[str, Any], progress: list[TargetProgress], mine: pd
     registered = figures.values["wet_waste_tpd"]
     operating = figures.values["wet_waste_operating_tpd"]
     wet_unknown = list(registered.unknown_sites)
-    population = _float(town.get("population"))
+    population = float_of(town.get("population"))
     return TownScorecard(
         town_code=code,
-        name_zh=_text(town.get("name_zh")) or code,
-        name_en=_text(town.get("name_en")) or code,
+        name_zh=text_of(town.get("name_zh")) or code,
+        name_en=text_of(town.get("name_en")) or code,
         state=_town_state(progress),
         counts={s: sum(1 for p in progress if p.state == s) for s in STATES[:4]},
         targets=progress,
         sites=mine["site_id"].tolist(),
         site_rows=[_town_site_row(r) for r in records],
         sites_by_status={s: int((mine["status"] == s).sum()) for s in STATUSES},
-        wet_waste_by_status={s: _num(_value_of([w for w in wet if w["status"] == s], "capacity")) for s in STATUSES},
+        wet_waste_by_status={s: plain_number(value_of([w for w in wet if w["status"] == s], "capacity")) for s in STATUSES},
         wet_waste_unknown_capacity_sites=wet_unknown,
         wet_waste_tpd=registered.to_dict(),
         wet_waste_operating_tpd=operating.to_dict(),
         population=None if population is None else int(population),
-        population_note=_text(town.get("population_note")),
-        area_km2=_float(town.get("area_km2")),
+        population_note=text_of(town.get("population_note")),
+        area_km2=float_of(town.get("area_km2")),
         generation=generation_estimate(
             town.get("population"),
-            _text(town.get("population_note")),
+            text_of(town.get("population_note")),
             params,
             capacity_operating_tpd=operating.value,
             capacity_registered_tpd=registered.value,
@@ -138,19 +146,19 @@ def town_scorecards(
     town's sites, and where population is known an INDICATIVE wet-waste generation estimate."""
     params = params or GenerationParameters()
     today = today or dt.date.today()
-    town_targets = [t for t in _targets_list(targets) if _text(t.get("level")) == "town"]
-    live = _live(sites)
+    town_targets = [t for t in targets_list(targets) if text_of(t.get("level")) == "town"]
+    live = live_sites(sites)
     overdue = overdue_flags(live, today) if len(live) else pd.Series([], dtype=bool)
     live = live.assign(_overdue=overdue.values) if len(live) else live.assign(_overdue=[])
-    town_col = _codes(live["town_code"])
+    town_col = codes_of(live["town_code"])
     figures = {f.town_code: f for f in town_figures(sites, towns, params=params)}
     cards: list[TownScorecard] = []
     for town in towns.to_dict("records"):
-        code = _code(town.get("town_code")) or ""
+        code = code_of(town.get("town_code")) or ""
         progress = [
-            _progress(tgt, sites, "all", today, confirmation_months)
+            target_progress(tgt, sites, "all", today, confirmation_months)
             for tgt in town_targets
-            if _code(tgt.get("town_code")) == code
+            if code_of(tgt.get("town_code")) == code
         ]
         cards.append(_scorecard(town, progress, live[town_col == code], figures[code], params, today,
                                 confirmation_months))

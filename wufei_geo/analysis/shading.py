@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wufei_geo.analysis.figures import (
-    _COUNT_MEASURES,
+    COUNT_MEASURES,
     MEASURE_UNITS,
     TownFigures,
     fmt_measure,
@@ -123,14 +123,14 @@ def choropleth_scale(figures: Sequence[TownFigures], measure: str, lang: str = "
     values = [float(f.values[measure].value) * scale for f in figures if f.values[measure].value is not None]
     # the palette's lightest shade is too close to "none" to tell apart: the classes use the others
     shades = CHOROPLETH_PALETTE[1:]
-    breaks = [b / scale for b in nice_breaks(values, len(shades), integer=measure in _COUNT_MEASURES)]
+    breaks = [b / scale for b in nice_breaks(values, len(shades), integer=measure in COUNT_MEASURES)]
     unit = measure_unit_text(measure, lang)
     zero = t(_ZERO_KEYS[measure], lang) if measure in _ZERO_KEYS else f"{_break_text(0.0, measure)} {unit}".strip()
     labels, colours = [zero], [NO_FACILITY_COLOUR]
     n = len(breaks) - 1
     for i in range(n):
         lo, hi = breaks[i], breaks[i + 1]
-        if measure in _COUNT_MEASURES:
+        if measure in COUNT_MEASURES:
             text = _break_text(hi, measure) if hi <= lo + 1 else f"{_break_text(lo + 1, measure)} – {_break_text(hi, measure)}"
         else:
             text = f"> {_break_text(lo, measure)} – {_break_text(hi, measure)}"

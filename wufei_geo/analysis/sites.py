@@ -11,16 +11,16 @@ from typing import Any
 import pandas as pd
 
 from wufei_geo.analysis.measures import site_measure
-from wufei_geo.analysis.values import _blank, _code, _codes, _float, _ids, _text
+from wufei_geo.analysis.values import code_of, codes_of, float_of, ids_of, is_unknown, text_of
 from wufei_geo.model import COUNTS_TOWARD
 
 # Statuses before the target state: the project is not finished (an existing facility still runs as before).
 _NOT_YET: frozenset[str] = frozenset({"planned", "under_construction", "commissioning"})
 # Statuses of work under way (beyond "planned") for the in_progress state.
-_UNDER_WAY = frozenset({"under_construction", "commissioning", "operating", "decommissioned"})
+UNDER_WAY = frozenset({"under_construction", "commissioning", "operating", "decommissioned"})
 
 
-def _pursued_statuses(measure: str) -> tuple[str, ...]:
+def pursued_statuses(measure: str) -> tuple[str, ...]:
     """The statuses of a site on its way to the measure's target state (the record's)."""
     return site_measure(measure).pursued
 
@@ -29,10 +29,10 @@ def site_capacity(row: Mapping[str, Any]) -> float | None:
     """Normalised capacity of a site: the capacity in operation when an official set it on an
     operating site, else the plan's capacity; None when unknown (never 0)."""
     if row.get("status") == "operating":
-        operating = _float(row.get("operating_capacity_norm"))
+        operating = float_of(row.get("operating_capacity_norm"))
         if operating is not None:
             return operating
-    return _float(row.get("capacity_norm"))
+    return float_of(row.get("capacity_norm"))
 
 
 def baseline_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None]:
@@ -40,9 +40,9 @@ def baseline_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None]:
     counts while the project is not finished (planned, under construction, commissioning) and
     the site is an existing facility; capacity None = unknown."""
     existing = row.get("existing_facility")
-    if _blank(existing) or not bool(existing) or row.get("status") not in _NOT_YET:
+    if is_unknown(existing) or not bool(existing) or row.get("status") not in _NOT_YET:
         return False, None
-    return True, _float(row.get("baseline_capacity_norm"))
+    return True, float_of(row.get("baseline_capacity_norm"))
 
 
 def operating_today_capacity(row: Mapping[str, Any]) -> tuple[bool, float | None]:
@@ -63,7 +63,7 @@ def overdue_flags(sites: pd.DataFrame, today: dt.date | None = None) -> pd.Serie
 
 
 # --------------------------------------------------------------------------- selection
-def _live(sites: pd.DataFrame) -> pd.DataFrame:
+def live_sites(sites: pd.DataFrame) -> pd.DataFrame:
     if "retired" in sites.columns:
         retired = sites["retired"].fillna(False).astype(bool)
         sites = sites[~retired]
@@ -76,9 +76,9 @@ def matching_sites(
     """The sites that count toward ``target`` (see the module docstring)."""
     if counts_toward not in COUNTS_TOWARD:
         raise ValueError(f"counts_toward must be one of {', '.join(COUNTS_TOWARD)}, not {counts_toward!r}")
-    sites = _live(sites)
+    sites = live_sites(sites)
     mask = sites["category"] == target.get("category")
-    mode = _text(target.get("wet_waste_mode"))
+    mode = text_of(target.get("wet_waste_mode"))
     if mode:
         mask &= sites["wet_waste_mode"] == mode
     elif (
@@ -87,15 +87,15 @@ def matching_sites(
         and counts_toward != "all"
     ):
         mask &= sites["wet_waste_mode"] == counts_toward
-    projects = _ids(target.get("project_ids"))
+    projects = ids_of(target.get("project_ids"))
     if projects:
         mask &= sites["project_id"].isin(projects)
-    if _text(target.get("level")) == "town":
-        town = _code(target.get("town_code"))
+    if text_of(target.get("level")) == "town":
+        town = code_of(target.get("town_code"))
         if site_measure(str(target.get("measure"))).town_by_served:
-            mask &= sites["served_towns"].map(lambda v: town in [_code(x) for x in _ids(v)])
+            mask &= sites["served_towns"].map(lambda v: town in [code_of(x) for x in ids_of(v)])
         else:
-            mask &= _codes(sites["town_code"]) == (town or "")
+            mask &= codes_of(sites["town_code"]) == (town or "")
     return sites[mask.fillna(False).astype(bool)]
 
 
@@ -103,7 +103,7 @@ def served_villages(value: Any) -> list[str] | None:
     """The ``served_villages`` of a site as a list (None = not filled in)."""
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
-    if _blank(value):
+    if is_unknown(value):
         return None
     try:
         data = json.loads(str(value))

@@ -9,16 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from wufei_geo.values import is_unknown as _blank  # the one "is unknown" rule (wufei_geo/values.py)
+from wufei_geo.values import is_unknown  # the one "is unknown" rule (wufei_geo/values.py)
 
 
-def _text(value: Any) -> str | None:
-    return None if _blank(value) else str(value).strip()
+def text_of(value: Any) -> str | None:
+    return None if is_unknown(value) else str(value).strip()
 
 
-def _code(value: Any) -> str | None:
+def code_of(value: Any) -> str | None:
     """A town code as text, whatever the reader made of it (310118105, 310118105.0, '310118105')."""
-    if _blank(value):
+    if is_unknown(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -26,12 +26,12 @@ def _code(value: Any) -> str | None:
     return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
 
 
-def _codes(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: _code(v) or "")
+def codes_of(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: code_of(v) or "")
 
 
-def _float(value: Any) -> float | None:
-    if _blank(value):
+def float_of(value: Any) -> float | None:
+    if is_unknown(value):
         return None
     try:
         out = float(value)
@@ -40,9 +40,9 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(out) or math.isinf(out) else out
 
 
-def _year(value: Any) -> int | None:
+def year_of(value: Any) -> int | None:
     """The year of an int, '2025', '2021-12' or '2021-12-31' (None when unknown)."""
-    if _blank(value):
+    if is_unknown(value):
         return None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.year
@@ -53,15 +53,15 @@ def _year(value: Any) -> int | None:
         return None
 
 
-def _ids(value: Any) -> list[str]:
-    if _blank(value):
+def ids_of(value: Any) -> list[str]:
+    if is_unknown(value):
         return []
     if isinstance(value, (list, tuple, set)):
         return [str(v).strip() for v in value if str(v).strip()]
     return [part.strip() for part in str(value).replace(",", ";").split(";") if part.strip()]
 
 
-def _num(value: float) -> float | int:
+def plain_number(value: float) -> float | int:
     """Round sums for display/JSON (5 + 80 + 10 + 0.5 + 5 must print as 100.5)."""
     rounded = round(float(value), 6)
     return int(rounded) if rounded.is_integer() else rounded
@@ -69,15 +69,15 @@ def _num(value: float) -> float | int:
 
 
 
-def _targets_list(targets: Iterable[Mapping[str, Any]] | pd.DataFrame) -> list[dict[str, Any]]:
+def targets_list(targets: Iterable[Mapping[str, Any]] | pd.DataFrame) -> list[dict[str, Any]]:
     if isinstance(targets, pd.DataFrame):
         return targets.to_dict("records")
     return [dict(t) for t in targets]
 
 
-def _date_end(value: Any) -> dt.date | None:
+def date_end(value: Any) -> dt.date | None:
     """The last day of a (partial) date: '2025' → 2025-12-31, '2025-06' → 2025-06-30."""
-    if _blank(value):
+    if is_unknown(value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()

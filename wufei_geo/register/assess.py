@@ -52,9 +52,9 @@ class Context:
         return self._all_values.get(entry_id, [])
 
     def progress(self, entry: Entry) -> Any:
-        from wufei_geo.analysis.progress import _progress
+        from wufei_geo.analysis.progress import target_progress
 
-        return _progress(entry.extra["row"], self._sites, "all", self.as_of)
+        return target_progress(entry.extra["row"], self._sites, "all", self.as_of)
 
     def count_places(self, place_type: str, town_code: str | None) -> int | None:
         counter = self.counter or place_counter()

@@ -247,11 +247,10 @@ def answer_sentence(wet: TargetProgress, lang: str) -> str:
 
 
 def _town_names(lang: str) -> dict[str, str]:
-    from wufei_geo.geodata import load_gazetteer
+    from wufei_geo.geodata import TOWN_CODE, load_gazetteer
 
     gaz = load_gazetteer()
-    column = "code" if "code" in gaz.columns else "town_code"
-    return dict(zip(gaz[column].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+    return dict(zip(gaz[TOWN_CODE].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
 
 
 def fixer_text(b: Blocker, lang: str, towns: dict[str, str] | None = None) -> str:
