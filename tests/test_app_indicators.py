@@ -20,7 +20,7 @@ def test_summary_lines_and_filters_in_chinese(tmp_path, monkeypatch):
     _store(tmp_path, monkeypatch)
     at = open_page(PAGE)
     body = texts(at.markdown)
-    assert "62 项指标：已达标 0，未达标 0，未测量 45，待判断 17" in body
+    assert "62 项指标：已达标 0，未达标 1，未测量 44，待判断 17" in body
     assert "40 项设施目标：" in body
     at.selectbox(key="reg_status").set_value("judgement").run()
     assert not at.exception
@@ -33,7 +33,7 @@ def test_summary_in_english_and_a_reading_shown(tmp_path, monkeypatch):
     _store(tmp_path, monkeypatch)
     at = open_page(PAGE, lang="en")
     body = texts(at.markdown)
-    assert "62 indicators: met 0, not met 0, not measured 45, needs judgement 17" in body
+    assert "62 indicators: met 0, not met 1, not measured 44, needs judgement 17" in body
     assert "40 facility targets:" in body
     at.selectbox(key="reg_entry").set_value("23").run()
     assert "5608" in texts(at.info) and "reduction" in texts(at.info)

@@ -174,7 +174,7 @@ ROUND_TWO: dict[str, tuple[str, ...]] = {
 }
 
 # ---- round three (issue 27), volume, expansion and faults (hard-volume) ----
-# The classes of tests/hostile/test_round3_*.py; the report lists each with its counts.
+# The classes of tests/hostile/ (round three); the report lists each with its counts.
 ROUND_THREE_VOLUME: dict[str, tuple[str, ...]] = {
     "What a file expands to (shared strings)": ("xlsx-shared-string-8.7kB",),
     "No volume of stored data takes a reader down": ("town-only-400", "seed-town-only", "located-100k"),

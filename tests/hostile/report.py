@@ -148,7 +148,7 @@ def render(records: list[dict]) -> str:
               for cid in SPREADSHEET_CASES + BOUNDARY_CASES]
     lines += [f"| `{cid}` | round two: {_cell(title)} (see `tests/hostile/`) |"
               for title, ids in ROUND_TWO.items() for cid in ids if cid in round_two]
-    lines += [f"| `{cid}` | round three: {_cell(title)} (see `test_round3_*.py`) |"
+    lines += [f"| `{cid}` | round three: {_cell(title)} (see `tests/hostile/`) |"
               for title, ids in ROUND_THREE_VOLUME.items() for cid in ids]
     lines.append("")
     missing = sorted({c for c in descriptions} | set(SPREADSHEET_CASES) | set(BOUNDARY_CASES) | round_two | round_three)

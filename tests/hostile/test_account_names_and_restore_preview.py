@@ -14,7 +14,7 @@ from wufei_geo.io import backup
 
 from .helpers import HUAXIN, data_hash, run_cli
 from .results import record
-from .test_round2_restore import _edit_table, _members, _write
+from .test_restore_untrusted import _edit_table, _members, _write
 
 
 def _rebind(rows):
