@@ -8,17 +8,14 @@ Needs ``WUFEI_TEST_PG_URL`` (skipped without it, a failure under CI, like every 
 """
 from __future__ import annotations
 
-import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
+from tests.conftest import fresh_pg_schema
 from wufei_geo import auth
 from wufei_geo.mapview.style import STATUS_COLOURS
 from wufei_geo.store import Store
@@ -47,22 +44,8 @@ LIVE_LIMIT_S = 10.0
 @pytest.fixture(scope="module")
 def pg_schema_url() -> Iterator[str]:
     """A fresh schema of the test PostgreSQL for this module (both servers use it)."""
-    base = os.environ.get("WUFEI_TEST_PG_URL", "").strip()
-    if not base:
-        if os.environ.get("CI"):
-            pytest.fail("WUFEI_TEST_PG_URL is not set under CI: run .ci/start-postgres.sh")
-        pytest.skip("no PostgreSQL (set WUFEI_TEST_PG_URL, see .ci/start-postgres.sh)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

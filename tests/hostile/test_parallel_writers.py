@@ -4,38 +4,18 @@ one open round, no success reported for a change that did not happen, an audit r
 Recorded for docs/reliability.md with the number of attempts and what was lost (0)."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.racing import race
 from wufei_geo import auth, db
 from wufei_geo.errors import WufeiError
 
 from .results import record
 
 ATTEMPTS = 12
-
-
-def _race(*calls: Callable[[], Any]) -> list[Any]:
-    results: list[Any] = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = calls[i]()
-        except WufeiError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _won(results: list[Any]) -> int:
@@ -70,7 +50,7 @@ def test_proposal_confirmed_and_rejected_at_once(store, site_record) -> None:
         sid = f"P3.{i}"
         pid = store.update_site(official, sid, {"operating_capacity_value": 40, "operating_capacity_unit": "t/d"}, 1,
                                 note="insisted", insist=True)["proposal"]["id"]
-        results = _race(lambda pid=pid: store.confirm_proposal(first, pid),
+        results = race(lambda pid=pid: store.confirm_proposal(first, pid),
                         lambda pid=pid: store.reject_proposal(second, pid, "no"))
         status = store.proposals(status=None, site_id=sid)[0]["status"]
         applied = store.get_site(sid)["operating_capacity_norm"] == 40.0
@@ -89,7 +69,7 @@ def test_design_capacity_during_an_edit(store, site_record) -> None:
     phantom = 0
     for i in range(ATTEMPTS):
         sid = f"D3.{i}"
-        results = _race(lambda sid=sid: store.set_design_capacity(planner, sid, 7, "t/d", "批复", expected_version=1),
+        results = race(lambda sid=sid: store.set_design_capacity(planner, sid, 7, "t/d", "批复", expected_version=1),
                         lambda sid=sid: store.update_site(editor, sid, {"commissioned": "2023-05-01"}, 1))
         site = store.get_site(sid)
         design_ok, edit_ok = (not isinstance(r, WufeiError) for r in results)
@@ -106,10 +86,10 @@ def test_rounds_opened_and_closed_at_once(store) -> None:
     planners = [_login(store, f"p{k}", "planner") for k in range(4)]
     extra = 0
     for i in range(ATTEMPTS):
-        opened = _race(*[(lambda p=p, i=i: store.open_round(p, f"轮次 {i} {p.name}")) for p in planners])
+        opened = race(*[(lambda p=p, i=i: store.open_round(p, f"轮次 {i} {p.name}")) for p in planners])
         extra += abs(_won(opened) - 1) + abs(len(store.rounds("open")) - 1)
         rid = store.rounds("open")[0]["id"]
-        closed = _race(*[(lambda p=p, rid=rid: store.close_round(p, rid)) for p in planners])
+        closed = race(*[(lambda p=p, rid=rid: store.close_round(p, rid)) for p in planners])
         extra += abs(_won(closed) - 1) + len(store.rounds("open"))
     extra += abs(_audit(store, "open_round") - ATTEMPTS) + abs(_audit(store, "close_round") - ATTEMPTS)
     assert extra == 0
@@ -127,7 +107,7 @@ def test_confirmations_during_edits(store, site_record) -> None:
     wrong = 0
     for i in range(ATTEMPTS):
         sid = f"C3.{i}"
-        results = _race(lambda sid=sid: store.confirm_site(officials[0], sid, 1),
+        results = race(lambda sid=sid: store.confirm_site(officials[0], sid, 1),
                         lambda sid=sid: store.confirm_site(officials[1], sid, 1),
                         lambda sid=sid: store.update_site(officials[2], sid, {"status": "under_construction"}, 1))
         rows = _audit(store, "confirm", sid) + _audit(store, "update", sid)

@@ -9,7 +9,7 @@ import json
 
 from wufei_geo.commands import fail
 from wufei_geo.commands.status import printable
-from wufei_geo.commands.users import read_password
+from wufei_geo.commands.users import as_user
 from wufei_geo.errors import WufeiError
 
 STATUS_CHOICES = ("met", "not_met", "unmeasured", "judgement")
@@ -112,16 +112,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _with_actor(args: argparse.Namespace, work) -> int:
-    from wufei_geo import auth
-
     try:
-        password = read_password(args, f"Password for {args.user}: ")
-        store = _open()
-        actor = auth.authenticate(store, args.user, password)
-        try:
-            return work(store, actor)
-        finally:
-            auth.logout(store, actor)
+        return as_user(args, work)
     except WufeiError as exc:
         return fail(exc)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wufei_geo.commands import fail
-from wufei_geo.commands.users import read_password
+from wufei_geo.commands.users import as_user, read_password
 from wufei_geo.errors import WufeiError
 from wufei_geo.model import DATUMS, PRECISIONS
 
@@ -103,18 +103,10 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _with_actor(args: argparse.Namespace, work: Any) -> int:
-    from wufei_geo import auth
     from wufei_geo.places.store import place_book
-    from wufei_geo.store import Store
 
     try:
-        password = read_password(args, f"Password for {args.user}: ")
-        store = Store.open()
-        actor = auth.authenticate(store, args.user, password)
-        try:
-            result = work(place_book(store), actor)
-        finally:
-            auth.logout(store, actor)
+        result = as_user(args, lambda store, actor: work(place_book(store), actor))
     except (WufeiError, OSError) as exc:
         return fail(exc)
     print(result)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wufei_geo.commands.status import printable
-from wufei_geo.commands.users import read_password
+from wufei_geo.commands.users import as_user
 from wufei_geo.errors import ImplausibleEdit, WufeiError
 from wufei_geo.model import DATUMS, STATUSES
 
@@ -84,17 +84,8 @@ def _error(exc: WufeiError) -> int:
 
 
 def _as_user(args: argparse.Namespace, work: Callable[[Any, Any], int]) -> int:
-    from wufei_geo import auth
-    from wufei_geo.store import Store
-
     try:
-        password = read_password(args, f"Password for {args.user}: ")
-        store = Store.open()
-        actor = auth.authenticate(store, args.user, password)
-        try:
-            return work(store, actor)
-        finally:
-            auth.logout(store, actor)
+        return as_user(args, work)
     except WufeiError as exc:
         return _error(exc)
 

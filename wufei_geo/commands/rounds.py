@@ -6,7 +6,7 @@ import json
 import sys
 
 from wufei_geo.commands.status import printable
-from wufei_geo.commands.users import read_password
+from wufei_geo.commands.users import as_user
 from wufei_geo.errors import WufeiError
 from wufei_geo.model import CATEGORIES
 
@@ -37,17 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pr.set_defaults(func=_progress)
 
 
-def _as_user(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
-    from wufei_geo import auth
-    from wufei_geo.store import Store
-
-    password = read_password(args, f"Password for {args.user}: ")
-    store = Store.open()
-    actor = auth.authenticate(store, args.user, password)
-    try:
-        return work(store, actor)
-    finally:
-        auth.logout(store, actor)
+_as_user = as_user  # refusals are worded by each round command
 
 
 def _fail(exc: WufeiError) -> int:

@@ -5,6 +5,8 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from wufei_geo.commands import fail, lang
 from wufei_geo.errors import ValidationError, WufeiError
@@ -124,3 +126,21 @@ def _set_password(args: argparse.Namespace) -> int:
         return _fail(exc)
     print(f"password set for {args.name}")
     return 0
+
+
+T = TypeVar("T")
+
+
+def as_user(args: argparse.Namespace, work: Callable[[Any, Any], T]) -> T:
+    """Log ``args.user`` in (the password from ``--password-stdin`` or a prompt), run
+    ``work(store, actor)`` and log out again; refusals are left to the command to word."""
+    from wufei_geo import auth
+    from wufei_geo.store import Store
+
+    password = read_password(args, f"Password for {args.user}: ")
+    store = Store.open()
+    actor = auth.authenticate(store, args.user, password)
+    try:
+        return work(store, actor)
+    finally:
+        auth.logout(store, actor)
