@@ -16,6 +16,7 @@ FOCUS_KEY = "inbox_focus"
 SHOWN = 8  # items listed at the top of a page; the rest are counted
 UPDATE_PAGE = "app_pages/pages/update.py"
 DATA_PAGE = "app_pages/pages/data.py"
+INDICATORS_PAGE = "app_pages/pages/indicators.py"
 
 
 def inbox_items(store: Any, actor: Any) -> list[inbox.InboxItem]:
@@ -34,12 +35,14 @@ def nav_suffix(items: list[inbox.InboxItem]) -> str:
 def _open(item: inbox.InboxItem) -> None:
     if item.form in ("bulk",):
         st.switch_page(DATA_PAGE)
+    if item.form == "indicators":
+        st.switch_page(INDICATORS_PAGE)
     if item.site_id:
         st.session_state["update_site_id"] = item.site_id
         st.session_state["update_pick"] = item.site_id
     if item.form == "proposal" and item.proposal_id is not None:
         st.session_state["proposal_pick"] = item.proposal_id
-    st.session_state[FOCUS_KEY] = "proposal" if item.form == "proposal" else "site"
+    st.session_state[FOCUS_KEY] = item.form if item.form in ("proposal", "places") else "site"
     st.switch_page(UPDATE_PAGE)
 
 

@@ -103,3 +103,29 @@ def test_the_inbox_is_on_top_of_every_page_and_opens_the_form(store):
     assert at.session_state["proposal_pick"] == pid and at.selectbox(key="proposal_pick").value == pid
     # the 更新 page's title in the navigation carries the count (checked through the page's own list)
     assert inbox.total(inbox.inbox(store, _actor(store, "planner1"))) >= 1
+
+
+def test_place_claims_and_register_values_wait_in_the_inbox(store):
+    from wufei_geo.places.store import place_book
+    from wufei_geo.register import reporting
+
+    planner = _actor(store, "planner1")
+    official = _actor(store, "zhaoxiang")
+    place_book(store).add(official, {"place_id": "ZX-B1", "name_zh": "赵巷零浪费街区", "place_type": "zero_waste_block",
+                                     "town_code": TOWN, "status": "built", "status_source": "镇验收"})
+    claims = [i for i in inbox.inbox(store, planner) if i.kind == "place_claims"]
+    assert [(i.count, i.form) for i in claims] == [(1, "places")]
+    assert not [i for i in inbox.inbox(store, official) if i.kind == "place_claims"]
+
+    auth.create_user(store, "lvhua", "department", None, "correct horse battery", department="区绿化市容局")
+    dept = _actor(store, "lvhua")
+    store.open_round(planner, "全区确认")
+    owed = [i for i in inbox.inbox(store, dept) if i.kind == "register_owed"]
+    assert len(owed) == 1 and owed[0].form == "indicators" and "26" in owed[0].params["ids"].split("、")
+    before = owed[0].count
+    reporting.report_value(store, dept, "26", 2025, 40, "年报")
+    after = [i for i in inbox.inbox(store, dept) if i.kind == "register_owed"]
+    assert after[0].count == before - 1 and "26" not in after[0].params["ids"].split("、")
+    # a department account has no sites: the open round asks nothing of it
+    assert not [i for i in inbox.inbox(store, dept) if i.kind in ("round_todo", "undated_site")]
+    assert inbox.item_text(after[0], "en").startswith(f"{after[0].count} indicator(s) of your department")

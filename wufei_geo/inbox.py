@@ -12,8 +12,11 @@ commissioning date, stale statuses, the open round and its progress.  Town offic
 pending and rejected proposals (with the planner's note), their sites still to confirm in the open
 round, their sites without an expected date.
 
+Planners also: places whose claim waits for approval, register values waiting as 待核实.  A
+department account: the indicators it reports that have no value for the plan's last year.
+
 Each item names the form that resolves it (:attr:`InboxItem.form`: ``proposal``, ``site``,
-``bulk``, ``round``) and the site or proposal it opens with."""
+``bulk``, ``round``, ``places``, ``indicators``) and the site or proposal it opens with."""
 from __future__ import annotations
 
 import datetime as dt
@@ -28,6 +31,8 @@ from wufei_geo.i18n import t
 
 # The statuses in which a site still needs an expected commissioning date.
 _UNFINISHED = ("planned", "under_construction", "commissioning")
+# The plan's last year: the value a department owes for each indicator it reports.
+PLAN_LAST_YEAR = 2025
 # Rejections an official is told about: decided within this many days.
 REJECTED_DAYS = 30
 
@@ -40,7 +45,7 @@ class InboxItem:
     count: int = 1
     site_id: str | None = None
     proposal_id: int | None = None
-    form: str = "site"  # proposal | site | bulk | round
+    form: str = "site"  # proposal | site | bulk | round | places | indicators
     params: dict[str, Any] = field(default_factory=dict)
     note: str | None = None  # typed by a person (a planner's decision note, an official's reason)
 
@@ -163,12 +168,49 @@ def open_round(store: Any, actor: Any, ctx: Context) -> list[InboxItem]:
         return [InboxItem("round_progress", count=total - answered, form="round",
                           params={"id": rnd["id"], "title": rnd["title"], "answered": answered, "total": total,
                                   "deadline": rnd["deadline"] or "—"})]
+    if permissions.town_scope(actor) is None:  # not a town's account (a department): no sites to confirm
+        return []
     if rnd["towns"] and actor.town_code not in rnd["towns"]:
         return []
     sites = store.round_sites(rnd["id"], actor.town_code)
     todo = int((~sites["answered"]).sum()) if len(sites) else 0
     return [InboxItem("round_todo", count=todo, form="round",
                       params={"id": rnd["id"], "title": rnd["title"], "deadline": rnd["deadline"] or "—"})] if todo else []
+
+
+@register
+def place_claims(store: Any, actor: Any, ctx: Context) -> list[InboxItem]:
+    """Planners: places whose 已建成 / 已命名 claim waits for their approval (one item, counted)."""
+    if not permissions.may(actor, "decide_place_claim"):
+        return []
+    from wufei_geo.places.store import place_book
+
+    n = sum(1 for c in place_book(store).pending_claims() if c.get("claim_by") != actor.name)
+    return [InboxItem("place_claims", count=n, form="places")] if n else []
+
+
+@register
+def register_values(store: Any, actor: Any, ctx: Context) -> list[InboxItem]:
+    """Planners: register values waiting as 待核实.  A department account: the reported indicators it
+    owns with no value yet for the plan's last year (what the assessment still needs from it)."""
+    from wufei_geo.register import reporting
+
+    if permissions.may(actor, "judge_register"):
+        n = len(reporting.values(store, status="pending"))
+        return [InboxItem("register_pending", count=n, form="indicators")] if n else []
+    department = permissions.department_scope(actor)
+    if department is None:
+        return []
+    from wufei_geo.register.entries import load_register
+    from wufei_geo.register.measures import ReportedMeasure
+
+    year = PLAN_LAST_YEAR
+    reported = {v["entry_id"] for v in reporting.values(store) if v["year"] >= year}
+    owed = [e.id for e in load_register() if isinstance(e.measure, ReportedMeasure) and e.owned_by(department)
+            and e.id not in reported]
+    return [InboxItem("register_owed", count=len(owed), form="indicators",
+                      params={"year": year, "ids": "、".join(owed[:12]) + ("…" if len(owed) > 12 else "")})] \
+        if owed else []
 
 
 # --------------------------------------------------------------------------- the list

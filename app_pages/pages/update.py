@@ -98,6 +98,8 @@ def render() -> None:
 
     if focus == "proposal":
         _proposals(page)
+    if focus == "places":  # opened from the inbox on a place's claim: the places first
+        places_section.render_section(store, actor, town_names, L)
     # issue 12: the open update round (officials: what it asks of their town; planners: progress)
     current_round = store.current_round()
     round_todo = update_rounds.round_banner(store, actor, current_round, town_names)
@@ -116,7 +118,8 @@ def render() -> None:
         _site_section(page, site)
     if focus != "proposal":
         _proposals(page)
-    places_section.render_section(store, actor, town_names, L)  # issue 24: places of the town
+    if focus != "places":
+        places_section.render_section(store, actor, town_names, L)  # issue 24: places of the town
     _history(page, site)
     if permissions.may(actor, "administer"):
         _admin(page)
