@@ -195,7 +195,9 @@ def test_the_map_follows_zoom_after_being_redrawn_in_place(app: Any, page: Any, 
     wait_until(page, lambda: shown_counts(page)[0] == wet and _settled(page), what="the filtered map")
     page.locator("[data-testid='stSidebar'] label", has_text="English").click()  # … another language
     wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
-    before = map_view_state(page)
+    # the language's rerun has ended and its drawing has settled before the user zooms
+    script_idle(page)
+    before = steady(page, lambda: map_view_state(page), what="the redrawn map at rest")
     assert before["zoomControl"], before
     assert before["renderers"] and all(z == before["zoom"] for z in before["renderers"]), before
 
