@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wufei_geo import auth, db
-from wufei_geo.errors import NotFound, ValidationError, WufeiError
+from wufei_geo.errors import NotFound, StoreUnavailable, ValidationError, WufeiError
 from wufei_geo.places import rules
 from wufei_geo.places.vocab import COUNTED_STATUSES, PLACE_COLUMNS
 from wufei_geo.store.values import check_note, clean, optional_note
@@ -435,7 +436,10 @@ def place_book(store: Any, *, seed: bool = True) -> PlaceBook:
     if book is None:
         book = PlaceBook(store)
         if seed:
-            book.seed_from_file()
+            try:
+                book.seed_from_file()
+            except StoreUnavailable:  # a read-only database still reads (its places as they are)
+                logging.getLogger(__name__).warning("places not seeded: the database cannot be written")
         try:
             store._place_book = book
         except AttributeError:  # a store that takes no attributes: a fresh book each time
