@@ -129,7 +129,8 @@ def _cli_reads_answer(capsys, tmp_path: Path, n_min: int, case: str) -> None:
         out = tmp_path / f"sites.{fmt}"
         _cli(capsys, "export", "--format", fmt, "-o", str(out), case=case)
         assert out.stat().st_size > 0
-    for suffix in ("xlsx", "html"):  # the PDF briefing is another session's (issue 27, gaps)
+    # the one briefing is the PDF; at 100,000 sites it is written by tests/test_briefing_volume.py
+    for suffix in ("xlsx", "pdf") if n_min <= 1_000 else ("xlsx",):
         out = tmp_path / f"report.{suffix}"
         _cli(capsys, "report", "-o", str(out), case=case)
         assert out.stat().st_size > 0
