@@ -22,7 +22,7 @@ BUNDLED_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("facilities", ("*.csv", "NOTES.md")),
     ("geodata", ("towns.csv", "district.geojson", "town_zones.geojson", "README.md")),
     (".", ("app.py",)),
-    ("app_pages", ("*.py",)),
+    ("app_pages", ("*.py", "*.js")),
     ("app_pages/pages", ("*.py",)),
     (".streamlit", ("config.toml",)),
 )

@@ -57,6 +57,7 @@ def test_every_file_read_at_runtime_is_bundled():
         "geodata/towns.csv", "geodata/district.geojson", "geodata/town_zones.geojson",
         *(p.relative_to(REPO).as_posix() for p in (REPO / "facilities").glob("*.csv")),
         *(p.relative_to(REPO).as_posix() for p in (REPO / "app_pages").rglob("*.py")),
+        *(p.relative_to(REPO).as_posix() for p in (REPO / "app_pages").rglob("*.js")),  # the map's runtime
     }
     assert runtime <= bundled, sorted(runtime - bundled)
     assert not [p for p in bundled if p.startswith("geodata/") and ("build" in p or "sources" in p)]
