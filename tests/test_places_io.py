@@ -198,3 +198,13 @@ def test_bulk_import_reads_xlsx_with_address_and_town(env):
     x1 = place_book(env).get("X-1")
     assert (x1["place_type"], x1["town_code"], x1["status"], x1["precision"], x1["lon"]) == (
         "cell_community", "310118105", "creating", "town", None)
+
+
+def test_the_places_legend_lists_only_the_statuses_on_the_map_with_counts():
+    from wufei_geo.mapview.places_layer import legend_html
+
+    zh = legend_html("zh", ["education_base"], {"planned": 4, "built": 1})
+    assert "规划中 4" in zh and "已建成 1" in zh
+    assert "已撤销" not in zh and "创建中" not in zh  # not on the map: not explained
+    en = legend_html("en", ["education_base"], {"planned": 4})
+    assert "Planned 4" in en and "Withdrawn" not in en

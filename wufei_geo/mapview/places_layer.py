@@ -7,7 +7,7 @@ legend box.  Every text a person typed is escaped here (names, sources, notes).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import folium
@@ -132,7 +132,8 @@ def add_places(m: folium.Map, places: pd.DataFrame | None, lang: str, basemap: s
     group.add_child(PlaceMarkers(features))
     group.add_to(m)
     present = [c for c in PLACE_TYPE if c in set(places["place_type"])] if len(places) else []
-    m.add_child(PlacesLegend(legend_html(lang, present)))
+    statuses = places["status"].value_counts().to_dict() if len(places) else {}
+    m.add_child(PlacesLegend(legend_html(lang, present, statuses)))
 
 
 class PlaceMarkers(MacroElement):
@@ -164,8 +165,9 @@ class PlaceMarkers(MacroElement):
         self.items_json = safe_json(features)
 
 
-def legend_html(lang: str, types: Iterable[str]) -> str:
-    """The places' own legend: the types shown (glyph) and every status (colour)."""
+def legend_html(lang: str, types: Iterable[str], statuses: Mapping[str, int] | None = None) -> str:
+    """The places' own legend: the types shown (glyph) and the statuses on the map (colour, with
+    their counts; ``statuses`` None: every status, without counts)."""
     e = html.escape
     rows = [f"<i>{e(t('places.legend.types', lang))}</i>"]
     for code in types:
@@ -173,8 +175,11 @@ def legend_html(lang: str, types: Iterable[str]) -> str:
                     f"color:{PLACE_TYPE[code].colour}'>{e(glyph(code, lang))}</span>{e(type_label(code, lang))}</div>")
     rows.append(f"<i>{e(t('places.legend.statuses', lang))}</i>")
     for s in PLACE_STATUSES:
+        if statuses is not None and not statuses.get(s.code):
+            continue  # the legend explains what is on the map
+        count = f" {int(statuses[s.code])}" if statuses is not None else ""
         rows.append(f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:6px;"
-                    f"background:{s.colour}'></span>{e(status_label(s.code, lang))}</div>")
+                    f"background:{s.colour}'></span>{e(status_label(s.code, lang))}{count}</div>")
     rows.append(f"<div style='max-width:180px'>{e(t('places.legend.outline', lang))}</div>")
     return (f"<details open><summary>{e(t('places.legend.title', lang))}</summary>"
             f"<div class='wf-place-legend'>{''.join(rows)}</div></details>")
