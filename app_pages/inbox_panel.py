@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import get_catalog, lang, tr
+from app_pages.common import catalog_version, get_catalog, lang, tr
 from wufei_geo import inbox
 from wufei_geo.mdtext import md_literal
 
@@ -20,11 +20,20 @@ INDICATORS_PAGE = "app_pages/pages/indicators.py"
 
 
 def inbox_items(store: Any, actor: Any) -> list[inbox.InboxItem]:
-    """The actor's items (none without a login)."""
+    """The actor's items (none without a login), computed once per data version, account and day:
+    every page shows them on every rerun (a filter click, a pan of the map's page)."""
     if actor is None:
         return []
+    who = (actor.name, actor.role, getattr(actor, "town_code", None), getattr(actor, "department", None))
+    return list(_items(catalog_version(), who, store.today(), store, actor))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _items(version: str, who: tuple[Any, ...], today: Any, _store: Any, _actor: Any) -> tuple[inbox.InboxItem, ...]:
+    # ``version`` changes with every write the items read (sites, the audit of proposals, rounds and
+    # register values, places); ``today`` with the day (stale statuses, recent rejections)
     catalog = get_catalog()
-    return inbox.inbox(store, actor, sites=catalog.sites, targets=catalog.targets)
+    return tuple(inbox.inbox(_store, _actor, sites=catalog.sites, targets=catalog.targets))
 
 
 def nav_suffix(items: list[inbox.InboxItem]) -> str:
