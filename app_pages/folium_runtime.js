@@ -44,12 +44,13 @@ if (!window.__wfShow) {
     window.__wfToken = token;
   };
 
-  // The page's filters reach the map before the rerun: the sidebar's chips are read as soon as
-  // they change and the sites they let through are shown at once.  ``spec``: {options: {widget
-  // key: {chip label: base64 bit set of the sites that option lets through}}, search: bit set
-  // of the sites the search text lets through, or null} — every set computed by the page from
-  // the core's filter rule (wufei_geo.filters); here they are only combined: OR within a widget,
-  // AND across widgets.  The page's message after the rerun applies the same set (no redraw).
+  // The page's filters reach the map before the rerun: a click on a sidebar option (or on a
+  // chip's remove button) is answered at once, before Streamlit draws the chip, and the chips are
+  // read again whenever they change.  ``spec``: {options: {widget key: {chip label: base64 bit set
+  // of the sites that option lets through}}, search: bit set of the sites the search text lets
+  // through, or null} — every set computed by the page from the core's filter rule
+  // (wufei_geo.filters); here they are only combined: OR within a widget, AND across widgets.
+  // The page's message after the rerun applies the same set (no redraw).
   window.__wfWatchFilters = function (spec) {
     window.__wfFilterSpec = spec;
     var top = window.parent, doc;
@@ -59,19 +60,30 @@ if (!window.__wfShow) {
     if (!sidebar) return;
     var bits = function (b64) { var s = atob(b64), out = new Uint8Array(s.length);
       for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return out; };
-    var run = function () {
+    // the labels of a multiselect's chips (null: the widget is not on the page)
+    var chips = function (key) {
+      var box = doc.querySelector('.st-key-' + key);
+      if (!box) return null;
+      var tags = box.querySelectorAll('[data-testid="stMultiSelectTagsContainer"] [data-tag] [title]');
+      return Array.prototype.map.call(tags, function (c) { return c.getAttribute('title'); });
+    };
+    // change: a click not drawn as a chip yet, {key, add: label} or {key, remove: label}
+    var run = function (change) {
       var sp = window.__wfFilterSpec, R = window.WufeiMap && window.WufeiMap.current;
       if (!sp || !R || !R.layers) return;
       var n = R.siteCount(), nb = (n + 7) >> 3, acc = new Uint8Array(nb).fill(255), k;
       if (sp.search) { var s = bits(sp.search); for (k = 0; k < nb; k++) acc[k] &= s[k] || 0; }
       for (var key in sp.options) {
-        var box = doc.querySelector('.st-key-' + key);
-        if (!box) continue;
-        var chips = box.querySelectorAll('[data-testid="stMultiSelectTagsContainer"] [data-tag] [title]');
-        if (!chips.length) continue;
+        var labels = chips(key);
+        if (labels === null) continue;
+        if (change && change.key === key) {
+          if (change.add !== undefined && labels.indexOf(change.add) < 0) labels.push(change.add);
+          if (change.remove !== undefined) labels = labels.filter(function (l) { return l !== change.remove; });
+        }
+        if (!labels.length) continue;
         var any = new Uint8Array(nb);
-        for (var c = 0; c < chips.length; c++) {
-          var m = sp.options[key][chips[c].getAttribute('title')];
+        for (var c = 0; c < labels.length; c++) {
+          var m = sp.options[key][labels[c]];
           if (m === undefined) return;  // a chip the spec does not know: the page's message decides
           var b = bits(m);
           for (k = 0; k < nb; k++) any[k] |= b[k] || 0;
@@ -86,10 +98,36 @@ if (!window.__wfShow) {
         window.__wfPreviewBefore = R.applied || 0;  // how many of the page's messages had arrived
       }
     };
-    var obs = new top.MutationObserver(run);
+    var keyOf = function (el) {
+      var box = el && el.closest('[class*="st-key-"]'), m = box && /(?:^|\s)st-key-(\S+)/.exec(box.className);
+      return m ? m[1] : null;
+    };
+    // which option or chip a click hit, as a change (null: neither)
+    var clicked = function (t) {
+      if (!t || !t.closest) return null;
+      var opt = t.closest('[data-testid="stMultiSelectDropdown"] [role="option"]');
+      if (opt) {
+        var list = opt.closest('[role="listbox"]'), field = null;
+        if (list && list.id) field = doc.querySelector('[aria-controls="' + list.id.replace(/"/g, '\\"') + '"]');
+        return {key: keyOf(field || doc.activeElement), add: opt.textContent};
+      }
+      var remove = t.closest('[data-testid="stMultiSelectTagsContainer"] [data-tag] button');
+      var title = remove && remove.closest('[data-tag]').querySelector('[title]');
+      return title ? {key: keyOf(remove), remove: title.getAttribute('title')} : null;
+    };
+    var onClick = function (e) {
+      var change = clicked(e.target), sp = window.__wfFilterSpec;
+      if (!change || !sp || !sp.options[change.key]) return;
+      run(change);
+      // the chips decide in the end: a click Streamlit did not take leaves the map as they say
+      setTimeout(function () { run(); }, 1000);
+    };
+    // capture on the page's document: before Streamlit's own handlers draw the chip and rerun
+    doc.addEventListener('click', onClick, true);
+    var obs = new top.MutationObserver(function () { run(); });
     obs.observe(sidebar, {subtree: true, childList: true, attributes: true, attributeFilter: ['title']});
     window.__wfFilterObs = obs;
-    window.addEventListener('pagehide', function () { obs.disconnect(); });
+    window.addEventListener('pagehide', function () { obs.disconnect(); doc.removeEventListener('click', onClick, true); });
   };
 
   window.__wfFollowView = function () {

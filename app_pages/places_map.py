@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import keep_across_language, show_table, tr
+from app_pages.common import folded, keep_across_language, show_table, tr
 from wufei_geo import auth, i18n
 from wufei_geo.mapview.places_layer import filter_places
 from wufei_geo.places.vocab import PLACE_STATUSES, PLACE_TYPES, status_label, type_label
@@ -43,8 +43,14 @@ def place_table(shown: pd.DataFrame, L: str) -> None:
     """The shown places as a table; those with no point and no area say so."""
     if not len(shown):
         return
+    box = folded(tr("places.table.title", n=len(shown)), "map_places_open")  # built when opened
+    with box:
+        if box.open:
+            _places_grid(shown, L)
+
+
+def _places_grid(shown: pd.DataFrame, L: str) -> None:
     towns = auth.town_names(L)
-    st.subheader(tr("places.table.title", n=len(shown)))
     name = shown["name_en"].where(shown["name_en"].notna(), shown["name_zh"]) if L == "en" else shown["name_zh"]
     located = shown["display_lon"].notna() | shown["has_area"].fillna(False).astype(bool)
     show_table(pd.DataFrame({

@@ -29,6 +29,7 @@ from app_pages.common import (
     filter_choices,
     filter_labels,
     filtered_sites,
+    folded,
     keep_across_language,
     lang,
     leaflet_asset_base,
@@ -296,10 +297,13 @@ def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None, focus
 
 def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.DataFrame, ids: tuple[str, ...],
                      ids_key: str, selected: str | None, L: str) -> None:
-    """Sites with no coordinate and no known town: not drawn at made-up points, listed here."""
-    with st.container(border=True):
-        st.markdown(f"**{md_literal(tr('map.unlocated.title', n=len(unlocated)))}**")
+    """Sites with no coordinate and no known town: not drawn at made-up points, listed here (folded:
+    the grid is built when the panel is opened)."""
+    box = folded(tr("map.unlocated.title", n=len(unlocated)), "map_unlocated_open")
+    with box:
         st.caption(tr("map.unlocated.help"))
+        if not box.open:
+            return
         cols = [i18n.t(k, L) for k in ("field.name", "field.category", "field.status", "field.capacity")]
         panel = table.loc[[shown.index.get_loc(i) for i in unlocated.index], [i18n.t("field.site_id", L), *cols]]
         panel = panel.reset_index(drop=True)
@@ -367,8 +371,11 @@ def render() -> None:
     if selected is not None:
         table = _selected_first(table, shown, selected, L)
     places_map.place_table(shown_places, L)  # above the sites' table, which stays the page's last
-    st.subheader(tr("map.table"))
-    show_table(table)
+    # the tables are folded (common.folded): the map's frame is created before any data grid loads
+    box = folded(tr("map.table"), "map_table_open")
+    with box:
+        if box.open:
+            show_table(table)
     st.caption(tr("map.share_hint"))
     _view_to_url()
     _follow_saved_edits(version)
