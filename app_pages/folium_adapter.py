@@ -109,12 +109,26 @@ def live_args(args: dict[str, Any], key: str) -> dict[str, Any]:
     # at a later one, where L.map answers the open map); the frontend appends
     # ``window.map = map_div`` to the first render's script.
     runtime = runtime_js()
-    first = (runtime + "var map_div;\n__wfShow(" + json.dumps(token) + ", null, function () {\n"
+    js_links, inlined = _inline_renderer(args["js_links"])
+    first = (runtime + inlined + "var map_div;\n__wfShow(" + json.dumps(token) + ", null, function () {\n"
              + _replace_once(args["script"], "var map_div = L.map(", "map_div = L.map(") + "\n});\n")
     later = (runtime + "__wfShow(" + json.dumps(token) + ", " + html + ", function () {\n" + args["script"]
              + "\n});\n__wfFollowView();\n")
     return {**args, "key": key, "script": first, "html": '<div id="wf_html">' + args["html"] + "</div>", "feature_group": later,
-            "token": token}
+            "token": token, "js_links": js_links}
+
+
+def _inline_renderer(js_links: list[str]) -> tuple[list[str], str]:
+    """(``js_links`` without the map's renderer asset, the renderer's script when it was linked).
+
+    streamlit-folium loads the linked scripts one after the other before the map's script runs;
+    the renderer (~46 kB) rides in the first render's script instead, after Leaflet: one fetch
+    fewer on the way to the first drawing (the app's component files carry no validator, so the
+    browser fetches them again on every load)."""
+    from wufei_geo.mapview.renderer import RENDERER_ASSET, renderer_js
+
+    kept = [link for link in js_links if not link.endswith("/" + RENDERER_ASSET)]
+    return kept, ("" if len(kept) == len(js_links) else renderer_js() + "\n")
 
 
 def already_shown(args: dict[str, Any]) -> dict[str, Any]:
