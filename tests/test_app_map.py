@@ -29,9 +29,11 @@ def sites(db_url) -> pd.DataFrame:
     return load_catalog(Store.open(db_url)).sites
 
 
-def _app(lang: str = "zh") -> AppTest:
+def _app(lang: str = "zh", *, tables_open: bool = True) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang"] = lang
+    if tables_open:  # the map page's tables are folded until opened (see the test below)
+        at.session_state["map_table_open"] = True
     at.run()
     assert not at.exception, at.exception
     return at
@@ -150,3 +152,25 @@ def test_the_selected_site_is_the_first_row_of_the_filtered_table(db_url, sites)
     table = at.dataframe[-1].value
     assert len(table) == len(sites) and table["Site id"].iloc[0] == last
     assert sorted(table["Site id"]) == sorted(sites["site_id"].astype(str))
+
+
+def test_the_tables_are_built_only_when_opened_and_stay_open_through_a_filter(db_url, sites):
+    """The map page's tables are lazy expanders: no data grid (and none of its JavaScript) before a
+    user opens one; an opened panel stays open when its label changes (its count, the language)."""
+    at = _app(tables_open=False)
+    assert len(at.dataframe) == 0
+    labels = [e.label for e in at.expander]
+    unlocated = int(sites["display_lon"].isna().sum())
+    assert f"位置未知的站点 ({unlocated})" in labels and "站点列表" in labels
+    at.session_state["map_unlocated_open"] = True
+    at.run()
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == unlocated
+    # a filter changes the panel's count (its label): it stays open
+    cat = sites.loc[sites["display_lon"].isna(), "category"].value_counts().index[0]
+    at.multiselect(key="flt_category").select(cat).run()
+    expected = int(((sites["category"] == cat) & sites["display_lon"].isna()).sum())
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == expected
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 1 and any(e.label.startswith("Sites with unknown location") for e in at.expander)

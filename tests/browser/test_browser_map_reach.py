@@ -175,3 +175,43 @@ def test_a_filter_reaches_the_open_map_as_a_message(app: Any, page: Any, catalog
     # the legend lists what is on the map: one category, with its count
     legend = frame.evaluate("document.querySelector('.wf-legend').innerText")
     assert f"湿垃圾处理 {wet_mapped}" in legend and "光伏" not in legend, legend
+
+
+# What the map's canvas layers had drawn, and how many category chips the sidebar showed, at the
+# moment the click reached the page (a listener registered after the app's runtime: it runs in the
+# same dispatch, after the runtime's, before Streamlit's own handlers draw the chip).
+_AT_CLICK_JS = """() => document.addEventListener('click', (e) => {
+  if (!e.target.closest('[role="option"], [data-tag] button')) return;
+  const w = [...document.querySelectorAll('iframe')].map(f => f.contentWindow)
+    .find(x => { try { return x.WufeiMap && x.WufeiMap.current; } catch (err) { return false; } });
+  let drawn = 0;
+  w.map.eachLayer(l => { if (typeof l.represented === 'number' && l.drawn) drawn += l.represented; });
+  window.__atClick = {drawn: drawn, chips: document.querySelectorAll('.st-key-flt_category [data-tag]').length};
+}, true)"""
+
+
+def test_a_click_on_a_filter_option_redraws_the_map_before_the_chip_is_drawn(app: Any, page: Any,
+                                                                            catalog: Any) -> None:
+    page.goto(f"{app.url}/map")
+    frame = map_frame(page)
+    wait_until(page, lambda: _applied(frame), what="the first message applied")
+    sites = catalog.sites
+    located = sites["display_lon"].notna()
+    wet_mapped = int((located & (sites["category"] == "wet_waste")).sum())
+    assert 0 < wet_mapped < int(located.sum())
+    page.evaluate(_AT_CLICK_JS)
+    box = page.locator(".st-key-flt_category")
+    box.locator("input").click()
+    page.get_by_role("option", name="湿垃圾处理", exact=True).click(timeout=20_000)
+    # when the click reached the page the map already showed exactly the option's sites, no chip yet
+    assert page.evaluate("window.__atClick") == {"drawn": wet_mapped, "chips": 0}
+    page.keyboard.press("Escape")
+    wait_until(page, lambda: shown_counts(page)[0] == int((sites["category"] == "wet_waste").sum()),
+               what="the rerun's counts")
+    # the chip's remove button: every located site again, drawn before the chip goes
+    page.evaluate("window.__atClick = null")
+    box.get_by_role("button", name="Remove 湿垃圾处理").click()
+    assert page.evaluate("window.__atClick") == {"drawn": int(located.sum()), "chips": 1}
+    wait_until(page, lambda: shown_counts(page)[0] == len(sites), what="every site counted again")
+    # the chips decide in the end: after the rerun the map shows what they say
+    wait_until(page, lambda: marker_count(page) == int(located.sum()), what="every located site drawn")

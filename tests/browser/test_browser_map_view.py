@@ -332,7 +332,11 @@ def test_selecting_a_site_in_the_panel_selects_it(app: Any, page: Any, catalog: 
     wait_until(page, lambda: _settled(page), what="the opening map")
     sites = catalog.sites
     first = sites[sites["display_lon"].isna()].iloc[0]  # the panel lists them in the table's order
+    # the panel is folded: its grid is built (and its JavaScript loaded) when it is opened
+    assert page.locator("[data-testid='stMain'] [data-testid='stDataFrame']").count() == 0
+    page.locator("[data-testid='stExpander'] summary").filter(has_text="位置未知的站点").click()
     panel = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']").first
+    panel.wait_for(timeout=60_000)
     panel.scroll_into_view_if_needed()
     box = panel.bounding_box()
     assert box is not None
