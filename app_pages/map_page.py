@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -301,15 +302,16 @@ def _map(args: dict[str, Any], ids: tuple[str, ...], selected: str | None, focus
         _react_once("map_clicked", clicked, ids, selected)
 
 
-def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.DataFrame, ids: tuple[str, ...],
-                     ids_key: str, selected: str | None, L: str) -> None:
+def _unlocated_panel(table_of: Callable[[], pd.DataFrame], shown: pd.DataFrame, unlocated: pd.DataFrame,
+                     ids: tuple[str, ...], ids_key: str, selected: str | None, L: str) -> None:
     """Sites with no coordinate and no known town: not drawn at made-up points, listed here (folded:
-    the grid is built when the panel is opened)."""
+    the panel, and ``table_of()``, are built when it is opened)."""
     box = folded(tr("map.unlocated.title", n=len(unlocated)), "map_unlocated_open")
     with box:
-        st.caption(tr("map.unlocated.help"))
         if not box.open:
             return
+        st.caption(tr("map.unlocated.help"))
+        table = table_of()
         cols = [i18n.t(k, L) for k in ("field.name", "field.category", "field.status", "field.capacity")]
         panel = table.loc[[shown.index.get_loc(i) for i in unlocated.index], [i18n.t("field.site_id", L), *cols]]
         panel = panel.reset_index(drop=True)
@@ -323,11 +325,17 @@ def _unlocated_panel(table: pd.DataFrame, shown: pd.DataFrame, unlocated: pd.Dat
                     ids, selected)
 
 
-def _selected_first(table: pd.DataFrame, shown: pd.DataFrame, selected: str, L: str) -> pd.DataFrame:
-    """The line naming the selected site, and the table with its row on top."""
+def _selected_line(shown: pd.DataFrame, selected: str, L: str) -> None:
+    """The line naming the selected site."""
     row = shown[shown["site_id"].astype(str) == selected].iloc[0]
     label = row["name_en"] if L == "en" and isinstance(row["name_en"], str) and row["name_en"] else row["name_zh"]
     st.info(tr("map.selected", name=md_literal(str(label)), site_id=md_literal(selected)))
+
+
+def _selected_first(table: pd.DataFrame, selected: str | None) -> pd.DataFrame:
+    """The table with the selected site's row on top."""
+    if selected is None:
+        return table
     id_col = table.columns[0]
     return pd.concat([table[table[id_col] == selected], table[table[id_col] != selected]], ignore_index=True)
 
@@ -373,20 +381,20 @@ def render() -> None:
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(args, ids, selected, focus, script)
     unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
-    table = _table(catalog, version, shown, L)
+    # the tables are folded (common.folded): the map's frame is created before any data grid loads,
+    # and a rerun builds a table only while it is open
     if len(unlocated):
-        _unlocated_panel(table, shown, unlocated, ids, ids_key, selected, L)
+        _unlocated_panel(lambda: _table(catalog, version, shown, L), shown, unlocated, ids, ids_key, selected, L)
     st.markdown(tr("map.count", shown=len(shown), total=len(catalog.sites)))
     if len(unlocated):
         st.caption(tr("map.no_location", n=len(unlocated)))
     if selected is not None:
-        table = _selected_first(table, shown, selected, L)
+        _selected_line(shown, selected, L)
     places_map.place_table(shown_places, L)  # above the sites' table, which stays the page's last
-    # the tables are folded (common.folded): the map's frame is created before any data grid loads
     box = folded(tr("map.table"), "map_table_open")
     with box:
         if box.open:
-            show_table(table)
+            show_table(_selected_first(_table(catalog, version, shown, L), selected))
     st.caption(tr("map.share_hint"))
     _view_to_url()
     _follow_saved_edits(version)
