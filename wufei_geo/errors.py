@@ -19,8 +19,12 @@ from typing import Any
 def _both_languages(key: str, params: Mapping[str, Any]) -> str:
     from wufei_geo import i18n  # lazy: i18n is data, errors must stay importable on their own
 
+    def words(lang: str) -> str:  # a parameter that is itself a refusal is worded in the same language
+        return i18n.t(key, lang, **{name: i18n.nested_text(v, lang) if i18n.is_nested_refusal(v) else v
+                                    for name, v in params.items()})
+
     try:
-        en, zh = i18n.t(key, "en", **params), i18n.t(key, "zh", **params)
+        en, zh = words("en"), words("zh")
     except (KeyError, IndexError, ValueError):
         return key
     return en if en == zh else f"{en} / {zh}"

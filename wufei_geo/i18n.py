@@ -183,7 +183,9 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         return _one_language(str(exc), lang)
     params = dict(getattr(exc, "params", {}) or {})
     for name, value in params.items():
-        if name in _STATUS_PARAMS:
+        if is_nested_refusal(value):
+            params[name] = nested_text(value, lang)
+        elif name in _STATUS_PARAMS:
             params[name] = status_label(value, lang)
         elif name == "role" and f"role.{value}" in MESSAGES:
             params[name] = t(f"role.{value}", lang)
@@ -199,6 +201,20 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         return t(key, lang, **params)
     except (KeyError, IndexError, ValueError):
         return _one_language(str(exc), lang)
+
+
+def is_nested_refusal(value: object) -> bool:
+    """Whether a refusal's parameter is itself a refusal (or a non-empty list of them)."""
+    return isinstance(value, BaseException) or (isinstance(value, (list, tuple)) and bool(value)
+                                                and all(isinstance(v, BaseException) for v in value))
+
+
+def nested_text(value: BaseException | list[BaseException] | tuple[BaseException, ...], lang: str) -> str:
+    """A refusal's parameter that is itself a refusal (the site rule behind a refused backup row),
+    or a list of them, in ``lang`` (a list joined by "; ")."""
+    if isinstance(value, BaseException):
+        return error_text(value, lang)
+    return "; ".join(error_text(v, lang) for v in value)
 
 
 def _one_language(message: str, lang: str) -> str:

@@ -213,7 +213,7 @@ def _import(args: argparse.Namespace) -> int:
             data = read_file(args.file, args.lang)
             result = (apply_values if args.apply else plan_values)(store, actor, data, str(args.file), args.lang)
         except ImportFileError as exc:
-            return fail(str(exc))
+            return fail(exc)
         for r in result.rows:
             state = f"✗ {printable(r.error)}" if r.error else ("待核实" if r.pending else "✓")
             print(f"{r.row:>4}  {printable(r.item['entry_id'])}  {printable(r.item['year'])}: "

@@ -188,7 +188,7 @@ def _import(args: argparse.Namespace) -> int:
         actor = auth.authenticate(store, args.user, read_password(args, f"Password for {args.user}: "))
         report = place_import.import_places(store, actor, data, Path(args.file).name, lang(), apply=args.apply)
     except (WufeiError, OSError, bulk_import.ImportFileError) as exc:
-        return fail(exc if not isinstance(exc, bulk_import.ImportFileError) else str(exc))
+        return fail(exc)
     for row in report.rows:
         print(f"row {row['row']}: {row['place_id']}: {row['action']}")
     for err in report.errors:

@@ -157,17 +157,17 @@ def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFram
     the table is built."""
     check_size(len(data), lang)
     if not data.strip():
-        raise ImportFileError(msg("empty", lang))
+        raise ImportFileError(key="import.empty")
     is_xlsx = filename.lower().endswith(FORMATS["xlsx"].suffixes) or data[:4] == b"PK\x03\x04"
     try:
         rows = xlsx_rows(data, lang) if is_xlsx else csv_rows(decode_csv(data, lang), lang)
     except ImportFileError:
         raise
     except Exception as exc:  # csv, openpyxl and zipfile each raise their own types
-        raise ImportFileError(msg("unreadable", lang, error=exc)) from exc
+        raise ImportFileError(key="import.unreadable", params={"error": str(exc)}) from exc
     rows = [r for r in rows if any(v.strip() for v in r)] if rows else []
     if not rows:
-        raise ImportFileError(msg("empty", lang))
+        raise ImportFileError(key="import.empty")
     header = [_header_code(str(c).strip().lstrip("\ufeff")) for c in rows[0]]
     width = len(header)
     body = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
@@ -191,13 +191,13 @@ def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
     # and reading rows would silently keep only one of them
     twice = list(dict.fromkeys(c for c in frame.columns[frame.columns.duplicated()] if c in TEMPLATE_COLUMNS))
     if twice:
-        raise ImportFileError(msg("duplicate_columns", lang, columns=", ".join(twice)))
+        raise ImportFileError(key="import.duplicate_columns", params={"columns": ", ".join(twice)})
     if "site_id" not in frame.columns:
-        raise ImportFileError(msg("no_site_id", lang, columns=columns))
+        raise ImportFileError(key="import.no_site_id", params={"columns": columns})
     if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):  # confirm counts
-        raise ImportFileError(msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
+        raise ImportFileError(key="import.no_editable", params={"editable": ", ".join(EDITABLE_COLUMNS), "columns": columns})
     if ("lon" in frame.columns) != ("lat" in frame.columns):
-        raise ImportFileError(msg("latlon_pair", lang))
+        raise ImportFileError(key="import.latlon_pair")
 
 
 # --- reading cells (the rules are the store's: wufei_geo.site_rules) ----------------------------
@@ -400,7 +400,7 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
         sites = _current_sites(store)
         report = plan_rows(frame, sites, actor, lang)
     except ImportFileError as exc:
-        return ImportReport(errors=[RowError(None, None, str(exc))])
+        return ImportReport(errors=[RowError(None, None, i18n.error_text(exc, lang))])
     accepted = []
     for plan in report.rows:
         try:

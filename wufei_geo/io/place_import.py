@@ -56,7 +56,7 @@ def _aliases(records: Any) -> dict[str, str]:
 def _items(frame: Any, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows as store items, and the rows that cannot even be read as one."""
     if "place_id" not in frame.columns:
-        raise ImportFileError(i18n.t("places.import.no_id", lang))
+        raise ImportFileError(key="places.import.no_id")
     types, statuses = _aliases(PLACE_TYPES), _aliases(PLACE_STATUSES)
     items, errors = [], []
     for i, raw in enumerate(frame.to_dict("records"), start=2):

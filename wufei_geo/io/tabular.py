@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wufei_geo import i18n
+from wufei_geo.errors import ValidationError
 
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
 # 100,000 sites are ~30 MB).
@@ -36,8 +37,9 @@ def msg(key: str, lang: str, **fmt: Any) -> str:
     return i18n.t(f"import.{key}", lang, **fmt)
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be used (encoding, format, columns, size)."""
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be used (encoding, format, columns, size): a keyed refusal
+    (``import.<what>`` and its parameters; a ValueError as before)."""
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def decode_csv(data: bytes, lang: str = "zh") -> str:
     is read as GB18030.
     """
     if b"\x00" in data:  # UTF-16/32 or a binary file
-        raise ImportFileError(msg("encoding", lang))
+        raise ImportFileError(key="import.encoding")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -91,25 +93,27 @@ def decode_csv(data: bytes, lang: str = "zh") -> str:
             utf8_lines += 1  # (measured on the plan's text: 0 of 431 GBK lines, 429 of 430 UTF-8 lines + one é)
         bad_lines.append(n)
         if len(evidence) < 5:
-            evidence.append(msg("encoding_byte", lang, line=n, column=bad[0][0], byte=f"0x{bad[0][1]:02X}",
-                                n=len(bad), utf8=good))
+            evidence.append(ImportFileError(key="import.encoding_byte", params={
+                "line": n, "column": bad[0][0], "byte": f"0x{bad[0][1]:02X}", "n": len(bad), "utf8": good}))
     if utf8_lines:  # real UTF-8 text next to bytes that are not: the file is mixed
         shown = ", ".join(map(str, bad_lines[:10])) + (" …" if len(bad_lines) > 10 else "")
-        raise ImportFileError(msg("mixed_encoding", lang, lines=shown) + " " + "; ".join(evidence))
+        raise ImportFileError(key="import.mixed_encoding", params={"lines": shown, "evidence": evidence})
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise ImportFileError(msg("encoding", lang)) from None
+        raise ImportFileError(key="import.encoding") from None
 
 
 def check_size(size: int, lang: str = "zh") -> None:
     """Refuse a file larger than :data:`MAX_FILE_BYTES` (ImportFileError)."""
     if size > MAX_FILE_BYTES:
-        raise ImportFileError(msg("too_big", lang, size=size / 2**20, limit=MAX_FILE_BYTES / 2**20))
+        raise ImportFileError(key="import.too_big", params={"size": size / 2**20, "limit": MAX_FILE_BYTES / 2**20})
 
 
 def too_big(what: str, lang: str, **fmt: Any) -> ImportFileError:
-    return ImportFileError(msg(f"limit_{what}", lang, **fmt))
+    """The refusal of a table past a bound (``what``: rows, columns, cells, cell, chars, members,
+    unpacked), worded by the catalogue's ``import.limit_<what>``."""
+    return ImportFileError(key=f"import.limit_{what}", params=fmt)
 
 
 def bounded_rows(rows: Any, lang: str) -> list[list[str]]:

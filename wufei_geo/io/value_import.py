@@ -98,7 +98,7 @@ def read_values(data: bytes, filename: str = "", lang: str = "zh") -> list[Value
     frame = read_table(data, filename, lang)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ImportFileError(t("register.import.missing_columns", lang, columns=", ".join(missing)))
+        raise ImportFileError(key="register.import.missing_columns", params={"columns": ", ".join(missing)})
     out = []
     for i, raw in enumerate(frame.to_dict("records"), start=2):
         if not str(raw.get("value", "")).strip():

@@ -41,7 +41,7 @@ class CheckedValue:
 
 
 def _refuse(rule: str, **params: Any) -> ValidationError:
-    return ValidationError(RULES[rule], rule, key=f"error.{rule}", **params)
+    return ValidationError(None, rule, key=f"error.{rule}", **params)
 
 
 def check_value(entry: Entry, year: Any, value: Any, source: Any, this_year: int) -> CheckedValue:
