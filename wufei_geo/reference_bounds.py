@@ -25,7 +25,7 @@ from typing import Any
 
 from wufei_geo.analysis.sites import operating_today_capacity
 from wufei_geo.model import NORM_UNIT
-from wufei_geo.site_rules import Violation, _design
+from wufei_geo.site_rules import Violation, design_norm
 
 # An edit may move a district headline by at most this share of max(headline, goal) without a
 # planner's confirmation (the market-site typo moved 305 → 5,305 t/d against a 600 t/d goal).
@@ -85,7 +85,7 @@ def _previous(site: Mapping[str, Any]) -> float | None:
 
 def capacity_above_bound(site: Mapping[str, Any], norm: float | None) -> Violation | None:
     """Rule ``capacity_above_bound`` (see the module docstring)."""
-    if norm is None or _design(site) is not None or _previous(site) is not None:
+    if norm is None or design_norm(site) is not None or _previous(site) is not None:
         return None  # capacity_above_design / capacity_jump compare with the site's own figures
     bound = bound_for(site)
     if bound is None or norm <= bound.value * (1 + 1e-9):

@@ -402,7 +402,9 @@ def is_plan_project(site: Mapping[str, Any]) -> bool:
     return bool(_PLAN_PROJECT_RE.match(str(site.get("project_id") or "")))
 
 
-def _design(site: Mapping[str, Any]) -> float | None:
+def design_norm(site: Mapping[str, Any]) -> float | None:
+    """The site's design capacity in the unit its operating capacities are normalised to, or None
+    (unknown, or given in another unit) — what the capacity rules compare with."""
     design = site.get("capacity_norm")
     if design is None:
         return None
@@ -419,7 +421,7 @@ def _design(site: Mapping[str, Any]) -> float | None:
 
 
 def capacity_above_design(site: Mapping[str, Any], norm: float | None) -> Violation | None:
-    design = _design(site)
+    design = design_norm(site)
     if norm is None or design is None or norm <= design * (1 + 1e-9):
         return None
     unit = NORM_UNIT.get(str(site.get("category")), "")
@@ -442,7 +444,7 @@ def capacity_jump(site: Mapping[str, Any], norm: float | None) -> Violation | No
     if 1 / JUMP_FACTOR <= factor <= JUMP_FACTOR:
         return None
     unit = NORM_UNIT.get(str(site.get("category")), "")
-    design = _design(site)
+    design = design_norm(site)
     design_text = "unknown / 未知" if design is None else f"{_num(design)} {unit}"
     return Violation(
         "capacity_jump",

@@ -158,5 +158,5 @@ def _entry(entry_id: str) -> Entry:
 
 
 def _previous(store: Any, entry_id: str, year: int) -> float | None:
-    return store.read(lambda conn: reporting._previous(conn, entry_id, year))
+    return store.read(lambda conn: reporting.previous_value(conn, entry_id, year))
 
