@@ -20,8 +20,7 @@ def _both_languages(key: str, params: Mapping[str, Any]) -> str:
     from wufei_geo import i18n  # lazy: i18n is data, errors must stay importable on their own
 
     def words(lang: str) -> str:  # a parameter that is itself a refusal is worded in the same language
-        return i18n.t(key, lang, **{name: i18n.nested_text(v, lang) if i18n.is_nested_refusal(v) else v
-                                    for name, v in params.items()})
+        return i18n.t(key, lang, **i18n.worded_params(params, lang))
 
     try:
         en, zh = words("en"), words("zh")
@@ -84,13 +83,19 @@ class ImplausibleEdit(ValidationError):
     Unlike other refusals it may be insisted on with a note: a town official's insisted edit is
     stored as a 待核实 proposal (not applied) until a planner or administrator confirms it; a
     planner's or administrator's insisted edit is applied and audited as an override.
-    ``rule``/``params`` are those of the first violation.
+    ``rule``/``params`` are those of the first violation; ``params["violations"]`` holds each
+    violation as a keyed refusal (``rule.<rule>``), worded in the reader's language by the key's
+    ``{violations}``.
     """
 
-    def __init__(self, message: str, violations: list[Any]) -> None:
+    def __init__(self, message: str | None = None, violations: list[Any] | None = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        violations = list(violations or [])
         first = violations[0] if violations else None
-        super().__init__(message, first.rule if first else None, **(dict(first.params) if first else {}))
-        self.violations = list(violations)
+        super().__init__(message, first.rule if first else None, key=key,
+                         params={**(dict(first.params) if first else {}), **dict(params or {}),
+                                 "violations": [v.refusal() for v in violations]})
+        self.violations = violations
         self.rules = [v.rule for v in violations]
 
 

@@ -181,11 +181,9 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         key = f"rule.{rule}"  # a site rule's refusal (wufei_geo.site_rules) worded from its key
     if not key or key not in MESSAGES:
         return _one_language(str(exc), lang)
-    params = dict(getattr(exc, "params", {}) or {})
+    params = worded_params(getattr(exc, "params", {}) or {}, lang)
     for name, value in params.items():
-        if is_nested_refusal(value):
-            params[name] = nested_text(value, lang)
-        elif name in _STATUS_PARAMS:
+        if name in _STATUS_PARAMS:
             params[name] = status_label(value, lang)
         elif name == "role" and f"role.{value}" in MESSAGES:
             params[name] = t(f"role.{value}", lang)
@@ -201,6 +199,32 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         return t(key, lang, **params)
     except (KeyError, IndexError, ValueError):
         return _one_language(str(exc), lang)
+
+
+def worded_params(params: Mapping[str, object], lang: str) -> dict[str, object]:
+    """A refusal's parameters as its text in ``lang`` takes them: a parameter that is itself a
+    refusal worded in ``lang``; the language-dependent parameters the rule texts name derived from
+    the stored ones — ``design_text`` (``design`` with its ``unit``, or unknown) and ``town`` (the
+    name of ``town_code``)."""
+    out = {name: nested_text(v, lang) if is_nested_refusal(v) else v for name, v in params.items()}
+    if "design" in out and "design_text" not in out:
+        design = out["design"]
+        number = design if not isinstance(design, (int, float)) else f"{float(design):g}"
+        out["design_text"] = t("common.unknown", lang) if design is None else f"{number} {out.get('unit') or ''}".strip()
+    if out.get("town_code") and "town" not in out:
+        out["town"] = _town_name(str(out["town_code"]), lang)
+    return out
+
+
+def _town_name(code: str, lang: str) -> str:
+    try:
+        from wufei_geo import geodata  # lazy: the gazetteer is read only when a refusal names a town
+
+        gaz = geodata.load_gazetteer()
+        names = dict(zip(gaz[geodata.TOWN_CODE].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+    except Exception:  # noqa: BLE001 — a refusal is worded even without the geodata
+        return code
+    return str(names.get(code, code))
 
 
 def is_nested_refusal(value: object) -> bool:

@@ -90,15 +90,9 @@ def capacity_above_bound(site: Mapping[str, Any], norm: float | None) -> Violati
     bound = bound_for(site)
     if bound is None or norm <= bound.value * (1 + 1e-9):
         return None
-    return Violation(
-        "capacity_above_bound",
-        f"operating capacity {norm:g} {bound.unit} is above the largest facility of its kind in the plan, "
-        f"{bound.value:g} {bound.unit} ({bound.site_id}, {bound.source_ref}); the site has no design capacity and no "
-        f"previous value to compare with (rule capacity_above_bound) / 运行能力 {norm:g} {bound.unit} 超过规划中同类最大设施"
-        f"（{bound.site_id}，{bound.source_ref}）的 {bound.value:g} {bound.unit}",
-        {"field": "operating_capacity_value", "value": norm, "bound": bound.value, "unit": bound.unit,
-         "bound_site": bound.site_id, "source_ref": bound.source_ref},
-    )
+    return Violation("capacity_above_bound", {"field": "operating_capacity_value", "value": norm, "bound": bound.value,
+                                              "unit": bound.unit, "bound_site": bound.site_id,
+                                              "source_ref": bound.source_ref})
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,12 +124,6 @@ def headline_share(site: Mapping[str, Any], changed: Mapping[str, Any],
     after_total = before_total + delta
     share = round(100 * abs(delta) / reference, 1)
     limit = round(100 * HEADLINE_SHARE)
-    return Violation(
-        "headline_share",
-        f"this edit moves the district's capacity operating today from {before_total:g} to {after_total:g} {unit}, "
-        f"{share:g} % of {reference:g} {unit} (more than {limit} % needs a planner's confirmation; rule headline_share) "
-        f"/ 此修改使全区今日运行能力由 {before_total:g} 变为 {after_total:g} {unit}，变动超过 {limit}%，须规划人员确认",
-        {"field": "operating_capacity_value" if "operating_capacity_norm" in changed else "status",
-         "before": before_total, "after": after_total, "unit": unit, "share": share, "limit": limit,
-         "reference": reference},
-    )
+    field = "operating_capacity_value" if "operating_capacity_norm" in changed else "status"
+    return Violation("headline_share", {"field": field, "before": before_total, "after": after_total, "unit": unit,
+                                        "share": share, "limit": limit, "reference": reference})

@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 
 from wufei_geo import auth, permissions
 from wufei_geo.errors import BatchRefused, NotFound, WufeiError
-from wufei_geo.i18n import error_text, t
+from wufei_geo.i18n import error_text, nested_text, t
 from wufei_geo.io.bulk_import import read_table
 from wufei_geo.io.excel import text_cells_only, workbook_header
 from wufei_geo.io.tabular import ImportFileError
@@ -129,7 +129,7 @@ def plan_values(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
                 previous[key] = _previous(store, entry.id, checked.year)
             broken = plausibility(entry, checked, previous[key])
             if broken and not (r.item["insist"] and r.item["note"]):
-                r.error = "; ".join(v.message for v in broken)
+                r.error = nested_text([v.refusal() for v in broken], lang)
             r.pending = bool(broken) and not permissions.may(who, "accept_implausible_value")
         except WufeiError as exc:
             r.error = error_text(exc, lang)

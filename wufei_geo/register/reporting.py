@@ -55,7 +55,7 @@ def _write_value(conn: Connection, store: Store, who: Any, now: dt.datetime, ite
     status = "accepted"
     if violations:
         if not item.get("insist") or not note:
-            raise ImplausibleEdit("; ".join(v.message for v in violations), violations)
+            raise ImplausibleEdit(violations=violations, key="error.implausible_value")
         status = "accepted" if permissions.may(who, "accept_implausible_value") else "pending"
     row = {"entry_id": entry.id, "year": checked.year, "value": checked.value, "text": checked.text,
            "source": checked.source, "note": note, "status": status, "entered_by": who.name,
