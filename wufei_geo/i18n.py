@@ -235,10 +235,13 @@ def is_nested_refusal(value: object) -> bool:
 
 def nested_text(value: BaseException | list[BaseException] | tuple[BaseException, ...], lang: str) -> str:
     """A refusal's parameter that is itself a refusal (the site rule behind a refused backup row),
-    or a list of them, in ``lang`` (a list joined by "; ")."""
+    or a list of them, in ``lang``."""
     if isinstance(value, BaseException):
         return error_text(value, lang)
-    return "; ".join(error_text(v, lang) for v in value)
+    out = ""
+    for text in (error_text(v, lang) for v in value):  # sentences follow each other, phrases take "; "
+        out += ("" if not out or out.endswith("。") else " " if out.endswith(".") else "; ") + text
+    return out
 
 
 def _one_language(message: str, lang: str) -> str:
