@@ -20,8 +20,8 @@ Two kinds of rules:
   the user insists with a note (an official's insisted edit becomes a 待核实 proposal).
 
 Every refusal carries a stable rule key (``exc.rule``) and its parameters (``exc.params``),
-listed in :data:`RULES`.  Messages are bilingual text (English / 中文); the UI words a refusal
-from the key and parameters through the ``rule.<key>`` messages of :mod:`wufei_geo.i18n`.
+listed in :data:`RULES`, and no text: the catalogue's ``rule.<key>`` words it in each language
+(:func:`wufei_geo.i18n.error_text`; ``str(exc)`` is English / Chinese for logs).
 
 Floors of the commissioning date (documented decision):
 

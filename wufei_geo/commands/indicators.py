@@ -210,7 +210,7 @@ def _import(args: argparse.Namespace) -> int:
 
     def work(store, actor) -> int:
         try:
-            data = read_file(args.file, args.lang)
+            data = read_file(args.file)
             result = (apply_values if args.apply else plan_values)(store, actor, data, str(args.file), args.lang)
         except ImportFileError as exc:
             return fail(exc)

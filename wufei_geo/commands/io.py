@@ -142,7 +142,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        data = bulk_import.read_file(path, args.lang)
+        data = bulk_import.read_file(path)
     except (OSError, bulk_import.ImportFileError) as exc:
         return _err(exc)
     store = _open_store()

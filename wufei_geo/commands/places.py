@@ -183,7 +183,7 @@ def _import(args: argparse.Namespace) -> int:
     from wufei_geo.store import Store
 
     try:
-        data = bulk_import.read_file(Path(args.file), lang())
+        data = bulk_import.read_file(Path(args.file))
         store = Store.open()
         actor = auth.authenticate(store, args.user, read_password(args, f"Password for {args.user}: "))
         report = place_import.import_places(store, actor, data, Path(args.file).name, lang(), apply=args.apply)

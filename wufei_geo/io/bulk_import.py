@@ -142,25 +142,25 @@ def _show(value: Any) -> str:
 
 
 # --- reading ------------------------------------------------------------------
-def read_file(path: Any, lang: str = "zh") -> bytes:
+def read_file(path: Any) -> bytes:
     """The bytes of an update file, refused by its size before anything is read."""
     path = Path(path)
-    check_size(path.stat().st_size, lang)
+    check_size(path.stat().st_size)
     return path.read_bytes()
 
 
-def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFrame:
+def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
     """The file as a table of strings (empty cells → ""), column names stripped.
 
     Bounded (issue 15): the file's size first, an XLSX's unpacked size from its zip headers, then
     rows, columns, cells and cell length while the rows are streamed — a refusal comes before
     the table is built."""
-    check_size(len(data), lang)
+    check_size(len(data))
     if not data.strip():
         raise ImportFileError(key="import.empty")
     is_xlsx = filename.lower().endswith(FORMATS["xlsx"].suffixes) or data[:4] == b"PK\x03\x04"
     try:
-        rows = xlsx_rows(data, lang) if is_xlsx else csv_rows(decode_csv(data, lang), lang)
+        rows = xlsx_rows(data) if is_xlsx else csv_rows(decode_csv(data))
     except ImportFileError:
         raise
     except Exception as exc:  # csv, openpyxl and zipfile each raise their own types
@@ -185,7 +185,7 @@ def _header_code(header: str) -> str:
     return match.group(1) if match else header
 
 
-def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
+def check_columns(frame: pd.DataFrame) -> None:
     columns = ", ".join(frame.columns) or "—"
     # two "status" columns (a copied column, a header typed twice): which one is meant is a guess,
     # and reading rows would silently keep only one of them
@@ -237,7 +237,7 @@ def plan_rows(
     here beyond reading (which site, which version, which status a label names, which datum):
     every value rule is the store's (:mod:`wufei_geo.site_rules`), asked by :func:`plan_import`.
     ``actor`` and ``today`` are not used (kept for callers)."""
-    check_columns(frame, lang)
+    check_columns(frame)
     frame = frame.loc[:, ~frame.columns.duplicated()]  # repeats of columns this import does not read
     statuses = _status_aliases()
     report = ImportReport(rows_read=len(frame))
@@ -396,7 +396,7 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
     official's row then becomes a 待核实 proposal).
     """
     try:
-        frame = read_table(data, filename, lang)
+        frame = read_table(data, filename)
         sites = _current_sites(store)
         report = plan_rows(frame, sites, actor, lang)
     except ImportFileError as exc:

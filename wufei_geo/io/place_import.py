@@ -88,7 +88,7 @@ def import_places(store: Any, actor: Any, data: bytes, filename: str = "", lang:
     """Read the file and run it through the store: a dry run unless ``apply`` (then all or nothing).
     File problems raise :class:`ImportFileError`; refusals of the whole import (not an
     administrator) raise the store's refusal."""
-    frame = read_table(data, filename, lang)
+    frame = read_table(data, filename)
     items, unreadable = _items(frame, lang)
     report = PlaceImportReport(dry_run=not apply, errors=list(unreadable))
     book = place_book(store)

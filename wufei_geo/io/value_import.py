@@ -95,7 +95,7 @@ class ValueImport:
 
 def read_values(data: bytes, filename: str = "", lang: str = "zh") -> list[ValueRow]:
     """The filled-in rows of a values file (rows without a value are skipped)."""
-    frame = read_table(data, filename, lang)
+    frame = read_table(data, filename)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ImportFileError(key="register.import.missing_columns", params={"columns": ", ".join(missing)})
