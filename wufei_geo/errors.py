@@ -5,8 +5,8 @@ catalogue (``wufei_geo/locale/*/LC_MESSAGES/wufei_geo.po``) and its parameters; 
 CLI show it in the user's language with ``i18n.error_text(exc, lang)`` and never parse a
 message's text.  ``str(exc)`` is the English text followed by the Chinese one (logs, tests).
 
-Backward compatible: ``ValidationError("a plain sentence")`` still works (no key; shown as written).
-New refusals should pass ``key=`` and ``params=`` instead::
+Every raise in the core passes ``key=`` and ``params=`` (tests/test_refusal_keys.py scans them;
+a positional message is refused there)::
 
     raise NotFound(key="error.no_site", params={"site_id": site_id})
 """

@@ -245,7 +245,7 @@ def nested_text(value: BaseException | list[BaseException] | tuple[BaseException
 
 
 def _one_language(message: str, lang: str) -> str:
-    """A refusal written "English / 中文" (the core's convention for text not yet keyed) in
+    """A text written "English / 中文" (a database failure, a foreign exception's text) in
     ``lang``: the Chinese part for zh, the English part for en; other text as written."""
     english, sep, chinese = message.rpartition(" / ")
     if not sep or not any("\u4e00" <= ch <= "\u9fff" for ch in chinese):
