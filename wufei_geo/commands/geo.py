@@ -26,12 +26,13 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
     """Exit 0 after storing (or a clean dry run); exit 1 with the problems and nothing changed."""
     from wufei_geo import geodata
     from wufei_geo.boundaries import BoundaryImportError
+    from wufei_geo.commands import fail
     from wufei_geo.io.geofiles import read_boundaries
 
     try:
         zones = read_boundaries(args.file, code_field=args.code_field, name_field=args.name_field)
     except BoundaryImportError as exc:
-        print(exc, file=sys.stderr)
+        fail(exc)  # in the run's language
         print("nothing was changed", file=sys.stderr)
         return 1
 
