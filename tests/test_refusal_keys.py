@@ -166,7 +166,7 @@ def test_every_refusal_of_the_core_names_a_key_and_no_text() -> None:
 def test_the_scan_sees_the_refusal_classes_and_fails_on_an_unkeyed_raise() -> None:
     classes = refusal_classes()
     assert {"BackupError", "SeedDataError", "ImportFileError", "ValidationError", "PermissionDenied",
-            "ImplausibleEdit", "BatchRefused"} <= classes
+            "ImplausibleEdit", "BatchRefused", "BoundaryImportError", "ExportError", "BriefingFontError"} <= classes
     bad = ast.parse('from x import BackupError\n\ndef f():\n    raise BackupError("kaputt / 坏了")\n'
                     'def g():\n    raise ValidationError(key="error.x", params={})\n'
                     'def h(k):\n    raise NotFound(key=k)\n')
