@@ -173,6 +173,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from wufei_geo.commands import lang
+    from wufei_geo.i18n import t
     from wufei_geo.io import backup
 
     store = _open_store()
@@ -183,14 +185,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for line in preview.lines():
         print(line)
     if not preview.trusted and not args.accept_unsigned:
-        return _err("not restored: the backup is not signed by this installation; check where it came from and the "
-                    "accounts above, then run again with --accept-unsigned / 备份未经本安装签名，未恢复")
+        return _err(t("cli.restore_unsigned", lang()))
     if not args.yes:
         if not sys.stdin.isatty():
-            return _err("restore replaces the whole database: confirm with --yes")
-        answer = input("Replace ALL data with this backup? [y/N] ")
+            return _err(t("cli.restore_needs_yes", lang()))
+        answer = input(t("cli.restore_ask", lang()) + " [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            return _err("not restored")
+            return _err(t("cli.restore_declined", lang()))
     try:
         summary = backup.restore(store, args.file, accept_unsigned=args.accept_unsigned)
     except backup.BackupError as exc:
