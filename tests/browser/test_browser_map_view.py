@@ -26,6 +26,7 @@ from .harness import (
     map_frame,
     map_view_state,
     marker_count,
+    open_from_sidebar,
     running_app,
     script_idle,
     shown_counts,
@@ -87,6 +88,8 @@ def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[di
     # every name can be read: no label on another, none under the drawn sites
     assert [lb["text"] for lb in labels if lb["labels"]] == [], (when, [(lb["text"], lb["box"]) for lb in labels])
     assert [lb["text"] for lb in labels if lb["sites"]] == [], (when, [(lb["text"], lb["box"]) for lb in labels])
+    # nor under a place marker, a legend or a control of the map
+    assert [(lb["text"], lb["over"]) for lb in labels if lb["over"]] == [], when
     # a label moved away from its anchor is tied to it by a leader line
     leaders = label_leaders(page)
     for lb in labels:
@@ -180,6 +183,16 @@ def test_town_labels_are_not_covered_by_sites_or_each_other_at_the_opening_view(
     wait_until(page, lambda: all(_SHADE_LINE.search(lb["text"]) for lb in zone_labels(page)), what="the shaded map")
     _assert_labels_on_their_zones(page, catalog, "opening map, English, shaded per 10,000 residents")
     page.screenshot(path=str(artifacts_dir / "map-labels-clear-en-shaded.png"), full_page=False)
+
+    # the map opened afresh in English, fitted to the English legend (the README's English view,
+    # where a place marker once hid "Chonggu Town" and the legend part of "Xianghuaqiao Subdistrict")
+    open_from_sidebar(page, "Towns", page.locator("h1", has_text="Town scorecards"))
+    open_from_sidebar(page, "Map", page.locator("h1", has_text="Facility map"))
+    map_frame(page)
+    wait_until(page, lambda: _settled(page), what="the English map opened afresh")
+    wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
+    _assert_labels_on_their_zones(page, catalog, "the map opened afresh in English")
+    page.screenshot(path=str(artifacts_dir / "map-labels-clear-en-afresh.png"), full_page=False)
 
 
 def test_the_map_follows_zoom_after_being_redrawn_in_place(app: Any, page: Any, catalog: Any, artifacts_dir: Any) -> None:
