@@ -414,7 +414,8 @@ _LABELS_JS = """() => {
                                          return (s.x - nx) ** 2 + (s.y - ny) ** 2 < s.r * s.r; }).length,
               box: b, zone: Object.keys(zones).find(k => inZone(zones[k], centre)) || null,
               over: over.filter(o => b.x0 < o.x1 - 1 && o.x0 < b.x1 - 1 && b.y0 < o.y1 - 1 && o.y0 < b.y1 - 1).map(o => o.what),
-              text: el.innerText});
+              // its lines as written (a label set compact shows them on one line: .wf-compact)
+              text: [...el.childNodes].map(n => n.nodeName === 'BR' ? '\\n' : n.textContent).join('')});
   });
   out.forEach(lb => { lb.labels = out.filter(other => other !== lb && lb.box.x0 < other.box.x1 && other.box.x0 < lb.box.x1
                                                  && lb.box.y0 < other.box.y1 && other.box.y0 < lb.box.y1).length; });

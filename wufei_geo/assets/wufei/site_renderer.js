@@ -679,18 +679,20 @@
         if (t._map && el) todo.push({t: t, el: el});
       });
       todo.forEach(function (d) {
-        d.w = d.el.offsetWidth; d.h = d.el.offsetHeight; d.a = map.latLngToContainerPoint(d.t.getLatLng());
+        d.s = labelSizes(d.el); d.w = d.s.w; d.h = d.s.h; d.a = map.latLngToContainerPoint(d.t.getLatLng());
         d.free = covered(labelBox(d.a, d.w, d.h, 0, 0), sites, fixed) === 0;
       });
       // labels already clear of the sites keep their anchors first; the others find room around
       // them — first a clear spot in their own town (a label that moved out first would take
-      // another town's room from its own label), then, for those whose town has none, anywhere
-      // in the district
+      // another town's room from its own label), then one for the label set compact (one line,
+      // smaller: the English names, two lines when shaded, are too large for the north-east towns
+      // at the opening zoom), then, for those whose town has no room even so, anywhere in the district
       todo.sort(function (a, b) { return (b.free ? 1 : 0) - (a.free ? 1 : 0); });
-      [true, false].forEach(function (ownTown) {
+      [[true, false], [true, true], [false, false]].forEach(function (pass) {
         todo.forEach(function (d) {
           if (d.at) return;
-          d.at = clearSpot(map, d, sites, placed, R.zones || {}, ownTown);
+          d.compact = pass[1]; d.w = pass[1] ? d.s.cw : d.s.w; d.h = pass[1] ? d.s.ch : d.s.h;
+          d.at = clearSpot(map, d, sites, placed, R.zones || {}, pass[0]);
           if (d.at) placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
         });
       });
@@ -699,6 +701,7 @@
         var tip = leaderTip(d.a, labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
         if (tip) lines.push(tip);
         var t = d.t, was = t.options.offset || L.point(0, 0), size = d.w + 'x' + d.h;
+        if (L.DomUtil.hasClass(d.el, 'wf-compact') !== d.compact) (d.compact ? L.DomUtil.addClass : L.DomUtil.removeClass)(d.el, 'wf-compact');
         if (was.x === d.at[0] && was.y === d.at[1] && t._wfSize === size) return;
         t.options.offset = L.point(d.at[0], d.at[1]); t._wfSize = size;
         t.update();
@@ -720,6 +723,7 @@
     // after every drawing of the sites; a view change redraws them, so it lays out the labels
     // itself only while the map has no site canvas (nothing drawn yet, or no sites at all)
     map.on('wf:sitesdrawn', relayout);
+    map.on('overlayadd overlayremove', relayout);  // the places layer's markers shown or hidden
     map.on('zoomend viewreset resize moveend', function () { if (!(R._canvas && R._canvas._map)) relayout(); });
     if (document.readyState !== 'complete') window.addEventListener('load', relayout);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
@@ -731,6 +735,18 @@
     });
     [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
     return G;
+  }
+
+  // A label's box as it is (w, h) and set compact (cw, ch: the class wf-compact), measured again
+  // only when its text or its size as shown changed (a stylesheet or font arriving late)
+  function labelSizes(el) {
+    var s = el._wfSizes, compact = L.DomUtil.hasClass(el, 'wf-compact'), w = el.offsetWidth, h = el.offsetHeight;
+    if (s && s.html === el.innerHTML && (compact ? s.cw === w && s.ch === h : s.w === w && s.h === h)) return s;
+    s = {html: el.innerHTML};
+    L.DomUtil.removeClass(el, 'wf-compact'); s.w = el.offsetWidth; s.h = el.offsetHeight;
+    L.DomUtil.addClass(el, 'wf-compact'); s.cw = el.offsetWidth; s.ch = el.offsetHeight;
+    if (!compact) L.DomUtil.removeClass(el, 'wf-compact');
+    return (el._wfSizes = s);
   }
 
   function labelHtml(R, z) {
@@ -859,9 +875,11 @@
   // touching another) and moves that take the label off its anchor (sites drawn on it), and every
   // point of a LABEL_GRID px grid within LABEL_FAR (where the towns are crowded — the English
   // names, two lines when shaded — the eight directions alone miss the gaps between them)
-  var LABEL_GRID = 8, gridMoves = null;
+  var LABEL_GRID = 8, gridMoves = null, movesOf = {};
   function labelMoves(w, h) {
-    var out = [];
+    var key = w + 'x' + h, out = movesOf[key];
+    if (out) return out;  // a label keeps its size: its moves are sorted once
+    out = [];
     for (var step = LABEL_STEP; step <= LABEL_FAR; step += step < LABEL_REACH ? LABEL_STEP : 2 * LABEL_STEP) {
       LABEL_DIRS.forEach(function (d) {
         out.push([d[0] * step, d[1] * step]);
@@ -874,7 +892,7 @@
         for (var gy = -LABEL_FAR; gy <= LABEL_FAR; gy += LABEL_GRID)
           if ((gx || gy) && gx * gx + gy * gy <= LABEL_FAR * LABEL_FAR) gridMoves.push([gx, gy]);
     }
-    return out.concat(gridMoves).sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; });
+    return (movesOf[key] = out.concat(gridMoves).sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; }));
   }
 
   // The opening view: the largest zoom (in steps of the map's zoom snap) at which the district's
