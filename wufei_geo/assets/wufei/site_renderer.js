@@ -816,6 +816,7 @@
   }
   // whether latlng lies in a zone's polygon (even-odd over every ring: holes and parts included)
   function inZone(zone, latlng) {
+    if (zone.getBounds && !zone.getBounds().contains(latlng)) return false;  // the rings' walk costs
     var inside = false;
     (function walk(a) {
       if (!a.length) return;
@@ -856,7 +857,8 @@
       for (var j = 0; j < tries.length; j++) {
         var mx = tries[j][0], my = tries[j][1];
         if (covered(labelBox(a, w, h, mx, my), sites, boxes, 1)) continue;
-        if (spotTier(zones, code, map.containerPointToLatLng(L.point(a.x + mx, a.y + my))) === 0) return [mx, my];
+        var at = map.containerPointToLatLng(L.point(a.x + mx, a.y + my));
+        if (zones[code] ? inZone(zones[code], at) : spotTier(zones, code, at) === 0) return [mx, my];
       }
       return null;
     }
