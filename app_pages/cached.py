@@ -8,6 +8,7 @@ changes the data version, so nothing stale is ever served.  Results are shared b
 callers must not modify them.  The files are kept in a small LRU (:data:`FILES_KEPT` entries)."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -32,6 +33,25 @@ def _report(version: str, counts_toward: str, months: int, today: dt.date) -> li
 def capacity_report(counts_toward: str, months: int) -> list[Any]:
     """:func:`analysis.capacity_report` of the current data (once per data version and parameters)."""
     return _report(catalog_version(), counts_toward, months, dt.date.today())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _chart(version: str, counts_toward: str, months: int, today: dt.date, lang: str, height: int) -> dict[str, Any]:
+    import altair as alt
+
+    from wufei_geo.reports.chart import wet_waste_chart_altair
+
+    wet = analysis.wet_waste_progress(_report(version, counts_toward, months, today))
+    # as st.altair_chart converts it: without Altair's default theme (its fixed 300 px view)
+    with alt.theme.enable("none"):
+        return wet_waste_chart_altair(wet, lang).properties(height=height).to_dict()
+
+
+def capacity_chart(counts_toward: str, months: int, lang: str, height: int) -> dict[str, Any]:
+    """The capacity page's chart as a Vega-Lite spec for ``st.vega_lite_chart`` (once per data
+    version, parameters and language): building and validating the Altair chart cost more than the
+    rest of the page.  A copy, since Streamlit takes the data out of the spec it is given."""
+    return copy.deepcopy(_chart(catalog_version(), counts_toward, months, dt.date.today(), lang, height))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

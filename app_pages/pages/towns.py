@@ -5,15 +5,16 @@ Presents :func:`wufei_geo.analysis.town_scorecards`; computes nothing itself.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import cached, places_map
+from app_pages import cached, folium_adapter, places_map
 from app_pages.common import (
+    catalog_version,
     filtered_sites,
     get_catalog,
     keep_across_language,
@@ -23,11 +24,14 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
+from app_pages.common import (
+    settings as common_settings,
+)
 from app_pages.downloads import download, offer_report_downloads
 from app_pages.forms import confirmed_text
 from wufei_geo import analysis, mapview
 from wufei_geo.analysis import fmt_number, fmt_share
-from wufei_geo.config import GenerationParameters, load_settings
+from wufei_geo.config import GenerationParameters
 from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
@@ -42,14 +46,14 @@ def render() -> None:
     catalog = get_catalog()
     flt = sidebar_filters(catalog)
     st.title(tr("analysis.towns.title"))
-    settings = load_settings()
+    settings = common_settings()
     params = _parameters(settings.generation)
     cards = cached.town_scorecards(params, settings.status_confirmation_months)  # once per data version
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
     figures = cached.town_figures(flt, params, settings.status_confirmation_months)
     st.caption(analysis.indicative_caveat(L))
     _overview(cards, settings.status_confirmation_months, L)
-    card = _town_map(catalog, cards, figures, flt, L)
+    card = _town_map(catalog, cards, figures, flt, params, settings.status_confirmation_months, L)
     st.subheader(f"{md_literal(_name(card, L))} — {tr(f'analysis.state.{card.state}')}")
     _targets(card, L)
     places_map.town_places(catalog, card.town_code, L)  # issue 24: the town's places
@@ -134,7 +138,23 @@ def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
     st.caption(tr("freshness.towns_caption", months=months))
 
 
-def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, L: str) -> analysis.TownScorecard:
+TOWN_MAP_KEY = "analysis_town_map"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _town_map_component(version: str, flt: Any, params: Any, months: int, today: dt.date, measure: str, lang: str,
+                        town: str | None, asset_base: str, _zones: Any = None, _figures: Any = None) -> dict[str, Any]:
+    """The town map's component arguments (:mod:`app_pages.folium_adapter`), once per data version,
+    filters, parameters, measure, language and chosen town: the figures (``_figures``) and zones of
+    that data are read only on a miss.  Building the folium map and rendering it through st_folium
+    on every run cost more than the rest of the page."""
+    m = mapview.use_local_assets(scorecard_choropleth(_zones, _figures, measure, lang=lang, selected_town=town),
+                                 asset_base)
+    return folium_adapter.component_args(m, TOWN_MAP_KEY, ())
+
+
+def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, params: Any, months: int,
+              L: str) -> analysis.TownScorecard:
     """The choropleth of a chosen measure with the chosen town; returns that town's scorecard."""
     keep_across_language("analysis_town_measure", "analysis_town")
     measure = st.selectbox(
@@ -148,13 +168,10 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
         format_func=lambda code: next(_name(c, L) for c in cards if c.town_code == code), key="analysis_town",
         placeholder=tr("common.choose"),
     )
-    st_folium(
-        mapview.use_local_assets(
-            scorecard_choropleth(catalog.zones, figures, measure, lang=L, selected_town=town),
-            leaflet_asset_base()
-        ),
-        key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],
-    )
+    args = _town_map_component(catalog_version(), flt, params, months, dt.date.today(), measure, L, town,
+                               leaflet_asset_base(), _zones=catalog.zones, _figures=figures)
+    # what st_folium(m, key=TOWN_MAP_KEY, height=420, use_container_width=True, returned_objects=[]) sends
+    folium_adapter.show(args, key=TOWN_MAP_KEY, returned_objects=(), height=420, center=None, zoom=None)
     if (catalog.zones.get("boundary_quality") == "approximate").any():
         st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
     if filters_text(flt, L):  # the shading is of the filtered sites, like the map's
@@ -177,9 +194,9 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.registered"): registered_text(item, L),
                         tr("analysis.by_status"): ", ".join(
                             f"{(place_status_label if item.measure == 'place_count' else status_label)(s, L)} "
-                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v),
+                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v) or tr("common.none"),
                         tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
-                        tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                        tr("analysis.col.overdue"): tr("common.yes" if item.overdue else "common.no"),
                         tr("analysis.col.source"): item.source_ref,
                     }
                     for item in card.targets
@@ -221,10 +238,10 @@ def _sites(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
                         else tr("common.unknown"),
                         tr("analysis.col.unit"): (unit_label(r["capacity_unit"], L) or r["capacity_unit"])
-                        if r["capacity"] is not None else "",
+                        if r["capacity"] is not None else None,
                         tr("field.status_as_of"): r["status_as_of"],
                         tr("field.target_year"): r["target_year"],
-                        tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+                        tr("analysis.col.overdue"): tr("common.yes" if r["overdue"] else "common.no"),
                     }
                     for r in card.site_rows
                 ]
