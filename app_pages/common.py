@@ -32,10 +32,12 @@ def lang() -> str:
     Outside a script run (AppTest formats widget values with the pages' ``format_func`` in its
     own thread, where session state does not exist) it answers the language of the last run."""
     global _last_lang
-    if get_script_run_ctx(suppress_warning=True) is None:
+    memo = _run_memo()
+    if memo is None:
         return _last_lang
-    value = st.session_state.get("lang", i18n.DEFAULT_LANG)
-    _last_lang = "en" if value == "en" else "zh"
+    if "lang" not in memo:  # read once per run: every label asks (hundreds of times a run)
+        memo["lang"] = "en" if st.session_state.get("lang", i18n.DEFAULT_LANG) == "en" else "zh"
+    _last_lang = memo["lang"]
     return _last_lang
 
 
@@ -120,7 +122,8 @@ def _run_memo() -> dict[str, Any] | None:
     return memo[1]
 
 
-def _once_per_run(name: str, read: Any) -> Any:
+def once_per_run(name: str, read: Any) -> Any:
+    """``read()``, called once per script run under ``name`` (every call outside a run)."""
     memo = _run_memo()
     if memo is None:
         return read()
@@ -131,12 +134,12 @@ def _once_per_run(name: str, read: Any) -> Any:
 
 def settings() -> Any:
     """:func:`wufei_geo.config.load_settings`, read once per script run."""
-    return _once_per_run("settings", load_settings)
+    return once_per_run("settings", load_settings)
 
 
 def _data_version() -> str:
     """The store's data version, read once per script run (see :func:`_run_memo`)."""
-    return _once_per_run("data_version", lambda: get_store().data_version())
+    return once_per_run("data_version", lambda: get_store().data_version())
 
 
 @st.cache_resource(show_spinner=False)

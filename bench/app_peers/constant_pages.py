@@ -3,7 +3,8 @@
 The same element kinds and about the same amounts as the real pages (title, the answer's markdown,
 a table of blocking sites, four metrics, an Altair bar chart with a goal rule, status and site
 tables, a radio, selectboxes, download buttons) — built from constants, so a run costs only what
-Streamlit itself costs.  ``?page=capacity`` or ``?page=towns`` (default capacity)."""
+Streamlit itself costs.  ``?page=capacity`` or ``?page=towns`` (default capacity); ``&inbox=1``
+adds a logged-in planner's inbox (a warning and eight rows with a button, as app.py shows)."""
 from __future__ import annotations
 
 import altair as alt
@@ -11,6 +12,15 @@ import pandas as pd
 import streamlit as st
 
 PAGE = st.query_params.get("page", "capacity")
+if st.query_params.get("inbox"):  # a logged-in planner's inbox on top of the page, as in app.py
+    st.sidebar.caption("planner1 · 规划人员")
+    st.warning("待办: 1 个现有能力未填 · 7 个设计能力未填 · 37 个站点缺预计投运日期", icon=":material/inbox:")
+    with st.expander("待办（45）", expanded=False):
+        for i in range(8):
+            text, button = st.columns([6, 1])
+            text.markdown(f"E.{i}-1 站点 {i}：缺预计投运日期")
+            button.button("打开", key=f"peer_inbox_{i}")
+        st.caption("另有 37 项")
 SITES = pd.DataFrame({"站点": [f"E.{i}-1 站点 {i}" for i in range(40)], "状态": ["规划中"] * 40,
                       "能力": [float(i) for i in range(40)], "街镇": ["赵巷镇"] * 40})
 YEARS = pd.DataFrame({"year": [str(y) for y in range(2021, 2030)] * 5,
