@@ -69,11 +69,16 @@ def render() -> None:
 
 def _answer(wet: Any, L: str) -> None:
     """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
-    st.markdown("**" + md_literal(answer_sentence(wet, L)) + "**")
-    table = blockers_table(wet, L)
-    if table.rows:
+    st.markdown("**" + md_literal(cached.derived(wet, "answer", lambda: answer_sentence(wet, L), L)) + "**")
+    frame = cached.derived(wet, "blockers", lambda: _blockers(wet, L), L)
+    if len(frame):
         st.caption(tr("answer.title"))
-        show_table(pd.DataFrame(table.rows, columns=table.header))
+        show_table(frame)
+
+
+def _blockers(wet: Any, L: str) -> pd.DataFrame:
+    table = blockers_table(wet, L)
+    return pd.DataFrame(table.rows, columns=table.header)
 
 
 def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
@@ -112,17 +117,25 @@ def _progress_chart(counts_toward: str, months: int, L: str) -> None:
 
 def _wet_tables(wet: Any, unit: str, L: str) -> None:
     st.subheader(tr("analysis.by_status"))
+    show_table(cached.derived(wet, "by_status", lambda: _by_status(wet, L), L))
+    st.caption(tr("analysis.halted"))
+
+    st.subheader(tr("analysis.sites"))
+    show_table(cached.derived(wet, "sites", lambda: _site_table(wet, unit, L), L))
+
+
+def _by_status(wet: Any, L: str) -> pd.DataFrame:
     status_rows = []
     for s in ("operating", "commissioning", "under_construction", "planned", "suspended", "cancelled"):
         row = {tr("field.status"): status_label(s, L), tr("analysis.counts.all"): wet.by_status.get(s)}
         for mode, values in wet.by_mode.items():
             row[wet_waste_mode_label(mode, L)] = values.get(s)
         status_rows.append(row)
-    show_table(pd.DataFrame(status_rows))
-    st.caption(tr("analysis.halted"))
+    return pd.DataFrame(status_rows)
 
-    st.subheader(tr("analysis.sites"))
-    site_table = pd.DataFrame(
+
+def _site_table(wet: Any, unit: str, L: str) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 tr("field.site_id"): r["site_id"],
@@ -142,7 +155,6 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
             for r in wet.site_rows
         ]
     )
-    show_table(site_table)
 
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
@@ -157,8 +169,11 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
                 f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
                 f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
         (st.error if item.overdue else st.markdown)(line)
-    show_table(
-        pd.DataFrame(
+    show_table(cached.derived(report, "targets", lambda: _targets_table(report, L), L))
+
+
+def _targets_table(report: Any, L: str) -> pd.DataFrame:
+    return pd.DataFrame(
             [
                 {
                     tr("analysis.col.description"): target_label(item, L),
@@ -177,8 +192,7 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
                 }
                 for item in report
             ]
-        ),
-    )
+        )
 
 
 def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:

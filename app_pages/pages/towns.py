@@ -76,8 +76,8 @@ def _gaps(gaps: Any, L: str) -> None:
     from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
 
     st.subheader(tr("workbook.sheet.town_gaps"))
-    frame = pd.DataFrame(town_gap_rows(gaps, L),
-                         columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS])
+    frame = cached.derived(gaps, "gaps", lambda: pd.DataFrame(town_gap_rows(gaps, L),
+                                                            columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS]), L)
     show_table(frame)
     st.caption(tr("gaps.caption"))
     download(tr("gaps.download"), lambda: people_csv(frame), "wufei-town-gaps.csv", key="towns_gaps_csv")
@@ -112,7 +112,12 @@ def _name(card: analysis.TownScorecard, L: str) -> str:
 
 
 def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
-    overview = pd.DataFrame(
+    show_table(cached.derived(cards, "overview", lambda: _overview_table(cards, L), L))
+    st.caption(tr("freshness.towns_caption", months=months))
+
+
+def _overview_table(cards: list[analysis.TownScorecard], L: str) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 tr("analysis.col.town"): _name(c, L),
@@ -134,8 +139,6 @@ def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
             for c in cards
         ]
     )
-    show_table(overview)
-    st.caption(tr("freshness.towns_caption", months=months))
 
 
 TOWN_MAP_KEY = "analysis_town_map"
@@ -182,8 +185,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
 def _targets(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.targets") + "**")
     if card.targets:
-        show_table(
-            pd.DataFrame(
+        show_table(cached.derived(card, "targets", lambda: pd.DataFrame(
                 [
                     {
                         tr("analysis.col.description"): target_label(item, L),
@@ -201,7 +203,7 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                     }
                     for item in card.targets
                 ]
-            ),
+            ), L),
         )
     else:
         st.write(tr("analysis.state.no_target"))
@@ -227,8 +229,7 @@ def _generation(card: analysis.TownScorecard, L: str) -> None:
 def _sites(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.sites") + "**")
     if card.site_rows:
-        show_table(
-            pd.DataFrame(
+        show_table(cached.derived(card, "sites", lambda: pd.DataFrame(
                 [
                     {
                         tr("field.site_id"): r["site_id"],
@@ -245,7 +246,7 @@ def _sites(card: analysis.TownScorecard, L: str) -> None:
                     }
                     for r in card.site_rows
                 ]
-            ),
+            ), L),
         )
     else:
         st.write(tr("analysis.towns.no_sites"))
@@ -256,13 +257,13 @@ def _figures(figures: Any, flt: Any, L: str) -> None:
     st.caption(tr("analysis.towns.figures_note")
                + (" · " + tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))) if filters_text(flt, L) else ""))
     show_table(
-        pd.DataFrame(
+        cached.derived(figures, "figures", lambda: pd.DataFrame(
             [
                 {tr("export.col.town_code"): f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
                  **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
                 for f in figures
             ]
-        ),
+        ), L),
         key="towns_figures",
     )
 

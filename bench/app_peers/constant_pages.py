@@ -1,13 +1,12 @@
 """Peer of figure 10: the capacity and 街镇 pages' Streamlit elements fed constant data.
 
 The same element kinds and about the same amounts as the real pages (title, the answer's markdown,
-a table of blocking sites, four metrics, an Altair bar chart with a goal rule, status and site
+a table of blocking sites, four metrics, a Vega-Lite bar chart with a goal rule, status and site
 tables, a radio, selectboxes, download buttons) — built from constants, so a run costs only what
 Streamlit itself costs.  ``?page=capacity`` or ``?page=towns`` (default capacity); ``&inbox=1``
 adds a logged-in planner's inbox (a warning and eight rows with a button, as app.py shows)."""
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -35,9 +34,19 @@ st.radio("计入", ["全部", "集中", "就地"], horizontal=True, key="peer_ra
 cols = st.columns(4)
 for i, c in enumerate(cols):
     c.metric(f"指标 {i}", f"{i * 100} 吨/日", "12.5%", delta_color="off")
-bars = alt.Chart(YEARS).mark_bar().encode(x="year:O", y="sum(value):Q", color="status:N")
-rule = alt.Chart(pd.DataFrame({"goal": [600]})).mark_rule(color="#D55E00").encode(y="goal:Q")
-st.altair_chart(alt.layer(bars, rule).properties(height=320), width="stretch")
+# the same element as the app's chart (st.vega_lite_chart of a Vega-Lite spec), from constants
+st.vega_lite_chart({
+    "height": 320,
+    "datasets": {"years": YEARS.to_dict("records"), "goal": [{"goal": 600}]},
+    "layer": [
+        {"data": {"name": "years"}, "mark": "bar",
+         "encoding": {"x": {"field": "year", "type": "ordinal"}, "y": {"aggregate": "sum", "field": "value",
+                                                                       "type": "quantitative"},
+                      "color": {"field": "status", "type": "nominal"}}},
+        {"data": {"name": "goal"}, "mark": {"type": "rule", "color": "#D55E00"},
+         "encoding": {"y": {"field": "goal", "type": "quantitative"}}},
+    ],
+}, width="stretch")
 st.dataframe(SITES, hide_index=True, width="stretch")
 st.dataframe(SITES.head(11), hide_index=True, width="stretch")
 st.selectbox("简报地图着色", ["a", "b", "c"], key="peer_select")
