@@ -159,17 +159,24 @@ def _site_table(wet: Any, unit: str, L: str) -> pd.DataFrame:
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
     st.subheader(tr("analysis.other_targets"))
-    others = [item for item in report if item is not wet]
-    for item in others:
+    for overdue, line in cached.derived(report, "target_lines", lambda: _target_lines(report, wet, L), L):
+        (st.error if overdue else st.markdown)(line)
+    show_table(cached.derived(report, "targets", lambda: _targets_table(report, L), L))
+
+
+def _target_lines(report: Any, wet: Any, L: str) -> list[tuple[bool, str]]:
+    """(overdue, the line) of every target but the wet-waste goal."""
+    lines = []
+    for item in (item for item in report if item is not wet):
         unit = unit_text(item.unit, L)
         state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-        line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
-                f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
-                f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
-                f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
-                f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
-        (st.error if item.overdue else st.markdown)(line)
-    show_table(cached.derived(report, "targets", lambda: _targets_table(report, L), L))
+        lines.append((item.overdue,
+                      f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+                      f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
+                      f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
+                      f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
+                      f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}"))
+    return lines
 
 
 def _targets_table(report: Any, L: str) -> pd.DataFrame:
