@@ -38,18 +38,7 @@ PLANNER = "bench_planner"
 PASSWORD = "bench switch password"
 
 
-def _switches(app: Any, path: str, repeats: int) -> list[float]:
-    app.switch_page(path).run()  # the first visit: caches filled, as on a server that has run
-    times = []
-    for _ in range(repeats):
-        app.switch_page("app_pages/pages/map.py").run()
-        start = time.perf_counter()
-        app.switch_page(path).run()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def _peer_runs(name: str, repeats: int, inbox: bool) -> list[float]:
+def _peer(name: str, inbox: bool) -> Any:
     from streamlit.testing.v1 import AppTest
 
     peer = AppTest.from_file(str(REPO_ROOT / "bench" / "app_peers" / "constant_pages.py"), default_timeout=120)
@@ -57,12 +46,25 @@ def _peer_runs(name: str, repeats: int, inbox: bool) -> list[float]:
     if inbox:
         peer.query_params["inbox"] = "1"
     peer.run()
-    times = []
+    return peer
+
+
+def _timed(run: Any) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def _rounds(app: Any, path: str, peer: Any, repeats: int) -> tuple[list[float], list[float]]:
+    """``repeats`` rounds of one switch map → ``path`` of the app and one run of its peer, side by
+    side (a burst of load on this shared machine hits both, not one of them)."""
+    app.switch_page(path).run()  # the first visit: caches filled, as on a server that has run
+    ours, theirs = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        peer.run()
-        times.append(time.perf_counter() - start)
-    return times
+        app.switch_page("app_pages/pages/map.py").run()
+        ours.append(_timed(lambda: app.switch_page(path).run()))
+        theirs.append(_timed(peer.run))
+    return ours, theirs
 
 
 def measure(repeats: int = 7) -> dict[str, Any]:
@@ -79,8 +81,7 @@ def measure(repeats: int = 7) -> dict[str, Any]:
     app.run()
     raw: dict[str, Any] = {"repeats": repeats, "app": {}, "peer": {}}
     for name, path in PAGES.items():
-        raw["app"][name] = _switches(app, path, repeats)
-        raw["peer"][name] = _peer_runs(name, repeats, inbox=False)
+        raw["app"][name], raw["peer"][name] = _rounds(app, path, _peer(name, inbox=False), repeats)
     # the same switches by a logged-in planner: app.py also resumes the session and shows the inbox
     # (on the seed: 3 kinds of missing data, 8 items listed); the peer then shows as many inbox rows
     store = Store.open(url)
@@ -88,8 +89,8 @@ def measure(repeats: int = 7) -> dict[str, Any]:
     app.session_state["auth_actor"] = auth.authenticate(store, PLANNER, PASSWORD)
     store.close()
     for name, path in PAGES.items():
-        raw["app"][f"{name} (planner)"] = _switches(app, path, repeats)
-        raw["peer"][f"{name} (planner)"] = _peer_runs(name, repeats, inbox=True)
+        key = f"{name} (planner)"
+        raw["app"][key], raw["peer"][key] = _rounds(app, path, _peer(name, inbox=True), repeats)
     return raw
 
 
@@ -102,7 +103,7 @@ def figure(raw: dict[str, Any]) -> Figure:
         goals.append(Goal(f"switch to {name} ≤ {GOAL}× the constant-data page", fmt_ratio(ratio), ratio <= GOAL))
     return Figure(key="10 switch", title="10. Page switch vs the same elements fed constant data (AppTest, medians)",
                   columns=["switch", "wufei-geo", "constant-data page", "ratio"], rows=rows, goals=goals,
-                  notes=[f"{raw['repeats']} switches each, medians; script run only (the browser's drawing is "
+                  notes=[f"{raw['repeats']} rounds each (a switch of the app, then a run of the peer), medians; script run only (the browser's drawing is "
                          "figure 9's); the app's caches warm (a first visit before timing); each script compiled "
                          "once, as on a server (AppTest compiles on every run otherwise); the peer has no town "
                          "map (the 街镇 page's folium map: its cached component arguments are sent as they are)"],
