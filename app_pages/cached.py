@@ -144,6 +144,14 @@ def derived(source: Any, name: str, build: Callable[[], Any], *params: Any) -> A
     return _derived().get(source, (name, *params), build)
 
 
+def table(source: Any, name: str, build: Callable[[], Any], *params: Any) -> Any:
+    """:func:`derived` for a table that ``common.show_table`` shows: the frame ``build()`` makes,
+    converted to Arrow once (as ``st.dataframe`` would convert it on every run)."""
+    from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
+
+    return _derived().get(source, ("table", name, *params), lambda: convert_pandas_df_to_arrow_table(build()))
+
+
 def cached_file(key: tuple[Any, ...], build: Callable[[], bytes]) -> Callable[[], bytes]:
     """A builder that serves the file of ``key`` (plus the data version) at once when it was built
     before: a repeated download does not build the briefing again."""

@@ -70,7 +70,7 @@ def render() -> None:
 def _answer(wet: Any, L: str) -> None:
     """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
     st.markdown("**" + md_literal(cached.derived(wet, "answer", lambda: answer_sentence(wet, L), L)) + "**")
-    frame = cached.derived(wet, "blockers", lambda: _blockers(wet, L), L)
+    frame = cached.table(wet, "blockers", lambda: _blockers(wet, L), L)
     if len(frame):
         st.caption(tr("answer.title"))
         show_table(frame)
@@ -117,11 +117,11 @@ def _progress_chart(counts_toward: str, months: int, L: str) -> None:
 
 def _wet_tables(wet: Any, unit: str, L: str) -> None:
     st.subheader(tr("analysis.by_status"))
-    show_table(cached.derived(wet, "by_status", lambda: _by_status(wet, L), L))
+    show_table(cached.table(wet, "by_status", lambda: _by_status(wet, L), L))
     st.caption(tr("analysis.halted"))
 
     st.subheader(tr("analysis.sites"))
-    show_table(cached.derived(wet, "sites", lambda: _site_table(wet, unit, L), L))
+    show_table(cached.table(wet, "sites", lambda: _site_table(wet, unit, L), L))
 
 
 def _by_status(wet: Any, L: str) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
     st.subheader(tr("analysis.other_targets"))
     for overdue, line in cached.derived(report, "target_lines", lambda: _target_lines(report, wet, L), L):
         (st.error if overdue else st.markdown)(line)
-    show_table(cached.derived(report, "targets", lambda: _targets_table(report, L), L))
+    show_table(cached.table(report, "targets", lambda: _targets_table(report, L), L))
 
 
 def _target_lines(report: Any, wet: Any, L: str) -> list[tuple[bool, str]]:

@@ -78,7 +78,7 @@ def _gaps(gaps: Any, L: str) -> None:
     st.subheader(tr("workbook.sheet.town_gaps"))
     frame = cached.derived(gaps, "gaps", lambda: pd.DataFrame(town_gap_rows(gaps, L),
                                                             columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS]), L)
-    show_table(frame)
+    show_table(cached.table(gaps, "gaps", lambda: frame, L))
     st.caption(tr("gaps.caption"))
     download(tr("gaps.download"), lambda: people_csv(frame), "wufei-town-gaps.csv", key="towns_gaps_csv")
 
@@ -112,7 +112,7 @@ def _name(card: analysis.TownScorecard, L: str) -> str:
 
 
 def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
-    show_table(cached.derived(cards, "overview", lambda: _overview_table(cards, L), L))
+    show_table(cached.table(cards, "overview", lambda: _overview_table(cards, L), L))
     st.caption(tr("freshness.towns_caption", months=months))
 
 
@@ -185,7 +185,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
 def _targets(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.targets") + "**")
     if card.targets:
-        show_table(cached.derived(card, "targets", lambda: pd.DataFrame(
+        show_table(cached.table(card, "targets", lambda: pd.DataFrame(
                 [
                     {
                         tr("analysis.col.description"): target_label(item, L),
@@ -229,7 +229,7 @@ def _generation(card: analysis.TownScorecard, L: str) -> None:
 def _sites(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.sites") + "**")
     if card.site_rows:
-        show_table(cached.derived(card, "sites", lambda: pd.DataFrame(
+        show_table(cached.table(card, "sites", lambda: pd.DataFrame(
                 [
                     {
                         tr("field.site_id"): r["site_id"],
@@ -257,7 +257,7 @@ def _figures(figures: Any, flt: Any, L: str) -> None:
     st.caption(tr("analysis.towns.figures_note")
                + (" · " + tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))) if filters_text(flt, L) else ""))
     show_table(
-        cached.derived(figures, "figures", lambda: pd.DataFrame(
+        cached.table(figures, "figures", lambda: pd.DataFrame(
             [
                 {tr("export.col.town_code"): f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
                  **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
