@@ -5,6 +5,7 @@ the description, every option, the sub-command lists and argparse's own words ("
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def _prose(help_text: str) -> list[str]:
 
 
 def _help(argv: list[str], env_lang: str | None) -> str:
-    env = {k: v for k, v in __import__("os").environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
     if env_lang is not None:
         env["LANG"] = env_lang
     done = subprocess.run([sys.executable, "-m", "wufei_geo", *argv, "--help"], capture_output=True, text=True,
