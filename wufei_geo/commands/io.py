@@ -15,48 +15,42 @@ from wufei_geo.model import EXPORT_DATUMS, EXPORT_LAYERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("sites", help="list the current sites (table, or JSON in the export schema)")
-    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                   help="language of the table: zh or en (default: the locale)")
-    p.add_argument("--json", action="store_true", help="JSON: a list of sites in the export schema (WGS-84)")
+    p = subparsers.add_parser("sites")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
     _placeholder_option(p)
     p.set_defaults(func=cmd_sites)
 
-    p = subparsers.add_parser("export", help="export sites, town zones or the district outline")
-    p.add_argument("--layer", choices=EXPORT_LAYERS, default=None, help="layer (default: sites; gpkg: all three)")
+    p = subparsers.add_parser("export")
+    p.add_argument("--layer", choices=EXPORT_LAYERS, default=None)
     p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson")
     p.add_argument("--datum", choices=EXPORT_DATUMS, default="wgs84")
-    p.add_argument("-o", "--output", required=True, help="output file")
+    p.add_argument("-o", "--output", required=True)
     _placeholder_option(p)
     p.set_defaults(func=cmd_export)
 
-    p = subparsers.add_parser("import-sites", help="bulk-update sites from a CSV/XLSX (dry run unless --apply)")
+    p = subparsers.add_parser("import-sites")
     p.add_argument("file")
-    p.add_argument("--user", required=True, help="the account the changes are made (and audited) as")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    p.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--apply", action="store_true")
     p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import_sites)
 
-    p = subparsers.add_parser("backup", help="write the whole database to a portable backup file")
+    p = subparsers.add_parser("backup")
     p.add_argument("file")
     p.set_defaults(func=cmd_backup)
 
-    p = subparsers.add_parser("restore", help="replace the database with a backup (asks first unless --yes)")
+    p = subparsers.add_parser("restore")
     p.add_argument("file")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--accept-unsigned", action="store_true",
-                   help="restore although the backup is not signed by this installation (unsigned, another "
-                        "installation's, or changed after signing) — only if you trust where it came from")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--accept-unsigned", action="store_true")
     p.set_defaults(func=cmd_restore)
 
 
 def _placeholder_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--placeholder-points", action="store_true",
-        help="give sites known only to the district made-up points around the district seat (the old "
-             "drawing); by default they have no geometry and their precision column says why "
-             "(also: setting placeholder_points / WUFEI_PLACEHOLDER_POINTS)",
     )
 
 
