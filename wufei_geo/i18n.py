@@ -57,6 +57,8 @@ PRECISION_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("precision")
 UNIT_LABELS: Final[dict[str, tuple[str, str]]] = {
     key[len("unit."):]: pair for key, pair in MESSAGES.items() if key.startswith("unit.")
 }
+# The plan writes some units in another case ("KW"): they are shown as the catalogue writes them.
+_UNIT_LABELS_FOLDED: Final[dict[str, tuple[str, str]]] = {k.casefold(): v for k, v in UNIT_LABELS.items()}
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
@@ -98,7 +100,7 @@ def unit_label(unit: object, lang: str = DEFAULT_LANG) -> str:
     """Unit → 吨/日 / t/d.  Units not in the catalogue are shown as written."""
     if unit is None or (isinstance(unit, float) and unit != unit) or unit == "":
         return ""
-    pair = UNIT_LABELS.get(str(unit))
+    pair = UNIT_LABELS.get(str(unit)) or _UNIT_LABELS_FOLDED.get(str(unit).strip().casefold())
     return str(unit) if pair is None else pair[1 if lang == "en" else 0]
 
 
