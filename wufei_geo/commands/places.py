@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
-    out = {dest: getattr(args, dest) for _, dest, _ in _FIELD_OPTIONS if getattr(args, dest, None) is not None}
+    out = {dest: getattr(args, dest) for _, dest in _FIELD_OPTIONS if getattr(args, dest, None) is not None}
     if isinstance(out.get("area"), str) and out["area"].startswith("@"):
         out["area"] = Path(out["area"][1:]).read_text(encoding="utf-8")
     if args.lon is not None or args.lat is not None:
