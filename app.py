@@ -10,9 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import inbox_panel, login, registry
-from app_pages.common import error_page, get_store, language_switched, tr
+from app_pages.common import error_page, get_store, language_switched, settings, tr
 from wufei_geo import auth
-from wufei_geo.config import load_settings
 
 st.set_page_config(page_title="青浦区无废城市设施地图 · Qingpu zero-waste map", page_icon=":material/recycling:", layout="wide")
 
@@ -31,7 +30,7 @@ st.sidebar.caption(tr("app.title"))
 
 def _guard() -> None:
     """With WUFEI_PUBLIC_READ=false nothing is shown before a login (editing always needs one)."""
-    public_read = load_settings().public_read
+    public_read = settings().public_read
     if not public_read and not auth.can_read(public_read, login.current_actor(get_store())):
         st.title(tr("app.title"))
         st.info(tr("login.read_needed"))

@@ -20,6 +20,7 @@ from app_pages.common import catalog_version, get_catalog, get_store
 from wufei_geo import analysis
 
 FILES_KEPT = 16
+DERIVED_KEPT = 128
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -32,6 +33,29 @@ def _report(version: str, counts_toward: str, months: int, today: dt.date) -> li
 def capacity_report(counts_toward: str, months: int) -> list[Any]:
     """:func:`analysis.capacity_report` of the current data (once per data version and parameters)."""
     return _report(catalog_version(), counts_toward, months, dt.date.today())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _chart(version: str, counts_toward: str, months: int, today: dt.date, lang: str, height: int) -> dict[str, Any]:
+    import altair as alt
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes
+
+    from wufei_geo.reports.chart import wet_waste_chart_altair
+
+    wet = analysis.wet_waste_progress(_report(version, counts_toward, months, today))
+    # as st.altair_chart converts it: without Altair's default theme (its fixed 300 px view), the
+    # data as Arrow bytes (which st.vega_lite_chart sends as they are)
+    with alt.theme.enable("none"):
+        spec = wet_waste_chart_altair(wet, lang).properties(height=height).to_dict()
+    spec["datasets"] = {name: convert_anything_to_arrow_bytes(rows) for name, rows in spec.get("datasets", {}).items()}
+    return spec
+
+
+def capacity_chart(counts_toward: str, months: int, lang: str, height: int) -> dict[str, Any]:
+    """The capacity page's chart as a Vega-Lite spec for ``st.vega_lite_chart`` (once per data
+    version, parameters and language): building and validating the Altair chart cost more than the
+    rest of the page.  A shallow copy: Streamlit replaces the spec's ``datasets``, nothing inside."""
+    return dict(_chart(catalog_version(), counts_toward, months, dt.date.today(), lang, height))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -83,6 +107,49 @@ class _Files:
 @st.cache_resource(show_spinner=False)
 def _files() -> _Files:
     return _Files(FILES_KEPT)
+
+
+class _Derived:
+    """A bounded LRU of what pages derive from a cached result, keyed by that result's identity."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.lock, self.data = size, threading.Lock(), OrderedDict()
+
+    def get(self, source: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        full = (id(source), *key)
+        with self.lock:
+            hit = self.data.get(full)
+            # the entry holds its source, so that id is not reused while the entry lives
+            if hit is not None and hit[0] is source:
+                self.data.move_to_end(full)
+                return hit[1]
+        value = build()
+        with self.lock:
+            self.data[full] = (source, value)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def _derived() -> _Derived:
+    return _Derived(DERIVED_KEPT)
+
+
+def derived(source: Any, name: str, build: Callable[[], Any], *params: Any) -> Any:
+    """``build()`` once per ``source`` — a result of this module (the report, a scorecard, the
+    figures), itself computed once per data version and parameters — ``name`` and ``params`` (the
+    language): a page's tables are not built again on every run.  Shared by every session: callers
+    must not modify what they get."""
+    return _derived().get(source, (name, *params), build)
+
+
+def table(source: Any, name: str, build: Callable[[], Any], *params: Any) -> Any:
+    """:func:`derived` for a table that ``common.show_table`` shows: the frame ``build()`` makes,
+    converted to Arrow once (as ``st.dataframe`` would convert it on every run)."""
+    from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
+
+    return _derived().get(source, ("table", name, *params), lambda: convert_pandas_df_to_arrow_table(build()))
 
 
 def cached_file(key: tuple[Any, ...], build: Callable[[], bytes]) -> Callable[[], bytes]:

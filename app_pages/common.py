@@ -32,10 +32,12 @@ def lang() -> str:
     Outside a script run (AppTest formats widget values with the pages' ``format_func`` in its
     own thread, where session state does not exist) it answers the language of the last run."""
     global _last_lang
-    if get_script_run_ctx(suppress_warning=True) is None:
+    memo = _run_memo()
+    if memo is None:
         return _last_lang
-    value = st.session_state.get("lang", i18n.DEFAULT_LANG)
-    _last_lang = "en" if value == "en" else "zh"
+    if "lang" not in memo:  # read once per run: every label asks (hundreds of times a run)
+        memo["lang"] = "en" if st.session_state.get("lang", i18n.DEFAULT_LANG) == "en" else "zh"
+    _last_lang = memo["lang"]
     return _last_lang
 
 
@@ -102,6 +104,44 @@ def err(exc: BaseException) -> str:
     return i18n.error_text(exc, lang())
 
 
+def _run_memo() -> dict[str, Any] | None:
+    """A dict that lives for one script run of this session (``None`` outside a run).
+
+    What a run reads many times and cannot change within it — the settings, the store's data
+    version — is read once per run: each costs a file or a database read, and a page switch read
+    them a dozen times.  Streamlit gives every run (a fragment's too) a new ``cursors`` dict; the
+    memo is tied to it (a held reference, so its identity is never reused).  A save reruns the
+    page (``forms.flash``), so the next run reads the new version."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return None
+    memo = getattr(ctx, "_wufei_run_memo", None)
+    if memo is None or memo[0] is not ctx.cursors:
+        memo = (ctx.cursors, {})
+        ctx._wufei_run_memo = memo  # type: ignore[attr-defined]
+    return memo[1]
+
+
+def once_per_run(name: str, read: Any) -> Any:
+    """``read()``, called once per script run under ``name`` (every call outside a run)."""
+    memo = _run_memo()
+    if memo is None:
+        return read()
+    if name not in memo:
+        memo[name] = read()
+    return memo[name]
+
+
+def settings() -> Any:
+    """:func:`wufei_geo.config.load_settings`, read once per script run."""
+    return once_per_run("settings", load_settings)
+
+
+def _data_version() -> str:
+    """The store's data version, read once per script run (see :func:`_run_memo`)."""
+    return once_per_run("data_version", lambda: get_store().data_version())
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str) -> Any:
     from wufei_geo.store import Store
@@ -111,7 +151,7 @@ def _open_store(url: str) -> Any:
 
 def get_store() -> Any:
     """The shared :class:`wufei_geo.store.Store` for the configured database URL."""
-    return _open_store(load_settings().db_url)
+    return _open_store(settings().db_url)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -120,20 +160,19 @@ def _catalog(url: str, version: str) -> Catalog:
     from wufei_geo.catalog import load_catalog
 
     # placeholder_points (setting / WUFEI_PLACEHOLDER_POINTS): the old made-up points at the district seat
-    return load_catalog(_open_store(url), placeholder_points=load_settings().placeholder_points)
+    return load_catalog(_open_store(url), placeholder_points=settings().placeholder_points)
 
 
 def catalog_version() -> str:
     """The key of the current data (database URL + the store's data version)."""
-    url = load_settings().db_url
-    return f"{url}|{get_store().data_version()}"
+    return f"{settings().db_url}|{_data_version()}"
 
 
 def catalog_and_version() -> tuple[Catalog, str]:
     """(:func:`get_catalog`, :func:`catalog_version`) from one read of the data version, so the
     two always agree and a rerun asks the database once instead of twice."""
-    url = load_settings().db_url
-    data_version = get_store().data_version()
+    url = settings().db_url
+    data_version = _data_version()
     catalog = _loaded_catalog(url, data_version)
     show_catalog_warnings(catalog)
     return catalog, f"{url}|{data_version}"
@@ -156,8 +195,8 @@ def get_catalog() -> Catalog:
     """The located catalog of the current data; rebuilt only when the data version changes.
 
     Shared between sessions: callers must not modify it in place (copy first)."""
-    url = load_settings().db_url
-    catalog = _loaded_catalog(url, get_store().data_version())
+    url = settings().db_url
+    catalog = _loaded_catalog(url, _data_version())
     show_catalog_warnings(catalog)
     return catalog
 

@@ -58,7 +58,7 @@ def component_args(m: folium.Map, key: str, returned_objects: Iterable[str]) -> 
     (south, west), (north, east) = m.get_bounds()
     css_links: list[str] = []
     js_links: list[str] = []
-    for element in mapview._walk(m):
+    for element in mapview.walk_elements(m):
         css_links.extend(href for _, href in getattr(element, "default_css", None) or [])
         js_links.extend(src for _, src in getattr(element, "default_js", None) or [])
     defaults: dict[str, Any] = dict.fromkeys(_DEFAULTS)

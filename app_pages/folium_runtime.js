@@ -11,10 +11,17 @@
 if (!window.__wfShow) {
   window.__wfShow = function (token, html, draw) {
     if (window.__wfToken === token) return;
+    // the map's own renderers: its default one and one per pane (Leaflet's getRenderer)
+    var shared = function (M, l) {
+      if (!(l instanceof L.Renderer)) return false;
+      if (l === M._renderer || l === M.options.renderer) return true;
+      for (var pane in M._paneRenderers) if (M._paneRenderers[pane] === l) return true;
+      return false;
+    };
     var M = window.map, added = window.__wfAdded || {layers: [], controls: [], events: []};
     if (M) {
       added.controls.forEach(function (c) { try { c.remove(); } catch (e) {} });
-      added.layers.forEach(function (l) { try { M.removeLayer(l); } catch (e) {} });
+      added.layers.forEach(function (l) { if (!shared(M, l)) try { M.removeLayer(l); } catch (e) {} });
       added.events.forEach(function (a) { try { M.off.apply(M, a); } catch (e) {} });
     }
     var box = document.getElementById('wf_html');
@@ -24,13 +31,14 @@ if (!window.__wfShow) {
     var orig = {map: L.map, add: P.addLayer, on: P.on, ctl: C.addTo};
     // What the map does for itself is not the drawing's and is never undone: what its constructor
     // adds (zoom control, zoom animation, the handlers' events) at the first render, and its
-    // renderers (one per pane, created on first use, shared by every later drawing) with their
-    // view events — a renderer that lost them stays drawn at the old zoom.
+    // renderers (one per pane, created on first use, shared by every later drawing: ``shared``)
+    // with their view events — a renderer that lost them stays drawn at the old zoom.  A renderer
+    // the drawing made for itself (the sites' canvas) goes with the drawing, its events with it.
     L.map = M ? function () { return M; } : function () {
       own = true;
       try { return orig.map.apply(this, arguments); } finally { own = false; }
     };
-    P.addLayer = function (l) { if (!own && !(l instanceof L.Renderer)) now.layers.push(l); return orig.add.apply(this, arguments); };
+    P.addLayer = function (l) { if (!own) now.layers.push(l); return orig.add.apply(this, arguments); };
     P.on = function (types, fn, context) {
       var ctx = typeof types === 'object' ? fn : context;
       if (!own && !(ctx instanceof L.Renderer)) now.events.push(Array.prototype.slice.call(arguments));

@@ -167,9 +167,10 @@ def history_frame(rows: list[dict[str, Any]], L: str) -> pd.DataFrame:
             tr("hist.action"): [i18n.t(f"action.{r.get('action')}", L) if f"action.{r.get('action')}" in i18n.MESSAGES
                                 else str(r.get("action")) for r in rows],
             tr("hist.field"): [i18n.audit_field_label(r.get("field"), L) for r in rows],
-            tr("hist.old"): [i18n.audit_value_label(r.get("field"), r.get("old_value"), L) for r in rows],
-            tr("hist.new"): [i18n.audit_value_label(r.get("field"), r.get("new_value"), L) for r in rows],
-            tr("hist.note"): [r.get("note") or "" for r in rows],
+            # an empty old or new value was unknown (null): None, which the table writes 未知
+            tr("hist.old"): [i18n.audit_value_label(r.get("field"), r.get("old_value"), L) or None for r in rows],
+            tr("hist.new"): [i18n.audit_value_label(r.get("field"), r.get("new_value"), L) or None for r in rows],
+            tr("hist.note"): [r.get("note") or tr("common.none") for r in rows],
         }
     )
 
@@ -177,7 +178,7 @@ def history_frame(rows: list[dict[str, Any]], L: str) -> pd.DataFrame:
 def import_changes_frame(report: Any, L: str) -> pd.DataFrame:
     """A dry run's changes (``ImportReport.changes_frame``) as the 数据 page shows them: headers,
     field names and coded values in the UI language, as the history table writes them (an empty
-    old value stays empty) — not the report's English column names and "None"."""
+    old value was unknown: None, written 未知 by the table) — not the report's English column names."""
     frame = report.changes_frame()
     fields, olds, news = frame["field"].tolist(), frame["old"].tolist(), frame["new"].tolist()
     return pd.DataFrame(
@@ -185,9 +186,9 @@ def import_changes_frame(report: Any, L: str) -> pd.DataFrame:
             tr("import.col.row"): [str(r) for r in frame["row"]],
             tr("hist.site"): frame["site_id"].astype(str).tolist(),
             tr("hist.field"): [i18n.audit_field_label(f, L) for f in fields],
-            tr("hist.old"): [i18n.audit_value_label(f, v, L) for f, v in zip(fields, olds, strict=True)],
-            tr("hist.new"): [i18n.audit_value_label(f, v, L) for f, v in zip(fields, news, strict=True)],
-            tr("hist.note"): [n if isinstance(n, str) else "" for n in frame["note"]],
+            tr("hist.old"): [i18n.audit_value_label(f, v, L) or None for f, v in zip(fields, olds, strict=True)],
+            tr("hist.new"): [i18n.audit_value_label(f, v, L) or None for f, v in zip(fields, news, strict=True)],
+            tr("hist.note"): [n if isinstance(n, str) and n else tr("common.none") for n in frame["note"]],
         }
     )
 
@@ -199,8 +200,8 @@ def import_errors_frame(report: Any) -> pd.DataFrame:
     return pd.DataFrame(
         {
             tr("import.col.row"): ["—" if pd.isna(r) else str(int(r)) for r in frame["row"]],
-            tr("import.col.column"): [c if isinstance(c, str) else "" for c in frame["column"]],
-            tr("hist.site"): [s if isinstance(s, str) else "" for s in frame["site_id"]],
+            tr("import.col.column"): [c if isinstance(c, str) and c else "—" for c in frame["column"]],
+            tr("hist.site"): [s if isinstance(s, str) and s else "—" for s in frame["site_id"]],
             tr("import.col.message"): frame["message"].astype(str).tolist(),
         }
     )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from app_pages.common import err, tr
+from app_pages.common import err, once_per_run, tr
 from wufei_geo import auth, permissions
 from wufei_geo.errors import AccountLocked, NotAuthenticated, ValidationError, WufeiError
 from wufei_geo.mdtext import md_literal
@@ -40,6 +40,11 @@ def current_actor(store: Any) -> auth.Actor | None:
     if held is None:
         return None
     token = getattr(held, "token", None)
+    # once per run of the page (app.py's inbox and the page both ask): each resume is a write
+    return once_per_run(f"actor:{token}", lambda: _resume(store, token))
+
+
+def _resume(store: Any, token: Any) -> auth.Actor | None:
     try:
         actor = auth.resume(store, token)
     except NotAuthenticated as exc:

@@ -242,7 +242,7 @@ def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
     name = sites[name_col].where(sites[name_col].notna() & (sites[name_col].astype(str) != ""), sites[other_col])
     cap = [
-        "" if is_unknown(v) else f"{number_text(v, 'compact')} {i18n.unit_label(u, lang)}".strip()
+        None if is_unknown(v) else f"{number_text(v, 'compact')} {i18n.unit_label(u, lang)}".strip()
         for v, u in zip(pd.to_numeric(sites["capacity_value"], errors="coerce"), sites["capacity_unit"], strict=False)
     ]
     precision = sites["display_precision"].where(sites["display_precision"].notna(), sites["precision"])
@@ -253,7 +253,7 @@ def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
             i18n.t("field.name", lang): name.to_numpy(),
             i18n.t("field.category", lang): [i18n.category_label(c, lang) for c in sites["category"]],
             i18n.t("field.town", lang): [
-                "" if pd.isna(c) else names.get(str(c), str(c)) for c in sites["town_code"]
+                None if pd.isna(c) else names.get(str(c), str(c)) for c in sites["town_code"]
             ],
             i18n.t("field.status", lang): [i18n.status_label(s, lang) for s in sites["status"]],
             i18n.t("field.capacity", lang): cap,

@@ -10,7 +10,6 @@ import streamlit as st
 from app_pages import common, login
 from app_pages.common import get_store, lang, show_table, tr
 from wufei_geo.io import place_import
-from wufei_geo.io.tabular import ImportFileError
 
 
 def render_section(actor: Any) -> None:
@@ -20,11 +19,8 @@ def render_section(actor: Any) -> None:
         if upload is None:
             return
         data, name, store = upload.getvalue(), upload.name, get_store()
-        try:
-            report = login.act(store, lambda who: place_import.import_places(store, who, data, name, lang()))
-        except ImportFileError as exc:
-            st.error(str(exc))
-            return
+        # a file that cannot be read is a keyed refusal of the core: act() shows it
+        report = login.act(store, lambda who: place_import.import_places(store, who, data, name, lang()))
         if report is None:
             return
         _show(report)

@@ -57,7 +57,7 @@ def _places_grid(shown: pd.DataFrame, L: str) -> None:
         i18n.t("places.field.id", L): shown["place_id"].to_numpy(),
         i18n.t("field.name", L): name.to_numpy(),
         i18n.t("places.field.type", L): [type_label(c, L) for c in shown["place_type"]],
-        i18n.t("places.field.town", L): ["" if pd.isna(c) else towns.get(str(c), str(c)) for c in shown["town_code"]],
+        i18n.t("places.field.town", L): [None if pd.isna(c) else towns.get(str(c), str(c)) for c in shown["town_code"]],
         i18n.t("places.field.status", L): [status_label(s, L) + (" · " + i18n.t("places.map.claim", L, status=status_label(c, L))
                                                                   if isinstance(c, str) else "")
                                            for s, c in zip(shown["status"], shown["claim_status"], strict=True)],

@@ -53,7 +53,7 @@ def _list(places: pd.DataFrame, town_names: dict[str, str], L: str) -> None:
         tr("places.field.id"): places["place_id"].to_numpy(),
         tr("field.name"): [_name(r, L) for r in places.to_dict("records")],
         tr("places.field.type"): [type_label(c, L) for c in places["place_type"]],
-        tr("places.field.town"): ["" if not isinstance(c, str) else town_names.get(c, c) for c in places["town_code"]],
+        tr("places.field.town"): [None if not isinstance(c, str) else town_names.get(c, c) for c in places["town_code"]],
         tr("places.field.status"): [status_label(s, L) + (" · " + tr("places.map.claim", status=status_label(c, L))
                                                           if isinstance(c, str) else "")
                                     for s, c in zip(places["status"], places["claim_status"], strict=True)],

@@ -63,7 +63,7 @@ def _worker(reader: str, path: str) -> None:
     message = ""
     try:
         if reader == "table":
-            bulk_import.read_table(data, Path(path).name, "en")
+            bulk_import.read_table(data, Path(path).name)
         elif reader == "boundaries":
             geofiles.read_boundaries(path)
         else:

@@ -75,7 +75,7 @@ def test_official_bulk_update_dry_run_then_confirm(store):
     # the dry run's changes as the history writes them: Chinese headers, field and status labels
     changes = at.dataframe[-1].value
     assert list(changes.columns) == ["行", "站点", "字段", "原值", "新值", "说明"], changes
-    assert changes.iloc[0][["字段", "原值", "新值", "说明"]].tolist() == ["状态", "规划中", "在建", ""], changes
+    assert changes.iloc[0][["字段", "原值", "新值", "说明"]].tolist() == ["状态", "规划中", "在建", "无"], changes
     assert at.dataframe[-1].proto.placeholder == "未知"
     assert store.get_site(site["site_id"])["status"] == "planned"  # the dry run wrote nothing
     at.button(key="data_apply").click().run()

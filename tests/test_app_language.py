@@ -91,12 +91,14 @@ def _texts(at: AppTest) -> list[tuple[str, str]]:
         if not isinstance(frame, pd.DataFrame):
             continue
         out += [("table header", str(c)) for c in frame.columns]
+        # a null cell shows the table's placeholder (common.show_table: 未知 / unknown), else "None"
+        shown_null = df.proto.placeholder or "None"
         for column in frame.columns:
             series = frame[column]
             if series.dtype == object:
                 for v in series:
                     if v is None or (isinstance(v, float) and v != v):
-                        out.append((f"table cell [{column}]", "None"))
+                        out.append((f"table cell [{column}]", shown_null))
                     else:
                         out.append((f"table cell [{column}]", str(v)))
     return out

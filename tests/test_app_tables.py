@@ -38,8 +38,37 @@ def test_every_table_on_every_page_writes_missing_values_as_unknown(tmp_path: Pa
             assert not at.exception, at.exception
         for frame in at.dataframe:
             assert frame.proto.placeholder == UNKNOWN[lang], (name, list(frame.value.columns))
+            # a blank text is no answer either: an unknown value is null (written 未知), a "no" is a word
+            assert not _blank_cells(frame.value), (name, _blank_cells(frame.value))
             seen += 1
     assert seen >= 6  # the map's, capacity's, towns' and 更新's tables at least
+
+
+def _blank_cells(frame: pd.DataFrame) -> list[tuple[str, int]]:
+    """(column, row) of every cell holding an empty or blank text."""
+    return [(str(col), i) for col in frame.columns for i, v in enumerate(frame[col])
+            if isinstance(v, str) and not v.strip()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_unlocated_sites_panel_writes_an_unknown_capacity_as_unknown(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          lang: str) -> None:
+    """The map's panel of sites without a location (on the seed: the district-level sites, among
+    them planned projects whose capacity the plan does not give) had blank capacity cells."""
+    app_store(tmp_path, monkeypatch).close()
+    at = open_page(PAGES["map"], lang)
+    capacity = {"zh": "设计能力", "en": "Capacity"}[lang]
+    panel = at.dataframe[0]  # right under the map
+    assert list(panel.value.columns) == {"zh": ["名称", "类别", "状态", capacity],
+                                         "en": ["Name", "Category", "Status", capacity]}[lang]
+    cells = panel.value[capacity].tolist()
+    assert any(pd.isna(v) for v in cells) and any(isinstance(v, str) and v for v in cells), cells
+    assert panel.proto.placeholder == UNKNOWN[lang] and not _blank_cells(panel.value)
+    # the sites' table: a site without a town has its town unknown, not blank
+    sites = at.dataframe[-1].value
+    town = {"zh": "街镇", "en": "Town"}[lang]
+    assert sites[town].isna().any() and not _blank_cells(sites)
 
 
 def test_the_towns_overview_has_a_missing_population_that_shows_as_unknown(tmp_path: Path,

@@ -101,16 +101,41 @@ def test_lint_imports_keeps_every_contract():
     assert "2 kept, 0 broken" in result.stdout
 
 
-def test_analysis_modules_share_helpers_by_public_names():
-    """A helper one analysis module takes from another is the package's internal API: public names
-    (underscore names stay inside their module)."""
+def _private_names_taken_across_modules(root: Path) -> list[str]:
+    """``from wufei_geo.x import _name`` and ``x._name`` (x an imported module of the core) in any
+    module of ``wufei_geo``: a helper another module needs is the package's internal API and has a
+    public name (in a private module if it is internal to a package)."""
     import ast
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
     found = []
-    for path in [*(root / "wufei_geo" / "analysis").glob("*.py"), root / "wufei_geo" / "register" / "assess.py"]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wufei_geo.analysis"):
-                found += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
-    assert not found, found
+    for path in sorted((root / "wufei_geo").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()
+        where = path.relative_to(root).as_posix()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wufei_geo"):
+                found += [f"{where}: {node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+                modules |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                modules |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("wufei_geo")}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                found.append(f"{where}:{node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_core_modules_share_helpers_by_public_names():
+    """No module of ``wufei_geo`` takes an underscore name from another (issue 28: the analysis
+    package's rule, now for the whole core)."""
+    assert not _private_names_taken_across_modules(REPO)
+
+
+def test_the_private_name_check_finds_a_private_import(tmp_path):
+    (tmp_path / "wufei_geo").mkdir()
+    (tmp_path / "wufei_geo" / "a.py").write_text(
+        "from wufei_geo.site_rules import refuse, _secret\nfrom wufei_geo import site_rules\nsite_rules._other()\n",
+        encoding="utf-8")
+    assert _private_names_taken_across_modules(tmp_path) == [
+        "wufei_geo/a.py: wufei_geo.site_rules._secret", "wufei_geo/a.py:3: site_rules._other"]

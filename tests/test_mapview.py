@@ -370,6 +370,9 @@ def test_message_catalogue_has_both_languages_for_vocabulary():
     assert i18n.unit_label("t/d", "zh") == "吨/日" and i18n.unit_label("t/d", "en") == "t/d"
     assert i18n.unit_label("kW", "zh") == "千瓦" and i18n.unit_label("t/yr", "zh") == "吨/年"
     assert i18n.unit_label("furlongs", "zh") == "furlongs"
+    # the plan writes 169.4 "KW" (附表3 E.41): shown as the catalogue's kW, not as written
+    assert i18n.unit_label("KW", "zh") == "千瓦" and i18n.unit_label("KW", "en") == "kW"
+    assert i18n.unit_label("万吨/年", "en") == "× 10,000 t/yr"
     assert i18n.t("map.count", "zh", shown=3, total=5) == "显示 3 / 5 个站点"
     assert i18n.t("map.count", "en", shown=3, total=5) == "Showing 3 / 5 sites"
     assert i18n.t("common.approximate_extent", "en") == "approximate extent"

@@ -1,90 +1,213 @@
-"""Refusals carry a catalogue key and parameters only (issue 28): every refusal the store, auth,
-the permission owner and the site rules raise names its key, the key has its text in both
-languages, and site_rules.RULES lists exactly the rule keys the code raises."""
+"""Refusals carry a catalogue key and parameters only: every refusal the core (``wufei_geo/``) raises
+names its key, never a literal message; every key it can take has its text in both languages with the
+same placeholders; and site_rules.RULES lists exactly the rule keys the code raises (issue 28).
+
+A refusal is an instance of ``errors.WufeiError`` or of any class of the core derived from it (found
+in the source, so a new subclass is covered at once).  The scan reads the source (``ast``); a key
+built at run time is allowed only in a key factory (a function that returns a refusal whose key is an
+f-string of one of its parameters, e.g. ``site_rules.refuse("unknown_status")`` → ``rule.unknown_status``),
+whose literal call sites are then checked, or in the places listed in ``DYNAMIC_KEYS``.
+"""
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import functools
 import re
+import string
 from pathlib import Path
 
-from wufei_geo import i18n, i18n_catalog, permissions, site_rules
+from wufei_geo import errors, i18n, i18n_catalog, permissions, site_rules
+from wufei_geo.io import archive, backup_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-REFUSALS = {"WufeiError", "AuthError", "NotAuthenticated", "AccountLocked", "PermissionDenied", "ValidationError",
-            "NotFound", "StaleVersion", "StoreUnavailable", "StoreBusy", "BatchRefused"}
-# The modules whose every refusal (of the classes above) is keyed, and where site rules are raised.
-# Not yet keyed (their text is inline "English / 中文"): BackupError (io/archive.py, io/backup*.py),
-# SeedDataError (facilities.py) and the io readers' own ValueError subclasses — see
-# docs/architecture.md, "Where each rule lives".
-KEYED = ["wufei_geo/store/*.py", "wufei_geo/auth.py", "wufei_geo/permissions.py", "wufei_geo/site_rules.py",
-         "wufei_geo/io/backup_rules.py", "wufei_geo/reference_bounds.py"]
+CORE = ROOT / "wufei_geo"
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+# Keys chosen at run time outside a factory, and the keys each can take (checked below).
+DYNAMIC_KEYS = {
+    "wufei_geo/permissions.py": lambda: {a.refusal for a in permissions.ACTIONS.values()},
+    "wufei_geo/store/session.py": lambda: _returned_keys(CORE / "store/session.py", "storage_refusal"),
+}
 
 
-def _keyed_modules() -> list[Path]:
-    return sorted(p for pattern in KEYED for p in ROOT.glob(pattern))
+@functools.cache
+def _trees() -> dict[str, ast.Module]:
+    return {p.relative_to(ROOT).as_posix(): ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted(CORE.rglob("*.py"))}
 
 
-def _name(call: ast.Call) -> str | None:
+def _name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+@functools.cache
+def refusal_classes() -> frozenset[str]:
+    """WufeiError and every class of the core derived from it (by name)."""
+    bases = {node.name: {_name(b) for b in node.bases} for tree in _trees().values()
+             for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    found = {"WufeiError"}
+    while True:
+        more = {name for name, bs in bases.items() if bs & found} - found
+        if not more:
+            return frozenset(found)
+        found |= more
+
+
+def _key_arg(call: ast.Call) -> ast.expr | None:
+    return next((kw.value for kw in call.keywords if kw.arg == "key"), None)
+
+
+def _literal_keys(expr: ast.expr) -> set[str]:
+    """The keys a ``key=`` expression can take when it is made of literals (a literal, either side of a
+    conditional, the values of a dict looked up)."""
+    in_fstrings = {id(c) for f in ast.walk(expr) if isinstance(f, ast.JoinedStr) for c in ast.walk(f)}
+    return {n.value for n in ast.walk(expr) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and KEY_RE.match(n.value) and id(n) not in in_fstrings}
+
+
+def _template(expr: ast.expr, params: list[str]) -> tuple[str, int] | None:
+    """An f-string key of one parameter ``f"rule.{rule}"`` (also inside ``key or f"…"``) as (format, index)."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.JoinedStr):
+            parts, index = [], None
+            for v in node.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value))
+                elif isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name) and v.value.id in params:
+                    parts.append("{}")
+                    index = params.index(v.value.id)
+                else:
+                    return None
+            return ("".join(parts), index) if index is not None else None
+    return None
+
+
+@functools.cache
+def factories() -> dict[tuple[str, str], tuple[str, int]]:
+    """(module stem, function name) → (key format, index of the parameter that fills it)."""
+    classes = refusal_classes()
+    out = {}
+    for path, tree in _trees().items():
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            params = [a.arg for a in fn.args.args]
+            for ret in ast.walk(fn):
+                if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Call) and _name(ret.value.func) in classes:
+                    key = _key_arg(ret.value)
+                    template = _template(key, params) if key is not None else None
+                    if template:
+                        out[(Path(path).stem, fn.name)] = template
+    return out
+
+
+def _factory_of(path: str, call: ast.Call) -> tuple[str, int] | None:
     f = call.func
-    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    if isinstance(f, ast.Name):
+        return factories().get((Path(path).stem, f.id))
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+        return factories().get((f.value.id, f.attr))
+    return None
 
 
-def _literal_keys(call: ast.Call) -> list[str]:
-    """The catalogue keys a refusal's ``key=`` can take (a literal, or either side of a conditional)."""
-    for kw in call.keywords:
-        if kw.arg == "key":
-            values = [kw.value.body, kw.value.orelse] if isinstance(kw.value, ast.IfExp) else [kw.value]
-            return [v.value for v in values if isinstance(v, ast.Constant)]
-    return []
+def _returned_keys(path: Path, function: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
+    return {k for r in ast.walk(fn) if isinstance(r, ast.Return) and r.value is not None for k in _literal_keys(r.value)}
 
 
-def _raised(path: Path) -> tuple[list[tuple[int, str]], list[str], set[str]]:
-    """(refusals built without a key or with inline text, the literal keys, the refuse() rule keys)."""
-    bad, keys, rules = [], [], set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call):
+def scan(path: str, tree: ast.Module) -> tuple[list[str], set[str]]:
+    """(problems: refusals built with a message or without a key, run-time keys outside a factory or
+    ``DYNAMIC_KEYS``; the catalogue keys the module's refusals can take)."""
+    classes = refusal_classes()
+    factory_bodies = {id(n) for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+                      and (Path(path).stem, fn.name) in factories() for n in ast.walk(fn)}
+    problems, keys = [], set()
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
             continue
-        name = _name(node)
-        if name == "refuse" and node.args and isinstance(node.args[0], ast.Constant):
-            rules.add(node.args[0].value)
-        if name in REFUSALS:
-            kws = {kw.arg for kw in node.keywords}
-            if "key" not in kws or (node.args and not (isinstance(node.args[0], ast.Constant) and node.args[0].value is None)):
-                bad.append((node.lineno, name))
-            keys += _literal_keys(node)
-    return bad, keys, rules
+        factory = _factory_of(path, call)
+        if factory is not None:
+            fmt, index = factory
+            given = _key_arg(call)
+            if given is not None:
+                keys |= _literal_keys(given)
+            elif len(call.args) > index and isinstance(call.args[index], ast.Constant):
+                keys.add(fmt.format(call.args[index].value))
+            continue
+        if _name(call.func) not in classes:
+            continue
+        where = f"{path}:{call.lineno} {_name(call.func)}"
+        key = _key_arg(call)
+        if call.args and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is None):
+            problems.append(f"{where}: a message instead of key + params")
+        if key is None:
+            problems.append(f"{where}: no key")
+            continue
+        literal = _literal_keys(key)
+        keys |= literal
+        if not literal and id(call) not in factory_bodies and path not in DYNAMIC_KEYS:
+            problems.append(f"{where}: a key made at run time outside a key factory")
+    return problems, keys
 
 
-def test_every_refusal_of_the_keyed_modules_names_a_key_and_no_text() -> None:
-    found = {}
-    for path in _keyed_modules():
-        bad, _keys, _rules = _raised(path)
-        if bad:
-            found[path.relative_to(ROOT).as_posix()] = bad
-    assert not found, f"refusals without a key, or with inline text: {found}"
-
-
-def test_every_key_raised_has_its_text_in_both_languages() -> None:
-    zh, en = i18n_catalog.read_catalog("zh"), i18n_catalog.read_catalog("en")
-    keys = {k for path in _keyed_modules() for k in _raised(path)[1]}
-    keys |= {a.refusal for a in permissions.ACTIONS.values()}
+def all_keys() -> set[str]:
+    keys = {k for path, tree in _trees().items() for k in scan(path, tree)[1]}
+    keys |= {k for source in DYNAMIC_KEYS.values() for k in source()}
     keys |= {f"rule.{r}" for r in site_rules.RULES}
-    assert len(keys) > 40
+    return keys
+
+
+def test_every_refusal_of_the_core_names_a_key_and_no_text() -> None:
+    found = [p for path, tree in _trees().items() for p in scan(path, tree)[0]]
+    assert not found, "refusals with inline text, without a key, or with a run-time key:\n" + "\n".join(found)
+
+
+def test_the_scan_sees_the_refusal_classes_and_fails_on_an_unkeyed_raise() -> None:
+    classes = refusal_classes()
+    assert {"BackupError", "SeedDataError", "ImportFileError", "ValidationError", "PermissionDenied",
+            "ImplausibleEdit", "BatchRefused", "BoundaryImportError", "ExportError", "BriefingFontError"} <= classes
+    bad = ast.parse('from x import BackupError\n\ndef f():\n    raise BackupError("kaputt / 坏了")\n'
+                    'def g():\n    raise ValidationError(key="error.x", params={})\n'
+                    'def h(k):\n    raise NotFound(key=k)\n')
+    problems, keys = scan("wufei_geo/io/new_module.py", bad)
+    assert len(problems) == 3 and keys == {"error.x"}
+    # a factory's literal call sites become keys
+    _problems, keys = scan("wufei_geo/io/new_module.py", ast.parse('raise site_rules.refuse("unknown_status")'))
+    assert keys == {"rule.unknown_status"}
+
+
+def test_every_key_raised_has_its_text_in_both_languages_and_their_placeholders_agree() -> None:
+    zh, en = i18n_catalog.read_catalog("zh"), i18n_catalog.read_catalog("en")
+    keys = all_keys()
+    assert len(keys) > 150 and {"backup.error.site", "error.seed_data", "import.limit_rows",
+                                "place_rule.area_not_geojson", "error.value_year"} <= keys
     missing = sorted(k for k in keys if not (zh.get(k) and en.get(k)))
     assert not missing, missing
+
+    def fields(text: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    # A language may leave a parameter out (the Chinese of error.bad_version names no English step);
+    # one that names a parameter the other does not know has drifted — except the town lists, which
+    # each language gives in its own names.
+    drifted = sorted(k for k in keys - {"error.unknown_town"}
+                     if fields(zh[k]) - fields(en[k]) and fields(en[k]) - fields(zh[k]))
+    assert not drifted, drifted
 
 
 def test_the_rule_registry_is_the_rules_the_code_raises() -> None:
     raised: set[str] = set()
-    for path in _keyed_modules():
-        raised |= _raised(path)[2]
+    paths = [CORE / "site_rules.py", CORE / "reference_bounds.py", CORE / "io/backup_rules.py", *CORE.glob("store/*.py")]
+    for path in paths:
         text = path.read_text(encoding="utf-8")
+        raised |= set(re.findall(r'\brefuse\(\s*"(\w+)"', text))
         raised |= set(re.findall(r'Violation\(\s*"(\w+)"', text))
         raised |= set(re.findall(r'rule="(\w+)"', text)) & set(site_rules.RULES)
-    # rules raised by name in site_rules (refuse("…"), Violation("…")) are all registered …
+    # rules raised by name (refuse("…"), Violation("…")) are all registered …
     assert raised - set(site_rules.RULES) == set()
     # … and every registered rule is raised somewhere
-    source = "\n".join(p.read_text(encoding="utf-8") for p in _keyed_modules())
+    source = "\n".join(p.read_text(encoding="utf-8") for p in paths)
     unused = sorted(r for r in site_rules.RULES if f'"{r}"' not in source.replace(f'    "{r}": ', ""))
     assert not unused, unused
 
@@ -97,3 +220,33 @@ def test_a_refusal_reads_in_both_languages_from_its_key() -> None:
         assert i18n.error_text(exc, "zh") == "未知状态 'running'。"
         assert i18n.error_text(exc, "en") == "Unknown status 'running'."
         assert str(exc) == "Unknown status 'running'. / 未知状态 'running'。"
+
+
+def test_a_refusal_about_a_refusal_reads_each_in_one_language() -> None:
+    """A backup row refused by a site rule: the rule's own words, in the reader's language."""
+    rows = {"sites": [{"site_id": "E.1", "category": "wet_waste", "status": "running"}], "proposals": []}
+    try:
+        backup_rules.check_values(rows, dt.date(2026, 1, 1))
+    except archive.BackupError as exc:
+        assert exc.key == "backup.error.site" and exc.rule == "unknown_status"
+        assert i18n.error_text(exc, "zh") == "站点 E.1：未知状态 'running'。"
+        assert i18n.error_text(exc, "en") == "sites E.1: Unknown status 'running'."
+        assert str(exc) == "sites E.1: Unknown status 'running'. / 站点 E.1：未知状态 'running'。"
+    else:
+        raise AssertionError("not refused")
+
+
+def test_keyed_refusals_of_files_read_in_one_language() -> None:
+    from wufei_geo.io.tabular import ImportFileError, decode_csv
+
+    try:
+        decode_csv("站点编号,状态\n".encode() + b"E.1,\xe9t\xe9\n" + "夏阳街道,已运行\n".encode())
+    except ImportFileError as exc:
+        zh, en = i18n.error_text(exc, "zh"), i18n.error_text(exc, "en")
+        assert exc.key == "import.mixed_encoding" and "第 2 行第 5 列" in zh and "line 2, column 5" in en
+        assert not re.search(r"[A-Za-z]{4,}", zh.replace("UTF-8", "")) and not re.search("[\u4e00-\u9fff]", en)
+    else:
+        raise AssertionError("not refused")
+    # a file refusal is a refusal like any other (the pages' act() shows it) and still a ValueError
+    assert isinstance(ImportFileError(key="import.empty"), errors.ValidationError)
+    assert isinstance(ImportFileError(key="import.empty"), ValueError)

@@ -82,7 +82,7 @@ def test_a_jump_of_more_than_ten_times_is_refused(store, site_record, official, 
     with pytest.raises(ImplausibleEdit) as exc:
         store.update_site(official, "E.12-2", {"operating_capacity_value": 25, "operating_capacity_unit": "t/d"}, 2)
     assert exc.value.rule == "capacity_jump" and exc.value.previous == 2.0 and exc.value.design is None
-    assert "design capacity unknown" in str(exc.value)
+    assert "(design capacity: unknown)" in str(exc.value) and "（设计能力：未知）" in str(exc.value)
     with pytest.raises(ImplausibleEdit) as exc:  # 2 t/d typed as 2 kg/d: a drop by 1000×
         store.update_site(official, "E.12-2", {"operating_capacity_value": 2, "operating_capacity_unit": "kg/d"}, 2)
     assert exc.value.rule == "capacity_jump"

@@ -20,6 +20,7 @@ from shapely.validation import explain_validity
 
 from wufei_geo import crs, geodata
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS
+from wufei_geo.errors import ValidationError
 
 MIN_SHARE_INSIDE = 0.5  # share of a zone's area that must lie in the district outline …
 DISTRICT_BUFFER_M = 1000.0  # … buffered by this much
@@ -27,17 +28,17 @@ SUFFIXES_ZH = ("街道办事处", "街道", "镇")
 SUFFIXES_EN = ("subdistrict", "town", "street", "jiedao", "zhen")
 
 
-class BoundaryImportError(ValueError):
-    """A boundary file was refused; ``problems`` lists every reason (also joined in the message)."""
+class BoundaryImportError(ValidationError):
+    """A boundary file was refused (key ``error.boundary_refused``); ``problems`` lists every reason
+    and ``warnings`` the warnings, as written (also the key's ``detail``).  Made by :func:`refusal`."""
 
-    def __init__(self, path: str | Path, problems: list[str], warnings: list[str] | None = None):
-        self.path = str(path)
-        self.problems = list(problems)
-        self.warnings = list(warnings or [])
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        more = "\n".join(f"  - (warning) {w}" for w in self.warnings)
-        super().__init__(f"boundary file {Path(path).name} refused ({len(self.problems)} problem(s)):\n{lines}"
-                         + (f"\n{more}" if more else ""))
+
+def refusal(path: str | Path, problems: list[str], warnings: list[str] | None = None) -> BoundaryImportError:
+    """The refusal of the boundary file ``path`` naming every problem (and warning)."""
+    detail = "\n".join([f"  - {p}" for p in problems] + [f"  - (warning) {w}" for w in warnings or []])
+    return BoundaryImportError(key="error.boundary_refused", params={"file": Path(path).name, "n": len(problems),
+                                                                     "detail": detail},
+                               path=str(path), problems=list(problems), warnings=list(warnings or []))
 
 
 MAX_VERTICES_PER_TOWN = 250_000  # the finest official town outline we know has ~20,000
@@ -275,15 +276,15 @@ def zones_from_frame(
     chosen, matched = _match_features(gdf, gazetteer, code_field, name_field, problems)
     _feature_geometry_problems(gdf, chosen, problems)
     if problems:
-        raise BoundaryImportError(path, problems)
+        raise refusal(path, problems)
     out = _merge_towns(gdf, chosen[0], matched, gazetteer, path.name)  # type: ignore[index]
     metric = out.to_crs(METRIC_CRS)
     _district_problems(out, metric, district, problems)
     if problems:
-        raise BoundaryImportError(path, problems)
+        raise refusal(path, problems)
     whole, warnings = check_whole(out, gazetteer, district)
     if whole:
-        raise BoundaryImportError(path, whole, warnings)
+        raise refusal(path, whole, warnings)
     out.insert(4, "area_km2", (metric.area / 1e6).round(3).to_numpy())
     out.attrs["warnings"] = warnings  # to be confirmed by the administrator before storing
     return out

@@ -3,24 +3,33 @@
 Each module in wufei_geo.commands owns a group of sub-commands and exposes
 register(subparsers); every sub-parser sets func(args) -> int.  The commands
 only parse arguments and print: the work is done by the core modules.
+
+Every text of the help comes from the message catalogue in the run's language (``--lang``, else
+the locale: only ``en_*`` gives English — :func:`argv_lang`), argparse's own words included: a
+command's summary is ``cli.cmd.<path>`` (and its longer description, where it has one,
+``cli.cmd.<path>.description``), an option's help ``cli.opt.<path>.<option>`` or, when several
+commands share it, ``cli.opt.<option>``; the commands' modules give no help text themselves.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from wufei_geo import commands
+from wufei_geo.i18n import MESSAGES, t
 
-DESCRIPTION = "The wufei-geo command line: Qingpu's zero-waste facilities, targets, accounts and data."
-
-# One example per command, shown at the end of its help (commands that set their own epilog keep it).
+# One example per command (path of sub-command names; "" is the top level), shown at the end of its help.
 EXAMPLES: dict[str, str] = {
+    "": "wufei-geo capacity",
     "capacity": "wufei-geo capacity --counts-toward centralised --lang en",
     "towns": "wufei-geo towns --json > towns.json",
-    "report": "wufei-geo report -o brief.pdf",
+    "report": "wufei-geo report -o brief.pdf\nwufei-geo report -o brief-en.pdf --lang en --measure site_count\n"
+              "wufei-geo report -o qingpu.xlsx",
     "validate": "wufei-geo validate --dir facilities/",
     "import-boundaries": "wufei-geo import-boundaries towns.gpkg --code-field XZQDM --dry-run",
     "sites": "wufei-geo sites --json > sites.json",
@@ -58,85 +67,116 @@ EXAMPLES: dict[str, str] = {
     "indicators import": "wufei-geo indicators import lvhua.xlsx --user lvhua --apply",
     "indicators confirm": "wufei-geo indicators confirm 3 --user planner1 --note 电话核实",
     "indicators reject": "wufei-geo indicators reject 3 --user planner1 --note 数值有误",
+    "places": "wufei-geo places --json > places.json",
+    "places add": "wufei-geo places add XJ-B1 --name-zh 徐泾零浪费街区 --type zero_waste_block --town 徐泾镇 --user xujing",
+    "places set": "wufei-geo places set XJ-B1 --status built --source 区验收文件 --user xujing",
+    "places confirm": "wufei-geo places confirm XJ-B1 --user xujing --note 电话核实",
+    "places approve": "wufei-geo places approve XJ-B1 --user planner1 --note 已核实",
+    "places reject": "wufei-geo places reject XJ-B1 --user planner1 --note 已核实",
+    "places history": "wufei-geo places history XJ-B1",
+    "import-places": "wufei-geo import-places places.xlsx --user admin --apply",
 }
-# Help for options and arguments whose command module gives none.
-OPTION_HELP: dict[tuple[str, str], str] = {
-    ("export", "--format"): "file format: geojson, gpkg (GeoPackage, all layers), csv or xlsx (default: geojson)",
-    ("export", "--datum"): "coordinates of the file: wgs84 (GPS, OSM, 天地图), gcj02 (AMap/Tencent) or bd09 "
-                           "(Baidu) (default: wgs84)",
-    ("import-sites", "file"): "the CSV or XLSX update file (template: wufei-geo export --format xlsx)",
-    ("import-sites", "--lang"): "language of the report: zh or en (default: the locale)",
-    ("backup", "file"): "the backup file to write (.zip)",
-    ("restore", "file"): "the backup file to read (.zip, made by wufei-geo backup)",
-    ("status set", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
-    ("status set", "status"): "the new status code",
-    ("history", "site_id"): "the site's id, e.g. E.12-1",
-    ("history", "--json"): "print the changes as JSON",
-    ("users add", "name"): "the new account's log-in name",
-    ("users add", "--role"): "admin (accounts, boundaries, backups), planner (edits any site) or "
-                             "town_official (edits the sites of one town)",
-    ("users list", "--json"): "print the accounts as JSON",
-    ("users disable", "name"): "the account to disable",
-    ("users set-password", "name"): "the account whose password is set",
-    ("edit", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
-    ("edit", "--status"): "the new status code",
-    ("edit", "--datum"): "datum of --lon/--lat: wgs84 (GPS, OSM, 天地图), gcj02 (AMap/Tencent) or bd09 (Baidu)",
-    ("proposals list", "--status"): "which proposals: pending (default), confirmed, rejected or all",
-    ("proposals list", "--site"): "only the proposals of this site id",
-    ("proposals list", "--json"): "print the proposals as JSON",
-    ("proposals confirm", "proposal_id"): "the proposal's number (see wufei-geo proposals list)",
-    ("proposals confirm", "--note"): "why it is right (recorded in the history)",
-    ("proposals reject", "proposal_id"): "the proposal's number (see wufei-geo proposals list)",
-    ("proposals reject", "--note"): "why it is rejected (required; recorded in the history)",
-    ("design-capacity", "site_id"): "the site's id, e.g. E.11-1",
-    ("design-capacity", "value"): "the design capacity, e.g. 600",
-    ("design-capacity", "unit"): "its unit, e.g. t/d, t/yr, kW",
-    ("design-capacity", "--expect-version"): "refuse if the site changed since this version",
-    ("rounds open", "title"): "the round's title, e.g. 2026年第四季度核实",
-    ("rounds open", "--user"): "the planner or administrator opening the round (its password is asked)",
-    ("rounds open", "--password-stdin"): "read the password from standard input",
-    ("rounds close", "round_id"): "the round's number (see wufei-geo rounds list)",
-    ("rounds close", "--user"): "the planner or administrator closing the round (its password is asked)",
-    ("rounds close", "--password-stdin"): "read the password from standard input",
-    ("rounds list", "--json"): "print the rounds as JSON",
-    ("rounds progress", "round_id"): "the round's number (default: the open round)",
-    ("rounds progress", "--json"): "print the progress per town as JSON",
-    ("status confirm", "site_id"): "the site's id, e.g. E.12-1 (see wufei-geo sites)",
-}
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter with the usage line's prefix in the run's language."""
+
+    usage_prefix = "usage: "
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
 
 
-def _finish(parser: argparse.ArgumentParser, path: str) -> None:
-    """Examples, missing help texts and a plain-text formatter on every (sub-)parser."""
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    if path and not parser.epilog and path in EXAMPLES:
-        parser.epilog = f"Example:\n  {EXAMPLES[path]}"
+# argparse's own error messages (English, from the argparse module) → catalogue keys
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (?P<args>.+)"), "cli.argparse.required"),
+    (re.compile(r"argument (?P<arg>\S+): invalid choice: (?P<value>.+) \(choose from (?P<choices>.+)\)"),
+     "cli.argparse.invalid_choice"),
+    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "cli.argparse.expected_one"),
+    (re.compile(r"argument (?P<arg>\S+): invalid \S+ value: (?P<value>.+)"), "cli.argparse.invalid_value"),
+    (re.compile(r"unrecognized arguments: (?P<args>.+)"), "cli.argparse.unrecognized"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser that speaks the run's language: usage prefix, section titles and errors."""
+
+    lang = "zh"
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = _Formatter(prog=self.prog)
+        formatter.usage_prefix = t("cli.argparse.usage", self.lang)
+        return formatter
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, key in _ARGPARSE_MESSAGES:
+            match = pattern.fullmatch(message)
+            if match:
+                message = t(key, self.lang, **match.groupdict())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {t('cli.error', self.lang)}: {message}\n")
+
+
+def _option_help(dotted: str, name: str, lang: str) -> str:
+    """An option's help: ``cli.opt.<command path>.<option>``, else the shared ``cli.opt.<option>``."""
+    specific = f"cli.opt.{dotted}.{name}"
+    return t(specific if specific in MESSAGES else f"cli.opt.{name}", lang)
+
+
+def _finish(parser: argparse.ArgumentParser, path: str, lang: str) -> None:
+    """Every text of a (sub-)parser from the catalogue in ``lang``, and its example."""
+    dotted = path.replace(" ", ".") or "main"
+    parser.lang = lang  # type: ignore[attr-defined]
+    parser._positionals.title = t("cli.argparse.positionals", lang)
+    parser._optionals.title = t("cli.argparse.options", lang)
+    own = f"cli.cmd.{dotted}.description"
+    parser.description = t(own, lang) if own in MESSAGES else (t(f"cli.cmd.{dotted}", lang) if path else None)
+    example = "\n".join(f"  {line}" for line in EXAMPLES.get(path, "").splitlines())
+    parser.epilog = "\n\n".join(
+        part for part in (example and f"{t('cli.example', lang)}\n{example}", not path and t("cli.more_help", lang))
+        if part
+    ) or None
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
+            # the list of sub-commands in the parent's help, one summary each
+            action._choices_actions = [
+                action._ChoicesPseudoAction(name, (), t(f"cli.cmd.{f'{path} {name}'.strip().replace(' ', '.')}", lang))
+                for name in action.choices
+            ]
             for name, sub in action.choices.items():
-                _finish(sub, f"{path} {name}".strip())
-        elif action.help is None:
-            key = action.option_strings[-1] if action.option_strings else action.dest
-            action.help = OPTION_HELP.get((path, key))
+                _finish(sub, f"{path} {name}".strip(), lang)
+        elif isinstance(action, argparse._HelpAction):
+            action.help = t("cli.opt.help", lang)
+        else:
+            name = (action.option_strings[-1] if action.option_strings else action.dest).lstrip("-")
+            action.help = _option_help(dotted, name, lang)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wufei-geo", description=DESCRIPTION,
-        epilog="Example:\n  wufei-geo capacity\n\nEach command has its own help: wufei-geo COMMAND -h",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                        help="language of messages and reports: zh or en (default: the locale; zh unless it is English)")
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, its help in ``lang`` (default: the run's language)."""
+    parser = _Parser(prog="wufei-geo")
+    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
-    _finish(parser, "")
+    _finish(parser, "", lang or commands.lang())
     return parser
 
 
+def argv_lang(argv: Sequence[str]) -> str:
+    """The language a run asks for before its arguments are parsed (so that ``--help`` speaks it):
+    the last ``--lang zh|en`` of ``argv``, else the locale (:func:`commands.locale_lang`)."""
+    chosen = None
+    for i, arg in enumerate(argv):
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg.partition("--lang=")[2]
+        if value in ("zh", "en"):
+            chosen = value
+    return chosen or commands.locale_lang()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv_lang(argv))
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_extra_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -5,8 +5,8 @@ catalogue (``wufei_geo/locale/*/LC_MESSAGES/wufei_geo.po``) and its parameters; 
 CLI show it in the user's language with ``i18n.error_text(exc, lang)`` and never parse a
 message's text.  ``str(exc)`` is the English text followed by the Chinese one (logs, tests).
 
-Backward compatible: ``ValidationError("a plain sentence")`` still works (no key; shown as written).
-New refusals should pass ``key=`` and ``params=`` instead::
+Every raise in the core passes ``key=`` and ``params=`` (tests/test_refusal_keys.py scans them;
+a positional message is refused there)::
 
     raise NotFound(key="error.no_site", params={"site_id": site_id})
 """
@@ -19,8 +19,11 @@ from typing import Any
 def _both_languages(key: str, params: Mapping[str, Any]) -> str:
     from wufei_geo import i18n  # lazy: i18n is data, errors must stay importable on their own
 
+    def words(lang: str) -> str:  # a parameter that is itself a refusal is worded in the same language
+        return i18n.t(key, lang, **i18n.worded_params(params, lang))
+
     try:
-        en, zh = i18n.t(key, "en", **params), i18n.t(key, "zh", **params)
+        en, zh = words("en"), words("zh")
     except (KeyError, IndexError, ValueError):
         return key
     return en if en == zh else f"{en} / {zh}"
@@ -80,13 +83,19 @@ class ImplausibleEdit(ValidationError):
     Unlike other refusals it may be insisted on with a note: a town official's insisted edit is
     stored as a 待核实 proposal (not applied) until a planner or administrator confirms it; a
     planner's or administrator's insisted edit is applied and audited as an override.
-    ``rule``/``params`` are those of the first violation.
+    ``rule``/``params`` are those of the first violation; ``params["violations"]`` holds each
+    violation as a keyed refusal (``rule.<rule>``), worded in the reader's language by the key's
+    ``{violations}``.
     """
 
-    def __init__(self, message: str, violations: list[Any]) -> None:
+    def __init__(self, message: str | None = None, violations: list[Any] | None = None, *, key: str | None = None,
+                 params: Mapping[str, Any] | None = None) -> None:
+        violations = list(violations or [])
         first = violations[0] if violations else None
-        super().__init__(message, first.rule if first else None, **(dict(first.params) if first else {}))
-        self.violations = list(violations)
+        super().__init__(message, first.rule if first else None, key=key,
+                         params={**(dict(first.params) if first else {}), **dict(params or {}),
+                                 "violations": [v.refusal() for v in violations]})
+        self.violations = violations
         self.rules = [v.rule for v in violations]
 
 

@@ -99,7 +99,8 @@ def load_seed_sites(facilities_dir: Path | str = FACILITIES_DIR, *, check: bool 
     if check:
         problems = validate(folder)
         if problems:
-            raise SeedDataError(problems)
+            raise SeedDataError(key="error.seed_data", params={"n": len(problems), "detail": "\n".join(map(str, problems))},
+                                problems=problems)
     components: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for _, cells in read_rows(folder / CAPACITIES_FILE, CAPACITY_COLUMNS):
         components[cells["site_id"]].append(_component(cells))

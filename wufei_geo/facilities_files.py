@@ -72,12 +72,7 @@ class Problem:
 
 
 class SeedDataError(ValidationError):
-    """The files in ``facilities/`` have problems; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(str(p) for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the facility data:\n{lines}")
+    """The files in ``facilities/`` have problems; ``problems`` lists them all (key ``error.seed_data``)."""
 
 
 class Unreadable(Exception):

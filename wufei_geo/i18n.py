@@ -57,6 +57,8 @@ PRECISION_LABELS: Final[Mapping[str, tuple[str, str]]] = _table("precision")
 UNIT_LABELS: Final[dict[str, tuple[str, str]]] = {
     key[len("unit."):]: pair for key, pair in MESSAGES.items() if key.startswith("unit.")
 }
+# The plan writes some units in another case ("KW"): they are shown as the catalogue writes them.
+_UNIT_LABELS_FOLDED: Final[dict[str, tuple[str, str]]] = {k.casefold(): v for k, v in UNIT_LABELS.items()}
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
@@ -98,7 +100,7 @@ def unit_label(unit: object, lang: str = DEFAULT_LANG) -> str:
     """Unit → 吨/日 / t/d.  Units not in the catalogue are shown as written."""
     if unit is None or (isinstance(unit, float) and unit != unit) or unit == "":
         return ""
-    pair = UNIT_LABELS.get(str(unit))
+    pair = UNIT_LABELS.get(str(unit)) or _UNIT_LABELS_FOLDED.get(str(unit).strip().casefold())
     return str(unit) if pair is None else pair[1 if lang == "en" else 0]
 
 
@@ -181,7 +183,7 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         key = f"rule.{rule}"  # a site rule's refusal (wufei_geo.site_rules) worded from its key
     if not key or key not in MESSAGES:
         return _one_language(str(exc), lang)
-    params = dict(getattr(exc, "params", {}) or {})
+    params = worded_params(getattr(exc, "params", {}) or {}, lang)
     for name, value in params.items():
         if name in _STATUS_PARAMS:
             params[name] = status_label(value, lang)
@@ -201,8 +203,51 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         return _one_language(str(exc), lang)
 
 
+def worded_params(params: Mapping[str, object], lang: str) -> dict[str, object]:
+    """A refusal's parameters as its text in ``lang`` takes them: a parameter that is itself a
+    refusal worded in ``lang``; the language-dependent parameters the rule texts name derived from
+    the stored ones — ``design_text`` (``design`` with its ``unit``, or unknown) and ``town`` (the
+    name of ``town_code``)."""
+    out = {name: nested_text(v, lang) if is_nested_refusal(v) else v for name, v in params.items()}
+    if "design" in out and "design_text" not in out:
+        design = out["design"]
+        number = design if not isinstance(design, (int, float)) else f"{float(design):g}"
+        out["design_text"] = t("common.unknown", lang) if design is None else f"{number} {out.get('unit') or ''}".strip()
+    if out.get("town_code") and "town" not in out:
+        out["town"] = _town_name(str(out["town_code"]), lang)
+    return out
+
+
+def _town_name(code: str, lang: str) -> str:
+    try:
+        from wufei_geo import geodata  # lazy: the gazetteer is read only when a refusal names a town
+
+        gaz = geodata.load_gazetteer()
+        names = dict(zip(gaz[geodata.TOWN_CODE].astype(str), gaz["name_en" if lang == "en" else "name_zh"], strict=True))
+    except Exception:  # noqa: BLE001 — a refusal is worded even without the geodata
+        return code
+    return str(names.get(code, code))
+
+
+def is_nested_refusal(value: object) -> bool:
+    """Whether a refusal's parameter is itself a refusal (or a non-empty list of them)."""
+    return isinstance(value, BaseException) or (isinstance(value, (list, tuple)) and bool(value)
+                                                and all(isinstance(v, BaseException) for v in value))
+
+
+def nested_text(value: BaseException | list[BaseException] | tuple[BaseException, ...], lang: str) -> str:
+    """A refusal's parameter that is itself a refusal (the site rule behind a refused backup row),
+    or a list of them, in ``lang``."""
+    if isinstance(value, BaseException):
+        return error_text(value, lang)
+    out = ""
+    for text in (error_text(v, lang) for v in value):  # sentences follow each other, phrases take "; "
+        out += ("" if not out or out.endswith("。") else " " if out.endswith(".") else "; ") + text
+    return out
+
+
 def _one_language(message: str, lang: str) -> str:
-    """A refusal written "English / 中文" (the core's convention for text not yet keyed) in
+    """A text written "English / 中文" (a database failure, a foreign exception's text) in
     ``lang``: the Chinese part for zh, the English part for en; other text as written."""
     english, sep, chinese = message.rpartition(" / ")
     if not sep or not any("\u4e00" <= ch <= "\u9fff" for ch in chinese):

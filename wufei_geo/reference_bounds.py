@@ -25,7 +25,7 @@ from typing import Any
 
 from wufei_geo.analysis.sites import operating_today_capacity
 from wufei_geo.model import NORM_UNIT
-from wufei_geo.site_rules import Violation, _design
+from wufei_geo.site_rules import Violation, design_norm
 
 # An edit may move a district headline by at most this share of max(headline, goal) without a
 # planner's confirmation (the market-site typo moved 305 → 5,305 t/d against a 600 t/d goal).
@@ -85,20 +85,14 @@ def _previous(site: Mapping[str, Any]) -> float | None:
 
 def capacity_above_bound(site: Mapping[str, Any], norm: float | None) -> Violation | None:
     """Rule ``capacity_above_bound`` (see the module docstring)."""
-    if norm is None or _design(site) is not None or _previous(site) is not None:
+    if norm is None or design_norm(site) is not None or _previous(site) is not None:
         return None  # capacity_above_design / capacity_jump compare with the site's own figures
     bound = bound_for(site)
     if bound is None or norm <= bound.value * (1 + 1e-9):
         return None
-    return Violation(
-        "capacity_above_bound",
-        f"operating capacity {norm:g} {bound.unit} is above the largest facility of its kind in the plan, "
-        f"{bound.value:g} {bound.unit} ({bound.site_id}, {bound.source_ref}); the site has no design capacity and no "
-        f"previous value to compare with (rule capacity_above_bound) / 运行能力 {norm:g} {bound.unit} 超过规划中同类最大设施"
-        f"（{bound.site_id}，{bound.source_ref}）的 {bound.value:g} {bound.unit}",
-        {"field": "operating_capacity_value", "value": norm, "bound": bound.value, "unit": bound.unit,
-         "bound_site": bound.site_id, "source_ref": bound.source_ref},
-    )
+    return Violation("capacity_above_bound", {"field": "operating_capacity_value", "value": norm, "bound": bound.value,
+                                              "unit": bound.unit, "bound_site": bound.site_id,
+                                              "source_ref": bound.source_ref})
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,12 +124,6 @@ def headline_share(site: Mapping[str, Any], changed: Mapping[str, Any],
     after_total = before_total + delta
     share = round(100 * abs(delta) / reference, 1)
     limit = round(100 * HEADLINE_SHARE)
-    return Violation(
-        "headline_share",
-        f"this edit moves the district's capacity operating today from {before_total:g} to {after_total:g} {unit}, "
-        f"{share:g} % of {reference:g} {unit} (more than {limit} % needs a planner's confirmation; rule headline_share) "
-        f"/ 此修改使全区今日运行能力由 {before_total:g} 变为 {after_total:g} {unit}，变动超过 {limit}%，须规划人员确认",
-        {"field": "operating_capacity_value" if "operating_capacity_norm" in changed else "status",
-         "before": before_total, "after": after_total, "unit": unit, "share": share, "limit": limit,
-         "reference": reference},
-    )
+    field = "operating_capacity_value" if "operating_capacity_norm" in changed else "status"
+    return Violation("headline_share", {"field": field, "before": before_total, "after": after_total, "unit": unit,
+                                        "share": share, "limit": limit, "reference": reference})

@@ -20,8 +20,8 @@ Two kinds of rules:
   the user insists with a note (an official's insisted edit becomes a 待核实 proposal).
 
 Every refusal carries a stable rule key (``exc.rule``) and its parameters (``exc.params``),
-listed in :data:`RULES`.  Messages are bilingual text (English / 中文); the UI words a refusal
-from the key and parameters through the ``rule.<key>`` messages of :mod:`wufei_geo.i18n`.
+listed in :data:`RULES`, and no text: the catalogue's ``rule.<key>`` words it in each language
+(:func:`wufei_geo.i18n.error_text`; ``str(exc)`` is English / Chinese for logs).
 
 Floors of the commissioning date (documented decision):
 
@@ -73,18 +73,22 @@ def refuse(rule: str, **params: Any) -> ValidationError:
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken plausibility rule: key, parameters, bilingual message."""
+    """One broken plausibility rule: its key and parameters; worded by the catalogue's
+    ``rule.<rule>`` (``message``: English / Chinese, for logs and the audit)."""
 
     rule: str
-    message: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    def refusal(self) -> ValidationError:
+        """The violation as a keyed refusal (how :class:`~wufei_geo.errors.ImplausibleEdit` words it)."""
+        return refuse(self.rule, **self.params)
+
+    @property
+    def message(self) -> str:
+        return str(self.refusal())
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "message": self.message, "params": self.params}
-
-
-def _num(value: Any) -> str:
-    return f"{float(value):g}"
 
 
 # --- the note rule (the one place it lives) -------------------------------------------------
@@ -402,7 +406,9 @@ def is_plan_project(site: Mapping[str, Any]) -> bool:
     return bool(_PLAN_PROJECT_RE.match(str(site.get("project_id") or "")))
 
 
-def _design(site: Mapping[str, Any]) -> float | None:
+def design_norm(site: Mapping[str, Any]) -> float | None:
+    """The site's design capacity in the unit its operating capacities are normalised to, or None
+    (unknown, or given in another unit) — what the capacity rules compare with."""
     design = site.get("capacity_norm")
     if design is None:
         return None
@@ -419,16 +425,12 @@ def _design(site: Mapping[str, Any]) -> float | None:
 
 
 def capacity_above_design(site: Mapping[str, Any], norm: float | None) -> Violation | None:
-    design = _design(site)
+    design = design_norm(site)
     if norm is None or design is None or norm <= design * (1 + 1e-9):
         return None
     unit = NORM_UNIT.get(str(site.get("category")), "")
-    return Violation(
-        "capacity_above_design",
-        f"operating capacity {_num(norm)} {unit} is above the site's design capacity {_num(design)} {unit} "
-        f"(rule capacity_above_design) / 运行能力 {_num(norm)} {unit} 超过设计能力 {_num(design)} {unit}",
-        {"field": "operating_capacity_value", "value": norm, "design": design, "unit": unit},
-    )
+    return Violation("capacity_above_design",
+                     {"field": "operating_capacity_value", "value": norm, "design": design, "unit": unit})
 
 
 def capacity_jump(site: Mapping[str, Any], norm: float | None) -> Violation | None:
@@ -442,16 +444,9 @@ def capacity_jump(site: Mapping[str, Any], norm: float | None) -> Violation | No
     if 1 / JUMP_FACTOR <= factor <= JUMP_FACTOR:
         return None
     unit = NORM_UNIT.get(str(site.get("category")), "")
-    design = _design(site)
-    design_text = "unknown / 未知" if design is None else f"{_num(design)} {unit}"
-    return Violation(
-        "capacity_jump",
-        f"operating capacity {_num(norm)} {unit} is more than {JUMP_FACTOR:g}× the previous {_num(old)} {unit} "
-        f"(design capacity {design_text}; rule capacity_jump) / 运行能力 {_num(norm)} {unit} 与原值 {_num(old)} {unit} 相差超过 "
-        f"{JUMP_FACTOR:g} 倍（设计能力 {design_text}）",
-        {"field": "operating_capacity_value", "value": norm, "previous": old, "factor": round(factor, 6), "design": design,
-         "unit": unit},
-    )
+    # the text's design_text (the design with its unit, or unknown) is worded per language (i18n)
+    return Violation("capacity_jump", {"field": "operating_capacity_value", "value": norm, "previous": old,
+                                       "factor": round(factor, 6), "design": design_norm(site), "unit": unit})
 
 
 def commissioned_before_site(site: Mapping[str, Any], commissioned: str | None) -> Violation | None:
@@ -463,14 +458,8 @@ def commissioned_before_site(site: Mapping[str, Any], commissioned: str | None) 
         return None
     if first >= PLAN_PERIOD_START:
         return None
-    return Violation(
-        "commissioned_before_site",
-        f"commissioning date {commissioned} is before the plan's construction period began ({PLAN_PERIOD_START}); "
-        f"{site.get('project_id')} is a project of the plan (rule commissioned_before_site) / 投运日期 {commissioned} "
-        f"早于规划建设期起点 {PLAN_PERIOD_START}",
-        {"field": "commissioned", "value": commissioned, "floor": PLAN_PERIOD_START.isoformat(),
-         "project_id": site.get("project_id")},
-    )
+    return Violation("commissioned_before_site", {"field": "commissioned", "value": commissioned,
+                                                  "floor": PLAN_PERIOD_START.isoformat(), "project_id": site.get("project_id")})
 
 
 def outside_own_zone(lon: float, lat: float, town_code: str, zone: Any, quality: str | None) -> Violation | None:
@@ -481,13 +470,9 @@ def outside_own_zone(lon: float, lat: float, town_code: str, zone: Any, quality:
 
     if shapely.intersects_xy(zone, lon, lat):
         return None
-    kind = "official boundary / 正式边界" if quality == "official" else "approximate zone / 示意范围"
-    return Violation(
-        "outside_own_zone",
-        f"({lon:.6f}, {lat:.6f}) is outside your town {town_code} ({kind}); moving a site to another town needs a "
-        f"planner's confirmation (rule outside_own_zone) / 新位置不在本街镇范围内",
-        {"field": "lon", "lon": lon, "lat": lat, "town_code": town_code, "boundary_quality": quality},
-    )
+    # the text's town (its name) is worded per language (i18n)
+    return Violation("outside_own_zone", {"field": "lon", "lon": lon, "lat": lat, "town_code": town_code,
+                                          "boundary_quality": quality})
 
 
 def plausibility(site: Mapping[str, Any], changed: Mapping[str, Any], *, own_zone: Any = None,
@@ -506,10 +491,3 @@ def plausibility(site: Mapping[str, Any], changed: Mapping[str, Any], *, own_zon
         lon, lat = changed.get("lon", site.get("lon")), changed.get("lat", site.get("lat"))
         out.append(outside_own_zone(float(lon), float(lat), own_town, own_zone, zone_quality))
     return [v for v in out if v is not None]
-
-
-def implausible_message(violations: list[Violation]) -> str:
-    return "; ".join(v.message for v in violations) + (
-        ". To keep the value, insist with a note: a town official's edit is then stored as 待核实 (awaiting "
-        "confirmation) until a planner confirms it. / 如确认无误，请填写说明后坚持提交：街镇人员的修改将作为“待核实”，经规划人员确认后生效。"
-    )

@@ -11,15 +11,14 @@ import streamlit as st
 
 from app_pages import cached
 from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
+from app_pages.common import settings as common_settings
 from app_pages.downloads import offer_report_downloads
 from wufei_geo import analysis
 from wufei_geo.analysis import fmt_number, fmt_share
-from wufei_geo.config import load_settings
 from wufei_geo.data_texts import localise
 from wufei_geo.i18n import status_label, wet_waste_mode_label
 from wufei_geo.mdtext import md_literal
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE as DEFAULT_MEASURE
-from wufei_geo.reports.chart import wet_waste_chart_altair
 from wufei_geo.reports.texts import (
     achieved_text,
     answer_sentence,
@@ -50,7 +49,7 @@ def render() -> None:
         horizontal=True,
         key="analysis_counts_toward",
     )
-    settings = load_settings()
+    settings = common_settings()
     months = settings.status_confirmation_months
     report = cached.capacity_report(counts_toward, months)  # once per data version and parameters
     wet = analysis.wet_waste_progress(report)
@@ -62,7 +61,7 @@ def render() -> None:
         with top:
             _answer(wet, L)
         _wet_headline(wet, unit, months, L)
-        _progress_chart(wet, unit, L)
+        _progress_chart(counts_toward, months, L)
         _wet_tables(wet, unit, L)
     _other_targets(report, wet, L)
     _downloads(report, catalog, settings, months, L)
@@ -70,11 +69,16 @@ def render() -> None:
 
 def _answer(wet: Any, L: str) -> None:
     """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
-    st.markdown("**" + md_literal(answer_sentence(wet, L)) + "**")
-    table = blockers_table(wet, L)
-    if table.rows:
+    st.markdown("**" + md_literal(cached.derived(wet, "answer", lambda: answer_sentence(wet, L), L)) + "**")
+    frame = cached.table(wet, "blockers", lambda: _blockers(wet, L), L)
+    if len(frame):
         st.caption(tr("answer.title"))
-        show_table(pd.DataFrame(table.rows, columns=table.header))
+        show_table(frame)
+
+
+def _blockers(wet: Any, L: str) -> pd.DataFrame:
+    table = blockers_table(wet, L)
+    return pd.DataFrame(table.rows, columns=table.header)
 
 
 def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
@@ -104,25 +108,34 @@ def _wet_headline(wet: Any, unit: str, months: int, L: str) -> None:
     st.caption(tr("freshness.behind", n=len(wet.stale_sites), total=len(wet.sites), months=months))
 
 
-def _progress_chart(wet: Any, unit: str, L: str) -> None:
+def _progress_chart(counts_toward: str, months: int, L: str) -> None:
     # cumulative capacity by year, stacked by status, with the goal line: the one chart of every output
+    # (reports.chart.wet_waste_chart_altair, built once per data version and parameters: cached.py)
     st.subheader(tr("analysis.chart_title"))
-    st.altair_chart(wet_waste_chart_altair(wet, L).properties(height=320), width="stretch")
+    st.vega_lite_chart(cached.capacity_chart(counts_toward, months, L, height=320), width="stretch")
 
 
 def _wet_tables(wet: Any, unit: str, L: str) -> None:
     st.subheader(tr("analysis.by_status"))
+    show_table(cached.table(wet, "by_status", lambda: _by_status(wet, L), L))
+    st.caption(tr("analysis.halted"))
+
+    st.subheader(tr("analysis.sites"))
+    show_table(cached.table(wet, "sites", lambda: _site_table(wet, unit, L), L))
+
+
+def _by_status(wet: Any, L: str) -> pd.DataFrame:
     status_rows = []
     for s in ("operating", "commissioning", "under_construction", "planned", "suspended", "cancelled"):
         row = {tr("field.status"): status_label(s, L), tr("analysis.counts.all"): wet.by_status.get(s)}
         for mode, values in wet.by_mode.items():
             row[wet_waste_mode_label(mode, L)] = values.get(s)
         status_rows.append(row)
-    show_table(pd.DataFrame(status_rows))
-    st.caption(tr("analysis.halted"))
+    return pd.DataFrame(status_rows)
 
-    st.subheader(tr("analysis.sites"))
-    site_table = pd.DataFrame(
+
+def _site_table(wet: Any, unit: str, L: str) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 tr("field.site_id"): r["site_id"],
@@ -131,34 +144,43 @@ def _wet_tables(wet: Any, unit: str, L: str) -> None:
                 tr("field.status"): status_label(r["status"], L),
                 tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
                 else tr("common.unknown"),
-                tr("analysis.col.unit"): unit if r["capacity"] is not None else "",
+                tr("analysis.col.unit"): unit if r["capacity"] is not None else None,
                 tr("field.status_as_of"): r["status_as_of"],
                 tr("analysis.col.status_confirmed_at"): r["status_confirmed_at"],
                 tr("field.target_year"): r["target_year"],
-                tr("analysis.col.expected_commissioning"): r["expected_commissioning"] or "",
-                tr("analysis.col.year_counted"): "" if r["year"] is None else str(r["year"]),
-                tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+                tr("analysis.col.expected_commissioning"): r["expected_commissioning"] or None,
+                tr("analysis.col.year_counted"): None if r["year"] is None else str(r["year"]),
+                tr("analysis.col.overdue"): tr("common.yes" if r["overdue"] else "common.no"),
             }
             for r in wet.site_rows
         ]
     )
-    show_table(site_table)
 
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
     st.subheader(tr("analysis.other_targets"))
-    others = [item for item in report if item is not wet]
-    for item in others:
+    for overdue, line in cached.derived(report, "target_lines", lambda: _target_lines(report, wet, L), L):
+        (st.error if overdue else st.markdown)(line)
+    show_table(cached.table(report, "targets", lambda: _targets_table(report, L), L))
+
+
+def _target_lines(report: Any, wet: Any, L: str) -> list[tuple[bool, str]]:
+    """(overdue, the line) of every target but the wet-waste goal."""
+    lines = []
+    for item in (item for item in report if item is not wet):
         unit = unit_text(item.unit, L)
         state = tr(f"analysis.state.{item.state}") + (" · " + tr("analysis.target_overdue") if item.overdue else "")
-        line = (f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
-                f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
-                f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
-                f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
-                f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}")
-        (st.error if item.overdue else st.markdown)(line)
-    show_table(
-        pd.DataFrame(
+        lines.append((item.overdue,
+                      f"**{md_literal(target_label(item, L))}** — {tr('analysis.col.goal')} {fmt_number(item.target)} {unit}"
+                      f" ({item.target_year or '—'}) · {tr('analysis.col.achieved')} {achieved_text(item, L)}"
+                      f" ({fmt_share(item.share)}) · {tr('analysis.col.registered')} {registered_text(item, L)}"
+                      f" ({fmt_share(item.registered_share)}) · {tr('analysis.col.gap')} {fmt_number(item.gap)} · {state}"
+                      f" · {tr('analysis.col.forecast')}: {md_literal(forecast_text(item, L))}"))
+    return lines
+
+
+def _targets_table(report: Any, L: str) -> pd.DataFrame:
+    return pd.DataFrame(
             [
                 {
                     tr("analysis.col.description"): target_label(item, L),
@@ -171,14 +193,13 @@ def _other_targets(report: Any, wet: Any, L: str) -> None:
                     tr("analysis.col.registered_share"): fmt_share(item.registered_share),
                     tr("analysis.col.year_reached"): reached_year_text(item, L),
                     tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
-                    tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                    tr("analysis.col.overdue"): tr("common.yes" if item.overdue else "common.no"),
                     tr("freshness.col_stale"): f"{len(item.stale_sites)} / {len(item.sites)}",
                     tr("analysis.col.source"): item.source_ref,
                 }
                 for item in report
             ]
-        ),
-    )
+        )
 
 
 def _downloads(report: Any, catalog: Any, settings: Any, months: int, L: str) -> None:

@@ -26,7 +26,6 @@ from app_pages.downloads import download
 from app_pages.login import act, current_actor, login_form, user_bar
 from wufei_geo import mapview
 from wufei_geo.departments import department_label, departments
-from wufei_geo.io.tabular import ImportFileError
 from wufei_geo.io.value_import import apply_values, department_workbook, plan_values
 from wufei_geo.mdtext import md_literal
 from wufei_geo.register import reporting
@@ -237,15 +236,11 @@ def _bulk(L: str) -> None:
         return
     data, name = upload.getvalue(), upload.name
     left, right = st.columns(2)
-    result = None
-    try:
-        if left.button(tr("register.bulk.dry_run"), key="reg_bulk_dry"):
-            result = act(store, lambda who: plan_values(store, who, data, name, L))
-        if right.button(tr("register.bulk.apply"), key="reg_bulk_apply", type="primary"):
-            result = act(store, lambda who: apply_values(store, who, data, name, L))
-    except ImportFileError as exc:
-        st.error(md_literal(str(exc)))
-        return
+    result = None  # a file that cannot be read is a keyed refusal of the core: act() shows it
+    if left.button(tr("register.bulk.dry_run"), key="reg_bulk_dry"):
+        result = act(store, lambda who: plan_values(store, who, data, name, L))
+    if right.button(tr("register.bulk.apply"), key="reg_bulk_apply", type="primary"):
+        result = act(store, lambda who: apply_values(store, who, data, name, L))
     if result is None:
         return
     show_table(pd.DataFrame([{tr("register.bulk.row"): r.row, tr("register.col.id"): r.item["entry_id"],

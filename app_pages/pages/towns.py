@@ -5,15 +5,16 @@ Presents :func:`wufei_geo.analysis.town_scorecards`; computes nothing itself.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from app_pages import cached, places_map
+from app_pages import cached, folium_adapter, places_map
 from app_pages.common import (
+    catalog_version,
     filtered_sites,
     get_catalog,
     keep_across_language,
@@ -23,11 +24,14 @@ from app_pages.common import (
     sidebar_filters,
     tr,
 )
+from app_pages.common import (
+    settings as common_settings,
+)
 from app_pages.downloads import download, offer_report_downloads
 from app_pages.forms import confirmed_text
 from wufei_geo import analysis, mapview
 from wufei_geo.analysis import fmt_number, fmt_share
-from wufei_geo.config import GenerationParameters, load_settings
+from wufei_geo.config import GenerationParameters
 from wufei_geo.data_texts import localise
 from wufei_geo.filters import filters_text
 from wufei_geo.i18n import category_label, status_label, unit_label
@@ -42,14 +46,14 @@ def render() -> None:
     catalog = get_catalog()
     flt = sidebar_filters(catalog)
     st.title(tr("analysis.towns.title"))
-    settings = load_settings()
+    settings = common_settings()
     params = _parameters(settings.generation)
     cards = cached.town_scorecards(params, settings.status_confirmation_months)  # once per data version
     # the town figures of the sites passing the sidebar filters: the core's, as on the map
     figures = cached.town_figures(flt, params, settings.status_confirmation_months)
     st.caption(analysis.indicative_caveat(L))
     _overview(cards, settings.status_confirmation_months, L)
-    card = _town_map(catalog, cards, figures, flt, L)
+    card = _town_map(catalog, cards, figures, flt, params, settings.status_confirmation_months, L)
     st.subheader(f"{md_literal(_name(card, L))} — {tr(f'analysis.state.{card.state}')}")
     _targets(card, L)
     places_map.town_places(catalog, card.town_code, L)  # issue 24: the town's places
@@ -60,7 +64,9 @@ def render() -> None:
     report = cached.capacity_report(st.session_state.get("analysis_counts_toward", "all"),
                                     settings.status_confirmation_months)
     # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
-    offer_report_downloads("towns_dl", report, cards, filtered_sites(catalog, flt), lang=L, params=params,
+    # the filtered sites, once per catalog (itself once per data version) and filters
+    shown = cached.derived(catalog, "filtered_sites", lambda: filtered_sites(catalog, flt), flt)
+    offer_report_downloads("towns_dl", report, cards, shown, lang=L, params=params,
                            figures=figures, filters_text=filters_text(flt, L),
                            confirmation_months=settings.status_confirmation_months, zones=catalog.zones,
                            district=catalog.district, register=cached.register_assessment)
@@ -72,9 +78,9 @@ def _gaps(gaps: Any, L: str) -> None:
     from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
 
     st.subheader(tr("workbook.sheet.town_gaps"))
-    frame = pd.DataFrame(town_gap_rows(gaps, L),
-                         columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS])
-    show_table(frame)
+    frame = cached.derived(gaps, "gaps", lambda: pd.DataFrame(town_gap_rows(gaps, L),
+                                                            columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS]), L)
+    show_table(cached.table(gaps, "gaps", lambda: frame, L))
     st.caption(tr("gaps.caption"))
     download(tr("gaps.download"), lambda: people_csv(frame), "wufei-town-gaps.csv", key="towns_gaps_csv")
 
@@ -108,7 +114,12 @@ def _name(card: analysis.TownScorecard, L: str) -> str:
 
 
 def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
-    overview = pd.DataFrame(
+    show_table(cached.table(cards, "overview", lambda: _overview_table(cards, L), L))
+    st.caption(tr("freshness.towns_caption", months=months))
+
+
+def _overview_table(cards: list[analysis.TownScorecard], L: str) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 tr("analysis.col.town"): _name(c, L),
@@ -130,11 +141,25 @@ def _overview(cards: list[analysis.TownScorecard], months: int, L: str) -> None:
             for c in cards
         ]
     )
-    show_table(overview)
-    st.caption(tr("freshness.towns_caption", months=months))
 
 
-def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, L: str) -> analysis.TownScorecard:
+TOWN_MAP_KEY = "analysis_town_map"
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _town_map_component(version: str, flt: Any, params: Any, months: int, today: dt.date, measure: str, lang: str,
+                        town: str | None, asset_base: str, _zones: Any = None, _figures: Any = None) -> dict[str, Any]:
+    """The town map's component arguments (:mod:`app_pages.folium_adapter`), once per data version,
+    filters, parameters, measure, language and chosen town: the figures (``_figures``) and zones of
+    that data are read only on a miss.  Building the folium map and rendering it through st_folium
+    on every run cost more than the rest of the page."""
+    m = mapview.use_local_assets(scorecard_choropleth(_zones, _figures, measure, lang=lang, selected_town=town),
+                                 asset_base)
+    return folium_adapter.component_args(m, TOWN_MAP_KEY, ())
+
+
+def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, params: Any, months: int,
+              L: str) -> analysis.TownScorecard:
     """The choropleth of a chosen measure with the chosen town; returns that town's scorecard."""
     keep_across_language("analysis_town_measure", "analysis_town")
     measure = st.selectbox(
@@ -148,13 +173,10 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
         format_func=lambda code: next(_name(c, L) for c in cards if c.town_code == code), key="analysis_town",
         placeholder=tr("common.choose"),
     )
-    st_folium(
-        mapview.use_local_assets(
-            scorecard_choropleth(catalog.zones, figures, measure, lang=L, selected_town=town),
-            leaflet_asset_base()
-        ),
-        key="analysis_town_map", height=420, use_container_width=True, returned_objects=[],
-    )
+    args = _town_map_component(catalog_version(), flt, params, months, dt.date.today(), measure, L, town,
+                               leaflet_asset_base(), _zones=catalog.zones, _figures=figures)
+    # what st_folium(m, key=TOWN_MAP_KEY, height=420, use_container_width=True, returned_objects=[]) sends
+    folium_adapter.show(args, key=TOWN_MAP_KEY, returned_objects=(), height=420, center=None, zoom=None)
     if (catalog.zones.get("boundary_quality") == "approximate").any():
         st.caption(tr("analysis.towns.choropleth_approx") + " · " + tr("analysis.towns.unknown_area"))
     if filters_text(flt, L):  # the shading is of the filtered sites, like the map's
@@ -165,8 +187,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
 def _targets(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.targets") + "**")
     if card.targets:
-        show_table(
-            pd.DataFrame(
+        show_table(cached.table(card, "targets", lambda: pd.DataFrame(
                 [
                     {
                         tr("analysis.col.description"): target_label(item, L),
@@ -177,14 +198,14 @@ def _targets(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.registered"): registered_text(item, L),
                         tr("analysis.by_status"): ", ".join(
                             f"{(place_status_label if item.measure == 'place_count' else status_label)(s, L)} "
-                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v),
+                            f"{fmt_number(v)}" for s, v in item.by_status.items() if v) or tr("common.none"),
                         tr("analysis.col.state"): tr(f"analysis.state.{item.state}"),
-                        tr("analysis.col.overdue"): tr("common.yes") if item.overdue else "",
+                        tr("analysis.col.overdue"): tr("common.yes" if item.overdue else "common.no"),
                         tr("analysis.col.source"): item.source_ref,
                     }
                     for item in card.targets
                 ]
-            ),
+            ), L),
         )
     else:
         st.write(tr("analysis.state.no_target"))
@@ -210,8 +231,7 @@ def _generation(card: analysis.TownScorecard, L: str) -> None:
 def _sites(card: analysis.TownScorecard, L: str) -> None:
     st.markdown("**" + tr("analysis.towns.sites") + "**")
     if card.site_rows:
-        show_table(
-            pd.DataFrame(
+        show_table(cached.table(card, "sites", lambda: pd.DataFrame(
                 [
                     {
                         tr("field.site_id"): r["site_id"],
@@ -221,14 +241,14 @@ def _sites(card: analysis.TownScorecard, L: str) -> None:
                         tr("analysis.col.capacity"): fmt_number(r["capacity"]) if r["capacity"] is not None
                         else tr("common.unknown"),
                         tr("analysis.col.unit"): (unit_label(r["capacity_unit"], L) or r["capacity_unit"])
-                        if r["capacity"] is not None else "",
+                        if r["capacity"] is not None else None,
                         tr("field.status_as_of"): r["status_as_of"],
                         tr("field.target_year"): r["target_year"],
-                        tr("analysis.col.overdue"): tr("common.yes") if r["overdue"] else "",
+                        tr("analysis.col.overdue"): tr("common.yes" if r["overdue"] else "common.no"),
                     }
                     for r in card.site_rows
                 ]
-            ),
+            ), L),
         )
     else:
         st.write(tr("analysis.towns.no_sites"))
@@ -239,13 +259,13 @@ def _figures(figures: Any, flt: Any, L: str) -> None:
     st.caption(tr("analysis.towns.figures_note")
                + (" · " + tr("analysis.report.filters", filters=md_literal(filters_text(flt, L))) if filters_text(flt, L) else ""))
     show_table(
-        pd.DataFrame(
+        cached.table(figures, "figures", lambda: pd.DataFrame(
             [
                 {tr("export.col.town_code"): f.town_code, tr("analysis.col.town"): f.name_en if L == "en" else f.name_zh,
                  **{tr(f"analysis.measure.{m}"): analysis.fmt_measure(f.values[m], m, L) for m in analysis.TOWN_MEASURES}}
                 for f in figures
             ]
-        ),
+        ), L),
         key="towns_figures",
     )
 

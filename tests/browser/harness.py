@@ -380,7 +380,8 @@ def hex_to_rgb(colour: str) -> str:
 # or another label would cover it there.  For each: the code, the anchor, the offset in px between
 # the label box's centre and where the map places the anchor (dx, dy), the renderer's own move
 # (ox, oy), whether the label box lies inside the map, how many drawn sites (circles) and other
-# labels its box overlaps, the town whose zone holds the box's centre, and its text.
+# labels its box overlaps, what else floating over the map it overlaps (``over``: the places layer's
+# markers, the legends and controls), the town whose zone holds the box's centre, and its text.
 _LABELS_JS = """() => {
   const out = [], map = window.map, c = map.getContainer().getBoundingClientRect(), o = map.getPixelOrigin();
   const sites = [], zones = {};
@@ -396,6 +397,10 @@ _LABELS_JS = """() => {
     return inside; };
   const inZone = (z, p) => { let n = 0; const walk = a => { if (a.length && a[0].lat !== undefined) { if (inRing(p, a)) n++; } else a.forEach(walk); };
     walk(z.getLatLngs()); return n % 2 === 1; };
+  const over = [], boxOf = (el, what) => { const r = el.getBoundingClientRect();
+    if (r.width && r.height) over.push({what, x0: r.x - c.x, y0: r.y - c.y, x1: r.right - c.x, y1: r.bottom - c.y}); };
+  map.eachLayer(l => { if (l instanceof L.Marker && l._icon) boxOf(l._icon, 'marker ' + (l.options.placeId || l._leaflet_id)); });
+  document.querySelectorAll('.leaflet-control, .wf-legend').forEach(el => boxOf(el, el.className.split(' ').slice(-1)[0]));
   map.eachLayer(l => {
     if (!(l instanceof L.Tooltip) || !l.options.wfCode) return;
     const el = l.getElement(), r = el.getBoundingClientRect(), a = map.latLngToContainerPoint(l.getLatLng());
@@ -408,7 +413,9 @@ _LABELS_JS = """() => {
               sites: sites.filter(s => { const nx = Math.max(b.x0, Math.min(s.x, b.x1)), ny = Math.max(b.y0, Math.min(s.y, b.y1));
                                          return (s.x - nx) ** 2 + (s.y - ny) ** 2 < s.r * s.r; }).length,
               box: b, zone: Object.keys(zones).find(k => inZone(zones[k], centre)) || null,
-              text: el.innerText});
+              over: over.filter(o => b.x0 < o.x1 - 1 && o.x0 < b.x1 - 1 && b.y0 < o.y1 - 1 && o.y0 < b.y1 - 1).map(o => o.what),
+              // its lines as written (a label set compact shows them on one line: .wf-compact)
+              text: [...el.childNodes].map(n => n.nodeName === 'BR' ? '\\n' : n.textContent).join('')});
   });
   out.forEach(lb => { lb.labels = out.filter(other => other !== lb && lb.box.x0 < other.box.x1 && other.box.x0 < lb.box.x1
                                                  && lb.box.y0 < other.box.y1 && other.box.y0 < lb.box.y1).length; });

@@ -116,7 +116,7 @@ def test_spreadsheet_bombs_are_refused_while_reading(env, case: str) -> None:
     (error,) = report.errors
     assert error.row is None and word in error.message, error.message
     with pytest.raises(bulk_import.ImportFileError):
-        bulk_import.read_table(data, name, "en")
+        bulk_import.read_table(data, name)
     assert data_hash(env) == before
     record("files", case, "bulk_import dry run (数据 page, cli:import-sites)", "refused",
            f"{len(data) // 1024} KB file refused in {seconds:.1f} s: {error.message}")
@@ -124,7 +124,7 @@ def test_spreadsheet_bombs_are_refused_while_reading(env, case: str) -> None:
 
 def test_forged_dimension_reads_only_the_real_cells(env) -> None:
     data, name = bombs.xlsx_forged_dimension()
-    frame = bulk_import.read_table(data, name, "en")
+    frame = bulk_import.read_table(data, name)
     assert frame.shape == (2, 2)
     record("files", "xlsx-forged-dimension", "bulk_import.read_table", "accepted_correctly",
            "a sheet claiming A1:XFD1048576 read as its 3 real rows")

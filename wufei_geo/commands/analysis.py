@@ -25,17 +25,13 @@ def _date(text: str) -> dt.date:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                        help="language of the text output: zh or en (default: the locale)")
-    parser.add_argument("--today", type=_date, default=None,
-                        help="judge overdue targets as of this date (default: today)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
+    parser.add_argument("--today", type=_date, default=None)
 
 
 def _filter_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--category", action="append", choices=CATEGORIES, default=[],
-                        help="town figures of these categories only (repeatable; as the sidebar filter)")
-    parser.add_argument("--status", action="append", choices=STATUSES, default=[],
-                        help="town figures of sites with these statuses only (repeatable)")
+    parser.add_argument("--category", action="append", choices=CATEGORIES, default=[])
+    parser.add_argument("--status", action="append", choices=STATUSES, default=[])
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -51,35 +47,27 @@ def _months() -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("capacity", help="capacity and counts against the plan's district targets")
-    p.add_argument("--json", action="store_true", help="print the targets as JSON")
-    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
-                   help="which wet-waste sites count toward the 600 t/d goal (default: all)")
+    p = subparsers.add_parser("capacity")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all")
     _common(p)
     p.set_defaults(func=cmd_capacity)
 
-    p = subparsers.add_parser("towns", help="the scorecard of each of the 11 towns")
-    p.add_argument("--json", action="store_true", help="print the scorecards as JSON")
+    p = subparsers.add_parser("towns")
+    p.add_argument("--json", action="store_true")
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_towns)
 
     p = subparsers.add_parser(
-        "report", help="write the one-page PDF briefing (.pdf) or the Excel workbook (.xlsx)",
-        description="Write the briefing or the workbook; the output file's suffix chooses the format.",
-        epilog="Examples:\n  wufei-geo report -o brief.pdf\n  wufei-geo report -o brief-en.pdf --lang en "
-               "--measure site_count\n  wufei-geo report -o qingpu.xlsx",
+        "report",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-o", "--output", required=True,
-                   help="output file: .pdf (the briefing: one A4 page with a map) or .xlsx (workbook)")
-    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all",
-                   help="which wet-waste sites count toward the 600 t/d goal (default: all)")
-    p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE,
-                   help=f"what shades the towns on the PDF briefing's map (default: {DEFAULT_BRIEFING_MEASURE})")
-    p.add_argument("--assessment", action="store_true",
-                   help="write the assessment of the register instead (.pdf: summary, not met and not measured by department)")
-    p.add_argument("--as-of", type=_date, default=None, help="the assessment's date (default 2025-12-31)")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--counts-toward", choices=COUNTS_TOWARD, default="all")
+    p.add_argument("--measure", choices=TOWN_MEASURES, default=DEFAULT_BRIEFING_MEASURE)
+    p.add_argument("--assessment", action="store_true")
+    p.add_argument("--as-of", type=_date, default=None)
     _common(p)
     _filter_args(p)
     p.set_defaults(func=cmd_report)

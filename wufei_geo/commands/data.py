@@ -9,9 +9,8 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
-        help="check facilities/*.csv (sites, capacities, targets, projects); one line per problem",
     )
-    p.add_argument("--dir", type=Path, default=None, help="folder of the CSV files (default: the bundled facilities/)")
+    p.add_argument("--dir", type=Path, default=None)
     p.set_defaults(func=cmd_validate)
 
 

@@ -8,17 +8,13 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "import-boundaries",
-        help="import official town boundaries (GeoJSON, zipped Shapefile or GeoPackage, any declared CRS)",
-        description="Read, match, reproject and validate the file; if every check passes, the 11 official "
-        "zones replace the current ones. On any problem nothing is changed and every problem is listed.",
     )
-    p.add_argument("file", help=".geojson, .zip (Shapefile) or .gpkg")
+    p.add_argument("file")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--code-field", metavar="F", help="field holding the 9- or 12-digit town codes")
-    which.add_argument("--name-field", metavar="F", help="field holding the town names (Chinese or English)")
-    p.add_argument("--dry-run", action="store_true", help="validate and print the report; do not store")
-    p.add_argument("--accept-warnings", action="store_true",
-                   help="store although the file has warnings (listed by a run without this flag) after you checked them")
+    which.add_argument("--code-field", metavar="F")
+    which.add_argument("--name-field", metavar="F")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--accept-warnings", action="store_true")
     p.set_defaults(func=cmd_import_boundaries)
 
 
@@ -26,12 +22,13 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
     """Exit 0 after storing (or a clean dry run); exit 1 with the problems and nothing changed."""
     from wufei_geo import geodata
     from wufei_geo.boundaries import BoundaryImportError
+    from wufei_geo.commands import fail
     from wufei_geo.io.geofiles import read_boundaries
 
     try:
         zones = read_boundaries(args.file, code_field=args.code_field, name_field=args.name_field)
     except BoundaryImportError as exc:
-        print(exc, file=sys.stderr)
+        fail(exc)  # in the run's language
         print("nothing was changed", file=sys.stderr)
         return 1
 

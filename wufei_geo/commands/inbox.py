@@ -10,11 +10,10 @@ from wufei_geo.commands import fail
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("inbox", help="what waits for a user: proposals, missing data, the open round")
-    p.add_argument("--user", required=True, help="the account whose list is shown")
-    p.add_argument("--json", action="store_true", help="print the items as JSON")
-    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                   help="language of the text output: zh or en (default: the locale)")
+    p = subparsers.add_parser("inbox")
+    p.add_argument("--user", required=True)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_inbox)
 
 

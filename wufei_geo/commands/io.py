@@ -15,48 +15,42 @@ from wufei_geo.model import EXPORT_DATUMS, EXPORT_LAYERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("sites", help="list the current sites (table, or JSON in the export schema)")
-    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                   help="language of the table: zh or en (default: the locale)")
-    p.add_argument("--json", action="store_true", help="JSON: a list of sites in the export schema (WGS-84)")
+    p = subparsers.add_parser("sites")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
     _placeholder_option(p)
     p.set_defaults(func=cmd_sites)
 
-    p = subparsers.add_parser("export", help="export sites, town zones or the district outline")
-    p.add_argument("--layer", choices=EXPORT_LAYERS, default=None, help="layer (default: sites; gpkg: all three)")
+    p = subparsers.add_parser("export")
+    p.add_argument("--layer", choices=EXPORT_LAYERS, default=None)
     p.add_argument("--format", choices=EXPORT_FORMATS, default="geojson")
     p.add_argument("--datum", choices=EXPORT_DATUMS, default="wgs84")
-    p.add_argument("-o", "--output", required=True, help="output file")
+    p.add_argument("-o", "--output", required=True)
     _placeholder_option(p)
     p.set_defaults(func=cmd_export)
 
-    p = subparsers.add_parser("import-sites", help="bulk-update sites from a CSV/XLSX (dry run unless --apply)")
+    p = subparsers.add_parser("import-sites")
     p.add_argument("file")
-    p.add_argument("--user", required=True, help="the account the changes are made (and audited) as")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    p.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--apply", action="store_true")
     p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import_sites)
 
-    p = subparsers.add_parser("backup", help="write the whole database to a portable backup file")
+    p = subparsers.add_parser("backup")
     p.add_argument("file")
     p.set_defaults(func=cmd_backup)
 
-    p = subparsers.add_parser("restore", help="replace the database with a backup (asks first unless --yes)")
+    p = subparsers.add_parser("restore")
     p.add_argument("file")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--accept-unsigned", action="store_true",
-                   help="restore although the backup is not signed by this installation (unsigned, another "
-                        "installation's, or changed after signing) — only if you trust where it came from")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--accept-unsigned", action="store_true")
     p.set_defaults(func=cmd_restore)
 
 
 def _placeholder_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--placeholder-points", action="store_true",
-        help="give sites known only to the district made-up points around the district seat (the old "
-             "drawing); by default they have no geometry and their precision column says why "
-             "(also: setting placeholder_points / WUFEI_PLACEHOLDER_POINTS)",
     )
 
 
@@ -142,7 +136,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        data = bulk_import.read_file(path, args.lang)
+        data = bulk_import.read_file(path)
     except (OSError, bulk_import.ImportFileError) as exc:
         return _err(exc)
     store = _open_store()
@@ -173,6 +167,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from wufei_geo.commands import lang
+    from wufei_geo.i18n import t
     from wufei_geo.io import backup
 
     store = _open_store()
@@ -183,14 +179,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for line in preview.lines():
         print(line)
     if not preview.trusted and not args.accept_unsigned:
-        return _err("not restored: the backup is not signed by this installation; check where it came from and the "
-                    "accounts above, then run again with --accept-unsigned / 备份未经本安装签名，未恢复")
+        return _err(t("cli.restore_unsigned", lang()))
     if not args.yes:
         if not sys.stdin.isatty():
-            return _err("restore replaces the whole database: confirm with --yes")
-        answer = input("Replace ALL data with this backup? [y/N] ")
+            return _err(t("cli.restore_needs_yes", lang()))
+        answer = input(t("cli.restore_ask", lang()) + " [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            return _err("not restored")
+            return _err(t("cli.restore_declined", lang()))
     try:
         summary = backup.restore(store, args.file, accept_unsigned=args.accept_unsigned)
     except backup.BackupError as exc:

@@ -11,90 +11,81 @@ from typing import Any
 from wufei_geo.commands import fail
 from wufei_geo.commands.users import as_user, read_password
 from wufei_geo.errors import WufeiError
-from wufei_geo.model import DATUMS, PRECISIONS
+from wufei_geo.model import DATUMS
 
 _FIELD_OPTIONS = (
-    ("--name-zh", "name_zh", "name in Chinese"),
-    ("--name-en", "name_en", "name in English"),
-    ("--type", "place_type", "place type code (e.g. zero_waste_block, education_base, cell_school)"),
-    ("--town", "town_code", "town code or name (e.g. 310118106 or 徐泾镇)"),
-    ("--address", "address", "address as written"),
-    ("--area", "area", "outline: a GeoJSON polygon (WGS-84), or @FILE to read it from a file"),
-    ("--precision", "precision", f"location precision: {', '.join(PRECISIONS)}"),
-    ("--location-source", "location_source", "where the location comes from"),
-    ("--status", "status", "planned, creating, built, named or withdrawn (built/named by an official: a claim)"),
-    ("--status-as-of", "status_as_of", "date the status was reached (YYYY-MM-DD)"),
-    ("--source", "status_source", "source or evidence of the status (required for built/named)"),
-    ("--unit", "responsible_unit", "responsible unit (责任单位)"),
-    ("--data-note", "data_note", "a note on the data"),
+    ("--name-zh", "name_zh"),
+    ("--name-en", "name_en"),
+    ("--type", "place_type"),
+    ("--town", "town_code"),
+    ("--address", "address"),
+    ("--area", "area"),
+    ("--precision", "precision"),
+    ("--location-source", "location_source"),
+    ("--status", "status"),
+    ("--status-as-of", "status_as_of"),
+    ("--source", "status_source"),
+    ("--unit", "responsible_unit"),
+    ("--data-note", "data_note"),
 )
 
 
 def _account_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--user", required=True, help="the account making the change (its password is asked)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password-stdin", action="store_true")
 
 
 def _field_options(p: argparse.ArgumentParser) -> None:
-    for flag, dest, text in _FIELD_OPTIONS:
-        p.add_argument(flag, dest=dest, help=text)
-    p.add_argument("--lon", type=str, help="longitude (with --lat and --datum)")
-    p.add_argument("--lat", type=str, help="latitude")
-    p.add_argument("--datum", choices=DATUMS, default="wgs84", help="datum of --lon/--lat (default wgs84)")
-    p.add_argument("--note", help="required for withdrawn and backwards moves")
+    for flag, dest in _FIELD_OPTIONS:
+        p.add_argument(flag, dest=dest)
+    p.add_argument("--lon", type=str)
+    p.add_argument("--lat", type=str)
+    p.add_argument("--datum", choices=DATUMS, default="wgs84")
+    p.add_argument("--note")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("places", help="places: zero-waste cells, 零浪费街区, education bases, showcases",
-                              epilog="example: wufei-geo places --json > places.json")
-    p.add_argument("--json", action="store_true", help="JSON: the places in the export schema (WGS-84)")
+    p = subparsers.add_parser("places")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=_list)
     sub = p.add_subparsers(dest="places_command")
-    a = sub.add_parser("add", help="add a place (town officials: in their own town)",
-                       epilog="example: wufei-geo places add XJ-B1 --name-zh 徐泾零浪费街区 --type zero_waste_block "
-                              "--town 徐泾镇 --user xujing")
-    a.add_argument("place_id", help="the new place's id (letters, digits, '.', '_', '-'), e.g. XJ-B1")
+    a = sub.add_parser("add")
+    a.add_argument("place_id")
     _field_options(a)
     _account_options(a)
     a.set_defaults(func=_add)
-    s = sub.add_parser("set", help="change a place's fields (town officials: their own town's places)",
-                       epilog="example: wufei-geo places set XJ-B1 --status built --source 区验收文件 --user xujing")
-    s.add_argument("place_id", help="the place to change")
+    s = sub.add_parser("set")
+    s.add_argument("place_id")
     _field_options(s)
-    s.add_argument("--expect-version", type=int, help="refuse if the place changed since this version")
+    s.add_argument("--expect-version", type=int)
     _account_options(s)
     s.set_defaults(func=_set)
-    c = sub.add_parser("confirm", help="confirm a place's status unchanged",
-                       epilog="example: wufei-geo places confirm XJ-B1 --user xujing --note 电话核实")
-    c.add_argument("place_id", help="the place whose status is still true")
-    c.add_argument("--expect-version", type=int, help="refuse if the place changed since this version")
-    c.add_argument("--note", help="optional note")
+    c = sub.add_parser("confirm")
+    c.add_argument("place_id")
+    c.add_argument("--expect-version", type=int)
+    c.add_argument("--note")
     _account_options(c)
     c.set_defaults(func=_confirm)
-    for name, approve, text in (("approve", True, "approve an official's claim (planners, administrators)"),
-                                ("reject", False, "reject an official's claim, saying why (--note)")):
-        d = sub.add_parser(name, help=text, epilog=f"example: wufei-geo places {name} XJ-B1 --user planner1 --note 已核实")
-        d.add_argument("place_id", help="the place whose claim is decided")
-        d.add_argument("--note", required=not approve, help="why (required to reject)")
+    for name, approve in (("approve", True), ("reject", False)):
+        d = sub.add_parser(name)
+        d.add_argument("place_id")
+        d.add_argument("--note", required=not approve)
         _account_options(d)
         d.set_defaults(func=_decide, approve=approve)
-    h = sub.add_parser("history", help="who changed what on a place (times in Asia/Shanghai)",
-                       epilog="example: wufei-geo places history XJ-B1")
-    h.add_argument("place_id", nargs="?", help="one place (default: every place)")
-    h.add_argument("--json", action="store_true", help="JSON rows instead of lines")
+    h = sub.add_parser("history")
+    h.add_argument("place_id", nargs="?")
+    h.add_argument("--json", action="store_true")
     h.set_defaults(func=_history)
 
-    i = subparsers.add_parser("import-places", help="bulk-import places from a CSV/XLSX (administrators; dry run "
-                                                    "unless --apply)",
-                              epilog="example: wufei-geo import-places places.xlsx --user admin --apply")
-    i.add_argument("file", help="the CSV (UTF-8 or GBK) or XLSX file: place_id, name_zh, place_type, town, lon, lat …")
+    i = subparsers.add_parser("import-places")
+    i.add_argument("file")
     _account_options(i)
-    i.add_argument("--apply", action="store_true", help="apply all rows in one transaction (default: dry run)")
+    i.add_argument("--apply", action="store_true")
     i.set_defaults(func=_import)
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
-    out = {dest: getattr(args, dest) for _, dest, _ in _FIELD_OPTIONS if getattr(args, dest, None) is not None}
+    out = {dest: getattr(args, dest) for _, dest in _FIELD_OPTIONS if getattr(args, dest, None) is not None}
     if isinstance(out.get("area"), str) and out["area"].startswith("@"):
         out["area"] = Path(out["area"][1:]).read_text(encoding="utf-8")
     if args.lon is not None or args.lat is not None:
@@ -183,12 +174,12 @@ def _import(args: argparse.Namespace) -> int:
     from wufei_geo.store import Store
 
     try:
-        data = bulk_import.read_file(Path(args.file), lang())
+        data = bulk_import.read_file(Path(args.file))
         store = Store.open()
         actor = auth.authenticate(store, args.user, read_password(args, f"Password for {args.user}: "))
         report = place_import.import_places(store, actor, data, Path(args.file).name, lang(), apply=args.apply)
     except (WufeiError, OSError, bulk_import.ImportFileError) as exc:
-        return fail(exc if not isinstance(exc, bulk_import.ImportFileError) else str(exc))
+        return fail(exc)
     for row in report.rows:
         print(f"row {row['row']}: {row['place_id']}: {row['action']}")
     for err in report.errors:

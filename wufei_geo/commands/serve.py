@@ -10,12 +10,8 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "serve",
-        help="run the web app (streamlit run on the installed app.py, with the app's Streamlit settings)",
-        description="Start the web app. Works from any directory, from a checkout or an installed wheel. "
-        "Further options go to `streamlit run`, e.g. `wufei-geo serve --server.port 8600 "
-        "--server.headless true`; they override the app's settings (.streamlit/config.toml).",
     )
-    p.add_argument("--print-command", action="store_true", help="print the streamlit command instead of running it")
+    p.add_argument("--print-command", action="store_true")
     p.set_defaults(func=cmd_serve, accepts_extra_args=True)
 
 

@@ -14,30 +14,28 @@ from wufei_geo.permissions import ROLES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("users", help="create, list and disable accounts; set passwords")
+    p = subparsers.add_parser("users")
     sub = p.add_subparsers(dest="users_command", required=True)
 
-    a = sub.add_parser("add", help="create an account")
+    a = sub.add_parser("add")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=tuple(ROLES))
-    a.add_argument("--town", help="the official's town: its 9-digit code (310118106) or its name (徐泾镇, 徐泾, "
-                                  "Xujing); required for town_official")
-    a.add_argument("--department", help="the plan department a department account reports for (主要责任部门 of "
-                                        "附表1, e.g. 区绿化市容局); required for department")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.add_argument("--town")
+    a.add_argument("--department")
+    a.add_argument("--password-stdin", action="store_true")
     a.set_defaults(func=_add)
 
-    ls = sub.add_parser("list", help="list accounts")
+    ls = sub.add_parser("list")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
 
-    d = sub.add_parser("disable", help="disable an account and end its sessions")
+    d = sub.add_parser("disable")
     d.add_argument("name")
     d.set_defaults(func=_disable)
 
-    s = sub.add_parser("set-password", help="set a new password (also lifts a lock-out)")
+    s = sub.add_parser("set-password")
     s.add_argument("name")
-    s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=_set_password)
 
 

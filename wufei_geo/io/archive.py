@@ -45,7 +45,8 @@ Rows = dict[str, list[dict[str, Any]]]
 class BackupError(ValidationError):
     """The backup file cannot be restored (not a backup, damaged, other schema, bad values).
 
-    A ValueError as before; a site value the rules refuse carries the rule's key (``rule``).
+    A ValueError as before; its text is the catalogue's ``backup.error.<what>`` (``key`` and
+    ``params``); a site value the rules refuse carries the rule's key (``rule``).
     """
 
 
@@ -79,32 +80,30 @@ def to_json(value: Any, kind: str) -> Any:
     return str(value)
 
 
-def _from_json(value: Any, kind: str, where: str) -> Any:
+def _from_json(value: Any, kind: str, where: dict[str, Any]) -> Any:
+    """The column's value as Python, or a refusal naming ``where`` (table, line, column) and the
+    kind expected (``datetime`` with its zone, ``bool``, ``int``, ``float``, ``text``)."""
     if value is None:
         return None
+    ok = False
     try:
         if kind == "datetime":
             parsed = dt.datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                raise ValueError("time without a zone")
-            return parsed
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError("not true/false")
-            return value
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("not a whole number")
-            return value
-        if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError("not a number")
-            return float(value)
-        if not isinstance(value, str):
-            raise ValueError("not text")
-        return value
-    except (TypeError, ValueError) as exc:
-        raise BackupError(f"{where}: bad value {value!r} ({exc})") from exc
+            ok, value = parsed.tzinfo is not None, parsed
+        elif kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        else:
+            ok = isinstance(value, str)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise BackupError(key="backup.error.bad_value", params={**where, "value": value, "kind": kind})
+    return value
 
 
 def pk_order(table: sa.Table) -> list[sa.Column]:
@@ -119,8 +118,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) 
         while chunk := fh.read(1 << 20):
             budget[0] -= len(chunk)
             if budget[0] < 0:
-                raise BackupError(f"备份解压后超过 {MAX_UNCOMPRESSED_BYTES // 2**20} MB，未读取。 / The backup unpacks to "
-                                  f"more than {MAX_UNCOMPRESSED_BYTES // 2**20} MB; refused.")
+                raise BackupError(key="backup.error.too_large", params={"limit": MAX_UNCOMPRESSED_BYTES // 2**20})
             out += chunk
     return bytes(out)
 
@@ -180,7 +178,7 @@ def read_archive(path: str | Path | IO[bytes], tables: tuple[sa.Table, ...] = BA
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise BackupError(f"不是有效的备份文件（不是 zip）。 / Not a backup file (not a zip): {exc}") from exc
+        raise BackupError(key="backup.error.not_zip", params={"error": str(exc)}) from exc
     with zf:
         infos = {i.filename: i for i in zf.infolist()}
         _check_headers(infos)
@@ -202,11 +200,11 @@ def read_archive(path: str | Path | IO[bytes], tables: tuple[sa.Table, ...] = BA
 
 def _check_headers(infos: dict[str, zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_MEMBERS:
-        raise BackupError(f"备份含 {len(infos)} 个文件（最多 {MAX_MEMBERS}）。 / The backup holds {len(infos)} members; at most {MAX_MEMBERS}.")
+        raise BackupError(key="backup.error.too_many_members", params={"n": len(infos), "limit": MAX_MEMBERS})
     declared = sum(i.file_size for i in infos.values())
     if declared > MAX_UNCOMPRESSED_BYTES:
-        raise BackupError(f"备份解压后为 {declared / 2**20:.0f} MB，超过 {MAX_UNCOMPRESSED_BYTES // 2**20} MB。 / The backup "
-                          f"unpacks to {declared / 2**20:.0f} MB; the limit is {MAX_UNCOMPRESSED_BYTES // 2**20} MB.")
+        raise BackupError(key="backup.error.too_large_declared",
+                          params={"size": declared / 2**20, "limit": MAX_UNCOMPRESSED_BYTES // 2**20})
 
 
 def _read_manifest(member: Any) -> tuple[bytes, Any]:
@@ -214,29 +212,26 @@ def _read_manifest(member: Any) -> tuple[bytes, Any]:
         manifest_bytes = member(MANIFEST)
         return manifest_bytes, json.loads(manifest_bytes.decode("utf-8"), parse_constant=no_constants)
     except KeyError as exc:
-        raise BackupError("备份文件缺少 manifest.json。 / The backup has no manifest.json.") from exc
+        raise BackupError(key="backup.error.no_manifest") from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BackupError(f"manifest.json 已损坏。 / manifest.json is damaged: {exc}") from exc
+        raise BackupError(key="backup.error.manifest_damaged", params={"error": str(exc)}) from exc
 
 
 def _check_manifest(manifest: Any, tables: tuple[sa.Table, ...]) -> dict[str, Any]:
     """The manifest's table list, once format, version, schema revision and tables are right."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError("不是 wufei-geo 备份文件。 / Not a wufei-geo backup.")
+        raise BackupError(key="backup.error.not_ours")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupError(f"不支持的备份格式版本 {manifest.get('format_version')!r}。 / Unsupported backup format version.")
+        raise BackupError(key="backup.error.format_version", params={"version": manifest.get("format_version")})
     head = db.head_revision()
     if manifest.get("schema_revision") != head:
-        raise BackupError(
-            f"备份的数据库结构版本为 {manifest.get('schema_revision')!r}，本程序为 {head!r}：无法恢复。"
-            f" / The backup's schema revision {manifest.get('schema_revision')!r} differs from this program's {head!r}."
-        )
+        raise BackupError(key="backup.error.schema", params={"revision": manifest.get("schema_revision"), "head": head})
     listed = manifest.get("tables")
     if not isinstance(listed, dict):
-        raise BackupError("manifest.json 缺少表清单。 / manifest.json lists no tables.")
+        raise BackupError(key="backup.error.no_tables")
     missing = [t.name for t in tables if t.name not in listed]
     if missing:
-        raise BackupError(f"备份缺少表：{', '.join(missing)} / The backup lacks tables: {', '.join(missing)}")
+        raise BackupError(key="backup.error.missing_tables", params={"tables": ", ".join(missing)})
     return listed
 
 
@@ -245,28 +240,27 @@ def _read_table(member: Any, table: sa.Table, entry: Any) -> list[dict[str, Any]
     try:
         data = member(entry["file"])
     except (KeyError, TypeError) as exc:
-        raise BackupError(f"备份缺少 {table.name} 的数据文件。 / The backup lacks the data of {table.name}.") from exc
+        raise BackupError(key="backup.error.missing_data", params={"table": table.name}) from exc
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise BackupError(f"{table.name} 的校验和不符：文件已损坏。 / Checksum mismatch for {table.name}: the file is damaged.")
+        raise BackupError(key="backup.error.checksum", params={"table": table.name})
     kinds = {c.name: kind(c) for c in table.columns}
     unknown = set(entry.get("columns") or []) - set(kinds)
     if unknown:
-        raise BackupError(f"{table.name} 含未知列：{', '.join(sorted(unknown))} / unknown columns in {table.name}")
+        raise BackupError(key="backup.error.unknown_columns", params={"table": table.name, "columns": ", ".join(sorted(unknown))})
     parsed = []
     for n, line in enumerate(data.decode("utf-8", errors="strict").splitlines(), start=1):
-        where = f"{table.name} line {n}"
+        where = {"table": table.name, "line": n}
         try:
             record = json.loads(line, parse_constant=no_constants)
         except ValueError as exc:
-            raise BackupError(f"{where}: {exc}") from exc
+            raise BackupError(key="backup.error.bad_line", params={**where, "error": str(exc)}) from exc
         if not isinstance(record, dict) or set(record) - set(kinds):
-            raise BackupError(f"{where}: unexpected fields")
-        parsed.append({k: _from_json(record.get(k), kinds[k], f"{where} {k}") for k in kinds if k in record})
+            raise BackupError(key="backup.error.unexpected_fields", params=where)
+        parsed.append({k: _from_json(record.get(k), kinds[k], {**where, "column": k}) for k in kinds if k in record})
         for column in table.columns:
             if not column.nullable and column.server_default is None and parsed[-1].get(column.name) is None:
-                raise BackupError(f"{where}: {column.name} is required")
+                raise BackupError(key="backup.error.required", params={**where, "column": column.name})
     if len(parsed) != entry.get("rows"):
-        raise BackupError(
-            f"{table.name}: 行数 {len(parsed)} 与清单 {entry.get('rows')} 不符。 / row count differs from the manifest."
-        )
+        raise BackupError(key="backup.error.row_count", params={"table": table.name, "rows": len(parsed),
+                                                                 "listed": entry.get("rows")})
     return parsed

@@ -342,21 +342,15 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None, accept_
     manifest, rows, manifest_bytes, signature = _read_archive(path)
     trust = _trust(_existing_secret(store), manifest_bytes, signature)
     if trust != "signed" and not accept_unsigned:
-        raise BackupError({
-            "unsigned": "备份未签名（可能被手工修改），未恢复；确认来源后可明确接受。 / The backup is not signed (it may have been "
-                        "edited by hand); nothing restored. Accept it explicitly only if you trust its origin.",
-            "foreign": "备份由其他安装签名，未恢复；确认来源后可明确接受。 / The backup was signed by another installation; "
-                       "nothing restored. Accept it explicitly only if you trust its origin.",
-            "modified": "备份签名后被修改，未恢复。 / The backup was changed after it was signed; nothing restored. "
-                        "Accept it explicitly only if you trust the change.",
-        }[trust])
+        raise BackupError(key={"unsigned": "backup.error.unsigned", "foreign": "backup.error.foreign",
+                               "modified": "backup.error.modified"}[trust])
     today = store.today() if hasattr(store, "today") else dt.datetime.now(dt.UTC).date()
     backup_rules.check_values(rows, today)
     engine = _engine(store)
     try:
         return _replace_all(store, engine, who, manifest, rows, trust)
     except sa.exc.DBAPIError as exc:  # the transaction rolled back: the database is unchanged
-        raise BackupError(f"未恢复，数据库未改变。 / Nothing restored, the database is unchanged: {failure_message(exc)}") from None
+        raise BackupError(key="backup.error.not_restored", params={"error": failure_message(exc)}) from None
 
 
 def _replace_all(store: Any, engine: Engine, who: str, manifest: dict[str, Any], rows: Rows,

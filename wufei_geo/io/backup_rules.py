@@ -39,8 +39,8 @@ def raise_on_problems(rows: Rows) -> None:
     problems, rules = _row_problems(rows)
     if problems:
         shown = "; ".join(problems[:20]) + (f"; … ({len(problems)} in all)" if len(problems) > 20 else "")
-        raise BackupError(f"备份中有 {len(problems)} 个值不符合录入规则，未恢复。 / {len(problems)} value(s) in the backup "
-                          f"break the rules of live input; nothing restored: {shown}", rules[0] if rules else None)
+        raise BackupError(None, rules[0] if rules else None, key="backup.error.values",
+                          params={"n": len(problems), "detail": shown})
 
 
 class _Findings:
@@ -235,21 +235,22 @@ def check_values(rows: Rows, today: dt.date) -> None:
         try:
             check_site_row(row, today, accepted.get(sid, set()))
         except ValidationError as exc:
-            raise BackupError(f"sites {sid}: {exc}", exc.rule, **exc.params) from exc
+            raise BackupError(None, exc.rule, key="backup.error.site", params={**exc.params, "site_id": sid, "error": exc}) from exc
         sites[sid] = row
     for row in rows.get("proposals", []):
-        where = f"proposals #{row.get('id')}"
+        where = {"proposal": row.get("id")}
         if row.get("status") not in PROPOSAL_STATUSES:
-            raise BackupError(f"{where}: unknown status {row.get('status')!r}", "proposal_status")
+            raise BackupError(None, "proposal_status", key="backup.error.proposal_status",
+                              params={**where, "value": row.get("status")})
         site = sites.get(str(row.get("site_id")))
         if site is None:
-            raise BackupError(f"{where}: no site {row.get('site_id')!r} in the backup", "no_site")
+            raise BackupError(None, "no_site", key="backup.error.proposal_site", params={**where, "site_id": row.get("site_id")})
         try:
             decoded = {k: json.loads(row[k]) for k in ("changes", "new_values", "old_values", "rules")}
         except (TypeError, ValueError) as exc:
-            raise BackupError(f"{where}: damaged JSON ({exc})", "proposal_json") from exc
+            raise BackupError(None, "proposal_json", key="backup.error.proposal_json", params={**where, "error": str(exc)}) from exc
         if not isinstance(decoded["changes"], dict) or not isinstance(decoded["rules"], list):
-            raise BackupError(f"{where}: damaged changes", "proposal_json")
+            raise BackupError(None, "proposal_json", key="backup.error.proposal_changes", params=where)
         if row["status"] == "pending":
             changes = dict(decoded["changes"])
             if isinstance(changes.get("location"), list):
@@ -257,7 +258,8 @@ def check_values(rows: Rows, today: dt.date) -> None:
             try:
                 site_rules.validate_changes(site, changes, today)
             except ValidationError as exc:
-                raise BackupError(f"{where}: {exc}", exc.rule, **exc.params) from exc
+                raise BackupError(None, exc.rule, key="backup.error.proposal",
+                                  params={**exc.params, **where, "error": exc}) from exc
 
 
 def _check_places(places: list[dict[str, Any]]) -> None:
@@ -266,8 +268,9 @@ def _check_places(places: list[dict[str, Any]]) -> None:
     from wufei_geo.places.vocab import PLACE_STATUS, PLACE_TYPE
 
     for row in places:
-        where = f"places {row.get('place_id')!r}"
         if row.get("place_type") not in PLACE_TYPE:
-            raise BackupError(f"{where}: unknown place type {row.get('place_type')!r}", "place_type")
+            raise BackupError(None, "place_type", key="backup.error.place_type",
+                              params={"place_id": row.get("place_id"), "value": row.get("place_type")})
         if row.get("status") not in PLACE_STATUS:
-            raise BackupError(f"{where}: unknown status {row.get('status')!r}", "place_status")
+            raise BackupError(None, "place_status", key="backup.error.place_status",
+                              params={"place_id": row.get("place_id"), "value": row.get("status")})

@@ -142,32 +142,32 @@ def _show(value: Any) -> str:
 
 
 # --- reading ------------------------------------------------------------------
-def read_file(path: Any, lang: str = "zh") -> bytes:
+def read_file(path: Any) -> bytes:
     """The bytes of an update file, refused by its size before anything is read."""
     path = Path(path)
-    check_size(path.stat().st_size, lang)
+    check_size(path.stat().st_size)
     return path.read_bytes()
 
 
-def read_table(data: bytes, filename: str = "", lang: str = "zh") -> pd.DataFrame:
+def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
     """The file as a table of strings (empty cells → ""), column names stripped.
 
     Bounded (issue 15): the file's size first, an XLSX's unpacked size from its zip headers, then
     rows, columns, cells and cell length while the rows are streamed — a refusal comes before
     the table is built."""
-    check_size(len(data), lang)
+    check_size(len(data))
     if not data.strip():
-        raise ImportFileError(msg("empty", lang))
+        raise ImportFileError(key="import.empty")
     is_xlsx = filename.lower().endswith(FORMATS["xlsx"].suffixes) or data[:4] == b"PK\x03\x04"
     try:
-        rows = xlsx_rows(data, lang) if is_xlsx else csv_rows(decode_csv(data, lang), lang)
+        rows = xlsx_rows(data) if is_xlsx else csv_rows(decode_csv(data))
     except ImportFileError:
         raise
     except Exception as exc:  # csv, openpyxl and zipfile each raise their own types
-        raise ImportFileError(msg("unreadable", lang, error=exc)) from exc
+        raise ImportFileError(key="import.unreadable", params={"error": str(exc)}) from exc
     rows = [r for r in rows if any(v.strip() for v in r)] if rows else []
     if not rows:
-        raise ImportFileError(msg("empty", lang))
+        raise ImportFileError(key="import.empty")
     header = [_header_code(str(c).strip().lstrip("\ufeff")) for c in rows[0]]
     width = len(header)
     body = [r[:width] + [""] * (width - len(r)) for r in rows[1:]]
@@ -185,19 +185,19 @@ def _header_code(header: str) -> str:
     return match.group(1) if match else header
 
 
-def check_columns(frame: pd.DataFrame, lang: str = "zh") -> None:
+def check_columns(frame: pd.DataFrame) -> None:
     columns = ", ".join(frame.columns) or "—"
     # two "status" columns (a copied column, a header typed twice): which one is meant is a guess,
     # and reading rows would silently keep only one of them
     twice = list(dict.fromkeys(c for c in frame.columns[frame.columns.duplicated()] if c in TEMPLATE_COLUMNS))
     if twice:
-        raise ImportFileError(msg("duplicate_columns", lang, columns=", ".join(twice)))
+        raise ImportFileError(key="import.duplicate_columns", params={"columns": ", ".join(twice)})
     if "site_id" not in frame.columns:
-        raise ImportFileError(msg("no_site_id", lang, columns=columns))
+        raise ImportFileError(key="import.no_site_id", params={"columns": columns})
     if not any(c in frame.columns for c in EDITABLE_COLUMNS if c not in ("datum", "note", "insist")):  # confirm counts
-        raise ImportFileError(msg("no_editable", lang, editable=", ".join(EDITABLE_COLUMNS), columns=columns))
+        raise ImportFileError(key="import.no_editable", params={"editable": ", ".join(EDITABLE_COLUMNS), "columns": columns})
     if ("lon" in frame.columns) != ("lat" in frame.columns):
-        raise ImportFileError(msg("latlon_pair", lang))
+        raise ImportFileError(key="import.latlon_pair")
 
 
 # --- reading cells (the rules are the store's: wufei_geo.site_rules) ----------------------------
@@ -237,7 +237,7 @@ def plan_rows(
     here beyond reading (which site, which version, which status a label names, which datum):
     every value rule is the store's (:mod:`wufei_geo.site_rules`), asked by :func:`plan_import`.
     ``actor`` and ``today`` are not used (kept for callers)."""
-    check_columns(frame, lang)
+    check_columns(frame)
     frame = frame.loc[:, ~frame.columns.duplicated()]  # repeats of columns this import does not read
     statuses = _status_aliases()
     report = ImportReport(rows_read=len(frame))
@@ -396,11 +396,11 @@ def plan_import(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
     official's row then becomes a 待核实 proposal).
     """
     try:
-        frame = read_table(data, filename, lang)
+        frame = read_table(data, filename)
         sites = _current_sites(store)
         report = plan_rows(frame, sites, actor, lang)
     except ImportFileError as exc:
-        return ImportReport(errors=[RowError(None, None, str(exc))])
+        return ImportReport(errors=[RowError(None, None, i18n.error_text(exc, lang))])
     accepted = []
     for plan in report.rows:
         try:

@@ -23,34 +23,34 @@ MAX_XLSX_MEMBERS = 64
 MAX_XLSX_UNCOMPRESSED = 64 * 1024 * 1024  # all parts of the workbook unpacked (zip headers)
 
 
-def xlsx_rows(data: bytes, lang: str) -> list[list[str]]:
+def xlsx_rows(data: bytes) -> list[list[str]]:
     """The first sheet's rows, streamed (openpyxl read-only, dimensions ignored), after the zip's
     headers show it unpacks to at most MAX_XLSX_UNCOMPRESSED."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
-        _check_zip_headers(infos, lang)
+        _check_zip_headers(infos)
         # count rows and cells in the sheets' XML as it inflates (C-speed), before openpyxl parses it
         for info in infos:
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                _count_sheet_xml(zf, info, lang)
+                _count_sheet_xml(zf, info)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # a forged <dimension> must not pad every row to XFD1048576
-        return bounded_rows(sheet.iter_rows(values_only=True), lang)
+        return bounded_rows(sheet.iter_rows(values_only=True))
     finally:
         book.close()
 
 
-def _check_zip_headers(infos: list[zipfile.ZipInfo], lang: str) -> None:
+def _check_zip_headers(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_XLSX_MEMBERS:
-        raise too_big("members", lang, n=len(infos), limit=MAX_XLSX_MEMBERS)
+        raise too_big("members", n=len(infos), limit=MAX_XLSX_MEMBERS)
     unpacked = sum(i.file_size for i in infos)
     if unpacked > MAX_XLSX_UNCOMPRESSED:
-        raise too_big("unpacked", lang, size=unpacked / 2**20, limit=MAX_XLSX_UNCOMPRESSED / 2**20)
+        raise too_big("unpacked", size=unpacked / 2**20, limit=MAX_XLSX_UNCOMPRESSED / 2**20)
 
 
-def _count_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lang: str) -> None:
+def _count_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Refuse a sheet whose XML holds more rows or cells than the bounds, counted while it inflates."""
     rows = cells = 0
     tail = b""
@@ -61,9 +61,9 @@ def _count_sheet_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lang: str) -> N
             cells += buf.count(b"<c ") + buf.count(b"<c>") - tail.count(b"<c ") - tail.count(b"<c>")
             tail = buf[-8:]
             if rows > MAX_ROWS + 1:
-                raise too_big("rows", lang, limit=MAX_ROWS)
+                raise too_big("rows", limit=MAX_ROWS)
             if cells > MAX_CELLS:
-                raise too_big("cells", lang, limit=MAX_CELLS)
+                raise too_big("cells", limit=MAX_CELLS)
 
 
 def schema_columns(data: bytes) -> dict[str, str] | None:
@@ -83,7 +83,7 @@ def schema_columns(data: bytes) -> dict[str, str] | None:
             sheet = book[name]
             sheet.reset_dimensions()
             try:
-                rows = bounded_rows(sheet.iter_rows(max_row=200, values_only=True), lang)
+                rows = bounded_rows(sheet.iter_rows(max_row=200, values_only=True))
             except Exception:  # noqa: BLE001 - past a bound: not our header sheet
                 return None
             pairs = [r[:2] for r in rows[1:] if len(r) >= 2]

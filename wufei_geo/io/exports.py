@@ -32,10 +32,10 @@ def export_bytes(
     headers, words for codes, a header map); the others always keep the schema names."""
     check_datum(datum)
     if fmt not in formats.EXPORT_FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(formats.EXPORT_FORMATS)}")
+        raise ExportError(key="export.error.format", params={"format": fmt, "choices": ", ".join(formats.EXPORT_FORMATS)})
     spec = formats.FORMATS[fmt]
     if layer is None and not spec.all_layers:
-        raise ExportError(f"format {fmt} holds one layer: choose --layer ({', '.join(EXPORT_LAYERS)})")
+        raise ExportError(key="export.error.one_layer", params={"format": fmt, "choices": ", ".join(EXPORT_LAYERS)})
     names = EXPORT_LAYERS if layer is None else (layer,)
     layers = {name: layer_frame(catalog, name, datum, sites) for name in names}
     return formats.writer(fmt)(layers, datum, lang if spec.for_people else None)

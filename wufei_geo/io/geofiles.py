@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, BoundaryImportError, zones_from_frame
+from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, refusal, zones_from_frame
 from wufei_geo.crs import WGS84_CRS
 from wufei_geo.io.formats import boundary_format
 from wufei_geo.io.layers import DATUM_NOTE, FIELD_DESCRIPTIONS, GPKG_LAYER, LAYER_DESCRIPTIONS, fields_table
@@ -339,7 +339,7 @@ def read_boundaries(
     problems: list[str] = []
     gdf = read_geofile(path, problems)
     if gdf is None:
-        raise BoundaryImportError(path, problems)
+        raise refusal(path, problems)
     return zones_from_frame(gdf, path, problems, code_field, name_field, gazetteer=gazetteer, district=district)
 
 

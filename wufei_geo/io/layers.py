@@ -19,6 +19,7 @@ import shapely
 from wufei_geo import i18n
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS, from_wgs84
 from wufei_geo.data_texts import localise
+from wufei_geo.errors import ValidationError
 from wufei_geo.io import place_layer
 from wufei_geo.io.tabular import plain_table
 from wufei_geo.model import DISTRICT_CODE, EXPORT_DATUMS, EXPORT_LAYERS, SITE_COLUMNS
@@ -134,8 +135,8 @@ LAYER_DESCRIPTIONS = {
 FIELD_DESCRIPTIONS["places"] = place_layer.FIELD_DESCRIPTIONS
 
 
-class ExportError(ValueError):
-    """A request the exporter cannot satisfy (unknown layer, format or datum)."""
+class ExportError(ValidationError):
+    """A request the exporter cannot satisfy (unknown layer, format or datum): ``export.error.<what>``."""
 
 
 class CatalogLike(Protocol):
@@ -148,7 +149,7 @@ class CatalogLike(Protocol):
 # --- coordinate handling ------------------------------------------------------
 def check_datum(datum: str) -> str:
     if datum not in EXPORT_DATUMS:
-        raise ExportError(f"unknown datum {datum!r}; choose one of {', '.join(EXPORT_DATUMS)}")
+        raise ExportError(key="export.error.datum", params={"datum": datum, "choices": ", ".join(EXPORT_DATUMS)})
     return datum
 
 
@@ -275,7 +276,7 @@ def layer_frame(catalog: CatalogLike, layer: str, datum: str = "wgs84", sites: p
         return district_layer(catalog.district, datum)
     if layer == "places":
         return place_layer.places_layer(getattr(catalog, "places", None), check_datum(datum))
-    raise ExportError(f"unknown layer {layer!r}; choose one of {', '.join(EXPORT_LAYERS)}")
+    raise ExportError(key="export.error.layer", params={"layer": layer, "choices": ", ".join(EXPORT_LAYERS)})
 
 
 def fields_table() -> pd.DataFrame:

@@ -56,7 +56,7 @@ def _aliases(records: Any) -> dict[str, str]:
 def _items(frame: Any, lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows as store items, and the rows that cannot even be read as one."""
     if "place_id" not in frame.columns:
-        raise ImportFileError(i18n.t("places.import.no_id", lang))
+        raise ImportFileError(key="places.import.no_id")
     types, statuses = _aliases(PLACE_TYPES), _aliases(PLACE_STATUSES)
     items, errors = [], []
     for i, raw in enumerate(frame.to_dict("records"), start=2):
@@ -88,7 +88,7 @@ def import_places(store: Any, actor: Any, data: bytes, filename: str = "", lang:
     """Read the file and run it through the store: a dry run unless ``apply`` (then all or nothing).
     File problems raise :class:`ImportFileError`; refusals of the whole import (not an
     administrator) raise the store's refusal."""
-    frame = read_table(data, filename, lang)
+    frame = read_table(data, filename)
     items, unreadable = _items(frame, lang)
     report = PlaceImportReport(dry_run=not apply, errors=list(unreadable))
     book = place_book(store)

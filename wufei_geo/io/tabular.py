@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wufei_geo import i18n
+from wufei_geo.errors import ValidationError
 
 # Files larger than this are refused before they are read (a whole-district export is < 1 MB;
 # 100,000 sites are ~30 MB).
@@ -36,8 +37,9 @@ def msg(key: str, lang: str, **fmt: Any) -> str:
     return i18n.t(f"import.{key}", lang, **fmt)
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be used (encoding, format, columns, size)."""
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be used (encoding, format, columns, size): a keyed refusal
+    (``import.<what>`` and its parameters; a ValueError as before)."""
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ def _utf8_evidence(line: bytes) -> tuple[int, list[tuple[int, int]]]:
     return good, bad
 
 
-def decode_csv(data: bytes, lang: str = "zh") -> str:
+def decode_csv(data: bytes) -> str:
     """UTF-8 (with or without BOM) first, then GBK/GB18030; anything else is refused.
 
     Decided for the whole file from the evidence of each line: a line that holds valid UTF-8
@@ -74,7 +76,7 @@ def decode_csv(data: bytes, lang: str = "zh") -> str:
     is read as GB18030.
     """
     if b"\x00" in data:  # UTF-16/32 or a binary file
-        raise ImportFileError(msg("encoding", lang))
+        raise ImportFileError(key="import.encoding")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -91,28 +93,30 @@ def decode_csv(data: bytes, lang: str = "zh") -> str:
             utf8_lines += 1  # (measured on the plan's text: 0 of 431 GBK lines, 429 of 430 UTF-8 lines + one é)
         bad_lines.append(n)
         if len(evidence) < 5:
-            evidence.append(msg("encoding_byte", lang, line=n, column=bad[0][0], byte=f"0x{bad[0][1]:02X}",
-                                n=len(bad), utf8=good))
+            evidence.append(ImportFileError(key="import.encoding_byte", params={
+                "line": n, "column": bad[0][0], "byte": f"0x{bad[0][1]:02X}", "n": len(bad), "utf8": good}))
     if utf8_lines:  # real UTF-8 text next to bytes that are not: the file is mixed
         shown = ", ".join(map(str, bad_lines[:10])) + (" …" if len(bad_lines) > 10 else "")
-        raise ImportFileError(msg("mixed_encoding", lang, lines=shown) + " " + "; ".join(evidence))
+        raise ImportFileError(key="import.mixed_encoding", params={"lines": shown, "evidence": evidence})
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise ImportFileError(msg("encoding", lang)) from None
+        raise ImportFileError(key="import.encoding") from None
 
 
-def check_size(size: int, lang: str = "zh") -> None:
+def check_size(size: int) -> None:
     """Refuse a file larger than :data:`MAX_FILE_BYTES` (ImportFileError)."""
     if size > MAX_FILE_BYTES:
-        raise ImportFileError(msg("too_big", lang, size=size / 2**20, limit=MAX_FILE_BYTES / 2**20))
+        raise ImportFileError(key="import.too_big", params={"size": size / 2**20, "limit": MAX_FILE_BYTES / 2**20})
 
 
-def too_big(what: str, lang: str, **fmt: Any) -> ImportFileError:
-    return ImportFileError(msg(f"limit_{what}", lang, **fmt))
+def too_big(what: str, **fmt: Any) -> ImportFileError:
+    """The refusal of a table past a bound (``what``: rows, columns, cells, cell, chars, members,
+    unpacked), worded by the catalogue's ``import.limit_<what>``."""
+    return ImportFileError(key=f"import.limit_{what}", params=fmt)
 
 
-def bounded_rows(rows: Any, lang: str) -> list[list[str]]:
+def bounded_rows(rows: Any) -> list[list[str]]:
     """Rows (lists of cell texts) taken one at a time, refusing once any bound is passed."""
     out: list[list[str]] = []
     cells = chars = 0
@@ -121,30 +125,30 @@ def bounded_rows(rows: Any, lang: str) -> list[list[str]]:
         while cells_here and cells_here[-1] == "":
             cells_here.pop()
         if len(out) >= MAX_ROWS + 1:  # + the header
-            raise too_big("rows", lang, limit=MAX_ROWS)
+            raise too_big("rows", limit=MAX_ROWS)
         if len(cells_here) > MAX_COLUMNS:
-            raise too_big("columns", lang, n=len(cells_here), limit=MAX_COLUMNS)
+            raise too_big("columns", n=len(cells_here), limit=MAX_COLUMNS)
         cells += len(cells_here)
         if cells > MAX_CELLS:
-            raise too_big("cells", lang, limit=MAX_CELLS)
+            raise too_big("cells", limit=MAX_CELLS)
         long = next((v for v in cells_here if len(v) > MAX_CELL_CHARS), None)
         if long is not None:
-            raise too_big("cell", lang, row=len(out) + 1, n=len(long), limit=MAX_CELL_CHARS)
+            raise too_big("cell", row=len(out) + 1, n=len(long), limit=MAX_CELL_CHARS)
         chars += sum(map(len, cells_here))
         if chars > MAX_TABLE_CHARS:
-            raise too_big("chars", lang, row=len(out) + 1, limit=MAX_TABLE_CHARS)
+            raise too_big("chars", row=len(out) + 1, limit=MAX_TABLE_CHARS)
         out.append(cells_here)
     return out
 
 
-def csv_rows(text: str, lang: str) -> list[list[str]]:
+def csv_rows(text: str) -> list[list[str]]:
     old = csv.field_size_limit()
     csv.field_size_limit(MAX_CELL_CHARS + 1)
     try:
-        return bounded_rows(csv.reader(io.StringIO(text, newline=""), strict=True), lang)
+        return bounded_rows(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
         if "field larger" in str(exc):
-            raise too_big("cell", lang, row="?", n=MAX_CELL_CHARS + 1, limit=MAX_CELL_CHARS) from None
+            raise too_big("cell", row="?", n=MAX_CELL_CHARS + 1, limit=MAX_CELL_CHARS) from None
         raise
     finally:
         csv.field_size_limit(old)

@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 
 from wufei_geo import auth, permissions
 from wufei_geo.errors import BatchRefused, NotFound, WufeiError
-from wufei_geo.i18n import error_text, t
+from wufei_geo.i18n import error_text, nested_text, t
 from wufei_geo.io.bulk_import import read_table
 from wufei_geo.io.excel import text_cells_only, workbook_header
 from wufei_geo.io.tabular import ImportFileError
@@ -95,10 +95,10 @@ class ValueImport:
 
 def read_values(data: bytes, filename: str = "", lang: str = "zh") -> list[ValueRow]:
     """The filled-in rows of a values file (rows without a value are skipped)."""
-    frame = read_table(data, filename, lang)
+    frame = read_table(data, filename)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ImportFileError(t("register.import.missing_columns", lang, columns=", ".join(missing)))
+        raise ImportFileError(key="register.import.missing_columns", params={"columns": ", ".join(missing)})
     out = []
     for i, raw in enumerate(frame.to_dict("records"), start=2):
         if not str(raw.get("value", "")).strip():
@@ -129,7 +129,7 @@ def plan_values(store: Any, actor: Any, data: bytes, filename: str = "", lang: s
                 previous[key] = _previous(store, entry.id, checked.year)
             broken = plausibility(entry, checked, previous[key])
             if broken and not (r.item["insist"] and r.item["note"]):
-                r.error = "; ".join(v.message for v in broken)
+                r.error = nested_text([v.refusal() for v in broken], lang)
             r.pending = bool(broken) and not permissions.may(who, "accept_implausible_value")
         except WufeiError as exc:
             r.error = error_text(exc, lang)
@@ -158,5 +158,5 @@ def _entry(entry_id: str) -> Entry:
 
 
 def _previous(store: Any, entry_id: str, year: int) -> float | None:
-    return store.read(lambda conn: reporting._previous(conn, entry_id, year))
+    return store.read(lambda conn: reporting.previous_value(conn, entry_id, year))
 

@@ -79,7 +79,7 @@ from wufei_geo.mapview.style import (
     STATUS_COLOURS,
     UNKNOWN_COLOUR,
 )
-from wufei_geo.mapview.tiles import ASSET_DIR, BASEMAPS, CDN_ASSETS, TILES, _walk, use_local_assets
+from wufei_geo.mapview.tiles import ASSET_DIR, BASEMAPS, CDN_ASSETS, TILES, use_local_assets, walk_elements
 
 __all__ = [
     "ASSET_DIR",
@@ -111,7 +111,7 @@ __all__ = [
     "UNKNOWN_COLOUR",
     "ZONE_SIMPLIFY_DEG",
     "ZoneLabels",
-    "_walk",
+    "walk_elements",
     "build_map",
     "decode_sites",
     "label_anchor",

@@ -13,8 +13,8 @@ from wufei_geo import analysis, i18n, model
 from wufei_geo.i18n import t
 from wufei_geo.mapview.emphasis import DETAIL_ZOOM, badge_plan
 from wufei_geo.mapview.geometry import (
-    _feature_collection,
-    _geom_for_display,
+    feature_collection,
+    geom_for_display,
     label_anchor,
     mapped_sites,
     to_display_datum,
@@ -23,11 +23,11 @@ from wufei_geo.mapview.legend import Legend, legend_html
 from wufei_geo.mapview.links import service_links
 from wufei_geo.mapview.measures import CHOROPLETH_MEASURES, town_figures, town_names
 from wufei_geo.mapview.payload import (
-    _CAPACITY_FIELD,
+    CAPACITY_FIELD,
     POPUP_FIELDS,
     SITE_COORD_DECIMALS,
     SiteTexts,
-    _Strings,
+    StringTable,
     site_payloads,
 )
 from wufei_geo.mapview.places_layer import add_places
@@ -41,7 +41,7 @@ from wufei_geo.mapview.renderer import (
 )
 from wufei_geo.mapview.style import CATEGORY_GLYPHS, MARKER_BADGES, STATUS_COLOURS, UNKNOWN_COLOUR
 from wufei_geo.mapview.tiles import BASEMAP_REGISTRY, BASEMAPS, TILES, use_local_assets
-from wufei_geo.mapview.values import _isnull
+from wufei_geo.values import is_unknown
 
 CLUSTER_THRESHOLD = 2000  # more mapped sites than this → marker clustering
 MIN_ZOOM, MAX_ZOOM = 0, 19  # always in the L.map options (the cluster plugin needs maxZoom)
@@ -54,7 +54,7 @@ FOCUS_ZOOM = 14  # a site a link names is shown at least this close
 
 
 def _zone_label(row: Any, lang: str) -> str:
-    name = row.name_en if lang == "en" and not _isnull(getattr(row, "name_en", None)) else row.name_zh
+    name = row.name_en if lang == "en" and not is_unknown(getattr(row, "name_en", None)) else row.name_zh
     return str(name)
 
 
@@ -87,7 +87,7 @@ def build_map(
     lang = "en" if lang == "en" else "zh"
     m = _base_map(basemap, lang, tianditu_token.strip())
     names = town_names(zones, towns, lang)
-    strings = _Strings()
+    strings = StringTable()
     payloads, popup_tables = site_payloads(sites, lang, basemap, strings, names, texts=texts)
     zone_layer, zone_labels, choro_info = _zone_layer(sites, zones, towns, basemap, lang, choropleth)
     renderer = _site_renderer(strings, popup_tables, lang, badge_plan(mapped_sites(sites)).drawn_bits)
@@ -103,7 +103,7 @@ def build_map(
             m.add_child(ZoneLabels(zone_labels, renderer))
     links = service_links(sites, towns, zones, names, lang, basemap)
     if links:
-        SafeGeoJson(_feature_collection(links), t("map.service_links", lang), f"WufeiMap.linkOptions({rname})",
+        SafeGeoJson(feature_collection(links), t("map.service_links", lang), f"WufeiMap.linkOptions({rname})",
                     kind="links").add_to(m)
     _add_site_layers(m, payloads, renderer, lang)
     if selected_site is not None:
@@ -174,7 +174,7 @@ def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataF
     shades, choro_info = zone_shading(sites, zones, towns, lang, choropleth)
     feats, labels = [], []
     for row in zones.itertuples(index=False):
-        geom = _geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
+        geom = geom_for_display(row.geometry, basemap, simplify=ZONE_SIMPLIFY_DEG)
         if geom is None or geom.is_empty:
             continue
         props = _zone_properties(row, lang, shades, choro_info)
@@ -187,7 +187,7 @@ def _zone_layer(sites: pd.DataFrame, zones: pd.DataFrame | None, towns: pd.DataF
         feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
     # the labels are their own layer at fixed anchors (ZoneLabels); the zone itself has a hover tooltip
     zone_opts = "WufeiMap.zoneOptions({renderer})"  # style and hover tooltip (renderer asset)
-    return SafeGeoJson(_feature_collection(feats), layer_name, zone_opts, kind="zones"), labels, choro_info
+    return SafeGeoJson(feature_collection(feats), layer_name, zone_opts, kind="zones"), labels, choro_info
 
 
 def zones_approximate(zones: pd.DataFrame | None) -> bool:
@@ -225,14 +225,14 @@ def _zone_properties(row: Any, lang: str, shades: dict[str, dict] | None, choro_
     return props
 
 
-def _site_renderer(strings: _Strings, popup_tables: dict, lang: str, badge_on: int) -> SiteRenderer:
+def _site_renderer(strings: StringTable, popup_tables: dict, lang: str, badge_on: int) -> SiteRenderer:
     """The renderer asset's per-map configuration: string table, labels, colours, badges."""
     return SiteRenderer(
         {
             "S": strings.items,
             "G": popup_tables["G"],
             "low": popup_tables["low"],
-            "capField": _CAPACITY_FIELD,
+            "capField": CAPACITY_FIELD,
             "townField": POPUP_FIELDS.index("field.town"),
             "st": [[i18n.status_label(s, lang), STATUS_COLOURS[s]] for s in model.STATUSES],
             "cat": {c: i18n.category_label(c, lang) for c in model.CATEGORIES},
@@ -266,10 +266,10 @@ def _add_district(m: folium.Map, district: pd.DataFrame, basemap: str, lang: str
     for a ~900×600 px map; the browser fits it to the map's real size: its bounds are returned)."""
     d_feats = []
     for geom in district.geometry:
-        g = _geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
+        g = geom_for_display(geom, basemap, simplify=ZONE_SIMPLIFY_DEG)
         if g is not None and not g.is_empty:
             d_feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": {}})
-    SafeGeoJson(_feature_collection(d_feats), t("map.district", lang), "WufeiMap.districtOptions()",
+    SafeGeoJson(feature_collection(d_feats), t("map.district", lang), "WufeiMap.districtOptions()",
                 kind="district").add_to(m)
     minx, miny, maxx, maxy = shapely.bounds(shapely.union_all([f for f in district.geometry])).tolist()
     blon, blat = to_display_datum(np.array([minx, maxx]), np.array([miny, maxy]), basemap)

@@ -22,7 +22,7 @@ def to_display_datum(lon: np.ndarray, lat: np.ndarray, basemap: str) -> tuple[np
     return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
 
 
-def _geom_for_display(geom: Any, basemap: str, decimals: int = 5, simplify: float = 0.0) -> Any:
+def geom_for_display(geom: Any, basemap: str, decimals: int = 5, simplify: float = 0.0) -> Any:
     if geom is None or geom.is_empty:
         return geom
     if simplify:
@@ -35,7 +35,7 @@ def _geom_for_display(geom: Any, basemap: str, decimals: int = 5, simplify: floa
     return shapely.transform(geom, fn)
 
 
-def _feature_collection(features: list[dict]) -> dict:
+def feature_collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from wufei_geo.i18n import t
 from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
-from wufei_geo.mapview.values import _isnull
+from wufei_geo.values import is_unknown
 
 COORD_DECIMALS = 6
 
@@ -32,7 +32,7 @@ def service_links(
     if towns is not None and len(towns) and {"seat_lon", "seat_lat"} <= set(towns.columns):
         code_col = "town_code"  # the gazetteer's column, named when it is read (geodata.TOWN_CODE)
         for code, x, y in zip(towns[code_col], towns["seat_lon"], towns["seat_lat"], strict=False):
-            if not (_isnull(x) or _isnull(y)):
+            if not (is_unknown(x) or is_unknown(y)):
                 seats[str(code)] = (float(x), float(y))
     stations = mapped_sites(sites)
     if len(stations) == 0 or "served_towns" not in stations.columns:
@@ -42,7 +42,7 @@ def service_links(
     out = []
     for row in stations.itertuples(index=False):
         station_name = getattr(row, name_col, None)
-        if _isnull(station_name):
+        if is_unknown(station_name):
             station_name = row.name_zh
         for code in (c.strip() for c in str(row.served_towns).split(";")):
             if not code or code not in seats:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from wufei_geo import analysis
-from wufei_geo.mapview.values import _isnull
+from wufei_geo.values import is_unknown
 
 CHOROPLETH_MEASURES: tuple[str, ...] = analysis.MAP_MEASURES
 
@@ -17,10 +17,10 @@ def town_names(zones: pd.DataFrame | None, towns: pd.DataFrame | None, lang: str
     if towns is not None and len(towns):
         code_col = "town_code"  # the gazetteer's column, named when it is read (geodata.TOWN_CODE)
         for code, zh, en in zip(towns[code_col], towns["name_zh"], towns.get("name_en", towns["name_zh"]), strict=False):
-            names[str(code)] = str(en if lang == "en" and not _isnull(en) else zh)
+            names[str(code)] = str(en if lang == "en" and not is_unknown(en) else zh)
     if zones is not None and len(zones):
         for code, name, zh in zip(zones["town_code"], zones.get(col, zones["name_zh"]), zones["name_zh"], strict=False):
-            names[str(code)] = str(zh if _isnull(name) else name)
+            names[str(code)] = str(zh if is_unknown(name) else name)
     return names
 
 

@@ -13,7 +13,7 @@ from wufei_geo import i18n, model
 from wufei_geo.data_texts import localise
 from wufei_geo.mapview.geometry import mapped_sites, to_display_datum
 from wufei_geo.mapview.style import MARKER_BADGES, MARKER_MAX_PX, MARKER_MIN_PX
-from wufei_geo.mapview.values import _fmt_num, _isnull
+from wufei_geo.values import is_unknown, number_text
 
 # Popup rows, in order: (message key of the label, how to get the text from a row).
 POPUP_FIELDS: tuple[str, ...] = (
@@ -77,7 +77,7 @@ _REF_UNKNOWN, _REF_NOT_APPLICABLE, _REF_SAME_AS_CAPACITY = 0, -1, -2
 _ID_RE = re.compile(r"^(.*?)([1-9][0-9]{0,14}|0)$")
 
 
-class _Strings:
+class StringTable:
     """A string table: each distinct text stored once; ``ref`` is its index + 1 (0 = unknown)."""
 
     def __init__(self) -> None:
@@ -87,7 +87,7 @@ class _Strings:
     def ref(self, value: object) -> int:
         if value is _NOT_APPLICABLE:
             return _REF_NOT_APPLICABLE
-        if _isnull(value):
+        if is_unknown(value):
             return _REF_UNKNOWN
         text = str(value)
         idx = self._index.get(text)
@@ -109,10 +109,10 @@ class _Strings:
 
 
 def _capacity_text(value: object, unit: object, lang: str) -> str | None:
-    if _isnull(value):
+    if is_unknown(value):
         return None
     try:
-        number = _fmt_num(value)
+        number = number_text(value, "compact")
     except (TypeError, ValueError):
         number = str(value)
     label = i18n.unit_label(unit, lang)
@@ -125,7 +125,7 @@ _NOT_APPLICABLE = object()  # a popup row that does not apply to this category (
 def _col(frame: pd.DataFrame, name: str) -> list[object]:
     if name not in frame.columns:
         return [None] * len(frame)
-    return [None if _isnull(v) else v for v in frame[name].tolist()]
+    return [None if is_unknown(v) else v for v in frame[name].tolist()]
 
 
 def _precision_col(frame: pd.DataFrame) -> list[object]:
@@ -186,7 +186,7 @@ def _popup_columns(frame: pd.DataFrame, lang: str, names: dict[str, str]) -> lis
     ]
 
 
-_CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
+CAPACITY_FIELD = POPUP_FIELDS.index("field.capacity")
 _CAPACITY_NORM_FIELD = POPUP_FIELDS.index("field.capacity_norm")
 
 
@@ -255,12 +255,12 @@ def site_texts(sites: pd.DataFrame, lang: str, names: dict[str, str]) -> SiteTex
         None if n is None else (str(n)[len(t):] if e else str(n))  # type: ignore[arg-type]
         for n, t, e in zip(display_names, town_col, elide, strict=False)
     ]
-    strings = _Strings()
+    strings = StringTable()
     n = len(located)
     refs = np.zeros((len(POPUP_FIELDS), n), dtype=np.int32)
     for j, col in enumerate(columns):
         refs[j] = strings.refs(col)
-    norm, cap = refs[_CAPACITY_NORM_FIELD], refs[_CAPACITY_FIELD]
+    norm, cap = refs[_CAPACITY_NORM_FIELD], refs[CAPACITY_FIELD]
     refs[_CAPACITY_NORM_FIELD] = np.where((norm == cap) & (norm > 0), _REF_SAME_AS_CAPACITY, norm)
     return SiteTexts(
         lang=lang,
@@ -290,7 +290,7 @@ def site_payloads(
     sites: pd.DataFrame,
     lang: str,
     basemap: str,
-    strings: _Strings,
+    strings: StringTable,
     names: dict[str, str],
     texts: SiteTexts | None = None,
 ) -> tuple[dict[str, dict], dict[str, object]]:
@@ -349,7 +349,7 @@ def _texts_of(located: pd.DataFrame, lang: str, names: dict[str, str],
     return site_texts(located, lang, names), np.arange(len(located))
 
 
-def _renumbered_refs(texts: SiteTexts, rows: np.ndarray, strings: _Strings) -> np.ndarray:
+def _renumbered_refs(texts: SiteTexts, rows: np.ndarray, strings: StringTable) -> np.ndarray:
     """This subset's refs, renumbered into ``strings`` (only the texts it uses travel)."""
     refs = texts.refs[:, rows]
     used = np.unique(refs[refs > 0])
@@ -425,8 +425,8 @@ def decode_sites(payload: dict, config: dict) -> list[dict]:
                 col = payload["f"].get(str(j))
                 ref = col[i] if col is not None else _REF_UNKNOWN
             if ref == _REF_SAME_AS_CAPACITY:
-                ref = payload["f"][str(_CAPACITY_FIELD)][i] if str(_CAPACITY_FIELD) in payload["f"] else (
-                    g[config["low"][str(_CAPACITY_FIELD)]]
+                ref = payload["f"][str(CAPACITY_FIELD)][i] if str(CAPACITY_FIELD) in payload["f"] else (
+                    g[config["low"][str(CAPACITY_FIELD)]]
                 )
             if ref == _REF_NOT_APPLICABLE:
                 continue

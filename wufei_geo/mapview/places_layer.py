@@ -19,7 +19,7 @@ from branca.element import MacroElement, Template
 from wufei_geo import auth
 from wufei_geo.i18n import precision_label, t
 from wufei_geo.mapview.escape import safe_json
-from wufei_geo.mapview.geometry import _geom_for_display, to_display_datum
+from wufei_geo.mapview.geometry import geom_for_display, to_display_datum
 from wufei_geo.places.located import area_geometry
 from wufei_geo.places.vocab import PLACE_STATUS, PLACE_STATUSES, PLACE_TYPE, glyph, status_label, type_label
 
@@ -118,7 +118,7 @@ def place_features(places: pd.DataFrame, lang: str, basemap: str = "none") -> li
             dx, dy = to_display_datum(np.array([x]), np.array([y]), basemap)
             item["lat"], item["lon"] = round(float(dy[0]), 6), round(float(dx[0]), 6)
         if area is not None:
-            item["area"] = shapely.geometry.mapping(_geom_for_display(area, basemap, decimals=6))
+            item["area"] = shapely.geometry.mapping(geom_for_display(area, basemap, decimals=6))
         out.append(item)
     return out
 

@@ -57,6 +57,9 @@ class SiteRenderer(JSCSSMixin, MacroElement):
         .wf-unk{color:#999;font-style:italic}
         .wf-zone-label{background:rgba(255,255,255,.7);border:none;box-shadow:none;font-size:11px;padding:0 3px;text-align:center}
         .wf-zone-label:before{display:none}
+        .wf-zone-label.wf-compact{font-size:10px;line-height:1.2}
+        .wf-zone-label.wf-compact br{display:none}
+        .wf-zone-label.wf-compact small:before{content:" "}
         .wf-same{margin-top:4px;border-top:1px solid #ddd;padding-top:3px;font-size:12px}
         .wf-same ul{margin:2px 0 0 14px;padding:0}
         .wf-stack{font-size:12px;line-height:1.35}

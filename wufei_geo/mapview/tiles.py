@@ -77,10 +77,10 @@ TILES: dict[str, dict[str, Any]] = {
 }
 
 
-def _walk(element: Any) -> Iterable[Any]:
+def walk_elements(element: Any) -> Iterable[Any]:
     yield element
     for child in getattr(element, "_children", {}).values():
-        yield from _walk(child)
+        yield from walk_elements(child)
 
 
 def use_local_assets(m: folium.Map, asset_base: str) -> folium.Map:
@@ -94,7 +94,7 @@ def use_local_assets(m: folium.Map, asset_base: str) -> folium.Map:
     :data:`ASSET_DIR`) gets those files as ``<script src>`` links and stops inlining them.
     """
     base = asset_base.rstrip("/")
-    for element in _walk(m):
+    for element in walk_elements(m):
         package_js = getattr(element, "package_js", None)
         if package_js:
             element.default_js = [(name, f"{base}/{path}") for name, path in package_js]

@@ -1,16 +1,10 @@
 """How the map writes a number for a label; whether a value is unknown and the plain written
-form are the core's one rule each (wufei_geo/values.py), named here as the map's modules import them."""
+form are the core's one rule each (wufei_geo/values.py: ``is_unknown``, ``number_text``)."""
 from __future__ import annotations
 
 import math
 
-from wufei_geo.values import is_unknown, number_text
-
-_isnull = is_unknown
-
-
-def _fmt_num(value: object) -> str:
-    return number_text(value, "compact")
+from wufei_geo.values import number_text
 
 
 def display_number(value: float) -> str:
@@ -18,8 +12,8 @@ def display_number(value: float) -> str:
     1.50943 → 1.5, 33.96 → 34), whole numbers from 100 on (1,234).  For labels, not for data."""
     v = float(value)
     if v == 0 or not math.isfinite(v):
-        return _fmt_num(v) if math.isfinite(v) else str(v)
+        return number_text(v, "compact") if math.isfinite(v) else str(v)
     if abs(v) >= 100:
-        return _fmt_num(round(v))
+        return number_text(round(v), "compact")
     digits = 1 - int(math.floor(math.log10(abs(v))))
-    return _fmt_num(round(v, digits))
+    return number_text(round(v, digits), "compact")

@@ -62,8 +62,10 @@ def require_place(who: Any, action: str, place: Mapping[str, Any] | None = None)
 
 
 # --------------------------------------------------------------------------- field rules
-def refuse(rule: str, field: str, message: str, **params: Any) -> ValidationError:
-    return ValidationError(message, rule, field=field, **params)
+def refuse(rule: str, field: str, *, key: str | None = None, **params: Any) -> ValidationError:
+    """A field rule's refusal (raise the result): its rule key, the field and parameters only; the
+    catalogue's ``place_rule.<rule>`` (or ``key``, for a rule worded two ways) words it."""
+    return ValidationError(rule=rule, key=key or f"place_rule.{rule}", field=field, **params)
 
 
 def _text(field: str, value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
@@ -78,15 +80,14 @@ def _text(field: str, value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
         return None
     check_text(field, value, controls=True)
     if len(value) > limit:
-        raise refuse("text_too_long", field, f"{field}: at most {limit} characters / {field} 过长（最多 {limit} 字）")
+        raise refuse("text_too_long", field, limit=limit)
     return value
 
 
 def check_place_id(value: Any) -> str:
     pid = value.strip() if isinstance(value, str) else ""
     if not re.fullmatch(IDENTIFIER_PATTERN, pid):
-        raise refuse("place_id", "place_id", f"place id {value!r} must be 1–64 ASCII letters, digits, '.', '_' or '-' "
-                     "(e.g. PL-EDU-1) / 场所编号格式不符")
+        raise refuse("place_id", "place_id", value=value)
     return pid
 
 
@@ -95,8 +96,7 @@ def parse_date(field: str, value: Any, today: dt.date) -> str | None:
     try:
         return site_rules.parse_date(value, today)
     except ValidationError as exc:
-        raise refuse("date_format", field, f"{field}: {value!r} is not a date up to today (YYYY-MM-DD) "
-                     f"/ {field} 日期无效") from exc
+        raise refuse("date_format", field, value=value) from exc
 
 
 def parse_area(value: Any) -> str | None:
@@ -118,15 +118,14 @@ def parse_area(value: Any) -> str | None:
             value = value.get("geometry")
         geom = shape(value)
     except Exception as exc:  # noqa: BLE001 — json, shapely and attribute errors alike
-        raise refuse("area_format", "area", f"the area is not a GeoJSON polygon ({exc}) / 范围不是 GeoJSON 面") from None
+        raise refuse("area_format", "area", key="place_rule.area_not_geojson", error=str(exc)) from None
     coords = shapely.get_coordinates(geom)
     if (geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid
             or not len(coords) or not (abs(coords[:, 0]) <= 180).all() or not (abs(coords[:, 1]) <= 90).all()):
-        raise refuse("area_format", "area", "the area must be a valid WGS-84 polygon / 范围须为有效的 WGS-84 面")
+        raise refuse("area_format", "area")
     point = geom.representative_point()
     if not bool(geodata.in_district([point.x], [point.y])[0]):
-        raise refuse("outside_district", "area", "the area lies outside Qingpu District (WGS-84 lon/lat expected) "
-                     "/ 范围不在青浦区内")
+        raise refuse("outside_district", "area")
     geom = shapely.set_precision(geom, 1e-7)
     return json.dumps(mapping(geom), ensure_ascii=False)
 
@@ -142,10 +141,8 @@ def note_required(old_status: Any, new_status: Any) -> bool:
 
 def check_note(old_status: Any, new_status: Any, note: str | None) -> None:
     if note_required(old_status, new_status) and not (note and note.strip()):
-        raise ValidationError(
-            f"a note is required when a place moves {old_status} → {new_status} / 此状态变更须填写说明",
-            "note_required", key="error.note_required_backwards", field="note",
-            old_status=old_status, new_status=new_status)
+        raise ValidationError(None, "note_required", key="error.note_required_backwards", field="note",
+                              old_status=old_status, new_status=new_status)
 
 
 def parse_fields(changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
@@ -155,18 +152,18 @@ def parse_fields(changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
 
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
-        raise refuse("unknown_field", unknown[0], f"unknown fields: {', '.join(unknown)} / 未知字段")
+        raise refuse("unknown_field", unknown[0], fields=", ".join(unknown))
     out: dict[str, Any] = {}
     for key, value in changes.items():
         if key in ("name_zh", "name_en"):
             out[key] = _text(key, value, MAX_NAME_CHARS)
         elif key == "place_type":
             if value not in PLACE_TYPE:
-                raise refuse("place_type", key, f"unknown place type {value!r} / 未知场所类型")
+                raise refuse("place_type", key, value=value)
             out[key] = value
         elif key == "status":
             if value not in PLACE_STATUS:
-                raise refuse("place_status", key, f"unknown place status {value!r} / 未知场所状态")
+                raise refuse("place_status", key, value=value)
             out[key] = value
         elif key == "town_code":
             out[key] = None if value in (None, "") else auth.town_code_from(value)
@@ -175,14 +172,14 @@ def parse_fields(changes: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
                 out.update(lon=None, lat=None)
             else:
                 if not isinstance(value, (tuple, list)) or len(value) != 3 or value[2] not in DATUMS:
-                    raise refuse("location_format", "location", "location must be (lon, lat, datum) / 坐标格式错误")
+                    raise refuse("location_format", "location")
                 loc = site_rules.parse_location(tuple(value))
                 out.update(lon=loc["lon"], lat=loc["lat"])
         elif key == "area":
             out[key] = parse_area(value)
         elif key == "precision":
             if value not in PRECISIONS:
-                raise refuse("precision", key, f"unknown precision {value!r} / 未知精度")
+                raise refuse("precision", key, value=value)
             out[key] = value
         elif key == "status_as_of":
             out[key] = parse_date(key, value, today)
@@ -195,17 +192,16 @@ def check_whole(place: Mapping[str, Any]) -> None:
     """Rules over the whole place after a change: a name and a type; a point or area only with a
     precision that says so, exact/address only with one (never an invented point)."""
     if not place.get("name_zh"):
-        raise refuse("required", "name_zh", "name_zh is required / 须填写中文名称")
+        raise refuse("required", "name_zh")
     if place.get("place_type") not in PLACE_TYPE:
-        raise refuse("place_type", "place_type", "a place type is required / 须选择场所类型")
+        raise refuse("place_type", "place_type", key="place_rule.place_type_required")
     if place.get("status") not in PLACE_STATUS:
-        raise refuse("place_status", "status", "a status is required / 须选择状态")
+        raise refuse("place_status", "status", key="place_rule.place_status_required")
     located = place.get("lon") is not None or place.get("area") is not None
     if place.get("precision") in ("exact", "address") and not located:
-        raise refuse("precision_without_location", "precision",
-                     "precision exact/address needs a point or an area / 精确位置须有坐标或范围")
+        raise refuse("precision_without_location", "precision")
     if place.get("precision") == "town" and not place.get("town_code"):
-        raise refuse("precision_without_town", "precision", "town precision needs a town / 街镇精度须有街镇")
+        raise refuse("precision_without_town", "precision")
 
 
 def is_counted(status: Any) -> bool:

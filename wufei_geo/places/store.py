@@ -247,7 +247,7 @@ class PlaceBook:
     @staticmethod
     def _check_version(place: Mapping[str, Any], expected: Any) -> None:
         if isinstance(expected, bool) or not isinstance(expected, int):
-            raise ValidationError("expected_version must be the integer version the edit started from")
+            raise ValidationError(key="error.bad_version", params={"started": "edit"})
         if place["version"] != expected:
             from wufei_geo.errors import StaleVersion
 

@@ -33,7 +33,7 @@ def _entry(entry_id: Any) -> Entry:
         raise NotFound(key="error.no_entry", params={"entry": entry_id}) from None
 
 
-def _previous(conn: Connection, entry_id: str, year: int) -> float | None:
+def previous_value(conn: Connection, entry_id: str, year: int) -> float | None:
     """The accepted value of the latest year before ``year`` (or of ``year`` itself, latest entered)."""
     v = db.indicator_values
     row = conn.execute(
@@ -51,11 +51,11 @@ def _write_value(conn: Connection, store: Store, who: Any, now: dt.datetime, ite
     note = check_note(note.strip()) if isinstance(note, str) and note.strip() else None
     require_may_report(who, entry)
     checked = check_value(entry, item.get("year"), item.get("value"), item.get("source"), store.today().year)
-    violations = plausibility(entry, checked, _previous(conn, entry.id, checked.year))
+    violations = plausibility(entry, checked, previous_value(conn, entry.id, checked.year))
     status = "accepted"
     if violations:
         if not item.get("insist") or not note:
-            raise ImplausibleEdit("; ".join(v.message for v in violations), violations)
+            raise ImplausibleEdit(violations=violations, key="error.implausible_value")
         status = "accepted" if permissions.may(who, "accept_implausible_value") else "pending"
     row = {"entry_id": entry.id, "year": checked.year, "value": checked.value, "text": checked.text,
            "source": checked.source, "note": note, "status": status, "entered_by": who.name,

@@ -41,7 +41,7 @@ class CheckedValue:
 
 
 def _refuse(rule: str, **params: Any) -> ValidationError:
-    return ValidationError(RULES[rule], rule, key=f"error.{rule}", **params)
+    return ValidationError(None, rule, key=f"error.{rule}", **params)
 
 
 def check_value(entry: Entry, year: Any, value: Any, source: Any, this_year: int) -> CheckedValue:
@@ -88,7 +88,5 @@ def plausibility(entry: Entry, checked: CheckedValue, previous: float | None) ->
         return []
     factor = max(new / before, before / new)
     if factor > JUMP_FACTOR:
-        return [Violation("value_jump",
-                          f"{new:g} is {factor:.0f}× the previous {before:g} / {new:g} 为此前 {before:g} 的 {factor:.0f} 倍",
-                          {"value": new, "previous": before, "factor": round(factor, 1)})]
+        return [Violation("value_jump", {"value": new, "previous": before, "factor": round(factor, 1)})]
     return []

@@ -18,7 +18,7 @@ from wufei_geo.departments import department_label
 from wufei_geo.i18n import t  # noqa: E402
 from wufei_geo.register.assess import Assessment, summary  # noqa: E402
 from wufei_geo.register.texts import latest_text, summary_lines, target_text  # noqa: E402
-from wufei_geo.reports.briefing_pdf import A4_INCHES, BriefingFontError, cjk_font  # noqa: E402
+from wufei_geo.reports.briefing_pdf import A4_INCHES, cjk_font, no_font  # noqa: E402
 
 LINES_PER_PAGE = 62
 _SIZES = {"title": 13, "h1": 10, "h2": 8.5, "body": 7}
@@ -63,7 +63,7 @@ def assessment_pdf(rows: Sequence[Assessment], as_of: dt.date, lang: str = "zh",
     """The assessment's PDF bytes (A4 pages).  Raises BriefingFontError without a CJK font."""
     font = cjk_font()
     if font is None:
-        raise BriefingFontError()
+        raise no_font()
     lines = _lines(rows, lang, as_of, generated or as_of)
     buf = io.BytesIO()
     style = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"], "pdf.fonttype": 42}

@@ -57,6 +57,7 @@ from wufei_geo.analysis import (  # noqa: E402
 )
 from wufei_geo.config import GenerationParameters  # noqa: E402
 from wufei_geo.crs import WGS84_CRS  # noqa: E402
+from wufei_geo.errors import WufeiError  # noqa: E402
 from wufei_geo.i18n import status_label, t  # noqa: E402
 from wufei_geo.model import DEFAULT_BRIEFING_MEASURE  # noqa: E402
 from wufei_geo.palette import STATUS_COLOURS  # noqa: E402  (one palette for map and charts)
@@ -85,17 +86,12 @@ CJK_FONTS = (
 FONT_PACKAGE = "fonts-wqy-microhei"
 
 
-class BriefingFontError(RuntimeError):
-    """No font on this machine can draw Chinese: the briefing would show boxes."""
+class BriefingFontError(WufeiError, RuntimeError):
+    """No font on this machine can draw Chinese: the briefing would show boxes (``briefing.no_font``)."""
 
-    key = "briefing.no_font"
 
-    def __init__(self) -> None:
-        super().__init__(
-            f"No Chinese (CJK) font found: install {FONT_PACKAGE} (Debian/Ubuntu: apt-get install "
-            f"{FONT_PACKAGE}) or Noto Sans CJK SC, then try again. / 未找到中文字体：请安装 {FONT_PACKAGE}。"
-        )
-        self.params = {"package": FONT_PACKAGE}
+def no_font() -> BriefingFontError:
+    return BriefingFontError(key="briefing.no_font", params={"package": FONT_PACKAGE})
 
 
 def cjk_font() -> str | None:
@@ -404,7 +400,7 @@ def briefing_figure(
         raise ValueError(f"unknown measure {measure!r}; one of {', '.join(TOWN_MEASURES)}")
     font = cjk_font()
     if font is None:
-        raise BriefingFontError()
+        raise no_font()
     generated = generated or dt.date.today()
     if figures is None:
         figures = report_figures(sites, scorecards, params or GenerationParameters())
@@ -462,5 +458,5 @@ def briefing_pdf(
             plt.close(fig)
     missing = [str(w.message) for w in caught if "missing from" in str(w.message).lower()]
     if missing:  # a glyph the font lacks would print as a box: refuse rather than hand out boxes
-        raise BriefingFontError()
+        raise no_font()
     return buf.getvalue()

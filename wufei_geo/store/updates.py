@@ -95,7 +95,7 @@ def _violations(conn: Connection, site: Mapping[str, Any], changed: Mapping[str,
         + _reference_violations(conn, site, changed, own_town is not None)
     if violations:
         if not insist:
-            raise ImplausibleEdit(site_rules.implausible_message(violations), violations)
+            raise ImplausibleEdit(violations=violations, key="error.implausible")
         if not note:
             raise ValidationError(rule="note_required_to_insist", key="rule.note_required_to_insist", field="note",
                 rules=[v.rule for v in violations])

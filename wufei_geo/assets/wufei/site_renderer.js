@@ -672,27 +672,36 @@
     // reads first (sizes, anchors), then the placements in plain numbers, then writes only where a
     // label's size or place changed: relayout runs after every drawing of the sites
     function relayout() {
-      var sites = drawnSites(R, map), placed = [], todo = [];
+      var sites = drawnSites(R, map), fixed = fixedBoxes(map), placed = fixed.slice(), todo = [];
       G.eachLayer(function (t) {
         var el = t.getElement();
         if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
         if (t._map && el) todo.push({t: t, el: el});
       });
       todo.forEach(function (d) {
-        d.w = d.el.offsetWidth; d.h = d.el.offsetHeight; d.a = map.latLngToContainerPoint(d.t.getLatLng());
-        d.free = covered(labelBox(d.a, d.w, d.h, 0, 0), sites, []) === 0;
+        d.s = labelSizes(d.el); d.w = d.s.w; d.h = d.s.h; d.a = map.latLngToContainerPoint(d.t.getLatLng());
+        d.free = covered(labelBox(d.a, d.w, d.h, 0, 0), sites, fixed) === 0;
       });
-      // labels already clear of the sites keep their anchors first; the others find room around them
+      // labels already clear of the sites keep their anchors first; the others find room around
+      // them — first a clear spot in their own town (a label that moved out first would take
+      // another town's room from its own label), then one for the label set compact (one line,
+      // smaller: the English names, two lines when shaded, are too large for the north-east towns
+      // at the opening zoom), then, for those whose town has no room even so, anywhere in the district
       todo.sort(function (a, b) { return (b.free ? 1 : 0) - (a.free ? 1 : 0); });
-      todo.forEach(function (d) {
-        d.at = clearSpot(map, d, sites, placed, R.zones || {});
-        placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
+      [[true, false], [true, true], [false, false]].forEach(function (pass) {
+        todo.forEach(function (d) {
+          if (d.at) return;
+          d.compact = pass[1]; d.w = pass[1] ? d.s.cw : d.s.w; d.h = pass[1] ? d.s.ch : d.s.h;
+          d.at = clearSpot(map, d, sites, placed, R.zones || {}, pass[0]);
+          if (d.at) placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
+        });
       });
       var lines = [];
       todo.forEach(function (d) {
         var tip = leaderTip(d.a, labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
         if (tip) lines.push(tip);
         var t = d.t, was = t.options.offset || L.point(0, 0), size = d.w + 'x' + d.h;
+        if (L.DomUtil.hasClass(d.el, 'wf-compact') !== d.compact) (d.compact ? L.DomUtil.addClass : L.DomUtil.removeClass)(d.el, 'wf-compact');
         if (was.x === d.at[0] && was.y === d.at[1] && t._wfSize === size) return;
         t.options.offset = L.point(d.at[0], d.at[1]); t._wfSize = size;
         t.update();
@@ -714,6 +723,7 @@
     // after every drawing of the sites; a view change redraws them, so it lays out the labels
     // itself only while the map has no site canvas (nothing drawn yet, or no sites at all)
     map.on('wf:sitesdrawn', relayout);
+    map.on('overlayadd overlayremove', relayout);  // the places layer's markers shown or hidden
     map.on('zoomend viewreset resize moveend', function () { if (!(R._canvas && R._canvas._map)) relayout(); });
     if (document.readyState !== 'complete') window.addEventListener('load', relayout);
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(relayout);
@@ -725,6 +735,18 @@
     });
     [500, 1500, 3000].forEach(function (ms) { setTimeout(relayout, ms); });
     return G;
+  }
+
+  // A label's box as it is (w, h) and set compact (cw, ch: the class wf-compact), measured again
+  // only when its text or its size as shown changed (a stylesheet or font arriving late)
+  function labelSizes(el) {
+    var s = el._wfSizes, compact = L.DomUtil.hasClass(el, 'wf-compact'), w = el.offsetWidth, h = el.offsetHeight;
+    if (s && s.html === el.innerHTML && (compact ? s.cw === w && s.ch === h : s.w === w && s.h === h)) return s;
+    s = {html: el.innerHTML};
+    L.DomUtil.removeClass(el, 'wf-compact'); s.w = el.offsetWidth; s.h = el.offsetHeight;
+    L.DomUtil.addClass(el, 'wf-compact'); s.cw = el.offsetWidth; s.ch = el.offsetHeight;
+    if (!compact) L.DomUtil.removeClass(el, 'wf-compact');
+    return (el._wfSizes = s);
   }
 
   function labelHtml(R, z) {
@@ -741,6 +763,20 @@
         out.push({x: p.x, y: p.y, r: d.r + 3});  // + the precision outline and badges' reach
       });
     });
+    return out;
+  }
+
+  // What a town label must not cover besides the drawn sites, as boxes in container pixels: the
+  // map's DOM markers (the places layer's) and what floats over the map (the legends, the zoom
+  // and scale controls) — a label under them cannot be read.
+  function fixedBoxes(map) {
+    var out = [], c = map.getContainer().getBoundingClientRect();
+    var add = function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width && r.height) out.push({x0: r.left - c.left, y0: r.top - c.top, x1: r.right - c.left, y1: r.bottom - c.top});
+    };
+    map.eachLayer(function (l) { if (l instanceof L.Marker && l._icon) add(l._icon); });
+    Array.prototype.forEach.call(document.querySelectorAll('.leaflet-control, .wf-legend'), add);
     return out;
   }
 
@@ -780,6 +816,7 @@
   }
   // whether latlng lies in a zone's polygon (even-odd over every ring: holes and parts included)
   function inZone(zone, latlng) {
+    if (zone.getBounds && !zone.getBounds().contains(latlng)) return false;  // the rings' walk costs
     var inside = false;
     (function walk(a) {
       if (!a.length) return;
@@ -804,7 +841,10 @@
     if (inZone(zones[code], latlng)) return 0;
     return inOtherZone(zones, code, latlng) ? 1 : -1;
   }
-  function clearSpot(map, d, sites, boxes, zones) {
+  // The spot for label d: [dx, dy] from its anchor.  ``ownTown``: the nearest spot in its own
+  // town that nothing covers, or null where there is none.  Otherwise the spot covered least,
+  // its own town before the rest of the district.
+  function clearSpot(map, d, sites, boxes, zones, ownTown) {
     var a = d.a, w = d.w, h = d.h, code = d.t.options.wfCode;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
     var rx = w + LABEL_FAR, ry = h + LABEL_FAR;
@@ -813,6 +853,15 @@
     var least = 2 * covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
     if (!least) return best;
     var tries = labelMoves(w, h);
+    if (ownTown) {
+      for (var j = 0; j < tries.length; j++) {
+        var mx = tries[j][0], my = tries[j][1];
+        if (covered(labelBox(a, w, h, mx, my), sites, boxes, 1)) continue;
+        var at = map.containerPointToLatLng(L.point(a.x + mx, a.y + my));
+        if (zones[code] ? inZone(zones[code], at) : spotTier(zones, code, at) === 0) return [mx, my];
+      }
+      return null;
+    }
     for (var k = 0; k < tries.length && least; k++) {
       var dx = tries[k][0], dy = tries[k][1];
       var n = covered(labelBox(a, w, h, dx, dy), sites, boxes, Math.ceil(least / 2));
@@ -825,16 +874,27 @@
   }
 
   // the moves tried for a w × h label, nearest first: small shifts in eight directions (a label
-  // touching another) and moves that take the label off its anchor (sites drawn on it)
+  // touching another) and moves that take the label off its anchor (sites drawn on it), and every
+  // point of a LABEL_GRID px grid within LABEL_FAR (where the towns are crowded — the English
+  // names, two lines when shaded — the eight directions alone miss the gaps between them)
+  var LABEL_GRID = 8, gridMoves = null, movesOf = {};
   function labelMoves(w, h) {
-    var out = [];
+    var key = w + 'x' + h, out = movesOf[key];
+    if (out) return out;  // a label keeps its size: its moves are sorted once
+    out = [];
     for (var step = LABEL_STEP; step <= LABEL_FAR; step += step < LABEL_REACH ? LABEL_STEP : 2 * LABEL_STEP) {
       LABEL_DIRS.forEach(function (d) {
         out.push([d[0] * step, d[1] * step]);
         out.push([d[0] * (w / 2 + step), d[1] * (h / 2 + step)]);
       });
     }
-    return out.sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; });
+    if (!gridMoves) {
+      gridMoves = [];
+      for (var gx = -LABEL_FAR; gx <= LABEL_FAR; gx += LABEL_GRID)
+        for (var gy = -LABEL_FAR; gy <= LABEL_FAR; gy += LABEL_GRID)
+          if ((gx || gy) && gx * gx + gy * gy <= LABEL_FAR * LABEL_FAR) gridMoves.push([gx, gy]);
+    }
+    return (movesOf[key] = out.concat(gridMoves).sort(function (p, q) { return p[0] * p[0] + p[1] * p[1] - q[0] * q[0] - q[1] * q[1]; }));
   }
 
   // The opening view: the largest zoom (in steps of the map's zoom snap) at which the district's
