@@ -58,6 +58,11 @@ def test_the_unlocated_sites_panel_writes_an_unknown_capacity_as_unknown(tmp_pat
     them planned projects whose capacity the plan does not give) had blank capacity cells."""
     app_store(tmp_path, monkeypatch).close()
     at = open_page(PAGES["map"], lang)
+    # the panel and the sites' table are folded until opened (their grids are built then)
+    at.session_state["map_unlocated_open"] = True
+    at.session_state["map_table_open"] = True
+    at.run()
+    assert not at.exception, at.exception
     capacity = {"zh": "设计能力", "en": "Capacity"}[lang]
     panel = at.dataframe[0]  # right under the map
     assert list(panel.value.columns) == {"zh": ["名称", "类别", "状态", capacity],
