@@ -187,8 +187,8 @@ def _loaded_catalog(url: str, data_version: str) -> Catalog:
 
 def show_catalog_warnings(catalog: Catalog) -> None:
     """Say what the catalog could not use as stored (issue 15: pages degrade, never fail)."""
-    for text in getattr(catalog, "warnings", ()):
-        st.warning(tr("catalog.degraded", detail=md_literal(text)))
+    for item in getattr(catalog, "warnings", ()):
+        st.warning(tr("catalog.degraded", detail=md_literal(i18n.item_text(item, lang()))))
 
 
 def get_catalog() -> Catalog:

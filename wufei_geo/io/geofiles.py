@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, refusal, zones_from_frame
+from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, finding, refusal, zones_from_frame
 from wufei_geo.crs import WGS84_CRS
 from wufei_geo.io.formats import boundary_format
 from wufei_geo.io.layers import DATUM_NOTE, FIELD_DESCRIPTIONS, GPKG_LAYER, LAYER_DESCRIPTIONS, fields_table
@@ -74,7 +74,7 @@ def _count_vertices(coords: object) -> int:
     return total
 
 
-def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, object]:
+def _geojson_checks(raw: object, problems: list) -> tuple[dict | None, object]:
     """(the GeoJSON with its ``crs`` member removed, the CRS it declares or None) — or problems."""
     if not isinstance(raw, dict) or raw.get("type") not in ("FeatureCollection", "Feature"):
         problems.append("not a GeoJSON FeatureCollection")
@@ -85,8 +85,7 @@ def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, obje
         name = crs_member.get("properties", {}).get("name") if isinstance(crs_member, dict) else None
         if not (isinstance(crs_member, dict) and crs_member.get("type") == "name" and isinstance(name, str)
                 and _SAFE_CRS_NAME.match(name.strip())):
-            problems.append("the GeoJSON's \"crs\" member must name an EPSG/OGC CRS (e.g. urn:ogc:def:crs:EPSG::4547); "
-                            "links, URLs and file paths are not followed / 坐标系只能以 EPSG 名称声明，不跟随链接")
+            problems.append(finding("crs_not_a_name"))
             return None, None
         from pyproj import CRS
 
@@ -111,15 +110,14 @@ def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, obje
     return clean, declared
 
 
-def _vertex_problems(counts: list[int], problems: list[str]) -> None:
+def _vertex_problems(counts: list[int], problems: list) -> None:
     total = sum(counts)
     worst = max(counts, default=0)
     if worst > MAX_VERTICES_PER_TOWN:
         i = counts.index(worst)
-        problems.append(f"feature {i + 1} has {worst:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per feature "
-                        "(simplify the outline) / 顶点过多")
+        problems.append(finding("feature_vertices", n=i + 1, vertices=worst, most=MAX_VERTICES_PER_TOWN))
     if total > MAX_VERTICES_TOTAL:
-        problems.append(f"the file has {total:,} vertices; at most {MAX_VERTICES_TOTAL:,} in all / 顶点过多")
+        problems.append(finding("file_vertices", vertices=total, most=MAX_VERTICES_TOTAL))
 
 
 
@@ -128,7 +126,7 @@ def _safe_member(name: str) -> bool:
     return not (name.startswith(("/", "\\")) or ".." in parts or ":" in name or _REFERENCE.search(name))
 
 
-def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | None:
+def _extract_shapefile(path: Path, into: Path, problems: list) -> Path | None:
     """The zip's one Shapefile extracted to ``into`` (bounded, streaming) (its .prj, if any, beside it)."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -138,8 +136,7 @@ def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | No
                 return None
             declared_size = sum(i.file_size for i in infos)
             if declared_size > MAX_UNCOMPRESSED_BYTES:
-                problems.append(f"the zip unpacks to {declared_size / 2**20:.0f} MB; the limit is "
-                                f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB; nothing was unpacked / 解压后过大")
+                problems.append(finding("zip_too_large", mb=declared_size / 2**20, limit=MAX_UNCOMPRESSED_BYTES / 2**20))
                 return None
             bad = [i.filename for i in infos if not _safe_member(i.filename)]
             if bad:
@@ -162,7 +159,7 @@ def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | No
                     while chunk := src.read(min(1 << 20, budget + 1)):
                         budget -= len(chunk)
                         if budget < 0:  # the headers lied about the size
-                            problems.append(f"the zip unpacks to more than {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB / 解压后过大")
+                            problems.append(finding("zip_larger", limit=MAX_UNCOMPRESSED_BYTES / 2**20))
                             return None
                         dst.write(chunk)
                 if ext == "shp":
@@ -182,7 +179,7 @@ def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | No
         return None
 
 
-def _gpkg_checks(path: Path, problems: list[str]) -> None:
+def _gpkg_checks(path: Path, problems: list) -> None:
     """A GeoPackage is a SQLite file; refuse virtual tables other than the R-tree spatial index
     (GDAL's VirtualOGR module, for one, reads other files)."""
     with path.open("rb") as fh:
@@ -204,7 +201,7 @@ def _gpkg_checks(path: Path, problems: list[str]) -> None:
         problems.append(f"the GeoPackage holds virtual tables ({', '.join(virtual[:5])}), which may read other files; refused")
 
 
-def read_geofile(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
+def read_geofile(path: Path, problems: list) -> gpd.GeoDataFrame | None:
     """Read a boundary file safely, its CRS assigned here, once (the rule of ``crs.py``): the CRS the
     file declares; for a GeoJSON without a ``crs`` member WGS-84, as RFC 7946 defines it (refused if
     its numbers are plainly projected metres); a Shapefile without .prj or a GeoPackage layer without
@@ -232,7 +229,7 @@ def read_geofile(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
     return _assign_crs(gdf, fmt.name, declared_crs, problems)
 
 
-def _check_file(path: Path, problems: list[str]) -> Any:
+def _check_file(path: Path, problems: list) -> Any:
     """The file's boundary format (``formats.boundary_format``) once it exists and is small enough."""
     if not path.is_file():
         problems.append(f"file not found: {path}")
@@ -248,7 +245,7 @@ def _check_file(path: Path, problems: list[str]) -> Any:
     return fmt
 
 
-def _checked_source(path: Path, fmt: str, tmp: Path, problems: list[str]) -> tuple[Path | None, Any]:
+def _checked_source(path: Path, fmt: str, tmp: Path, problems: list) -> tuple[Path | None, Any]:
     """(the file GDAL may read — a checked copy or extraction in ``tmp``, or the file itself; the CRS a
     GeoJSON's ``crs`` member declares or None)."""
     if fmt == "geojson":
@@ -269,7 +266,7 @@ def _checked_source(path: Path, fmt: str, tmp: Path, problems: list[str]) -> tup
     return (None if problems else path), None
 
 
-def _read_source(source: Path, fmt: str, problems: list[str]) -> gpd.GeoDataFrame | None:
+def _read_source(source: Path, fmt: str, problems: list) -> gpd.GeoDataFrame | None:
     try:
         if fmt == "gpkg":
             layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
@@ -286,7 +283,7 @@ def _read_source(source: Path, fmt: str, problems: list[str]) -> gpd.GeoDataFram
         return None
 
 
-def _assign_crs(gdf: gpd.GeoDataFrame, fmt: str, declared_crs: Any, problems: list[str]) -> gpd.GeoDataFrame:
+def _assign_crs(gdf: gpd.GeoDataFrame, fmt: str, declared_crs: Any, problems: list) -> gpd.GeoDataFrame:
     """The frame with the CRS it has by declaration (see :func:`read_geofile`); problems appended."""
     if declared_crs is not None:
         gdf = gdf.set_crs(declared_crs, allow_override=True)
@@ -336,7 +333,7 @@ def read_boundaries(
     if code_field is not None and name_field is not None:
         raise ValueError("give code_field or name_field, not both")
     path = Path(path)
-    problems: list[str] = []
+    problems: list = []
     gdf = read_geofile(path, problems)
     if gdf is None:
         raise refusal(path, problems)

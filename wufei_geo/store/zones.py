@@ -73,9 +73,9 @@ def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
     # problems refuse; warnings only with the administrator's explicit confirmation
     whole, warnings = boundaries.check_whole(gdf)
     if whole:
-        raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(whole)})
+        raise ValidationError(key="error.zones_refused", params={"problems": whole})  # worded per reader
     if warnings and not accept_warnings:
-        raise ValidationError(key="error.zones_warnings", params={"warnings": "; ".join(warnings)})
+        raise ValidationError(key="error.zones_warnings", params={"warnings": warnings})
     return gdf
 
 
