@@ -380,16 +380,16 @@ def error_page(exc: BaseException) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from wufei_geo.errors import StoreUnavailable
-    from wufei_geo.store.session import failure_message
+    from wufei_geo.store.session import failure_refusal
 
     ref = uuid.uuid4().hex[:8]
     _logger().error("page failed (reference %s)", ref, exc_info=exc)
-    named = failure_message(exc) if isinstance(exc, (DBAPIError, StoreUnavailable)) else None
+    named = failure_refusal(exc) if isinstance(exc, (DBAPIError, StoreUnavailable)) else None
     with st.container(key="wufei_error_page"):
         for code in (lang(), "en" if lang() == "zh" else "zh"):
             st.error(i18n.t("error_page.title", code), icon=":material/error:")
             if named:
-                st.markdown(md_literal(named.split(" / ")[0 if code == "en" else -1]))
+                st.markdown(md_literal(i18n.error_text(named, code)))
             st.markdown(i18n.t("error_page.body", code, ref=ref))
     if os.environ.get("WUFEI_RAISE_PAGE_ERRORS") == "1":
         raise exc

@@ -204,7 +204,7 @@ def _backup() -> None:
         st.error(md_literal(err(exc)))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
-    st.code("\n".join(preview.lines()), language=None)
+    st.code("\n".join(preview.lines(lang())), language=None)
     accept_unsigned = False
     if not preview.trusted:
         st.warning(tr("data.restore_unsigned"))
