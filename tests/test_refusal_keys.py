@@ -349,3 +349,22 @@ def test_a_database_failure_reads_in_one_language_from_its_key() -> None:
     assert "nothing was saved" in i18n.item_text(refusal, "en") and "secret" not in str(refusal)
     assert failure_message(exc) == str(refusal)
     assert failure_refusal(KeyError("a bug")) is None
+
+
+def test_a_backups_value_problems_read_in_one_language_each() -> None:
+    rows = {"sites": [{"site_id": "E.1", "category": "wet_waste", "status": "running", "precision": "exact",
+                       "lon": 121.1, "lat": None, "version": 1}],
+            "users": [{"name": "ops", "role": "planner", "town_code": "310118001", "password_hash": "x"}],
+            "audit": [], "meta": []}
+    try:
+        backup_rules.raise_on_problems(rows)
+    except archive.BackupError as exc:
+        assert exc.key == "backup.error.values" and exc.params["n"] == 4
+        assert {p.key for p in exc.params["problems"]} == {"problem.backup.unknown_value", "problem.backup.lon_lat_together",
+                                                           "problem.backup.role_without_town", "problem.backup.not_bcrypt"}
+        zh, en = i18n.error_text(exc, "zh"), i18n.error_text(exc, "en")
+        assert "  - sites line 1 ('E.1')：经度和纬度须同时给出" in zh.splitlines()
+        assert "  - sites line 1 ('E.1'): lon and lat must be given together" in en.splitlines()
+        assert not re.search(r"[\u4e00-\u9fff]", en) and "must" not in zh
+    else:
+        raise AssertionError("not refused")
