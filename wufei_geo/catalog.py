@@ -68,10 +68,10 @@ def current_zones(store: Store) -> gpd.GeoDataFrame:
 # content digest of the stored zones → (the zones, their problems): parsed, validated and (unless the
 # import already did) checked as a whole once per content and process, not on every load (issue 27:
 # the finest accepted boundary file made every catalog load take minutes)
-_ZONES_READ: dict[str, tuple[gpd.GeoDataFrame | None, list]] = {}
+_ZONES_READ: dict[str, tuple[gpd.GeoDataFrame | None, list[Finding]]] = {}
 
 
-def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list]:
+def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[Finding]]:
     """The stored official zones and what makes them unusable ([] when usable).  Never raises:
     the rows are parsed one by one (no Infinity/NaN, valid non-empty polygons), then checked as a
     whole (:func:`wufei_geo.boundaries.check_whole`) unless the store recorded that it checked
@@ -110,7 +110,7 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
     import shapely
     from shapely.geometry import shape
 
-    problems: list[str] = []
+    problems: list[Finding] = []
     data, geoms = [], []
 
     def _no_constants(name: str) -> float:
@@ -121,12 +121,12 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
         try:
             geom = shape(json.loads(r["geometry"], parse_constant=_no_constants))
         except Exception as exc:  # noqa: BLE001 — any malformed text
-            problems.append(f"{code}: stored geometry unreadable ({exc})")
+            problems.append(Finding(key="problem.zones.unreadable", params={"code": code, "error": str(exc)}))
             continue
         coords = shapely.get_coordinates(geom)
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid \
                 or not np.isfinite(coords).all():
-            problems.append(f"{code}: stored geometry empty, invalid or not a polygon")
+            problems.append(Finding(key="problem.zones.stored_invalid", params={"code": code}))
             continue
         data.append({k: v for k, v in r.items() if k != "geometry"})
         geoms.append(geom)
@@ -135,25 +135,22 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
     return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS), []
 
 
-def _whole_problems(zones: gpd.GeoDataFrame) -> list:
+def _whole_problems(zones: gpd.GeoDataFrame) -> list[Finding]:
     from wufei_geo import boundaries
 
     known = set(geodata.load_gazetteer().town_code.astype(str))
     missing = known - set(zones.town_code.astype(str))
     if missing:
-        return [f"missing towns: {', '.join(sorted(missing))}"]
+        return [Finding(key="problem.zones.missing_towns", params={"codes": ", ".join(sorted(missing))})]
     try:
         return boundaries.check_whole(zones)[0]
     except Exception as exc:  # noqa: BLE001
-        return [f"the stored zones cannot be checked ({type(exc).__name__}: {exc})"]
+        return [Finding(key="problem.zones.uncheckable", params={"error": f"{type(exc).__name__}: {exc}"})]
 
 
-def _fallback_warning(problems: list) -> Finding:
-    """The stored zones are unusable: the first three problems (texts or findings) and how many in all."""
-    shown = problems[:3]
-    return Finding(key="problem.catalog.zones_unusable", params={
-        "problems": list(shown) if any(isinstance(p, Finding) for p in shown) else "; ".join(map(str, shown)),
-        "n": len(problems)})
+def _fallback_warning(problems: list[Finding]) -> Finding:
+    """The stored zones are unusable: the first three problems and how many in all."""
+    return Finding(key="problem.catalog.zones_unusable", params={"problems": list(problems[:3]), "n": len(problems)})
 
 
 def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[Finding]]:
@@ -215,7 +212,7 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
     try:
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     except Exception as exc:  # noqa: BLE001 — e.g. markers that cannot be spread inside a tiny zone
-        warnings.append(_fallback_warning([f"sites cannot be placed in them ({exc})"]))
+        warnings.append(_fallback_warning([Finding(key="problem.zones.cannot_place", params={"error": str(exc)})]))
         zones = geodata.load_default_zones()
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     warnings += _stack_warnings(sites.attrs.get("stacked", {}), towns)
