@@ -187,8 +187,8 @@ def _loaded_catalog(url: str, data_version: str) -> Catalog:
 
 def show_catalog_warnings(catalog: Catalog) -> None:
     """Say what the catalog could not use as stored (issue 15: pages degrade, never fail)."""
-    for text in getattr(catalog, "warnings", ()):
-        st.warning(tr("catalog.degraded", detail=md_literal(text)))
+    for item in getattr(catalog, "warnings", ()):
+        st.warning(tr("catalog.degraded", detail=md_literal(i18n.item_text(item, lang()))))
 
 
 def get_catalog() -> Catalog:
@@ -394,16 +394,16 @@ def error_page(exc: BaseException) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from wufei_geo.errors import StoreUnavailable
-    from wufei_geo.store.session import failure_message
+    from wufei_geo.store.session import failure_refusal
 
     ref = uuid.uuid4().hex[:8]
     _logger().error("page failed (reference %s)", ref, exc_info=exc)
-    named = failure_message(exc) if isinstance(exc, (DBAPIError, StoreUnavailable)) else None
+    named = failure_refusal(exc) if isinstance(exc, (DBAPIError, StoreUnavailable)) else None
     with st.container(key="wufei_error_page"):
         for code in (lang(), "en" if lang() == "zh" else "zh"):
             st.error(i18n.t("error_page.title", code), icon=":material/error:")
             if named:
-                st.markdown(md_literal(named.split(" / ")[0 if code == "en" else -1]))
+                st.markdown(md_literal(i18n.error_text(named, code)))
             st.markdown(i18n.t("error_page.body", code, ref=ref))
     if os.environ.get("WUFEI_RAISE_PAGE_ERRORS") == "1":
         raise exc

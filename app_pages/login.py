@@ -90,7 +90,8 @@ def act(
     try:
         fresh = current_actor(store)
         if fresh is None:
-            raise NotAuthenticated(st.session_state.get(NOTICE_KEY, "not logged in / 未登录"))
+            notice = st.session_state.get(NOTICE_KEY)  # already worded in the reader's language
+            raise NotAuthenticated(notice) if notice else NotAuthenticated(key="error.not_logged_in")
         result = action(fresh)
     except NotAuthenticated as exc:
         session_lost(exc)

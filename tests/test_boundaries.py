@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from wufei_geo import crs, geodata
+from wufei_geo import crs, geodata, i18n
 from wufei_geo.boundaries import BoundaryImportError
 from wufei_geo.io.geofiles import read_boundaries
 
@@ -126,8 +126,12 @@ def test_empty_and_invalid_polygons(tmp_path):
     path = tmp_path / "broken.gpkg"
     gdf.to_file(path, driver="GPKG")
     err = refusal(path)
-    assert any("feature 2" in p and "empty" in p for p in err.problems)
-    assert any("feature 3" in p and "invalid polygon" in p and "Self-intersection" in p for p in err.problems)
+    keyed = {(p.key, p.params["n"]): p for p in err.problems}
+    assert ("problem.boundary.empty_geometry", 2) in keyed
+    invalid = keyed[("problem.boundary.invalid_polygon", 3)]
+    assert "Self-intersection" in invalid.params["reason"]
+    assert i18n.error_text(invalid, "zh").startswith("要素 3") and "多边形无效" in i18n.error_text(invalid, "zh")
+    assert i18n.error_text(invalid, "en").startswith("feature 3") and "invalid polygon" in i18n.error_text(invalid, "en")
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
@@ -163,7 +167,9 @@ def test_shifted_outside_the_district(tmp_path):
     gdf.to_file(path, driver="GeoJSON")
     err = refusal(path)
     assert len(err.problems) == 11
-    assert all("inside the Qingpu district outline" in p for p in err.problems)
+    assert {p.key for p in err.problems} == {"problem.boundary.outside_outline"}
+    assert all("inside the Qingpu district outline" in i18n.error_text(p, "en") for p in err.problems)
+    assert all("青浦区界" in i18n.error_text(p, "zh") for p in err.problems)
 
 
 def test_wrong_field_unreadable_and_unsupported(tmp_path):
@@ -216,6 +222,6 @@ def test_import_boundaries_command_stores_and_refuses_without_change(tmp_path, m
     bad.to_file(bad_path, driver="GPKG")
     assert main(["import-boundaries", str(bad_path)]) == 1
     err = capsys.readouterr().err
-    assert "missing town: 310118110 白鹤镇" in err and "nothing was changed" in err
+    assert "缺少街镇：310118110 白鹤镇" in err and "nothing was changed" in err  # in the run's language
     after = Store.open(f"sqlite:///{db_path}", seed=False).zones()
     assert after.drop(columns="geometry").equals(stored.drop(columns="geometry"))

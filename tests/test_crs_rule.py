@@ -50,14 +50,14 @@ def test_the_geojson_default_is_assigned_at_entry(tmp_path):
     doc = json.loads(geodata.load_default_zones()[["town_code", "geometry"]].to_json())
     doc.pop("crs", None)
     path.write_text(json.dumps(doc), "utf-8")
-    problems: list[str] = []
+    problems: list = []
     gdf = read_geofile(path, problems)
     assert problems == [] and gdf.crs.equals(crs.WGS84_CRS)  # RFC 7946: a GeoJSON without "crs" is WGS-84
     projected = json.loads(geodata.load_default_zones().to_crs(crs.METRIC_CRS)[["town_code", "geometry"]].to_json())
     projected.pop("crs", None)
     path.write_text(json.dumps(projected), "utf-8")
     gdf = read_geofile(path, problems)
-    assert "declares no CRS" in problems[0]  # never guessed: the file is refused
+    assert problems[0].key == "problem.boundary.geojson_projected" and "declares no CRS" in str(problems[0])  # never guessed: refused
 
 
 def test_the_crs_literals_are_named_once():

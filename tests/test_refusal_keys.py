@@ -250,3 +250,121 @@ def test_keyed_refusals_of_files_read_in_one_language() -> None:
     # a file refusal is a refusal like any other (the pages' act() shows it) and still a ValueError
     assert isinstance(ImportFileError(key="import.empty"), errors.ValidationError)
     assert isinstance(ImportFileError(key="import.empty"), ValueError)
+
+
+# --- problem items: no text written inline as "English / 中文" ------------------------------------
+# A user-facing text written in both languages at once ("nothing was saved / 未保存") drifts from the
+# catalogue and shows the reader both languages.  Problems and warnings are keyed items
+# (``errors.Finding``) worded by ``i18n.item_text``; docstrings may still quote such pairs.
+INLINE_PAIR = re.compile(r"[^\u4e00-\u9fff\s] / (\{\}\s*)*[\u4e00-\u9fff]")
+SCANNED = ("wufei_geo", "app_pages")
+# path:line → why the text may stay as written (none today; a new entry says why)
+INLINE_ALLOWED: dict[str, str] = {}
+
+
+def _docstring_ids(tree: ast.Module) -> set[int]:
+    kinds = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, kinds) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+
+
+def inline_pairs(path: str, tree: ast.Module) -> list[str]:
+    """Texts of ``tree`` (string constants and f-strings, their placeholders as ``{}``; not docstrings)
+    written as "English / 中文"."""
+    docs = _docstring_ids(tree)
+    in_fstrings = {id(c) for f in ast.walk(tree) if isinstance(f, ast.JoinedStr) for c in f.values}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs | in_fstrings:
+            text = node.value
+        else:
+            continue
+        if INLINE_PAIR.search(str(text)) and f"{path}:{node.lineno}" not in INLINE_ALLOWED:
+            found.append(f"{path}:{node.lineno}: {str(text)[:100]!r}")
+    return found
+
+
+def test_no_user_facing_text_is_written_inline_in_both_languages() -> None:
+    found = [hit for folder in SCANNED for p in sorted((ROOT / folder).rglob("*.py"))
+             for hit in inline_pairs(p.relative_to(ROOT).as_posix(), ast.parse(p.read_text(encoding="utf-8")))]
+    assert not found, "texts written 'English / 中文' (make them catalogue keys):\n" + "\n".join(found)
+
+
+def test_the_inline_scan_fails_on_a_pair_and_passes_docstrings_and_label_pairs() -> None:
+    source = ('"""Docstring: nothing was saved / 未保存."""\n'
+              'def f(n):\n    """Status 已建成 / 已命名 in a docstring."""\n'
+              '    bad = "the zip is too large / 解压后过大"\n'
+              '    worse = f"{n} rows refused; nothing written / {n} 行被拒绝"\n'
+              '    both = ("湿垃圾处理方式：centralised 集中 / on_site 就地", "Wet-waste mode")\n'
+              '    named = "已建成 / 已命名"\n')
+    found = inline_pairs("wufei_geo/x.py", ast.parse(source))
+    assert [hit.split(":")[1] for hit in found] == ["4", "5"], found
+
+
+def test_problem_items_have_their_text_in_both_languages() -> None:
+    """Every problem item, preview line and command-line text keyed in the 'vocab: problem items'
+    block has both languages, and their placeholders agree (a language may leave one out, as above)."""
+    zh, en = i18n_catalog.read_catalog("zh"), i18n_catalog.read_catalog("en")
+    block = ROOT / "wufei_geo/locale/en/LC_MESSAGES/wufei_geo.po"
+    text = block.read_text(encoding="utf-8").split("# --- vocab: problem items", 1)[1].split("\n# ---", 1)[0]
+    keys = set(re.findall(r'^msgid "([^"]+)"', text, re.M))
+    assert {"problem.warning", "problem.boundary.overlap", "problem.catalog.zones_unusable", "problem.db.locked",
+            "backup.preview.account_changes", "cli.rows_refused"} <= keys
+    missing = sorted(k for k in keys if not (zh.get(k) and en.get(k)))
+    assert not missing, missing
+
+    def fields(s: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
+    drifted = sorted(k for k in keys if fields(zh[k]) - fields(en[k]) and fields(en[k]) - fields(zh[k]))
+    assert not drifted, drifted
+
+
+def test_a_boundary_problem_reads_in_the_readers_language_and_both_for_logs() -> None:
+    from wufei_geo import boundaries
+
+    overlap = boundaries.finding("overlap", a="310118106 夏阳街道", b="310118107 盈浦街道", km2=1.234, share=0.1)
+    gaps = boundaries.finding("cover_gaps", cover=0.95)
+    assert i18n.item_text(overlap, "en") == "310118106 夏阳街道 and 310118107 盈浦街道 overlap by 1.23 km² (10% of the smaller)"
+    assert i18n.item_text(overlap, "zh") == "边界重叠：310118106 夏阳街道 与 310118107 盈浦街道 重叠 1.23 平方公里（占较小者的 10%）"
+    refused = boundaries.refusal("towns.geojson", [overlap], [gaps])
+    zh, en = i18n.error_text(refused, "zh"), i18n.error_text(refused, "en")
+    assert zh.splitlines()[1:] == ["  - " + i18n.item_text(overlap, "zh"), "  - （警告）边界间有空隙：各街镇合计覆盖全区的 95.0%"]
+    assert en.splitlines()[1:] == ["  - " + i18n.item_text(overlap, "en"),
+                                   "  - (warning) the towns together cover 95.0% of the district (gaps)"]
+    assert str(overlap) == f"{i18n.item_text(overlap, 'en')} / {i18n.item_text(overlap, 'zh')}"
+
+
+def test_a_database_failure_reads_in_one_language_from_its_key() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from wufei_geo.store.session import failure_message, failure_refusal
+
+    exc = IntegrityError("INSERT …", {"password_hash": "$2b$secret"}, Exception("UNIQUE constraint failed"))
+    refusal = failure_refusal(exc)
+    assert refusal is not None and refusal.key == "problem.db.integrity"
+    assert i18n.item_text(refusal, "zh") == "数据重复或违反约束，未保存（已存在相同键的行，或违反了数据库规则）"
+    assert "nothing was saved" in i18n.item_text(refusal, "en") and "secret" not in str(refusal)
+    assert failure_message(exc) == str(refusal)
+    assert failure_refusal(KeyError("a bug")) is None
+
+
+def test_a_backups_value_problems_read_in_one_language_each() -> None:
+    rows = {"sites": [{"site_id": "E.1", "category": "wet_waste", "status": "running", "precision": "exact",
+                       "lon": 121.1, "lat": None, "version": 1}],
+            "users": [{"name": "ops", "role": "planner", "town_code": "310118001", "password_hash": "x"}],
+            "audit": [], "meta": []}
+    try:
+        backup_rules.raise_on_problems(rows)
+    except archive.BackupError as exc:
+        assert exc.key == "backup.error.values" and exc.params["n"] == 4
+        assert {p.key for p in exc.params["problems"]} == {"problem.backup.unknown_value", "problem.backup.lon_lat_together",
+                                                           "problem.backup.role_without_town", "problem.backup.not_bcrypt"}
+        zh, en = i18n.error_text(exc, "zh"), i18n.error_text(exc, "en")
+        assert "  - sites line 1 ('E.1')：经度和纬度须同时给出" in zh.splitlines()
+        assert "  - sites line 1 ('E.1'): lon and lat must be given together" in en.splitlines()
+        assert not re.search(r"[\u4e00-\u9fff]", en) and "must" not in zh
+    else:
+        raise AssertionError("not refused")

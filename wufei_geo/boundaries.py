@@ -20,7 +20,7 @@ from shapely.validation import explain_validity
 
 from wufei_geo import crs, geodata
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS
-from wufei_geo.errors import ValidationError
+from wufei_geo.errors import Finding, ValidationError
 
 MIN_SHARE_INSIDE = 0.5  # share of a zone's area that must lie in the district outline …
 DISTRICT_BUFFER_M = 1000.0  # … buffered by this much
@@ -30,15 +30,19 @@ SUFFIXES_EN = ("subdistrict", "town", "street", "jiedao", "zhen")
 
 class BoundaryImportError(ValidationError):
     """A boundary file was refused (key ``error.boundary_refused``); ``problems`` lists every reason
-    and ``warnings`` the warnings, as written (also the key's ``detail``).  Made by :func:`refusal`."""
+    and ``warnings`` the warnings, each a :class:`~wufei_geo.errors.Finding` worded from the catalogue
+    (the key's ``detail``: ``i18n.item_lines``).  Made by :func:`refusal`."""
 
 
-def refusal(path: str | Path, problems: list[str], warnings: list[str] | None = None) -> BoundaryImportError:
+def refusal(path: str | Path, problems: list[Finding], warnings: list[Finding] | None = None) -> BoundaryImportError:
     """The refusal of the boundary file ``path`` naming every problem (and warning)."""
-    detail = "\n".join([f"  - {p}" for p in problems] + [f"  - (warning) {w}" for w in warnings or []])
-    return BoundaryImportError(key="error.boundary_refused", params={"file": Path(path).name, "n": len(problems),
-                                                                     "detail": detail},
+    return BoundaryImportError(key="error.boundary_refused", params={"file": Path(path).name, "n": len(problems)},
                                path=str(path), problems=list(problems), warnings=list(warnings or []))
+
+
+def finding(name: str, **params: object) -> Finding:
+    """A problem or warning of a boundary file: catalogue key ``problem.boundary.<name>``."""
+    return Finding(key=f"problem.boundary.{name}", params=params)
 
 
 MAX_VERTICES_PER_TOWN = 250_000  # the finest official town outline we know has ~20,000
@@ -82,12 +86,12 @@ def _match_value(value: object, how: str, codes: dict[str, str], names: dict[str
 
 
 def _choose_field(gdf: gpd.GeoDataFrame, code_field: str | None, name_field: str | None,
-                  codes: dict[str, str], names: dict[str, str], problems: list[str]) -> tuple[str, str] | None:
+                  codes: dict[str, str], names: dict[str, str], problems: list[Finding]) -> tuple[str, str] | None:
     fields = [c for c in gdf.columns if c != gdf.geometry.name]
     for given, how in ((code_field, "code"), (name_field, "name")):
         if given is not None:
             if given not in fields:
-                problems.append(f"field {given!r} not found; the file has: {', '.join(map(str, fields)) or '(none)'}")
+                problems.append(finding("field_not_found", field=given, fields=", ".join(map(str, fields)) or "—"))
                 return None
             return given, how
     best: tuple[int, int, str, str] | None = None
@@ -97,8 +101,7 @@ def _choose_field(gdf: gpd.GeoDataFrame, code_field: str | None, name_field: str
             if hits and (best is None or (hits, rank) > best[:2]):
                 best = (hits, rank, f, how)
     if best is None:
-        problems.append("no field holds town codes or names (looked at: "
-                        f"{', '.join(map(str, fields)) or 'no fields'}); use --code-field or --name-field")
+        problems.append(finding("no_town_field", fields=", ".join(map(str, fields)) or "—"))
         return None
     return best[2], best[3]
 
@@ -152,26 +155,26 @@ def detect_datum_shift(zones_wgs: gpd.GeoDataFrame, district_wgs: gpd.GeoDataFra
 
 
 def check_whole(zones: gpd.GeoDataFrame, gazetteer: pd.DataFrame | None = None,
-                district: gpd.GeoDataFrame | None = None) -> tuple[list[str], list[str]]:
+                district: gpd.GeoDataFrame | None = None) -> tuple[list[Finding], list[Finding]]:
     """(problems, warnings) of 11 town zones taken together: seats, areas, overlaps, cover of the
     district, datum shift, vertices.  Problems refuse the file; warnings need the administrator's
     confirmation.  ``zones``: ``town_code`` + polygon geometry, any CRS (a CRS it must have:
     ``crs.to_wgs84_frame``)."""
     gazetteer = gazetteer if gazetteer is not None else geodata.load_gazetteer()
     district = district if district is not None else geodata.load_district()
-    problems: list[str] = []
-    warnings: list[str] = []
+    problems: list[Finding] = []
+    warnings: list[Finding] = []
     wgs = crs.to_wgs84_frame(zones, "the town zones")
     codes = [str(c) for c in wgs["town_code"]]
     geoms = list(wgs.geometry)
     names = dict(zip(gazetteer.town_code.astype(str), gazetteer.name_zh, strict=False))
     label = {c: f"{c} {names.get(c, '')}".strip() for c in codes}
     if any(g is None or g.is_empty or not g.is_valid for g in geoms):
-        return ["empty or invalid polygons (see the problems above)"], []
+        return [finding("invalid_polygons")], []
     for c, g in zip(codes, geoms, strict=False):
         n = int(shapely.get_num_coordinates(g))
         if n > MAX_VERTICES_PER_TOWN:
-            problems.append(f"{label[c]}: {n:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per town (simplify the outline) / 顶点过多")
+            problems.append(finding("town_vertices", town=label[c], n=n, most=MAX_VERTICES_PER_TOWN))
     problems += _datum_shift_problems(wgs, district)
     _seat_findings(codes, geoms, label, problems, warnings)
     metric = wgs.to_crs(METRIC_CRS)
@@ -182,17 +185,16 @@ def check_whole(zones: gpd.GeoDataFrame, gazetteer: pd.DataFrame | None = None,
     return problems, warnings
 
 
-def _datum_shift_problems(wgs: gpd.GeoDataFrame, district: gpd.GeoDataFrame) -> list[str]:
+def _datum_shift_problems(wgs: gpd.GeoDataFrame, district: gpd.GeoDataFrame) -> list[Finding]:
     datum, metres = detect_datum_shift(wgs, crs.to_wgs84_frame(district, "the district outline"))
     if not datum:
         return []
     name = {"gcj02": "GCJ-02 (AMap/Tencent, 火星坐标)", "bd09": "BD-09 (Baidu)"}[datum]
-    return [f"the towns are shifted by about {metres:.0f} m against the district outline, as by the "
-            f"{name} offset: convert the file to WGS-84 or declare its real CRS / 边界疑似 {datum.upper()} 偏移"]
+    return [finding("datum_shift", metres=metres, datum=name, datum_code=datum.upper())]
 
 
 def _seat_findings(codes: list[str], geoms: list[shapely.Geometry], label: dict[str, str],
-                   problems: list[str], warnings: list[str]) -> None:
+                   problems: list[Finding], warnings: list[Finding]) -> None:
     """Towns whose seat lies outside their polygon: a warning each; many: the codes are mixed up."""
     seats = geodata.town_seats()
     owner: dict[str, str | None] = {}
@@ -200,18 +202,17 @@ def _seat_findings(codes: list[str], geoms: list[shapely.Geometry], label: dict[
         pt = shapely.Point(lon, lat)
         owner[code] = next((c for c, g in zip(codes, geoms, strict=False) if g.covers(pt)), None)
     outside = [c for c in codes if c in seats and owner.get(c) != c]
-    seat_lines = [f"{label[c]}: its seat ({seats[c][0]:.4f}, {seats[c][1]:.4f}) lies "
-                  + (f"in the polygon of {label[owner[c]]}" if owner.get(c) else "outside every town")
+    seat_lines = [finding("seat_in_other", town=label[c], lon=seats[c][0], lat=seats[c][1], other=label[owner[c]])
+                  if owner.get(c) else finding("seat_outside", town=label[c], lon=seats[c][0], lat=seats[c][1])
                   for c in outside]
     if len(outside) >= SEATS_OUTSIDE_REFUSE:
-        problems.append(f"{len(outside)} towns do not contain their own seat — codes or names look mixed up: "
-                        + "; ".join(seat_lines) + " / 街镇编码与边界不对应")
+        problems.append(finding("seats_mixed", n=len(outside), seats=seat_lines))
     else:
-        warnings += [line + " (check the code) / 街镇驻地不在其边界内" for line in seat_lines]
+        warnings += [finding("seat_warning", seat=line) for line in seat_lines]
 
 
 def _area_findings(codes: list[str], areas: dict[str, float], gazetteer: pd.DataFrame, label: dict[str, str],
-                   problems: list[str], warnings: list[str]) -> None:
+                   problems: list[Finding], warnings: list[Finding]) -> None:
     """Each town's area against the gazetteer's reference area."""
     refs = dict(zip(gazetteer.town_code.astype(str), pd.to_numeric(gazetteer.area_km2, errors="coerce"), strict=False))
     for c in codes:
@@ -219,15 +220,14 @@ def _area_findings(codes: list[str], areas: dict[str, float], gazetteer: pd.Data
         if ref is None or not ref > 0:
             continue
         ratio = areas[c] / ref
-        text = f"{label[c]}: {areas[c]:.2f} km², the reference area is {ref:.2f} km² (×{ratio:.2f})"
         if not AREA_RATIO_REFUSE[0] <= ratio <= AREA_RATIO_REFUSE[1]:
-            problems.append(text + " / 面积与参考值相差过大")
+            problems.append(finding("area_refused", town=label[c], area=areas[c], ref=float(ref), ratio=ratio))
         elif not AREA_RATIO_WARN[0] <= ratio <= AREA_RATIO_WARN[1]:
-            warnings.append(text + " / 面积与参考值差异较大")
+            warnings.append(finding("area_warning", town=label[c], area=areas[c], ref=float(ref), ratio=ratio))
 
 
 def _overlap_findings(codes: list[str], mgeoms: list[shapely.Geometry], areas: dict[str, float],
-                      label: dict[str, str], problems: list[str], warnings: list[str]) -> None:
+                      label: dict[str, str], problems: list[Finding], warnings: list[Finding]) -> None:
     """Pairs of towns overlapping (metric geometries)."""
     tree = shapely.STRtree(mgeoms)
     for i, j in zip(*tree.query(mgeoms, predicate="intersects"), strict=False):
@@ -237,30 +237,30 @@ def _overlap_findings(codes: list[str], mgeoms: list[shapely.Geometry], areas: d
         if km2 <= OVERLAP_WARN_KM2:
             continue
         share = km2 / max(min(areas[codes[i]], areas[codes[j]]), 1e-9)
-        text = f"{label[codes[i]]} and {label[codes[j]]} overlap by {km2:.2f} km² ({share:.0%} of the smaller)"
-        (problems if share > OVERLAP_REFUSE_SHARE else warnings).append(text + " / 边界重叠")
+        (problems if share > OVERLAP_REFUSE_SHARE else warnings).append(
+            finding("overlap", a=label[codes[i]], b=label[codes[j]], km2=km2, share=share))
 
 
 def _cover_findings(mgeoms: list[shapely.Geometry], district: gpd.GeoDataFrame,
-                    problems: list[str], warnings: list[str]) -> None:
+                    problems: list[Finding], warnings: list[Finding]) -> None:
     """How much of the district the towns cover, and how much of them lies outside it."""
     outline = district.to_crs(METRIC_CRS).geometry.iloc[0]
     union = shapely.union_all(mgeoms)
     cover = union.intersection(outline).area / outline.area if outline.area else 0.0
     if cover < COVER_REFUSE:
-        problems.append(f"the towns together cover {cover:.0%} of the district; at least {COVER_REFUSE:.0%} expected / 未覆盖全区")
+        problems.append(finding("cover_refused", cover=cover, least=COVER_REFUSE))
     elif cover < COVER_WARN:
-        warnings.append(f"the towns together cover {cover:.1%} of the district (gaps) / 边界间有空隙")
+        warnings.append(finding("cover_gaps", cover=cover))
     outside_share = union.difference(outline.buffer(DISTRICT_BUFFER_M)).area / union.area if union.area else 0.0
     if outside_share > OUTSIDE_WARN:
-        warnings.append(f"{outside_share:.1%} of the towns' area lies outside the district outline (+{DISTRICT_BUFFER_M / 1000:g} km) / 部分边界超出区界")
+        warnings.append(finding("outside_district", share=outside_share, km=DISTRICT_BUFFER_M / 1000))
 
 
 # --- a file's features → the 11 zones -----------------------------------------------------------
 def zones_from_frame(
     gdf: gpd.GeoDataFrame,
     path: str | Path,
-    problems: list[str],
+    problems: list[Finding],
     code_field: str | None = None,
     name_field: str | None = None,
     *,
@@ -291,7 +291,7 @@ def zones_from_frame(
 
 
 def _match_features(gdf: gpd.GeoDataFrame, gazetteer: pd.DataFrame, code_field: str | None, name_field: str | None,
-                    problems: list[str]) -> tuple[tuple[str, str] | None, dict[str, list[int]]]:
+                    problems: list[Finding]) -> tuple[tuple[str, str] | None, dict[str, list[int]]]:
     """(the field and how it was read, town code → indices of its features); problems appended."""
     codes, names = _matchers(gazetteer)
     chosen = _choose_field(gdf, code_field, name_field, codes, names, problems)
@@ -302,24 +302,26 @@ def _match_features(gdf: gpd.GeoDataFrame, gazetteer: pd.DataFrame, code_field: 
     for i, value in enumerate(gdf[field]):
         code = _match_value(value, how, codes, names)
         if code is None:
-            problems.append(f"feature {i + 1}: {field}={value!r} is not a town of Qingpu ({how} not recognised)")
+            problems.append(finding("unknown_code", n=i + 1, field=field, value=repr(value)) if how == "code"
+                            else finding("unknown_name", n=i + 1, field=field, value=repr(value)))
         else:
             matched.setdefault(code, []).append(i)
     for code, zh in zip(gazetteer.town_code.astype(str), gazetteer.name_zh, strict=False):
         if code not in matched:
-            problems.append(f"missing town: {code} {zh}")
+            problems.append(finding("missing_town", town=f"{code} {zh}"))
     return chosen, matched
 
 
-def _feature_geometry_problems(gdf: gpd.GeoDataFrame, chosen: tuple[str, str] | None, problems: list[str]) -> None:
+def _feature_geometry_problems(gdf: gpd.GeoDataFrame, chosen: tuple[str, str] | None,
+                               problems: list[Finding]) -> None:
     for i, geom in enumerate(gdf.geometry):
-        label = f"feature {i + 1}" + (f" ({gdf[chosen[0]].iloc[i]})" if chosen else "")
+        value = f" ({gdf[chosen[0]].iloc[i]})" if chosen else ""
         if geom is None or geom.is_empty:
-            problems.append(f"{label}: empty geometry")
+            problems.append(finding("empty_geometry", n=i + 1, value=value))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(f"{label}: {geom.geom_type}, a polygon is expected")
+            problems.append(finding("not_polygon", n=i + 1, value=value, kind=geom.geom_type))
         elif not geom.is_valid:
-            problems.append(f"{label}: invalid polygon ({explain_validity(geom)})")
+            problems.append(finding("invalid_polygon", n=i + 1, value=value, reason=explain_validity(geom)))
 
 
 def _merge_towns(gdf: gpd.GeoDataFrame, field: str, matched: dict[str, list[int]], gazetteer: pd.DataFrame,
@@ -340,18 +342,18 @@ def _merge_towns(gdf: gpd.GeoDataFrame, field: str, matched: dict[str, list[int]
 
 
 def _district_problems(out: gpd.GeoDataFrame, metric: gpd.GeoDataFrame, district: gpd.GeoDataFrame,
-                       problems: list[str]) -> None:
+                       problems: list[Finding]) -> None:
     """Where are they?  (Catches a wrong CRS, or a file of another district.)"""
     outline = district.to_crs(METRIC_CRS).geometry.iloc[0].buffer(DISTRICT_BUFFER_M)
     for r, g in zip(out.itertuples(), metric.geometry, strict=False):
         if not g.is_valid:
-            problems.append(f"{r.town_code} {r.name_zh}: polygon invalid after reprojection/merging "
-                            f"({explain_validity(g)})")
+            problems.append(finding("invalid_after_merge", town=f"{r.town_code} {r.name_zh}",
+                                    reason=explain_validity(g)))
             continue
         share = g.intersection(outline).area / g.area if g.area > 0 else 0.0
         if share < MIN_SHARE_INSIDE:
-            problems.append(f"{r.town_code} {r.name_zh}: only {share:.0%} lies inside the Qingpu district outline "
-                            f"(+{DISTRICT_BUFFER_M / 1000:g} km); wrong CRS, shifted (GCJ-02?) or another area")
+            problems.append(finding("outside_outline", town=f"{r.town_code} {r.name_zh}", share=share,
+                                    km=DISTRICT_BUFFER_M / 1000))
 
 
 # ---- stored zones checked once (issue 27) -----------------------------------------------------------

@@ -17,6 +17,7 @@ import pandas as pd
 
 from wufei_geo import facilities, freshness, geodata, locate
 from wufei_geo.crs import WGS84_CRS
+from wufei_geo.errors import Finding
 from wufei_geo.freshness import overdue_mask  # the overdue rule (read here as catalog.overdue_mask too)
 from wufei_geo.model import PRECISIONS
 from wufei_geo.places.located import locate_places
@@ -38,7 +39,7 @@ class Catalog:
     targets: list[dict[str, Any]]
     # What could not be used as stored (issue 15: the catalog degrades, it never raises): e.g.
     # official zones that fail the whole-file checks, so the approximate zones are used instead.
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Finding, ...] = ()  # worded in the reader's language: i18n.item_text
     # issue 24: the live places, located (wufei_geo.places.located); their counts are in ``targets``
     places: gpd.GeoDataFrame | None = None
 
@@ -67,10 +68,10 @@ def current_zones(store: Store) -> gpd.GeoDataFrame:
 # content digest of the stored zones → (the zones, their problems): parsed, validated and (unless the
 # import already did) checked as a whole once per content and process, not on every load (issue 27:
 # the finest accepted boundary file made every catalog load take minutes)
-_ZONES_READ: dict[str, tuple[gpd.GeoDataFrame | None, list[str]]] = {}
+_ZONES_READ: dict[str, tuple[gpd.GeoDataFrame | None, list[Finding]]] = {}
 
 
-def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[str]]:
+def _stored_zone_problems(store: Store) -> tuple[gpd.GeoDataFrame | None, list[Finding]]:
     """The stored official zones and what makes them unusable ([] when usable).  Never raises:
     the rows are parsed one by one (no Infinity/NaN, valid non-empty polygons), then checked as a
     whole (:func:`wufei_geo.boundaries.check_whole`) unless the store recorded that it checked
@@ -109,7 +110,7 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
     import shapely
     from shapely.geometry import shape
 
-    problems: list[str] = []
+    problems: list[Finding] = []
     data, geoms = [], []
 
     def _no_constants(name: str) -> float:
@@ -120,12 +121,12 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
         try:
             geom = shape(json.loads(r["geometry"], parse_constant=_no_constants))
         except Exception as exc:  # noqa: BLE001 — any malformed text
-            problems.append(f"{code}: stored geometry unreadable ({exc})")
+            problems.append(Finding(key="problem.zones.unreadable", params={"code": code, "error": str(exc)}))
             continue
         coords = shapely.get_coordinates(geom)
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid \
                 or not np.isfinite(coords).all():
-            problems.append(f"{code}: stored geometry empty, invalid or not a polygon")
+            problems.append(Finding(key="problem.zones.stored_invalid", params={"code": code}))
             continue
         data.append({k: v for k, v in r.items() if k != "geometry"})
         geoms.append(geom)
@@ -134,26 +135,25 @@ def _parse_zones(rows: list[Any]) -> tuple[gpd.GeoDataFrame | None, list[str]]:
     return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84_CRS), []
 
 
-def _whole_problems(zones: gpd.GeoDataFrame) -> list[str]:
+def _whole_problems(zones: gpd.GeoDataFrame) -> list[Finding]:
     from wufei_geo import boundaries
 
     known = set(geodata.load_gazetteer().town_code.astype(str))
     missing = known - set(zones.town_code.astype(str))
     if missing:
-        return [f"missing towns: {', '.join(sorted(missing))}"]
+        return [Finding(key="problem.zones.missing_towns", params={"codes": ", ".join(sorted(missing))})]
     try:
         return boundaries.check_whole(zones)[0]
     except Exception as exc:  # noqa: BLE001
-        return [f"the stored zones cannot be checked ({type(exc).__name__}: {exc})"]
+        return [Finding(key="problem.zones.uncheckable", params={"error": f"{type(exc).__name__}: {exc}"})]
 
 
-def _fallback_warning(problems: list[str]) -> str:
-    shown = "; ".join(problems[:3]) + (f"; … ({len(problems)} problems)" if len(problems) > 3 else "")
-    return ("the stored official town boundaries are unusable, so the approximate zones are shown "
-            f"(an administrator can import them again on the 数据 page): {shown} / 已存官方边界不可用，暂用示意范围")
+def _fallback_warning(problems: list[Finding]) -> Finding:
+    """The stored zones are unusable: the first three problems and how many in all."""
+    return Finding(key="problem.catalog.zones_unusable", params={"problems": list(problems[:3]), "n": len(problems)})
 
 
-def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[str]]:
+def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     """(zones to place sites with, warnings): the official zones when stored and usable, else the
     approximate default with a warning naming the problems."""
     zones, problems = _stored_zone_problems(store)
@@ -164,7 +164,7 @@ def usable_zones(store: Store) -> tuple[gpd.GeoDataFrame, list[str]]:
     return geodata.load_default_zones(), []
 
 
-def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
     """Stored values no validated path writes (infinite or out-of-range coordinates, non-finite
     capacities) become unknown (null), with a warning naming the sites."""
     sites = sites.copy()
@@ -175,15 +175,16 @@ def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if bad.any():
         sites.loc[bad, ["lon", "lat"]] = None
         sites.loc[bad & ~sites["precision"].isin(list(PRECISIONS)), "precision"] = "unknown"
-        warnings.append("unusable stored coordinates shown as unknown: " + ", ".join(map(str, sites.loc[bad, "site_id"]))
-                        + " / 存储坐标无效，按未知处理")
+        warnings.append(Finding(key="problem.catalog.bad_coordinates",
+                                params={"sites": ", ".join(map(str, sites.loc[bad, "site_id"]))}))
     for col in ("operating_capacity_value", "operating_capacity_norm", "capacity_value", "capacity_norm"):
         if col in sites:
             num = pd.to_numeric(sites[col], errors="coerce")
             nonfinite = sites[col].notna() & ~np.isfinite(num.fillna(0.0))
             if nonfinite.any():
                 sites.loc[nonfinite, col] = None
-                warnings.append(f"non-finite {col} shown as unknown: " + ", ".join(map(str, sites.loc[nonfinite, "site_id"])))
+                warnings.append(Finding(key="problem.catalog.non_finite",
+                                        params={"column": col, "sites": ", ".join(map(str, sites.loc[nonfinite, "site_id"]))}))
     if "precision" in sites:
         odd = sites["precision"].notna() & ~sites["precision"].isin(list(PRECISIONS))
         if odd.any():
@@ -191,12 +192,11 @@ def _sane_values(sites: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return sites, warnings
 
 
-def _stack_warnings(stacked: dict[str, int], towns: pd.DataFrame) -> list[str]:
-    """Say which towns' sites are drawn as one counted marker (``locate.STACK_COLUMN``)."""
-    names = dict(zip(towns["town_code"].astype(str), towns["name_zh"], strict=False))
-    return [f"{count} sites of {names.get(code, code) if code else 'the district'} have no coordinate and do not fit "
-            f"around its seat: they are shown as one marker counting {count} (the tables list them) / "
-            f"{names.get(code, code) if code else '区级'} {count} 个无坐标站点无法分开标注，合并为一个计数标记（表格中逐个列出）"
+def _stack_warnings(stacked: dict[str, int], towns: pd.DataFrame) -> list[Finding]:
+    """Say which towns' sites are drawn as one counted marker (``locate.STACK_COLUMN``); the town is
+    named in the reader's language (``i18n.worded_params`` derives ``town`` from ``town_code``)."""
+    return [Finding(key="problem.catalog.stacked_town", params={"count": count, "town_code": code}) if code
+            else Finding(key="problem.catalog.stacked_district", params={"count": count})
             for code, count in sorted(stacked.items())]
 
 
@@ -212,7 +212,7 @@ def load_catalog(store: Store, today: dt.date | None = None, *, placeholder_poin
     try:
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     except Exception as exc:  # noqa: BLE001 — e.g. markers that cannot be spread inside a tiny zone
-        warnings.append(_fallback_warning([f"sites cannot be placed in them ({exc})"]))
+        warnings.append(_fallback_warning([Finding(key="problem.zones.cannot_place", params={"error": str(exc)})]))
         zones = geodata.load_default_zones()
         sites = locate.locate_sites(raw, zones, towns, placeholder_points=placeholder_points)
     warnings += _stack_warnings(sites.attrs.get("stacked", {}), towns)

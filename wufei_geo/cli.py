@@ -192,12 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, WufeiError):  # a refusal of the core: in the run's language, from its key
             return commands.fail(exc)
-        from wufei_geo.store import failure_message
+        from wufei_geo.store.session import failure_refusal
 
-        message = failure_message(exc)
-        if message is None:
+        refusal = failure_refusal(exc)  # worded from the catalogue in the run's language
+        if refusal is None:
             raise
-        return commands.fail(message)
+        return commands.fail(refusal)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,14 @@ class WufeiError(Exception):
         super().__init__(message)
 
 
+class Finding(WufeiError):
+    """One problem or warning found in a file or in stored data (a boundary file, a backup, the
+    stored zones, a database failure): listed, not raised, and worded from its key and parameters
+    like a refusal — ``i18n.error_text(finding, lang)`` in the reader's language, ``str(finding)``
+    in English and Chinese (logs).  A refusal naming several of them (``BoundaryImportError``)
+    carries the list; ``i18n.item_lines`` writes one line each."""
+
+
 class AuthError(WufeiError):
     """Base of authentication refusals."""
 

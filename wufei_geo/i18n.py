@@ -209,6 +209,9 @@ def worded_params(params: Mapping[str, object], lang: str) -> dict[str, object]:
     the stored ones — ``design_text`` (``design`` with its ``unit``, or unknown) and ``town`` (the
     name of ``town_code``)."""
     out = {name: nested_text(v, lang) if is_nested_refusal(v) else v for name, v in params.items()}
+    if "problems" in params and "detail" not in out and isinstance(params["problems"], (list, tuple)):
+        out["detail"] = "\n".join(f"  - {line}" for line in item_lines(
+            params["problems"], params.get("warnings") or [], lang))
     if "design" in out and "design_text" not in out:
         design = out["design"]
         number = design if not isinstance(design, (int, float)) else f"{float(design):g}"
@@ -230,9 +233,11 @@ def _town_name(code: str, lang: str) -> str:
 
 
 def is_nested_refusal(value: object) -> bool:
-    """Whether a refusal's parameter is itself a refusal (or a non-empty list of them)."""
+    """Whether a refusal's parameter is itself a refusal (or a non-empty list of them, some items
+    perhaps still plain texts)."""
     return isinstance(value, BaseException) or (isinstance(value, (list, tuple)) and bool(value)
-                                                and all(isinstance(v, BaseException) for v in value))
+                                                and any(isinstance(v, BaseException) for v in value)
+                                                and all(isinstance(v, (BaseException, str)) for v in value))
 
 
 def nested_text(value: BaseException | list[BaseException] | tuple[BaseException, ...], lang: str) -> str:
@@ -241,9 +246,20 @@ def nested_text(value: BaseException | list[BaseException] | tuple[BaseException
     if isinstance(value, BaseException):
         return error_text(value, lang)
     out = ""
-    for text in (error_text(v, lang) for v in value):  # sentences follow each other, phrases take "; "
+    for text in (item_text(v, lang) for v in value):  # sentences follow each other, phrases take "; "
         out += ("" if not out or out.endswith("。") else " " if out.endswith(".") else "; ") + text
     return out
+
+
+def item_text(item: object, lang: str) -> str:
+    """One problem item (an ``errors.Finding`` or any refusal) in ``lang``; a plain text as written."""
+    return error_text(item, lang) if isinstance(item, BaseException) else _one_language(str(item), lang)
+
+
+def item_lines(problems: list | tuple, warnings: list | tuple = (), lang: str = DEFAULT_LANG) -> list[str]:
+    """Problems, then warnings marked as such, one line each in ``lang`` (a page's list, the CLI, a log)."""
+    return ([item_text(p, lang) for p in problems]
+            + [t("problem.warning", lang, text=item_text(w, lang)) for w in warnings])
 
 
 def _one_language(message: str, lang: str) -> str:

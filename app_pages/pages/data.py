@@ -28,7 +28,7 @@ from app_pages.common import (
 )
 from app_pages.downloads import download
 from app_pages.forms import import_changes_frame, import_errors_frame
-from wufei_geo import mapview, permissions
+from wufei_geo import i18n, mapview, permissions
 from wufei_geo.errors import NotAuthenticated
 from wufei_geo.io import bulk_import, exports, geofiles
 from wufei_geo.io.formats import EXPORT_FORMATS, FORMATS
@@ -127,7 +127,7 @@ def _boundaries(catalog: Any) -> None:
         zones = geofiles.read_boundary_upload(upload.getvalue(), upload.name, code_field or None, name_field or None)
     except BoundaryImportError as exc:
         st.error(tr("data.boundary_refused"))
-        st.code("\n".join(exc.problems), language=None)
+        st.code("\n".join(i18n.item_lines(exc.problems, exc.warnings, lang())), language=None)
         return
     st.success(tr("data.boundary_ok", n=len(zones)))
     report = geofiles.boundary_report(zones, catalog.zones)
@@ -141,7 +141,7 @@ def _boundaries(catalog: Any) -> None:
     accepted = True
     if warnings:
         st.warning(tr("data.boundary_warnings", n=len(warnings)))
-        st.code("\n".join(warnings), language=None)
+        st.code("\n".join(i18n.item_text(w, lang()) for w in warnings), language=None)
         accepted = st.checkbox(tr("data.boundary_accept_warnings"), key="data_boundary_accept")
     if st.button(tr("data.boundary_confirm"), key="data_boundary_confirm", type="primary", disabled=not accepted):
         login.act(get_store(), lambda fresh: get_store().replace_zones(fresh, zones, source=upload.name,
@@ -204,7 +204,7 @@ def _backup() -> None:
         st.error(md_literal(err(exc)))
         return
     # what the backup brings (accounts and roles, signature, audit) as literal text, never markdown
-    st.code("\n".join(preview.lines()), language=None)
+    st.code("\n".join(preview.lines(lang())), language=None)
     accept_unsigned = False
     if not preview.trusted:
         st.warning(tr("data.restore_unsigned"))

@@ -33,8 +33,10 @@ def _promote(rows):
 
 
 @pytest.mark.parametrize(("case", "edit", "shown"), [
-    ("restore-rebinds-town", _rebind, "account xiayang changes / 账户变更: town / 街镇 310118001 → " + HUAXIN),
-    ("restore-promotes-official", _promote, "account huaxin changes / 账户变更: role / 角色 town_official → admin"),
+    ("restore-rebinds-town", _rebind, ("account xiayang changes: town 310118001 → " + HUAXIN,
+                                       "账户 xiayang 变更：街镇 310118001 → " + HUAXIN)),
+    ("restore-promotes-official", _promote, ("account huaxin changes: role town_official → admin",
+                                             "账户 huaxin 变更：角色 town_official → admin")),
 ])
 def test_restore_preview_names_every_changed_account(env, tmp_path: Path, monkeypatch, capsys, case, edit, shown) -> None:
     good = tmp_path / "good.zip"
@@ -44,9 +46,11 @@ def test_restore_preview_names_every_changed_account(env, tmp_path: Path, monkey
     bad = _write(members, tmp_path / "bad.zip")
     before = data_hash(env)
     preview = backup.preview(env, bad)
-    assert preview.new_accounts == [] and any(line.startswith(shown) for line in preview.lines()), preview.lines()
+    shown_en, shown_zh = shown
+    assert preview.new_accounts == [] and any(line.startswith(shown_en) for line in preview.lines("en")), preview.lines()
+    assert any(line.startswith(shown_zh) for line in preview.lines("zh")), preview.lines("zh")
     code, out, err = run_cli(monkeypatch, capsys, "restore", str(bad), "--yes")
-    assert code == 1 and shown in out + err
+    assert code == 1 and shown_zh in out + err  # the command line speaks the run's language
     assert data_hash(env) == before
     record("restore", case, "backup.preview / cli:restore", "refused", f"preview: {shown}; refused unsigned")
 

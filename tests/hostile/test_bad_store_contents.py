@@ -93,7 +93,7 @@ def test_bad_store_contents_degrade_everywhere(env, case: str, monkeypatch, caps
         assert "Traceback" not in err + out, (argv, err)
         assert code == 0, (argv, err)
     record("store", case, "cli: sites, capacity, towns, export, report", "fault_survived",
-           "; ".join(cat.warnings)[:200] if case != "bad-values" else "bad values shown as unknown")
+           "; ".join(map(str, cat.warnings))[:200] if case != "bad-values" else "bad values shown as unknown")
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception

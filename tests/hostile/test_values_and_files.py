@@ -15,7 +15,7 @@ import geopandas as gpd
 import openpyxl
 import pytest
 
-from wufei_geo import crs, geodata
+from wufei_geo import crs, geodata, i18n
 from wufei_geo.boundaries import BoundaryImportError
 from wufei_geo.errors import ValidationError
 from wufei_geo.io import bulk_import
@@ -284,8 +284,9 @@ def test_boundary_files(env, tmp_path, monkeypatch, capsys, case: str) -> None:
         monkeypatch.setattr(gpd, "read_file", no_read)
     with pytest.raises(BoundaryImportError) as exc:
         read_boundaries(path)
-    assert exc.value.problems and all(p.strip() for p in exc.value.problems)
-    record("files", case, "geofiles.read_boundaries", "refused", exc.value.problems[0])
+    problems = exc.value.problems  # keyed items, each worded in both languages
+    assert problems and all(p.key and i18n.item_text(p, "zh").strip() and i18n.item_text(p, "en").strip() for p in problems)
+    record("files", case, "geofiles.read_boundaries", "refused", str(problems[0]))
     code, out, err = run_cli(monkeypatch, capsys, "import-boundaries", str(path))
     assert code == 1 and "nothing was changed" in err
     assert data_hash(env) == before and env.zones() is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.apptest_helpers import PAGES, app_store, log_in, open_page, texts
-from wufei_geo import cli, locate
+from wufei_geo import cli, i18n, locate
 from wufei_geo.catalog import load_catalog
 from wufei_geo.store import Store
 
@@ -87,8 +87,9 @@ def test_town_only_sites_that_do_not_fit_become_one_counted_marker(town_heavy):
     # other towns keep their own markers, spread as before
     others = sites[(sites["town_code"] != volume_data.TOWN) & sites["display_lon"].notna()]
     assert set(others[locate.STACK_COLUMN]) == {1}
-    said = next(w for w in catalog.warnings if f"{len(town_only)} sites of 赵巷镇" in w)
-    record("volume", "town-only-400", "catalog.load_catalog (locate)", "degraded_and_said", said)
+    said = next(w for w in catalog.warnings if f"赵巷镇 {len(town_only)} 个无坐标站点" in i18n.item_text(w, "zh"))
+    assert f"{len(town_only)} sites of Zhaoxiang" in i18n.item_text(said, "en")  # each language its own name
+    record("volume", "town-only-400", "catalog.load_catalog (locate)", "degraded_and_said", str(said))
 
 
 def test_the_seeds_town_only_sites_are_spread_one_marker_each(tmp_path):

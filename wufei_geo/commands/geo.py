@@ -20,9 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_import_boundaries(args: argparse.Namespace) -> int:
     """Exit 0 after storing (or a clean dry run); exit 1 with the problems and nothing changed."""
-    from wufei_geo import geodata
+    from wufei_geo import geodata, i18n
     from wufei_geo.boundaries import BoundaryImportError
-    from wufei_geo.commands import fail
+    from wufei_geo.commands import fail, lang
     from wufei_geo.io.geofiles import read_boundaries
 
     try:
@@ -40,7 +40,7 @@ def cmd_import_boundaries(args: argparse.Namespace) -> int:
     print(f"{'total':<63} {zones.area_km2.sum():>12.2f} {approx.sum():>12.2f}")
     warnings = list(zones.attrs.get("warnings", []))
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {i18n.item_text(w, lang())}", file=sys.stderr)
     if args.dry_run:
         print("dry run: nothing stored")
         return 0

@@ -7,7 +7,7 @@ import argparse
 import datetime as dt
 import json
 
-from wufei_geo.commands import fail
+from wufei_geo.commands import fail, lang
 from wufei_geo.commands.status import printable
 from wufei_geo.commands.users import as_user
 from wufei_geo.errors import WufeiError
@@ -176,7 +176,7 @@ def write_assessment(args: argparse.Namespace) -> int:
     from wufei_geo.reports.briefing_pdf import BriefingFontError
 
     if not str(args.output).lower().endswith(".pdf"):
-        return fail("the assessment is written as .pdf / 终期评估输出为 .pdf")
+        return fail(t("cli.assessment_pdf_only", lang()))
     as_of = args.as_of or PLAN_DEADLINE
     store = _open()
     try:
@@ -204,6 +204,7 @@ def _workbook(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from wufei_geo.i18n import t
     from wufei_geo.io.bulk_import import read_file
     from wufei_geo.io.tabular import ImportFileError
     from wufei_geo.io.value_import import apply_values, plan_values
@@ -219,7 +220,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"{r.row:>4}  {printable(r.item['entry_id'])}  {printable(r.item['year'])}: "
                   f"{printable(r.item['value'])}  {state}")
         if result.errors:
-            return fail(f"{len(result.errors)} rows refused; nothing written / {len(result.errors)} 行被拒绝，未写入")
+            return fail(t("cli.rows_refused", lang(), n=len(result.errors)))
         print(("written" if args.apply else "dry run: nothing written") + f" ({len(result.rows)} rows)")
         return 0
 

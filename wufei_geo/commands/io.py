@@ -176,7 +176,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         preview = backup.preview(store, args.file)
     except backup.BackupError as exc:
         return _err(exc)
-    for line in preview.lines():
+    for line in preview.lines(lang()):
         print(line)
     if not preview.trusted and not args.accept_unsigned:
         return _err(t("cli.restore_unsigned", lang()))

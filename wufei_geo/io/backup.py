@@ -40,10 +40,12 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from wufei_geo import auth, db
+from wufei_geo import auth, db, i18n
 from wufei_geo.io import archive, backup_rules
 from wufei_geo.io.archive import BACKUP_TABLES, SECRET_KEY, BackupError, Rows
-from wufei_geo.store import failure_message
+from wufei_geo.store.session import failure_refusal
+
+_PREVIEW_VALUES = ("another", "locked")  # markers of _changed_accounts worded by BackupPreview.lines
 
 
 @dataclass(frozen=True)
@@ -64,32 +66,35 @@ class RestorePreview:
     new_accounts: list[str]  # in the backup, not in the database now
     audit_rows_differing: int  # current audit rows (same id) the backup has otherwise or not at all
     # accounts of the database now that the backup changes: {name, changes: [(what, now, after)]}
-    # (role, town, disabled, password, lock-out) or removes (changes == [("removed", …)])
+    # (what: role, town, disabled, password, lock-out) or removes (changes == [("removed", …)]);
+    # ``lines`` words them (catalogue keys backup.preview.*)
     changed_accounts: tuple[dict[str, Any], ...] = ()
 
     @property
     def trusted(self) -> bool:
         return self.trust == "signed"
 
-    def lines(self) -> list[str]:
-        trust = {
-            "signed": "signed by this installation",
-            "unsigned": "NOT SIGNED: it may have been edited by hand / 未签名",
-            "foreign": "signed by ANOTHER installation / 由其他安装签名",
-            "modified": "CHANGED AFTER SIGNING: its signature does not match / 签名不符",
-        }[self.trust]
-        out = [f"backup of {self.created_at}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()),
-               f"signature: {trust}"]
-        out.append("accounts it brings: " + ", ".join(
-            f"{a['name']} ({a['role']}{' ' + a['town_code'] if a['town_code'] else ''}{', disabled' if a['disabled'] else ''})"
-            for a in self.accounts) if self.accounts else "accounts it brings: none")
+    def lines(self, lang: str = "en") -> list[str]:
+        """What the restore would bring and change, one line each, worded in ``lang``."""
+        def tr(key: str, **params: Any) -> str:
+            return i18n.t(f"backup.preview.{key}", lang, **params)
+
+        def value(v: object) -> str:  # the markers _changed_accounts stores, worded
+            return tr(f"value.{v}") if isinstance(v, str) and v in _PREVIEW_VALUES else str(v)
+
+        out = [tr("header", created_at=self.created_at, counts=", ".join(f"{k} {v}" for k, v in self.counts.items())),
+               tr("signature", trust=tr(f"trust.{self.trust}"))]
+        out.append(tr("accounts", accounts=", ".join(
+            f"{a['name']} ({a['role']}{' ' + a['town_code'] if a['town_code'] else ''}"
+            f"{tr('disabled_mark') if a['disabled'] else ''})" for a in self.accounts)
+            if self.accounts else tr("none")))
         if self.new_accounts:
-            out.append("accounts not in the database now: " + ", ".join(self.new_accounts))
+            out.append(tr("new_accounts", accounts=", ".join(self.new_accounts)))
         for acc in self.changed_accounts:
-            out.append(f"account {acc['name']} changes / 账户变更: " + "; ".join(
-                f"{what} {now!s} → {after!s}" for what, now, after in acc["changes"]))
+            out.append(tr("account_changes", name=acc["name"], changes="; ".join(
+                f"{tr(f'what.{what}')} {value(now)} → {value(after)}" for what, now, after in acc["changes"])))
         if self.audit_rows_differing:
-            out.append(f"audit: {self.audit_rows_differing} current audit row(s) differ from or are missing in the backup")
+            out.append(tr("audit", n=self.audit_rows_differing))
         return out
 
 
@@ -297,18 +302,18 @@ def _changed_accounts(current: dict[str, dict[str, Any]], restored: list[dict[st
     for name in sorted(current):
         now = current[name]
         if name not in after:
-            out.append({"name": name, "changes": [("removed / 删除", now["role"], "—")]})
+            out.append({"name": name, "changes": [("removed", now["role"], "—")]})
             continue
         new = after[name]
         changes = [(label, now.get(key) or "—", new.get(key) or "—")
-                   for key, label in (("role", "role / 角色"), ("town_code", "town / 街镇"))
+                   for key, label in (("role", "role"), ("town_code", "town"))
                    if (now.get(key) or None) != (new.get(key) or None)]
         if bool(now.get("disabled")) != bool(new.get("disabled")):
-            changes.append(("disabled / 停用", bool(now.get("disabled")), bool(new.get("disabled"))))
+            changes.append(("disabled", bool(now.get("disabled")), bool(new.get("disabled"))))
         if now.get("password_hash") != new.get("password_hash"):
-            changes.append(("password / 密码", "…", "another / 另一密码"))
+            changes.append(("password", "…", "another"))
         if (now.get("locked_until") is None) != (new.get("locked_until") is None):
-            changes.append(("lock-out / 锁定", "locked" if now.get("locked_until") else "—",
+            changes.append(("lock_out", "locked" if now.get("locked_until") else "—",
                             "locked" if new.get("locked_until") else "—"))
         if changes:
             out.append({"name": name, "changes": changes})
@@ -350,7 +355,7 @@ def restore(store: Any, path: str | Path | IO[bytes], actor: Any = None, accept_
     try:
         return _replace_all(store, engine, who, manifest, rows, trust)
     except sa.exc.DBAPIError as exc:  # the transaction rolled back: the database is unchanged
-        raise BackupError(key="backup.error.not_restored", params={"error": failure_message(exc)}) from None
+        raise BackupError(key="backup.error.not_restored", params={"error": failure_refusal(exc)}) from None
 
 
 def _replace_all(store: Any, engine: Engine, who: str, manifest: dict[str, Any], rows: Rows,

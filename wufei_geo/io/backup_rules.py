@@ -17,7 +17,7 @@ from shapely.geometry import shape
 
 from wufei_geo import auth, boundaries, site_rules
 from wufei_geo.crs import WGS84_CRS
-from wufei_geo.errors import ValidationError
+from wufei_geo.errors import Finding, ValidationError
 from wufei_geo.io.archive import SECRET_KEY, BackupError, Rows, no_constants
 from wufei_geo.model import CATEGORIES, IDENTIFIER_PATTERN, PRECISIONS, STATUSES, WET_WASTE_MODES
 from wufei_geo.permissions import ROLES
@@ -37,17 +37,22 @@ def raise_on_problems(rows: Rows) -> None:
     vocabularies; zones with ``boundaries.check_whole``): :class:`BackupError` listing (the first
     20 of) every problem, with the first refusal's rule key."""
     problems, rules = _row_problems(rows)
-    if problems:
-        shown = "; ".join(problems[:20]) + (f"; … ({len(problems)} in all)" if len(problems) > 20 else "")
+    if problems:  # the first 20, each worded in the reader's language (the key's detail: i18n.item_lines)
         raise BackupError(None, rules[0] if rules else None, key="backup.error.values",
-                          params={"n": len(problems), "detail": shown})
+                          params={"n": len(problems), "problems": problems[:20]})
+
+
+def problem(name: str, **params: Any) -> Finding:
+    """A value of a backup that breaks a rule of live input: catalogue key ``problem.backup.<name>``
+    (``where``: the table, line and row it is in, as the backup names them)."""
+    return Finding(key=f"problem.backup.{name}", params=params)
 
 
 class _Findings:
     """Problems and the rule keys of the refusals among them, in order."""
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.problems: list[Finding] = []
         self.rules: list[str] = []
 
     def check(self, where: str, fn: Any, *args: Any, **kw: Any) -> Any:
@@ -55,7 +60,7 @@ class _Findings:
         try:
             return fn(*args, **kw)
         except (ValidationError, ValueError, TypeError) as exc:
-            self.problems.append(f"{where}: {exc}")
+            self.problems.append(problem("refused", where=where, refusal=exc))
             if getattr(exc, "rule", None):
                 self.rules.append(exc.rule)
             return None
@@ -63,10 +68,10 @@ class _Findings:
     def finite(self, where: str, row: dict[str, Any]) -> None:
         for k, v in row.items():
             if isinstance(v, float) and not math.isfinite(v):
-                self.problems.append(f"{where}: {k} is not a finite number")
+                self.problems.append(problem("not_finite", where=where, field=k))
 
 
-def _row_problems(rows: Rows) -> tuple[list[str], list[str]]:
+def _row_problems(rows: Rows) -> tuple[list[Finding], list[str]]:
     """(problems, the rule keys of the refusals among them, in order)."""
     found = _Findings()
     for n, r in enumerate(rows.get("sites", []), start=1):
@@ -82,20 +87,20 @@ def _site_problems(found: _Findings, where: str, r: dict[str, Any]) -> None:
     problems = found.problems
     found.finite(where, r)
     if not isinstance(r.get("site_id"), str) or not _IDENT_RE.match(r["site_id"]):
-        problems.append(f"{where}: site_id must match {IDENTIFIER_PATTERN}")
+        problems.append(problem("bad_site_id", where=where, pattern=IDENTIFIER_PATTERN))
     for k, v in r.items():
         if isinstance(v, str):
             found.check(f"{where} {k}", check_text, k, v, controls=True)
     for k, allowed in (("status", STATUSES), ("category", CATEGORIES), ("precision", PRECISIONS)):
         if r.get(k) not in allowed:
-            problems.append(f"{where}: unknown {k} {r.get(k)!r}")
+            problems.append(problem("unknown_value", where=where, field=k, value=repr(r.get(k))))
             found.rules.append(f"unknown_{k}")
     if r.get("wet_waste_mode") not in (None, *WET_WASTE_MODES):
-        problems.append(f"{where}: unknown wet_waste_mode {r.get('wet_waste_mode')!r}")
+        problems.append(problem("unknown_value", where=where, field="wet_waste_mode", value=repr(r.get("wet_waste_mode"))))
     if r.get("town_code") is not None:
         found.check(where, auth.check_town_code, r["town_code"])
     if (r.get("lon") is None) != (r.get("lat") is None):
-        problems.append(f"{where}: lon and lat must be given together")
+        problems.append(problem("lon_lat_together", where=where))
     elif r.get("lon") is not None and all(math.isfinite(float(r[k])) for k in ("lon", "lat")):
         found.check(where, site_rules.parse_location, (r["lon"], r["lat"], "wgs84"))
     if r.get("operating_capacity_value") is not None and r.get("category") in CATEGORIES:
@@ -103,9 +108,9 @@ def _site_problems(found: _Findings, where: str, r: dict[str, Any]) -> None:
                     r.get("operating_capacity_unit"))
     for k in ("capacity_value", "capacity_norm", "operating_capacity_norm"):
         if isinstance(r.get(k), float) and r[k] < 0:
-            problems.append(f"{where}: {k} is negative")
+            problems.append(problem("negative", where=where, field=k))
     if not isinstance(r.get("version"), int) or r["version"] < 1:
-        problems.append(f"{where}: version must be a whole number ≥ 1")
+        problems.append(problem("bad_version", where=where))
 
 
 def _user_problems(found: _Findings, users: list[dict[str, Any]]) -> None:
@@ -115,23 +120,23 @@ def _user_problems(found: _Findings, users: list[dict[str, Any]]) -> None:
         where = f"users line {n} ({r.get('name')!r})"
         name = found.check(where, auth.check_name, r.get("name"))
         if name is not None and name != r.get("name"):
-            problems.append(f"{where}: the name is not in its normal form")
+            problems.append(problem("name_not_normal", where=where))
         if name is not None:
             key = auth.name_key(name)
             if key in keys:
-                problems.append(f"{where}: the same account as {keys[key]!r} (names are unique regardless of case)")
+                problems.append(problem("same_account", where=where, other=repr(keys[key])))
             keys[key] = name
         role = ROLES.get(r.get("role"))
         if role is None:
-            problems.append(f"{where}: unknown role {r.get('role')!r}")
+            problems.append(problem("unknown_value", where=where, field="role", value=repr(r.get("role"))))
         elif role.town_bound:
             found.check(where, auth.check_town_code, r.get("town_code"))
         elif r.get("town_code") is not None:
-            problems.append(f"{where}: role {r['role']} has no town")
+            problems.append(problem("role_without_town", where=where, role=r["role"]))
         if not isinstance(r.get("password_hash"), str) or not _BCRYPT_RE.match(r["password_hash"]):
-            problems.append(f"{where}: password_hash is not a bcrypt hash")
+            problems.append(problem("not_bcrypt", where=where))
         if (r.get("failed_logins") or 0) < 0:
-            problems.append(f"{where}: failed_logins is negative")
+            problems.append(problem("negative", where=where, field="failed_logins"))
 
 
 def _audit_and_meta_problems(found: _Findings, audit: list[dict[str, Any]], meta: list[dict[str, Any]]) -> None:
@@ -145,30 +150,31 @@ def _audit_and_meta_problems(found: _Findings, audit: list[dict[str, Any]], meta
                 found.check(f"{where} {k}", check_text, k, r[k])
     for n, r in enumerate(meta, start=1):
         if r.get("key") == SECRET_KEY:
-            found.problems.append(f"meta line {n}: a backup cannot carry an installation secret")
+            found.problems.append(problem("secret", where=f"meta line {n}"))
         for k in ("key", "value"):
             if isinstance(r.get(k), str):
                 found.check(f"meta line {n} {k}", check_text, k, r[k], controls=True)
 
 
-def _zone_problems(zone_rows: list[dict[str, Any]]) -> list[str]:
-    problems, geoms, codes = [], [], []
+def _zone_problems(zone_rows: list[dict[str, Any]]) -> list[Finding]:
+    problems: list[Finding] = []
+    geoms, codes = [], []
     for n, r in enumerate(zone_rows, start=1):
         try:
             g = shape(json.loads(r["geometry"], parse_constant=no_constants))
         except Exception as exc:  # noqa: BLE001 — malformed GeoJSON of any kind
-            problems.append(f"zones line {n}: unreadable geometry ({exc})")
+            problems.append(problem("zone_unreadable", where=f"zones line {n}", error=str(exc)))
             continue
         if g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon") or not g.is_valid \
                 or not np.isfinite(shapely.get_coordinates(g)).all():
-            problems.append(f"zones line {n}: empty, invalid or non-polygon geometry")
+            problems.append(problem("zone_invalid", where=f"zones line {n}"))
             continue
         geoms.append(g)
         codes.append(r.get("town_code"))
     if problems:
         return problems
     whole, _warnings = boundaries.check_whole(gpd.GeoDataFrame({"town_code": codes}, geometry=geoms, crs=WGS84_CRS))
-    return [f"zones: {p}" for p in whole]
+    return [problem("zones", refusal=p) for p in whole]
 
 
 def _accepted_rules(audit_rows: list[dict[str, Any]]) -> dict[str, set[str]]:

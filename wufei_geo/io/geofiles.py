@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, refusal, zones_from_frame
+from wufei_geo.boundaries import MAX_VERTICES_PER_TOWN, finding, refusal, zones_from_frame
 from wufei_geo.crs import WGS84_CRS
 from wufei_geo.io.formats import boundary_format
 from wufei_geo.io.layers import DATUM_NOTE, FIELD_DESCRIPTIONS, GPKG_LAYER, LAYER_DESCRIPTIONS, fields_table
@@ -74,10 +74,10 @@ def _count_vertices(coords: object) -> int:
     return total
 
 
-def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, object]:
+def _geojson_checks(raw: object, problems: list) -> tuple[dict | None, object]:
     """(the GeoJSON with its ``crs`` member removed, the CRS it declares or None) — or problems."""
     if not isinstance(raw, dict) or raw.get("type") not in ("FeatureCollection", "Feature"):
-        problems.append("not a GeoJSON FeatureCollection")
+        problems.append(finding("not_geojson"))
         return None, None
     declared = None
     crs_member = raw.get("crs")
@@ -85,22 +85,21 @@ def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, obje
         name = crs_member.get("properties", {}).get("name") if isinstance(crs_member, dict) else None
         if not (isinstance(crs_member, dict) and crs_member.get("type") == "name" and isinstance(name, str)
                 and _SAFE_CRS_NAME.match(name.strip())):
-            problems.append("the GeoJSON's \"crs\" member must name an EPSG/OGC CRS (e.g. urn:ogc:def:crs:EPSG::4547); "
-                            "links, URLs and file paths are not followed / 坐标系只能以 EPSG 名称声明，不跟随链接")
+            problems.append(finding("crs_not_a_name"))
             return None, None
         from pyproj import CRS
 
         try:
             declared = CRS.from_user_input(name.strip())
         except Exception as exc:  # pyproj raises CRSError and friends
-            problems.append(f"unknown CRS {name!r} in the GeoJSON: {exc}")
+            problems.append(finding("unknown_crs", name=repr(name), error=str(exc)))
             return None, None
     features = raw.get("features") if raw.get("type") == "FeatureCollection" else [raw]
     if not isinstance(features, list):
-        problems.append("the GeoJSON's \"features\" member is not a list")
+        problems.append(finding("features_not_list"))
         return None, None
     if len(features) > MAX_FEATURES:
-        problems.append(f"the file has {len(features)} features; at most {MAX_FEATURES} are read (11 towns expected)")
+        problems.append(finding("too_many_features", n=len(features), most=MAX_FEATURES))
         return None, None
     counts = [_count_vertices((f.get("geometry") or {}).get("coordinates")) if isinstance(f, dict)
               and isinstance(f.get("geometry"), dict) else 0 for f in features]
@@ -111,15 +110,14 @@ def _geojson_checks(raw: object, problems: list[str]) -> tuple[dict | None, obje
     return clean, declared
 
 
-def _vertex_problems(counts: list[int], problems: list[str]) -> None:
+def _vertex_problems(counts: list[int], problems: list) -> None:
     total = sum(counts)
     worst = max(counts, default=0)
     if worst > MAX_VERTICES_PER_TOWN:
         i = counts.index(worst)
-        problems.append(f"feature {i + 1} has {worst:,} vertices; at most {MAX_VERTICES_PER_TOWN:,} per feature "
-                        "(simplify the outline) / 顶点过多")
+        problems.append(finding("feature_vertices", n=i + 1, vertices=worst, most=MAX_VERTICES_PER_TOWN))
     if total > MAX_VERTICES_TOTAL:
-        problems.append(f"the file has {total:,} vertices; at most {MAX_VERTICES_TOTAL:,} in all / 顶点过多")
+        problems.append(finding("file_vertices", vertices=total, most=MAX_VERTICES_TOTAL))
 
 
 
@@ -128,27 +126,26 @@ def _safe_member(name: str) -> bool:
     return not (name.startswith(("/", "\\")) or ".." in parts or ":" in name or _REFERENCE.search(name))
 
 
-def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | None:
+def _extract_shapefile(path: Path, into: Path, problems: list) -> Path | None:
     """The zip's one Shapefile extracted to ``into`` (bounded, streaming) (its .prj, if any, beside it)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
             if len(infos) > MAX_ZIP_MEMBERS:
-                problems.append(f"the zip holds {len(infos)} files; at most {MAX_ZIP_MEMBERS} are read")
+                problems.append(finding("zip_members", n=len(infos), most=MAX_ZIP_MEMBERS))
                 return None
             declared_size = sum(i.file_size for i in infos)
             if declared_size > MAX_UNCOMPRESSED_BYTES:
-                problems.append(f"the zip unpacks to {declared_size / 2**20:.0f} MB; the limit is "
-                                f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB; nothing was unpacked / 解压后过大")
+                problems.append(finding("zip_too_large", mb=declared_size / 2**20, limit=MAX_UNCOMPRESSED_BYTES / 2**20))
                 return None
             bad = [i.filename for i in infos if not _safe_member(i.filename)]
             if bad:
-                problems.append(f"the zip holds paths that point outside it or elsewhere: {', '.join(bad[:5])}")
+                problems.append(finding("zip_paths", paths=", ".join(bad[:5])))
                 return None
             shps = [i for i in infos if i.filename.lower().endswith(".shp")]
             if len(shps) != 1:
-                problems.append("the zip holds no .shp file (a zipped Shapefile is expected)" if not shps
-                                else f"the zip holds several .shp files ({', '.join(i.filename for i in shps)}); send one per file")
+                problems.append(finding("zip_no_shp") if not shps
+                                else finding("zip_several_shp", files=", ".join(i.filename for i in shps)))
                 return None
             stem = shps[0].filename[:-4].lower()
             wanted = [i for i in infos if i.filename.lower().rsplit(".", 1)[0] == stem
@@ -162,32 +159,32 @@ def _extract_shapefile(path: Path, into: Path, problems: list[str]) -> Path | No
                     while chunk := src.read(min(1 << 20, budget + 1)):
                         budget -= len(chunk)
                         if budget < 0:  # the headers lied about the size
-                            problems.append(f"the zip unpacks to more than {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB / 解压后过大")
+                            problems.append(finding("zip_larger", limit=MAX_UNCOMPRESSED_BYTES / 2**20))
                             return None
                         dst.write(chunk)
                 if ext == "shp":
                     out_shp = target
                     with target.open("rb") as fh:
                         if fh.read(4) != _SHP_MAGIC:
-                            problems.append(f"{info.filename} is not a Shapefile (wrong file signature)")
+                            problems.append(finding("not_shapefile", file=info.filename))
                             return None
                 elif ext == "prj":
                     text = target.read_text("utf-8", errors="replace").strip()
                     if not re.match(r"^[A-Z_]+\[", text) or _REFERENCE.search(text):
-                        problems.append(f"{info.filename} is not a WKT coordinate system definition")
+                        problems.append(finding("not_wkt", file=info.filename))
                         return None
             return out_shp
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
-        problems.append(f"not a valid .zip file ({exc})")
+        problems.append(finding("not_zip", error=str(exc)))
         return None
 
 
-def _gpkg_checks(path: Path, problems: list[str]) -> None:
+def _gpkg_checks(path: Path, problems: list) -> None:
     """A GeoPackage is a SQLite file; refuse virtual tables other than the R-tree spatial index
     (GDAL's VirtualOGR module, for one, reads other files)."""
     with path.open("rb") as fh:
         if fh.read(16) != _SQLITE_MAGIC:
-            problems.append("not a GeoPackage (no SQLite signature)")
+            problems.append(finding("not_gpkg"))
             return
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
@@ -196,15 +193,15 @@ def _gpkg_checks(path: Path, problems: list[str]) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        problems.append(f"not a readable GeoPackage: {exc}")
+        problems.append(finding("gpkg_unreadable", error=str(exc)))
         return
     virtual = [n for n, sql in rows if sql and re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE)
                and not re.search(r"\bUSING\s+rtree\s*\(", sql, re.IGNORECASE)]  # rtree: the spatial index
     if virtual:
-        problems.append(f"the GeoPackage holds virtual tables ({', '.join(virtual[:5])}), which may read other files; refused")
+        problems.append(finding("gpkg_virtual", tables=", ".join(virtual[:5])))
 
 
-def read_geofile(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
+def read_geofile(path: Path, problems: list) -> gpd.GeoDataFrame | None:
     """Read a boundary file safely, its CRS assigned here, once (the rule of ``crs.py``): the CRS the
     file declares; for a GeoJSON without a ``crs`` member WGS-84, as RFC 7946 defines it (refused if
     its numbers are plainly projected metres); a Shapefile without .prj or a GeoPackage layer without
@@ -227,35 +224,35 @@ def read_geofile(path: Path, problems: list[str]) -> gpd.GeoDataFrame | None:
         if problems:
             return None
     if len(gdf) == 0:
-        problems.append("the file has no features")
+        problems.append(finding("no_features"))
         return None
     return _assign_crs(gdf, fmt.name, declared_crs, problems)
 
 
-def _check_file(path: Path, problems: list[str]) -> Any:
+def _check_file(path: Path, problems: list) -> Any:
     """The file's boundary format (``formats.boundary_format``) once it exists and is small enough."""
     if not path.is_file():
-        problems.append(f"file not found: {path}")
+        problems.append(finding("file_not_found", path=str(path)))
         return None
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        problems.append(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB); it was not read")
+        problems.append(finding("file_too_large", mb=size / 2**20, limit=MAX_FILE_BYTES / 2**20))
         return None
     fmt = boundary_format(path)
     if fmt is None:
         suffix = path.suffix.lower()
-        problems.append(f"unsupported file type {suffix or '(none)'}: use .geojson, .zip (Shapefile) or .gpkg")
+        problems.append(finding("unsupported_type", suffix=suffix or "—"))
     return fmt
 
 
-def _checked_source(path: Path, fmt: str, tmp: Path, problems: list[str]) -> tuple[Path | None, Any]:
+def _checked_source(path: Path, fmt: str, tmp: Path, problems: list) -> tuple[Path | None, Any]:
     """(the file GDAL may read — a checked copy or extraction in ``tmp``, or the file itself; the CRS a
     GeoJSON's ``crs`` member declares or None)."""
     if fmt == "geojson":
         try:
             raw = json.loads(path.read_text("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            problems.append(f"not a readable GeoJSON (UTF-8 JSON expected): {exc}")
+            problems.append(finding("geojson_unreadable", error=str(exc)))
             return None, None
         clean, declared_crs = _geojson_checks(raw, problems)
         if clean is None:
@@ -269,41 +266,37 @@ def _checked_source(path: Path, fmt: str, tmp: Path, problems: list[str]) -> tup
     return (None if problems else path), None
 
 
-def _read_source(source: Path, fmt: str, problems: list[str]) -> gpd.GeoDataFrame | None:
+def _read_source(source: Path, fmt: str, problems: list) -> gpd.GeoDataFrame | None:
     try:
         if fmt == "gpkg":
             layers = [name for name, gtype in pyogrio.list_layers(source) if gtype]
             if len(layers) != 1:
-                problems.append(f"the GeoPackage has {len(layers)} geometry layers ({', '.join(layers)}); one expected")
+                problems.append(finding("gpkg_layers", n=len(layers), layers=", ".join(layers)))
                 return None
         info = pyogrio.read_info(source)
         if info.get("features", 0) > MAX_FEATURES:
-            problems.append(f"the file has {info['features']} features; at most {MAX_FEATURES} are read")
+            problems.append(finding("too_many_features_read", n=info["features"], most=MAX_FEATURES))
             return None
         return gpd.read_file(source)
     except Exception as exc:  # pyogrio/GDAL errors have many types; report the text
-        problems.append(f"cannot read the file: {exc}")
+        problems.append(finding("unreadable", error=str(exc)))
         return None
 
 
-def _assign_crs(gdf: gpd.GeoDataFrame, fmt: str, declared_crs: Any, problems: list[str]) -> gpd.GeoDataFrame:
+def _assign_crs(gdf: gpd.GeoDataFrame, fmt: str, declared_crs: Any, problems: list) -> gpd.GeoDataFrame:
     """The frame with the CRS it has by declaration (see :func:`read_geofile`); problems appended."""
     if declared_crs is not None:
         gdf = gdf.set_crs(declared_crs, allow_override=True)
     if fmt == "geojson" and declared_crs is None:
         if _looks_projected(gdf):
             x0, y0, _, _ = gdf.total_bounds
-            problems.append(
-                f"the GeoJSON declares no CRS, so it must be WGS-84 longitude/latitude, but its numbers look like "
-                f"projected metres (e.g. x={x0:.0f}, y={y0:.0f}); add a \"crs\" member or export as WGS-84"
-            )
+            problems.append(finding("geojson_projected", x=x0, y=y0))
         else:
             gdf = gdf.set_crs(WGS84_CRS, allow_override=True)
     elif gdf.crs is None:
-        problems.append("no coordinate reference system declared (a Shapefile needs its .prj; "
-                        "a GeoPackage layer needs an SRS); we will not guess it")
+        problems.append(finding("no_crs"))
     elif gdf.crs.is_geographic and _looks_projected(gdf):
-        problems.append(f"the file declares {gdf.crs.to_string()} (degrees) but its numbers are out of range for degrees")
+        problems.append(finding("degrees_out_of_range", crs=gdf.crs.to_string()))
     return gdf
 
 
@@ -336,7 +329,7 @@ def read_boundaries(
     if code_field is not None and name_field is not None:
         raise ValueError("give code_field or name_field, not both")
     path = Path(path)
-    problems: list[str] = []
+    problems: list = []
     gdf = read_geofile(path, problems)
     if gdf is None:
         raise refusal(path, problems)

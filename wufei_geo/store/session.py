@@ -16,10 +16,10 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from wufei_geo import db, i18n
+from wufei_geo import db
 from wufei_geo.auth import SHANGHAI
 from wufei_geo.config import Settings, load_settings
-from wufei_geo.errors import StoreBusy, StoreUnavailable, WufeiError
+from wufei_geo.errors import Finding, StoreBusy, StoreUnavailable, WufeiError
 
 T = TypeVar("T")
 
@@ -59,31 +59,36 @@ def storage_refusal(exc: DBAPIError) -> str | None:
     return None
 
 
-def failure_message(exc: BaseException) -> str | None:
-    """One line for an expected failure (issue 15: database locked or read-only, disk full,
-    duplicate rows, refusals, unreadable files), or None for a bug (which keeps its traceback).
-    Database errors are named by kind only: their text carries the SQL parameters, which may
-    hold password hashes."""
+def failure_refusal(exc: BaseException) -> WufeiError | None:
+    """An expected failure (issue 15: database locked or read-only, disk full, duplicate rows,
+    refusals, unreadable files) as a keyed refusal worded from the catalogue, or None for a bug
+    (which keeps its traceback).  Database errors are named by kind only: their text carries the
+    SQL parameters, which may hold password hashes."""
     if isinstance(exc, WufeiError):
-        return str(exc)
+        return exc
     if isinstance(exc, IntegrityError):
-        return ("the database refused the change: a row with the same key already exists or a rule of the "
-                "schema is broken; nothing was saved / 数据重复或违反约束，未保存")
+        return Finding(key="problem.db.integrity")
     if isinstance(exc, DBAPIError):
         if is_transient(exc):
-            return "the database is locked by another program; nothing was saved, try again / 数据库被占用，未保存"
+            return Finding(key="problem.db.locked")
         key = storage_refusal(exc)
         if key:
-            return f"{i18n.t(key, 'en')} / {i18n.t(key, 'zh')}"  # both languages, split by the caller
-        return (
-            f"the database could not be used ({type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}); "
-            "check WUFEI_DB_URL and the database server / 无法使用数据库")
+            return StoreUnavailable(key=key)
+        kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        return Finding(key="problem.db.unusable_check_url", params={"kind": kind})
     if isinstance(exc, SQLAlchemyError):
-        return f"the database could not be used ({type(exc).__name__}) / 无法使用数据库"
+        return Finding(key="problem.db.unusable", params={"kind": type(exc).__name__})
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return f"{exc.strerror or type(exc).__name__}{where} / 文件读写失败"
+        return Finding(key="problem.file_io", params={"reason": exc.strerror or type(exc).__name__, "where": where})
     return None
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """One line for an expected failure (:func:`failure_refusal`) in English and Chinese (logs;
+    ``i18n.item_text`` takes one language of it), or None for a bug."""
+    refusal = failure_refusal(exc)
+    return None if refusal is None else str(refusal)
 
 
 class Session:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from wufei_geo import auth, boundaries, db, geodata
 from wufei_geo.auth import Actor
 from wufei_geo.crs import METRIC_CRS, WGS84_CRS
-from wufei_geo.errors import ValidationError
+from wufei_geo.errors import Finding, ValidationError
 from wufei_geo.store import audit
 from wufei_geo.store.session import Session
 from wufei_geo.store.values import clean
@@ -39,23 +39,24 @@ def own_zone(conn: Connection, town_code: str | None) -> tuple[Any, str | None]:
     return hit.geometry.iloc[0], quality
 
 
-def _zone_set_problems(codes: list[str], gdf: gpd.GeoDataFrame) -> list[str]:
+def _zone_set_problems(codes: list[str], gdf: gpd.GeoDataFrame) -> list[Finding]:
     """Every town once, no unknown codes, a valid polygon each."""
-    problems = []
+    problems: list[Finding] = []
     if len(set(codes)) != len(codes):
-        problems.append("duplicate town codes: " + ", ".join(sorted({c for c in codes if codes.count(c) > 1})))
+        problems.append(Finding(key="problem.zones.duplicate_codes",
+                                params={"codes": ", ".join(sorted({c for c in codes if codes.count(c) > 1}))}))
     known = auth.known_town_codes()
     if known is not None:
         missing, unknown = sorted(known - set(codes)), sorted(set(codes) - known)
         if missing:
-            problems.append("missing towns: " + ", ".join(missing))
+            problems.append(Finding(key="problem.zones.missing_towns", params={"codes": ", ".join(missing)}))
         if unknown:
-            problems.append("unknown town codes: " + ", ".join(unknown))
+            problems.append(Finding(key="problem.zones.unknown_codes", params={"codes": ", ".join(unknown)}))
     elif len(set(codes)) != 11:
-        problems.append(f"expected 11 towns, got {len(set(codes))}")
+        problems.append(Finding(key="problem.zones.count", params={"n": len(set(codes))}))
     for code, geom in zip(codes, gdf.geometry, strict=False):
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
-            problems.append(f"{code}: missing, empty, invalid or non-polygon geometry")
+            problems.append(Finding(key="problem.zones.bad_geometry", params={"code": code}))
     return problems
 
 
@@ -68,14 +69,14 @@ def _checked_zones(zones: Any, accept_warnings: bool) -> gpd.GeoDataFrame:
     gdf = zones.to_crs(WGS84_CRS)
     problems = _zone_set_problems([str(c) for c in gdf["town_code"]], gdf)
     if problems:
-        raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(problems)})
+        raise ValidationError(key="error.zones_refused", params={"problems": problems})
     # the zones as a whole (issue 15): seats, areas, overlaps, cover, datum shift, vertices —
     # problems refuse; warnings only with the administrator's explicit confirmation
     whole, warnings = boundaries.check_whole(gdf)
     if whole:
-        raise ValidationError(key="error.zones_refused", params={"problems": "; ".join(whole)})
+        raise ValidationError(key="error.zones_refused", params={"problems": whole})  # worded per reader
     if warnings and not accept_warnings:
-        raise ValidationError(key="error.zones_warnings", params={"warnings": "; ".join(warnings)})
+        raise ValidationError(key="error.zones_warnings", params={"warnings": warnings})
     return gdf
 
 
