@@ -56,8 +56,11 @@ def test_seeded_education_bases_show_in_their_towns_in_both_languages(app: Any, 
     legend = page.frames[-1]
     texts = " ".join(f.evaluate("() => document.body.innerText") for f in page.frames if "streamlit_folium" in f.url)
     assert "场所图例" in texts and "无废教育基地" in texts
-    main = page.inner_text("[data-testid='stMain']")  # listed under the map; 国家会展中心 is district-only
-    assert "场所（4）" in main and "1 个场所只知属于青浦区" in main
+    # listed under the map, in a folded table (opened here); 国家会展中心 is district-only
+    assert "场所（4）" in page.inner_text("[data-testid='stMain']")
+    page.locator("[data-testid='stExpander'] summary").filter(has_text="场所（4）").click()
+    wait_until(page, lambda: "1 个场所只知属于青浦区" in page.inner_text("[data-testid='stMain']"), 60,
+               "the opened places table")
     page.screenshot(path=str(artifacts_dir / "places-map-zh.png"), full_page=False)
 
     page.locator("[data-testid='stSidebar'] label", has_text="English").click()
