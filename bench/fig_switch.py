@@ -105,8 +105,10 @@ def figure(raw: dict[str, Any]) -> Figure:
                   columns=["switch", "wufei-geo", "constant-data page", "ratio"], rows=rows, goals=goals,
                   notes=[f"{raw['repeats']} rounds each (a switch of the app, then a run of the peer), medians; script run only (the browser's drawing is "
                          "figure 9's); the app's caches warm (a first visit before timing); each script compiled "
-                         "once, as on a server (AppTest compiles on every run otherwise); the peer has no town "
-                         "map (the 街镇 page's folium map: its cached component arguments are sent as they are)"],
+                         "once, as on a server (AppTest compiles on every run otherwise); the towns peer has the "
+                         "街镇 page's own elements too: the sidebar's site filters, the two town-map pickers, a "
+                         "town map (streamlit-folium's component, arguments built once) and the estimate's "
+                         "expander"],
                   raw=raw)
 
 

@@ -4,7 +4,10 @@ The same element kinds and about the same amounts as the real pages (title, the 
 a table of blocking sites, four metrics, a Vega-Lite bar chart with a goal rule, status and site
 tables, a radio, selectboxes, download buttons) — built from constants, so a run costs only what
 Streamlit itself costs.  ``?page=capacity`` or ``?page=towns`` (default capacity); ``&inbox=1``
-adds a logged-in planner's inbox (a warning and eight rows with a button, as app.py shows)."""
+adds a logged-in planner's inbox (a warning and eight rows with a button, as app.py shows).
+``?page=towns`` adds what only the 街镇 page has: the sidebar's site filters, the town-map pickers,
+the town map itself (streamlit-folium's component with arguments built once, from the bundled town
+zones, sent as the page sends its cached ones) and the estimate's expander with two number inputs."""
 from __future__ import annotations
 
 import pandas as pd
@@ -28,6 +31,38 @@ YEARS = pd.DataFrame({"year": [str(y) for y in range(2021, 2030)] * 5,
                       "value": [float(i % 7) * 10 for i in range(45)]})
 
 st.title("湿垃圾处理能力与2025年目标" if PAGE == "capacity" else "街镇")
+
+
+@st.cache_resource(show_spinner=False)
+def _town_map_args() -> dict:
+    """A town map's component arguments, built once: constant data, as the 街镇 page's cache holds."""
+    import folium
+    import geopandas as gpd
+
+    from app_pages import folium_adapter
+    from wufei_geo.paths import GEODATA_DIR
+
+    zones = gpd.read_file(GEODATA_DIR / "town_zones.geojson")
+    m = folium.Map(location=[31.15, 121.12], zoom_start=10, tiles=None)
+    folium.GeoJson(zones, tooltip=folium.GeoJsonTooltip(fields=[c for c in zones.columns if c != "geometry"][:3])).add_to(m)
+    return folium_adapter.component_args(m, "peer_town_map", ())
+
+
+if PAGE == "towns":
+    with st.sidebar:
+        st.subheader("筛选")
+        for name in ("类别", "状态", "街镇", "目标年份"):
+            st.multiselect(name, [f"{name} {i}" for i in range(8)], key=f"peer_flt_{name}")
+        st.text_input("搜索", key="peer_flt_search")
+        st.button("清除筛选", key="peer_flt_clear")
+    st.selectbox("地图着色", ["a", "b", "c"], key="peer_measure")
+    st.selectbox("选择街镇", [f"街镇 {i}" for i in range(11)], key="peer_town")
+    from app_pages import folium_adapter as _adapter
+
+    _adapter.show(_town_map_args(), key="peer_town_map", returned_objects=(), height=420, center=None, zoom=None)
+    with st.expander("产生量估算参数"):
+        st.number_input("人均产生量", value=1.0, key="peer_per_capita")
+        st.number_input("湿垃圾占比", value=0.5, key="peer_wet_share")
 st.markdown("**今日运行能力未知，因为国清综合处理厂的现有能力未填写；规划项目全部建成后为 ≥ 700.5 吨/日。**")
 st.dataframe(SITES.head(13), hide_index=True, width="stretch")
 st.radio("计入", ["全部", "集中", "就地"], horizontal=True, key="peer_radio")
