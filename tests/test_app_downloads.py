@@ -180,4 +180,4 @@ def test_the_pages_workbook_carries_the_register_assessed_only_when_built(store)
 
     assert len(cached.register_assessment()) == 62 + 40  # what the pages hand over, on the app's store
     for page in ("capacity", "towns"):  # both pages hand the register to their workbook
-        assert "register=cached.register_assessment" in (REPO / "app_pages" / "pages" / f"{page}.py").read_text("utf-8")
+        assert "register=cached.register_assessment" in (REPO / "app_pages" / f"{page}_page.py").read_text("utf-8")
