@@ -66,3 +66,16 @@ def page(browser: Any, request: Any) -> Iterator[Any]:
 def artifacts_dir() -> Any:
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS_DIR
+
+
+@pytest.fixture(scope="module")
+def catalog(app: Any) -> Any:
+    """What the module's running app (its ``app`` fixture) shows: the catalog of its database."""
+    from wufei_geo.catalog import load_catalog
+    from wufei_geo.store import Store
+
+    store = Store.open(app.db_url, seed=False)
+    try:
+        return load_catalog(store)
+    finally:
+        store.close()

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from wufei_geo.catalog import load_catalog
 from wufei_geo.store import Store
 
 from .harness import map_frame, marker_count, running_app, shown_counts, site_markers, sqlite_url, wait_until
@@ -27,15 +26,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     Store.open(url).close()  # seeded before the app starts, so the tests read what it shows
     with running_app(db_url=url) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def catalog(app: Any) -> Any:
-    store = Store.open(app.db_url, seed=False)
-    try:
-        return load_catalog(store)
-    finally:
-        store.close()
 
 
 def _applied(frame: Any) -> int:

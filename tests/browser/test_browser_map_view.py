@@ -16,7 +16,6 @@ import pytest
 import shapely
 
 from wufei_geo import auth
-from wufei_geo.catalog import load_catalog
 from wufei_geo.store import Store
 
 from .harness import (
@@ -56,15 +55,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     store.close()
     with running_app(db_url=url) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def catalog(app: Any) -> Any:
-    store = Store.open(app.db_url, seed=False)
-    try:
-        return load_catalog(store)
-    finally:
-        store.close()
 
 
 def _settled(page: Any) -> tuple[int, int, int, int] | None:
