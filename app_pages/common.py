@@ -150,8 +150,9 @@ def _open_store(url: str) -> Any:
 
 
 def get_store() -> Any:
-    """The shared :class:`wufei_geo.store.Store` for the configured database URL."""
-    return _open_store(settings().db_url)
+    """The shared :class:`wufei_geo.store.Store` for the configured database URL (looked up once
+    per run: a page asks for it many times)."""
+    return once_per_run("store", lambda: _open_store(settings().db_url))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -231,7 +232,14 @@ def _clear_filters() -> None:
 
 
 def _filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """(town code → name, widget key → its options) of the sidebar filters."""
+    """(town code → name, widget key → its options) of the sidebar filters, once per catalog and
+    language.  Shared: callers must not modify them."""
+    from app_pages import cached  # cached builds on this module
+
+    return cached.derived(catalog, "filter_options", lambda: _build_filter_options(catalog, L), L)
+
+
+def _build_filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     sites = catalog.sites
     town_names = {
         str(c): (en if L == "en" and isinstance(en, str) and en else zh)

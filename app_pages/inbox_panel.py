@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import cached
 from app_pages.common import catalog_version, get_catalog, lang, tr
 from wufei_geo import inbox
 from wufei_geo.mdtext import md_literal
@@ -25,15 +26,10 @@ def inbox_items(store: Any, actor: Any) -> list[inbox.InboxItem]:
     if actor is None:
         return []
     who = (actor.name, actor.role, getattr(actor, "town_code", None), getattr(actor, "department", None))
-    return list(_items(catalog_version(), who, store.today(), store, actor))
-
-
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _items(version: str, who: tuple[Any, ...], today: Any, _store: Any, _actor: Any) -> tuple[inbox.InboxItem, ...]:
-    # ``version`` changes with every write the items read (sites, the audit of proposals, rounds and
-    # register values, places); ``today`` with the day (stale statuses, recent rejections)
-    catalog = get_catalog()
-    return tuple(inbox.inbox(_store, _actor, sites=catalog.sites, targets=catalog.targets))
+    # the version changes with every write the items read (sites, the audit of proposals, rounds and
+    # register values, places); today with the day (stale statuses, recent rejections)
+    return list(cached.once("inbox", (catalog_version(), who, store.today()), lambda: tuple(
+        inbox.inbox(store, actor, sites=get_catalog().sites, targets=get_catalog().targets))))
 
 
 def nav_suffix(items: list[inbox.InboxItem]) -> str:

@@ -29,7 +29,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app_pages import folium_adapter, places_map
+from app_pages import cached, folium_adapter, places_map
 from app_pages.common import (
     catalog_and_version,
     catalog_version,
@@ -155,65 +155,57 @@ LIVE_CHECK_S = 4
 MAP_RETURNED = ("last_active_drawing", "last_object_clicked")
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _map_component(
-    version: str,
-    basemap: str,
-    lang: str,
-    choropleth: str,
-    token: str = "",
-    places_key: str = "",
-    _catalog: Any = None,
-    _places: pd.DataFrame | None = None,
-) -> tuple[dict[str, Any], list[str]]:
+def _map_component(catalog: Any, version: str, basemap: str, lang: str, choropleth: str, token: str,
+                   places_key: str, places: pd.DataFrame | None) -> tuple[dict[str, Any], list[str]]:
     """(the component arguments of the map of every site and of the filtered places
     (``places_key``: their ids' digest), the site ids in its drawing order), computed once per
     (data version, basemap, language, shading, places) (:mod:`app_pages.folium_adapter`).
 
-    The catalog of ``version`` (``_catalog``) is not hashed, only read on a miss.  The component
-    key depends only on the basemap (the page header differs by basemap): another language,
-    shading or a saved edit redraws the open Leaflet map in place instead of reloading the map's
-    iframe (``folium_adapter.live_args``); a filter is a message to it (:func:`_message`).
+    The catalog of ``version`` and the places are read only on a miss.  The component key depends
+    only on the basemap (the page header differs by basemap): another language, shading or a saved
+    edit redraws the open Leaflet map in place instead of reloading the map's iframe
+    (``folium_adapter.live_args``); a filter is a message to it (:func:`_message`).
     """
-    m = _build_map(_catalog, version, _catalog.sites, basemap, lang, choropleth, token, _places)
-    order = map_message.site_order(m)
-    args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
-    return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}"), order
+    def build() -> tuple[dict[str, Any], list[str]]:
+        m = _build_map(catalog, version, catalog.sites, basemap, lang, choropleth, token, places)
+        order = map_message.site_order(m)
+        args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
+        return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}"), order
+    return cached.once("map", (version, basemap, lang, choropleth, token, places_key), build)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _message(version: str, ids_key: str, basemap: str, lang: str, choropleth: str, selected: str | None,
-             focus: bool, search: str = "", _order: list[str] | None = None, _shown: pd.DataFrame | None = None,
-             _catalog: Any = None) -> str:
-    """The open map's message for the shown sites (``ids_key``), as the script that applies it."""
-    cat = _catalog
-    msg = map_message.map_message(_order or [], _shown, cat.zones, cat.towns, lang=lang, basemap=basemap,
-                                  choropleth=None if choropleth == "none" else choropleth,
-                                  selected=selected, focus=focus)
-    spec = {"options": _option_masks(version, lang, _order=_order, _catalog=cat),
-            "search": map_message.search_mask(_order or [], cat.sites, search)}
-    # the map applies the message; the app's runtime then follows the sidebar's chips itself
-    return ("WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");\n"
-            "if (window.__wfWatchFilters) __wfWatchFilters(" + mapview.safe_json(spec) + ");")
+def _message(catalog: Any, version: str, order: list[str], shown: pd.DataFrame, ids_key: str, basemap: str, lang: str,
+             choropleth: str, selected: str | None, focus: bool, search: str = "") -> str:
+    """The open map's message for the shown sites (``ids_key``: their digest), as the script that
+    applies it."""
+    def build() -> str:
+        msg = map_message.map_message(order, shown, catalog.zones, catalog.towns, lang=lang, basemap=basemap,
+                                      choropleth=None if choropleth == "none" else choropleth,
+                                      selected=selected, focus=focus)
+        spec = {"options": _option_masks(catalog, version, order, lang),
+                "search": map_message.search_mask(order, catalog.sites, search)}
+        # the map applies the message; the app's runtime then follows the sidebar's chips itself
+        return ("WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");\n"
+                "if (window.__wfWatchFilters) __wfWatchFilters(" + mapview.safe_json(spec) + ");")
+    return cached.once("map_message", (version, ids_key, basemap, lang, choropleth, selected, focus, search), build)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _option_masks(version: str, lang: str, _order: list[str] | None = None, _catalog: Any = None) -> dict:
+def _option_masks(catalog: Any, version: str, order: list[str], lang: str) -> dict:
     """Per sidebar option, the sites it lets through (``map_message.option_masks``), once per
     data version and language."""
-    return map_message.option_masks(_order or [], _catalog.sites, filter_labels(_catalog, lang))
+    return cached.once("option_masks", (version, lang),
+                       lambda: map_message.option_masks(order, catalog.sites, filter_labels(catalog, lang)))
 
 
 def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
     return folium_adapter.show(args, key=MAP_KEY, returned_objects=MAP_RETURNED, height=height, center=center, zoom=zoom)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _site_texts(version: str, lang: str, _catalog: Any) -> mapview.SiteTexts:
+def _site_texts(catalog: Any, version: str, lang: str) -> mapview.SiteTexts:
     """Every located site's popup texts in ``lang``, once per data version: a filter change then
     only slices them (the costly part of building a map)."""
-    cat = _catalog
-    return mapview.site_texts(cat.sites, lang, mapview.town_names(cat.zones, cat.towns, lang))
+    return cached.once("site_texts", (version, lang), lambda: mapview.site_texts(
+        catalog.sites, lang, mapview.town_names(catalog.zones, catalog.towns, lang)))
 
 
 def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, token: str,
@@ -228,15 +220,18 @@ def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: 
         towns=cat.towns,
         tianditu_token=token,
         asset_base=leaflet_asset_base(),
-        texts=_site_texts(version, lang, cat),
+        texts=_site_texts(cat, version, lang),
         places=places,
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
-    """The display table of every site, once per (data version, language); a filter picks rows."""
-    cat = _catalog
+def _full_table(catalog: Any, version: str, lang: str) -> pd.DataFrame:
+    """The display table of every site, once per (data version, language); a filter picks rows.
+    Shared: callers must not modify it."""
+    return cached.once("site_table", (version, lang), lambda: _build_full_table(catalog, lang))
+
+
+def _build_full_table(cat: Any, lang: str) -> pd.DataFrame:
     sites = cat.sites
     names = mapview.town_names(cat.zones, cat.towns, lang)
     name_col, other_col = ("name_en", "name_zh") if lang == "en" else ("name_zh", "name_en")
@@ -266,7 +261,7 @@ def _full_table(version: str, lang: str, _catalog: Any) -> pd.DataFrame:
 
 def _table(catalog: Any, version: str, shown: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The rows of ``shown`` (filtered rows of the catalog of ``version``, same index), in order."""
-    return _full_table(version, lang, catalog).loc[shown.index].reset_index(drop=True)
+    return _full_table(catalog, version, lang).loc[shown.index].reset_index(drop=True)
 
 
 def _react_once(state_key: str, picked: str | None, ids: tuple[str, ...], selected: str | None) -> None:
@@ -373,10 +368,9 @@ def render() -> None:
     focus = (bool(st.session_state.pop("map_focus", False)) and selected is not None
              and f"{MAP_KEY}-{basemap}" not in st.session_state)
     places_key = _ids_key(tuple(str(p) for p in shown_places.get("place_id", [])))
-    args, order = _map_component(version, basemap, L, choropleth, token, places_key, _catalog=catalog,
-                                 _places=shown_places)
-    script = _message(version, ids_key, basemap, L, choropleth, selected, focus,
-                      str(st.session_state.get("flt_search") or ""), _order=order, _shown=shown, _catalog=catalog)
+    args, order = _map_component(catalog, version, basemap, L, choropleth, token, places_key, shown_places)
+    script = _message(catalog, version, order, shown, ids_key, basemap, L, choropleth, selected, focus,
+                      str(st.session_state.get("flt_search") or ""))
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(args, ids, selected, focus, script)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import cached
 from app_pages.common import folded, keep_across_language, show_table, tr
 from wufei_geo import auth, i18n
 from wufei_geo.mapview.places_layer import filter_places
@@ -68,21 +69,28 @@ def _places_grid(shown: pd.DataFrame, L: str) -> None:
         st.caption(tr("places.table.unlocated", n=int((~located).sum())))
 
 
-def town_places(catalog: Any, town_code: str | None, L: str) -> None:
-    """The 街镇 page's list of one town's places (what exists, at which status), as escaped lines."""
+def _town_place_lines(places: Any, town_code: str, L: str) -> list[str]:
     from wufei_geo.mdtext import md_literal
 
-    places = getattr(catalog, "places", None)
-    if places is None or town_code is None:
-        return
-    mine = places[places["town_code"] == town_code]
-    st.markdown("**" + tr("places.town.title", n=len(mine)) + "**")
-    if not len(mine):
-        st.caption(tr("places.town.none"))
-        return
-    for row in mine.to_dict("records"):
+    lines = []
+    for row in places[places["town_code"] == town_code].to_dict("records"):
         name = row["name_en"] if L == "en" and isinstance(row.get("name_en"), str) and row["name_en"] else row["name_zh"]
         claim = (" · " + i18n.t("places.map.claim", L, status=status_label(row["claim_status"], L))
                  if isinstance(row.get("claim_status"), str) else "")
-        st.markdown("- " + md_literal(f"{name} — {type_label(row['place_type'], L)} — "
-                                      f"{status_label(row['status'], L)}{claim} ({row['place_id']})"))
+        lines.append("- " + md_literal(f"{name} — {type_label(row['place_type'], L)} — "
+                                       f"{status_label(row['status'], L)}{claim} ({row['place_id']})"))
+    return lines
+
+
+def town_places(catalog: Any, town_code: str | None, L: str) -> None:
+    """The 街镇 page's list of one town's places (what exists, at which status), as escaped lines
+    (built once per catalog, town and language)."""
+    places = getattr(catalog, "places", None)
+    if places is None or town_code is None:
+        return
+    lines = cached.derived(catalog, "town_places", lambda: _town_place_lines(places, town_code, L), town_code, L)
+    st.markdown("**" + tr("places.town.title", n=len(lines)) + "**")
+    if not lines:
+        st.caption(tr("places.town.none"))
+    for line in lines:
+        st.markdown(line)

@@ -146,16 +146,20 @@ def _overview_table(cards: list[analysis.TownScorecard], L: str) -> pd.DataFrame
 TOWN_MAP_KEY = "analysis_town_map"
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _town_map_component(version: str, flt: Any, params: Any, months: int, today: dt.date, measure: str, lang: str,
-                        town: str | None, asset_base: str, _zones: Any = None, _figures: Any = None) -> dict[str, Any]:
+def _town_map_component(flt: Any, params: Any, months: int, measure: str, lang: str, town: str | None,
+                        zones: Any, figures: Any) -> dict[str, Any]:
     """The town map's component arguments (:mod:`app_pages.folium_adapter`), once per data version,
-    filters, parameters, measure, language and chosen town: the figures (``_figures``) and zones of
-    that data are read only on a miss.  Building the folium map and rendering it through st_folium
-    on every run cost more than the rest of the page."""
-    m = mapview.use_local_assets(scorecard_choropleth(_zones, _figures, measure, lang=lang, selected_town=town),
-                                 asset_base)
-    return folium_adapter.component_args(m, TOWN_MAP_KEY, ())
+    filters, parameters, measure, language and chosen town: the figures and zones of that data are
+    read only on a miss.  Building the folium map and rendering it through st_folium on every run
+    cost more than the rest of the page."""
+    asset_base = leaflet_asset_base()
+
+    def build() -> dict[str, Any]:
+        m = mapview.use_local_assets(scorecard_choropleth(zones, figures, measure, lang=lang, selected_town=town),
+                                     asset_base)
+        return folium_adapter.component_args(m, TOWN_MAP_KEY, ())
+    return cached.once("town_map", (catalog_version(), flt, params, months, dt.date.today(), measure, lang, town,
+                                    asset_base), build)
 
 
 def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, params: Any, months: int,
@@ -173,8 +177,7 @@ def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, f
         format_func=lambda code: next(_name(c, L) for c in cards if c.town_code == code), key="analysis_town",
         placeholder=tr("common.choose"),
     )
-    args = _town_map_component(catalog_version(), flt, params, months, dt.date.today(), measure, L, town,
-                               leaflet_asset_base(), _zones=catalog.zones, _figures=figures)
+    args = _town_map_component(flt, params, months, measure, L, town, catalog.zones, figures)
     # what st_folium(m, key=TOWN_MAP_KEY, height=420, use_container_width=True, returned_objects=[]) sends
     folium_adapter.show(args, key=TOWN_MAP_KEY, returned_objects=(), height=420, center=None, zoom=None)
     if (catalog.zones.get("boundary_quality") == "approximate").any():

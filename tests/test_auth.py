@@ -126,6 +126,28 @@ def test_session_idle_expiry(store, clock):
         auth.resume(store, actor.token)
 
 
+def test_a_resume_writes_the_idle_timer_at_most_once_a_minute(store, clock):
+    store.clock = clock
+    auth.create_user(store, "zheng", "planner", None, PASSWORD)
+    actor = auth.authenticate(store, "zheng", PASSWORD)
+
+    def last_seen():
+        with store.engine.connect() as conn:
+            return conn.execute(sa.select(db.sessions.c.last_seen_at)).scalar_one()
+
+    signed_in = last_seen()
+    clock.advance(minutes=0.5)
+    assert auth.resume(store, actor.token).name == "zheng"
+    assert last_seen() == signed_in  # a page's every rerun resumes: no write for each
+    clock.advance(minutes=0.6)
+    auth.resume(store, actor.token)
+    assert last_seen() > signed_in
+    idle = store.settings.session_idle_minutes
+    clock.advance(minutes=idle + 0.1)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        auth.resume(store, actor.token)
+
+
 def test_logout_disable_and_set_password_end_sessions(store):
     auth.create_user(store, "wu", "planner", None, PASSWORD)
     a1 = auth.authenticate(store, "wu", PASSWORD)
