@@ -318,8 +318,11 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 
 
 def filtered_sites(catalog: Catalog, filters: Filters) -> Any:
-    """The catalog's sites that pass ``filters`` (the core's :func:`wufei_geo.filters.apply_filters`)."""
-    return apply_filters(catalog.sites, filters)
+    """The catalog's sites that pass ``filters`` (the core's :func:`wufei_geo.filters.apply_filters`),
+    once per catalog and filters.  Shared: callers must not modify it."""
+    from app_pages import cached  # cached builds on this module
+
+    return cached.derived(catalog, "filtered_sites", lambda: apply_filters(catalog.sites, filters), filters)
 
 
 def file_uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:

@@ -374,7 +374,7 @@ def render() -> None:
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(args, ids, selected, focus, script)
-    unlocated = shown.drop(index=mapview.mapped_sites(shown).index)
+    unlocated = cached.derived(shown, "unlocated", lambda: shown.drop(index=mapview.mapped_sites(shown).index))
     # the tables are folded (common.folded): the map's frame is created before any data grid loads,
     # and a rerun builds a table only while it is open
     if len(unlocated):

@@ -37,7 +37,11 @@ def place_filters(catalog: Any, L: str) -> pd.DataFrame:
                                   placeholder=tr("common.all"), select_all=False)
         query = st.text_input(tr("places.filter.search"), key="flt_place_search")
     places = getattr(catalog, "places", None)
-    return filter_places(places, types or (), statuses or (), query or "") if places is not None else pd.DataFrame()
+    if places is None:
+        return pd.DataFrame()
+    # once per catalog's places and choice: a rerun of the map page does not filter them again
+    chosen = (tuple(types or ()), tuple(statuses or ()), query or "")
+    return cached.derived(places, "shown_places", lambda: filter_places(places, *chosen), *chosen)
 
 
 def place_table(shown: pd.DataFrame, L: str) -> None:

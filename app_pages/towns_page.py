@@ -64,8 +64,7 @@ def render() -> None:
     report = cached.capacity_report(st.session_state.get("analysis_counts_toward", "all"),
                                     settings.status_confirmation_months)
     # the workbook and the one briefing (the PDF with the map, drawing the filtered sites)
-    # the filtered sites, once per catalog (itself once per data version) and filters
-    shown = cached.derived(catalog, "filtered_sites", lambda: filtered_sites(catalog, flt), flt)
+    shown = filtered_sites(catalog, flt)
     offer_report_downloads("towns_dl", report, cards, shown, lang=L, params=params,
                            figures=figures, filters_text=filters_text(flt, L),
                            confirmation_months=settings.status_confirmation_months, zones=catalog.zones,

@@ -34,6 +34,17 @@ def stored_site(conn: Connection, site_id: str) -> dict[str, Any]:
     return dict(conn.execute(sa.select(db.sites).where(db.sites.c.site_id == site_id)).mappings().one())
 
 
+
+def _scalar(column: Any) -> Any:
+    return sa.select(column).scalar_subquery()
+
+
+_DATA_VERSION = sa.select(
+    _scalar(sa.func.count(db.sites.c.site_id)), _scalar(sa.func.coalesce(sa.func.sum(db.sites.c.version), 0)),
+    _scalar(sa.func.coalesce(sa.func.max(db.audit.c.id), 0)), _scalar(sa.func.count(db.zones.c.town_code)),
+    _scalar(sa.func.count(db.places.c.place_id)), _scalar(sa.func.coalesce(sa.func.sum(db.places.c.version), 0)),
+)
+
 class Reads(Session):
     """Reading the sites."""
 
@@ -61,14 +72,8 @@ class Reads(Session):
     def data_version(self) -> str:
         """A cheap key that changes whenever sites, zones or the audit change (for caches)."""
 
-        def work(conn: Connection) -> str:
-            n, total = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(db.sites.c.version), 0))).one()
-            last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(db.audit.c.id), 0))).scalar()
-            zones = conn.execute(sa.select(sa.func.count()).select_from(db.zones)).scalar()
-            places = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(db.places.c.version), 0))).one()
-            return f"{n}:{total}:{last}:{zones}:{places[0]}:{places[1]}"  # places: issue 24
-
-        return self.read(work)
+        # one statement (every page run asks): sites, their versions, the audit, zones, places
+        return ":".join(str(v) for v in self.read(lambda conn: conn.execute(_DATA_VERSION).one()))
 
     def content_hash(self) -> str:
         """SHA-256 over every data table's rows (ordered by key): equal hashes, equal data."""
