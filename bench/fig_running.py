@@ -299,15 +299,25 @@ def _set_filter(page: Any, category: str | None, label: str) -> None:
 
 _SETTLED_JS = """([click, done, timeoutMs]) => new Promise((resolve) => {
   // the page has settled once the rerun the click started has finished (Streamlit's script state
-  // back to notRunning) and the points are on screen: the later of the two
+  // back to notRunning) and the points are on screen: the later of the two.  The rerun is the
+  // burst of messages its request started (less than 300 ms apart; the page's live check every
+  // 4 s is a later burst); it ended when the page drew "notRunning" within that burst, or — a
+  // rerun that ends before the page has drawn its start never shows "running", both states reach
+  // React in one render — with the burst's last message.
   const start = performance.now();
   const tick = () => {
-    const runs = (window.__wfRun || []).filter(e => e[0] >= click);
-    const i = runs.findIndex(e => e[1] === 'running');
-    const end = i < 0 ? null : runs.slice(i + 1).find(e => e[1] === 'notRunning');
-    if (end) { resolve(Math.max(end[0], done)); return; }
+    const net = (window.__wfNet || []).filter(e => e[0] >= click);
+    const send = net.find(e => e[1] === 'send');
+    if (send && performance.now() - send[0] > 1000) {
+      let last = send[0];
+      for (const e of net) if (e[1] === 'recv' && e[0] >= send[0] && e[0] - last < 300) last = e[0];
+      const runs = (window.__wfRun || []).filter(e => e[0] >= send[0] && e[0] <= last + 300);
+      const end = runs.filter(e => e[1] === 'notRunning').pop();
+      resolve(Math.max(end ? Math.max(end[0], last) : last, done));
+      return;
+    }
     if (performance.now() - start > timeoutMs) { resolve(null); return; }
-    setTimeout(tick, 10);
+    setTimeout(tick, 20);
   };
   tick();
 })"""
