@@ -7,69 +7,18 @@ confirmation period, today's date, the language, the map's measure, the filters)
 changes the data version, so nothing stale is ever served.  Results are shared between sessions:
 callers must not modify them.
 
-Every result lives in one bounded LRU (:func:`once`), keyed by a plain tuple.  Streamlit's own
-caches hash each argument through their generic hasher and read the function's signature on every
-call — about a third of a millisecond a look-up, and a page switch made a dozen of them; a tuple
-of the data version, strings and frozen dataclasses hashes in microseconds."""
+The results are kept by :mod:`app_pages.memo` (bounded LRUs keyed by plain tuples)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
-import streamlit as st
-
+from app_pages import memo
 from app_pages.common import catalog_version, get_catalog, get_store
 from wufei_geo import analysis
 
 FILES_KEPT = 16
-RESULTS_KEPT = 96
-DERIVED_KEPT = 128
-
-
-class _Kept:
-    """A bounded LRU safe across sessions' threads.  A value is built once: a second caller of the
-    same key waits for the first one's build instead of building it again (as Streamlit's caches do)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.lock, self.data = size, threading.Lock(), OrderedDict()
-        self.building: dict[Hashable, threading.Lock] = {}
-
-    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-            building = self.building.setdefault(key, threading.Lock())
-        try:
-            with building:
-                with self.lock:
-                    if key in self.data:
-                        return self.data[key]
-                value = build()
-                with self.lock:
-                    self.data[key] = value
-                    while len(self.data) > self.size:
-                        self.data.popitem(last=False)
-                return value
-        finally:
-            with self.lock:
-                self.building.pop(key, None)
-
-
-@st.cache_resource(show_spinner=False)
-def _kept() -> dict[str, _Kept]:
-    # held by Streamlit's resource cache, so that st.cache_resource.clear() empties it too
-    return {"results": _Kept(RESULTS_KEPT), "files": _Kept(FILES_KEPT), "derived": _Kept(DERIVED_KEPT)}
-
-
-def once(name: str, key: tuple[Hashable, ...], build: Callable[[], Any]) -> Any:
-    """``build()`` once per ``name`` and ``key`` — which must hold the data version
-    (:func:`catalog_version`) and every parameter the result depends on, all hashable — shared
-    by every session.  Callers must not modify what they get."""
-    return _kept()["results"].get((name, *key), build)
 
 
 def _report(version: str, counts_toward: str, months: int, today: dt.date) -> list[Any]:
@@ -77,7 +26,7 @@ def _report(version: str, counts_toward: str, months: int, today: dt.date) -> li
         catalog = get_catalog()
         return analysis.capacity_report(catalog.sites, catalog.targets, counts_toward=counts_toward, today=today,
                                         confirmation_months=months)
-    return once("report", (version, counts_toward, months, today), build)
+    return memo.once("report", (version, counts_toward, months, today), build)
 
 
 def capacity_report(counts_toward: str, months: int) -> list[Any]:
@@ -99,7 +48,7 @@ def _chart(version: str, counts_toward: str, months: int, today: dt.date, lang: 
             spec = wet_waste_chart_altair(wet, lang).properties(height=height).to_dict()
         spec["datasets"] = {name: convert_anything_to_arrow_bytes(rows) for name, rows in spec.get("datasets", {}).items()}
         return spec
-    return once("chart", (version, counts_toward, months, today, lang, height), build)
+    return memo.once("chart", (version, counts_toward, months, today, lang, height), build)
 
 
 def capacity_chart(counts_toward: str, months: int, lang: str, height: int) -> dict[str, Any]:
@@ -114,7 +63,7 @@ def _scorecards(version: str, params: Any, months: int, today: dt.date) -> list[
         catalog = get_catalog()
         return analysis.town_scorecards(catalog.sites, catalog.targets, catalog.towns, params, today=today,
                                         confirmation_months=months)
-    return once("scorecards", (version, params, months, today), build)
+    return memo.once("scorecards", (version, params, months, today), build)
 
 
 def town_scorecards(params: Any, months: int) -> list[Any]:
@@ -127,33 +76,22 @@ def register_assessment() -> list[Any]:
     version; pages pass the function itself so it runs only when a workbook is built."""
     from wufei_geo.register.assess import PLAN_DEADLINE, assess
 
-    return once("register", (catalog_version(), PLAN_DEADLINE), lambda: assess(get_store(), PLAN_DEADLINE))
-
-
-def derived(source: Any, name: str, build: Callable[[], Any], *params: Any) -> Any:
-    """``build()`` once per ``source`` — a result of this module (the report, a scorecard, the
-    figures, the catalog), itself computed once per data version and parameters — ``name`` and
-    ``params`` (the language): a page's tables are not built again on every run.  Shared by every
-    session: callers must not modify what they get."""
-    # keyed by the source's identity; the entry holds its source, so that id is not reused while
-    # the entry lives
-    kept = _kept()["derived"].get((id(source), name, *params), lambda: (source, build()))
-    return kept[1] if kept[0] is source else build()
+    return memo.once("register", (catalog_version(), PLAN_DEADLINE), lambda: assess(get_store(), PLAN_DEADLINE), 4)
 
 
 def table(source: Any, name: str, build: Callable[[], Any], *params: Any) -> Any:
-    """:func:`derived` for a table that ``common.show_table`` shows: the frame ``build()`` makes,
+    """:func:`app_pages.memo.derived` for a table that ``common.show_table`` shows: the frame ``build()`` makes,
     converted to Arrow once (as ``st.dataframe`` would convert it on every run)."""
     from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
 
-    return derived(source, "table", lambda: convert_pandas_df_to_arrow_table(build()), name, *params)
+    return memo.derived(source, "table", lambda: convert_pandas_df_to_arrow_table(build()), name, *params)
 
 
 def cached_file(key: tuple[Any, ...], build: Callable[[], bytes]) -> Callable[[], bytes]:
     """A builder that serves the file of ``key`` (plus the data version) at once when it was built
     before: a repeated download does not build the briefing again."""
     full = (catalog_version(), dt.date.today(), *key)
-    return lambda: _kept()["files"].get(full, build)
+    return lambda: memo.kept("files", FILES_KEPT).get(full, build)
 
 
 def _figures(version: str, filters: Any, params: Any, months: int, today: dt.date) -> list[Any]:
@@ -162,7 +100,7 @@ def _figures(version: str, filters: Any, params: Any, months: int, today: dt.dat
 
         return analysis.report_figures(apply_filters(get_catalog().sites, filters),
                                        _scorecards(version, params, months, today), params)
-    return once("figures", (version, filters, params, months, today), build)
+    return memo.once("figures", (version, filters, params, months, today), build, 32)
 
 
 def town_figures(filters: Any, params: Any, months: int) -> list[Any]:
@@ -175,5 +113,5 @@ def town_gaps(params: Any, months: int) -> list[Any]:
     from wufei_geo.analysis import gaps
 
     version, today = catalog_version(), dt.date.today()
-    return once("gaps", (version, params, months, today),
+    return memo.once("gaps", (version, params, months, today),
                 lambda: gaps.town_gaps(get_catalog().sites, _scorecards(version, params, months, today)))

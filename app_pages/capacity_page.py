@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import cached
+from app_pages import cached, memo
 from app_pages.common import get_catalog, keep_across_language, lang, show_table, tr
 from app_pages.common import settings as common_settings
 from app_pages.downloads import offer_report_downloads
@@ -69,7 +69,7 @@ def render() -> None:
 
 def _answer(wet: Any, L: str) -> None:
     """The first sentence (are we on track for 600 t/d?) and the sites that block the answer."""
-    st.markdown("**" + md_literal(cached.derived(wet, "answer", lambda: answer_sentence(wet, L), L)) + "**")
+    st.markdown("**" + md_literal(memo.derived(wet, "answer", lambda: answer_sentence(wet, L), L)) + "**")
     frame = cached.table(wet, "blockers", lambda: _blockers(wet, L), L)
     if len(frame):
         st.caption(tr("answer.title"))
@@ -159,7 +159,7 @@ def _site_table(wet: Any, unit: str, L: str) -> pd.DataFrame:
 
 def _other_targets(report: Any, wet: Any, L: str) -> None:
     st.subheader(tr("analysis.other_targets"))
-    for overdue, line in cached.derived(report, "target_lines", lambda: _target_lines(report, wet, L), L):
+    for overdue, line in memo.derived(report, "target_lines", lambda: _target_lines(report, wet, L), L):
         (st.error if overdue else st.markdown)(line)
     show_table(cached.table(report, "targets", lambda: _targets_table(report, L), L))
 

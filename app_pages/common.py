@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app_pages import memo
 from wufei_geo import i18n
 from wufei_geo.config import load_settings
 from wufei_geo.filters import UNKNOWN, Filters, apply_filters, year_key
@@ -155,13 +156,16 @@ def get_store() -> Any:
     return once_per_run("store", lambda: _open_store(settings().db_url))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+CATALOGS_KEPT = 4
+
+
 def _catalog(url: str, version: str) -> Catalog:
-    # ``version`` is only the cache key: a new data version loads a fresh catalog.
+    # ``version`` is only the key: a new data version loads a fresh catalog.
     from wufei_geo.catalog import load_catalog
 
     # placeholder_points (setting / WUFEI_PLACEHOLDER_POINTS): the old made-up points at the district seat
-    return load_catalog(_open_store(url), placeholder_points=settings().placeholder_points)
+    return memo.once("catalog", (url, version), lambda: load_catalog(
+        _open_store(url), placeholder_points=settings().placeholder_points), CATALOGS_KEPT)
 
 
 def catalog_version() -> str:
@@ -181,7 +185,11 @@ def catalog_and_version() -> tuple[Catalog, str]:
 
 def _loaded_catalog(url: str, data_version: str) -> Catalog:
     """The cached catalog; while a new data version is loaded (seconds with 100,000 sites or the
-    finest boundaries), a progress message says so (issue 27)."""
+    finest boundaries), a progress message says so (issue 27); a catalog already loaded is
+    returned without one (a spinner is a message to the browser on every run)."""
+    loaded = memo.peek("catalog", (url, data_version))
+    if loaded is not None:
+        return loaded
     with st.spinner(tr("catalog.loading"), show_time=True):
         return _catalog(url, data_version)
 
@@ -234,9 +242,7 @@ def _clear_filters() -> None:
 def _filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     """(town code → name, widget key → its options) of the sidebar filters, once per catalog and
     language.  Shared: callers must not modify them."""
-    from app_pages import cached  # cached builds on this module
-
-    return cached.derived(catalog, "filter_options", lambda: _build_filter_options(catalog, L), L)
+    return memo.derived(catalog, "filter_options", lambda: _build_filter_options(catalog, L), L)
 
 
 def _build_filter_options(catalog: Catalog, L: str) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -320,9 +326,7 @@ def sidebar_filters(catalog: Catalog) -> Filters:
 def filtered_sites(catalog: Catalog, filters: Filters) -> Any:
     """The catalog's sites that pass ``filters`` (the core's :func:`wufei_geo.filters.apply_filters`),
     once per catalog and filters.  Shared: callers must not modify it."""
-    from app_pages import cached  # cached builds on this module
-
-    return cached.derived(catalog, "filtered_sites", lambda: apply_filters(catalog.sites, filters), filters)
+    return memo.derived(catalog, "filtered_sites", lambda: apply_filters(catalog.sites, filters), filters)
 
 
 def file_uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:

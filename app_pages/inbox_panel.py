@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import cached
+from app_pages import memo
 from app_pages.common import catalog_version, get_catalog, lang, tr
 from wufei_geo import inbox
 from wufei_geo.mdtext import md_literal
@@ -28,8 +28,8 @@ def inbox_items(store: Any, actor: Any) -> list[inbox.InboxItem]:
     who = (actor.name, actor.role, getattr(actor, "town_code", None), getattr(actor, "department", None))
     # the version changes with every write the items read (sites, the audit of proposals, rounds and
     # register values, places); today with the day (stale statuses, recent rejections)
-    return list(cached.once("inbox", (catalog_version(), who, store.today()), lambda: tuple(
-        inbox.inbox(store, actor, sites=get_catalog().sites, targets=get_catalog().targets))))
+    return list(memo.once("inbox", (catalog_version(), who, store.today()), lambda: tuple(
+        inbox.inbox(store, actor, sites=get_catalog().sites, targets=get_catalog().targets)), 256))
 
 
 def nav_suffix(items: list[inbox.InboxItem]) -> str:

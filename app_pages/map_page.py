@@ -29,7 +29,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app_pages import cached, folium_adapter, places_map
+from app_pages import folium_adapter, memo, places_map
 from app_pages.common import (
     catalog_and_version,
     catalog_version,
@@ -136,10 +136,11 @@ def _controls(catalog: Any, token: str, L: str) -> tuple[pd.DataFrame, str, str]
                     **places_map.choices()})
     keep_across_language("map_basemap", "map_choropleth")
     shown = filtered_sites(catalog, sidebar_filters(catalog))
-    col_a, col_b = st.columns(2)
-    basemap = col_a.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L),
+    # one row of two (a horizontal container: one block on every rerun where columns sent three)
+    row = st.container(horizontal=True)
+    basemap = row.selectbox(tr("map.basemap"), basemaps, format_func=lambda b: i18n.t(f"basemap.{b}", L),
                               key="map_basemap", placeholder=tr("common.choose"))
-    choropleth = col_b.selectbox(tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L),
+    choropleth = row.selectbox(tr("map.choropleth"), choro_options, format_func=lambda c: i18n.t(f"choropleth.{c}", L),
                                  key="map_choropleth", placeholder=tr("common.choose"))
     if tiles.basemap_datum(basemap) == "gcj02":
         st.caption(tr("map.basemap_amap_note"))
@@ -171,7 +172,7 @@ def _map_component(catalog: Any, version: str, basemap: str, lang: str, chorople
         order = map_message.site_order(m)
         args = folium_adapter.component_args(m, MAP_KEY, MAP_RETURNED)
         return folium_adapter.live_args(args, key=f"{MAP_KEY}-{basemap}"), order
-    return cached.once("map", (version, basemap, lang, choropleth, token, places_key), build)
+    return memo.once("map", (version, basemap, lang, choropleth, token, places_key), build, 16)
 
 
 def _message(catalog: Any, version: str, order: list[str], shown: pd.DataFrame, ids_key: str, basemap: str, lang: str,
@@ -187,14 +188,14 @@ def _message(catalog: Any, version: str, order: list[str], shown: pd.DataFrame, 
         # the map applies the message; the app's runtime then follows the sidebar's chips itself
         return ("WufeiMap.apply(window.map, " + mapview.safe_json(msg) + ");\n"
                 "if (window.__wfWatchFilters) __wfWatchFilters(" + mapview.safe_json(spec) + ");")
-    return cached.once("map_message", (version, ids_key, basemap, lang, choropleth, selected, focus, search), build)
+    return memo.once("map_message", (version, ids_key, basemap, lang, choropleth, selected, focus, search), build, 64)
 
 
 def _option_masks(catalog: Any, version: str, order: list[str], lang: str) -> dict:
     """Per sidebar option, the sites it lets through (``map_message.option_masks``), once per
     data version and language."""
-    return cached.once("option_masks", (version, lang),
-                       lambda: map_message.option_masks(order, catalog.sites, filter_labels(catalog, lang)))
+    return memo.once("option_masks", (version, lang),
+                     lambda: map_message.option_masks(order, catalog.sites, filter_labels(catalog, lang)), 4)
 
 
 def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> dict | None:
@@ -204,8 +205,8 @@ def _show_map(args: dict[str, Any], *, height: int, center: Any, zoom: Any) -> d
 def _site_texts(catalog: Any, version: str, lang: str) -> mapview.SiteTexts:
     """Every located site's popup texts in ``lang``, once per data version: a filter change then
     only slices them (the costly part of building a map)."""
-    return cached.once("site_texts", (version, lang), lambda: mapview.site_texts(
-        catalog.sites, lang, mapview.town_names(catalog.zones, catalog.towns, lang)))
+    return memo.once("site_texts", (version, lang), lambda: mapview.site_texts(
+        catalog.sites, lang, mapview.town_names(catalog.zones, catalog.towns, lang)), 4)
 
 
 def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: str, choropleth: str, token: str,
@@ -228,7 +229,7 @@ def _build_map(cat: Any, version: str, sites: pd.DataFrame, basemap: str, lang: 
 def _full_table(catalog: Any, version: str, lang: str) -> pd.DataFrame:
     """The display table of every site, once per (data version, language); a filter picks rows.
     Shared: callers must not modify it."""
-    return cached.once("site_table", (version, lang), lambda: _build_full_table(catalog, lang))
+    return memo.once("site_table", (version, lang), lambda: _build_full_table(catalog, lang), 4)
 
 
 def _build_full_table(cat: Any, lang: str) -> pd.DataFrame:
@@ -374,7 +375,7 @@ def render() -> None:
     # The panel of unlocated sites sits right under the map, not in a column beside it: the map keeps
     # the page's full width, so at the opening zoom the legend fits beside the district, not over it.
     _map(args, ids, selected, focus, script)
-    unlocated = cached.derived(shown, "unlocated", lambda: shown.drop(index=mapview.mapped_sites(shown).index))
+    unlocated = memo.derived(shown, "unlocated", lambda: shown.drop(index=mapview.mapped_sites(shown).index))
     # the tables are folded (common.folded): the map's frame is created before any data grid loads,
     # and a rerun builds a table only while it is open
     if len(unlocated):

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import cached
+from app_pages import memo
 from app_pages.common import folded, keep_across_language, show_table, tr
 from wufei_geo import auth, i18n
 from wufei_geo.mapview.places_layer import filter_places
@@ -41,7 +41,7 @@ def place_filters(catalog: Any, L: str) -> pd.DataFrame:
         return pd.DataFrame()
     # once per catalog's places and choice: a rerun of the map page does not filter them again
     chosen = (tuple(types or ()), tuple(statuses or ()), query or "")
-    return cached.derived(places, "shown_places", lambda: filter_places(places, *chosen), *chosen)
+    return memo.derived(places, "shown_places", lambda: filter_places(places, *chosen), *chosen)
 
 
 def place_table(shown: pd.DataFrame, L: str) -> None:
@@ -92,7 +92,7 @@ def town_places(catalog: Any, town_code: str | None, L: str) -> None:
     places = getattr(catalog, "places", None)
     if places is None or town_code is None:
         return
-    lines = cached.derived(catalog, "town_places", lambda: _town_place_lines(places, town_code, L), town_code, L)
+    lines = memo.derived(catalog, "town_places", lambda: _town_place_lines(places, town_code, L), town_code, L)
     st.markdown("**" + tr("places.town.title", n=len(lines)) + "**")
     if not lines:
         st.caption(tr("places.town.none"))

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import cached, folium_adapter, places_map
+from app_pages import cached, folium_adapter, memo, places_map
 from app_pages.common import (
     catalog_version,
     filtered_sites,
@@ -77,7 +77,7 @@ def _gaps(gaps: Any, L: str) -> None:
     from wufei_geo.reports.texts import TOWN_GAP_COLUMNS, town_gap_rows
 
     st.subheader(tr("workbook.sheet.town_gaps"))
-    frame = cached.derived(gaps, "gaps", lambda: pd.DataFrame(town_gap_rows(gaps, L),
+    frame = memo.derived(gaps, "gaps", lambda: pd.DataFrame(town_gap_rows(gaps, L),
                                                             columns=[tr(f"workbook.col.{c}") for c in TOWN_GAP_COLUMNS]), L)
     show_table(cached.table(gaps, "gaps", lambda: frame, L))
     st.caption(tr("gaps.caption"))
@@ -157,8 +157,8 @@ def _town_map_component(flt: Any, params: Any, months: int, measure: str, lang: 
         m = mapview.use_local_assets(scorecard_choropleth(zones, figures, measure, lang=lang, selected_town=town),
                                      asset_base)
         return folium_adapter.component_args(m, TOWN_MAP_KEY, ())
-    return cached.once("town_map", (catalog_version(), flt, params, months, dt.date.today(), measure, lang, town,
-                                    asset_base), build)
+    return memo.once("town_map", (catalog_version(), flt, params, months, dt.date.today(), measure, lang, town,
+                                  asset_base), build, 32)
 
 
 def _town_map(catalog: Any, cards: list[analysis.TownScorecard], figures: Any, flt: Any, params: Any, months: int,
