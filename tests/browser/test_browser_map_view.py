@@ -186,6 +186,10 @@ def test_town_labels_are_not_covered_by_sites_or_each_other_at_the_opening_view(
     wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
     wait_until(page, lambda: _settled(page), what="the English map")
     _assert_labels_on_their_zones(page, catalog, "opening map, English")
+    # the opening view, untouched, is fitted again beside the wider English legend, as the map
+    # opens in English: the legend once covered the district's north-west, pushing its labels out
+    legend = legend_state(page)
+    assert legend["vertexInBox"] == 0 and legend["boxInZone"] == 0, legend
     page.screenshot(path=str(artifacts_dir / "map-labels-clear-en.png"), full_page=False)
 
     _pick(page, "Town shading", "wet-waste capacity per 10,000 residents (t/d)", multi=False)
@@ -210,6 +214,16 @@ def test_town_labels_are_not_covered_by_sites_or_each_other_at_the_opening_view(
         sorted(lb["text"] for lb in zone_labels(page))), what="the map shaded by registered capacity")
     _assert_labels_on_their_zones(page, catalog, "opened in English, shaded by registered capacity")
     page.screenshot(path=str(artifacts_dir / "map-labels-clear-en-registered.png"), full_page=False)
+
+    # a view the planner chose is kept through a language switch: only the untouched opening view
+    # is fitted again to the legend in the other language
+    zoom = map_view_state(page)["zoom"]
+    map_frame(page).locator(".leaflet-control-zoom-in").click()
+    chosen = wait_until(page, lambda: (lambda v: v["zoom"] if v["zoom"] > zoom else None)(map_view_state(page)), what="zoomed in")
+    page.locator("[data-testid='stSidebar'] label", has_text="中文").click()
+    wait_until(page, lambda: any("镇" in lb["text"] for lb in zone_labels(page)), what="Chinese labels")
+    script_idle(page)
+    assert steady(page, lambda: map_view_state(page)["zoom"], what="the redrawn map at rest") == chosen
 
 
 def test_the_map_follows_zoom_after_being_redrawn_in_place(app: Any, page: Any, catalog: Any, artifacts_dir: Any) -> None:

@@ -304,6 +304,7 @@
           box.innerHTML = msg.legend;
           d = box.querySelector('details'); if (d) d.open = open;
         }
+        if (map.__wfFitted) fitDistrict(R, map, map.__wfFitted.b);  // the opening view, if untouched, beside it
       }
       if (R._canvas) R._canvas.requestDraw();
       if (msg.focus && R._selected) {
@@ -960,16 +961,22 @@
   // bounds b fit the map and the legend covers no town — centred, or moved towards the
   // bottom-right as far as the legend needs.  Once per map: a later drawing (another language or
   // shading) keeps the user's view; a view from the address or a linked site comes after it.
+  // Only the opening view, still untouched, is fitted again after a language switch, to the
+  // legend in the other language (the English legend is wider and taller than the Chinese: over
+  // the district's north-west it pushed the town labels there into their neighbours) — as the
+  // map opens in that language.
   function fitDistrict(R, map, b) {
-    if (map.__wfFitted) return;
-    map.__wfFitted = true;
     var size = map.getSize(), pad = 10, step = map.options.zoomSnap || 0.25, box = null;
-    if (!size.x || !size.y) return;
-    var legend = document.querySelector('.wf-legend');
+    var legend = document.querySelector('.wf-legend'), was = map.__wfFitted;
     if (legend) {
       var c = map.getContainer().getBoundingClientRect(), r = legend.getBoundingClientRect();
       box = {x0: r.left - c.left - 4, y0: r.top - c.top - 4, x1: r.right - c.left + 4, y1: r.bottom - c.top + 4};
     }
+    var title = legend && legend.querySelector('summary'), lang = title ? title.textContent : '';
+    if (was && !(was.centre && was.lang !== lang && map.getZoom() === was.zoom
+                 && map.latLngToContainerPoint(was.centre).distanceTo(size.divideBy(2)) < 1)) return;
+    map.__wfFitted = {b: b};
+    if (!size.x || !size.y) return;
     var rings = [];  // every zone ring as normalised Web Mercator coordinates
     Object.keys(R.zones || {}).forEach(function (code) {
       (function walk(a) {
@@ -1002,6 +1009,7 @@
         var centre = L.latLng(unmercLat(y0 + (size.y / 2 - oy) / S), (x0 + (size.x / 2 - ox) / S - 0.5) * 360);
         map.setView(centre, z, {animate: false});
         R.fitZoom = z;
+        map.__wfFitted = {b: b, zoom: z, centre: map.getCenter(), lang: lang};
         return;
       }
     }
