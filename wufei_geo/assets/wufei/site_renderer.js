@@ -876,22 +876,23 @@
   }
   // What a spot for a label costs besides what covers its box: the placed leader lines that would
   // run under it, and its own leader line's crossings of the placed labels (a line through a name
-  // hides letters and reads as tying that name) and of drawn sites (the line vanishes under them;
-  // the sites on the anchor itself every line starts under, so they do not count)
+  // hides letters and reads as tying that name), the place markers and legends (a line into a
+  // place marker reads as that place's), and of the drawn sites (the line vanishes under them,
+  // a lesser harm; the sites on the anchor itself, where every line starts, do not count)
   function leaderCost(a, box, boxes, leads, lineSites) {
-    var n = 0, i, tip = leaderTip(a, box);
+    var n = 0, m = 0, i, tip = leaderTip(a, box);
     for (i = 0; i < leads.length; i++) if (segMeetsBox(leads[i], box)) n++;
     if (!tip) return {labels: n, sites: 0};
     for (i = 0; i < boxes.length; i++) if (segMeetsBox(tip, boxes[i])) n++;
-    var m = 0;
     for (i = 0; i < lineSites.length; i++) if (segMeetsSite(tip, lineSites[i])) m++;
     return {labels: n, sites: m};
   }
   // The spot for label d: [dx, dy] from its anchor.  ``mode`` 'own': the nearest spot in its
-  // own town that nothing covers and whose leader line crosses no other label — and, where there
-  // is one, no drawn site — or null where there is none; 'district': the same anywhere in the
-  // district; 'least': the spot covered least (a label or a site on it before a leader line
-  // through another label, before sites on its line), its own town before the rest of the district.
+  // own town that nothing covers and whose leader line crosses no other label, place marker or
+  // legend — and, where there is one, no drawn site — or null where there is none; 'district':
+  // the same anywhere in the district; 'least': the spot covered least (a label or a site on it
+  // before a leader line through another label, before sites on its line), its own town before
+  // the rest of the district.
   function clearSpot(map, d, sites, boxes, leads, zones, mode) {
     var a = d.a, w = d.w, h = d.h, code = d.t.options.wfCode;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
