@@ -88,7 +88,26 @@ def _assert_labels_on_their_zones(page: Any, catalog: Any, when: str) -> list[di
         gap = math.hypot(ax - min(max(ax, b["x0"]), b["x1"]), ay - min(max(ay, b["y0"]), b["y1"]))
         if gap > LEADER_MIN_PX + LABEL_TOLERANCE_PX:
             assert any(math.hypot(ln["x0"] - ax, ln["y0"] - ay) <= LABEL_TOLERANCE_PX for ln in leaders), (when, lb, leaders)
+    # … and that line crosses no other town's name: "Chonggu Town ≥ 10.5", moved into 赵巷镇, was
+    # tied back across "Zhaoxiang Town"; nor does a label sit on another's anchor, where its line starts
+    crossed = [(lb["text"], ln) for ln in leaders for lb in labels
+               if not _ends_on(ln, lb["box"]) and _segment_meets_box(ln, lb["box"])]
+    assert crossed == [], (when, crossed, [(lb["text"], lb["box"]) for lb in labels])
     return labels
+
+
+def _ends_on(line: dict, box: dict) -> bool:
+    """Whether the leader line ends on the edge of ``box`` (the label it ties to its anchor)."""
+    x, y = line["x1"], line["y1"]
+    return box["x0"] - LABEL_TOLERANCE_PX <= x <= box["x1"] + LABEL_TOLERANCE_PX \
+        and box["y0"] - LABEL_TOLERANCE_PX <= y <= box["y1"] + LABEL_TOLERANCE_PX
+
+
+def _segment_meets_box(line: dict, box: dict) -> bool:
+    """Whether the segment (x0, y0)–(x1, y1) passes through ``box`` shrunk by a pixel (a line that
+    grazes a box's rounded edge does not hide a letter)."""
+    inner = shapely.box(box["x0"] + 1, box["y0"] + 1, box["x1"] - 1, box["y1"] - 1)
+    return bool(inner.intersects(shapely.LineString([(line["x0"], line["y0"]), (line["x1"], line["y1"])])))
 
 
 def _shown_choice(box: Any, multi: bool) -> str:
@@ -167,6 +186,10 @@ def test_town_labels_are_not_covered_by_sites_or_each_other_at_the_opening_view(
     wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
     wait_until(page, lambda: _settled(page), what="the English map")
     _assert_labels_on_their_zones(page, catalog, "opening map, English")
+    # the opening view, untouched, is fitted again beside the wider English legend, as the map
+    # opens in English: the legend once covered the district's north-west, pushing its labels out
+    legend = legend_state(page)
+    assert legend["vertexInBox"] == 0 and legend["boxInZone"] == 0, legend
     page.screenshot(path=str(artifacts_dir / "map-labels-clear-en.png"), full_page=False)
 
     _pick(page, "Town shading", "wet-waste capacity per 10,000 residents (t/d)", multi=False)
@@ -183,6 +206,24 @@ def test_town_labels_are_not_covered_by_sites_or_each_other_at_the_opening_view(
     wait_until(page, lambda: any("Town" in lb["text"] for lb in zone_labels(page)), what="English labels")
     _assert_labels_on_their_zones(page, catalog, "the map opened afresh in English")
     page.screenshot(path=str(artifacts_dir / "map-labels-clear-en-afresh.png"), full_page=False)
+
+    # shaded by registered capacity: "Chonggu Town ≥ 10.5" has no room in its small town
+    per_resident = sorted(lb["text"] for lb in zone_labels(page))
+    _pick(page, "Town shading", "wet-waste capacity, registered (t/d)", multi=False)
+    wait_until(page, lambda: (lambda ls: all(_SHADE_LINE.search(t) for t in ls) and ls != per_resident)(
+        sorted(lb["text"] for lb in zone_labels(page))), what="the map shaded by registered capacity")
+    _assert_labels_on_their_zones(page, catalog, "opened in English, shaded by registered capacity")
+    page.screenshot(path=str(artifacts_dir / "map-labels-clear-en-registered.png"), full_page=False)
+
+    # a view the planner chose is kept through a language switch: only the untouched opening view
+    # is fitted again to the legend in the other language
+    zoom = map_view_state(page)["zoom"]
+    map_frame(page).locator(".leaflet-control-zoom-in").click()
+    chosen = wait_until(page, lambda: (lambda v: v["zoom"] if v["zoom"] > zoom else None)(map_view_state(page)), what="zoomed in")
+    page.locator("[data-testid='stSidebar'] label", has_text="中文").click()
+    wait_until(page, lambda: any("镇" in lb["text"] for lb in zone_labels(page)), what="Chinese labels")
+    script_idle(page)
+    assert steady(page, lambda: map_view_state(page)["zoom"], what="the redrawn map at rest") == chosen
 
 
 def test_the_map_follows_zoom_after_being_redrawn_in_place(app: Any, page: Any, catalog: Any, artifacts_dir: Any) -> None:

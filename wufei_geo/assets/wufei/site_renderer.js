@@ -304,6 +304,7 @@
           box.innerHTML = msg.legend;
           d = box.querySelector('details'); if (d) d.open = open;
         }
+        if (map.__wfFitted) fitDistrict(R, map, map.__wfFitted.b);  // the opening view, if untouched, beside it
       }
       if (R._canvas) R._canvas.requestDraw();
       if (msg.focus && R._selected) {
@@ -672,7 +673,7 @@
     // reads first (sizes, anchors), then the placements in plain numbers, then writes only where a
     // label's size or place changed: relayout runs after every drawing of the sites
     function relayout() {
-      var sites = drawnSites(R, map), fixed = fixedBoxes(map), placed = fixed.slice(), todo = [];
+      var sites = drawnSites(R, map), fixed = fixedBoxes(map), placed = fixed.slice(), leads = [], todo = [];
       G.eachLayer(function (t) {
         var el = t.getElement();
         if (el) { el.style.position = 'absolute'; el.style.whiteSpace = 'nowrap'; }
@@ -686,14 +687,19 @@
       // them — first a clear spot in their own town (a label that moved out first would take
       // another town's room from its own label), then one for the label set compact (one line,
       // smaller: the English names, two lines when shaded, are too large for the north-east towns
-      // at the opening zoom), then, for those whose town has no room even so, anywhere in the district
+      // at the opening zoom), then, for those whose town has no room even so, a clear spot
+      // anywhere in the district (as it is, then compact: "Chonggu Town ≥ 10.5" between its
+      // neighbours' names), and only where there is none, the spot covered least
       todo.sort(function (a, b) { return (b.free ? 1 : 0) - (a.free ? 1 : 0); });
-      [[true, false], [true, true], [false, false]].forEach(function (pass) {
+      [['own', false], ['own', true], ['district', false], ['district', true], ['least', false]].forEach(function (pass) {
         todo.forEach(function (d) {
           if (d.at) return;
           d.compact = pass[1]; d.w = pass[1] ? d.s.cw : d.s.w; d.h = pass[1] ? d.s.ch : d.s.h;
-          d.at = clearSpot(map, d, sites, placed, R.zones || {}, pass[0]);
-          if (d.at) placed.push(labelBox(d.a, d.w, d.h, d.at[0], d.at[1]));
+          d.at = clearSpot(map, d, sites, placed, leads, R.zones || {}, pass[0]);
+          if (!d.at) return;
+          var box = labelBox(d.a, d.w, d.h, d.at[0], d.at[1]), tip = leaderTip(d.a, box);
+          placed.push(box);
+          if (tip) leads.push(tip);  // no label placed after it may sit on its leader line
         });
       });
       var lines = [];
@@ -710,11 +716,15 @@
       if (key === leaders._wfKey) return;
       leaders._wfKey = key;
       leaders.clearLayers();
-      var style = {pane: 'wfLabels', interactive: false, color: '#555', weight: 1, opacity: 0.8};
+      // dark grey on a white halo: it reads on every shading colour, thin enough not to pass for a border
+      var style = {pane: 'wfLabels', interactive: false, color: '#333', weight: 1.4, opacity: 0.9};
+      var halo = {pane: 'wfLabels', interactive: false, color: '#fff', weight: 4, opacity: 0.75};
       lines.forEach(function (l) {
-        var at = map.containerPointToLatLng(l[0]);
-        L.polyline([at, map.containerPointToLatLng(l[1])], L.extend({className: 'wf-label-leader'}, style)).addTo(leaders);
-        L.circleMarker(at, L.extend({radius: 2, fill: true, fillOpacity: 0.8}, style)).addTo(leaders);
+        var ends = [map.containerPointToLatLng(l[0]), map.containerPointToLatLng(l[1])];
+        L.polyline(ends, halo).addTo(leaders);
+        L.polyline(ends, L.extend({className: 'wf-label-leader'}, style)).addTo(leaders);
+        L.circleMarker(ends[0], L.extend({}, style, {radius: 2.5, fill: true, fillColor: '#333', fillOpacity: 1,
+                                                     color: '#fff', weight: 1})).addTo(leaders);
       });
     }
     leaders.addTo(map);
@@ -786,9 +796,11 @@
   // on top and clickable; the label pane lets the pointer through).  Where no spot is clear, the
   // one covered least.
   // Where nothing within LABEL_REACH is clear (English names are wider than the north-east
-  // towns at the opening zoom), the label may go up to LABEL_FAR px away — still not into another
-  // town's zone — with a leader line to its anchor (drawn when the anchor is over LEADER_MIN px
-  // from the label's box).
+  // towns at the opening zoom), the label may go up to LABEL_FAR px away — into another town of
+  // the district only where its own has no room, never outside the district — with a leader line
+  // to its anchor (drawn when the anchor is over LEADER_MIN px from the label's box).  That line
+  // never runs through another town's name, nor does a name sit on another's line: a line through
+  // "Zhaoxiang Town" read as tying it to 重固镇's anchor.
   var LABEL_REACH = 48, LABEL_FAR = 150, LABEL_STEP = 6, LABEL_GAP = 3, LEADER_MIN = 8;
   var LABEL_DIRS = [[0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]];
   function labelBox(a, w, h, dx, dy) {
@@ -841,34 +853,83 @@
     if (inZone(zones[code], latlng)) return 0;
     return inOtherZone(zones, code, latlng) ? 1 : -1;
   }
-  // The spot for label d: [dx, dy] from its anchor.  ``ownTown``: the nearest spot in its own
-  // town that nothing covers, or null where there is none.  Otherwise the spot covered least,
-  // its own town before the rest of the district.
-  function clearSpot(map, d, sites, boxes, zones, ownTown) {
+  // whether segment l ([p, q]) passes through box b (Liang–Barsky; the box shrunk by a pixel: a
+  // line grazing a label's edge hides no letter)
+  function segMeetsBox(l, b) {
+    var x = l[0].x, y = l[0].y, dx = l[1].x - x, dy = l[1].y - y, t0 = 0, t1 = 1;
+    var sides = [[-dx, x - b.x0 - 1], [dx, b.x1 - 1 - x], [-dy, y - b.y0 - 1], [dy, b.y1 - 1 - y]];
+    for (var i = 0; i < 4; i++) {
+      var p = sides[i][0], q = sides[i][1];
+      if (p === 0) { if (q < 0) return false; continue; }
+      var r = q / p;
+      if (p < 0) { if (r > t0) t0 = r; } else if (r < t1) t1 = r;
+      if (t0 > t1) return false;
+    }
+    return true;
+  }
+  // whether segment l passes through drawn site c (a circle)
+  function segMeetsSite(l, c) {
+    var x = l[0].x, y = l[0].y, dx = l[1].x - x, dy = l[1].y - y, len = dx * dx + dy * dy;
+    var t = len ? Math.max(0, Math.min(1, ((c.x - x) * dx + (c.y - y) * dy) / len)) : 0;
+    var ex = x + t * dx - c.x, ey = y + t * dy - c.y;
+    return ex * ex + ey * ey < c.r * c.r;
+  }
+  // What a spot for a label costs besides what covers its box: the placed leader lines that would
+  // run under it, and its own leader line's crossings of the placed labels (a line through a name
+  // hides letters and reads as tying that name), the place markers and legends (a line into a
+  // place marker reads as that place's), and of the drawn sites (the line vanishes under them,
+  // a lesser harm; the sites on the anchor itself, where every line starts, do not count)
+  function leaderCost(a, box, boxes, leads, lineSites) {
+    var n = 0, m = 0, i, tip = leaderTip(a, box);
+    for (i = 0; i < leads.length; i++) if (segMeetsBox(leads[i], box)) n++;
+    if (!tip) return {labels: n, sites: 0};
+    for (i = 0; i < boxes.length; i++) if (segMeetsBox(tip, boxes[i])) n++;
+    for (i = 0; i < lineSites.length; i++) if (segMeetsSite(tip, lineSites[i])) m++;
+    return {labels: n, sites: m};
+  }
+  // The spot for label d: [dx, dy] from its anchor.  ``mode`` 'own': the nearest spot in its
+  // own town that nothing covers and whose leader line crosses no other label, place marker or
+  // legend — and, where there is one, no drawn site — or null where there is none; 'district':
+  // the same anywhere in the district; 'least': the spot covered least (a label or a site on it
+  // before a leader line through another label, before sites on its line), its own town before
+  // the rest of the district.
+  function clearSpot(map, d, sites, boxes, leads, zones, mode) {
     var a = d.a, w = d.w, h = d.h, code = d.t.options.wfCode;
     // only the sites a move could reach (thousands may be drawn; a label meets a few)
     var rx = w + LABEL_FAR, ry = h + LABEL_FAR;
     sites = sites.filter(function (c) { return Math.abs(c.x - a.x) < rx + c.r && Math.abs(c.y - a.y) < ry + c.r; });
-    // a spot's cost: what covers it first, then the tier (own town before the rest of the district)
-    var least = 2 * covered(labelBox(a, w, h, 0, 0), sites, boxes), best = [0, 0];
-    if (!least) return best;
-    var tries = labelMoves(w, h);
-    if (ownTown) {
-      for (var j = 0; j < tries.length; j++) {
-        var mx = tries[j][0], my = tries[j][1];
-        if (covered(labelBox(a, w, h, mx, my), sites, boxes, 1)) continue;
-        var at = map.containerPointToLatLng(L.point(a.x + mx, a.y + my));
-        if (zones[code] ? inZone(zones[code], at) : spotTier(zones, code, at) === 0) return [mx, my];
+    var lineSites = sites.filter(function (c) { return (c.x - a.x) * (c.x - a.x) + (c.y - a.y) * (c.y - a.y) >= c.r * c.r; });
+    var box0 = labelBox(a, w, h, 0, 0), n0 = covered(box0, sites, boxes), l0 = leaderCost(a, box0, boxes, leads, lineSites).labels;
+    if (!n0 && !l0) return [0, 0];
+    var tries = labelMoves(w, h), i, mx, my, box, lc, at;
+    if (mode !== 'least') {
+      var fallback = null;
+      for (i = 0; i < tries.length; i++) {
+        mx = tries[i][0]; my = tries[i][1]; box = labelBox(a, w, h, mx, my);
+        if (covered(box, sites, boxes, 1)) continue;
+        lc = leaderCost(a, box, boxes, leads, lineSites);
+        if (lc.labels || (lc.sites && fallback)) continue;
+        at = map.containerPointToLatLng(L.point(a.x + mx, a.y + my));
+        if (mode === 'own' ? !(zones[code] ? inZone(zones[code], at) : spotTier(zones, code, at) === 0)
+                           : spotTier(zones, code, at) < 0) continue;
+        if (!lc.sites) return [mx, my];
+        fallback = [mx, my];  // the nearest whose line runs under a site, unless a clear one comes
       }
-      return null;
+      return fallback;
     }
-    for (var k = 0; k < tries.length && least; k++) {
-      var dx = tries[k][0], dy = tries[k][1];
-      var n = covered(labelBox(a, w, h, dx, dy), sites, boxes, Math.ceil(least / 2));
-      if (2 * n >= least) continue;
-      var tier = spotTier(zones, code, map.containerPointToLatLng(L.point(a.x + dx, a.y + dy)));
-      if (tier < 0 || 2 * n + tier >= least) continue;
-      least = 2 * n + tier; best = [dx, dy];
+    // a spot's cost: 8 × what covers its box (sites, labels, the legends), 4 × the labels its
+    // leader line crosses or whose lines cross it, 2 × whether sites hide its line, + its tier
+    var least = 8 * n0 + 4 * l0, best = [0, 0];
+    for (i = 0; i < tries.length && least; i++) {
+      mx = tries[i][0]; my = tries[i][1]; box = labelBox(a, w, h, mx, my);
+      var n = covered(box, sites, boxes, Math.ceil(least / 8));
+      if (8 * n >= least) continue;
+      lc = leaderCost(a, box, boxes, leads, lineSites);
+      var cost = 8 * n + 4 * lc.labels + (lc.sites ? 2 : 0);
+      if (cost >= least) continue;
+      var tier = spotTier(zones, code, map.containerPointToLatLng(L.point(a.x + mx, a.y + my)));
+      if (tier < 0 || cost + tier >= least) continue;
+      least = cost + tier; best = [mx, my];
     }
     return best;
   }
@@ -901,16 +962,22 @@
   // bounds b fit the map and the legend covers no town — centred, or moved towards the
   // bottom-right as far as the legend needs.  Once per map: a later drawing (another language or
   // shading) keeps the user's view; a view from the address or a linked site comes after it.
+  // Only the opening view, still untouched, is fitted again after a language switch, to the
+  // legend in the other language (the English legend is wider and taller than the Chinese: over
+  // the district's north-west it pushed the town labels there into their neighbours) — as the
+  // map opens in that language.
   function fitDistrict(R, map, b) {
-    if (map.__wfFitted) return;
-    map.__wfFitted = true;
     var size = map.getSize(), pad = 10, step = map.options.zoomSnap || 0.25, box = null;
-    if (!size.x || !size.y) return;
-    var legend = document.querySelector('.wf-legend');
+    var legend = document.querySelector('.wf-legend'), was = map.__wfFitted;
     if (legend) {
       var c = map.getContainer().getBoundingClientRect(), r = legend.getBoundingClientRect();
       box = {x0: r.left - c.left - 4, y0: r.top - c.top - 4, x1: r.right - c.left + 4, y1: r.bottom - c.top + 4};
     }
+    var title = legend && legend.querySelector('summary'), lang = title ? title.textContent : '';
+    if (was && !(was.centre && was.lang !== lang && map.getZoom() === was.zoom
+                 && map.latLngToContainerPoint(was.centre).distanceTo(size.divideBy(2)) < 1)) return;
+    map.__wfFitted = {b: b};
+    if (!size.x || !size.y) return;
     var rings = [];  // every zone ring as normalised Web Mercator coordinates
     Object.keys(R.zones || {}).forEach(function (code) {
       (function walk(a) {
@@ -943,6 +1010,7 @@
         var centre = L.latLng(unmercLat(y0 + (size.y / 2 - oy) / S), (x0 + (size.x / 2 - ox) / S - 0.5) * 360);
         map.setView(centre, z, {animate: false});
         R.fitZoom = z;
+        map.__wfFitted = {b: b, zoom: z, centre: map.getCenter(), lang: lang};
         return;
       }
     }
