@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: ``name`` is its file (``app_pages/pages/<name>.py``), its URL path and, as
+    """One page: ``name`` is its file (``app_pages/pages/<name>.py``), its URL path (the first
+    page: the root) and, as
     ``page.<name>``, its title's catalogue key; ``icon`` is a Streamlit Material icon."""
 
     name: str
@@ -29,7 +30,7 @@ class PageSpec:
         return f"page.{self.name}"
 
 
-# in navigation order; the first is the default (the root address opens it)
+# in navigation order; the first is the default, served at the root (and still at its own path)
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("map", ":material/map:"),
     PageSpec("capacity", ":material/bar_chart:"),

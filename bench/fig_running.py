@@ -4,7 +4,7 @@ Four apps read the same database (the plan's sites, seeded once before the first
 show the same located sites with the same sidebar filter (category, a multiselect labelled as in
 the real app):
 
-- ``wufei-geo``: the real ``app.py``, page ``/map``;
+- ``wufei-geo``: the real ``app.py`` at its root (the map, its default page);
 - ``st_folium + GeoJson``: ``bench/app_peers/folium_geojson.py`` (circle markers coloured by
   status with popups, the same map library as ours);
 - ``st_folium feature_group_to_add``: ``bench/app_peers/folium_fg.py`` (the same points in a
@@ -53,7 +53,7 @@ from bench.core import Figure, Goal, fmt_ratio, fmt_s
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OURS = "wufei-geo"
 APPS: dict[str, tuple[str, str]] = {
-    OURS: ("app.py", "/map"),
+    OURS: ("app.py", "/"),  # the map is the app's default page, at its root
     "st_folium + GeoJson": ("bench/app_peers/folium_geojson.py", "/"),
     "st_folium feature_group_to_add": ("bench/app_peers/folium_fg.py", "/"),
     "st.pydeck_chart": ("bench/app_peers/pydeck_chart.py", "/"),
