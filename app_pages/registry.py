@@ -30,7 +30,7 @@ class PageSpec:
         return f"page.{self.name}"
 
 
-# in navigation order; the first is the default, served at the root (and still at its own path)
+# in navigation order; the first is the default, served at the root (its own path moves there)
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("map", ":material/map:"),
     PageSpec("capacity", ":material/bar_chart:"),
