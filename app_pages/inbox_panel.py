@@ -28,8 +28,11 @@ def inbox_items(store: Any, actor: Any) -> list[inbox.InboxItem]:
     who = (actor.name, actor.role, getattr(actor, "town_code", None), getattr(actor, "department", None))
     # the version changes with every write the items read (sites, the audit of proposals, rounds and
     # register values, places); today with the day (stale statuses, recent rejections)
-    return list(memo.once("inbox", (catalog_version(), who, store.today()), lambda: tuple(
-        inbox.inbox(store, actor, sites=get_catalog().sites, targets=get_catalog().targets)), 256))
+    def build() -> tuple[inbox.InboxItem, ...]:
+        catalog = get_catalog()
+        return tuple(inbox.inbox(store, actor, sites=catalog.sites, targets=catalog.targets))
+
+    return list(memo.once("inbox", (catalog_version(), who, store.today()), build, 256))
 
 
 def nav_suffix(items: list[inbox.InboxItem]) -> str:
